@@ -1,0 +1,66 @@
+"""``ner validate PATH... [--fix OUT]``: one line per problem, a summary, exit 1 on errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import add_labels_arg, schema_from_arg
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="check CoNLL files; --fix writes a repaired copy",
+                       description="Check CoNLL files and print every problem as PATH:LINE: severity "
+                                   "CODE: message. Exit code 1 if any error remains.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CoNLL files")
+    add_labels_arg(p)
+    p.add_argument("--fix", metavar="OUT", default=None,
+                   help="write the repaired corpus to OUT (a file for one input, a directory for several) "
+                        "and list every change")
+    p.add_argument("--no-infer-sentences", action="store_true",
+                   help="do not split documents without blank lines at sentence-final punctuation")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the summary")
+    p.set_defaults(func=run)
+
+
+def fix_targets(paths: list[str], out: str) -> list[Path]:
+    """Where each input's repaired copy goes: OUT itself for one file, OUT/NAME for several."""
+    out_path = Path(out)
+    if len(paths) == 1 and not out_path.is_dir() and not out.endswith("/"):
+        return [out_path]
+    return [out_path / Path(p).name for p in paths]
+
+
+def run(args) -> int:
+    from ..check import Report
+    from ..formats.conll import read_conll, write_conll
+
+    schema = schema_from_arg(args.labels)
+    targets = fix_targets(args.paths, args.fix) if args.fix else [None] * len(args.paths)
+    total = Report()
+    for path, target in zip(args.paths, targets):
+        report = Report()
+        docs = read_conll(path, schema=schema, report=report, infer_sentences=not args.no_infer_sentences)
+        if target is not None and Path(path).resolve() == target.resolve():
+            print(f"ner validate: error: --fix would overwrite {path}; write to another path", file=sys.stderr)
+            return 2
+        if target is not None:
+            n_sentences = write_conll(docs, target)
+        else:
+            for _ in docs:
+                pass
+        for issue in sorted(report.issues, key=lambda i: i.line):
+            if not args.quiet or issue.severity == "error":
+                print(issue)
+        if target is not None:
+            for change in report.changes:
+                print(f"fixed {change}")
+            print(f"wrote {target} ({n_sentences} sentences, {len(report.changes)} change(s))")
+        total.issues += report.issues
+        total.changes += report.changes
+    fixable = sum(1 for i in total.errors if "--fix turns it into" in i.message)
+    remaining = len(total.errors) - (fixable if args.fix else 0)
+    print(f"{len(args.paths)} file(s): {total.summary()}"
+          + (f"; {fixable} error(s) repaired by --fix" if args.fix and fixable else
+             f"; {fixable} of the errors --fix can repair" if fixable else ""))
+    return 1 if remaining else 0

@@ -1,0 +1,174 @@
+"""The records everything else passes around: Token, Span, Sentence, Document.
+
+Offsets are Python slice offsets (``start``, ``end``, end exclusive) into the text
+of the record that owns them: a sentence's tokens and spans index ``sentence.text``,
+a document's index ``document.text``. ``text[start:end] == span.text`` always holds
+and is checked when a record is built from offsets (``Span.at``).
+
+A Sentence read from CoNLL holds only words and tags (cheap to build while
+streaming); its text, tokens and spans are derived on demand. Sentences built
+from raw text (razdel) or from Label Studio carry their own text and offsets.
+
+Left out: nested or overlapping spans (BIO cannot hold them; see ``bio.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# No space is put before these tokens, nor after the opening ones, when text is
+# rebuilt from tokens: the text reads naturally for annotators in Label Studio.
+_NO_SPACE_BEFORE = frozenset(".,:;!?)]}»…%\"'”")
+_NO_SPACE_AFTER = frozenset("([{«„“")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    text: str
+
+    @staticmethod
+    def at(text: str, start: int, end: int, label: str) -> "Span":
+        """The span of ``text[start:end]``; raises ValueError on an empty or out-of-range slice."""
+        if not 0 <= start < end <= len(text):
+            raise ValueError(f"span {start}:{end} ({label}) is outside a text of {len(text)} characters")
+        return Span(start, end, label, text[start:end])
+
+
+def join_words(words) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Rebuild a text from words; return it with each word's (start, end).
+
+    Words are separated by one space, except before closing punctuation and after
+    opening brackets and quotes. The offsets, not a re-tokenization, are the truth.
+
+    >>> join_words(["Модель", "BERT", "(", "2018", ")", "."])
+    ('Модель BERT (2018).', ((0, 6), (7, 11), (12, 13), (13, 17), (17, 18), (18, 19)))
+    """
+    parts = []
+    offsets = []
+    pos = 0
+    prev = None
+    for word in words:
+        if prev is not None and not (word in _NO_SPACE_BEFORE or prev in _NO_SPACE_AFTER):
+            parts.append(" ")
+            pos += 1
+        parts.append(word)
+        offsets.append((pos, pos + len(word)))
+        pos += len(word)
+        prev = word
+    return "".join(parts), tuple(offsets)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence: words with their IOB2 tags.
+
+    ``line`` is the 1-based source line of the first word (0 when not from a file);
+    word ``i`` stood on line ``line + i``. ``offsets`` is given when the sentence
+    comes from a text with its own spacing (razdel, Label Studio); otherwise the
+    text is rebuilt with ``join_words``.
+    """
+
+    words: tuple[str, ...]
+    tags: tuple[str, ...]
+    line: int = 0
+    id: str = ""
+    source_text: str | None = None
+    offsets: tuple[tuple[int, int], ...] | None = None
+
+    def __post_init__(self):
+        if len(self.words) != len(self.tags):
+            raise ValueError(f"sentence {self.id!r}: {len(self.words)} words but {len(self.tags)} tags")
+        if self.offsets is not None:
+            if self.source_text is None or len(self.offsets) != len(self.words):
+                raise ValueError(f"sentence {self.id!r}: offsets need a source_text and one pair per word")
+            for word, (start, end) in zip(self.words, self.offsets):
+                if self.source_text[start:end] != word:
+                    raise ValueError(
+                        f"sentence {self.id!r}: word {word!r} is not at {start}:{end} of its text"
+                    )
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def text(self) -> str:
+        if self.source_text is not None:
+            return self.source_text
+        return join_words(self.words)[0]
+
+    @property
+    def token_offsets(self) -> tuple[tuple[int, int], ...]:
+        if self.offsets is not None:
+            return self.offsets
+        return join_words(self.words)[1]
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return tuple(Token(w, s, e) for w, (s, e) in zip(self.words, self.token_offsets))
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        from .bio import tags_spans
+
+        text = self.text
+        offsets = self.token_offsets
+        return tuple(
+            Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0] : offsets[j - 1][1]])
+            for i, j, label in tags_spans(self.tags)
+        )
+
+    def with_tags(self, tags) -> "Sentence":
+        return Sentence(self.words, tuple(tags), self.line, self.id, self.source_text, self.offsets)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Sentences of one document; its text is the sentence texts joined by newlines."""
+
+    id: str
+    sentences: tuple[Sentence, ...]
+    path: str = ""
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def sentence_starts(self) -> tuple[int, ...]:
+        starts = []
+        pos = 0
+        for sentence in self.sentences:
+            starts.append(pos)
+            pos += len(sentence.text) + 1
+        return tuple(starts)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.sentences)
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return tuple(
+            Token(t.text, t.start + base, t.end + base)
+            for sentence, base in zip(self.sentences, self.sentence_starts)
+            for t in sentence.tokens
+        )
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        return tuple(
+            Span(s.start + base, s.end + base, s.label, s.text)
+            for sentence, base in zip(self.sentences, self.sentence_starts)
+            for s in sentence.spans
+        )
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(len(s) for s in self.sentences)

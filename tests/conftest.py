@@ -1,0 +1,31 @@
+"""Shared test set-up: paths, the ../shared corpora (skipped with a reason where absent),
+and the plugins that start real services (Label Studio) and build tiny models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "corpora"
+FACTRUEVAL = SHARED / "factrueval2016"
+SEED = ROOT / "corpora" / "ml_ru_seed.conll"
+
+pytest_plugins = ["tests.plugins.labelstudio", "tests.plugins.models"]
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared corpora come with CI, not with a user's clone")
+    return path
+
+
+@pytest.fixture
+def factrueval_dev() -> Path:
+    return need_shared(FACTRUEVAL / "devset.conll")
+
+
+@pytest.fixture
+def factrueval_test() -> Path:
+    return need_shared(FACTRUEVAL / "testset.conll")

@@ -1,0 +1,1 @@
+"""Label Studio server fixtures (see tests/plugins/labelstudio.py)."""

@@ -1,0 +1,1 @@
+"""Tiny model fixtures (see tests/plugins/models.py)."""
