@@ -1,0 +1,15 @@
+"""Training: configuration, corpus preparation, encoding, the navec and transformer backbones, the loop.
+
+Importing this package loads nothing heavy; torch and transformers load inside the functions that need them.
+"""
+
+from .config import TrainConfig, load_config
+
+__all__ = ["TrainConfig", "load_config", "train"]
+
+
+def train(config, progress=lambda line: None, resume: bool = False):
+    """Train a model as ``config`` says (see ``loop.train``); returns the model directory."""
+    from .loop import train as _train
+
+    return _train(config, progress, resume)

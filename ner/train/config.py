@@ -1,0 +1,154 @@
+"""Training configuration: one dataclass, loadable from TOML, overridable by flags, saved with the model.
+
+``load_config("train.toml")`` reads the keys at the top level or under a
+``[train]`` table; an unknown key is a ``UserError`` naming the closest valid
+one. ``TrainConfig.replace(**flags)`` applies command-line overrides (``None``
+means "not given"). ``dump_config`` writes the final configuration beside the
+model as JSON (``train_config.json``) and TOML (``train_config.toml``).
+
+Left out: environment variables (none are read here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ..errors import UserError
+
+BACKBONES = ("navec", "transformer")
+
+
+def _f(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    train: str = _f("", "training corpus (CoNLL file)")
+    dev: str = _f("", "development corpus for early stopping; empty: hold out dev_fraction of train")
+    backbone: str = _f("navec", "navec (offline BiLSTM-CRF on natasha's embeddings) or transformer")
+    model: str = _f("", "transformer only: a Hugging Face model name or a local directory")
+    out: str = _f("models/ner", "model directory to write (replaced atomically at the end)")
+    name: str = _f("", "model name (default: the last part of out)")
+    labels: str = _f("", "label schema: a file, 'auto' (labels found in train), or empty for the default")
+    map: str = _f("", "rename corpus labels, e.g. Person=PER,Org=ORG; unmapped labels become O")
+    epochs: int = _f(20, "maximum number of epochs")
+    patience: int = _f(4, "stop after this many epochs without a better dev F1")
+    batch_size: int = _f(32, "sentences (windows) per batch")
+    lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 5e-5 for transformer")
+    weight_decay: float = _f(0.01, "AdamW weight decay")
+    warmup: float = _f(0.1, "transformer only: fraction of steps with a rising learning rate")
+    window: int = _f(0, "window size (words for navec, sub-word pieces for transformer); 0: default")
+    stride: int = _f(-1, "overlap of consecutive windows (same unit); -1: default")
+    dev_fraction: float = _f(0.1, "share of training sentences held out when no dev corpus is given")
+    seed: int = _f(13, "random seed (data order, initialisation, dropout)")
+    device: str = _f("", "cpu, cuda or cuda:N; empty: a GPU when present")
+    bf16: bool = _f(True, "use bfloat16 autocast on a GPU that supports it")
+    hidden: int = _f(128, "navec only: BiLSTM size per direction")
+    dropout: float = _f(0.3, "navec only: dropout")
+    max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
+
+    def replace(self, **overrides) -> "TrainConfig":
+        """A copy with the given values; ``None`` values are ignored, unknown keys refused."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        check_keys(given, "flags")
+        return dataclasses.replace(self, **{k: _coerce(k, v, "flags") for k, v in given.items()})
+
+    @property
+    def model_name(self) -> str:
+        return self.name or Path(self.out).name
+
+    def validate(self) -> None:
+        if not self.train:
+            raise UserError("no training corpus: pass --train FILE or set train in the config")
+        if self.backbone not in BACKBONES:
+            raise UserError(f"backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")
+        if self.backbone == "transformer" and not self.model:
+            raise UserError("the transformer backbone needs --model (a hub name or a local directory)")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise UserError("epochs and batch_size must be at least 1")
+        if not 0 < self.dev_fraction < 1:
+            raise UserError(f"dev_fraction {self.dev_fraction} must be between 0 and 1")
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+FIELDS = {f.name: f for f in fields(TrainConfig)}
+
+
+def check_keys(data: dict, source: str) -> None:
+    for key in data:
+        if key not in FIELDS:
+            close = difflib.get_close_matches(key, list(FIELDS), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(FIELDS)}"
+            raise UserError(f"{source}: unknown key {key!r}{hint}")
+
+
+def _coerce(key: str, value, source: str):
+    kind = type(FIELDS[key].default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is bool and not isinstance(value, bool) or not isinstance(value, kind):
+        raise UserError(f"{source}: {key} must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def parse_config(text: str, source: str = "<config>") -> TrainConfig:
+    """A config from TOML text (keys at the top level or under ``[train]``)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{source}: not valid TOML ({e})") from None
+    if set(data) == {"train"} and isinstance(data["train"], dict):
+        data = data["train"]
+    check_keys(data, source)
+    return TrainConfig(**{k: _coerce(k, v, source) for k, v in data.items()})
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the config ({e.strerror})") from None
+    return parse_config(text, str(path))
+
+
+def format_config(config: TrainConfig) -> str:
+    """TOML text of a config, each key with its help as a comment."""
+    lines = []
+    for key, value in config.as_dict().items():
+        lines.append(f"# {FIELDS[key].metadata['help']}")
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()}")
+    return "\n".join(lines) + "\n"
+
+
+def dump_config(config: TrainConfig, directory: str | Path) -> None:
+    directory = Path(directory)
+    (directory / "train_config.json").write_text(
+        json.dumps(config.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    (directory / "train_config.toml").write_text(format_config(config), encoding="utf-8")
+
+
+def parse_map(text: str) -> dict[str, str]:
+    """``Person=PER,Org=ORG`` -> ``{"Person": "PER", "Org": "ORG"}``.
+
+    >>> parse_map("Person=PER, LocOrg=LOC")
+    {'Person': 'PER', 'LocOrg': 'LOC'}
+    """
+    out = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        src, sep, dst = part.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise UserError(f"--map: {part!r} is not SOURCE=TARGET (e.g. Person=PER,Org=ORG)")
+        out[src.strip()] = dst.strip()
+    return out

@@ -1,0 +1,124 @@
+"""A linear-chain CRF in PyTorch: log-likelihood (forward algorithm), Viterbi, and marginals.
+
+Batch-first tensors; ``mask`` marks real positions and must be a prefix (right
+padding), with the first position real in every sequence. IOB2 constraints
+(no ``I-X`` after ``O``, after the start, or after another label) are fixed
+impossible transitions, so decoded tags are always valid IOB2. Marginals come
+from forward-backward and give each position's tag probabilities.
+
+Left out: higher-order CRFs; semi-Markov models.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+IMPOSSIBLE = -1e4
+
+
+def iob2_forbidden(tags) -> tuple[torch.Tensor, torch.Tensor]:
+    """(start[T], transitions[T, T]) masks of the moves IOB2 forbids."""
+    n = len(tags)
+    start = torch.zeros(n, dtype=torch.bool)
+    trans = torch.zeros(n, n, dtype=torch.bool)
+    for j, tag in enumerate(tags):
+        if not tag.startswith("I-"):
+            continue
+        start[j] = True
+        label = tag[2:]
+        for i, prev in enumerate(tags):
+            if prev[2:] != label or prev == "O":
+                trans[i, j] = True
+    return start, trans
+
+
+class CRF(nn.Module):
+    def __init__(self, tags):
+        super().__init__()
+        n = len(tags)
+        self.transitions = nn.Parameter(torch.zeros(n, n))
+        self.start = nn.Parameter(torch.zeros(n))
+        self.end = nn.Parameter(torch.zeros(n))
+        start_mask, trans_mask = iob2_forbidden(tags)
+        self.register_buffer("start_mask", start_mask, persistent=False)
+        self.register_buffer("trans_mask", trans_mask, persistent=False)
+
+    def _scores(self):
+        trans = self.transitions.masked_fill(self.trans_mask, IMPOSSIBLE)
+        start = self.start.masked_fill(self.start_mask, IMPOSSIBLE)
+        return start, trans, self.end
+
+    def _alphas(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+        start, trans, _ = self._scores()
+        alpha = start + emissions[:, 0]
+        alphas = [alpha]
+        for t in range(1, emissions.shape[1]):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans + emissions[:, t].unsqueeze(1), dim=1)
+            alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
+            alphas.append(alpha)
+        return alphas
+
+    def log_partition(self, emissions, mask):
+        return torch.logsumexp(self._alphas(emissions, mask)[-1] + self.end, dim=1)
+
+    def gold_score(self, emissions, tags, mask):
+        start, trans, end = self._scores()
+        b, length = tags.shape
+        mask_f = mask.to(emissions.dtype)
+        emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)
+        score = start[tags[:, 0]] + (emit * mask_f).sum(1)
+        if length > 1:
+            moves = trans[tags[:, :-1], tags[:, 1:]]
+            score = score + (moves * mask_f[:, 1:]).sum(1)
+        last = mask.long().sum(1) - 1
+        score = score + end[tags[torch.arange(b), last]]
+        return score
+
+    def neg_log_likelihood(self, emissions, tags, mask) -> torch.Tensor:
+        """Mean negative log-likelihood of the gold tags over the batch."""
+        return (self.log_partition(emissions, mask) - self.gold_score(emissions, tags, mask)).mean()
+
+    def marginals(self, emissions, mask) -> torch.Tensor:
+        """P(tag at position t) for every position: [B, L, T] (rows of padding are meaningless)."""
+        start, trans, end = self._scores()
+        alphas = self._alphas(emissions, mask)
+        log_z = torch.logsumexp(alphas[-1] + end, dim=1)
+        length = emissions.shape[1]
+        beta = end.expand_as(alphas[-1])
+        betas = [beta]
+        for t in range(length - 2, -1, -1):
+            prev = torch.logsumexp(trans + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
+            beta = torch.where(mask[:, t + 1].unsqueeze(1), prev, end.expand_as(prev))
+            betas.append(beta)
+        betas.reverse()
+        alpha = torch.stack(alphas, 1)
+        beta = torch.stack(betas, 1)
+        return torch.exp(alpha + beta - log_z[:, None, None])
+
+    def viterbi(self, emissions, mask) -> list[list[int]]:
+        """The best tag sequence of each item, as lists of the real positions' tag ids."""
+        start, trans, end = self._scores()
+        score = start + emissions[:, 0]
+        pointers = []
+        for t in range(1, emissions.shape[1]):
+            cand = score.unsqueeze(2) + trans
+            best, arg = cand.max(dim=1)
+            nxt = best + emissions[:, t]
+            keep = mask[:, t].unsqueeze(1)
+            score = torch.where(keep, nxt, score)
+            pointers.append(torch.where(keep, arg, torch.arange(arg.shape[1]).expand_as(arg)))
+        score = score + end
+        lengths = mask.long().sum(1).tolist()
+        last = score.argmax(1).tolist()
+        ptr = torch.stack(pointers, 1).tolist() if pointers else []
+        out = []
+        for b, n in enumerate(lengths):
+            tag = last[b]
+            path = [tag]
+            for t in range(n - 2, -1, -1):
+                tag = ptr[b][t][tag]
+                path.append(tag)
+            path.reverse()
+            out.append(path)
+        return out

@@ -1,0 +1,314 @@
+"""The offline backbone: natasha's navec embeddings, character features, a BiLSTM and a CRF.
+
+Each word is the frozen navec vector of its lowercased form (the embeddings
+bundled with natasha; nothing is downloaded), a learned embedding of its shape
+(script and case), and a character CNN over its first letters, which is what
+carries out-of-vocabulary words (Latin model names, numbers, punctuation). A
+one-layer BiLSTM reads the sentence and a CRF (``crf.py``) picks valid IOB2 tags;
+the probability of each chosen tag is its CRF marginal.
+
+The model directory holds ``model.pt`` (trained weights), ``navec.tar`` (a
+copy of the embeddings, so the directory is self-contained) and
+``ner_model.json`` (labels, tags, character vocabulary, sizes, window).
+Inputs longer than the window are cut into overlapping windows and merged
+(``data.py``), the same way in training and prediction.
+
+Left out: fine-tuning the embeddings; gazetteers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from ..model import MODEL_FILE, Prediction, read_model_info
+from .data import merge_windows, plan_windows
+
+EMBEDDINGS_FILE = "navec.tar"
+WEIGHTS_FILE = "model.pt"
+MAX_CHARS = 20
+DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.3}
+DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
+
+
+def bundled_navec_path() -> Path:
+    """natasha's bundled navec file (``navec_news_v1_1B_250K_300d_100q.tar``)."""
+    try:
+        from natasha.data import NEWS_EMBEDDING
+    except ImportError:
+        raise UserError("the navec backbone needs natasha (pip install 'ner[train]')") from None
+    path = Path(NEWS_EMBEDDING)
+    if not path.exists():
+        raise UserError(f"{path}: natasha's navec embeddings are missing; reinstall natasha")
+    return path
+
+
+def word_shape(word: str) -> int:
+    """A small id (1..30; 0 is padding) for a word's script, case, digits and punctuation kind.
+
+    >>> word_shape("Москва"), word_shape("BERT"), word_shape("GPT-3"), word_shape("2018"), word_shape(",")
+    (2, 7, 19, 25, 27)
+    """
+    cyr = any("а" <= c <= "я" or c == "ё" for c in word.lower())
+    lat = any("a" <= c <= "z" for c in word.lower())
+    digits = any(c.isdigit() for c in word)
+    if cyr or lat:
+        script = 2 if cyr and lat else 1 if lat else 0
+        if word.islower():
+            case = 0
+        elif word[0].isupper() and (len(word) == 1 or word[1:].islower()):
+            case = 1
+        elif word.isupper():
+            case = 2
+        else:
+            case = 3
+        return 1 + script * 4 + case + 12 * digits
+    if word.isdigit():
+        return 25
+    if digits:
+        return 26
+    head = word[:1]
+    if head and head in ",.;:!?…":
+        return 27
+    if head and head in "«»\"'“”„()[]{}":
+        return 28
+    if head and head in "-–—":
+        return 29
+    return 30
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def build_module(indexes, codes, n_chars: int, n_tags: int, tags, hp: dict):
+    """The network: navec lookup + shape + char CNN -> BiLSTM -> emissions, with a CRF."""
+    torch = _torch()
+    from torch import nn
+
+    from .crf import CRF
+
+    class NavecTagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            qdim, centroids, chunk = codes.shape
+            self.register_buffer("pq_indexes", torch.from_numpy(indexes.copy()), persistent=False)
+            self.register_buffer("pq_codes", torch.from_numpy(codes.copy()).reshape(qdim * centroids, chunk),
+                                 persistent=False)
+            self.register_buffer("pq_offsets", torch.arange(qdim) * centroids, persistent=False)
+            self.word_dim = qdim * chunk
+            self.shape = nn.Embedding(31, hp["shape_dim"], padding_idx=0)
+            self.chars = nn.Embedding(n_chars, hp["char_dim"], padding_idx=0)
+            self.char_cnn = nn.Conv1d(hp["char_dim"], hp["char_filters"], 3, padding=1)
+            width = self.word_dim + hp["shape_dim"] + hp["char_filters"]
+            self.drop = nn.Dropout(hp["dropout"])
+            self.lstm = nn.LSTM(width, hp["hidden"], batch_first=True, bidirectional=True)
+            self.out = nn.Linear(2 * hp["hidden"], n_tags)
+            self.crf = CRF(tags)
+
+        def embed_words(self, word_ids):
+            pieces = self.pq_indexes[word_ids].long() + self.pq_offsets
+            return self.pq_codes[pieces].reshape(*word_ids.shape, self.word_dim)
+
+        def forward(self, word_ids, shape_ids, char_ids):
+            b, length, n = char_ids.shape
+            chars = self.chars(char_ids.reshape(b * length, n)).transpose(1, 2)
+            chars = torch.relu(self.char_cnn(chars)).max(dim=2).values.reshape(b, length, -1)
+            x = torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=2)
+            h, _ = self.lstm(self.drop(x))
+            return self.out(self.drop(h))
+
+    return NavecTagger()
+
+
+class Featurizer:
+    """Words -> (navec ids, shape ids, char ids); the char vocabulary comes from the training data."""
+
+    def __init__(self, vocab, chars: str):
+        self.vocab = vocab
+        self.char_ids = {c: i + 2 for i, c in enumerate(chars)}  # 0 padding, 1 unknown
+        self.n_chars = len(chars) + 2
+
+    def word_id(self, word: str) -> int:
+        lowered = word.lower()
+        found = self.vocab.get(lowered)
+        if found is None:
+            found = self.vocab.get(lowered.replace("ё", "е"), self.vocab.unk_id)
+        return found
+
+    def tensors(self, batch: Sequence[Sequence[str]]):
+        torch = _torch()
+        length = max(len(ws) for ws in batch)
+        n = min(MAX_CHARS, max(len(w) for ws in batch for w in ws))
+        word_ids = torch.full((len(batch), length), self.vocab.pad_id, dtype=torch.long)
+        shape_ids = torch.zeros((len(batch), length), dtype=torch.long)
+        char_ids = torch.zeros((len(batch), length, n), dtype=torch.long)
+        mask = torch.zeros((len(batch), length), dtype=torch.bool)
+        for b, words in enumerate(batch):
+            word_ids[b, : len(words)] = torch.tensor([self.word_id(w) for w in words])
+            shape_ids[b, : len(words)] = torch.tensor([word_shape(w) for w in words])
+            for i, w in enumerate(words):
+                char_ids[b, i, : min(n, len(w))] = torch.tensor([self.char_ids.get(c, 1) for c in w[:n]])
+            mask[b, : len(words)] = True
+        return word_ids, shape_ids, char_ids, mask
+
+
+def _load_navec(path: Path):
+    from navec import Navec
+
+    try:
+        return Navec.load(str(path))
+    except Exception as e:  # a damaged or foreign tar: say which file
+        raise UserError(f"{path}: cannot read the navec embeddings ({e}); copy them again") from None
+
+
+class NavecNet:
+    """The trainable model with its featurizer: what the training loop drives."""
+
+    backbone = "navec"
+    default_lr = 2e-3
+
+    def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
+                 window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None):
+        self.tags = tuple(tags)
+        self.tag_ids = {t: i for i, t in enumerate(self.tags)}
+        self.hp = {**DEFAULTS, **(hp or {})}
+        self.window = window or DEFAULT_WINDOW
+        self.stride = stride if stride >= 0 else DEFAULT_STRIDE
+        self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
+        navec = _load_navec(self.embeddings)
+        self.chars = chars
+        self.featurizer = Featurizer(navec.vocab, chars)
+        self.module = build_module(navec.pq.indexes, navec.pq.codes, self.featurizer.n_chars,
+                                   len(self.tags), self.tags, self.hp)
+        self.device = device or "cpu"
+        self.module.to(self.device)
+
+    @staticmethod
+    def chars_of(sentences) -> str:
+        seen = {c for s in sentences for w in s.words for c in w[:MAX_CHARS]}
+        return "".join(sorted(seen))
+
+    def examples(self, sentences) -> list[tuple[tuple[str, ...], list[int]]]:
+        """Training examples: each sentence, cut into windows when longer than the window."""
+        out = []
+        for s in sentences:
+            ids = [self.tag_ids[t] for t in s.tags]
+            for a, b in plan_windows([1] * len(s.words), self.window, self.stride):
+                out.append((s.words[a:b], ids[a:b]))
+        return out
+
+    def loss(self, batch) -> "object":
+        torch = _torch()
+        words = [w for w, _ in batch]
+        word_ids, shape_ids, char_ids, mask = (t.to(self.device) for t in self.featurizer.tensors(words))
+        gold = torch.zeros(mask.shape, dtype=torch.long)
+        for b, (_, ids) in enumerate(batch):
+            gold[b, : len(ids)] = torch.tensor(ids)
+        emissions = self.module(word_ids, shape_ids, char_ids).float()
+        return self.module.crf.neg_log_likelihood(emissions, gold.to(self.device), mask)
+
+    def _predict_windows(self, batch):
+        torch = _torch()
+        word_ids, shape_ids, char_ids, mask = (t.to(self.device) for t in self.featurizer.tensors(batch))
+        emissions = self.module(word_ids, shape_ids, char_ids).float()
+        paths = self.module.crf.viterbi(emissions, mask)
+        probs = self.module.crf.marginals(emissions, mask).cpu()
+        out = []
+        for b, path in enumerate(paths):
+            chosen = probs[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            out.append([(self.tags[t], p) for t, p in zip(path, chosen)])
+        return out
+
+    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64) -> list[Prediction]:
+        """IOB2 tags and CRF marginals for each list of words, windowed, in batches."""
+        torch = _torch()
+        pieces, owners = [], []
+        plans = []
+        for k, words in enumerate(batch):
+            plan = plan_windows([1] * len(words), self.window, self.stride)
+            plans.append(plan)
+            for a, b in plan:
+                pieces.append(tuple(words[a:b]))
+                owners.append(k)
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        results: list = [None] * len(pieces)
+        was_training = self.module.training
+        self.module.eval()
+        with torch.inference_mode():
+            for i in range(0, len(order), batch_size):
+                chunk = order[i : i + batch_size]
+                for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk])):
+                    results[j] = out
+        self.module.train(was_training)
+        preds = []
+        pos = 0
+        for words, plan in zip(batch, plans):
+            merged = merge_windows(len(words), plan, results[pos : pos + len(plan)])
+            pos += len(plan)
+            preds.append(Prediction(tuple(t for t, _ in merged), tuple(float(p) for _, p in merged)))
+        return preds
+
+    def info(self, name: str, labels: Sequence[str]) -> dict:
+        return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
+                "chars": self.chars, "hparams": self.hp, "window": self.window, "stride": self.stride,
+                "embeddings": EMBEDDINGS_FILE}
+
+    def save(self, directory: Path, name: str, labels: Sequence[str]) -> None:
+        """Weights, embeddings and ``ner_model.json`` into ``directory`` (which exists)."""
+        torch = _torch()
+        torch.save(self.module.state_dict(), directory / WEIGHTS_FILE)
+        target = directory / EMBEDDINGS_FILE
+        try:
+            os.link(self.embeddings, target)
+        except OSError:
+            shutil.copyfile(self.embeddings, target)
+        (directory / MODEL_FILE).write_text(json.dumps(self.info(name, labels), ensure_ascii=False, indent=2),
+                                            encoding="utf-8")
+
+
+def weights_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:8]
+
+
+class NavecModel:
+    """A trained navec model, loaded from its directory (``ner.model.TokenModel``)."""
+
+    def __init__(self, net: NavecNet, name: str, version: str, labels: tuple[str, ...]):
+        self.net = net
+        self.name = name
+        self.version = version
+        self.labels = labels
+
+    @classmethod
+    def load(cls, path, device=None) -> "NavecModel":
+        torch = _torch()
+        path = Path(path)
+        info = read_model_info(path)
+        weights = path / WEIGHTS_FILE
+        embeddings = path / info.get("embeddings", EMBEDDINGS_FILE)
+        for needed in (weights, embeddings):
+            if not needed.exists():
+                raise UserError(f"{path}: {needed.name} is missing; the model directory is incomplete, retrain it")
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        net = NavecNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
+                       info.get("stride", -1), embeddings, device)
+        state = torch.load(weights, map_location=device, weights_only=True)
+        net.module.load_state_dict(state)
+        net.module.eval()
+        name = info.get("name") or path.name
+        return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
+
+    def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
+        return self.net.predict(batch)
