@@ -104,6 +104,8 @@ class TagChecker:
         self.bioes = 0
         self.bioes_broken = 0
         self._label_fix: dict[str, tuple[str | None, str | None]] = {}
+        self.good: set[str] = set()         # tags seen valid
+        self.good_b: set[str] = {"O"}       # O and the B- tags seen valid
 
     def _label(self, label: str) -> tuple[str | None, str | None]:
         """(repaired label or None, error message or None) for a label outside the schema."""
@@ -121,7 +123,44 @@ class TagChecker:
         self._label_fix[label] = result
         return result
 
+    def _valid(self, tag: str) -> bool:
+        """A tag that needs no repair: B-/I- of a schema label (any label without a schema)."""
+        parsed = parse_tag(tag)
+        return (parsed.prefix in ("B", "I") and not parsed.fixed and not parsed.problem
+                and (self.schema is None or parsed.label in self.schema))
+
     def check(self, words, tags, line: int) -> list[str]:
+        """The sentence's tags in IOB2, repaired where unambiguous; issues and changes reported."""
+        good = self.good
+        distinct = set(tags)
+        if distinct <= self.good_b:  # only O and valid B- tags: valid IOB2 as it stands
+            self.b_after_o += len(tags) - tags.count("O")
+            return tags
+        fast = True
+        opened = 0
+        prev = "O"
+        for tag in tags:  # the common case: valid IOB2, checked in one cheap pass
+            if tag != "O":
+                if tag not in good:
+                    if self._valid(tag):
+                        good.add(tag)
+                        if tag[0] == "B":
+                            self.good_b.add(tag)
+                    else:
+                        fast = False
+                        break
+                if tag[0] == "I" and (prev == "O" or prev[2:] != tag[2:]):
+                    fast = False
+                    break
+                if tag[0] == "B" and prev == "O":
+                    opened += 1
+            prev = tag
+        if fast:
+            self.b_after_o += opened
+            return tags
+        return self._check(words, tags, line)
+
+    def _check(self, words, tags, line: int) -> list[str]:
         out = list(tags)
         issue = self.report.issues.append
         change = self.report.changes.append

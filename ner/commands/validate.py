@@ -33,21 +33,22 @@ def fix_targets(paths: list[str], out: str) -> list[Path]:
 
 def run(args) -> int:
     from ..check import Report
-    from ..formats.conll import read_conll, write_conll
+    from ..formats.conll import iter_sentences, read_conll, write_conll
 
     schema = schema_from_arg(args.labels)
     targets = fix_targets(args.paths, args.fix) if args.fix else [None] * len(args.paths)
     total = Report()
     for path, target in zip(args.paths, targets):
         report = Report()
-        docs = read_conll(path, schema=schema, report=report, infer_sentences=not args.no_infer_sentences)
+        infer = not args.no_infer_sentences
         if target is not None and Path(path).resolve() == target.resolve():
             print(f"ner validate: error: --fix would overwrite {path}; write to another path", file=sys.stderr)
             return 2
         if target is not None:
-            n_sentences = write_conll(docs, target)
+            n_sentences = write_conll(read_conll(path, schema=schema, report=report, infer_sentences=infer),
+                                      target)
         else:
-            for _ in docs:
+            for _ in iter_sentences(path, schema=schema, report=report, infer_sentences=infer):
                 pass
         for issue in sorted(report.issues, key=lambda i: i.line):
             if not args.quiet or issue.severity == "error":

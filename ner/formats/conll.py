@@ -23,6 +23,7 @@ Left out: CoNLL-U's other columns (only the token and the last column are kept).
 from __future__ import annotations
 
 import codecs
+import gc
 import io
 import re
 from pathlib import Path
@@ -36,12 +37,10 @@ from ..text import lookalike_letters, repair_mojibake
 CHUNK = 1 << 20
 _FINAL = frozenset({".", "!", "?", "…", "?!", "!?", "...", "?.."})
 _OPENERS = frozenset("«\"“„")
-# Characters that need a careful look: control characters, odd spaces, undecodable bytes
-# (surrogate escapes), mojibake lead characters, Latin next to Cyrillic.
-_SUSPECT = re.compile(
+# Characters that change how a line splits or reads: control characters, odd spaces,
+# undecodable bytes (surrogate escapes). Blocks with them take the careful path.
+_LINE_ODD = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f\x85\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\udc80-\udcff]"
-    "|[ÐÑ–—][^\\sа-яёА-ЯЁa-zA-Z0-9.,;:!?()«»\"'\\-–—]"
-    "|[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u200b\u2028\u2029\ufeff]")
 _ODD_SPACE = re.compile("[\xa0\u2000-\u200a\u202f\u205f\u3000]")
@@ -85,29 +84,8 @@ def _split(line: str) -> list[str]:
     return [f for f in line.split(" ") if f]
 
 
-class _Block:
-    __slots__ = ("words", "tags", "line")
-
-    def __init__(self):
-        self.words: list[str] = []
-        self.tags: list[str] = []
-        self.line = 0
-
-
-def _suspect_lines(chunk: str) -> set[int]:
-    """Indices (within the chunk) of lines with characters that need a careful look."""
-    found = set()
-    pos = 0
-    index = 0
-    for m in _SUSPECT.finditer(chunk):
-        index += chunk.count("\n", pos, m.start())
-        pos = m.start()
-        found.add(index)
-    return found
-
-
 def _careful(line: str, path: str, lineno: int, report: Report) -> list[str]:
-    """Columns of a suspect line, with its warnings and repairs recorded."""
+    """Columns of a line that needs care, with its warnings and repairs recorded."""
     issue = report.issues.append
     if _UNDECODABLE.search(line):
         issue(Issue(path, lineno, "E103", "bytes that are not valid in the file's encoding; "
@@ -135,9 +113,14 @@ def _careful(line: str, path: str, lineno: int, report: Report) -> list[str]:
     return fields
 
 
-def _infer_breaks(block: _Block) -> list[int]:
+def _word_needs_care(word: str) -> bool:
+    """A word the careful path must look at (checked once per distinct word)."""
+    return bool(_CONTROL.search(word) or _UNDECODABLE.search(word) or repair_mojibake(word)
+                or lookalike_letters(word))
+
+
+def _infer_breaks(words, tags) -> list[int]:
     """Token indices after which a sentence ends: final punctuation, then a capital or an opening quote."""
-    words, tags = block.words, block.tags
     cuts = []
     for i in range(len(words) - 1):
         if words[i] in _FINAL and tags[i] == "O":
@@ -145,6 +128,194 @@ def _infer_breaks(block: _Block) -> list[int]:
             if nxt[:1].isupper() or nxt[:1] in _OPENERS:
                 cuts.append(i + 1)
     return cuts
+
+
+class _Parser:
+    """State of one file being parsed: the open sentence, the open document, checks."""
+
+    def __init__(self, path, schema, report, infer_sentences):
+        self.path = path
+        self.report = report
+        self.checker = TagChecker(path, schema, report)
+        self.infer = infer_sentences
+        self.stem = Path(path).stem
+        self.words: list[str] = []
+        self.tags: list[str] = []
+        self.first = 0               # line of the open sentence's first word
+        self.sentences: list[Sentence] = []
+        self.docstart = False
+        self.doc_index = 0
+        self.saw_break = False       # a blank line seen in the open document
+        self.n_tokens = 0
+        self.known_words: set[str] = set()   # words already checked and found clean
+        self.odd_words: set[str] = set()
+        self.stream = False          # hand out sentences as they complete, keep no documents
+
+    # -- sentences and documents ------------------------------------------------------------
+    def end_sentence(self, at_doc_end: bool = False) -> None:
+        words, tags, first = self.words, self.tags, self.first
+        if not words:
+            return
+        self.words, self.tags = [], []
+        cuts = []
+        if self.infer and at_doc_end and not self.saw_break:
+            cuts = _infer_breaks(words, tags)
+            if cuts:
+                path = self.path
+                self.report.issues.append(Issue(
+                    path, first, "W101",
+                    f"no blank lines between sentences in lines {first}-{first + len(words) - 1}; "
+                    f"{len(cuts)} sentence break(s) inferred at sentence-final punctuation "
+                    f"(--fix writes them as blank lines)"))
+                self.report.changes.extend(Change(path, first + cut, "", "<blank line>",
+                                                  "sentence break inferred") for cut in cuts)
+        if not at_doc_end:
+            self.saw_break = True
+        tags = self.checker.check(words, tags, first)
+        self.n_tokens += len(words)
+        if not cuts:
+            self.sentences.append(Sentence(tuple(words), tuple(tags), first, f"{self.stem}:{first}"))
+            return
+        bounds = [0, *cuts, len(words)]
+        for a, b in zip(bounds, bounds[1:]):
+            line = first + a
+            self.sentences.append(Sentence(tuple(words[a:b]), tuple(tags[a:b]), line, f"{self.stem}:{line}"))
+
+    def end_document(self) -> Document | None:
+        self.end_sentence(at_doc_end=True)
+        self.saw_break = False
+        if not self.sentences:
+            return None
+        self.doc_index += 1
+        doc_id = f"{self.stem}-{self.doc_index}" if self.docstart else self.stem
+        doc = Document(doc_id, tuple(self.sentences), self.path, {"docstart": self.docstart})
+        self.sentences = []
+        return doc
+
+    def clean_words(self, words) -> bool:
+        """True unless a word needs the careful path (each distinct word is checked once)."""
+        new = set(words).difference(self.known_words)
+        if new:
+            for word in new:
+                (self.odd_words if _word_needs_care(word) else self.known_words).add(word)
+            if len(self.known_words) > 500_000:
+                self.known_words.clear()
+        return not self.odd_words or self.odd_words.isdisjoint(words)
+
+    # -- lines ------------------------------------------------------------------------------
+    def block(self, text: str, line: int, n_lines: int, careful: bool) -> list[Document] | None:
+        """Lines of text with no blank line inside (whitespace-only lines may be); ``line`` is the first.
+
+        Returns the documents that -DOCSTART- lines in the block completed, if any.
+        """
+        if not careful:
+            fields = text.split()
+            if (len(fields) == 2 * n_lines and "-DOCSTART-" not in text
+                    and text[:1] != "#" and "\n#" not in text):
+                words = fields[0::2]
+                if self.clean_words(words):
+                    if not self.words:
+                        self.first = line
+                    self.words += words
+                    self.tags += fields[1::2]
+                    return None
+        return self.lines(text.split("\n"), line)
+
+    def lines(self, lines, line: int) -> list[Document]:
+        """The careful path: one line at a time."""
+        path, report = self.path, self.report
+        docs = []
+        for lineno, raw in enumerate(lines, line):
+            fields = _careful(raw, path, lineno, report)
+            if not fields:
+                self.end_sentence()
+                continue
+            word = fields[0]
+            if word == "-DOCSTART-":
+                doc = self.end_document()
+                if doc:
+                    docs.append(doc)
+                self.docstart = True
+                continue
+            if word[0] == "#" and (len(fields) == 1 or not _looks_like_tag(fields[-1])):
+                self.end_sentence()  # a comment stands before a sentence, as in CoNLL-U
+                continue
+            if not self.words:
+                self.first = lineno
+            n = len(fields)
+            if n > 4:
+                report.issues.append(Issue(path, lineno, "W109",
+                                           f"{n} columns; the last one, {fields[-1]!r}, is taken as the tag"))
+            self.words.append(word)
+            self.tags.append(fields[-1] if n > 1 else "")
+        return docs
+
+
+def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sentence]:
+    """Sentences as they complete (``parser.stream``) or documents, from chunks of whole lines.
+
+    The cyclic garbage collector is paused while a chunk is parsed: the parser
+    makes no cycles, and the collector's passes over a growing document would
+    otherwise cost more than the parsing itself.
+    """
+    line = 1
+    for chunk in chunks:
+        if "\r" in chunk:
+            chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+        body = chunk[:-1] if chunk.endswith("\n") else chunk
+        odd_chunk = _LINE_ODD.search(body) is not None
+        blocks = body.split("\n\n")
+        last = len(blocks) - 1
+        done: list = []
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for i, text in enumerate(blocks):
+                if text.startswith("\n"):  # an odd run of blank lines
+                    stripped = text.lstrip("\n")
+                    line += len(text) - len(stripped)
+                    text = stripped
+                n_lines = text.count("\n") + 1
+                if text:
+                    careful = odd_chunk and _LINE_ODD.search(text) is not None
+                    if i < last and not careful and not parser.words:
+                        # The hot path: a whole sentence of two-column lines, checked in bulk.
+                        fields = text.split()
+                        if (len(fields) == 2 * n_lines and "-DOCSTART-" not in text
+                                and text[0] != "#" and "\n#" not in text):
+                            words = fields[0::2]
+                            if parser.clean_words(words):
+                                tags = fields[1::2]
+                                parser.n_tokens += n_lines
+                                parser.saw_break = True
+                                parser.sentences.append(Sentence(
+                                    tuple(words), tuple(parser.checker.check(words, tags, line)),
+                                    line, f"{parser.stem}:{line}"))
+                                line += n_lines + 1
+                                continue
+                    docs = parser.block(text, line, n_lines, careful)
+                    if docs:
+                        done += docs
+                line += n_lines + (1 if i < last else 0)
+                if i < last:
+                    parser.end_sentence()
+        finally:
+            if gc_enabled:
+                gc.enable()
+        if parser.stream:
+            done, parser.sentences = parser.sentences, []
+        yield from done
+    doc = parser.end_document()
+    if parser.stream:
+        yield from parser.sentences
+        parser.sentences = []
+    elif doc:
+        yield doc
+    parser.checker.finish()
+    path, report = parser.path, parser.report
+    if parser.n_tokens == 0 and not any(i.path == path and i.code in ("E100", "E101", "E103")
+                                        for i in report.issues):
+        report.issues.append(Issue(path, 0, "E102", "the file has no tokens; is it the right file?"))
 
 
 def parse_conll(
@@ -160,99 +331,7 @@ def parse_conll(
     ``schema=None`` accepts any label. Issues and repairs go to ``report``.
     """
     report = report if report is not None else Report()
-    checker = TagChecker(path, schema, report)
-    stem = Path(path).stem
-    sentences: list[Sentence] = []
-    docstart = False
-    doc_index = 0
-    saw_break = False
-    n_tokens = 0
-    block = _Block()
-    lineno = 0
-
-    def flush(at_doc_end: bool) -> None:
-        nonlocal block, n_tokens
-        if not block.words:
-            return
-        cuts = []
-        if infer_sentences and at_doc_end and not saw_break:
-            cuts = _infer_breaks(block)
-            if cuts:
-                last = block.line + len(block.words) - 1
-                report.issues.append(Issue(
-                    path, block.line, "W101",
-                    f"no blank lines between sentences in lines {block.line}-{last}; "
-                    f"{len(cuts)} sentence break(s) inferred at sentence-final punctuation "
-                    f"(--fix writes them as blank lines)"))
-                for cut in cuts:
-                    report.changes.append(Change(path, block.line + cut, "", "<blank line>",
-                                                 "sentence break inferred"))
-        tags = checker.check(block.words, block.tags, block.line)
-        bounds = [0, *cuts, len(block.words)]
-        for a, b in zip(bounds, bounds[1:]):
-            line = block.line + a
-            sentences.append(Sentence(tuple(block.words[a:b]), tuple(tags[a:b]), line, f"{stem}:{line}"))
-        n_tokens += len(block.words)
-        block = _Block()
-
-    def document() -> Document | None:
-        nonlocal sentences, doc_index
-        if not sentences:
-            return None
-        doc_index += 1
-        doc_id = f"{stem}-{doc_index}" if docstart else stem
-        doc = Document(doc_id, tuple(sentences), path, {"docstart": docstart})
-        sentences = []
-        return doc
-
-    for chunk in lines:
-        suspects = _suspect_lines(chunk) if chunk else ()
-        body = chunk[:-1] if chunk.endswith("\n") else chunk
-        for index, raw in enumerate(body.split("\n")):
-            lineno += 1
-            if suspects and index in suspects:
-                fields = _careful(raw, path, lineno, report)
-            else:
-                fields = raw.split()
-            if not fields:
-                if block.words:
-                    saw_break = True
-                flush(False)
-                continue
-            word = fields[0]
-            if word == "-DOCSTART-":
-                flush(True)
-                doc = document()
-                if doc:
-                    yield doc
-                docstart = True
-                saw_break = False
-                continue
-            if word[0] == "#" and (len(fields) == 1 or not _looks_like_tag(fields[-1])):
-                flush(False)  # a comment stands before a sentence, as in CoNLL-U
-                continue
-            if not block.words:
-                block.line = lineno
-            n = len(fields)
-            if n == 2:
-                block.words.append(word)
-                block.tags.append(fields[1])
-            elif n == 1:
-                block.words.append(word)
-                block.tags.append("")
-            else:
-                if n > 4:
-                    report.issues.append(Issue(path, lineno, "W109",
-                                               f"{n} columns; the last one, {fields[-1]!r}, is taken as the tag"))
-                block.words.append(word)
-                block.tags.append(fields[-1])
-    flush(True)
-    doc = document()
-    if doc:
-        yield doc
-    checker.finish()
-    if n_tokens == 0 and not any(i.path == path and i.code in ("E100", "E101", "E103") for i in report.issues):
-        report.issues.append(Issue(path, 0, "E102", "the file has no tokens; is it the right file?"))
+    yield from _parse(lines, _Parser(path, schema, report, infer_sentences))
 
 
 def _looks_like_tag(field: str) -> bool:
@@ -277,6 +356,32 @@ def _chunks(stream: io.TextIOBase) -> Iterator[str]:
         yield rest
 
 
+def _open(path: str, report: Report) -> io.TextIOBase | None:
+    """The file as text in its detected encoding; None (and an issue) when it cannot be read."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        report.issues.append(Issue(path, 0, "E100", f"cannot read the file ({e.strerror}); check the path"))
+        return None
+    sample = f.read(CHUNK)
+    if not sample:
+        f.close()
+        report.issues.append(Issue(path, 0, "E102", "the file is empty"))
+        return None
+    encoding = detect_encoding(sample)
+    if encoding is None:
+        f.close()
+        report.issues.append(Issue(path, 0, "E101", "binary file (NUL bytes), not CoNLL text; "
+                                                    "pass the .conll file itself"))
+        return None
+    report.encodings[path] = encoding
+    if encoding not in ("utf-8", "utf-8-sig"):
+        report.issues.append(Issue(path, 0, "W103", f"the file is in {encoding}, not UTF-8; read as "
+                                                    f"{encoding} (--fix writes UTF-8)"))
+    f.seek(0)
+    return io.TextIOWrapper(f, encoding=encoding, errors="surrogateescape", newline=None)
+
+
 def read_conll(
     path: str | Path,
     *,
@@ -286,37 +391,34 @@ def read_conll(
 ) -> Iterator[Document]:
     """Stream the documents of a CoNLL file; problems go to ``report``, never raised.
 
-    A file that cannot be opened, a binary file and an empty file are reported
-    (E100, E101, E102) and yield nothing.
-
-    >>> report = Report()
-    >>> docs = list(read_conll("corpora/ml_ru_seed.conll", report=report))  # doctest: +SKIP
+    A file without ``-DOCSTART-`` is one document (held in memory; use
+    ``iter_sentences`` for constant memory). A file that cannot be opened, a
+    binary file and an empty file are reported (E100, E101, E102) and yield nothing.
     """
     report = report if report is not None else Report()
     path = str(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        report.issues.append(Issue(path, 0, "E100", f"cannot read the file ({e.strerror}); check the path"))
-        return
-    with f:
-        sample = f.read(CHUNK)
-        if not sample:
-            report.issues.append(Issue(path, 0, "E102", "the file is empty"))
-            return
-        encoding = detect_encoding(sample)
-        if encoding is None:
-            report.issues.append(Issue(path, 0, "E101", "binary file (NUL bytes), not CoNLL text; "
-                                                        "pass the .conll file itself"))
-            return
-        report.encodings[path] = encoding
-        if encoding not in ("utf-8", "utf-8-sig"):
-            report.issues.append(Issue(path, 0, "W103", f"the file is in {encoding}, not UTF-8; read as "
-                                                        f"{encoding} (--fix writes UTF-8)"))
-        f.seek(0)
-        stream = io.TextIOWrapper(f, encoding=encoding, errors="surrogateescape", newline=None)
-        yield from parse_conll(_chunks(stream), path, schema=schema, report=report,
-                               infer_sentences=infer_sentences)
+    stream = _open(path, report)
+    if stream is not None:
+        with stream:
+            yield from _parse(_chunks(stream), _Parser(path, schema, report, infer_sentences))
+
+
+def iter_sentences(
+    path: str | Path,
+    *,
+    schema: Schema | None = None,
+    report: Report | None = None,
+    infer_sentences: bool = True,
+) -> Iterator[Sentence]:
+    """Stream the sentences of a CoNLL file in constant memory (documents are not kept)."""
+    report = report if report is not None else Report()
+    path = str(path)
+    stream = _open(path, report)
+    if stream is not None:
+        parser = _Parser(path, schema, report, infer_sentences)
+        parser.stream = True
+        with stream:
+            yield from _parse(_chunks(stream), parser)
 
 
 def read_corpus(paths, *, schema: Schema | None = None, report: Report | None = None) -> list[Document]:
@@ -357,5 +459,5 @@ def parse_conll_string(text: str, **kwargs) -> list[Document]:
     return list(parse_conll([text], **kwargs))
 
 
-__all__ = ["read_conll", "read_corpus", "parse_conll", "parse_conll_string", "format_conll",
+__all__ = ["read_conll", "iter_sentences", "read_corpus", "parse_conll", "parse_conll_string", "format_conll",
            "write_conll", "detect_encoding"]

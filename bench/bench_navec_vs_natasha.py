@@ -1,0 +1,105 @@
+"""Benchmark: our navec model trained on factRuEval devset vs natasha's NewsNERTagger, on testset.
+
+Both are scored with the same strict IOB2 seqeval on the same test sentences
+(Person->PER, Org->ORG, Location/LocOrg->LOC, other labels O). Natasha tags the
+sentence text rebuilt from the tokens; its character spans are mapped back to
+the tokens they overlap. Prints both tables side by side, training time and
+tagging speed. Usage:
+
+    python bench/bench_navec_vs_natasha.py [--epochs 20] [--out /tmp/bench-navec] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FACTRUEVAL = ROOT.parent / "shared" / "corpora" / "factrueval2016"
+MAP = "Person=PER,Org=ORG,Location=LOC,LocOrg=LOC"
+
+
+def natasha_tags(sentences) -> tuple[list[list[str]], float]:
+    from natasha import Doc, NewsEmbedding, NewsNERTagger, Segmenter
+
+    segmenter = Segmenter()
+    tagger = NewsNERTagger(NewsEmbedding())
+    out = []
+    started = time.perf_counter()
+    for s in sentences:
+        text, offsets = s.text, s.token_offsets
+        doc = Doc(text)
+        doc.segment(segmenter)
+        doc.tag_ner(tagger)
+        tags = ["O"] * len(s)
+        for span in doc.spans:
+            inside = [i for i, (a, b) in enumerate(offsets) if a < span.stop and span.start < b]
+            for k, i in enumerate(inside):
+                tags[i] = ("B-" if k == 0 else "I-") + span.type
+        out.append(tags)
+    return out, time.perf_counter() - started
+
+
+def side_by_side(left: str, right: str, titles=("ours (navec)", "natasha NewsNERTagger")) -> str:
+    a, b = left.splitlines(), right.splitlines()
+    width = max(len(x) for x in a) + 4
+    lines = [f"{titles[0]:<{width}}{titles[1]}"]
+    for i in range(max(len(a), len(b))):
+        lines.append(f"{(a[i] if i < len(a) else ''):<{width}}{b[i] if i < len(b) else ''}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--out", default="/tmp/bench-navec-factrueval")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-train", action="store_true", help="evaluate the model already in --out")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from ner.evaluate import format_evaluation, score
+    from ner.model import load_model
+    from ner.train.config import TrainConfig, parse_map
+    from ner.train.loop import train
+    from ner.train.prepare import read_split, resolve_schema
+
+    dev, test = FACTRUEVAL / "devset.conll", FACTRUEVAL / "testset.conll"
+    if not test.exists():
+        sys.exit(f"{test} is absent")
+    config = TrainConfig(train=str(dev), backbone="navec", out=args.out, map=MAP, epochs=args.epochs)
+    started = time.perf_counter()
+    if not args.skip_train:
+        train(config, progress=lambda line: print(line, file=sys.stderr))
+    train_s = time.perf_counter() - started
+    mapping = parse_map(MAP)
+    sentences = read_split(str(test), resolve_schema("", mapping), mapping).sentences
+    gold = [s.tags for s in sentences]
+    n_tokens = sum(len(s) for s in sentences)
+
+    model = load_model(args.out)
+    t0 = time.perf_counter()
+    ours = [p.tags for p in model.predict([s.words for s in sentences])]
+    ours_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ours_one = [model.predict([s.words])[0].tags for s in sentences[:300]]
+    one_s = time.perf_counter() - t0
+    assert ours_one == ours[:300]
+    theirs, theirs_s = natasha_tags(sentences)
+    ev_ours, ev_theirs = score(gold, ours), score(gold, theirs)
+    print(f"factRuEval testset: {len(sentences)} sentences, {n_tokens} tokens; strict IOB2 seqeval")
+    print(side_by_side(format_evaluation(ev_ours), format_evaluation(ev_theirs)))
+    print()
+    print(f"micro F1: ours {ev_ours.micro.f1:.3f}  natasha {ev_theirs.micro.f1:.3f}")
+    print(f"training (devset, {torch.get_num_threads()} threads): {train_s:.0f} s" if not args.skip_train else "")
+    one_tokens = sum(len(s) for s in sentences[:300])
+    print(f"tagging: ours {n_tokens / ours_s:,.0f} tokens/s batched, {one_tokens / one_s:,.0f} tokens/s "
+          f"one sentence at a time; natasha {n_tokens / theirs_s:,.0f} tokens/s one sentence at a time "
+          f"(natasha's time includes its segmenter)")
+
+
+if __name__ == "__main__":
+    main()

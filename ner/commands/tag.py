@@ -1,0 +1,175 @@
+"""``ner tag [--model DIR] [INPUT|-]``: tag a text file (one text per line) as JSONL, CoNLL or HTML.
+
+Streams: lines are read, tagged and written in chunks, so memory stays flat
+whatever the input size. ``--workers N`` tags chunks in N processes, keeping the
+output in input order. A progress bar goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+from itertools import islice
+from pathlib import Path
+
+CHUNK_LINES = 256
+
+_worker_tagger = None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("tag", help="tag text with a trained model (JSONL, CoNLL or HTML)",
+                       description="Tag each line of INPUT (a file, or - for stdin) as one text and write "
+                                   "the entities with character offsets into that line.")
+    p.add_argument("input", nargs="?", default="-", metavar="INPUT", help="text file, one text per line (default: stdin)")
+    p.add_argument("--model", metavar="DIR", default=None,
+                   help="model directory (default: $NER_MODEL, else models/default)")
+    p.add_argument("--format", choices=("jsonl", "conll", "html"), default="jsonl",
+                   help="jsonl: one object per line with entities and scores; conll: word<TAB>tag; "
+                        "html: a page with coloured entities (default: jsonl)")
+    p.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="tagging processes (default: 1)")
+    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="sentences per model call")
+    p.add_argument("--labels", metavar="FILE", default=None, help="label schema for the HTML colours "
+                                                                  "(default: annotation/labels.toml)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def _init_worker(model: str, batch_size: int, fmt: str, colors: dict, one_thread: bool = True) -> None:
+    global _worker_tagger
+    if one_thread:  # N processes share the cores; one thread each avoids oversubscription
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    from ..tagger import Tagger
+
+    _worker_tagger = (Tagger.load(model), batch_size, fmt, colors)
+
+
+def _tag_chunk(chunk: list[tuple[int, str]]) -> str:
+    """Tag ``(line number, text)`` pairs; return the formatted output for them."""
+    from ..render import format_html, format_jsonl, format_tagged_conll
+
+    tagger, batch_size, fmt, colors = _worker_tagger
+    out = []
+    for (line, _), tagged in zip(chunk, tagger.analyze_many([t for _, t in chunk], batch_size=batch_size)):
+        if fmt == "jsonl":
+            out.append(format_jsonl(tagged, line))
+        elif fmt == "conll":
+            out.append(format_tagged_conll(tagged))
+        else:
+            out.append(format_html(tagged, colors, line))
+    return "".join(out)
+
+
+def read_lines(stream, name: str):
+    """``(line number, text)`` of each non-blank line, line terminator removed."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(stream, 1):
+            text = line.rstrip("\n").removesuffix("\r")
+            if text.strip():
+                yield lineno, text
+    except UnicodeDecodeError as e:
+        from ..errors import UserError
+
+        raise UserError(f"{name}:{lineno + 1}: not UTF-8 text ({e.reason}); convert the file to UTF-8") from None
+
+
+def tag_chunks(chunks, model: str, *, workers: int = 1, batch_size: int = 64, fmt: str = "jsonl",
+               colors: dict | None = None):
+    """Formatted output of each chunk, in order; at most ``2 * workers`` chunks in flight."""
+    init = (model, batch_size, fmt, colors or {})
+    if workers <= 1:
+        _init_worker(*init, one_thread=False)  # in this process; Tagger.load caches the model
+        for chunk in chunks:
+            yield len(chunk), _tag_chunk(chunk)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")  # fork after torch threads started can hang
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
+        flight = deque()
+        for chunk in chunks:
+            flight.append((len(chunk), pool.submit(_tag_chunk, chunk)))
+            if len(flight) >= 2 * workers:
+                n, future = flight.popleft()
+                yield n, future.result()
+        while flight:
+            n, future = flight.popleft()
+            yield n, future.result()
+
+
+def _chunked(items, size: int):
+    items = iter(items)
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def run(args) -> int:
+    from ..errors import UserError
+    from ..render import html_head, html_tail
+    from ..tagger import Tagger, default_model_path
+
+    if args.workers < 1 or args.batch_size < 1:
+        raise UserError("--workers and --batch-size must be at least 1")
+    model = args.model or str(default_model_path())
+    if args.workers == 1:
+        Tagger.load(model)  # fail early with a clear message on a bad --model
+    else:
+        from ..model import read_model_info
+
+        read_model_info(model)
+    colors = {}
+    if args.format == "html":
+        from ..schema import load_schema
+
+        colors = {label.name: label.color for label in load_schema(args.labels).labels if label.color}
+    if args.input == "-":
+        stream, size = sys.stdin, None
+    else:
+        try:
+            stream = open(args.input, encoding="utf-8", newline="")
+        except OSError as e:
+            raise UserError(f"{args.input}: cannot read ({e.strerror}); check the path") from None
+        size = os.path.getsize(args.input)
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    progress = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        progress = tqdm(total=size, unit="B" if size else "line", unit_scale=True, file=sys.stderr,
+                        desc=Path(args.input).name if size else "stdin", leave=False)
+    done = [0]
+
+    def counted(lines):
+        for lineno, text in lines:
+            if progress is not None:
+                progress.update(len(text.encode("utf-8")) + 1 if size else 1)
+            yield lineno, text
+
+    try:
+        if args.format == "html":
+            out.write(html_head(Path(args.input).name if args.input != "-" else "ner tag"))
+        chunks = _chunked(counted(read_lines(stream, args.input)), CHUNK_LINES)
+        for n, text in tag_chunks(chunks, model, workers=args.workers, batch_size=args.batch_size,
+                                  fmt=args.format, colors=colors):
+            out.write(text)
+            done[0] += n
+        if args.format == "html":
+            out.write(html_tail())
+    finally:
+        if progress is not None:
+            progress.close()
+        if stream is not sys.stdin:
+            stream.close()
+        if out is not sys.stdout:
+            out.close()
+    print(f"ner tag: {done[0]} text(s) tagged with {Path(model).name}", file=sys.stderr)
+    return 0
