@@ -1,0 +1,188 @@
+"""The only network code: a Label Studio connection over the official ``label-studio-sdk``.
+
+``Connection`` is the configuration (URL, API key, timeout, retries), read from
+flags or ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` in one place
+(``connection_from``). ``Client`` wraps the SDK's ``LabelStudio``: legacy tokens
+and personal access tokens (JWT refresh tokens, exchanged by the SDK) both work.
+Every call is retried with exponential back-off on 5xx answers and dropped
+connections, and every failure a user can fix (server down, wrong URL, refused
+token, missing project) becomes one ``UserError`` line.
+
+Left out: storage connections, webhooks, ML-backend registration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+from ..errors import UserError
+
+DEFAULT_URL = "http://127.0.0.1:8089"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    url: str = DEFAULT_URL
+    api_key: str = ""
+    timeout: float = 120.0
+    retries: int = 5
+    backoff: float = 0.5
+
+
+def connection_from(url: str | None = None, api_key: str | None = None, **kwargs) -> Connection:
+    """Flags first, then ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``; the one place env is read."""
+    url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+    api_key = api_key or os.environ.get("LABEL_STUDIO_API_KEY") or ""
+    if not api_key:
+        raise UserError("no Label Studio API key: set LABEL_STUDIO_API_KEY or pass --api-key (Account & "
+                        "Settings -> Access Token in the UI; for the local server: "
+                        "eval \"$(scripts/labelstudio.sh env)\")")
+    if not url.startswith(("http://", "https://")):
+        raise UserError(f"Label Studio URL {url!r} must start with http:// or https://")
+    return Connection(url, api_key, **kwargs)
+
+
+def _retryable(exc) -> bool:
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    if isinstance(exc, ApiError):
+        return exc.status_code is not None and (exc.status_code >= 500 or exc.status_code in (408, 429))
+    return isinstance(exc, (httpx.TransportError,)) and not isinstance(exc, httpx.UnsupportedProtocol)
+
+
+class Client:
+    """A connected Label Studio: projects, task import, paged task listing, export."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        try:
+            from label_studio_sdk import LabelStudio
+        except ImportError:
+            raise UserError("label-studio-sdk is not installed: pip install 'ner[labelstudio]'") from None
+        self._sdk = self.call(lambda: LabelStudio(base_url=conn.url, api_key=conn.api_key, timeout=conn.timeout),
+                              "connect")
+        self.user = self.call(lambda: self._sdk.users.whoami(), "check the API key")
+
+    def _explain(self, exc, what: str) -> UserError:
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        url = self.conn.url
+        if isinstance(exc, ApiError):
+            status = exc.status_code
+            body = exc.body if isinstance(exc.body, (str, dict)) else ""
+            detail = body.get("detail") if isinstance(body, dict) else str(body)[:200]
+            if status in (401, 403):
+                return UserError(f"Label Studio at {url} refused the API key ({status}: {detail}); check "
+                                 f"LABEL_STUDIO_API_KEY or --api-key (legacy token or personal access token)")
+            if status == 404:
+                return UserError(f"{what}: {url} answered 404 ({detail}); is this the Label Studio URL?")
+            return UserError(f"{what}: Label Studio at {url} answered {status}: {detail or body}")
+        if isinstance(exc, httpx.ConnectError):
+            return UserError(f"cannot reach Label Studio at {url} ({exc}); is it running? "
+                             f"start the local one with scripts/labelstudio.sh, or set LABEL_STUDIO_URL")
+        if isinstance(exc, httpx.TransportError):
+            return UserError(f"{what}: the connection to {url} failed after {self.conn.retries} retries "
+                             f"({type(exc).__name__}: {exc}); run the command again, it resumes")
+        if isinstance(exc, json.JSONDecodeError):
+            return UserError(f"{what}: {url} did not answer with JSON; is this the Label Studio URL?")
+        return UserError(f"{what}: {type(exc).__name__}: {exc}")
+
+    def call(self, fn, what: str, on_retry=None):
+        """``fn()`` with retries and back-off; ``on_retry(exc)`` may return a new ``fn`` (e.g. de-duplicated)."""
+        for attempt in range(self.conn.retries + 1):
+            try:
+                return fn()
+            except Exception as exc:  # mapped below: SDK, httpx and JSON errors only
+                if not _retryable(exc) or attempt == self.conn.retries:
+                    if type(exc).__module__.startswith(("label_studio_sdk", "httpx", "json", "pydantic")):
+                        raise self._explain(exc, what) from None
+                    raise
+                time.sleep(self.conn.backoff * 2 ** attempt)
+                if on_retry is not None:
+                    fn = on_retry(exc) or fn
+        raise AssertionError("unreachable")
+
+    def find_project(self, title: str) -> dict | None:
+        """The project with exactly this title, or None."""
+        def find():
+            for p in self._sdk.projects.list(title=title, page_size=100):
+                if p.title == title:
+                    return {"id": p.id, "title": p.title, "label_config": p.label_config}
+            return None
+        return self.call(find, f"find project {title!r}")
+
+    def project(self, title: str) -> dict:
+        found = self.find_project(title)
+        if found is None:
+            raise UserError(f"no Label Studio project titled {title!r} at {self.conn.url}; "
+                            f"create it with: ner ls init --project {title!r}")
+        return found
+
+    def create_project(self, title: str, label_config: str, description: str = "") -> dict:
+        p = self.call(lambda: self._sdk.projects.create(title=title, label_config=label_config,
+                                                        description=description), f"create project {title!r}")
+        return {"id": p.id, "title": p.title, "label_config": label_config}
+
+    def update_config(self, project_id: int, label_config: str) -> None:
+        self.call(lambda: self._sdk.projects.update(id=project_id, label_config=label_config),
+                  "update the labeling config")
+
+    def import_tasks(self, project_id: int, tasks: list[dict], refresh=None) -> int:
+        """Create tasks (with their annotations/predictions); returns the number created.
+
+        Before a retry, ``refresh(batch)`` may cut the batch down to the tasks the
+        server does not have yet (it may have stored them before the connection dropped).
+        """
+        state = {"batch": tasks}
+
+        def send():
+            batch = state["batch"]
+            if not batch:
+                return 0
+            r = self._sdk.projects.import_tasks(id=project_id, request=batch, return_task_ids=False)
+            count = getattr(r, "task_count", None)
+            return len(batch) if count is None else count
+
+        def on_retry(_exc):
+            if refresh is not None:
+                state["batch"] = refresh(state["batch"])
+
+        return self.call(send, "import tasks", on_retry=on_retry)
+
+    def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int = 500):
+        """Every task of the project as a dict, page by page (tens of thousands are fine)."""
+        fields = "all" if with_results else "task_only"
+        from label_studio_sdk.core.api_error import ApiError
+
+        def fetch(page):
+            try:
+                return list(self._sdk.tasks.list(project=project_id, page=page, page_size=page_size,
+                                                 fields=fields).items or ())
+            except ApiError as e:
+                if e.status_code == 404 and page > 1:  # the server's way of saying "no more pages"
+                    return []
+                raise
+
+        page = 1
+        while True:
+            items = self.call(lambda: fetch(page), "list tasks")
+            for item in items:
+                yield item.model_dump(mode="json") if hasattr(item, "model_dump") else dict(item)
+            if len(items) < page_size:
+                return
+            page += 1
+
+    def export_json(self, project_id: int) -> list[dict]:
+        """The project's JSON export (all tasks, as the UI's JSON export file)."""
+        def fetch():
+            return json.loads(b"".join(self._sdk.projects.exports.download_sync(
+                project_id, export_type="JSON", download_all_tasks=True)))
+        return self.call(fetch, "export the project")
+
+    def delete_project(self, project_id: int) -> None:
+        self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

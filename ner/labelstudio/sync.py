@@ -1,0 +1,164 @@
+"""Init, push, pull and convert: the Label Studio workflows, over ``client.py`` and ``tasks.py``.
+
+``init_project`` creates the project (or updates its labeling config).
+``push`` sends documents as tasks in batches, skipping tasks whose content hash
+is already there and reporting documents that changed under the same id; a push
+cut off half-way is simply run again. ``pull`` and ``convert_export`` turn tasks
+back into documents through one path, ``tasks_documents``, which applies the
+annotation policy (``annotations.py``) and the span checks (``tasks.py``).
+
+Left out: printing (the CLI does it), predictions from a model (``predict.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..check import Issue, Report
+from ..errors import UserError
+from . import annotations as policy
+from .config import ConfigNames, config_names, format_labeling_config
+from .tasks import document_tasks, task_key, task_sentences, assemble
+
+
+@dataclass
+class PushResult:
+    created: int = 0
+    unchanged: int = 0
+    changed: list[str] = field(default_factory=list)
+    project_id: int = 0
+
+
+@dataclass
+class PullResult:
+    documents: dict[str, list] = field(default_factory=dict)  # annotator ('' = policy choice) -> documents
+    report: Report = field(default_factory=Report)
+    tasks: int = 0
+    annotated: int = 0
+
+
+def init_project(client, title: str, schema) -> tuple[dict, bool]:
+    """``(project, created)``: a new project, or the existing one with its config brought up to date."""
+    if len(title.strip()) < 3:
+        raise UserError(f"project title {title!r} is too short; Label Studio needs 3 characters or more")
+    config = format_labeling_config(schema)
+    project = client.find_project(title)
+    if project is None:
+        return client.create_project(title, config, f"NER labels: {', '.join(schema.names)}"), True
+    if project["label_config"] != config:
+        client.update_config(project["id"], config)
+        project["label_config"] = config
+    return project, False
+
+
+def existing_hashes(client, project_id: int) -> dict[tuple[str, int], str]:
+    """``(document, part) -> content hash`` of the tasks already in the project."""
+    found = {}
+    for task in client.iter_tasks(project_id, with_results=False):
+        data = task.get("data") or {}
+        if "ner_hash" in data:
+            found[task_key(task)] = data["ner_hash"]
+    return found
+
+
+def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as: str | None = "annotations",
+         model_version: str = "", batch_size: int = 500, progress=None) -> PushResult:
+    """Send documents as tasks; ``progress(n)`` is called after each batch with the tasks handled."""
+    project = client.project(title)
+    names = config_names(project["label_config"], f"project {title!r}")
+    result = PushResult(project_id=project["id"])
+    have = existing_hashes(client, project["id"])
+    pending = []
+    seen: set[tuple[str, int]] = set()
+    for doc in documents:
+        for task in document_tasks(doc, sentences_per_task=sentences_per_task, tags_as=tags_as,
+                                   model_version=model_version, names=names):
+            key = task_key(task)
+            digest = task["data"]["ner_hash"]
+            if key in seen:
+                raise UserError(f"document {key[0]!r} appears twice in the input (part {key[1]}); "
+                                f"give the documents distinct ids (-DOCSTART- or file names)")
+            seen.add(key)
+            if key not in have:
+                pending.append(task)
+            elif have[key] == digest:
+                result.unchanged += 1
+            else:
+                result.changed.append(f"document {key[0]!r} part {key[1]}" if key[1] else f"document {key[0]!r}")
+    if progress and result.unchanged:
+        progress(result.unchanged)
+
+    for first in range(0, len(pending), batch_size):
+        batch = pending[first:first + batch_size]
+
+        def missing(batch):
+            now = existing_hashes(client, project["id"])
+            return [t for t in batch if now.get(task_key(t)) != t["data"]["ner_hash"]]
+
+        result.created += client.import_tasks(project["id"], batch, refresh=missing)
+        if progress:
+            progress(len(batch))
+    return result
+
+
+def tasks_documents(tasks, *, names: ConfigNames = ConfigNames(), schema=None, all_annotators: bool = False,
+                    unannotated: bool = False, source: str = "", result: PullResult | None = None) -> PullResult:
+    """Documents from API/JSON-export tasks, by the pull policy; every lossy case is in the report."""
+    result = result or PullResult()
+    report = result.report
+    parts: dict[str, list] = {}
+    for task in tasks:
+        result.tasks += 1
+        where = f"{source}task {task.get('id', '?')}"
+        done = policy.submitted(task)
+        if done:
+            result.annotated += 1
+        if all_annotators:
+            chosen = policy.by_annotator(done)
+        else:
+            pick = policy.choose(done)
+            chosen = {"": pick} if pick is not None else {}
+            if pick is not None:
+                report.issues.extend(policy.disagreements(done, pick, where))
+        if not chosen and unannotated:
+            chosen = {"": {"result": []}}
+        for who, annotation in chosen.items():
+            sentences = task_sentences(task, annotation.get("result"), names=names, where=where,
+                                       report=report, schema=schema)
+            parts.setdefault(who, []).append((task, sentences))
+    result.documents = {who: assemble(pairs) for who, pairs in parts.items()}
+    return result
+
+
+def pull(client, title: str, *, schema=None, all_annotators: bool = False, unannotated: bool = False) -> PullResult:
+    """The project's annotations as documents (see ``tasks_documents``)."""
+    project = client.project(title)
+    names = config_names(project["label_config"], f"project {title!r}")
+    return tasks_documents(client.iter_tasks(project["id"]), names=names, schema=schema,
+                           all_annotators=all_annotators, unannotated=unannotated)
+
+
+def convert_export(path: str | Path, *, schema=None, all_annotators: bool = False,
+                   unannotated: bool = False, names: ConfigNames = ConfigNames()) -> tuple[str, PullResult]:
+    """``(format, result)`` of a UI export file (JSON, JSON-MIN or CONLL2003)."""
+    from .exports import load_export_tasks, read_conll2003
+
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            head = f.read(64).lstrip()
+    except OSError as e:
+        raise UserError(f"{path}: cannot read the export ({e.strerror}); check the path") from None
+    if not head.startswith(("[", "{")):
+        result = PullResult()
+        result.documents[""] = read_conll2003(path, schema=schema, report=result.report)
+        result.tasks = sum(len(d.sentences) for d in result.documents[""])
+        return "CONLL2003", result
+    fmt, tasks = load_export_tasks(path, names)
+    return fmt, tasks_documents(tasks, names=names, schema=schema, all_annotators=all_annotators,
+                                unannotated=unannotated, source=f"{path.name}: ")
+
+
+__all__ = ["PushResult", "PullResult", "init_project", "push", "pull", "tasks_documents", "convert_export",
+           "existing_hashes", "Issue"]
