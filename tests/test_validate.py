@@ -1,0 +1,151 @@
+"""`ner validate`: output lines, exit codes, --fix, no traceback on any input; factRuEval at scale."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ner.check import Report
+from ner.cli import main
+from ner.formats.conll import iter_sentences, parse_conll_string, read_conll, write_conll
+from ner.schema import load_schema
+
+from .conftest import ROOT, SEED
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_file_exits_0(capsys, tmp_path):
+    path = tmp_path / "ok.conll"
+    path.write_text("GPT\tB-Model\n-\tI-Model\n4\tI-Model\n", encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 0
+    assert out == "1 file(s): 0 error(s), 0 warning(s)\n"
+
+
+def test_errors_exit_1_with_one_line_each(capsys, tmp_path):
+    path = tmp_path / "bad.conll"
+    path.write_text("GPT\tB-Model\nи\tO\nBERT\tI-Model\nLoRA\tB-Metod_ML\nслово\n", encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"{path}:3: error E113: I-Model after O (expected B-Model); --fix turns it into B-Model"
+    assert lines[1].startswith(f"{path}:4: error E112: label 'Metod_ML' is not in the schema")
+    assert "did you mean 'Method_ML'?" in lines[1]
+    assert lines[2].startswith(f"{path}:5: error E110: token 'слово' has no tag")
+    assert lines[3] == ("1 file(s): 3 error(s), 0 warning(s) [E110 x1, E112 x1, E113 x1]; "
+                        "1 of the errors --fix can repair")
+
+
+def test_fix_writes_repairs_and_lists_each_change(capsys, tmp_path):
+    src = tmp_path / "in.conll"
+    src.write_text("GPT\tB_Model\nи\tO\nBERT\tI-Model\n", encoding="utf-8")
+    out_path = tmp_path / "out.conll"
+    code, out, _ = run(capsys, "validate", str(src), "--fix", str(out_path))
+    assert code == 0
+    assert f"fixed {src}:1: 'B_Model' -> 'B-Model' (tag shape)" in out
+    assert f"fixed {src}:3: 'I-Model' -> 'B-Model' (I- opens entity)" in out
+    assert out_path.read_text(encoding="utf-8") == "GPT\tB-Model\nи\tO\nBERT\tB-Model\n\n"
+    code, out, _ = run(capsys, "validate", str(out_path))
+    assert code == 0
+
+
+def test_fix_keeps_unrepairable_errors_and_exits_1(capsys, tmp_path):
+    src = tmp_path / "in.conll"
+    src.write_text("GPT\tX-Model\n", encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(src), "--fix", str(tmp_path / "o.conll"))
+    assert code == 1
+    assert (tmp_path / "o.conll").read_text(encoding="utf-8") == "GPT\tX-Model\n\n"
+
+
+def test_fix_refuses_to_overwrite_its_input(capsys, tmp_path):
+    src = tmp_path / "in.conll"
+    src.write_text("GPT\tB-Model\n", encoding="utf-8")
+    code, _, err = run(capsys, "validate", str(src), "--fix", str(src))
+    assert code == 2 and "would overwrite" in err
+
+
+def test_fix_of_several_files_goes_to_a_directory(capsys, tmp_path):
+    a, b = tmp_path / "a.conll", tmp_path / "b.conll"
+    a.write_text("x\tO\n", encoding="utf-8")
+    b.write_text("y\tB-Date\n", encoding="utf-8")
+    code, _, _ = run(capsys, "validate", str(a), str(b), "--fix", str(tmp_path / "fixed") + "/")
+    assert code == 0
+    assert (tmp_path / "fixed" / "b.conll").read_text(encoding="utf-8") == "y\tB-Date\n\n"
+
+
+def test_missing_schema_file_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", str(SEED), "--labels", str(tmp_path / "nope.toml"))
+    assert code == 2
+    assert err.startswith("ner validate: error: ") and "nope.toml" in err and "Traceback" not in err
+
+
+def test_cli_subprocess_binary_file_no_traceback(tmp_path):
+    path = tmp_path / "model.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    proc = subprocess.run([sys.executable, "-m", "ner", "validate", str(path)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 1
+    assert "error E101: binary file" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys; from ner.cli import build_parser; build_parser(); "
+            "heavy = [m for m in ('torch', 'transformers', 'label_studio_sdk', 'spacy', 'datasets', 'natasha') "
+            "if m in sys.modules]; print(heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "[]", proc.stderr
+
+
+# -- never a traceback -----------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\r#-_BIOESLUX0Ýё😀\xa0\x00MоdelDate")), max_size=200))
+def test_random_text_never_raises(text):
+    report = Report()
+    docs = parse_conll_string(text, schema=load_schema(), report=report)
+    for doc in docs:
+        for sentence in doc.sentences:
+            assert len(sentence.words) == len(sentence.tags)
+            for span in sentence.spans:
+                assert sentence.text[span.start:span.end] == span.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.integers(min_value=0, max_value=300))
+def test_random_and_truncated_bytes_never_raise(tmp_path_factory, data, cut):
+    path = tmp_path_factory.mktemp("fuzz") / "x.conll"
+    seed_bytes = SEED.read_bytes()
+    path.write_bytes(seed_bytes[:cut] + data)
+    report = Report()
+    for _ in iter_sentences(path, report=report):
+        pass
+    assert all(str(i).startswith(str(path)) for i in report.issues)
+
+
+# -- factRuEval at scale ---------------------------------------------------------------------
+
+def test_factrueval_reads_validates_and_round_trips(factrueval_dev, factrueval_test, tmp_path):
+    expected = {factrueval_dev: (1769, 30940), factrueval_test: (3138, 59382)}
+    for path, (n_sentences, n_tokens) in expected.items():
+        report = Report()
+        docs = list(read_conll(path, schema=None, report=report))
+        sents = [s for d in docs for s in d.sentences]
+        assert (len(sents), sum(len(s) for s in sents)) == (n_sentences, n_tokens)
+        assert report.errors == []
+        assert {i.code for i in report.warnings} <= {"W107"}  # real look-alike typos, e.g. 'стартaпов'
+        out = tmp_path / path.name
+        write_conll(docs, out)
+        again = [s for d in read_conll(out, schema=None) for s in d.sentences]
+        assert [(s.words, s.tags) for s in again] == [(s.words, s.tags) for s in sents]
+    spans = [s.label for d in read_conll(factrueval_dev) for s in d.spans]
+    assert {label: spans.count(label) for label in set(spans)} == {
+        "Org": 732, "Person": 728, "Location": 506, "LocOrg": 454, "Project": 1}
