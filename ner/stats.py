@@ -1,0 +1,181 @@
+"""The dataset report as data: counts, label and length distributions, and the signs of trouble.
+
+``corpus_stats(paths)`` reads files of any format (``formats/registry.py``)
+and returns a ``Stats`` record: documents, sentences and tokens; entities per
+label and per file; span lengths in tokens; the most frequent surface forms
+per label; surface forms tagged with more than one label (inconsistent
+annotation); sentences that occur more than once (and whether their copies
+disagree on tags); sentences shared between files (leakage between splits);
+and the share of sentences that reading found no issue in. ``Stats.to_dict``
+gives the JSON form. Formatting as a table lives in ``commands/stats.py``,
+charts in ``plots.py``.
+
+An issue belongs to the sentence whose lines hold it; file-level issues
+(encoding, scheme) are counted by code but taint no sentence.
+
+Left out: near-duplicates (only identical token sequences count) and
+agreement between annotators.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .bio import tags_spans
+from .check import Report
+from .schema import Schema
+
+
+@dataclass
+class FileStats:
+    path: str
+    documents: int = 0
+    sentences: int = 0
+    tokens: int = 0
+    entities: Counter = field(default_factory=Counter)
+    errors: int = 0
+    warnings: int = 0
+    clean_sentences: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    text: str
+    count: int
+    places: tuple[str, ...]   # "path:line" of each occurrence (path alone where lines are unknown)
+    conflicting: bool         # the copies carry different tags
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Sentences found in both files: leakage when the files are splits of one corpus."""
+
+    first: str
+    second: str
+    shared: int               # distinct sentences in both
+    examples: tuple[str, ...]
+
+
+@dataclass
+class Stats:
+    files: list[FileStats]
+    entities: Counter                   # label -> entities
+    lengths: dict[str, Counter]         # label -> span length in tokens -> entities
+    forms: dict[str, Counter]           # label -> surface form -> entities
+    ambiguous: list[tuple[str, Counter]]  # surface form, its labels, most frequent first
+    duplicates: list[Duplicate]
+    leakage: list[Overlap]
+    issues: Counter                     # code -> count
+    top: int = 10
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def clean_share(self) -> float:
+        sentences = self.total("sentences")
+        return self.total("clean_sentences") / sentences if sentences else 1.0
+
+    @property
+    def span_lengths(self) -> Counter:
+        return sum(self.lengths.values(), Counter())
+
+    def to_dict(self) -> dict:
+        names = ("documents", "sentences", "tokens", "errors", "warnings", "clean_sentences")
+        return {
+            "totals": {"files": len(self.files), **{n: self.total(n) for n in names},
+                       "entities": sum(self.entities.values()), "clean_share": round(self.clean_share, 4)},
+            "files": [{"path": f.path, **{n: getattr(f, n) for n in names},
+                       "entities": dict(sorted(f.entities.items()))} for f in self.files],
+            "labels": {label: {"entities": n,
+                               "span_lengths": {str(k): v for k, v in sorted(self.lengths[label].items())},
+                               "top_forms": self.forms[label].most_common(self.top)}
+                       for label, n in sorted(self.entities.items())},
+            "span_lengths": {str(k): v for k, v in sorted(self.span_lengths.items())},
+            "ambiguous_forms": [{"text": text, "labels": dict(labels.most_common())}
+                                for text, labels in self.ambiguous],
+            "duplicate_sentences": [{"text": d.text, "count": d.count, "places": list(d.places),
+                                     "conflicting_tags": d.conflicting} for d in self.duplicates],
+            "leakage": [{"files": [o.first, o.second], "shared": o.shared, "examples": list(o.examples)}
+                        for o in self.leakage],
+            "issues": dict(sorted(self.issues.items())),
+        }
+
+
+def _tainted_lines(report: Report, path: str) -> list[int]:
+    return sorted({i.line for i in report.issues if i.path == path and i.line})
+
+
+def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None, top: int = 10) -> Stats:
+    """The report on the corpus made of ``paths`` (files of one format, guessed when ``fmt`` is None)."""
+    from .formats.registry import load
+
+    entities: Counter = Counter()
+    lengths: dict[str, Counter] = defaultdict(Counter)
+    forms: dict[str, Counter] = defaultdict(Counter)
+    seen: dict[tuple[str, ...], list] = {}  # words -> [text, [places], {tags}, {file index}]
+    files = []
+    issues: Counter = Counter()
+    for index, path in enumerate(map(str, paths)):
+        report = Report()
+        info = FileStats(path)
+        starts: list[int] = []
+        for doc in load(path, fmt, schema=schema, report=report):
+            info.documents += 1
+            for sentence in doc.sentences:
+                info.sentences += 1
+                info.tokens += len(sentence)
+                starts.append(sentence.line)
+                ranges = tags_spans(sentence.tags)
+                if ranges:
+                    text, offsets = sentence.text, sentence.token_offsets
+                for i, j, label in ranges:
+                    info.entities[label] += 1
+                    lengths[label][j - i] += 1
+                    forms[label][text[offsets[i][0]:offsets[j - 1][1]]] += 1
+                entry = seen.get(sentence.words)
+                if entry is None:
+                    entry = seen[sentence.words] = [sentence.text, [], set(), set()]
+                entry[1].append(f"{path}:{sentence.line}" if sentence.line else path)
+                entry[2].add(sentence.tags)
+                entry[3].add(index)
+        tainted = {bisect.bisect_right(starts, line) - 1 for line in _tainted_lines(report, path)}
+        tainted.discard(-1)
+        info.clean_sentences = info.sentences - len(tainted)
+        info.errors, info.warnings = len(report.errors), len(report.warnings)
+        issues.update(i.code for i in report.issues)
+        entities.update(info.entities)
+        files.append(info)
+    return Stats(files, entities, dict(lengths), dict(forms), _ambiguous(forms),
+                 _duplicates(seen), _leakage(seen, [f.path for f in files], top), issues, top)
+
+
+def _ambiguous(forms: dict[str, Counter]) -> list[tuple[str, Counter]]:
+    labels_of: dict[str, Counter] = defaultdict(Counter)
+    for label, counter in forms.items():
+        for text, n in counter.items():
+            labels_of[text][label] += n
+    found = [(text, labels) for text, labels in labels_of.items() if len(labels) > 1]
+    return sorted(found, key=lambda item: (-sum(item[1].values()), item[0]))
+
+
+def _duplicates(seen: dict) -> list[Duplicate]:
+    found = [Duplicate(text, len(places), tuple(places), len(tags) > 1)
+             for text, places, tags, _ in seen.values() if len(places) > 1]
+    return sorted(found, key=lambda d: (not d.conflicting, -d.count, d.text))
+
+
+def _leakage(seen: dict, paths: list[str], top: int) -> list[Overlap]:
+    shared: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for text, _, _, where in seen.values():
+        ordered = sorted(where)
+        for a in range(len(ordered)):
+            for b in range(a + 1, len(ordered)):
+                shared[ordered[a], ordered[b]].append(text)
+    return [Overlap(paths[a], paths[b], len(texts), tuple(sorted(texts)[:top]))
+            for (a, b), texts in sorted(shared.items())]
+
+
+__all__ = ["Duplicate", "FileStats", "Overlap", "Stats", "corpus_stats"]
