@@ -17,48 +17,17 @@ Left out: the connection (``client.py``), the JSON of regions (``tasks.py``).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from ..errors import UserError
+from .config import ConfigNames, config_names
 
 
-@dataclass(frozen=True, slots=True)
-class LabelNames:
-    """Where predictions go in a labeling config: ``<Labels name=from_name toName=to_name>``
-    over ``<Text name=to_name value="$value">``, with the config's label values."""
-
-    from_name: str = "label"
-    to_name: str = "text"
-    value: str = "text"
-    labels: tuple[str, ...] = ()
+def label_config_names(label_config: str | None, source: str = "labeling config") -> ConfigNames:
+    """The from/to names and text key of a labeling config; the defaults for None."""
+    return config_names(label_config, source) if label_config else ConfigNames()
 
 
-def label_config_names(label_config: str | None) -> LabelNames:
-    """The names in a Label Studio labeling config (the defaults for None).
-
-    >>> label_config_names('<View><Labels name="ner" toName="doc"><Label value="Model"/></Labels>'
-    ...                    '<Text name="doc" value="$body"/></View>')
-    LabelNames(from_name='ner', to_name='doc', value='body', labels=('Model',))
-    """
-    if not label_config:
-        return LabelNames()
-    try:
-        root = ET.fromstring(label_config)
-    except ET.ParseError as e:
-        raise UserError(f"the labeling config is not valid XML ({e})") from None
-    labels = next((el for el in root.iter() if el.tag == "Labels"), None)
-    if labels is None or not labels.get("name") or not labels.get("toName"):
-        raise UserError("the labeling config has no <Labels name=... toName=...>; NER predictions need one")
-    to_name = labels.get("toName").split(",")[0]
-    text = next((el for el in root.iter() if el.get("name") == to_name), None)
-    if text is None or not (text.get("value") or "").startswith("$"):
-        raise UserError(f"the labeling config has no <Text name={to_name!r} value=\"$...\"> for its Labels")
-    values = tuple(el.get("value") for el in labels if el.tag == "Label" and el.get("value"))
-    return LabelNames(labels.get("name"), to_name, text.get("value")[1:], values)
-
-
-def task_prediction(tagged, names: LabelNames, model_version: str) -> dict:
+def task_prediction(tagged, names: ConfigNames, model_version: str) -> dict:
     """A Label Studio prediction for one ``TaggedText``."""
     from ..records import Span
     from .tasks import spans_to_results
@@ -96,7 +65,7 @@ def _field(obj, name, default=None):
     return default if value is None else value
 
 
-def plan_tasks(tasks, model_version: str, names: LabelNames, summary: PredictSummary,
+def plan_tasks(tasks, model_version: str, names: ConfigNames, summary: PredictSummary,
                include_annotated: bool = False):
     """The ``(task_id, text)`` of tasks that need a prediction of ``model_version``; counts the rest."""
     for task in tasks:
@@ -109,33 +78,62 @@ def plan_tasks(tasks, model_version: str, names: LabelNames, summary: PredictSum
         if annotations and not include_annotated:
             summary.annotated += 1
             continue
-        text = (_field(task, "data", {}) or {}).get(names.value)
+        text = (_field(task, "data", {}) or {}).get(names.text_key)
         if not isinstance(text, str):
-            summary.problems.append(f"task {task_id}: no text in data.{names.value}")
+            summary.problems.append(f"task {task_id}: no text in data.{names.text_key}")
             continue
         yield task_id, text
 
 
-def predict_project(client, project_id: int, tagger, *, include_annotated: bool = False,
-                    batch_size: int = 64, progress=None) -> PredictSummary:
-    """Attach ``tagger``'s predictions to the tasks of a project; see the module docstring.
+def _has_version(client, task_id: int, model_version: str) -> bool:
+    return any(p.model_version == model_version for p in client._sdk.predictions.list(task=task_id))
 
-    ``client`` is a ``label_studio_sdk.LabelStudio``; ``progress`` (optional) is called with
-    the number of tasks done after each batch.
+
+def predict_project(client, title: str, tagger, *, include_annotated: bool = False,
+                    batch_size: int = 64, progress=None) -> PredictSummary:
+    """Attach ``tagger``'s predictions to the tasks of the project titled ``title``; see the module docstring.
+
+    ``client`` is a ``ner.labelstudio.client.Client``; ``progress`` (optional) is called with
+    the number of tasks done after each batch. Predictions go in one request per batch.
     """
-    project = client.projects.get(id=project_id)
-    names = label_config_names(_field(project, "label_config"))
+    project = client.project(title)
+    names = label_config_names(project["label_config"], f"project {title!r}")
     summary = PredictSummary(tagger.version)
-    tasks = client.tasks.list(project=project_id, fields="all", page_size=100)
-    todo = list(plan_tasks(tasks, tagger.version, names, summary, include_annotated))
+    todo = list(plan_tasks(client.iter_tasks(project["id"]), tagger.version, names, summary, include_annotated))
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         tagged = tagger.analyze_many([text for _, text in chunk], batch_size=batch_size)
-        for (task_id, _), t in zip(chunk, tagged):
-            prediction = task_prediction(t, names, tagger.version)
-            client.predictions.create(task=task_id, result=prediction["result"], score=prediction["score"],
-                                      model_version=tagger.version)
-            summary.created += 1
+        batch = [dict(task_prediction(t, names, tagger.version), task=task_id)
+                 for (task_id, _), t in zip(chunk, tagged)]
+        state = {"batch": batch}
+
+        def send():
+            if state["batch"]:
+                client._sdk.projects.import_predictions(id=project["id"], request=state["batch"])
+
+        def unsent(_exc):
+            # The server may have stored the batch before the connection dropped: send only what is missing.
+            state["batch"] = [p for p in state["batch"] if not _has_version(client, p["task"], tagger.version)]
+
+        client.call(send, "import predictions", on_retry=unsent)
+        summary.created += len(batch)
         if progress is not None:
             progress(len(chunk))
     return summary
+
+
+def run_predict(args) -> int:
+    """``ner ls predict --project TITLE --model DIR``: print the summary; exit 1 if some task failed."""
+    import sys
+
+    from ..tagger import Tagger
+    from .client import Client, connection_from
+
+    tagger = Tagger.load(args.model)
+    client = Client(connection_from(args.url, args.api_key))
+    summary = predict_project(client, args.project, tagger, batch_size=args.batch_size,
+                              include_annotated=getattr(args, "include_annotated", False))
+    for problem in summary.problems:
+        print(problem, file=sys.stderr)
+    print(summary)
+    return 1 if summary.problems else 0
