@@ -177,12 +177,10 @@ class Client:
                 return
             page += 1
 
-    def export_json(self, project_id: int) -> list[dict]:
-        """The project's JSON export (all tasks, as the UI's JSON export file)."""
-        def fetch():
-            return json.loads(b"".join(self._sdk.projects.exports.download_sync(
-                project_id, export_type="JSON", download_all_tasks=True)))
-        return self.call(fetch, "export the project")
+    def export(self, project_id: int, export_type: str = "JSON") -> bytes:
+        """The project's export file as the UI's Export dialog gives it (JSON, JSON_MIN, CONLL2003...)."""
+        return self.call(lambda: b"".join(self._sdk.projects.exports.download_sync(
+            project_id, export_type=export_type, download_all_tasks=True)), f"export the project as {export_type}")
 
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

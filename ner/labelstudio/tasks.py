@@ -116,6 +116,10 @@ def task_tokens(data: dict, text: str, where: str, report: Report):
                   and all(a <= b for a, b in zip(ends, starts[1:])))
             if ok and data.get("ner_hash") not in (None, content_hash((text[s:e] for s, e in zip(starts, ends)), sizes)):
                 ok = False
+            # Words outside the stored tokens would be lost: the gaps must be whitespace.
+            gaps = zip([0, *ends], [*starts, len(text)])
+            if ok and any(a < b and not text[a:b].isspace() for a, b in gaps):
+                ok = False
         except (TypeError, ValueError):
             ok = False
         if ok:

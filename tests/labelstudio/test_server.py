@@ -1,0 +1,189 @@
+"""Against the real local Label Studio (scripts/labelstudio.sh): push, pull, predictions, exports, faults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ner.check import Report
+from ner.cli import main
+from ner.errors import UserError
+from ner.formats.conll import read_conll
+from ner.labelstudio.client import Client, Connection
+from ner.labelstudio.sync import convert_export, pull, push
+from ner.labelstudio.tasks import spans_to_results
+from ner.records import Span
+from ner.schema import Schema, load_schema
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.labelstudio
+
+
+def sentences_of(docs):
+    return [(s.words, s.tags) for d in docs for s in d.sentences]
+
+
+def test_seed_round_trip_through_the_cli(labelstudio, ls_project, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
+    title = ls_project(load_schema())
+    assert main(["ls", "init", "--project", title]) == 0
+    assert main(["ls", "push", str(SEED), "--project", title]) == 0
+    assert "1 task(s) created, 0 already there" in capsys.readouterr().out
+    assert main(["ls", "push", str(SEED), "--project", title]) == 0
+    assert "0 task(s) created, 1 already there, 0 changed" in capsys.readouterr().out
+    out = tmp_path / "back.conll"
+    assert main(["ls", "pull", "--project", title, str(out)]) == 0
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+    assert sentences_of(read_conll(out)) == sentences_of(read_conll(SEED))
+
+
+def test_factrueval_devset_round_trip_in_batches_with_pagination(ls_client, ls_project, factrueval_dev):
+    docs = list(read_conll(factrueval_dev))
+    labels = {t[2:] for _, tags in sentences_of(docs) for t in tags if t != "O"}
+    title = ls_project(Schema.auto(labels), "factrueval")
+    ticks = []
+    result = push(ls_client, title, docs, sentences_per_task=40, batch_size=10, progress=ticks.append)
+    n_tasks = -(-len(docs[0].sentences) // 40)
+    assert (result.created, result.unchanged, result.changed) == (n_tasks, 0, [])
+    assert sum(ticks) == n_tasks and len(ticks) == -(-n_tasks // 10)
+    again = push(ls_client, title, docs, sentences_per_task=40)
+    assert (again.created, again.unchanged) == (0, n_tasks)
+    listed = list(ls_client.iter_tasks(result.project_id, with_results=False, page_size=7))
+    assert len({t["id"] for t in listed}) == len(listed) == n_tasks
+    back = pull(ls_client, title, schema=Schema.auto(labels))
+    assert back.report.issues == []
+    assert sentences_of(back.documents[""]) == sentences_of(docs)
+
+
+def test_changed_document_is_reported_not_duplicated(ls_client, ls_project):
+    from ner.formats.conll import parse_conll_string
+
+    title = ls_project(load_schema())
+    first = parse_conll_string("BERT\tB-Model\nвышел\tO\n", path="d.conll")
+    assert push(ls_client, title, first).created == 1
+    changed = parse_conll_string("BERT\tB-Model\nвышла\tO\n", path="d.conll")
+    result = push(ls_client, title, changed)
+    assert (result.created, result.changed) == (0, ["document 'd'"])
+
+
+def test_predictions_are_visible_with_their_model_version(ls_client, ls_project):
+    docs = list(read_conll(SEED))
+    title = ls_project(load_schema())
+    push(ls_client, title, docs, tags_as="predictions", model_version="seed-v1")
+    project = ls_client.project(title)
+    [task] = list(ls_client.iter_tasks(project["id"]))
+    [prediction] = task["predictions"]
+    assert prediction["model_version"] == "seed-v1"
+    text = task["data"]["text"]
+    shown = [(r["value"]["text"], r["value"]["labels"][0]) for r in prediction["result"]]
+    assert shown == [(s.text, s.label) for d in docs for s in d.spans]
+    assert all(r["from_name"] == "label" and r["to_name"] == "text" and r["score"] == 1.0
+               for r in prediction["result"])
+    assert all(text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in prediction["result"])
+    assert task["annotations"] == []
+    result = pull(ls_client, title)
+    assert (result.tasks, result.annotated, result.documents) == (1, 0, {})
+
+
+HARD = [
+    ("😀😀 Вчера BERT-а обучили на ImageNet и это видно", [("BERT-а", "Model"), ("ImageNet", "Dataset")]),
+    ("Строка с CRLF\r\nOpenAI выпустила GPT-4 в 2023 году", [("OpenAI", "Organization"), ("GPT-4", "Model"),
+                                                           ("2023 году", "Date")]),
+    ("Модель\u00a0ruBERT от Сбера, ёж и йод 🚀 LoRA", [("ruBERT", "Model"), ("Сбера", "Organization"),
+                                                     ("LoRA", "Method_ML")]),
+]
+
+
+def editor_task(text, entities):
+    spans = [Span(text.index(w), text.index(w) + len(w), label, w) for w, label in entities]
+    return {"data": {"text": text}, "annotations": [{"result": spans_to_results(text, spans, "label", "text")}]}
+
+
+def expected_tags():
+    from ner.text import tokenize
+
+    out = []
+    for text, entities in HARD:
+        for start, end, word in tokenize(text):
+            tag = "O"
+            for w, label in entities:
+                s = text.index(w)
+                if s <= start and end <= s + len(w):
+                    tag = ("B-" if start == s else "I-") + label
+            out.append((word, tag))
+    return out
+
+
+@pytest.mark.parametrize("export_type", ["JSON", "JSON_MIN"])
+def test_real_export_files_convert_losslessly(ls_client, ls_project, tmp_path, export_type):
+    title = ls_project(load_schema())
+    project = ls_client.project(title)
+    assert ls_client.import_tasks(project["id"], [editor_task(t, e) for t, e in HARD]) == 3
+    path = tmp_path / "export.json"
+    path.write_bytes(ls_client.export(project["id"], export_type))
+    fmt, result = convert_export(path, schema=load_schema())
+    assert fmt == export_type.replace("_", "-")
+    assert result.report.issues == []
+    got = [(w, t) for _, sents in [(0, sentences_of(result.documents[""]))] for ws, ts in sents
+           for w, t in zip(ws, ts)]
+    assert got == expected_tags()
+
+
+def test_real_conll2003_export_reads_with_checks(ls_client, ls_project, tmp_path):
+    title = ls_project(load_schema())
+    project = ls_client.project(title)
+    ls_client.import_tasks(project["id"], [editor_task(t, e) for t, e in HARD])
+    path = tmp_path / "export.conll"
+    path.write_bytes(ls_client.export(project["id"], "CONLL2003"))
+    fmt, result = convert_export(path, schema=load_schema())
+    assert fmt == "CONLL2003"
+    assert [i.code for i in result.report.issues] == ["W205"]
+    tagged = {(w, t) for ws, ts in sentences_of(result.documents[""]) for w, t in zip(ws, ts) if t != "O"}
+    assert {("BERT-а", "B-Model"), ("OpenAI", "B-Organization"), ("LoRA", "B-Method_ML")} <= tagged
+
+
+def test_span_crossing_a_token_boundary_is_reported_on_pull(ls_client, ls_project):
+    title = ls_project(load_schema())
+    project = ls_client.project(title)
+    text = "Обучили модель GPT-3 на данных"
+    start = text.index("ель GPT-3")
+    region = {"from_name": "label", "to_name": "text", "type": "labels",
+              "value": {"start": start, "end": start + 9, "text": "ель GPT-3", "labels": ["Model"]}}
+    ls_client.import_tasks(project["id"], [{"data": {"text": text}, "annotations": [{"result": [region]}]}])
+    result = pull(ls_client, title)
+    [issue] = result.report.issues
+    assert issue.code == "E202" and issue.path.startswith("task ") and "'ель GPT-3'" in issue.message
+    assert sentences_of(result.documents[""])[0] == (("Обучили", "модель", "GPT-3", "на", "данных"), ("O",) * 5)
+
+
+def test_wrong_token_and_wrong_url_are_one_line_errors(labelstudio):
+    with pytest.raises(UserError, match="refused the API key"):
+        Client(Connection(labelstudio.url, "not-a-valid-token", retries=0))
+    with pytest.raises(UserError, match="cannot reach Label Studio"):
+        Client(Connection("http://127.0.0.1:9", labelstudio.api_key, retries=1, backoff=0.01))
+    with pytest.raises(UserError, match="no Label Studio project titled"):
+        Client(Connection(labelstudio.url, labelstudio.api_key)).project("no such project here")
+
+
+def test_several_annotations_follow_the_policy_and_disagreements_are_reported(ls_client, ls_project, tmp_path):
+    title = ls_project(load_schema())
+    project = ls_client.project(title)
+    text = "BERT и GPT"
+    one = spans_to_results(text, [Span(0, 4, "Model", "BERT")], "label", "text")
+    two = spans_to_results(text, [Span(0, 4, "Model", "BERT"), Span(7, 10, "Model", "GPT")], "label", "text")
+    ls_client.import_tasks(project["id"], [{"data": {"text": text},
+                                            "annotations": [{"result": one}, {"result": two}]}])
+    result = pull(ls_client, title)
+    assert [i.code for i in result.report.issues] == ["W204"]
+    assert "'GPT'" in result.report.issues[0].message
+    # The later annotation wins when none is ground truth, or both are.
+    assert sentences_of(result.documents[""]) == [(("BERT", "и", "GPT"), ("B-Model", "O", "B-Model"))]
+    exported = json.loads(ls_client.export(project["id"], "JSON"))
+    for k, annotation in enumerate(exported[0]["annotations"]):
+        annotation["ground_truth"] = k == 0
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(exported), encoding="utf-8")
+    _, chosen = convert_export(path)
+    assert sentences_of(chosen.documents[""])[0][1] == ("B-Model", "O", "O")

@@ -1,0 +1,165 @@
+"""Pure Label Studio JSON <-> records: offsets, snapping, overlaps, the round trip on hard strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from ner.check import Report
+from ner.formats.conll import parse_conll_string
+from ner.labelstudio.config import ConfigNames, config_names, format_labeling_config, label_styles
+from ner.labelstudio.offsets import Resolver, snap
+from ner.labelstudio.tasks import document_tasks, spans_to_results, task_sentences
+from ner.records import Span
+from ner.schema import Label, Schema, load_schema
+from ner.text import index_to_utf16
+
+NAMES = ConfigNames()
+HARD = "Смотрим 😀 BERT-а и PyTorch'е.\r\nЁжик\u00a0йод в 2022 году 🚀🚀 обучили ruBERT."
+
+
+def region(text, start, end, label, utf16=True, shown=None):
+    """A region as the editor writes it: UTF-16 offsets and the selected text."""
+    s, e = (index_to_utf16(text, start), index_to_utf16(text, end)) if utf16 else (start, end)
+    return {"from_name": "label", "to_name": "text", "type": "labels",
+            "value": {"start": s, "end": e, "text": text[start:end] if shown is None else shown, "labels": [label]}}
+
+
+def pull(text, results, data=None):
+    report = Report()
+    task = {"id": 7, "data": {"text": text, **(data or {})}}
+    sentences = task_sentences(task, results, names=NAMES, where="task 7", report=report)
+    pairs = [(w, t) for s in sentences for w, t in zip(s.words, s.tags)]
+    return [p for p in pairs if p[1] != "O"], report
+
+
+@pytest.mark.parametrize("word,label", [("BERT-а", "Model"), ("Ёжик", "Dataset"), ("йод", "Task"),
+                                        ("ruBERT", "Model"), ("2022", "Date")])
+@pytest.mark.parametrize("utf16", [True, False])
+def test_region_lands_on_its_token_in_either_unit(word, label, utf16):
+    start = HARD.index(word)
+    tagged, report = pull(HARD, [region(HARD, start, start + len(word), label, utf16)])
+    assert tagged == [(word, f"B-{label}")]
+    assert report.issues == []
+
+
+def test_crlf_counted_as_one_character_resolves():
+    text = "Строка\r\nBERT 😀 вышел"
+    start = text.index("BERT")
+    # A browser that folds \r\n to \n counts one character less before BERT.
+    r = {"from_name": "label", "to_name": "text", "type": "labels",
+         "value": {"start": start - 1, "end": start + 3, "text": "BERT", "labels": ["Model"]}}
+    assert pull(text, [r])[0] == [("BERT", "B-Model")]
+
+
+def test_unresolvable_offsets_are_reported_not_placed():
+    tagged, report = pull(HARD, [region(HARD, 0, 7, "Model", shown="Другое")])
+    assert tagged == []
+    assert [i.code for i in report.issues] == ["E201"]
+    assert "task 7" in str(report.issues[0]) and "'Другое'" in str(report.issues[0])
+
+
+def test_span_crossing_a_token_boundary_is_snapped_and_listed():
+    text = "Обучили модель GPT-3 на данных"
+    start = text.index("ель GPT-3")  # starts inside 'модель' (covers 3 of 6 letters: ambiguous)
+    tagged, report = pull(text, [region(text, start, start + len("ель GPT-3"), "Model")])
+    assert tagged == []
+    assert [i.code for i in report.issues] == ["E202"]
+    start = text.index("ль GPT")  # covers 2 of 6 letters of 'модель', 3 of 5 of 'GPT-3'
+    tagged, report = pull(text, [region(text, start, start + len("ль GPT"), "Model")])
+    assert tagged == [("GPT-3", "B-Model")]
+    assert [i.code for i in report.issues] == ["W201"]
+    assert "start moved past 'модель'" in report.issues[0].message
+    assert "-> 'GPT-3'" in report.issues[0].message
+
+
+def test_region_inside_one_token_grows_to_it():
+    text = "Дообучили BERT-а вчера"
+    start = text.index("BERT")
+    tagged, report = pull(text, [region(text, start, start + 4, "Model")])
+    assert tagged == [("BERT-а", "B-Model")]
+    assert report.issues[0].code == "W201" and "'BERT-а'" in report.issues[0].message
+
+
+def test_overlapping_regions_keep_the_longer_and_list_the_other():
+    text = "Библиотека Hugging Face Transformers удобна"
+    outer = text.index("Hugging")
+    inner = text.index("Hugging Face")
+    tagged, report = pull(text, [region(text, inner, inner + len("Hugging Face"), "Organization"),
+                                 region(text, outer, outer + len("Hugging Face Transformers"), "Application")])
+    assert tagged == [("Hugging", "B-Application"), ("Face", "I-Application"), ("Transformers", "I-Application")]
+    assert [i.code for i in report.issues] == ["E203"]
+    assert "Organization 'Hugging Face'" in report.issues[0].message
+
+
+def test_whitespace_only_region_and_several_labels_are_reported():
+    text = "BERT и GPT"
+    r = region(text, 0, 4, "Model")
+    r["value"]["labels"] = ["Model", "Application"]
+    tagged, report = pull(text, [r, region(text, 4, 5, "Task")])
+    assert tagged == [("BERT", "B-Model")]
+    assert sorted(i.code for i in report.issues) == ["E202", "E204"]
+
+
+def test_spans_to_results_writes_utf16_with_text_and_scores():
+    text = "🚀 LoRA"
+    out = spans_to_results(text, [Span(2, 6, "Method_ML", "LoRA")], "label", "text", scores=[0.5])
+    assert out[0]["value"] == {"start": 3, "end": 7, "text": "LoRA", "labels": ["Method_ML"]}
+    assert out[0]["score"] == 0.5 and out[0]["from_name"] == "label" and out[0]["to_name"] == "text"
+    with pytest.raises(ValueError):
+        spans_to_results(text, [Span(0, 4, "X", "LoRA")], "label", "text")
+
+
+CONLL = ("-DOCSTART- O\n\n😀\tO\nBERT-а\tB-Model\nобучили\tB-Activity\nна\tO\nЁжик\u00a0йод\tB-Dataset\n.\tO\n\n"
+         "В\tO\n2022\tB-Date\nгоду\tI-Date\nPyTorch'е\tB-Application\n\n")
+
+
+@pytest.mark.parametrize("per_task", [0, 1])
+@pytest.mark.parametrize("tags_as", ["annotations", "predictions"])
+def test_document_tasks_round_trip_exactly(per_task, tags_as):
+    docs = parse_conll_string(CONLL, path="x.conll")
+    tasks = document_tasks(docs[0], sentences_per_task=per_task, tags_as=tags_as, model_version="v1")
+    assert len(tasks) == (2 if per_task else 1)
+    back = []
+    for task in tasks:
+        data = task["data"]
+        for s, e in data["ner_tokens"]:
+            assert data["text"][s:e] in {w for sent in docs[0].sentences for w in sent.words}
+        entry = task[tags_as][0]
+        if tags_as == "predictions":
+            assert entry["model_version"] == "v1" and all(r["score"] == 1.0 for r in entry["result"])
+        report = Report()
+        back += task_sentences(task, entry["result"], names=NAMES, where="t", report=report)
+        assert report.issues == []
+    assert [(s.words, s.tags) for s in back] == [(s.words, s.tags) for s in docs[0].sentences]
+
+
+def test_edited_task_text_falls_back_to_razdel_with_a_warning():
+    docs = parse_conll_string("BERT\tB-Model\nвышел\tO\n", path="x.conll")
+    task = document_tasks(docs[0])[0]
+    task["data"]["text"] = "BERT вышел вчера"
+    report = Report()
+    sentences = task_sentences(task, task["annotations"][0]["result"], names=NAMES, where="t", report=report)
+    assert sentences[0].words == ("BERT", "вышел", "вчера")
+    assert sentences[0].tags == ("B-Model", "O", "O")
+    assert [i.code for i in report.issues] == ["W203"]
+
+
+def test_config_has_distinct_colours_and_hotkeys_and_reads_back():
+    schema = load_schema()
+    xml = format_labeling_config(schema)
+    names = config_names(xml)
+    assert names == ConfigNames("label", "text", "text", schema.names)
+    styles = label_styles(schema)
+    assert len({c for _, c, _ in styles}) == len({k for _, _, k in styles}) == len(schema.labels)
+    clash = Schema("c", (Label("A", "#000000", "a"), Label("B", "#000000", "a"), Label("C")))
+    styles = label_styles(clash)
+    assert len({c for _, c, _ in styles}) == len({k for _, _, k in styles}) == 3
+
+
+def test_resolver_and_snap_tables():
+    r = Resolver("😀a😀bc")
+    assert r.resolve(3, 7, "😀bc") == (2, 5, "UTF-16")
+    assert r.resolve(2, 5, "😀bc") == (2, 5, "code points")
+    assert isinstance(r.resolve(2, 4, None), str)
+    assert snap([0, 5], [4, 9], "BERT и", 0, 2)[:2] == (0, 1)
+    assert snap([0, 5], [4, 9], "abcd efgh", 4, 5) == "the region holds only whitespace"
