@@ -104,8 +104,14 @@ def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, 
                             f"end on token boundaries (razdel tokens: "
                             f"{[text[s:e] for s, e in offsets if e > start and s < end]}); "
                             f"move its edges to whole tokens")
-        ranges.append((starts[start], ends[end], label))
-    return ranges
+        ranges.append((starts[start], ends[end], label, start, end))
+    ranges.sort()
+    for a, b in zip(ranges, ranges[1:]):
+        if b[0] < a[1]:
+            raise UserError(f"{where}: span {b[3]}:{b[4]} ({b[2]}) {text[b[3]:b[4]]!r} overlaps span "
+                            f"{a[3]}:{a[4]} ({a[2]}) {text[a[3]:a[4]]!r}; BIO cannot hold overlapping "
+                            f"spans, keep one")
+    return [r[:3] for r in ranges]
 
 
 def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sentence:
@@ -133,10 +139,7 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
     if spans is not None and text is not None:
         ranges = _span_ranges(spans, text, offsets, where)
         if tags is None:
-            try:
-                tags = spans_tags(len(tokens), ranges)
-            except ValueError as e:
-                raise UserError(f"{where}: {e}; BIO cannot hold overlapping spans, keep one") from None
+            tags = spans_tags(len(tokens), ranges)
         elif sorted(ranges) != sorted(tags_spans(tags)):
             raise UserError(f"{where}: 'spans' and 'tags' disagree; drop one of them or make them match")
     if tags is None:
@@ -167,7 +170,7 @@ def load_jsonl(path: str | Path, *, schema: Schema | None = None,
                     continue
                 where = f"{path}:{lineno}"
                 try:
-                    record = json.loads(raw)
+                    record = json.loads(raw.rstrip("\r\n"))
                 except json.JSONDecodeError as e:
                     raise UserError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); "
                                     f"each line must hold one JSON object") from None

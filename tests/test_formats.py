@@ -1,0 +1,310 @@
+"""Formats: every conversion inverts on hard cases, and bad records fail with path:line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ner.check import Report
+from ner.errors import UserError
+from ner.formats.conll import format_conll, parse_conll_string, read_conll
+from ner.formats.jsonl import load_jsonl, locate_tokens, parse_record
+from ner.formats.registry import FORMATS, dump, guess_format, load
+from ner.records import Document, Sentence
+from ner.schema import Schema
+
+from .conftest import SEED
+
+# Hard cases: ё/й, NBSP inside a token (tab-separated), emoji, quotes of every kind, a comma and a
+# double quote as tokens (CSV quoting), a one-token sentence, -DOCSTART- documents, B-X B-X.
+HARD = (
+    "-DOCSTART-\tO\n\n"
+    "Ёлка\tB-Organization\n«\tO\nЙошкар-Олы\tB-Organization\n»\tO\nвышла\tO\n.\tO\n\n"
+    "Модель\tO\nYaLM\xa0100B\tB-Model\n😀\tO\n\"\tO\n,\tO\n'\tO\n„\tO\n\n"
+    "Привет\tO\n\n"
+    "-DOCSTART-\tO\n\n"
+    "GPT-2\tB-Model\nGPT-3\tB-Model\nи\tO\nBERT-а\tB-Model\nв\tI-Model\nPyTorch'е\tO\n\n"
+    "2019\tB-Date\n\n"
+)
+FILE_FORMATS = {"conll": "x.conll", "jsonl": "x.jsonl", "csv": "x.csv", "spacy": "x.spacy", "hf": "x_hf"}
+
+
+def hard_docs(tmp_path):
+    path = tmp_path / "hard.conll"
+    path.write_text(HARD, encoding="utf-8")
+    report = Report()
+    docs = list(read_conll(path, report=report))
+    assert report.errors == []
+    return docs
+
+
+def shape(docs, ids=True):
+    """What CoNLL holds: documents (and the ids of -DOCSTART- ones), sentences, words and tags."""
+    return [(d.id if ids and d.meta.get("docstart") else None, bool(d.meta.get("docstart")),
+             [(s.words, s.tags) for s in d.sentences]) for d in docs]
+
+
+def round_trip(docs, fmt, tmp_path):
+    out = tmp_path / FILE_FORMATS[fmt]
+    assert dump(docs, out) == sum(len(d.sentences) for d in docs)
+    report = Report()
+    back = list(load(out, report=report))
+    # CoNLL warns again about odd tokens (NBSP inside, look-alike letters); the other formats do not look
+    assert (report.errors if fmt == "conll" else report.issues) == []
+    return back
+
+
+def test_hard_case_reads_as_written(tmp_path):
+    docs = hard_docs(tmp_path)
+    assert [d.id for d in docs] == ["hard-1", "hard-2"]
+    assert docs[0].sentences[1].words[1] == "YaLM\xa0100B"
+    assert docs[1].sentences[0].tags == ("B-Model", "B-Model", "O", "B-Model", "I-Model", "O")
+
+
+@pytest.mark.parametrize("fmt", sorted(FILE_FORMATS))
+def test_hard_cases_round_trip(fmt, tmp_path):
+    docs = hard_docs(tmp_path)
+    back = round_trip(docs, fmt, tmp_path)
+    assert shape(back, ids=fmt != "conll") == shape(docs, ids=fmt != "conll")  # CoNLL numbers documents
+    assert "".join(format_conll(back)) == "".join(format_conll(docs)) == HARD
+
+
+@pytest.mark.parametrize("fmt", sorted(FILE_FORMATS))
+def test_seed_round_trips(fmt, tmp_path):
+    docs = list(read_conll(SEED))
+    back = round_trip(docs, fmt, tmp_path)
+    assert "".join(format_conll(back)) == "".join(format_conll(docs))
+    assert sum(len(s) for d in back for s in d.sentences) == 249
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", sorted(FILE_FORMATS))
+def test_factrueval_round_trips(fmt, tmp_path, factrueval_dev, factrueval_test):
+    for path in (factrueval_dev, factrueval_test):
+        docs = list(read_conll(path))
+        back = round_trip(docs, fmt, tmp_path)
+        assert "".join(format_conll(back)) == "".join(format_conll(docs))
+
+
+def test_texts_offsets_and_spans_survive_jsonl_and_spacy(tmp_path):
+    text = "Модель  BERT-а\xa0вышла 😀 в 2018"
+    offsets = ((0, 6), (8, 14), (15, 20), (21, 22), (23, 24), (25, 29))
+    sentence = Sentence(("Модель", "BERT-а", "вышла", "😀", "в", "2018"),
+                        ("O", "B-Model", "O", "O", "O", "B-Date"), 0, "s1", text, offsets)
+    docs = [Document("d", (sentence,), "", {"docstart": True})]
+    (back,), = [d.sentences for d in round_trip(docs, "jsonl", tmp_path)]
+    assert (back.text, back.token_offsets, back.spans) == (text, offsets, sentence.spans)
+    assert [s.text for s in back.spans] == ["BERT-а", "2018"]
+    (back,), = [d.sentences for d in round_trip(docs, "spacy", tmp_path)]
+    # spaCy keeps one space per word: the NBSP and the double space become single spaces
+    assert back.text == "Модель BERT-а вышла 😀 в 2018"
+    assert back.words == sentence.words and back.tags == sentence.tags and back.id == "s1"
+
+
+def test_jsonl_record_fields(tmp_path):
+    docs = parse_conll_string("-DOCSTART- O\n\nМодель O\nBERT B-Model\n. O\n", path="t.conll")
+    dump(docs, tmp_path / "t.jsonl")
+    record = json.loads((tmp_path / "t.jsonl").read_text(encoding="utf-8"))
+    assert record == {"id": "t:3", "document": "t-1", "docstart": True, "text": "Модель BERT.",
+                      "tokens": ["Модель", "BERT", "."], "tags": ["O", "B-Model", "O"],
+                      "spans": [{"start": 7, "end": 11, "label": "Model", "text": "BERT"}]}
+
+
+RECORDS = [
+    # text + spans: razdel tokens, spans mapped onto them
+    ({"text": "Модель BERT-а вышла в 2018 г.", "spans": [{"start": 7, "end": 13, "label": "Model"},
+                                                         {"start": 22, "end": 29, "label": "Date"}]},
+     ("Модель", "BERT-а", "вышла", "в", "2018", "г", "."),
+     ("O", "B-Model", "O", "O", "B-Date", "I-Date", "I-Date")),
+    # tokens + tags only: the text is rebuilt
+    ({"tokens": ["GPT", "-", "2", "."], "tags": ["B-Model", "I-Model", "I-Model", "O"]},
+     ("GPT", "-", "2", "."), ("B-Model", "I-Model", "I-Model", "O")),
+    # text + tokens + spans
+    ({"text": "Ёж  и\xa0йод", "tokens": ["Ёж", "и", "йод"], "spans": [{"start": 6, "end": 9, "label": "X"}]},
+     ("Ёж", "и", "йод"), ("O", "O", "B-X")),
+    # text alone: all O
+    ({"text": "Привет 😀"}, ("Привет", "😀"), ("O", "O")),
+]
+
+
+@pytest.mark.parametrize("record, words, tags", RECORDS)
+def test_parse_record_shapes(record, words, tags):
+    sentence = parse_record(record, "x.jsonl:1")
+    assert (sentence.words, sentence.tags) == (words, tags)
+    if "text" in record:
+        assert sentence.text == record["text"]
+        assert [(s.start, s.end, s.label) for s in sentence.spans] == \
+               [(s["start"], s["end"], s["label"]) for s in record.get("spans", [])]
+
+
+BAD_RECORDS = [
+    ('{"text": "Модель BERT-а", "spans": [{"start": 7, "end": 10, "label": "Model"}]}',
+     "x.jsonl:2: span 7:10 (Model) 'BER' does not start and end on token boundaries"),
+    ('{"text": "Модель BERT", "spans": [{"start": 7, "end": 11, "label": "Model", "text": "GPT"}]}',
+     "x.jsonl:2: span 7:11 (Model) says 'GPT' but the text there is 'BERT'"),
+    ('{"text": "a b", "spans": [{"start": 0, "end": 3, "label": "X"}, {"start": 2, "end": 3, "label": "Y"}]}',
+     "x.jsonl:2: span 2:3 (Y) 'b' overlaps span 0:3 (X) 'a b'; BIO cannot hold overlapping spans"),
+    ('{"text": "a b", "spans": [{"start": 2, "end": 9, "label": "X"}]}',
+     "x.jsonl:2: span 2:9 (X) is outside the text of 3 characters"),
+    ('{"text": "a b", "tokens": ["a", "c"], "tags": ["O", "O"]}',
+     "x.jsonl:2: token #2 'c' is not at offset 2 of the text"),
+    ('{"text": "a b", "tokens": ["a", "b"], "tags": ["O", "B-X"], "spans": []}',
+     "x.jsonl:2: 'spans' and 'tags' disagree"),
+    ('{"tokens": ["a", "b"], "tags": ["O"]}', "x.jsonl:2: 2 tokens but 1 tags"),
+    ('{"tags": ["O"]}', "x.jsonl:2: the record has neither 'tokens' nor 'text'"),
+    ('["a"]', "x.jsonl:2: a record must be a JSON object, not list"),
+    ('{"text": "a", ', "x.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes at column 15)"),
+]
+
+
+@pytest.mark.parametrize("line, message", BAD_RECORDS)
+def test_bad_jsonl_records_name_the_line(line, message, tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"text": "ok"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(UserError) as e:
+        list(load_jsonl(path))
+    assert str(e.value).startswith(str(tmp_path / message))
+
+
+def test_jsonl_tags_are_checked_on_their_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"tokens": ["a"], "tags": ["O"]}\n\n'
+                    '{"tokens": ["BERT", "b"], "tags": ["B-Modle", "I-Foo"]}\n', encoding="utf-8")
+    report = Report()
+    docs = list(load_jsonl(path, schema=Schema.auto(["Model", "Date"]), report=report))
+    assert [(i.line, i.code) for i in report.issues] == [(3, "E112"), (3, "E112")]
+    assert "'Modle'" in report.issues[0].message and "did you mean 'Model'" in report.issues[0].message
+    assert [s.id for s in docs[0].sentences] == ["x:1", "x:3"]
+
+
+def test_jsonl_documents_group_consecutive_records(tmp_path):
+    path = tmp_path / "x.jsonl"
+    lines = [{"document": "a", "docstart": True, "text": "один"}, {"document": "a", "text": "два"},
+             {"document": "b", "text": "три"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    docs = list(load_jsonl(path))
+    assert [(d.id, d.meta["docstart"], [s.words for s in d.sentences]) for d in docs] == [
+        ("a", True, [("один",), ("два",)]), ("b", True, [("три",)])]
+
+
+def test_locate_tokens_needs_the_tokens_in_order():
+    assert locate_tokens("a\tb\n c", ["a", "b", "c"], "w") == ((0, 1), (2, 3), (5, 6))
+    with pytest.raises(UserError, match="token #1 'b'"):
+        locate_tokens("a b", ["b", "a"], "w")
+
+
+def test_csv_layout_and_grouping(tmp_path):
+    docs = parse_conll_string("-DOCSTART- O\n\nа O\n, B-X\n\n\" O\n", path="t.conll")
+    dump(docs, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == (
+        'document,sentence,token,tag\nt-1,t:3,а,O\nt-1,t:3,",",B-X\nt-1,t:6,"""",O\n')
+    plain = parse_conll_string("а O\n\nб O\n", path="p.conll")
+    dump(plain, tmp_path / "p.csv")
+    assert (tmp_path / "p.csv").read_text(encoding="utf-8") == \
+        "document,sentence,token,tag\n,p:1,а,O\n,p:3,б,O\n"
+
+
+def test_csv_tags_checked_on_the_row_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("document,sentence,token,tag\nd,1,a,O\nd,1,b,B-Foo\nd,2,c,O\n", encoding="utf-8")
+    report = Report()
+    docs = list(load(path, schema=Schema.auto(["Model"]), report=report))
+    assert [(i.line, i.code) for i in report.issues] == [(3, "E112")]
+    assert [(s.line, s.words) for s in docs[0].sentences] == [(2, ("a", "b")), (4, ("c",))]
+    assert docs[0].meta["docstart"] is True
+
+
+@pytest.mark.parametrize("text, message", [
+    ("token,tag\na,O\n", ":1: the header ['token', 'tag'] lacks ['sentence']"),
+    ("document,sentence,token,tag\nd,1,a,b,O\n", ":2: 5 fields, the header has 4"),
+])
+def test_bad_csv(text, message, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        list(load(path))
+
+
+def test_hf_class_labels_from_schema_or_data(tmp_path):
+    import datasets
+
+    docs = parse_conll_string("BERT B-Model\nв O\n2019 B-Date\n")
+    dump(docs, tmp_path / "auto")
+    features = datasets.load_from_disk(str(tmp_path / "auto")).features
+    assert features["ner_tags"].feature.names == ["O", "B-Date", "I-Date", "B-Model", "I-Model"]
+    schema = Schema.auto(["Model", "Date", "Task"])
+    dump(docs, tmp_path / "schema", schema=schema)
+    dataset = datasets.load_from_disk(str(tmp_path / "schema"))
+    assert dataset.features["ner_tags"].feature.names == list(schema.tags)
+    assert dataset[0]["ner_tags"] == [schema.tag_ids["B-Model"], 0, schema.tag_ids["B-Date"]]
+    with pytest.raises(UserError, match="tag 'B-Date' is not one of the schema's tags"):
+        dump(docs, tmp_path / "narrow", schema=Schema.auto(["Model"]))
+
+
+def test_hf_reads_foreign_datasets(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_dict({"tokens": [["a", "b"], ["c"]], "tags": [["B-X", "I-X"], ["O"]]}) \
+        .save_to_disk(str(tmp_path / "plain"))
+    docs = list(load(tmp_path / "plain"))
+    assert shape(docs) == [(None, False, [(("a", "b"), ("B-X", "I-X")), (("c",), ("O",))])]
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"tokens": [["a"]], "tags": [["O"]]})}) \
+        .save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(UserError, match=r"a DatasetDict with splits \['train'\]; pass one split's directory"):
+        list(load(tmp_path / "dd"))
+
+
+def test_spacy_entities_and_spaces(tmp_path):
+    import spacy
+    from spacy.tokens import DocBin
+
+    docs = parse_conll_string("GPT-2 B-Model\nGPT-3 B-Model\n( O\n2019 B-Date\n) O\n", path="s.conll")
+    dump(docs, tmp_path / "s.spacy")
+    (doc,) = DocBin().from_disk(tmp_path / "s.spacy").get_docs(spacy.blank("ru").vocab)
+    assert doc.text == "GPT-2 GPT-3 (2019)"
+    assert [(e.start, e.end, e.label_) for e in doc.ents] == [(0, 1, "Model"), (1, 2, "Model"), (3, 4, "Date")]
+    assert (doc.user_data["id"], doc.user_data["document"], doc.user_data["docstart"]) == ("s:1", "s", False)
+
+
+def test_spacy_refuses_tags_it_would_change(tmp_path):
+    docs = [Document("d", (Sentence(("a",), ("I-X",)),))]
+    with pytest.raises(UserError, match="not valid IOB2"):
+        dump(docs, tmp_path / "x.spacy")
+
+
+def test_spacy_reads_foreign_docbins(tmp_path):
+    import spacy
+    from spacy.tokens import Doc, DocBin, Span
+
+    nlp = spacy.blank("ru")
+    doc = Doc(nlp.vocab, words=["Яндекс", " ", "вырос", ".", "Ура"], spaces=[True, False, False, True, False],
+              sent_starts=[True, False, False, False, True])
+    doc.ents = [Span(doc, 0, 1, "ORG")]
+    DocBin(docs=[doc]).to_disk(tmp_path / "f.spacy")
+    (back,) = load(tmp_path / "f.spacy")
+    assert [(s.words, s.tags, s.text) for s in back.sentences] == [
+        (("Яндекс", "вырос", "."), ("B-ORG", "O", "O"), "Яндекс  вырос."), (("Ура",), ("O",), "Ура")]
+
+
+@pytest.mark.parametrize("path, given, expected", [
+    ("a.conll", None, "conll"), ("a.TXT", None, "conll"), ("a.jsonl", None, "jsonl"), ("a.csv", None, "csv"),
+    ("a.spacy", None, "spacy"), ("out/dataset", None, "hf"), ("a.csv", "jsonl", "jsonl"),
+])
+def test_guess_format(path, given, expected):
+    assert guess_format(path, given) == expected
+
+
+@pytest.mark.parametrize("path, given, message", [
+    ("a.xlsx", None, "cannot tell the format from the suffix '.xlsx'"),
+    ("a.csv", "parquet", "unknown format 'parquet'"),
+])
+def test_guess_format_errors(path, given, message):
+    with pytest.raises(UserError, match=message):
+        guess_format(path, given)
+
+
+def test_every_format_is_registered():
+    assert sorted(FORMATS) == ["conll", "csv", "hf", "jsonl", "spacy"]
+    for fmt in FORMATS.values():
+        assert callable(fmt.loader()) and callable(fmt.dumper())
