@@ -35,9 +35,9 @@ def format_stats(stats) -> str:
     """The report as readable text: one section per question."""
     d = stats.to_dict()
     t = d["totals"]
-    out = [f"{t['files']} file(s): {t['documents']} document(s), {t['sentences']} sentence(s), "
-           f"{t['tokens']} token(s), {t['entities']} entit(ies); "
-           f"{t['clean_sentences']}/{t['sentences']} sentences ({t['clean_share']:.1%}) with no issue"]
+    out = [f"{t['files']} files: {t['documents']} documents, {t['sentences']} sentences, {t['tokens']} tokens, "
+           f"{t['entities']} entities; {t['clean_sentences']} of {t['sentences']} sentences "
+           f"({t['clean_share']:.1%}) have no issue"]
     labels = sorted(stats.entities)
     out += ["", "Entities per file and label"]
     out += _table([[f.path, f.documents, f.sentences, f.tokens, *(f.entities.get(lab, 0) for lab in labels)]
