@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ner.check import Report
 from ner.errors import UserError
@@ -308,3 +310,52 @@ def test_every_format_is_registered():
     assert sorted(FORMATS) == ["conll", "csv", "hf", "jsonl", "spacy"]
     for fmt in FORMATS.values():
         assert callable(fmt.loader()) and callable(fmt.dumper())
+
+
+@pytest.mark.parametrize("record", [
+    {"tokens": ["a b", "c"], "tags": ["O", "O"]},
+    {"tokens": ["a\tb"], "tags": ["B-X"]},
+    {"tokens": ["-DOCSTART-"], "tags": ["O"]},
+])
+def test_tokens_conll_cannot_hold_are_refused(record, tmp_path):
+    (tmp_path / "x.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    docs = list(load(tmp_path / "x.jsonl"))
+    dump(docs, tmp_path / "ok.csv")  # other formats hold them
+    assert [s.words for d in load(tmp_path / "ok.csv") for s in d.sentences] == [tuple(record["tokens"])]
+    with pytest.raises(UserError, match=r"sentence x:1 of document x: token .* cannot be written to CoNLL"):
+        dump(docs, tmp_path / "x.conll")
+
+
+# Junk never gets past the loaders as a traceback: a record or row is read or refused with UserError.
+_JSONISH = st.text(alphabet=st.sampled_from(list('{}[]":,0123456789 abtexoksngpdiru-BIOX\n')), max_size=120)
+_RECORDS = st.fixed_dictionaries({}, optional={
+    "text": st.one_of(st.text(max_size=12), st.integers()),
+    "tokens": st.one_of(st.lists(st.text(max_size=4), max_size=4), st.text(max_size=3)),
+    "tags": st.lists(st.sampled_from(["O", "B-X", "I-X", "I-Y", "X", ""]), max_size=4),
+    "spans": st.lists(st.fixed_dictionaries({"start": st.integers(-2, 14), "end": st.integers(-2, 14),
+                                             "label": st.sampled_from(["X", "Y"])}), max_size=3),
+    "document": st.one_of(st.none(), st.text(max_size=3)), "id": st.one_of(st.none(), st.integers()),
+})
+
+
+def _read_or_refuse(path):
+    try:
+        list(load(path, schema=Schema.auto(["X"]), report=Report()))
+    except UserError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_JSONISH, records=st.lists(_RECORDS, max_size=4))
+def test_junk_jsonl_is_read_or_refused(text, records, tmp_path):
+    path = tmp_path / "junk.jsonl"
+    path.write_text(text + "\n" + "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    _read_or_refuse(path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list('document,sentence,token,tag"\n\r ab-BIOX')), max_size=150))
+def test_junk_csv_is_read_or_refused(text, tmp_path):
+    path = tmp_path / "junk.csv"
+    path.write_bytes(text.encode("utf-8"))
+    _read_or_refuse(path)
