@@ -207,15 +207,13 @@ def create_app(backend: Backend, auth: Auth | None = None):
             try:
                 payload = await body(request) if method == "POST" else None
                 result = await run_in_threadpool(work, payload)
-            except BadRequest as e:
+                content, status = result if isinstance(result, tuple) else (result, 200)
+                return JSONResponse(content, status)
+            except (BadRequest, UserError) as e:
                 return JSONResponse({"status": "error", "error": str(e)}, 400)
-            except UserError as e:
-                return JSONResponse({"status": "error", "error": str(e)}, 400)
-            except Exception as e:
+            except Exception as e:  # one failed request is answered and logged; the server keeps serving
                 log.exception("%s %s failed", request.method, request.url.path)
-                return JSONResponse({"status": "error", "error": f"{type(e).__name__}: {e}"}, 500)
-            content, status = result if isinstance(result, tuple) else (result, 200)
-            return JSONResponse(content, status)
+                return JSONResponse({"status": "error", "error": f"{type(e).__name__}: {e!r}"[:2000]}, 500)
 
         return handle
 

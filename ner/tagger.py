@@ -111,7 +111,13 @@ def segment(text: str) -> list[list[tuple[int, int, str]]]:
     return result
 
 
-def _entities(text: str, words, tags, scores) -> tuple[Entity, ...]:
+def entities_of(text: str, words, tags, scores) -> tuple[Entity, ...]:
+    """Entities of one sentence from its ``(start, end, word)`` list, IOB2 tags and tag probabilities.
+
+    >>> words = [(0, 4, "GPT2"), (5, 9, "GPT3")]
+    >>> [(e.text, e.label) for e in entities_of("GPT2 GPT3", words, ["B-Model", "B-Model"], [0.9, 0.8])]
+    [('GPT2', 'Model'), ('GPT3', 'Model')]
+    """
     entities = []
     for i, j, label in tags_spans(tags):
         start, end = words[i][0], words[j - 1][1]
@@ -199,7 +205,7 @@ class Tagger:
                 scores.extend(prediction.scores)
             entities = []
             for first, end in bounds:  # entities never cross a sentence boundary
-                entities.extend(_entities(text, words[first:end], tags[first:end], scores[first:end]))
+                entities.extend(entities_of(text, words[first:end], tags[first:end], scores[first:end]))
             yield TaggedText(
                 text=text,
                 entities=tuple(entities),
