@@ -69,6 +69,7 @@ class Stats:
     leakage: list[Overlap]
     issues: Counter                     # code -> count
     top: int = 10
+    file_issues: list = field(default_factory=list)  # issues about whole files (unreadable, encoding, scheme)
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -118,6 +119,7 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
     seen: dict[tuple[str, ...], list] = {}  # words -> [text, [places], {tags}, {file index}]
     files = []
     issues: Counter = Counter()
+    file_issues = []
     for index, path in enumerate(map(str, paths)):
         report = Report()
         info = FileStats(path)
@@ -146,10 +148,11 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
         info.clean_sentences = info.sentences - len(tainted)
         info.errors, info.warnings = len(report.errors), len(report.warnings)
         issues.update(i.code for i in report.issues)
+        file_issues += [i for i in report.issues if not i.line]
         entities.update(info.entities)
         files.append(info)
     return Stats(files, entities, dict(lengths), dict(forms), _ambiguous(forms),
-                 _duplicates(seen), _leakage(seen, [f.path for f in files], top), issues, top)
+                 _duplicates(seen), _leakage(seen, [f.path for f in files], top), issues, top, file_issues)
 
 
 def _ambiguous(forms: dict[str, Counter]) -> list[tuple[str, Counter]]:

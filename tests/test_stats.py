@@ -139,3 +139,14 @@ def test_stats_command_json_and_plots(corpus, tmp_path, capsys):
     assert report["totals"]["tokens"] == 23
     for name in ("labels.png", "lengths.png"):
         assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stats_command_names_unreadable_files(tmp_path, capsys):
+    (tmp_path / "empty.conll").write_text("", encoding="utf-8")
+    assert main(["stats", str(tmp_path / "empty.conll"), str(tmp_path / "missing.conll")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("2 files: 0 documents, 0 sentences, 0 tokens, 0 entities;")
+    assert captured.err.splitlines() == [
+        f"{tmp_path / 'empty.conll'}: error E102: the file is empty",
+        f"{tmp_path / 'missing.conll'}: error E100: cannot read the file (No such file or directory); check the path",
+        "ner stats: 2 error(s) in the input; ner validate lists them"]

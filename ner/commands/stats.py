@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from . import add_labels_arg, schema_from_arg
 
@@ -21,6 +22,7 @@ def register(sub) -> None:
                                                                  "distributions to DIR")
     p.add_argument("--top", type=int, default=10, help="how many surface forms, duplicates... to list (10)")
     p.set_defaults(func=run)
+    # exit code: 0, or 1 when reading found errors (the report is printed either way)
 
 
 def _table(rows, header) -> list[str]:
@@ -84,4 +86,9 @@ def run(args) -> int:
 
         for path in plot_stats(stats, args.plots):
             print(f"wrote {path}")
-    return 0
+    for issue in stats.file_issues:
+        print(issue, file=sys.stderr)
+    errors = stats.total("errors")
+    if errors:
+        print(f"ner stats: {errors} error(s) in the input; ner validate lists them", file=sys.stderr)
+    return 1 if errors else 0
