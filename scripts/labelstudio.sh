@@ -2,6 +2,7 @@
 # The local Label Studio for development and tests: one command, idempotent.
 #
 #   scripts/labelstudio.sh [start]   install into .lsvenv if missing, start on 127.0.0.1, wait for /health
+#   scripts/labelstudio.sh install   only install Label Studio into .lsvenv if missing
 #   scripts/labelstudio.sh stop      stop the server this script started (pid in .labelstudio/server.pid)
 #   scripts/labelstudio.sh status    exit 0 when /health answers
 #   scripts/labelstudio.sh env       print the export lines for ner ls: eval "$(scripts/labelstudio.sh env)"
@@ -96,8 +97,9 @@ stop() {
 
 case "${1:-start}" in
     start) start ;;
+    install) install ;;
     stop) stop ;;
     status) healthy && echo "up at $URL" || { echo "down at $URL" >&2; exit 1; } ;;
     env) printf 'export LABEL_STUDIO_URL=%s\nexport LABEL_STUDIO_API_KEY=%s\n' "$URL" "$TOKEN" ;;
-    *) echo "usage: $0 [start|stop|status|env]" >&2; exit 2 ;;
+    *) echo "usage: $0 [start|install|stop|status|env]" >&2; exit 2 ;;
 esac

@@ -154,15 +154,17 @@ class Client:
 
         return self.call(send, "import tasks", on_retry=on_retry)
 
-    def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int = 500):
-        """Every task of the project as a dict, page by page (tens of thousands are fine)."""
+    def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int = 1000):
+        """Every task of the project as a dict, page by page (tens of thousands are fine);
+        without results only ids and data are asked for, the cheapest listing the server has."""
         fields = "all" if with_results else "task_only"
+        include = None if with_results else "id,data"
         from label_studio_sdk.core.api_error import ApiError
 
         def fetch(page):
             try:
                 return list(self._sdk.tasks.list(project=project_id, page=page, page_size=page_size,
-                                                 fields=fields).items or ())
+                                                 fields=fields, include=include).items or ())
             except ApiError as e:
                 if e.status_code == 404 and page > 1:  # the server's way of saying "no more pages"
                     return []
@@ -181,6 +183,11 @@ class Client:
         """The project's export file as the UI's Export dialog gives it (JSON, JSON_MIN, CONLL2003...)."""
         return self.call(lambda: b"".join(self._sdk.projects.exports.download_sync(
             project_id, export_type=export_type, download_all_tasks=True)), f"export the project as {export_type}")
+
+    def all_tasks(self, project_id: int) -> list[dict]:
+        """Every task with its annotations and predictions in one request (the JSON export):
+        much faster than paging through the task list on large projects."""
+        return json.loads(self.export(project_id, "JSON"))
 
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

@@ -135,7 +135,7 @@ def pull(client, title: str, *, schema=None, all_annotators: bool = False, unann
     """The project's annotations as documents (see ``tasks_documents``)."""
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    return tasks_documents(client.iter_tasks(project["id"]), names=names, schema=schema,
+    return tasks_documents(client.all_tasks(project["id"]), names=names, schema=schema,
                            all_annotators=all_annotators, unannotated=unannotated)
 
 
