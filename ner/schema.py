@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import UserError
 
-_PALETTE = (
+PALETTE = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
     "#9a6324", "#469990", "#808000", "#000075", "#bfef45", "#fabed4", "#dcbeff",
 )
@@ -76,7 +76,7 @@ class Schema:
     def auto(names, name: str = "auto") -> "Schema":
         """A schema of the given label names, sorted, with palette colours."""
         names = sorted(set(names))
-        return Schema(name, tuple(Label(n, _PALETTE[i % len(_PALETTE)]) for i, n in enumerate(names)))
+        return Schema(name, tuple(Label(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)))
 
 
 def parse_schema(text: str, source: str = "<schema>") -> Schema:
@@ -91,13 +91,13 @@ def parse_schema(text: str, source: str = "<schema>") -> Schema:
         for i, item in enumerate(data.get("labels", [])):
             if "name" not in item:
                 raise UserError(f"{source}: label #{i + 1} has no name")
-            labels.append(Label(item["name"], item.get("color", _PALETTE[i % len(_PALETTE)]),
+            labels.append(Label(item["name"], item.get("color", PALETTE[i % len(PALETTE)]),
                                 item.get("hotkey", ""), item.get("description", "")))
         schema = Schema(data.get("name", Path(source).stem), tuple(labels))
     else:
         names = [line for line in stripped if line and not line.startswith("#")]
         schema = Schema(Path(source).stem,
-                        tuple(Label(n, _PALETTE[i % len(_PALETTE)]) for i, n in enumerate(names)))
+                        tuple(Label(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)))
     if not schema.labels:
         raise UserError(f"{source}: the schema defines no labels")
     bad = [n for n in schema.names if not n or any(c.isspace() for c in n) or n == "O"]

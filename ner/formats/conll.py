@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..check import Change, Issue, Report, TagChecker
+from ..errors import UserError
 from ..records import Document, Sentence
 from ..schema import Schema
 from ..text import lookalike_letters, repair_mojibake
@@ -436,6 +437,11 @@ def format_conll(documents: Iterable[Document], docstart: bool | None = None) ->
         if docstart or (docstart is None and doc.meta.get("docstart")):
             yield "-DOCSTART-\tO\n\n"
         for sentence in doc.sentences:
+            for word in sentence.words:
+                if not word or word == "-DOCSTART-" or "\t" in word or "\n" in word or "\r" in word:
+                    raise UserError(f"{doc.path or doc.id}: sentence {sentence.id or sentence.line}: token "
+                                    f"{word!r} cannot be written as CoNLL (empty, a tab, a line break or "
+                                    f"-DOCSTART-); fix it in the source or export to JSONL")
             yield "".join(f"{w}\t{t}\n" if t else f"{w}\n" for w, t in zip(sentence.words, sentence.tags))
             yield "\n"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from ..errors import UserError
-from ..schema import _PALETTE, Schema
+from ..schema import PALETTE, Schema
 
 FROM_NAME = "label"
 TO_NAME = "text"
@@ -46,7 +46,7 @@ def label_styles(schema: Schema) -> list[tuple[str, str, str]]:
     """
     used_colours: set[str] = set()
     used_keys: set[str] = set()
-    spare_colours = iter(c for c in _PALETTE * 8)
+    spare_colours = iter(c for c in PALETTE * 8)
     spare_keys = iter(_SPARE_HOTKEYS)
     styles = []
     for label in schema.labels:
