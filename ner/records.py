@@ -172,3 +172,21 @@ class Document:
     @property
     def n_tokens(self) -> int:
         return sum(len(s) for s in self.sentences)
+
+
+def group_documents(entries, path: str = ""):
+    """Documents from ``(doc_id, docstart, sentence)`` in file order: a new one where the id changes.
+
+    Formats that store one record per sentence (JSONL, CSV, HF datasets) keep the
+    document id on each record; this puts the documents back together, streaming.
+    """
+    current, docstart, sentences = None, False, []
+    for doc_id, opens, sentence in entries:
+        if doc_id != current and sentences:
+            yield Document(current, tuple(sentences), path, {"docstart": docstart})
+            sentences = []
+        if not sentences:
+            current, docstart = doc_id, opens
+        sentences.append(sentence)
+    if sentences:
+        yield Document(current, tuple(sentences), path, {"docstart": docstart})

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from ..bio import parse_tag
 from ..check import Report, TagChecker
 from ..errors import UserError
-from ..records import Document, Sentence
+from ..records import Document, Sentence, group_documents
 from ..schema import Schema
 from .registry import checked_tags
 
@@ -93,26 +93,20 @@ def load_hf(path: str | Path, *, schema: Schema | None = None,
     names = inner.names if isinstance(inner, datasets.ClassLabel) else None
     stem = Path(path).name
     checker = TagChecker(path, schema, report)
-    current, docstart, sentences = None, False, []
-    for index, row in enumerate(dataset, 1):
-        tags = [names[t] for t in row[tag_column]] if names else list(row[tag_column])
-        if len(tags) != len(row["tokens"]):
-            raise UserError(f"{path}: row {index} has {len(row['tokens'])} tokens but {len(tags)} tags")
-        words = tuple(row["tokens"])
-        if not words:
-            continue  # CoNLL cannot hold an empty sentence and it carries no tags
-        sentence = Sentence(words, tuple(checked_tags(checker, report, words, tags, 0)), 0,
-                            str(row.get("id") or f"{stem}:{index}"))
-        doc_id = str(row.get("document") or stem)
-        if doc_id != current and sentences:
-            yield Document(current, tuple(sentences), path, {"docstart": docstart})
-            sentences = []
-        if not sentences:
-            current = doc_id
-            docstart = bool(row.get("docstart", "document" in row))
-        sentences.append(sentence)
-    if sentences:
-        yield Document(current, tuple(sentences), path, {"docstart": docstart})
+
+    def entries():
+        for index, row in enumerate(dataset, 1):
+            tags = [names[t] for t in row[tag_column]] if names else list(row[tag_column])
+            if len(tags) != len(row["tokens"]):
+                raise UserError(f"{path}: row {index} has {len(row['tokens'])} tokens but {len(tags)} tags")
+            words = tuple(row["tokens"])
+            if not words:
+                continue  # CoNLL cannot hold an empty sentence and it carries no tags
+            sentence = Sentence(words, tuple(checked_tags(checker, report, words, tags, 0)), 0,
+                                str(row.get("id") or f"{stem}:{index}"))
+            yield str(row.get("document") or stem), bool(row.get("docstart", "document" in row)), sentence
+
+    yield from group_documents(entries(), path)
     checker.finish()
 
 

@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 from ..bio import spans_tags, tags_spans
 from ..check import Report, TagChecker
 from ..errors import UserError
-from ..records import Document, Sentence
+from ..records import Document, Sentence, group_documents
 from ..schema import Schema
 from ..text import tokenize
 from .registry import checked_tags
@@ -158,38 +158,33 @@ def load_jsonl(path: str | Path, *, schema: Schema | None = None,
     path = str(path)
     stem = Path(path).stem
     checker = TagChecker(path, schema, report)
-    current, docstart, sentences = None, False, []
     try:
         f = open(path, encoding="utf-8-sig")
     except OSError as e:
         raise UserError(f"{path}: cannot read the file ({e.strerror}); check the path") from None
-    with f:
-        try:
-            for lineno, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    record = json.loads(raw.rstrip("\r\n"))
-                except json.JSONDecodeError as e:
-                    raise UserError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); "
-                                    f"each line must hold one JSON object") from None
-                sentence = parse_record(record, where, lineno, f"{stem}:{lineno}")
-                if not sentence.words:
-                    continue  # an empty text holds no tokens and no spans
-                sentence = sentence.with_tags(checked_tags(checker, report, sentence.words, sentence.tags, lineno))
-                doc_id = str(record.get("document", stem))
-                if doc_id != current and sentences:
-                    yield Document(current, tuple(sentences), path, {"docstart": docstart})
-                    sentences = []
-                if not sentences:
-                    current = doc_id
-                    docstart = bool(record.get("docstart", "document" in record))
-                sentences.append(sentence)
-        except UnicodeDecodeError as e:
-            raise UserError(f"{path}: not UTF-8 text ({e.reason}); re-save it as UTF-8") from None
-    if sentences:
-        yield Document(current, tuple(sentences), path, {"docstart": docstart})
+
+    def entries():
+        with f:
+            try:
+                for lineno, raw in enumerate(f, 1):
+                    if not raw.strip():
+                        continue
+                    where = f"{path}:{lineno}"
+                    try:
+                        record = json.loads(raw.rstrip("\r\n"))
+                    except json.JSONDecodeError as e:
+                        raise UserError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); "
+                                        f"each line must hold one JSON object") from None
+                    sentence = parse_record(record, where, lineno, f"{stem}:{lineno}")
+                    if not sentence.words:
+                        continue  # an empty text holds no tokens and no spans
+                    tags = checked_tags(checker, report, sentence.words, sentence.tags, lineno)
+                    yield (str(record.get("document", stem)), bool(record.get("docstart", "document" in record)),
+                           sentence.with_tags(tags))
+            except UnicodeDecodeError as e:
+                raise UserError(f"{path}: not UTF-8 text ({e.reason}); re-save it as UTF-8") from None
+
+    yield from group_documents(entries(), path)
     checker.finish()
 
 
