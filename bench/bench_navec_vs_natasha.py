@@ -55,7 +55,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--out", default="/tmp/bench-navec-factrueval")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 is fastest when other jobs share the cores)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra TrainConfig values, e.g. hidden=256 dropout=0.5")
     parser.add_argument("--skip-train", action="store_true", help="evaluate the model already in --out")
     args = parser.parse_args()
     import torch
@@ -70,7 +73,10 @@ def main() -> None:
     dev, test = FACTRUEVAL / "devset.conll", FACTRUEVAL / "testset.conll"
     if not test.exists():
         sys.exit(f"{test} is absent")
-    config = TrainConfig(train=str(dev), backbone="navec", out=args.out, map=MAP, epochs=args.epochs)
+    import tomllib
+
+    extra = tomllib.loads("\n".join(args.set))
+    config = TrainConfig(train=str(dev), backbone="navec", out=args.out, map=MAP, epochs=args.epochs).replace(**extra)
     started = time.perf_counter()
     if not args.skip_train:
         train(config, progress=lambda line: print(line, file=sys.stderr))

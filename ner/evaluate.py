@@ -182,3 +182,40 @@ def plot_confusion(gold, pred, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEvaluation:
+    version: str
+    evaluation: Evaluation
+    notes: tuple[str, ...]
+
+
+def evaluate_model(model_dir, corpus, *, mapping: str = "", errors=None, confusion_png=None,
+                   device=None) -> ModelEvaluation:
+    """Load a model, tag a gold corpus with it, score it; optionally write the error file and the PNG."""
+    from pathlib import Path
+
+    from .model import load_model
+    from .schema import Schema
+    from .train.config import parse_map
+    from .train.prepare import read_split
+
+    model = load_model(model_dir, device=device)
+    mapped = parse_map(mapping) if mapping else None
+    split = read_split(str(corpus), Schema.auto(model.labels, model.name), mapped)
+    sentences = split.sentences
+    preds = model.predict([s.words for s in sentences])
+    pred_tags = [p.tags for p in preds]
+    ev = score([s.tags for s in sentences], pred_tags)
+    notes = []
+    if split.unmapped:
+        notes.append(f"{corpus}: {split.unmapped} entities with labels --map does not name became O")
+    if errors:
+        text, counts = format_errors(sentences, pred_tags)
+        Path(errors).write_text(text, encoding="utf-8")
+        notes.append(f"wrote {errors} ({sum(counts.values())} errors)")
+    if confusion_png:
+        plot_confusion([s.tags for s in sentences], pred_tags, confusion_png)
+        notes.append(f"wrote {confusion_png}")
+    return ModelEvaluation(model.version, ev, tuple(notes))

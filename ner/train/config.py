@@ -51,6 +51,8 @@ class TrainConfig:
     bf16: bool = _f(True, "use bfloat16 autocast on a GPU that supports it")
     hidden: int = _f(128, "navec only: BiLSTM size per direction")
     dropout: float = _f(0.3, "navec only: dropout")
+    layers: int = _f(1, "navec only: BiLSTM layers")
+    word_dropout: float = _f(0.0, "navec only: share of words whose navec vector is hidden in training")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
 
     def replace(self, **overrides) -> "TrainConfig":

@@ -93,7 +93,8 @@ def build_net(config: TrainConfig, tags, train_sents, device):
     if config.backbone == "navec":
         from .navec import NavecNet
 
-        return NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout},
+        return NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout,
+                                                       "layers": config.layers, "word_dropout": config.word_dropout},
                         config.window, config.stride, device=device)
     from .transformer import TransformerNet
 
@@ -198,14 +199,14 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
             bad += 1
         history.append({"epoch": epoch, "loss": total_loss / max(1, len(examples)), "dev_f1": f1,
                         "seconds": round(time.monotonic() - t0, 2)})
-        log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev F1 {f1:.4f}"
-            f"{' (best)' if improved else ''}, {history[-1]['seconds']:.1f}s")
         ckpt_dir.mkdir(parents=True, exist_ok=True)
         _atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
                       "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1,
                       "best_epoch": best_epoch, "bad": bad, "best_state": best_state, "history": history,
                       "torch_rng": torch.get_rng_state(), "tags": tags, "config": config.as_dict()},
                      ckpt_dir / CHECKPOINT)
+        log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev F1 {f1:.4f}"
+            f"{' (best)' if improved else ''}, {history[-1]['seconds']:.1f}s")
         if bad >= config.patience:
             log(f"early stop: no better dev F1 for {bad} epochs")
             break

@@ -32,7 +32,8 @@ from .data import merge_windows, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 MAX_CHARS = 20
-DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.3}
+DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.3, "layers": 1,
+            "word_dropout": 0.0}
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
 
 
@@ -88,7 +89,7 @@ def _torch():
     return torch
 
 
-def build_module(indexes, codes, n_chars: int, n_tags: int, tags, hp: dict):
+def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, hp: dict):
     """The network: navec lookup + shape + char CNN -> BiLSTM -> emissions, with a CRF."""
     torch = _torch()
     from torch import nn
@@ -109,7 +110,8 @@ def build_module(indexes, codes, n_chars: int, n_tags: int, tags, hp: dict):
             self.char_cnn = nn.Conv1d(hp["char_dim"], hp["char_filters"], 3, padding=1)
             width = self.word_dim + hp["shape_dim"] + hp["char_filters"]
             self.drop = nn.Dropout(hp["dropout"])
-            self.lstm = nn.LSTM(width, hp["hidden"], batch_first=True, bidirectional=True)
+            self.lstm = nn.LSTM(width, hp["hidden"], num_layers=hp["layers"], batch_first=True, bidirectional=True,
+                                dropout=hp["dropout"] if hp["layers"] > 1 else 0.0)
             self.out = nn.Linear(2 * hp["hidden"], n_tags)
             self.crf = CRF(tags)
 
@@ -119,6 +121,10 @@ def build_module(indexes, codes, n_chars: int, n_tags: int, tags, hp: dict):
 
         def forward(self, word_ids, shape_ids, char_ids):
             b, length, n = char_ids.shape
+            if self.training and hp["word_dropout"]:
+                # hide some words' vectors so the character features learn to carry them too
+                hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
+                word_ids = word_ids.masked_fill(hide, unk_id)
             chars = self.chars(char_ids.reshape(b * length, n)).transpose(1, 2)
             chars = torch.relu(self.char_cnn(chars)).max(dim=2).values.reshape(b, length, -1)
             x = torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=2)
@@ -186,7 +192,7 @@ class NavecNet:
         navec = _load_navec(self.embeddings)
         self.chars = chars
         self.featurizer = Featurizer(navec.vocab, chars)
-        self.module = build_module(navec.pq.indexes, navec.pq.codes, self.featurizer.n_chars,
+        self.module = build_module(navec.pq.indexes, navec.pq.codes, navec.vocab.unk_id, self.featurizer.n_chars,
                                    len(self.tags), self.tags, self.hp)
         self.device = device or "cpu"
         self.module.to(self.device)
