@@ -66,7 +66,7 @@ def merge_windows(n: int, windows: Sequence[tuple[int, int]], outputs: Sequence[
     edge at the start or end of the whole input does not count as an edge.
 
     >>> merge_windows(5, [(0, 3), (2, 5)], [["a0", "a1", "a2"], ["b2", "b3", "b4"]])
-    ['a0', 'a1', 'b2', 'b3', 'b4']
+    ['a0', 'a1', 'a2', 'b3', 'b4']
     """
     best: list = [None] * n
     margin = [-1] * n
