@@ -110,10 +110,15 @@ class Backend:
         texts = []
         for i, task in enumerate(payload["tasks"]):
             data = task.get("data") if isinstance(task, dict) else None
-            text = data.get(names.value) if isinstance(data, dict) else None
+            text = data.get(names.text_key) if isinstance(data, dict) else None
             if not isinstance(text, str):
                 where = f"task {task.get('id')}" if isinstance(task, dict) and "id" in task else f"tasks[{i}]"
-                raise BadRequest(f"{where}: no text in data.{names.value}")
+                raise BadRequest(f"{where}: no text in data.{names.text_key}")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise BadRequest(f"task {task.get('id')}: data.{names.text_key} is not valid Unicode "
+                                 f"(lone surrogate at {e.start})") from None
             texts.append(text)
         results = [task_prediction(t, names, tagger.version) for t in tagger.analyze_many(texts)]
         return {"results": results, "model_version": tagger.version}
@@ -125,7 +130,7 @@ class Backend:
             raise BadRequest("expected a JSON object")
         if payload.get("schema"):
             names = label_config_names(payload["schema"])
-            unknown = sorted(set(names.labels) - set(self.tagger.labels))
+            unknown = sorted(set(names.labels) - set(self.tagger.labels))  # tolerated: LS shows what it knows
             if unknown:
                 log.warning("project labels %s are not in model %s", unknown, self.tagger.version)
         project = str(payload.get("project") or "").split(".", 1)[0]
@@ -213,7 +218,7 @@ def create_app(backend: Backend, auth: Auth | None = None):
                 return JSONResponse({"status": "error", "error": str(e)}, 400)
             except Exception as e:  # one failed request is answered and logged; the server keeps serving
                 log.exception("%s %s failed", request.method, request.url.path)
-                return JSONResponse({"status": "error", "error": f"{type(e).__name__}: {e!r}"[:2000]}, 500)
+                return JSONResponse({"status": "error", "error": f"{type(e).__name__}: {e}"[:2000]}, 500)
 
         return handle
 

@@ -68,17 +68,18 @@ def _tag_chunk(chunk: list[tuple[int, str]]) -> str:
 
 
 def read_lines(stream, name: str):
-    """``(line number, text)`` of each non-blank line, line terminator removed."""
-    lineno = 0
-    try:
-        for lineno, line in enumerate(stream, 1):
-            text = line.rstrip("\n").removesuffix("\r")
-            if text.strip():
-                yield lineno, text
-    except UnicodeDecodeError as e:
-        from ..errors import UserError
+    """``(line number, text)`` of each non-blank line of a binary stream, line terminator removed."""
+    for lineno, raw in enumerate(stream, 1):
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            from ..errors import UserError
 
-        raise UserError(f"{name}:{lineno + 1}: not UTF-8 text ({e.reason}); convert the file to UTF-8") from None
+            raise UserError(f"{name}:{lineno}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                            f"convert the file to UTF-8") from None
+        text = line.rstrip("\n").removesuffix("\r")
+        if text.strip():
+            yield lineno, text
 
 
 def tag_chunks(chunks, model: str, *, workers: int = 1, batch_size: int = 64, fmt: str = "jsonl",
@@ -132,10 +133,10 @@ def run(args) -> int:
 
         colors = {label.name: label.color for label in load_schema(args.labels).labels if label.color}
     if args.input == "-":
-        stream, size = sys.stdin, None
+        stream, size = sys.stdin.buffer, None
     else:
         try:
-            stream = open(args.input, encoding="utf-8", newline="")
+            stream = open(args.input, "rb")
         except OSError as e:
             raise UserError(f"{args.input}: cannot read ({e.strerror}); check the path") from None
         size = os.path.getsize(args.input)
@@ -167,7 +168,7 @@ def run(args) -> int:
     finally:
         if progress is not None:
             progress.close()
-        if stream is not sys.stdin:
+        if args.input != "-":
             stream.close()
         if out is not sys.stdout:
             out.close()

@@ -1,0 +1,82 @@
+"""ner tag: JSONL, CoNLL and HTML output, stdin, workers, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from ner.cli import main
+
+LINES = ["У ChatGPT есть датасет Alpaca.", "", "😀GitHub Copilot и Amazon CodeWhisperer.", "  ", "Обучение <b>&</b>."]
+
+
+@pytest.fixture
+def input_file(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_bytes("\r\n".join(LINES).encode("utf-8") + b"\r\n")
+    return path
+
+
+def _records(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_jsonl(input_file, model_dir, tagger, capsys):
+    assert main(["tag", "--model", str(model_dir), str(input_file), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    records = _records(captured.out)
+    assert [r["line"] for r in records] == [1, 3, 5]
+    expected = tagger.tag_many([LINES[0], LINES[2], LINES[4]])  # one batch, as the command sends them
+    for record, entities in zip(records, expected):
+        text = record["text"]
+        assert "\r" not in text and text == LINES[record["line"] - 1]
+        assert record["entities"] == [e.as_dict() for e in entities]
+        assert all(text[e["start"]:e["end"]] == e["text"] for e in record["entities"])
+    assert ("ChatGPT", 2, 9) in [(e["text"], e["start"], e["end"]) for e in records[0]["entities"]]
+    assert "3 text(s) tagged" in captured.err
+
+
+def test_stdin_and_conll(monkeypatch, model_dir, capsys):
+    data = "\ufeffУ ChatGPT есть датасет Alpaca. Обучение завершилось.\n".encode("utf-8")  # with a BOM
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert main(["tag", "--model", str(model_dir), "--format", "conll", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("У\tO\nChatGPT\tB-Model\nесть\tO\n")
+    assert out.count("\n\n") == 2  # two sentences, a blank line after each
+
+
+def test_html_escapes_and_colours(input_file, model_dir, tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert main(["tag", "--model", str(model_dir), str(input_file), "--format", "html", "-o", str(out),
+                 "--no-progress"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in page and "<b>" not in page
+    assert 'border:1px solid #e6194b" title="Model' in page  # Model's colour in annotation/labels.toml
+    assert page.count('<div class="text">') == 3
+
+
+@pytest.mark.slow
+def test_workers_give_the_same_output_in_order(tmp_path, model_dir, capsys):
+    path = tmp_path / "many.txt"
+    texts = [f"{i}. У ChatGPT есть датасет Alpaca." for i in range(600)]
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["tag", "--model", str(model_dir), str(path), "--no-progress"]) == 0
+    one = capsys.readouterr().out
+    assert main(["tag", "--model", str(model_dir), str(path), "--workers", "2", "--no-progress"]) == 0
+    two = capsys.readouterr().out
+    assert [r["line"] for r in _records(two)] == list(range(1, 601))
+    assert _records(two) == _records(one)
+
+
+def test_errors_are_one_line(tmp_path, model_dir, capsys):
+    assert main(["tag", "--model", str(tmp_path), "x.txt"]) == 2
+    assert "not a model directory" in capsys.readouterr().err
+    assert main(["tag", "--model", str(model_dir), str(tmp_path / "missing.txt"), "--no-progress"]) == 2
+    assert "missing.txt: cannot read" in capsys.readouterr().err
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("ok\nМодель".encode("cp1251"))
+    assert main(["tag", "--model", str(model_dir), str(bad), "--no-progress"]) == 2
+    assert "latin1.txt:2: not UTF-8" in capsys.readouterr().err
