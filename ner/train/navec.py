@@ -125,10 +125,16 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
                 # hide some words' vectors so the character features learn to carry them too
                 hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
                 word_ids = word_ids.masked_fill(hide, unk_id)
-            chars = self.chars(char_ids.reshape(b * length, n)).transpose(1, 2)
-            chars = torch.relu(self.char_cnn(chars)).max(dim=2).values.reshape(b, length, -1)
+            flat = char_ids.reshape(b * length, n)
+            chars = torch.relu(self.char_cnn(self.chars(flat).transpose(1, 2)))
+            # padding positions give 0, which never wins the max over ReLU outputs: padding-independent
+            chars = chars.masked_fill((flat == 0).unsqueeze(1), 0.0).max(dim=2).values.reshape(b, length, -1)
             x = torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=2)
-            h, _ = self.lstm(self.drop(x))
+            lengths = (shape_ids != 0).sum(1).cpu()
+            packed = nn.utils.rnn.pack_padded_sequence(self.drop(x), lengths, batch_first=True,
+                                                       enforce_sorted=False)
+            h, _ = self.lstm(packed)
+            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=length)
             return self.out(self.drop(h))
 
     return NavecTagger()

@@ -56,6 +56,8 @@ def read_split(path: str, schema: Schema | None, mapping: dict[str, str] | None 
     docs = read_corpus([path], schema=None if mapping else schema, report=report)
     if report.errors:
         first = report.errors[0]
+        if first.code in ("E100", "E101", "E102"):
+            raise UserError(str(first))
         raise UserError(f"{first} ({len(report.errors)} error(s) in {path}; see 'ner validate {path}', "
                         f"and 'ner validate --fix' repairs what it can)")
     sentences = [s for d in docs for s in d.sentences if len(s)]

@@ -36,6 +36,11 @@ def test_navec_model_predicts_every_word(navec_model_dir):
     # windows merged back: the long document agrees with its own sentence-sized pieces away from edges
     alone = model.predict([long_doc[:256]])[0]
     assert preds[2].tags[:150] == alone.tags[:150]
+    # padding in a batch changes nothing: one at a time gives the same tags and scores
+    batch = [["Обучение", "BERT-а"], ["GPT-3", "и", "Alpaca", "от", "Stanford", "вышли", "в", "2023", "году"], ["я"]]
+    for together, alone in zip(model.predict(batch), [model.predict([words])[0] for words in batch]):
+        assert together.tags == alone.tags
+        assert together.scores == pytest.approx(alone.scores, abs=1e-5)
 
 
 def _seed_config(tmp_path, **kw):
