@@ -41,7 +41,8 @@ def build(path: Path, shape: dict, words) -> Path:
     tok.train_from_iterator([" ".join(words[i : i + 1000]) for i in range(0, len(words), 1000)],
                             trainers.WordPieceTrainer(vocab_size=8000, special_tokens=specials))
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
     PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
                             sep_token="[SEP]", mask_token="[MASK]").save_pretrained(path)
     BertModel(BertConfig(**shape)).save_pretrained(path)
@@ -50,7 +51,8 @@ def build(path: Path, shape: dict, words) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", default=str(FACTRUEVAL if FACTRUEVAL.exists() else ROOT / "corpora/ml_ru_seed.conll"))
+    parser.add_argument("--corpus",
+                        default=str(FACTRUEVAL if FACTRUEVAL.exists() else ROOT / "corpora/ml_ru_seed.conll"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=10, help="training steps per model")
     parser.add_argument("--batch-size", type=int, default=16)

@@ -127,7 +127,8 @@ def format_config(config: TrainConfig) -> str:
     lines = []
     for key, value in config.as_dict().items():
         lines.append(f"# {FIELDS[key].metadata['help']}")
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()}")
+        text = str(value).lower() if isinstance(value, bool) else json.dumps(value, ensure_ascii=False)
+        lines.append(f"{key} = {text}")
     return "\n".join(lines) + "\n"
 
 

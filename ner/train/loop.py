@@ -101,6 +101,21 @@ def build_net(config: TrainConfig, tags, train_sents, device):
     return TransformerNet.create(config.model, tags, config.window, config.stride, device=device)
 
 
+def dev_loss(net, examples, batch_size: int) -> float:
+    """Mean loss on dev windows (eval mode): the tie-breaker when dev F1 does not move."""
+    import torch
+
+    was_training = net.module.training
+    net.module.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(examples), batch_size):
+            batch = examples[i : i + batch_size]
+            total += net.loss(batch).item() * len(batch)
+    net.module.train(was_training)
+    return total / max(1, len(examples))
+
+
 def evaluate_net(net, sentences):
     from ..evaluate import score
 
@@ -128,6 +143,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
     _seed(config.seed)
     net = build_net(config, tags, train_sents, device)
     examples = net.examples(train_sents)
+    dev_examples = net.examples(dev_sents)
+    if not any(t != "O" for s in dev_sents for t in s.tags):
+        log("dev has no entities: its F1 stays 0, so early stopping follows the dev loss")
     lr = config.lr or net.default_lr
     decay, no_decay = [], []
     for name, param in net.module.named_parameters():
@@ -149,7 +167,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     use_bf16 = device.startswith("cuda") and config.bf16 and torch.cuda.is_bf16_supported()
     ckpt_dir = _checkpoint_dir(out)
-    start_epoch, best_f1, best_epoch, bad, history = 1, -1.0, 0, 0, []
+    start_epoch, best_f1, best_loss, best_epoch, bad, history = 1, -1.0, float("inf"), 0, 0, []
     best_state = None
     if resume:
         ckpt = ckpt_dir / CHECKPOINT
@@ -163,6 +181,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_f1, best_epoch, bad = state["epoch"] + 1, state["best_f1"], state["best_epoch"], state["bad"]
+        best_loss = state["best_loss"]
         best_state, history = state["best_state"], state["history"]
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed after epoch {state['epoch']} (best dev F1 {best_f1:.4f} at epoch {best_epoch})")
@@ -191,24 +210,26 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
             total_loss += loss.item() * len(batch)
         ev, _ = evaluate_net(net, dev_sents)
         f1 = ev.micro.f1
-        improved = f1 > best_f1
+        loss_dev = dev_loss(net, dev_examples, config.batch_size)
+        improved = f1 > best_f1 or (f1 == best_f1 and loss_dev < best_loss)
         if improved:
-            best_f1, best_epoch, bad = f1, epoch, 0
+            best_f1, best_loss, best_epoch, bad = f1, loss_dev, epoch, 0
             best_state = copy.deepcopy({k: v.detach().cpu() for k, v in net.module.state_dict().items()})
         else:
             bad += 1
-        history.append({"epoch": epoch, "loss": total_loss / max(1, len(examples)), "dev_f1": f1,
-                        "seconds": round(time.monotonic() - t0, 2)})
+        history.append({"epoch": epoch, "loss": total_loss / max(1, len(examples)), "dev_loss": loss_dev,
+                        "dev_f1": f1, "seconds": round(time.monotonic() - t0, 2)})
         ckpt_dir.mkdir(parents=True, exist_ok=True)
         _atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
-                      "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1,
+                      "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1, "best_loss": best_loss,
                       "best_epoch": best_epoch, "bad": bad, "best_state": best_state, "history": history,
                       "torch_rng": torch.get_rng_state(), "tags": tags, "config": config.as_dict()},
                      ckpt_dir / CHECKPOINT)
-        log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev F1 {f1:.4f}"
+        log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev loss {loss_dev:.4f}, "
+            f"dev F1 {f1:.4f}"
             f"{' (best)' if improved else ''}, {history[-1]['seconds']:.1f}s")
         if bad >= config.patience:
-            log(f"early stop: no better dev F1 for {bad} epochs")
+            log(f"early stop: no better dev F1 (or, on a tie, dev loss) for {bad} epochs")
             break
         if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
             log(f"stopping: past the {config.max_minutes} minute budget")
