@@ -4,9 +4,13 @@
 flags or ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` in one place
 (``connection_from``). ``Client`` wraps the SDK's ``LabelStudio``: legacy tokens
 and personal access tokens (JWT refresh tokens, exchanged by the SDK) both work.
-Every call is retried with exponential back-off on 5xx answers and dropped
-connections, and every failure a user can fix (server down, wrong URL, refused
-token, missing project) becomes one ``UserError`` line.
+Every call is retried here, with exponential back-off, on 5xx answers and dropped
+connections; the SDK's own retries are switched off, because it would resend an
+import the server may already have stored (``import_tasks`` first asks which
+tasks arrived). Every failure a user can fix (server down, wrong URL, refused
+token, missing project) becomes one ``UserError`` line. Task listings are paged
+(``page_size``) and can be narrowed to tasks whose data fields equal given
+values (a Data Manager filter); ``count_tasks`` asks for the total only.
 
 Left out: storage connections, webhooks, ML-backend registration.
 """
@@ -30,6 +34,7 @@ class Connection:
     timeout: float = 120.0
     retries: int = 5
     backoff: float = 0.5
+    page_size: int = 1000
 
 
 def connection_from(url: str | None = None, api_key: str | None = None, **kwargs) -> Connection:
@@ -54,6 +59,29 @@ def _retryable(exc) -> bool:
     return isinstance(exc, (httpx.TransportError,)) and not isinstance(exc, httpx.UnsupportedProtocol)
 
 
+def task_filter(where: dict | None) -> str | None:
+    """The ``query`` of a task listing that keeps tasks whose data fields equal ``where``'s values;
+    a list of values keeps tasks equal to any of them (for one field only: a filter has one conjunction).
+
+    >>> task_filter({"ner_batch": ["ab12-5", "cd34-5"]})
+    '{"filters": {"conjunction": "or", "items": [{"filter": "filter:tasks:data.ner_batch", "operator": "equal", \
+"type": "String", "value": "ab12-5"}, {"filter": "filter:tasks:data.ner_batch", "operator": "equal", \
+"type": "String", "value": "cd34-5"}]}}'
+    """
+    if not where:
+        return None
+    items, conjunction = [], "and"
+    for key, value in where.items():
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(values) > 1:
+            if len(where) > 1:
+                raise ValueError(f"task_filter: several values for {key!r} need the only field in the filter")
+            conjunction = "or"
+        items += [{"filter": f"filter:tasks:data.{key}", "operator": "equal", "type": "String", "value": str(v)}
+                  for v in values]
+    return json.dumps({"filters": {"conjunction": conjunction, "items": items}}, ensure_ascii=False)
+
+
 class Client:
     """A connected Label Studio: projects, task import, paged task listing, export."""
 
@@ -63,8 +91,8 @@ class Client:
             from label_studio_sdk import LabelStudio
         except ImportError:
             raise UserError("label-studio-sdk is not installed: pip install 'ner[labelstudio]'") from None
-        self._sdk = self.call(lambda: LabelStudio(base_url=conn.url, api_key=conn.api_key, timeout=conn.timeout),
-                              "connect")
+        self._sdk = self.call(lambda: LabelStudio(base_url=conn.url, api_key=conn.api_key, timeout=conn.timeout,
+                                                  max_retries=0), "connect")
         self.user = self.call(lambda: self._sdk.users.whoami(), "check the API key")
 
     def _explain(self, exc, what: str) -> UserError:
@@ -75,13 +103,15 @@ class Client:
         if isinstance(exc, ApiError):
             status = exc.status_code
             body = exc.body if isinstance(exc.body, (str, dict)) else ""
-            detail = body.get("detail") if isinstance(body, dict) else str(body)[:200]
+            detail = body.get("detail") if isinstance(body, dict) else " ".join(str(body).split())[:200]
             if status in (401, 403):
                 return UserError(f"Label Studio at {url} refused the API key ({status}: {detail}); check "
                                  f"LABEL_STUDIO_API_KEY or --api-key (legacy token or personal access token)")
             if status == 404:
                 return UserError(f"{what}: {url} answered 404 ({detail}); is this the Label Studio URL?")
-            return UserError(f"{what}: Label Studio at {url} answered {status}: {detail or body}")
+            again = f" after {self.conn.retries} retries; run the command again, it resumes" \
+                if _retryable(exc) else ""
+            return UserError(f"{what}: Label Studio at {url} answered {status}: {detail or body}{again}")
         if isinstance(exc, httpx.ConnectError):
             return UserError(f"cannot reach Label Studio at {url} ({exc}); is it running? "
                              f"start the local one with scripts/labelstudio.sh, or set LABEL_STUDIO_URL")
@@ -136,7 +166,8 @@ class Client:
         """Create tasks (with their annotations/predictions); returns the number created.
 
         Before a retry, ``refresh(batch)`` may cut the batch down to the tasks the
-        server does not have yet (it may have stored them before the connection dropped).
+        server does not have yet (it may have stored them before the connection
+        dropped); the ones it cut were created by the attempt that failed.
         """
         state = {"batch": tasks}
 
@@ -152,19 +183,35 @@ class Client:
             if refresh is not None:
                 state["batch"] = refresh(state["batch"])
 
-        return self.call(send, "import tasks", on_retry=on_retry)
+        sent = self.call(send, "import tasks", on_retry=on_retry)
+        return len(tasks) - len(state["batch"]) + sent
 
-    def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int = 1000):
-        """Every task of the project as a dict, page by page (tens of thousands are fine);
-        without results only ids and data are asked for, the cheapest listing the server has."""
+    def count_tasks(self, project_id: int, where: dict | None = None) -> int:
+        """How many tasks the project has (matching ``where``, see ``task_filter``): one small request."""
+        query = task_filter(where)
+        pager = self.call(lambda: self._sdk.tasks.list(project=project_id, page=1, page_size=1, fields="task_only",
+                                                       include="id", query=query), "count tasks")
+        total = getattr(pager.response, "total", None)
+        if total is None:
+            raise UserError(f"count tasks: Label Studio at {self.conn.url} gave no task total; "
+                            f"is it Label Studio 1.10 or later?")
+        return total
+
+    def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int | None = None,
+                   where: dict | None = None):
+        """Every task of the project (matching ``where``, see ``task_filter``) as a dict, page by
+        page (tens of thousands are fine); without results only ids and data are asked for, the
+        cheapest listing the server has."""
         fields = "all" if with_results else "task_only"
         include = None if with_results else "id,data"
+        page_size = page_size or self.conn.page_size
+        query = task_filter(where)
         from label_studio_sdk.core.api_error import ApiError
 
         def fetch(page):
             try:
                 return list(self._sdk.tasks.list(project=project_id, page=page, page_size=page_size,
-                                                 fields=fields, include=include).items or ())
+                                                 fields=fields, include=include, query=query).items or ())
             except ApiError as e:
                 if e.status_code == 404 and page > 1:  # the server's way of saying "no more pages"
                     return []

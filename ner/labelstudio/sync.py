@@ -3,7 +3,9 @@
 ``init_project`` creates the project (or updates its labeling config).
 ``push`` sends documents as tasks in batches, skipping tasks whose content hash
 is already there and reporting documents that changed under the same id; a push
-cut off half-way is simply run again. ``pull`` and ``convert_export`` turn tasks
+cut off half-way is simply run again. Re-pushing an unchanged corpus asks the
+server one count per batch (by the batch digest each task carries) instead of
+listing every task. ``pull`` and ``convert_export`` turn tasks
 back into documents through one path, ``tasks_documents``, which applies the
 annotation policy (``annotations.py``) and the span checks (``tasks.py``).
 
@@ -17,9 +19,13 @@ from pathlib import Path
 
 from ..check import Issue, Report
 from ..errors import UserError
+from ..records import Sentence
 from . import annotations as policy
 from .config import ConfigNames, config_names, format_labeling_config
-from .tasks import document_tasks, task_key, task_sentences, assemble
+from .tasks import assemble, document_parts, stamp_batch, tagged_task, task_key, task_sentences
+
+
+COUNT_GROUP = 20  # batch digests counted in one request (each adds about 150 bytes to the URL)
 
 
 @dataclass
@@ -52,51 +58,90 @@ def init_project(client, title: str, schema) -> tuple[dict, bool]:
     return project, False
 
 
-def existing_hashes(client, project_id: int) -> dict[tuple[str, int], str]:
-    """``(document, part) -> content hash`` of the tasks already in the project."""
+def existing_hashes(client, project_id: int, where: dict | None = None) -> dict[tuple[str, int], str]:
+    """``(document, part) -> content hash`` of the tasks already in the project (those matching ``where``)."""
     found = {}
-    for task in client.iter_tasks(project_id, with_results=False):
+    for task in client.iter_tasks(project_id, with_results=False, where=where):
         data = task.get("data") or {}
         if "ner_hash" in data:
             found[task_key(task)] = data["ner_hash"]
     return found
 
 
+def push_batches(documents, *, batch_size: int,
+                 sentences_per_task: int = 0) -> list[list[tuple[dict, tuple[Sentence, ...]]]]:
+    """``document_parts`` of ``documents`` in batches of ``batch_size``, each key stamped with its batch digest."""
+    if batch_size < 1:
+        raise UserError(f"batch size must be 1 or more, not {batch_size}")
+    parts, seen = [], set()
+    for doc in documents:
+        for key, chunk in document_parts(doc, sentences_per_task=sentences_per_task):
+            doc_part = task_key(key)
+            if doc_part in seen:
+                raise UserError(f"document {doc_part[0]!r} appears twice in the input (part {doc_part[1]}); "
+                                f"give the documents distinct ids (-DOCSTART- or file names)")
+            seen.add(doc_part)
+            parts.append((key, chunk))
+    batches = [parts[first:first + batch_size] for first in range(0, len(parts), batch_size)]
+    for batch in batches:
+        stamp_batch([key for key, _ in batch])
+    return batches
+
+
 def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as: str | None = "annotations",
          model_version: str = "", batch_size: int = 500, progress=None) -> PushResult:
-    """Send documents as tasks; ``progress(n)`` is called after each batch with the tasks handled."""
+    """Send documents as tasks; ``progress(n)`` is called after each batch with the tasks handled.
+
+    The tasks of a batch carry its digest, and push never sends a task twice, so
+    the server never holds more tasks with a digest than the batch has: batches
+    whose digests (up to ``COUNT_GROUP`` asked in one request) are held on as many
+    tasks as the batches have together are complete, and their results are not even
+    built. Only when some are not (first push, a push cut off, a changed document,
+    another batch size) are the project's tasks listed, once, to decide task by
+    task: absent ones are sent, ones with another content hash are reported as
+    changed, none is sent twice. The listing is what costs (the server takes 1-2 ms
+    a task); a count is one request, though it too scans the project's task data.
+    """
     project = client.project(title)
+    project_id = project["id"]
     names = config_names(project["label_config"], f"project {title!r}")
-    result = PushResult(project_id=project["id"])
-    have = existing_hashes(client, project["id"])
-    pending = []
-    seen: set[tuple[str, int]] = set()
-    for doc in documents:
-        for task in document_tasks(doc, sentences_per_task=sentences_per_task, tags_as=tags_as,
-                                   model_version=model_version, names=names):
-            key = task_key(task)
-            digest = task["data"]["ner_hash"]
-            if key in seen:
-                raise UserError(f"document {key[0]!r} appears twice in the input (part {key[1]}); "
-                                f"give the documents distinct ids (-DOCSTART- or file names)")
-            seen.add(key)
-            if key not in have:
-                pending.append(task)
-            elif have[key] == digest:
+    result = PushResult(project_id=project_id)
+    batches = push_batches(documents, batch_size=batch_size, sentences_per_task=sentences_per_task)
+    todo, anything = [], None  # anything: does the project hold tasks at all (asked only when it matters)
+    for first in range(0, len(batches), COUNT_GROUP):
+        group = batches[first:first + COUNT_GROUP]
+        digests = [batch[0][0]["ner_batch"] for batch in group]
+        size = sum(map(len, group))
+        if anything is not False and client.count_tasks(project_id, {"ner_batch": digests}) == size:
+            anything = True
+            result.unchanged += size
+            if progress:
+                for batch in group:
+                    progress(len(batch))
+        else:
+            if anything is None:  # an empty project (a first push) needs no more counts and no listing
+                anything = client.count_tasks(project_id) > 0
+            todo += group
+    have = existing_hashes(client, project_id) if todo and anything else {}
+
+    for batch in todo:
+        pending = []
+        for key, chunk in batch:
+            (doc, part), digest = task_key(key), key["ner_hash"]
+            if (doc, part) not in have:
+                pending.append(tagged_task(key, chunk, tags_as=tags_as, model_version=model_version, names=names))
+            elif have[doc, part] == digest:
                 result.unchanged += 1
             else:
-                result.changed.append(f"document {key[0]!r} part {key[1]}" if key[1] else f"document {key[0]!r}")
-    if progress and result.unchanged:
-        progress(result.unchanged)
+                result.changed.append(f"document {doc!r} part {part}" if part else f"document {doc!r}")
 
-    for first in range(0, len(pending), batch_size):
-        batch = pending[first:first + batch_size]
+        def missing(sent):
+            # The batch's own digest finds what a dropped request stored before it failed.
+            now = existing_hashes(client, project_id, {"ner_batch": batch[0][0]["ner_batch"]})
+            return [t for t in sent if now.get(task_key(t)) != t["data"]["ner_hash"]]
 
-        def missing(batch):
-            now = existing_hashes(client, project["id"])
-            return [t for t in batch if now.get(task_key(t)) != t["data"]["ner_hash"]]
-
-        result.created += client.import_tasks(project["id"], batch, refresh=missing)
+        if pending:
+            result.created += client.import_tasks(project_id, pending, refresh=missing)
         if progress:
             progress(len(batch))
     return result
@@ -161,4 +206,4 @@ def convert_export(path: str | Path, *, schema=None, all_annotators: bool = Fals
 
 
 __all__ = ["PushResult", "PullResult", "init_project", "push", "pull", "tasks_documents", "convert_export",
-           "existing_hashes", "Issue"]
+           "existing_hashes", "push_batches", "Issue"]

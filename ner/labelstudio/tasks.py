@@ -3,7 +3,11 @@
 Out: ``document_tasks`` makes one task per document (or per N sentences) whose
 text is rebuilt from the tokens; the task data keeps every token's code-point
 range (``ner_tokens``), the sentence sizes (``ner_sentences``), the document id
-and part, and a content hash (``ner_hash``) that makes re-pushing idempotent.
+and part, and a content hash (``ner_hash``) that makes re-pushing idempotent;
+``stamp_batch`` adds the digest of the batch the task is sent in (``ner_batch``),
+so a re-push can ask the server whether a batch is complete without listing its
+tasks. ``document_parts`` (the keys and hashes) and ``tagged_task`` (text, token
+ranges, results) are its two halves, so a push builds only the tasks it sends.
 Existing tags go along as an annotation or as a prediction (``spans_to_results``,
 offsets in UTF-16 code units as the editor counts them, text alongside).
 
@@ -32,8 +36,8 @@ from itertools import accumulate
 
 from ..bio import spans_tags, tags_spans
 from ..check import Issue, Report
-from ..records import Document, Sentence, Span
-from ..text import index_to_utf16, sentences as razdel_sentences, tokenize
+from ..records import Document, Sentence, Span, join_words
+from ..text import sentences as razdel_sentences, tokenize, utf16_index
 from .config import ConfigNames
 from .offsets import Resolver, snap
 
@@ -42,9 +46,27 @@ def content_hash(words, sizes) -> str:
     """The key of a task's content: its words and sentence sizes (not its tags)."""
     h = hashlib.sha1()
     h.update(" ".join(map(str, sizes)).encode())
-    for word in words:
-        h.update(b"\x1f" + word.encode("utf-8", "surrogatepass"))
+    words = list(words)
+    if words:  # a separator before each word
+        h.update(("\x1f" + "\x1f".join(words)).encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:20]
+
+
+def stamp_batch(batch: list[dict]) -> str:
+    """Store the batch's digest (its tasks' keys and content hashes, and its size) in each task data.
+
+    >>> batch = [{"ner_doc": "d", "ner_part": 0, "ner_hash": "abc"}]
+    >>> stamp_batch(batch) == batch[0]["ner_batch"] == "badfe3e838c463f08319-1"
+    True
+    """
+    h = hashlib.sha1()
+    for data in batch:
+        doc, part = task_key(data)
+        h.update(f"{doc}\x1f{part}\x1f{data['ner_hash']}\x1e".encode("utf-8", "surrogatepass"))
+    digest = f"{h.hexdigest()[:20]}-{len(batch)}"
+    for data in batch:
+        data["ner_batch"] = digest
+    return digest
 
 
 def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None) -> list[dict]:
@@ -57,12 +79,13 @@ def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None
     {'start': 3, 'end': 7, 'text': 'BERT', 'labels': ['Model']}
     """
     results = []
+    utf16 = utf16_index(text) if spans else ()
     for k, span in enumerate(spans):
         if text[span.start:span.end] != span.text:
             raise ValueError(f"span {span.text!r} is not at {span.start}:{span.end} of the text")
         result = {"id": f"n{k}", "from_name": from_name, "to_name": to_name, "type": "labels",
                   "origin": "manual" if scores is None else "prediction",
-                  "value": {"start": index_to_utf16(text, span.start), "end": index_to_utf16(text, span.end),
+                  "value": {"start": utf16[span.start], "end": utf16[span.end],
                             "text": span.text, "labels": [span.label]}}
         if scores is not None:
             result["score"] = float(scores[k])
@@ -70,39 +93,58 @@ def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None
     return results
 
 
+def document_parts(doc: Document, *, sentences_per_task: int = 0) -> list[tuple[dict, tuple[Sentence, ...]]]:
+    """``(key data, sentences)`` of each task of one document (one, or one per ``sentences_per_task``
+    sentences): the key data holds the document id, the part, the docstart flag and the content hash,
+    all that a re-push needs to compare; ``tagged_task`` builds the rest."""
+    step = sentences_per_task or len(doc.sentences) or 1
+    parts = []
+    for part, first in enumerate(range(0, max(len(doc.sentences), 1), step)):
+        chunk = doc.sentences[first:first + step]
+        sizes = [len(s) for s in chunk]
+        key = {"ner_doc": doc.id, "ner_part": part, "ner_sentences": sizes,
+               "ner_hash": content_hash([w for s in chunk for w in s.words], sizes),
+               "ner_docstart": bool(doc.meta.get("docstart"))}
+        parts.append((key, chunk))
+    return parts
+
+
+def tagged_task(key: dict, sentences, *, tags_as: str | None = "annotations", model_version: str = "",
+                names: ConfigNames = ConfigNames()) -> dict:
+    """The task of ``document_parts``'s ``(key, sentences)``: text rebuilt from the tokens, every token's
+    range, and the tags as an annotation, a prediction (``tags_as="predictions"``) or neither (None)."""
+    offsets, tags, texts, pos = [], [], [], 0
+    for k, sentence in enumerate(sentences):
+        pos += 1 if k else 0  # the newline between sentences
+        # One join per sentence (``text`` and ``token_offsets`` would each join again).
+        text, sent_offsets = (join_words(sentence.words) if sentence.offsets is None
+                              else (sentence.source_text, sentence.offsets))
+        offsets += [(s + pos, e + pos) for s, e in sent_offsets]
+        tags += sentence.tags
+        texts.append(text)
+        pos += len(text)
+    text = "\n".join(texts)
+    task = {"data": {names.text_key: text, **key, "ner_tokens": offsets}}
+    if not tags_as:
+        return task
+    spans = [Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0]:offsets[j - 1][1]])
+             for i, j, label in tags_spans(tags)]
+    if tags_as == "annotations":
+        task["annotations"] = [{"result": spans_to_results(text, spans, names.from_name, names.to_name),
+                                "ground_truth": False}]
+    else:
+        task["predictions"] = [{"model_version": model_version or "imported",
+                                "result": spans_to_results(text, spans, names.from_name, names.to_name,
+                                                           [1.0] * len(spans)),
+                                "score": 1.0}]
+    return task
+
+
 def document_tasks(doc: Document, *, sentences_per_task: int = 0, tags_as: str | None = "annotations",
                    model_version: str = "", names: ConfigNames = ConfigNames()) -> list[dict]:
     """Tasks for one document: one, or one per ``sentences_per_task`` sentences."""
-    step = sentences_per_task or len(doc.sentences) or 1
-    tasks = []
-    for part, first in enumerate(range(0, max(len(doc.sentences), 1), step)):
-        chunk = doc.sentences[first:first + step]
-        offsets, words, tags, pos = [], [], [], 0
-        for k, sentence in enumerate(chunk):
-            pos += 1 if k else 0  # the newline between sentences
-            offsets += [[s + pos, e + pos] for s, e in sentence.token_offsets]
-            words += sentence.words
-            tags += sentence.tags
-            pos += len(sentence.text)
-        text = "\n".join(s.text for s in chunk)
-        sizes = [len(s) for s in chunk]
-        data = {names.text_key: text, "ner_doc": doc.id, "ner_part": part, "ner_tokens": offsets,
-                "ner_sentences": sizes, "ner_hash": content_hash(words, sizes),
-                "ner_docstart": bool(doc.meta.get("docstart"))}
-        task = {"data": data}
-        if tags_as:
-            spans = [Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0]:offsets[j - 1][1]])
-                     for i, j, label in tags_spans(tags)]
-            if tags_as == "annotations":
-                task["annotations"] = [{"result": spans_to_results(text, spans, names.from_name, names.to_name),
-                                        "ground_truth": False}]
-            else:
-                task["predictions"] = [{"model_version": model_version or "imported",
-                                        "result": spans_to_results(text, spans, names.from_name, names.to_name,
-                                                                   [1.0] * len(spans)),
-                                        "score": 1.0}]
-        tasks.append(task)
-    return tasks
+    return [tagged_task(key, chunk, tags_as=tags_as, model_version=model_version, names=names)
+            for key, chunk in document_parts(doc, sentences_per_task=sentences_per_task)]
 
 
 def task_tokens(data: dict, text: str, where: str, report: Report):
