@@ -1,0 +1,88 @@
+"""The hand-written corpus: the build script reproduces the committed CoNLL, which is valid,
+covers every label and agrees with razdel; the script reports markup it cannot align."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from ner.bio import tags_spans
+from ner.check import Report
+from ner.formats.conll import read_conll
+from ner.schema import load_schema
+from ner.text import tokenize
+
+from .conftest import ROOT
+
+SRC = ROOT / "corpora" / "src" / "ml_ru_written.md"
+CONLL = ROOT / "corpora" / "ml_ru_written.conll"
+MIN_PER_LABEL = {"Model": 100, "Organization": 100, "Application": 100, "Method_ML": 80, "Task": 80,
+                 "Dataset": 80, "Date": 80, "Activity": 60}
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def documents():
+    report = Report()
+    docs = list(read_conll(CONLL, schema=load_schema(), report=report))
+    return docs, report
+
+
+def test_build_reproduces_committed_conll(tmp_path):
+    out = tmp_path / "written.conll"
+    assert _script().main(["--src", str(SRC), "--out", str(out)]) == 0
+    assert out.read_bytes() == CONLL.read_bytes()
+
+
+def test_validates_without_errors(documents):
+    docs, report = documents
+    assert [i for i in report.issues if i.severity == "error"] == []
+    assert len(docs) >= 30
+    assert all(d.meta.get("docstart") for d in docs)
+
+
+def test_every_label_is_well_represented(documents):
+    docs, _ = documents
+    counts = dict.fromkeys(load_schema().names, 0)
+    for doc in docs:
+        for sentence in doc.sentences:
+            for _, _, label in tags_spans(sentence.tags):
+                counts[label] += 1
+    assert {k: v for k, v in counts.items() if v < MIN_PER_LABEL[k]} == {}
+
+
+def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
+    docs, _ = documents
+    script = _script()
+    source = script.parse_source(SRC.read_text(encoding="utf-8"), load_schema().names, SRC.name)
+    conll_words = [s.words for d in docs for s in d.sentences]
+    assert [s.words for d in source for s in d.sentences] == conll_words
+    for doc in source:
+        for sentence in doc.sentences:
+            assert tuple(w for _, _, w in tokenize(sentence.text)) == sentence.words
+
+
+def test_markup_maps_to_tokens_and_bad_spans_are_reported():
+    script = _script()
+    labels = load_schema().names
+    (doc,) = script.parse_source("## d\n[Яндекс](Organization) выложил [YaLM 100B](Model) в [2022 году](Date).\n",
+                                 labels, "x.md")
+    (sentence,) = doc.sentences
+    assert sentence.words == ("Яндекс", "выложил", "YaLM", "100", "B", "в", "2022", "году", ".")
+    assert sentence.tags == ("B-Organization", "O", "B-Model", "I-Model", "I-Model", "O", "B-Date", "I-Date", "O")
+    assert sentence.text == "Яндекс выложил YaLM 100B в 2022 году."
+    bad = "## d\nок\n[BERT](Model)-а и [X](Nope) и [ruBERT](Model)\n\n## empty\n"
+    with pytest.raises(ValueError) as e:
+        script.parse_source(bad, labels, "x.md")
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith("x.md:3: span [BERT] (Model) is not on razdel token boundaries")
+    assert any(line.startswith("x.md:3: unknown label 'Nope'") for line in lines)
+    assert lines[-1] == "x.md:5: document 'empty' has no sentences"
+    assert len(lines) == 3
