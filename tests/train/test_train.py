@@ -79,6 +79,10 @@ def test_tiny_bert_trains_through_from_pretrained_and_loads_in_a_pipeline(tiny_b
                             model=str(tiny_bert_dir), epochs=1, window=16, stride=4, lr=1e-3))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train_sentences"] == 13
+    # 16-piece windows: long sentences are split for training, not truncated
+    log = (out / "train.log").read_text()
+    n_windows = int(log.split("13 sentences (")[1].split(" windows")[0])
+    assert n_windows > 13
     model = load_model(out)
     long_doc = ["Модель", "ruBERT", "дообучили", "на", "Alpaca", "."] * 20  # far past 38 positions
     preds = model.predict([["Ёлка", "йогурт", "BERT-а"], long_doc])
