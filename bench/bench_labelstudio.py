@@ -1,7 +1,10 @@
 """Push and pull 10,000 one-paragraph tasks against the local Label Studio; tasks/s each way.
 
 Also pushes the unchanged corpus a second time: it must create 0 tasks and take
-at most a tenth of the first push. Needs the local server (scripts/labelstudio.sh
+at most a tenth of the first push (one filtered count per 20 batches, no task
+listing). Then once more with one document changed: that batch is no longer
+complete, so the push lists the project's tasks (the slow path) and reports the
+document. Needs the local server (scripts/labelstudio.sh
 start); the project it makes is deleted at the end.
 
     .venv/bin/python bench/bench_labelstudio.py [--tasks 10000]
@@ -69,21 +72,33 @@ def main() -> int:
         t1 = time.perf_counter()
         second = push(client, title, docs, batch_size=args.batch_size)
         t2 = time.perf_counter()
+        edited = list(docs)
+        k = len(docs) // 2
+        first_sentence = edited[k].sentences[0]
+        edited[k] = Document(edited[k].id, (Sentence(first_sentence.words[:-1] + ("!",), first_sentence.tags),
+                                            *edited[k].sentences[1:]))
+        t_changed = time.perf_counter()
+        third = push(client, title, edited, batch_size=args.batch_size)
+        changed_s = time.perf_counter() - t_changed
+        t2b = time.perf_counter()
         back = pull(client, title)
         t3 = time.perf_counter()
     finally:
         client.delete_project(project["id"])
     same = [(s.words, s.tags) for d in back.documents[""] for s in d.sentences] == \
            [(s.words, s.tags) for d in docs for s in d.sentences]
-    push_s, repush_s, pull_s = t1 - t0, t2 - t1, t3 - t2
+    push_s, repush_s, pull_s = t1 - t0, t2 - t1, t3 - t2b
     print(f"{args.tasks} one-paragraph tasks, {n_tokens} tokens, batches of {args.batch_size}")
     print(f"{'':24}{'seconds':>10}{'tasks/s':>10}")
     print(f"{'push (annotations)':24}{push_s:10.1f}{first.created / push_s:10.0f}")
     print(f"{'re-push (unchanged)':24}{repush_s:10.1f}{'':>10}  created {second.created}, "
           f"{repush_s / push_s:.3f} of the first push (target <= 0.1)")
+    print(f"{'re-push, 1 doc changed':24}{changed_s:10.1f}{'':>10}  created {third.created}, changed "
+          f"{third.changed}, {changed_s / push_s:.3f} of the first push (lists every task)")
     print(f"{'pull':24}{pull_s:10.1f}{back.tasks / pull_s:10.0f}  round trip identical: {same}, "
           f"issues: {back.report.summary()}")
-    ok = first.created == args.tasks and second.created == 0 and repush_s <= push_s / 10 and same
+    ok = (first.created == args.tasks and second.created == 0 and repush_s <= push_s / 10 and same
+          and third.created == 0 and third.changed == [f"document {docs[k].id!r}"])
     return 0 if ok else 1
 
 

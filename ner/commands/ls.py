@@ -41,7 +41,9 @@ def register(sub) -> None:
     p.add_argument("--model-version", default="imported", help="model_version of pushed predictions")
     p.add_argument("--sentences-per-task", type=int, default=0, metavar="N",
                    help="one task per N sentences instead of one per document")
-    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=500,
+                   help="tasks per import request (default 500); keep it on re-push: complete batches are then "
+                        "checked with one count, other sizes make the push list every task")
     _connection_args(p)
     p.set_defaults(func=run_push)
 

@@ -193,8 +193,8 @@ class Client:
                                                        include="id", query=query), "count tasks")
         total = getattr(pager.response, "total", None)
         if total is None:
-            raise UserError(f"count tasks: Label Studio at {self.conn.url} gave no task total; "
-                            f"is it Label Studio 1.10 or later?")
+            raise UserError(f"count tasks: {self.conn.url} answered without a task total; "
+                            f"is this the Label Studio URL?")
         return total
 
     def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int | None = None,

@@ -4,10 +4,10 @@
 ``push`` sends documents as tasks in batches, skipping tasks whose content hash
 is already there and reporting documents that changed under the same id; a push
 cut off half-way is simply run again. Re-pushing an unchanged corpus asks the
-server one count per batch (by the batch digest each task carries) instead of
-listing every task. ``pull`` and ``convert_export`` turn tasks
-back into documents through one path, ``tasks_documents``, which applies the
-annotation policy (``annotations.py``) and the span checks (``tasks.py``).
+server to count tasks by the batch digests they carry instead of listing every
+task. ``pull`` and ``convert_export`` turn tasks back into documents through one
+path, ``tasks_documents``, which applies the annotation policy
+(``annotations.py``) and the span checks (``tasks.py``).
 
 Left out: printing (the CLI does it), predictions from a model (``predict.py``).
 """
@@ -141,7 +141,11 @@ def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as:
             return [t for t in sent if now.get(task_key(t)) != t["data"]["ner_hash"]]
 
         if pending:
-            result.created += client.import_tasks(project_id, pending, refresh=missing)
+            try:
+                result.created += client.import_tasks(project_id, pending, refresh=missing)
+            except UserError as e:
+                raise UserError(f"push to project {title!r} stopped with {result.created} task(s) created: "
+                                f"{e}") from None
         if progress:
             progress(len(batch))
     return result
