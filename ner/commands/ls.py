@@ -86,9 +86,7 @@ def _client(args):
 
 
 def _schema(args):
-    from ..schema import Schema
-
-    return schema_from_arg(args.labels if args.labels is not None else None)
+    return schema_from_arg(args.labels)
 
 
 def run_init(args) -> int:

@@ -156,7 +156,8 @@ def task_tokens(data: dict, text: str, where: str, report: Report):
             ends = [int(e) for _, e in stored]
             ok = (sum(sizes) == len(stored) and all(0 <= s < e <= len(text) for s, e in zip(starts, ends))
                   and all(a <= b for a, b in zip(ends, starts[1:])))
-            if ok and data.get("ner_hash") not in (None, content_hash((text[s:e] for s, e in zip(starts, ends)), sizes)):
+            stored_words = [text[s:e] for s, e in zip(starts, ends)]
+            if ok and data.get("ner_hash") not in (None, content_hash(stored_words, sizes)):
                 ok = False
             # Words outside the stored tokens would be lost: the gaps must be whitespace.
             gaps = zip([0, *ends], [*starts, len(text)])

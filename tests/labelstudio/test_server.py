@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from ner.check import Report
 from ner.cli import main
 from ner.errors import UserError
 from ner.formats.conll import read_conll
