@@ -38,7 +38,7 @@ class TrainConfig:
     labels: str = _f("", "label schema: a file, 'auto' (labels found in train), or empty for the default")
     map: str = _f("", "rename corpus labels, e.g. Person=PER,Org=ORG; unmapped labels become O")
     epochs: int = _f(20, "maximum number of epochs")
-    patience: int = _f(4, "stop after this many epochs without a better dev F1")
+    patience: int = _f(6, "stop after this many epochs without a better dev F1")
     batch_size: int = _f(32, "sentences (windows) per batch")
     lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 5e-5 for transformer")
     weight_decay: float = _f(0.01, "AdamW weight decay")
@@ -50,9 +50,9 @@ class TrainConfig:
     device: str = _f("", "cpu, cuda or cuda:N; empty: a GPU when present")
     bf16: bool = _f(True, "use bfloat16 autocast on a GPU that supports it")
     hidden: int = _f(128, "navec only: BiLSTM size per direction")
-    dropout: float = _f(0.3, "navec only: dropout")
+    dropout: float = _f(0.4, "navec only: dropout")
     layers: int = _f(1, "navec only: BiLSTM layers")
-    word_dropout: float = _f(0.0, "navec only: share of words whose navec vector is hidden in training")
+    word_dropout: float = _f(0.1, "navec only: share of words whose navec vector is hidden in training")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
 
     def replace(self, **overrides) -> "TrainConfig":

@@ -32,8 +32,8 @@ from .features import MAX_CHARS, Featurizer, _load_navec, bundled_navec_path
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
-DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.3, "layers": 1,
-            "word_dropout": 0.0}
+DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
+            "word_dropout": 0.1}
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
 
 
