@@ -25,6 +25,7 @@ import base64
 import hmac
 import json
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,73 @@ class Auth:
 Trainer = Callable[[str, dict, dict], "str | Path"]
 
 
+class Batcher:
+    """Tags the texts of concurrent requests together: one model call serves many requests.
+
+    Requests queue their texts; one thread takes whatever is queued (up to ``max_texts``),
+    tags it in one ``analyze_many`` and hands each request its part. If a joint run fails,
+    each request is run alone, so one bad request cannot fail the others.
+    """
+
+    def __init__(self, max_texts: int = 256):
+        import queue
+
+        self.max_texts = max_texts
+        self.queue: "queue.Queue[dict]" = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def analyze(self, tagger: Tagger, texts: list[str]) -> list:
+        slot = {"tagger": tagger, "texts": texts, "done": threading.Event()}
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="ner-batcher", daemon=True)
+                self._thread.start()
+        self.queue.put(slot)
+        slot["done"].wait()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["result"]
+
+    def _loop(self) -> None:
+        import queue
+
+        waiting: list[dict] = []
+        while True:
+            group = [waiting.pop(0) if waiting else self.queue.get()]
+            size = len(group[0]["texts"])
+            while size < self.max_texts:
+                try:
+                    slot = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if slot["tagger"] is not group[0]["tagger"]:  # a model switch: the next group
+                    waiting.append(slot)
+                    continue
+                group.append(slot)
+                size += len(slot["texts"])
+            self._run(group)
+
+    @staticmethod
+    def _run(group: list[dict]) -> None:
+        tagger = group[0]["tagger"]
+        try:
+            results = list(tagger.analyze_many([t for slot in group for t in slot["texts"]]))
+        except Exception:
+            if len(group) > 1:
+                for slot in group:
+                    Batcher._run([slot])
+                return
+            group[0]["error"] = sys.exc_info()[1]
+            group[0]["done"].set()
+            return
+        k = 0
+        for slot in group:
+            slot["result"] = results[k:k + len(slot["texts"])]
+            k += len(slot["texts"])
+            slot["done"].set()
+
+
 class Backend:
     """The served model, the project settings Label Studio gave in ``/setup``, and retraining."""
 
@@ -90,6 +158,7 @@ class Backend:
         self.setups: dict[str, dict] = {}  # project id -> the /setup payload (hostname, access_token)
         self.training_error: str | None = None
         self.trainings = 0
+        self.batcher = Batcher()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pending: tuple[str, dict] | None = None
@@ -120,7 +189,7 @@ class Backend:
                 raise BadRequest(f"task {task.get('id')}: data.{names.text_key} is not valid Unicode "
                                  f"(lone surrogate at {e.start})") from None
             texts.append(text)
-        results = [task_prediction(t, names, tagger.version) for t in tagger.analyze_many(texts)]
+        results = [task_prediction(t, names, tagger.version) for t in self.batcher.analyze(tagger, texts)]
         return {"results": results, "model_version": tagger.version}
 
     def setup(self, payload) -> dict:

@@ -135,3 +135,43 @@ def test_label_studio_calls_the_backend_and_shows_its_predictions(ls_client, ls_
         assert sorted(r["value"]["text"] for r in prediction["result"]) == sorted(e.text for e in tagged.entities)
     assert ("ChatGPT", 5, 12) in [(r["value"]["text"], r["value"]["start"], r["value"]["end"])
                                   for r in found[TEXTS[0]][0]["result"]]
+
+
+@pytest.mark.slow
+def test_start_training_in_label_studio_retrains_and_switches_the_served_model(
+        ls_client, ls_project, labelstudio, tagger, model_dir, tmp_path):
+    """Label Studio's "Start Training" reaches the backend, which pulls the annotations, trains, then switches."""
+    import uvicorn
+
+    from ner.formats.conll import read_conll
+    from ner.labelstudio.client import Connection
+    from ner.labelstudio.sync import push
+    from ner.retrain import Retrainer
+    from tests.conftest import SEED
+
+    title = ls_project(load_schema(), prefix="retrain")
+    push(ls_client, title, list(read_conll(SEED)), sentences_per_task=5)
+    project = ls_client.project(title)
+    trainer = Retrainer(model_dir, work_dir=tmp_path, connection=Connection(labelstudio.url, labelstudio.api_key),
+                        overrides={"epochs": 2, "patience": 2})
+    backend = Backend(tagger, trainer=trainer)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        ml = ls_client._sdk.ml.create(project=project["id"], url=f"http://127.0.0.1:{port}", title="ner")
+        ls_client._sdk.ml.train(id=ml.id)
+        assert backend.training or backend.trainings == 1
+        assert backend.idle.wait(300)
+        assert backend.training_error is None and backend.trainings == 1
+        assert backend.tagger.path == tmp_path / "seed-fit-r1"
+        assert backend.tagger.name == tagger.name and backend.tagger.version != tagger.version
+        assert ls_client._sdk.ml.get(id=ml.id).model_version in (tagger.version, backend.tagger.version)
+    finally:
+        server.should_exit = True
+        thread.join(10)
