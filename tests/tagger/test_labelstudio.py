@@ -89,6 +89,15 @@ def test_ls_predict_command(ls_client, ls_project, labelstudio, model_dir, capsy
     assert capsys.readouterr().out.startswith("0 prediction(s) created with seed-fit@")
 
 
+def _add_backend(ls_client, project_id: int, url: str):
+    """Connect the backend to the project through the API, as the Model settings page does."""
+    try:
+        return ls_client._sdk.ml.create(project=project_id, url=url, title="ner", is_interactive=False)
+    except Exception as e:  # Label Studio refuses backends on local addresses by default
+        pytest.fail(f"Label Studio refused the ML backend at {url} ({str(e)[-160:]}); the local server must run "
+                    f"with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false", pytrace=False)
+
+
 @pytest.fixture
 def served(tagger):
     """The ML backend on a real port, as Label Studio reaches it."""
@@ -114,11 +123,7 @@ def test_label_studio_calls_the_backend_and_shows_its_predictions(ls_client, ls_
     backend, url = served
     project = _project(ls_client, ls_project)
     sdk = ls_client._sdk
-    try:
-        ml = sdk.ml.create(project=project["id"], url=url, title="ner", is_interactive=False)
-    except Exception as e:  # Label Studio refuses local backends unless ML_BLOCK_LOCAL_IP=false
-        pytest.fail(f"Label Studio refused the backend at {url}: {e}; start it with ML_BLOCK_LOCAL_IP=false",
-                    pytrace=False)
+    ml = _add_backend(ls_client, project["id"], url)
     # Label Studio called /health and /setup while adding the backend
     assert str(project["id"]) in backend.setups
     assert sdk.ml.get(id=ml.id).model_version == tagger.version
@@ -164,7 +169,7 @@ def test_start_training_in_label_studio_retrains_and_switches_the_served_model(
     try:
         while not server.started:
             time.sleep(0.05)
-        ml = ls_client._sdk.ml.create(project=project["id"], url=f"http://127.0.0.1:{port}", title="ner")
+        ml = _add_backend(ls_client, project["id"], f"http://127.0.0.1:{port}")
         ls_client._sdk.ml.train(id=ml.id)
         assert backend.training or backend.trainings == 1
         assert backend.idle.wait(300)

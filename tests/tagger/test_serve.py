@@ -206,3 +206,22 @@ def test_a_failed_training_is_reported_and_the_old_model_kept(tagger):
     assert backend.idle.wait(10)
     health = client.get("/health").json()
     assert health["training_error"] == "RuntimeError: disk full" and health["model_version"] == tagger.version
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(backend):
+    # Same words, different spacing: offsets tell the requests apart, and batching cannot move probabilities.
+    texts = [" " * (2 * i) + "У ChatGPT есть датасет Alpaca." for i in range(16)]
+    answers = [None] * len(texts)
+
+    def ask(i):
+        answers[i] = backend.predict({"tasks": [{"id": i, "data": {"text": texts[i]}}]})
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for i, answer in enumerate(answers):
+        regions = answer["results"][0]["result"]
+        assert ("ChatGPT", 2 + 2 * i, 9 + 2 * i) in [(r["value"]["text"], r["value"]["start"], r["value"]["end"])
+                                                    for r in regions]

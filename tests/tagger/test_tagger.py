@@ -160,12 +160,10 @@ def test_tag_many_matches_tag_one_by_one_whatever_the_batch(tagger):
     assert _spans(tagger.tag_many(texts, batch_size=1000)) == one_by_one
 
 
-@pytest.mark.xfail(strict=True, reason="navec backbone: the BiLSTM and the char CNN read padded batches, so a "
-                                       "sentence's probabilities depend on the sentences and words batched with "
-                                       "it (ner/train/navec.py, NavecTagger.forward: no packing, no char mask)")
 def test_batching_with_other_sentences_does_not_move_probabilities(tagger):
     texts = [BASE, "GitHub Copilot и Amazon CodeWhisperer, а также ChatGPT и Alpaca и ещё много слов."]
-    assert _spans(tagger.tag_many(texts, batch_size=2), 1e-3) == _spans(tagger.tag_many(texts, batch_size=1))
+    # the navec backbone packs its BiLSTM input and masks char padding: batch-mates change nothing
+    assert _spans(tagger.tag_many(texts, batch_size=2)) == _spans(tagger.tag_many(texts, batch_size=1), 1e-5)
 
 
 def test_tag_many_rejects_non_strings(tagger):
