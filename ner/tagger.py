@@ -153,9 +153,12 @@ class Tagger:
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> "Tagger":
         """The tagger of the model in ``path``; loaded once per process and cached."""
-        from .model import load_model
+        from .model import MODEL_FILE, load_model
 
-        key = f"{Path(path).resolve()}|{device or ''}"
+        info = Path(path) / MODEL_FILE
+        # a model retrained into the same directory is a new model: the key changes with its info file
+        stamp = info.stat().st_mtime_ns if info.exists() else 0
+        key = f"{Path(path).resolve()}|{device or ''}|{stamp}"
         with cls._cache_lock:
             tagger = cls._cache.get(key)
             if tagger is None:

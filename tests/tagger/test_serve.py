@@ -225,3 +225,47 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(backend):
         regions = answer["results"][0]["result"]
         assert ("ChatGPT", 2 + 2 * i, 9 + 2 * i) in [(r["value"]["text"], r["value"]["start"], r["value"]["end"])
                                                     for r in regions]
+
+
+@pytest.mark.slow
+def test_ner_serve_command_serves_with_a_token(model_dir):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "ner", "serve", "--model", str(model_dir), "--port", str(port),
+                               "--auth-token", "t0k", "--retrain-every", "0", "--log-level", "warning"],
+                              env={**os.environ, "LABEL_STUDIO_API_KEY": ""}, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"{url}/health", headers={"Authorization": "Bearer t0k"})
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["model_version"].startswith("seed-fit@")
+        assert httpx.get(f"{url}/health").status_code == 401
+        r = httpx.post(f"{url}/predict", json=predict_request(ls_task(1, TEXT)), headers={"Authorization": "Bearer t0k"})
+        assert r.status_code == 200 and r.json()["results"][0]["result"]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_ner_serve_without_a_model_says_what_to_do(tmp_path, monkeypatch, capsys):
+    from ner.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NER_MODEL", raising=False)
+    assert main(["serve"]) == 2
+    assert "no model at models/default" in capsys.readouterr().err

@@ -193,3 +193,15 @@ def test_module_tag_without_a_model_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("NER_MODEL", str(tmp_path / "missing"))
     with pytest.raises(UserError, match="NER_MODEL"):
         tag("текст")
+
+
+def test_a_model_retrained_in_place_is_loaded_again(model_dir, tmp_path):
+    import os
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(model_dir, copy)
+    first = Tagger.load(copy)
+    info = copy / "ner_model.json"
+    os.utime(info, ns=(info.stat().st_atime_ns, info.stat().st_mtime_ns + 10**9))
+    assert Tagger.load(copy) is not first
