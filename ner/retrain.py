@@ -52,7 +52,7 @@ class Retrainer:
         from .labelstudio.sync import tasks_documents
 
         client = self._client(setup)
-        project = client.call(lambda: client._sdk.projects.get(id=project_id), f"read project {project_id}")
+        project = client.project_by_id(project_id)
         names = config_names(project.label_config, f"project {project_id}")
         result = tasks_documents(client.iter_tasks(project_id), names=names)
         return [d for docs in result.documents.values() for d in docs]

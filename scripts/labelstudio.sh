@@ -12,6 +12,8 @@
 #   LABEL_STUDIO_USERNAME=admin@ner.local  LABEL_STUDIO_PASSWORD=ner-local-admin
 #   LABEL_STUDIO_USER_TOKEN=ner0local0dev0token000000000000000000000 (a legacy API token)
 #   LABEL_STUDIO_PORT=8089  LABEL_STUDIO_DATA_DIR=.labelstudio  LABEL_STUDIO_VENV=.lsvenv
+# The server allows ML backends and webhooks on 127.0.0.1 (ML_BLOCK_LOCAL_IP=false,
+# SSRF_PROTECTION_ENABLED=false) so that `ner serve` next to it can be connected; a local dev server only.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,6 +53,7 @@ start() {
     LABEL_STUDIO_USERNAME="$USERNAME" LABEL_STUDIO_PASSWORD="$PASSWORD" \
     LABEL_STUDIO_USER_TOKEN="$TOKEN" LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
     LABEL_STUDIO_BASE_DATA_DIR="$DATA" LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=true \
+    ML_BLOCK_LOCAL_IP=false SSRF_PROTECTION_ENABLED=false \
         setsid "$VENV/bin/label-studio" start --no-browser --data-dir "$DATA" \
             --internal-host "$HOST" --port "$PORT" \
             --username "$USERNAME" --password "$PASSWORD" --user-token "$TOKEN" \

@@ -66,6 +66,8 @@ def register(sub) -> None:
     p.add_argument("--project", required=True)
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--include-annotated", action="store_true",
+                   help="also pre-annotate tasks that already have annotations (the annotations stay as they are)")
     _connection_args(p)
     p.set_defaults(func=run_predict)
 
@@ -176,12 +178,6 @@ def run_convert(args) -> int:
 
 
 def run_predict(args) -> int:
-    try:
-        from ..labelstudio.predict import run_predict as predict
-    except ModuleNotFoundError as e:
-        if e.name == "ner.labelstudio.predict":
-            print("ner ls predict: error: pre-annotation is not available in this build "
-                  "(ner/labelstudio/predict.py is missing)", file=sys.stderr)
-            return 2
-        raise
+    from ..labelstudio.predict import run_predict as predict
+
     return predict(args) or 0

@@ -236,5 +236,25 @@ class Client:
         much faster than paging through the task list on large projects."""
         return json.loads(self.export(project_id, "JSON"))
 
+    def project_by_id(self, project_id: int):
+        """The project record (SDK object) with its labeling config."""
+        return self.call(lambda: self._sdk.projects.get(id=project_id), f"read project {project_id}")
+
+    def prediction_versions(self, task_id: int) -> set[str]:
+        """The model versions that already have a prediction on the task."""
+        return {p.model_version for p in self.call(lambda: self._sdk.predictions.list(task=task_id),
+                                                   f"list the predictions of task {task_id}")}
+
+    def import_predictions(self, project_id: int, predictions: list[dict], on_retry=None) -> None:
+        """Attach predictions (``{"task": id, "result": [...], "score": ..., "model_version": ...}``).
+
+        ``on_retry`` may trim the list in place (to what the server did not store) before a retry.
+        """
+        def send():
+            if predictions:
+                self._sdk.projects.import_predictions(id=project_id, request=predictions)
+
+        self.call(send, "import predictions", on_retry=on_retry)
+
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

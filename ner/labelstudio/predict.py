@@ -86,7 +86,7 @@ def plan_tasks(tasks, model_version: str, names: ConfigNames, summary: PredictSu
 
 
 def _has_version(client, task_id: int, model_version: str) -> bool:
-    return any(p.model_version == model_version for p in client._sdk.predictions.list(task=task_id))
+    return model_version in client.prediction_versions(task_id)
 
 
 def predict_project(client, title: str, tagger, *, include_annotated: bool = False,
@@ -105,17 +105,12 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
         tagged = tagger.analyze_many([text for _, text in chunk], batch_size=batch_size)
         batch = [dict(task_prediction(t, names, tagger.version), task=task_id)
                  for (task_id, _), t in zip(chunk, tagged)]
-        state = {"batch": batch}
 
-        def send():
-            if state["batch"]:
-                client._sdk.projects.import_predictions(id=project["id"], request=state["batch"])
-
-        def unsent(_exc):
+        def unsent(_exc, batch=batch):
             # The server may have stored the batch before the connection dropped: send only what is missing.
-            state["batch"] = [p for p in state["batch"] if not _has_version(client, p["task"], tagger.version)]
+            batch[:] = [p for p in batch if not _has_version(client, p["task"], tagger.version)]
 
-        client.call(send, "import predictions", on_retry=unsent)
+        client.import_predictions(project["id"], batch, on_retry=unsent)
         summary.created += len(batch)
         if progress is not None:
             progress(len(chunk))
