@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from ner.check import Report
-from ner.formats import conll
+from ner.formats import conll, textfile
 from ner.formats.conll import format_conll, iter_sentences, parse_conll_string, read_conll, write_conll
 from ner.schema import load_schema
 
@@ -259,7 +259,7 @@ def test_invalid_utf8_bytes_in_the_middle(tmp_path):
 # -- streaming across chunks -----------------------------------------------------------------
 
 def test_sentences_across_chunk_boundaries_keep_their_lines(tmp_path, monkeypatch):
-    monkeypatch.setattr(conll, "CHUNK", 64)
+    monkeypatch.setattr(textfile, "CHUNK", 64)
     lines = []
     expected = []
     for i in range(40):

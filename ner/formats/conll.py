@@ -22,10 +22,7 @@ Left out: CoNLL-U's other columns (only the token and the last column are kept).
 
 from __future__ import annotations
 
-import codecs
 import gc
-import io
-import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -33,93 +30,10 @@ from ..check import Change, Issue, Report, TagChecker
 from ..errors import UserError
 from ..records import Document, Sentence
 from ..schema import Schema
-from ..text import lookalike_letters, repair_mojibake
-
-CHUNK = 1 << 20
+from .lines import LINE_ODD, careful_columns, word_needs_care
+from .textfile import chunks, detect_encoding, open_text
 _FINAL = frozenset({".", "!", "?", "…", "?!", "!?", "...", "?.."})
 _OPENERS = frozenset("«\"“„")
-# Characters that change how a line splits or reads: control characters, odd spaces,
-# undecodable bytes (surrogate escapes). Blocks with them take the careful path.
-_LINE_ODD = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f\x85\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\udc80-\udcff]"
-)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u200b\u2028\u2029\ufeff]")
-_ODD_SPACE = re.compile("[\xa0\u2000-\u200a\u202f\u205f\u3000]")
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
-
-
-def detect_encoding(sample: bytes) -> str | None:
-    """The encoding of a file from its first bytes; None for a binary file.
-
-    UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised exactly;
-    otherwise cp1251 and koi8-r are told apart by how many decoded letters are
-    lowercase (Russian text is mostly lowercase; the wrong code page swaps cases).
-    """
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in sample:
-        return None
-    cut = sample.rfind(b"\n")
-    head = sample if cut < 0 or len(sample) < CHUNK else sample[: cut + 1]
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if e.start >= len(head) - 3 and len(head) == len(sample):
-            return "utf-8"  # a character cut by the sample's end
-    best, best_score = "cp1251", -1
-    for encoding in ("cp1251", "koi8-r"):
-        decoded = head.decode(encoding, errors="replace")
-        score = sum(1 for c in decoded if "а" <= c <= "я" or c == "ё")
-        if score > best_score:
-            best, best_score = encoding, score
-    return best
-
-
-def _split(line: str) -> list[str]:
-    """Columns of a line that needs care: with tabs, spaces inside a field belong to the token."""
-    if "\t" in line:
-        return [f.strip(" ") for f in line.split("\t") if f.strip(" ")]
-    return [f for f in line.split(" ") if f]
-
-
-def _careful(line: str, path: str, lineno: int, report: Report) -> list[str]:
-    """Columns of a line that needs care, with its warnings and repairs recorded."""
-    issue = report.issues.append
-    if _UNDECODABLE.search(line):
-        issue(Issue(path, lineno, "E103", "bytes that are not valid in the file's encoding; "
-                                          "re-save the file as UTF-8"))
-        line = _UNDECODABLE.sub("\ufffd", line)
-    fields = _split(line)
-    if not fields:
-        return fields
-    word = fields[0]
-    repaired = repair_mojibake(word)
-    if repaired:
-        issue(Issue(path, lineno, "W104", f"mojibake {word!r} is UTF-8 read as {repaired[1]}; "
-                                          f"--fix turns it into {repaired[0]!r}"))
-        report.changes.append(Change(path, lineno, word, repaired[0], f"mojibake ({repaired[1]})"))
-        fields[0] = word = repaired[0]
-    if _ODD_SPACE.search(word) or " " in word:
-        issue(Issue(path, lineno, "W105", f"token {word!r} has whitespace inside; "
-                                          "split it or join it if that was not meant"))
-    if _CONTROL.search(word):
-        issue(Issue(path, lineno, "W106", f"token {word!r} has control characters; remove them"))
-    odd = lookalike_letters(word)
-    if odd:
-        issue(Issue(path, lineno, "W107", f"token {word!r} mixes Latin and Cyrillic letters that look "
-                                          f"alike ({odd!r}); retype it in one script"))
-    return fields
-
-
-def _word_needs_care(word: str) -> bool:
-    """A word the careful path must look at (checked once per distinct word)."""
-    return bool(_CONTROL.search(word) or _UNDECODABLE.search(word) or repair_mojibake(word)
-                or lookalike_letters(word))
-
-
 def _infer_breaks(words, tags) -> list[int]:
     """Token indices after which a sentence ends: final punctuation, then a capital or an opening quote."""
     cuts = []
@@ -198,7 +112,7 @@ class _Parser:
         new = set(words).difference(self.known_words)
         if new:
             for word in new:
-                (self.odd_words if _word_needs_care(word) else self.known_words).add(word)
+                (self.odd_words if word_needs_care(word) else self.known_words).add(word)
             if len(self.known_words) > 500_000:
                 self.known_words.clear()
         return not self.odd_words or self.odd_words.isdisjoint(words)
@@ -227,7 +141,7 @@ class _Parser:
         path, report = self.path, self.report
         docs = []
         for lineno, raw in enumerate(lines, line):
-            fields = _careful(raw, path, lineno, report)
+            fields = careful_columns(raw, path, lineno, report)
             if not fields:
                 self.end_sentence()
                 continue
@@ -264,7 +178,7 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
         if "\r" in chunk:
             chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
         body = chunk[:-1] if chunk.endswith("\n") else chunk
-        odd_chunk = _LINE_ODD.search(body) is not None
+        odd_chunk = LINE_ODD.search(body) is not None
         blocks = body.split("\n\n")
         last = len(blocks) - 1
         done: list = []
@@ -278,7 +192,7 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
                     text = stripped
                 n_lines = text.count("\n") + 1
                 if text:
-                    careful = odd_chunk and _LINE_ODD.search(text) is not None
+                    careful = odd_chunk and LINE_ODD.search(text) is not None
                     if i < last and not careful and not parser.words:
                         # The hot path: a whole sentence of two-column lines, checked in bulk.
                         fields = text.split()
@@ -339,50 +253,6 @@ def _looks_like_tag(field: str) -> bool:
     return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
 
 
-def _chunks(stream: io.TextIOBase) -> Iterator[str]:
-    """Chunks of whole lines from a text stream."""
-    rest = ""
-    while True:
-        data = stream.read(CHUNK)
-        if not data:
-            break
-        data = rest + data
-        cut = data.rfind("\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        yield data[: cut + 1]
-    if rest:
-        yield rest
-
-
-def _open(path: str, report: Report) -> io.TextIOBase | None:
-    """The file as text in its detected encoding; None (and an issue) when it cannot be read."""
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        report.issues.append(Issue(path, 0, "E100", f"cannot read the file ({e.strerror}); check the path"))
-        return None
-    sample = f.read(CHUNK)
-    if not sample:
-        f.close()
-        report.issues.append(Issue(path, 0, "E102", "the file is empty"))
-        return None
-    encoding = detect_encoding(sample)
-    if encoding is None:
-        f.close()
-        report.issues.append(Issue(path, 0, "E101", "binary file (NUL bytes), not CoNLL text; "
-                                                    "pass the .conll file itself"))
-        return None
-    report.encodings[path] = encoding
-    if encoding not in ("utf-8", "utf-8-sig"):
-        report.issues.append(Issue(path, 0, "W103", f"the file is in {encoding}, not UTF-8; read as "
-                                                    f"{encoding} (--fix writes UTF-8)"))
-    f.seek(0)
-    return io.TextIOWrapper(f, encoding=encoding, errors="surrogateescape", newline=None)
-
-
 def read_conll(
     path: str | Path,
     *,
@@ -398,10 +268,10 @@ def read_conll(
     """
     report = report if report is not None else Report()
     path = str(path)
-    stream = _open(path, report)
+    stream = open_text(path, report)
     if stream is not None:
         with stream:
-            yield from _parse(_chunks(stream), _Parser(path, schema, report, infer_sentences))
+            yield from _parse(chunks(stream), _Parser(path, schema, report, infer_sentences))
 
 
 def iter_sentences(
@@ -414,12 +284,12 @@ def iter_sentences(
     """Stream the sentences of a CoNLL file in constant memory (documents are not kept)."""
     report = report if report is not None else Report()
     path = str(path)
-    stream = _open(path, report)
+    stream = open_text(path, report)
     if stream is not None:
         parser = _Parser(path, schema, report, infer_sentences)
         parser.stream = True
         with stream:
-            yield from _parse(_chunks(stream), parser)
+            yield from _parse(chunks(stream), parser)
 
 
 def read_corpus(paths, *, schema: Schema | None = None, report: Report | None = None) -> list[Document]:
