@@ -6,11 +6,19 @@ padding), with the first position real in every sequence. IOB2 constraints
 impossible transitions, so decoded tags are always valid IOB2. Marginals come
 from forward-backward and give each position's tag probabilities.
 
+``decode`` is the prediction path: Viterbi and marginals together in numpy (the
+per-step work on a few hundred numbers costs far less there than as torch ops).
+Its Viterbi repeats ``viterbi``'s float32 arithmetic step for step, so the paths
+are the same; its forward-backward runs in probability space in float64 with
+each step rescaled to sum to one, which gives the marginals directly (the product
+of the scaled forward and backward vectors, normalised) without ``log Z``.
+
 Left out: higher-order CRFs; semi-Markov models.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -122,3 +130,64 @@ class CRF(nn.Module):
             path.reverse()
             out.append(path)
         return out
+
+    def decode(self, emissions: np.ndarray, lengths) -> tuple[np.ndarray, np.ndarray]:
+        """Best paths [B, L] and marginals [B, L, T] (float64) from float32 emissions [B, L, T].
+
+        ``lengths`` gives each item's real positions (at least one); what lies past them is meaningless.
+        """
+        start, trans, end = (t.detach().float().cpu().numpy() for t in self._scores())
+        batch, length, _ = emissions.shape
+        lengths = np.asarray(lengths)
+        last = lengths - 1
+        rows = np.arange(batch)
+        ends_at: dict[int, np.ndarray] = {}
+        for t in np.unique(last).tolist():
+            ends_at[t] = np.flatnonzero(last == t)
+
+        # Viterbi: the same float32 sums and maxima as ``viterbi``, with per-step scores kept
+        score = start + emissions[:, 0]
+        scores = np.empty_like(emissions)
+        scores[:, 0] = score
+        pointers = np.empty(emissions.shape, dtype=np.intp)
+        for t in range(1, length):
+            cand = score[:, :, None] + trans
+            pointers[:, t] = cand.argmax(1)
+            score = cand.max(1) + emissions[:, t]
+            scores[:, t] = score
+        cur = (scores[rows, last] + end).argmax(1)
+        paths = np.empty((batch, length), dtype=np.intp)
+        for t in range(length - 1, -1, -1):
+            paths[:, t] = cur
+            if t:
+                cur = np.where(t <= last, pointers[rows, t, cur], cur)
+
+        # forward-backward in probability space, rescaled every step
+        e = emissions.astype(np.float64)
+        e = np.exp(e - e.max(2, keepdims=True))
+        moves = np.exp(trans.astype(np.float64) - trans.max())  # forbidden moves are exactly 0
+        moves_t = np.ascontiguousarray(moves.T)
+        first = np.exp(start.astype(np.float64) - start.max())
+        final = np.exp(end.astype(np.float64) - end.max())
+        final = final / final.sum()
+        alpha = np.empty(e.shape)
+        a = first * e[:, 0]
+        a /= a.sum(1, keepdims=True)
+        alpha[:, 0] = a
+        for t in range(1, length):
+            a = (a @ moves) * e[:, t]
+            a /= a.sum(1, keepdims=True)
+            alpha[:, t] = a
+        beta = np.empty(e.shape)
+        b = np.broadcast_to(final, (batch, len(final))).copy()
+        beta[:, length - 1] = b
+        for t in range(length - 2, -1, -1):
+            b = (e[:, t + 1] * b) @ moves_t
+            b /= b.sum(1, keepdims=True)
+            done = ends_at.get(t)
+            if done is not None:
+                b[done] = final
+            beta[:, t] = b
+        probs = alpha * beta
+        probs /= probs.sum(2, keepdims=True)
+        return paths, probs

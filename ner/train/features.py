@@ -74,13 +74,21 @@ def word_shape(word: str) -> int:
     return 30
 
 
+CACHE_WORDS = 200_000  # distinct words whose ids are remembered (a few hundred bytes each)
+
+
 class Featurizer:
-    """Words -> (navec ids, shape ids, char ids); the char vocabulary comes from the training data."""
+    """Words -> (navec ids, shape ids, char ids); the char vocabulary comes from the training data.
+
+    A word's ids are computed once and remembered (up to ``CACHE_WORDS`` words; then the
+    memory starts afresh), so the words a text repeats cost a dictionary lookup.
+    """
 
     def __init__(self, vocab, chars: str):
         self.vocab = vocab
         self.char_ids = {c: i + 2 for i, c in enumerate(chars)}  # 0 padding, 1 unknown
         self.n_chars = len(chars) + 2
+        self._known: dict[str, tuple[int, int, tuple[int, ...]]] = {}
 
     def word_id(self, word: str) -> int:
         lowered = word.lower()
@@ -89,21 +97,64 @@ class Featurizer:
             found = self.vocab.get(lowered.replace("ё", "е"), self.vocab.unk_id)
         return found
 
+    def features(self, word: str) -> tuple[int, int, tuple[int, ...]]:
+        """``(navec id, shape id, char ids of the first MAX_CHARS characters)`` of one word."""
+        found = self._known.get(word)
+        if found is None:
+            chars = self.char_ids
+            found = (self.word_id(word), word_shape(word), tuple(chars.get(c, 1) for c in word[:MAX_CHARS]))
+            if len(self._known) >= CACHE_WORDS:
+                self._known = {}
+            self._known[word] = found
+        return found
+
     def tensors(self, batch: Sequence[Sequence[str]]):
+        """``(word_ids, shape_ids, char_ids, mask)``: [B, L], [B, L], [B, L, n], [B, L] (right padding)."""
         import torch
 
         length = max(len(ws) for ws in batch)
         n = min(MAX_CHARS, max(len(w) for ws in batch for w in ws))
-        word_ids = torch.full((len(batch), length), self.vocab.pad_id, dtype=torch.long)
-        shape_ids = torch.zeros((len(batch), length), dtype=torch.long)
-        char_ids = torch.zeros((len(batch), length, n), dtype=torch.long)
-        mask = torch.zeros((len(batch), length), dtype=torch.bool)
-        for b, words in enumerate(batch):
-            word_ids[b, : len(words)] = torch.tensor([self.word_id(w) for w in words])
-            shape_ids[b, : len(words)] = torch.tensor([word_shape(w) for w in words])
-            for i, w in enumerate(words):
-                char_ids[b, i, : min(n, len(w))] = torch.tensor([self.char_ids.get(c, 1) for c in w[:n]])
-            mask[b, : len(words)] = True
-        return word_ids, shape_ids, char_ids, mask
+        pad_word, pad_chars = self.vocab.pad_id, (0,) * n
+        word_ids, shape_ids, char_ids, mask = [], [], [], []
+        for words in batch:
+            feats = [self.features(w) for w in words]
+            pad = length - len(words)
+            word_ids += [f[0] for f in feats] + [pad_word] * pad
+            shape_ids += [f[1] for f in feats] + [0] * pad
+            char_ids += [(f[2] + pad_chars)[:n] for f in feats] + [pad_chars] * pad
+            mask += [True] * len(words) + [False] * pad
+        shape = (len(batch), length)
+        return (torch.tensor(word_ids).reshape(shape), torch.tensor(shape_ids).reshape(shape),
+                torch.tensor(char_ids).reshape(*shape, n), torch.tensor(mask).reshape(shape))
 
+    def unique_tensors(self, batch: Sequence[Sequence[str]]):
+        """Each distinct word of the batch once, and where each position finds its word.
 
+        ``(word_ids [U], shape_ids [U], char_ids [U, n], index [B, L], lengths)``: ``index``
+        points into the U words, padding points at ``U`` (one past the last), and
+        ``lengths`` lists each item's word count. Used for prediction, where a word's
+        features do not depend on its position.
+        """
+        import torch
+
+        slots: dict[str, int] = {}
+        index: list[int] = []
+        length = max(len(ws) for ws in batch)
+        lengths = []
+        for words in batch:
+            for w in words:
+                k = slots.get(w)
+                if k is None:
+                    k = slots[w] = len(slots)
+                index.append(k)
+            index += [-1] * (length - len(words))
+            lengths.append(len(words))
+        feats = [self.features(w) for w in slots]
+        n = max(1, max((len(f[2]) for f in feats), default=1))
+        pad_chars = (0,) * n
+        index_t = torch.tensor(index).reshape(len(batch), length)
+        index_t[index_t < 0] = len(slots)
+        return (torch.tensor([f[0] for f in feats], dtype=torch.long),
+                torch.tensor([f[1] for f in feats], dtype=torch.long),
+                torch.tensor([(f[2] + pad_chars)[:n] for f in feats], dtype=torch.long).reshape(len(feats), n),
+                index_t, lengths)

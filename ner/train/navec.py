@@ -73,23 +73,30 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             pieces = self.pq_indexes[word_ids].long() + self.pq_offsets
             return self.pq_codes[pieces].reshape(*word_ids.shape, self.word_dim)
 
+        def word_features(self, word_ids, shape_ids, char_ids):
+            """Each word's vector (navec, shape, character CNN): [..., n] ids -> [..., width]."""
+            lead, n = word_ids.shape, char_ids.shape[-1]
+            flat = char_ids.reshape(-1, n)
+            chars = torch.relu(self.char_cnn(self.chars(flat).transpose(1, 2)))
+            # padding positions give 0, which never wins the max over ReLU outputs: padding-independent
+            chars = chars.masked_fill((flat == 0).unsqueeze(1), 0.0).max(dim=2).values.reshape(*lead, -1)
+            return torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=-1)
+
+        def encode(self, x, lengths):
+            """Emissions [B, L, tags] from word vectors [B, L, width] and the items' lengths (a CPU tensor)."""
+            packed = nn.utils.rnn.pack_padded_sequence(self.drop(x), lengths, batch_first=True,
+                                                       enforce_sorted=False)
+            h, _ = self.lstm(packed)
+            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
+            return self.out(self.drop(h))
+
         def forward(self, word_ids, shape_ids, char_ids):
-            b, length, n = char_ids.shape
             if self.training and hp["word_dropout"]:
                 # hide some words' vectors so the character features learn to carry them too
                 hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
                 word_ids = word_ids.masked_fill(hide, unk_id)
-            flat = char_ids.reshape(b * length, n)
-            chars = torch.relu(self.char_cnn(self.chars(flat).transpose(1, 2)))
-            # padding positions give 0, which never wins the max over ReLU outputs: padding-independent
-            chars = chars.masked_fill((flat == 0).unsqueeze(1), 0.0).max(dim=2).values.reshape(b, length, -1)
-            x = torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=2)
-            lengths = (shape_ids != 0).sum(1).cpu()
-            packed = nn.utils.rnn.pack_padded_sequence(self.drop(x), lengths, batch_first=True,
-                                                       enforce_sorted=False)
-            h, _ = self.lstm(packed)
-            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=length)
-            return self.out(self.drop(h))
+            x = self.word_features(word_ids, shape_ids, char_ids)
+            return self.encode(x, (shape_ids != 0).sum(1).cpu())
 
     return NavecTagger()
 
@@ -141,43 +148,53 @@ class NavecNet:
         return self.module.crf.neg_log_likelihood(emissions, gold.to(self.device), mask)
 
     def _predict_windows(self, batch):
+        """(tag, probability) lists for word lists no longer than the window; eval mode, no grad."""
         torch = _torch()
-        word_ids, shape_ids, char_ids, mask = (t.to(self.device) for t in self.featurizer.tensors(batch))
-        emissions = self.module(word_ids, shape_ids, char_ids).float()
-        paths = self.module.crf.viterbi(emissions, mask)
-        probs = self.module.crf.marginals(emissions, mask).cpu()
+        word_ids, shape_ids, char_ids, index, lengths = self.featurizer.unique_tensors(batch)
+        module = self.module
+        vectors = module.word_features(word_ids.to(self.device), shape_ids.to(self.device), char_ids.to(self.device))
+        vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.shape[1])])  # the padding row
+        x = vectors[index.to(self.device)]
+        emissions = module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
+        paths, probs = module.crf.decode(emissions, lengths)
+        tags = self.tags
         out = []
-        for b, path in enumerate(paths):
-            chosen = probs[b, torch.arange(len(path)), torch.tensor(path)].tolist()
-            out.append([(self.tags[t], p) for t, p in zip(path, chosen)])
+        for b, n in enumerate(lengths):
+            path = paths[b, :n]
+            chosen = probs[b, range(n), path].tolist()
+            out.append(list(zip([tags[t] for t in path.tolist()], chosen)))
         return out
 
     def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64) -> list[Prediction]:
-        """IOB2 tags and CRF marginals for each list of words, windowed, in batches."""
+        """IOB2 tags and CRF marginals for each list of words, windowed, in batches of similar lengths."""
         torch = _torch()
-        pieces, owners = [], []
-        plans = []
-        for k, words in enumerate(batch):
-            plan = plan_windows([1] * len(words), self.window, self.stride)
+        pieces, plans = [], []
+        for words in batch:
+            if len(words) <= self.window:  # the common case: one window, the words themselves
+                plan = [(0, len(words))] if words else []
+                pieces += [words] if words else []
+            else:
+                plan = plan_windows([1] * len(words), self.window, self.stride)
+                pieces += [words[a:b] for a, b in plan]
             plans.append(plan)
-            for a, b in plan:
-                pieces.append(tuple(words[a:b]))
-                owners.append(k)
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         results: list = [None] * len(pieces)
         was_training = self.module.training
         self.module.eval()
-        with torch.inference_mode():
-            for i in range(0, len(order), batch_size):
-                chunk = order[i : i + batch_size]
-                for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk])):
-                    results[j] = out
-        self.module.train(was_training)
+        try:
+            with torch.inference_mode():
+                for i in range(0, len(order), batch_size):
+                    chunk = order[i : i + batch_size]
+                    for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk])):
+                        results[j] = out
+        finally:
+            self.module.train(was_training)
         preds = []
         pos = 0
         for words, plan in zip(batch, plans):
-            merged = merge_windows(len(words), plan, results[pos : pos + len(plan)])
+            outs = results[pos : pos + len(plan)]
             pos += len(plan)
+            merged = outs[0] if len(plan) == 1 else merge_windows(len(words), plan, outs)
             preds.append(Prediction(tuple(t for t, _ in merged), tuple(float(p) for _, p in merged)))
         return preds
 
