@@ -31,11 +31,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..train.config import TrainConfig, load_config
+    from ..train.distributed import processes_from_env
     from ..train.loop import train
 
     config = load_config(args.config) if args.config else TrainConfig()
     config = config.replace(**{flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
                                for flag in _FLAGS})
     out = train(config, progress=lambda line: print(line, file=sys.stderr, flush=True), resume=args.resume)
-    print(out)
+    if processes_from_env().main:  # under torchrun only rank 0 speaks
+        print(out)
     return 0

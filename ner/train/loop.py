@@ -1,11 +1,10 @@
-"""The training loop shared by both backbones, and the model directory it writes.
+"""The training loop shared by both backbones.
 
 ``train(config, progress=print_to_stderr)`` checks the input (``prepare.py``),
 builds the backbone, trains with a seeded data order, evaluates on dev after
 every epoch (strict seqeval micro F1), keeps the best weights, stops early
 after ``patience`` epochs without improvement, and writes the model directory
-atomically: everything goes to a temporary sibling directory first, which is
-renamed into place at the end (a crash never leaves a half-written model).
+atomically (``files.py``: a crash never leaves a half-written model).
 
 After every epoch a checkpoint (weights, optimizer, epoch, best weights, random
 states) is written atomically to ``.NAME.checkpoint/`` beside the output;
@@ -13,16 +12,16 @@ states) is written atomically to ``.NAME.checkpoint/`` beside the output;
 autocast where supported. The library never prints: progress goes to the
 ``progress`` callback (the CLI sends it to stderr) and into ``train.log``.
 
-Multi-GPU training is not run here: launch the same command with
-``torchrun --nproc_per_node N -m ner train ...`` only after adding a
-DistributedSampler (left out).
+Launched by ``torchrun`` or ``accelerate launch`` (several processes), each
+process trains its shard of every epoch's seeded order in DistributedDataParallel,
+dev evaluation is split over the processes and gathered so all take the same
+early-stopping decision, and only rank 0 reports, checkpoints and writes the
+model directory (``distributed.py``; docs/training.md).
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import os
 import random
 import shutil
 import time
@@ -30,10 +29,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .config import TrainConfig, dump_config, parse_map
+from . import distributed
+from .config import TrainConfig, parse_map
+from .distributed import Processes
+from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
 from .prepare import hold_out, labels_of, read_split, resolve_schema
-
-CHECKPOINT = "checkpoint.pt"
 
 
 def _seed(seed: int) -> None:
@@ -45,26 +45,14 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _device(config: TrainConfig) -> str:
+def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
     import torch
 
-    if config.device:
+    if config.device and not procs.many:
         if config.device.startswith("cuda") and not torch.cuda.is_available():
             raise UserError(f"device {config.device!r} asked for but no GPU is visible; use --device cpu")
         return config.device
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _checkpoint_dir(out: Path) -> Path:
-    return out.parent / f".{out.name}.checkpoint"
-
-
-def _atomic_save(obj, path: Path) -> None:
-    import torch
-
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    return distributed.process_device(procs, config.device, torch.cuda.is_available())
 
 
 def prepare_data(config: TrainConfig):
@@ -101,33 +89,71 @@ def build_net(config: TrainConfig, tags, train_sents, device):
     return TransformerNet.create(config.model, tags, config.window, config.stride, device=device)
 
 
-def dev_loss(net, examples, batch_size: int) -> float:
-    """Mean loss on dev windows (eval mode): the tie-breaker when dev F1 does not move."""
+def dev_loss(net, examples, batch_size: int, procs: Processes = Processes()) -> float:
+    """Mean loss on dev windows (eval mode): the tie-breaker when dev F1 does not move.
+
+    With several processes each takes every ``world``-th window and the sums are added up.
+    """
     import torch
 
+    mine = examples[procs.rank :: procs.world] if procs.many else examples
     was_training = net.module.training
     net.module.eval()
     total = 0.0
     with torch.no_grad():
-        for i in range(0, len(examples), batch_size):
-            batch = examples[i : i + batch_size]
+        for i in range(0, len(mine), batch_size):
+            batch = mine[i : i + batch_size]
             total += net.loss(batch).item() * len(batch)
     net.module.train(was_training)
+    total = distributed.sum_all([total], procs, net.device)[0]
     return total / max(1, len(examples))
 
 
-def evaluate_net(net, sentences):
+def evaluate_net(net, sentences, procs: Processes = Processes()):
+    """Strict seqeval scores on ``sentences``; several processes each predict every ``world``-th one."""
     from ..evaluate import score
 
-    preds = net.predict([s.words for s in sentences])
+    if procs.many:
+        parts = distributed.gather(net.predict([s.words for s in sentences[procs.rank :: procs.world]]), procs)
+        preds = [None] * len(sentences)
+        for rank, part in enumerate(parts):
+            preds[rank :: procs.world] = part
+    else:
+        preds = net.predict([s.words for s in sentences])
     return score([s.tags for s in sentences], [p.tags for p in preds]), preds
 
 
 def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False) -> Path:
-    """Train a model as ``config`` says and write its directory; returns the directory."""
+    """Train a model as ``config`` says and write its directory; returns the directory.
+
+    Under ``torchrun``/``accelerate launch`` every process calls this; input is
+    checked before the processes join, and only rank 0 reports and writes.
+    """
+    config.validate()
+    procs = distributed.processes_from_env()
+    labels, train_sents, dev_sents, notes = prepare_data(config)
+    device = _device(config, procs)
+    distributed.start(procs, device)
+    try:
+        out = _train(config, progress if procs.main else lambda line: None, resume, procs, device,
+                     labels, train_sents, dev_sents, notes)
+    except BaseException:
+        distributed.stop(procs, wait=False)  # the others fail in their next collective; no barrier to hang in
+        raise
+    distributed.stop(procs)
+    return out
+
+
+def _rng_state(device: str) -> dict:
     import torch
 
-    config.validate()
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None}
+
+
+def _train(config, progress, resume, procs: Processes, device: str, labels, train_sents, dev_sents, notes) -> Path:
+    import torch
+
     out = Path(config.out)
     log_lines: list[str] = []
 
@@ -135,15 +161,15 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
         log_lines.append(line)
         progress(line)
 
-    labels, train_sents, dev_sents, notes = prepare_data(config)
     for note in notes:
         log(note)
     tags = ["O"] + [f"{p}-{label}" for label in labels for p in "BI"]
-    device = _device(config)
     _seed(config.seed)
     net = build_net(config, tags, train_sents, device)
     examples = net.examples(train_sents)
     dev_examples = net.examples(dev_sents)
+    if procs.many:
+        torch.manual_seed(config.seed + procs.rank)  # same initial weights, different dropout per process
     if not any(t != "O" for s in dev_sents for t in s.tags):
         log("dev has no entities: its F1 stays 0, so early stopping follows the dev loss")
     lr = config.lr or net.default_lr
@@ -153,7 +179,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
             (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    steps_per_epoch = (len(examples) + config.batch_size - 1) // config.batch_size
+    per_process = -(-len(examples) // procs.world)  # windows each process trains on per epoch
+    steps_per_epoch = (per_process + config.batch_size - 1) // config.batch_size
     total = steps_per_epoch * config.epochs
     warmup = int(total * config.warmup) if net.backbone == "transformer" else 0
 
@@ -166,28 +193,37 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     use_bf16 = device.startswith("cuda") and config.bf16 and torch.cuda.is_bf16_supported()
-    ckpt_dir = _checkpoint_dir(out)
+    ckpt_dir = checkpoint_dir(out)
     start_epoch, best_f1, best_loss, best_epoch, bad, history = 1, -1.0, float("inf"), 0, 0, []
     best_state = None
     if resume:
         ckpt = ckpt_dir / CHECKPOINT
         if not ckpt.exists():
             raise UserError(f"--resume: no interrupted run of {out} to continue ({ckpt} is missing)")
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
         if state["tags"] != tags or state["config"] != config.as_dict() | {"epochs": state["config"]["epochs"]}:
             raise UserError(f"--resume: {ckpt} was made with another configuration or labels; "
                             f"train from scratch or restore the original config")
+        if state.get("world_size", 1) != procs.world:
+            raise UserError(f"--resume: {ckpt} was written by a run of {state.get('world_size', 1)} process(es), "
+                            f"this one has {procs.world}; launch as many to continue it")
         net.module.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_f1, best_epoch, bad = state["epoch"] + 1, state["best_f1"], state["best_epoch"], state["bad"]
         best_loss = state["best_loss"]
         best_state, history = state["best_state"], state["history"]
-        torch.set_rng_state(state["torch_rng"])
+        rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng")}
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] is not None and device.startswith("cuda"):
+            torch.cuda.set_rng_state(rng["cuda"], device)
         log(f"resumed after epoch {state['epoch']} (best dev F1 {best_f1:.4f} at epoch {best_epoch})")
+    ddp = distributed.wrap(net.module, procs, device)
     log(f"training {net.backbone} on {len(train_sents)} sentences ({len(examples)} windows), "
         f"dev {len(dev_sents)} sentences, labels {', '.join(labels)}, device {device}"
-        + (" bf16" if use_bf16 else ""))
+        + (" bf16" if use_bf16 else "")
+        + (f", {procs.world} processes ({'nccl' if device.startswith('cuda') else 'gloo'}), {per_process} windows "
+           f"and {steps_per_epoch} step{'s' * (steps_per_epoch != 1)} per process and epoch" if procs.many else ""))
     started = time.monotonic()
     epoch = start_epoch - 1
     for epoch in range(start_epoch, config.epochs + 1):
@@ -196,75 +232,71 @@ def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: No
         t0 = time.monotonic()
         order = list(range(len(examples)))
         random.Random(config.seed * 1000 + epoch).shuffle(order)
-        net.module.train()
+        mine = distributed.shard(order, procs)
         total_loss = 0.0
-        for i in range(0, len(order), config.batch_size):
-            batch = [examples[j] for j in order[i : i + config.batch_size]]
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-                loss = net.loss(batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.module.parameters(), 5.0)
-            optimizer.step()
-            scheduler.step()
-            total_loss += loss.item() * len(batch)
-        ev, _ = evaluate_net(net, dev_sents)
+        with distributed.wrapped(net, ddp):
+            net.module.train()
+            for i in range(0, len(mine), config.batch_size):
+                batch = [examples[j] for j in mine[i : i + config.batch_size]]
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = net.loss(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.module.parameters(), 5.0)
+                optimizer.step()
+                scheduler.step()
+                total_loss += loss.item() * len(batch)
+        if procs.many:
+            total_loss, seen = distributed.sum_all([total_loss, float(len(mine))], procs, device)
+            if epoch == start_epoch:
+                parts = distributed.gather(mine, procs)
+                log(f"epoch {epoch} shards: {' + '.join(str(len(p)) for p in parts)} windows over {procs.world} "
+                    f"processes, {len(set().union(*parts))} distinct of {len(examples)}")
+        else:
+            seen = len(examples)
+        ev, _ = evaluate_net(net, dev_sents, procs)
         f1 = ev.micro.f1
-        loss_dev = dev_loss(net, dev_examples, config.batch_size)
+        loss_dev = dev_loss(net, dev_examples, config.batch_size, procs)
         improved = f1 > best_f1 or (f1 == best_f1 and loss_dev < best_loss)
         if improved:
             best_f1, best_loss, best_epoch, bad = f1, loss_dev, epoch, 0
             best_state = copy.deepcopy({k: v.detach().cpu() for k, v in net.module.state_dict().items()})
         else:
             bad += 1
-        history.append({"epoch": epoch, "loss": total_loss / max(1, len(examples)), "dev_loss": loss_dev,
+        history.append({"epoch": epoch, "loss": total_loss / max(1, seen), "dev_loss": loss_dev,
                         "dev_f1": f1, "seconds": round(time.monotonic() - t0, 2)})
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
-                      "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1, "best_loss": best_loss,
-                      "best_epoch": best_epoch, "bad": bad, "best_state": best_state, "history": history,
-                      "torch_rng": torch.get_rng_state(), "tags": tags, "config": config.as_dict()},
-                     ckpt_dir / CHECKPOINT)
+        rngs = distributed.gather(_rng_state(device), procs)
+        if procs.main:
+            ckpt_dir.mkdir(parents=True, exist_ok=True)
+            atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
+                          "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1,
+                          "best_loss": best_loss, "best_epoch": best_epoch, "bad": bad, "best_state": best_state,
+                          "history": history, "torch_rng": rngs[0]["torch"], "tags": tags,
+                          "config": config.as_dict(),
+                          **({"cuda_rng": rngs[0]["cuda"]} if rngs[0]["cuda"] is not None else {}),
+                          **({"world_size": procs.world, "rngs": rngs} if procs.many else {})},
+                         ckpt_dir / CHECKPOINT)
         log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev loss {loss_dev:.4f}, "
             f"dev F1 {f1:.4f}"
             f"{' (best)' if improved else ''}, {history[-1]['seconds']:.1f}s")
         if bad >= config.patience:
             log(f"early stop: no better dev F1 (or, on a tie, dev loss) for {bad} epochs")
             break
-        if config.max_minutes and time.monotonic() - started > config.max_minutes * 60:
+        late = bool(config.max_minutes) and time.monotonic() - started > config.max_minutes * 60
+        if distributed.any_all(late, procs, device):  # all processes stop after the same epoch
             log(f"stopping: past the {config.max_minutes} minute budget")
             break
     if best_state is not None:
         net.module.load_state_dict(best_state)
-    ev, preds = evaluate_net(net, dev_sents)
+    ev, preds = evaluate_net(net, dev_sents, procs)
     log(f"best epoch {best_epoch}: dev micro F1 {ev.micro.f1:.4f}")
     metrics = {"dev": ev.as_dict(), "best_epoch": best_epoch, "history": history,
                "train_sentences": len(train_sents), "dev_sentences": len(dev_sents),
                "train_seconds": round(sum(h["seconds"] for h in history), 1)}
-    write_model_dir(net, config, labels, metrics, log_lines, out)
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    if procs.many:
+        metrics["processes"] = procs.world
+    if procs.main:
+        write_model_dir(net, config, labels, metrics, log_lines, out)
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
     progress(f"wrote {out}")
     return out
-
-
-def write_model_dir(net, config: TrainConfig, labels, metrics: dict, log_lines, out: Path) -> None:
-    """Write the whole directory to a temporary sibling, then rename it into place."""
-    from .card import format_card
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    net.save(tmp, config.model_name, labels)
-    dump_config(config, tmp)
-    (tmp / "labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
-    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    (tmp / "train.log").write_text("\n".join(log_lines) + "\n", encoding="utf-8")
-    (tmp / "README.md").write_text(format_card(config, labels, metrics), encoding="utf-8")
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

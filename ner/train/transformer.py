@@ -13,7 +13,7 @@ A word's tag is the argmax of its first piece's softmax and its score that
 probability; an ``I-X`` that does not continue an ``X`` is read as ``B-X`` (the
 conlleval reading), so the output is valid IOB2.
 
-Left out: CRF heads; multi-GPU (see ``loop.py``).
+Left out: CRF heads. Several GPUs: ``loop.py`` wraps ``module`` in DistributedDataParallel (``distributed.py``).
 """
 
 from __future__ import annotations
