@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import UserError
@@ -44,7 +45,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except UserError as e:
-        print(f"ner {args.command}: error: {e}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every process fails alike: say it once
+            print(f"ner {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ner {args.command}: interrupted", file=sys.stderr)
