@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -27,6 +26,7 @@ from typing import Iterable, Iterator
 from .bio import tags_spans
 from .errors import UserError
 from .records import Token
+from .text import segment
 
 DEFAULT_MODEL = "models/default"
 DEFAULT_BATCH_SIZE = 64  # sentences per model call
@@ -62,53 +62,6 @@ class TaggedText:
     tags: tuple[str, ...] = ()
     scores: tuple[float, ...] = ()
     sentences: tuple[tuple[int, int], ...] = ()
-
-
-def _is_pictograph(char: str) -> bool:
-    # Emoji and other pictographs, with the joiners and modifiers that glue them together.
-    # ASCII and Latin-1 symbols (+, $, °) stay with their words: 'C++', '5°'.
-    if char in "\u200d\ufe0f\u20e3":
-        return True
-    return char >= "\u2190" and unicodedata.category(char) in ("So", "Sk")
-
-
-def split_pictographs(start: int, word: str) -> list[tuple[int, int, str]]:
-    """Split a razdel token where emoji meet letters: '😀Яндекс' -> '😀', 'Яндекс'.
-
-    >>> split_pictographs(10, "😀Яндекс")
-    [(10, 11, '😀'), (11, 17, 'Яндекс')]
-    """
-    if max(word) < "\u2190":
-        return [(start, start + len(word), word)]
-    parts = []
-    begin = 0
-    kind = _is_pictograph(word[0])
-    for i in range(1, len(word)):
-        k = _is_pictograph(word[i])
-        if k != kind:
-            parts.append((start + begin, start + i, word[begin:i]))
-            begin, kind = i, k
-    parts.append((start + begin, start + len(word), word[begin:]))
-    return parts
-
-
-def segment(text: str) -> list[list[tuple[int, int, str]]]:
-    """Sentences of ``text``, each a list of ``(start, end, word)`` with offsets into ``text``.
-
-    >>> segment("Яндекс выложил YaLM. 😀Сбер тоже.")[1]
-    [(21, 22, '😀'), (22, 26, 'Сбер'), (27, 31, 'тоже'), (31, 32, '.')]
-    """
-    from razdel import sentenize, tokenize
-
-    result = []
-    for sentence in sentenize(text):
-        base = sentence.start
-        words = []
-        for token in tokenize(sentence.text):
-            words.extend(split_pictographs(base + token.start, token.text))
-        if words:
-            result.append(words)
-    return result
 
 
 def entities_of(text: str, words, tags, scores) -> tuple[Entity, ...]:

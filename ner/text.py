@@ -1,4 +1,4 @@
-"""Raw text: razdel tokenization, UTF-16 offsets, and the damage real files carry.
+"""Raw text: razdel tokenization (the one tokenizer), sentences, UTF-16 offsets, and the damage real files carry.
 
 One tokenizer everywhere (razdel), so that Label Studio tasks, training and
 ``tag()`` agree on token boundaries. Label Studio's editor counts UTF-16 code
@@ -13,6 +13,7 @@ Left out: sentence splitting of CoNLL token streams (``formats/conll.py``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import accumulate
 
 _CYRILLIC = re.compile("[а-яёА-ЯЁ]")
@@ -23,15 +24,20 @@ _CYRILLIC_LOOKALIKES = frozenset("асеорхуАВСЕНКМОРТХ")
 _MOJIBAKE_CODECS = ("mac_roman", "cp1252", "latin-1")
 
 
-def tokenize(text: str) -> list[tuple[int, int, str]]:
-    """razdel tokens of ``text`` as ``(start, end, word)``, offsets into ``text``.
+def tokenize(text: str, base: int = 0) -> list[tuple[int, int, str]]:
+    """razdel tokens of ``text`` as ``(start, end, word)``, offsets into ``text`` plus ``base``.
+
+    Emoji stuck to letters are split off them (razdel keeps '😀Яндекс' whole).
 
     >>> tokenize("BERT-а вышел в 2018 г.")[:3]
     [(0, 6, 'BERT-а'), (7, 12, 'вышел'), (13, 14, 'в')]
     """
     from razdel import tokenize as razdel_tokenize
 
-    return [(t.start, t.stop, t.text) for t in razdel_tokenize(text)]
+    words = []
+    for t in razdel_tokenize(text):
+        words.extend(split_pictographs(base + t.start, t.text))
+    return words
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -107,3 +113,47 @@ def utf16_to_index(text: str, offset: int) -> int:
     if units == offset:
         return len(text)
     raise ValueError(f"UTF-16 offset {offset} is past the end of a text of {units} units")
+
+
+def _is_pictograph(char: str) -> bool:
+    # Emoji and other pictographs, with the joiners and modifiers that glue them together.
+    # ASCII and Latin-1 symbols (+, $, °) stay with their words: 'C++', '5°'.
+    if char in "\u200d\ufe0f\u20e3":
+        return True
+    return char >= "\u2190" and unicodedata.category(char) in ("So", "Sk")
+
+
+def split_pictographs(start: int, word: str) -> list[tuple[int, int, str]]:
+    """Split a razdel token where emoji meet letters: '😀Яндекс' -> '😀', 'Яндекс'.
+
+    >>> split_pictographs(10, "😀Яндекс")
+    [(10, 11, '😀'), (11, 17, 'Яндекс')]
+    """
+    if max(word) < "\u2190":
+        return [(start, start + len(word), word)]
+    parts = []
+    begin = 0
+    kind = _is_pictograph(word[0])
+    for i in range(1, len(word)):
+        k = _is_pictograph(word[i])
+        if k != kind:
+            parts.append((start + begin, start + i, word[begin:i]))
+            begin, kind = i, k
+    parts.append((start + begin, start + len(word), word[begin:]))
+    return parts
+
+
+def segment(text: str) -> list[list[tuple[int, int, str]]]:
+    """Sentences of ``text``, each a list of ``(start, end, word)`` with offsets into ``text``.
+
+    >>> segment("Яндекс выложил YaLM. 😀Сбер тоже.")[1]
+    [(21, 22, '😀'), (22, 26, 'Сбер'), (27, 31, 'тоже'), (31, 32, '.')]
+    """
+    from razdel import sentenize
+
+    result = []
+    for sentence in sentenize(text):
+        words = tokenize(sentence.text, sentence.start)
+        if words:
+            result.append(words)
+    return result
