@@ -134,60 +134,59 @@ class CRF(nn.Module):
     def decode(self, emissions: np.ndarray, lengths) -> tuple[np.ndarray, np.ndarray]:
         """Best paths [B, L] and marginals [B, L, T] (float64) from float32 emissions [B, L, T].
 
-        ``lengths`` gives each item's real positions (at least one); what lies past them is meaningless.
+        ``lengths`` gives each item's real positions (at least one); what lies past them is
+        meaningless. Items are visited shortest first, so step ``t`` touches only the items
+        still running (a suffix) and costs what their words cost, not what padding costs.
         """
         start, trans, end = (t.detach().float().cpu().numpy() for t in self._scores())
-        batch, length, _ = emissions.shape
+        batch, length, n_tags = emissions.shape
         lengths = np.asarray(lengths)
-        last = lengths - 1
-        rows = np.arange(batch)
-        ends_at: dict[int, np.ndarray] = {}
-        for t in np.unique(last).tolist():
-            ends_at[t] = np.flatnonzero(last == t)
+        order = np.argsort(lengths, kind="stable")
+        em, lens = emissions[order], lengths[order]
+        last = lens - 1
+        # rows[first[t]:] are the items longer than t (their position t is real)
+        first = np.searchsorted(lens, np.arange(length + 1), side="right")
 
-        # Viterbi: the same float32 sums and maxima as ``viterbi``, with per-step scores kept
-        score = start + emissions[:, 0]
-        scores = np.empty_like(emissions)
-        scores[:, 0] = score
-        pointers = np.empty(emissions.shape, dtype=np.intp)
+        # Viterbi: the same float32 sums and maxima as ``viterbi``; pointers are recovered
+        # on the way back from the kept scores (the same argmax over the same numbers)
+        scores = np.zeros((length, batch, n_tags), dtype=np.float32)
+        scores[0] = start + em[:, 0]
+        moves_in = trans[:, None, :]  # [from, 1, to]
         for t in range(1, length):
-            cand = score[:, :, None] + trans
-            pointers[:, t] = cand.argmax(1)
-            score = cand.max(1) + emissions[:, t]
-            scores[:, t] = score
-        cur = (scores[rows, last] + end).argmax(1)
-        paths = np.empty((batch, length), dtype=np.intp)
+            lo = first[t]
+            cand = scores[t - 1, lo:].T[:, :, None] + moves_in  # [from, items, to]
+            scores[t, lo:] = np.maximum.reduce(cand, 0) + em[lo:, t]
+        cur = (scores[last, np.arange(batch)] + end).argmax(1)
+        paths = np.zeros((batch, length), dtype=np.intp)
         for t in range(length - 1, -1, -1):
-            paths[:, t] = cur
+            lo = first[t]
+            paths[lo:, t] = cur[lo:]
             if t:
-                cur = np.where(t <= last, pointers[rows, t, cur], cur)
+                cur[lo:] = (scores[t - 1, lo:] + trans[:, cur[lo:]].T).argmax(1)
 
         # forward-backward in probability space, rescaled every step
-        e = emissions.astype(np.float64)
+        e = em.astype(np.float64)
         e = np.exp(e - e.max(2, keepdims=True))
         moves = np.exp(trans.astype(np.float64) - trans.max())  # forbidden moves are exactly 0
         moves_t = np.ascontiguousarray(moves.T)
-        first = np.exp(start.astype(np.float64) - start.max())
         final = np.exp(end.astype(np.float64) - end.max())
-        final = final / final.sum()
-        alpha = np.empty(e.shape)
-        a = first * e[:, 0]
-        a /= a.sum(1, keepdims=True)
-        alpha[:, 0] = a
+        final /= final.sum()
+        alpha = np.ones((length, batch, n_tags))
+        a = np.exp(start.astype(np.float64) - start.max()) * e[:, 0]
+        alpha[0] = a / a.sum(1, keepdims=True)
         for t in range(1, length):
-            a = (a @ moves) * e[:, t]
-            a /= a.sum(1, keepdims=True)
-            alpha[:, t] = a
-        beta = np.empty(e.shape)
-        b = np.broadcast_to(final, (batch, len(final))).copy()
-        beta[:, length - 1] = b
+            lo = first[t]
+            a = (alpha[t - 1, lo:] @ moves) * e[lo:, t]
+            alpha[t, lo:] = a / a.sum(1, keepdims=True)
+        beta = np.ones((length, batch, n_tags))
+        beta[length - 1, first[length - 1]:] = final
         for t in range(length - 2, -1, -1):
-            b = (e[:, t + 1] * b) @ moves_t
-            b /= b.sum(1, keepdims=True)
-            done = ends_at.get(t)
-            if done is not None:
-                b[done] = final
-            beta[:, t] = b
+            lo, ending = first[t + 1], first[t]
+            b = (e[lo:, t + 1] * beta[t + 1, lo:]) @ moves_t
+            beta[t, lo:] = b / b.sum(1, keepdims=True)
+            beta[t, ending:lo] = final  # items whose last position is t
         probs = alpha * beta
         probs /= probs.sum(2, keepdims=True)
-        return paths, probs
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(batch)
+        return paths[inverse], probs.transpose(1, 0, 2)[inverse]

@@ -11,12 +11,14 @@ Left out: morphology features (natasha's tagger would add a dependency on its mo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import UserError
 
 MAX_CHARS = 20
+CHAR_GROUPS = (5, 9)  # prediction runs the character CNN on words of up to 5, 6-9 and 10-20 characters apart
 
 
 def bundled_navec_path() -> Path:
@@ -75,6 +77,7 @@ def word_shape(word: str) -> int:
 
 
 CACHE_WORDS = 200_000  # distinct words whose ids are remembered (a few hundred bytes each)
+CACHE_VECTORS = 32_768  # distinct words whose input vectors a loaded model remembers (~50 MB at most)
 
 
 class Featurizer:
@@ -130,10 +133,13 @@ class Featurizer:
     def unique_tensors(self, batch: Sequence[Sequence[str]]):
         """Each distinct word of the batch once, and where each position finds its word.
 
-        ``(word_ids [U], shape_ids [U], char_ids [U, n], index [B, L], lengths)``: ``index``
-        points into the U words, padding points at ``U`` (one past the last), and
-        ``lengths`` lists each item's word count. Used for prediction, where a word's
-        features do not depend on its position.
+        ``(word_ids [U], shape_ids [U], char_groups, index [B, L], lengths)``: the U words
+        are ordered by their number of characters and ``char_groups`` holds their char
+        ids in a few consecutive groups, each padded only to its own longest word (the
+        character CNN's output does not depend on padding, so short words need not pay
+        for the longest one). ``index`` points into the U words, padding points at ``U``
+        (one past the last), and ``lengths`` lists each item's word count. Used for
+        prediction, where a word's features do not depend on its position.
         """
         import torch
 
@@ -150,11 +156,74 @@ class Featurizer:
             index += [-1] * (length - len(words))
             lengths.append(len(words))
         feats = [self.features(w) for w in slots]
-        n = max(1, max((len(f[2]) for f in feats), default=1))
-        pad_chars = (0,) * n
-        index_t = torch.tensor(index).reshape(len(batch), length)
-        index_t[index_t < 0] = len(slots)
+        order = sorted(range(len(feats)), key=lambda k: len(feats[k][2]))
+        rank = [0] * (len(order) + 1)
+        for r, k in enumerate(order):
+            rank[k] = r
+        rank[-1] = len(order)  # padding
+        feats = [feats[k] for k in order]
+        groups, begin = [], 0
+        for limit in (*CHAR_GROUPS, MAX_CHARS):
+            end = begin
+            while end < len(feats) and len(feats[end][2]) <= limit:
+                end += 1
+            if end > begin:
+                n = max(1, len(feats[end - 1][2]))
+                rows = [f[2] + (0,) * (n - len(f[2])) for f in feats[begin:end]]
+                groups.append(torch.tensor(rows, dtype=torch.long).reshape(end - begin, n))
+            begin = end
         return (torch.tensor([f[0] for f in feats], dtype=torch.long),
-                torch.tensor([f[1] for f in feats], dtype=torch.long),
-                torch.tensor([(f[2] + pad_chars)[:n] for f in feats], dtype=torch.long).reshape(len(feats), n),
-                index_t, lengths)
+                torch.tensor([f[1] for f in feats], dtype=torch.long), groups,
+                torch.tensor([rank[k] for k in index], dtype=torch.long).reshape(len(batch), length), lengths)
+
+
+class VectorCache:
+    """The input vectors of the words a loaded model has seen: each word's vector is computed once.
+
+    Only for a model whose weights no longer change (``NavecModel``); training never uses it.
+    Row 0 of the table is the zero vector that padding points at. When ``capacity``
+    words are stored the cache starts afresh. Thread-safe.
+    """
+
+    def __init__(self, capacity: int = CACHE_VECTORS):
+        self.capacity = capacity
+        self.rows: dict[str, int] = {}
+        self.table = None  # [rows, width] tensor, grown by doubling
+        self.lock = threading.Lock()
+
+    def gather(self, batch: Sequence[Sequence[str]], compute: Callable):
+        """``[B, L, width]`` vectors of the words (zeros past each item's end).
+
+        ``compute(words)`` gives the vectors [N, width] of words not seen before. None when
+        the batch alone holds more distinct words than the cache does (compute them directly).
+        """
+        import torch
+
+        length = max(len(ws) for ws in batch)
+        with self.lock:
+            rows = self.rows
+            new = {w: None for ws in batch for w in ws if w not in rows}
+            if len(rows) + len(new) > self.capacity:
+                words = {w: None for ws in batch for w in ws}
+                if len(words) > self.capacity:
+                    return None
+                rows.clear()
+                new = words
+            if new:
+                vectors = compute(list(new))
+                first = len(rows) + 1
+                need = first + len(new)
+                if self.table is None or self.table.shape[0] < need:
+                    size = max(need, 2 * (0 if self.table is None else self.table.shape[0]), 1024)
+                    table = vectors.new_zeros(min(size, self.capacity + 1), vectors.shape[1])
+                    if self.table is not None:
+                        table[: first] = self.table[: first]
+                    self.table = table
+                self.table[first:need] = vectors
+                for k, w in enumerate(new):
+                    rows[w] = first + k
+            index = []
+            for ws in batch:
+                index += [rows[w] for w in ws]
+                index += [0] * (length - len(ws))
+            return self.table[torch.tensor(index, device=self.table.device)].reshape(len(batch), length, -1)

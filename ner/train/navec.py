@@ -28,13 +28,17 @@ from typing import Sequence
 from ..errors import UserError
 from ..model import MODEL_FILE, Prediction, read_model_info
 from .data import merge_windows, plan_windows
-from .features import MAX_CHARS, Featurizer, _load_navec, bundled_navec_path
+from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
             "word_dropout": 0.1}
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
+# Torch threads for prediction on a CPU. The BiLSTM's per-step matrices are small: a second
+# thread gained little on an idle 2-core machine and cost several times over when other
+# processes kept the cores busy (see bench/bench_tag.py --threads). None leaves torch's setting.
+PREDICT_THREADS = 1
 
 
 def _torch():
@@ -73,13 +77,28 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             pieces = self.pq_indexes[word_ids].long() + self.pq_offsets
             return self.pq_codes[pieces].reshape(*word_ids.shape, self.word_dim)
 
-        def word_features(self, word_ids, shape_ids, char_ids):
-            """Each word's vector (navec, shape, character CNN): [..., n] ids -> [..., width]."""
-            lead, n = word_ids.shape, char_ids.shape[-1]
-            flat = char_ids.reshape(-1, n)
-            chars = torch.relu(self.char_cnn(self.chars(flat).transpose(1, 2)))
+        def char_features(self, char_ids):
+            """The character CNN, max-pooled over each word's characters: [N, n] ids -> [N, filters]."""
+            if not self.training:
+                return self._char_features_matmul(char_ids)
+            chars = torch.relu(self.char_cnn(self.chars(char_ids).transpose(1, 2)))
             # padding positions give 0, which never wins the max over ReLU outputs: padding-independent
-            chars = chars.masked_fill((flat == 0).unsqueeze(1), 0.0).max(dim=2).values.reshape(*lead, -1)
+            return chars.masked_fill((char_ids == 0).unsqueeze(1), 0.0).max(dim=2).values
+
+        def _char_features_matmul(self, char_ids):
+            # the same convolution as one matrix product over every character's 3-wide window,
+            # laid out [N, n, filters] so the max runs over contiguous rows: about twice as fast
+            n_words, n = char_ids.shape
+            windows = nn.functional.pad(self.chars(char_ids), (0, 0, 1, 1)).unfold(1, 3, 1)  # [N, n, dim, 3]
+            weight = self.char_cnn.weight.reshape(self.char_cnn.out_channels, -1)
+            chars = torch.addmm(self.char_cnn.bias, windows.reshape(n_words * n, -1), weight.t())
+            chars = torch.relu(chars).reshape(n_words, n, -1)
+            return chars.masked_fill((char_ids == 0).unsqueeze(2), 0.0).amax(dim=1)
+
+        def word_features(self, word_ids, shape_ids, char_groups):
+            """Each word's vector (navec, shape, character CNN) for [N] words with [N_k, n_k] char groups."""
+            chars = [self.char_features(group) for group in char_groups]
+            chars = chars[0] if len(chars) == 1 else torch.cat(chars)
             return torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=-1)
 
         def encode(self, x, lengths):
@@ -95,8 +114,9 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
                 # hide some words' vectors so the character features learn to carry them too
                 hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
                 word_ids = word_ids.masked_fill(hide, unk_id)
-            x = self.word_features(word_ids, shape_ids, char_ids)
-            return self.encode(x, (shape_ids != 0).sum(1).cpu())
+            b, length, n = char_ids.shape
+            x = self.word_features(word_ids.reshape(-1), shape_ids.reshape(-1), [char_ids.reshape(-1, n)])
+            return self.encode(x.reshape(b, length, -1), (shape_ids != 0).sum(1).cpu())
 
     return NavecTagger()
 
@@ -147,14 +167,24 @@ class NavecNet:
         emissions = self.module(word_ids, shape_ids, char_ids).float()
         return self.module.crf.neg_log_likelihood(emissions, gold.to(self.device), mask)
 
-    def _predict_windows(self, batch):
+    def _word_vectors(self, batch):
+        """[B, L, width] input vectors; each distinct word of the batch goes through the features once."""
+        torch = _torch()
+        word_ids, shape_ids, char_groups, index, _ = self.featurizer.unique_tensors(batch)
+        device = self.device
+        vectors = self.module.word_features(word_ids.to(device), shape_ids.to(device),
+                                            [g.to(device) for g in char_groups])
+        vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.shape[1])])  # the padding row
+        return vectors[index.to(device)]
+
+    def _predict_windows(self, batch, cache: VectorCache | None = None):
         """(tag, probability) lists for word lists no longer than the window; eval mode, no grad."""
         torch = _torch()
-        word_ids, shape_ids, char_ids, index, lengths = self.featurizer.unique_tensors(batch)
         module = self.module
-        vectors = module.word_features(word_ids.to(self.device), shape_ids.to(self.device), char_ids.to(self.device))
-        vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.shape[1])])  # the padding row
-        x = vectors[index.to(self.device)]
+        x = None if cache is None else cache.gather(batch, lambda words: self._word_vectors([words])[0])
+        if x is None:
+            x = self._word_vectors(batch)
+        lengths = [len(words) for words in batch]
         emissions = module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
         paths, probs = module.crf.decode(emissions, lengths)
         tags = self.tags
@@ -165,8 +195,12 @@ class NavecNet:
             out.append(list(zip([tags[t] for t in path.tolist()], chosen)))
         return out
 
-    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64) -> list[Prediction]:
-        """IOB2 tags and CRF marginals for each list of words, windowed, in batches of similar lengths."""
+    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
+                cache: VectorCache | None = None) -> list[Prediction]:
+        """IOB2 tags and CRF marginals for each list of words, windowed, in batches of similar lengths.
+
+        ``cache`` keeps word vectors between calls; only for weights that no longer change.
+        """
         torch = _torch()
         pieces, plans = [], []
         for words in batch:
@@ -185,7 +219,7 @@ class NavecNet:
             with torch.inference_mode():
                 for i in range(0, len(order), batch_size):
                     chunk = order[i : i + batch_size]
-                    for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk])):
+                    for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk], cache)):
                         results[j] = out
         finally:
             self.module.train(was_training)
@@ -232,6 +266,8 @@ class NavecModel:
         self.name = name
         self.version = version
         self.labels = labels
+        self.threads: int | None = PREDICT_THREADS if net.device == "cpu" else None
+        self.cache = VectorCache()  # the weights of a loaded model are fixed: word vectors can be kept
 
     @classmethod
     def load(cls, path, device=None) -> "NavecModel":
@@ -253,4 +289,13 @@ class NavecModel:
         return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
-        return self.net.predict(batch)
+        """``NavecNet.predict`` on ``self.threads`` torch threads (set it to override; None: torch's own)."""
+        torch = _torch()
+        before = torch.get_num_threads()
+        if self.threads is None or self.threads == before:
+            return self.net.predict(batch, cache=self.cache)
+        torch.set_num_threads(self.threads)
+        try:
+            return self.net.predict(batch, cache=self.cache)
+        finally:
+            torch.set_num_threads(before)

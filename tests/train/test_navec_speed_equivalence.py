@@ -17,7 +17,7 @@ pytest.importorskip("navec")
 from ner.model import Prediction  # noqa: E402
 from ner.schema import load_schema  # noqa: E402
 from ner.train.data import merge_windows, plan_windows  # noqa: E402
-from ner.train.features import MAX_CHARS, word_shape  # noqa: E402
+from ner.train.features import CACHE_VECTORS, MAX_CHARS, VectorCache, word_shape  # noqa: E402
 from ner.train.navec import NavecModel, NavecNet  # noqa: E402
 from tests.conftest import SEED  # noqa: E402
 
@@ -190,9 +190,25 @@ def test_saved_directory_loads_and_predicts_the_same(net, tmp_path):
     net.save(tmp_path, "eq", load_schema().names)
     model = NavecModel.load(tmp_path, device="cpu")
     sentences = _sentences()[:20]
-    for a, b in zip(model.predict(sentences), _reference_predict(net, sentences)):
-        assert a.tags == b.tags
-        assert a.scores == pytest.approx(b.scores, abs=1e-5)
+    expected = _reference_predict(net, sentences)
+    for _ in range(2):  # the second time, word vectors come from the model's cache
+        for a, b in zip(model.predict(sentences), expected):
+            assert a.tags == b.tags
+            assert a.scores == pytest.approx(b.scores, abs=1e-5)
+    assert len(model.cache.rows) > 20
+
+
+@pytest.mark.parametrize("capacity", [CACHE_VECTORS, 60, 5])
+def test_word_vector_cache_gives_the_same_results(net, capacity):
+    sentences = _sentences()
+    expected = _reference_predict(net, sentences)
+    cache = VectorCache(capacity)
+    first = net.predict(sentences, cache=cache)
+    assert len(cache.rows) <= capacity and (capacity < 100 or len(cache.rows) > 100)
+    again = net.predict(list(reversed(sentences)), batch_size=5, cache=cache)[::-1]  # served from the cache
+    for a, b, e in zip(first, again, expected):
+        assert a.tags == b.tags == e.tags
+        assert a.scores == pytest.approx(e.scores, abs=1e-5) and b.scores == pytest.approx(e.scores, abs=1e-5)
 
 
 TAGS = ["O", "B-A", "I-A", "B-B", "I-B"]
