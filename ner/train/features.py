@@ -12,6 +12,7 @@ Left out: morphology features (natasha's tagger would add a dependency on its mo
 from __future__ import annotations
 
 import threading
+import re
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -34,12 +35,36 @@ def bundled_navec_path() -> Path:
 
 
 def _load_navec(path: Path):
+    """navec's ``Navec.load`` without the similarity tables it precomputes (a fifth of a second
+    at every model load; the model reads only the vocabulary, the PQ indexes and the codes)."""
     from navec import Navec
 
     try:
-        return Navec.load(str(path))
+        from navec.navec import META, PQ_, VOCAB
+        from navec.meta import Meta
+        from navec.pq import PQ
+        from navec.tar import Tar
+        from navec.vocab import Vocab
+    except ImportError:  # another navec layout: its own loader
+        Tar = None
+    try:
+        if Tar is None:
+            return Navec.load(str(path))
+
+        class PlainPQ(PQ):
+            def precompute(self):
+                pass
+
+        with Tar(str(path)) as tar:
+            meta = Meta.from_file(tar.load(META))
+            Meta.check_protocol(meta.protocol)
+            vocab = Vocab.from_file(tar.load(VOCAB))
+            return Navec(meta, vocab, PlainPQ.from_file(tar.load(PQ_)))
     except Exception as e:  # a damaged or foreign tar: say which file
         raise UserError(f"{path}: cannot read the navec embeddings ({e}); copy them again") from None
+
+
+_CYRILLIC, _LATIN = re.compile("[а-яё]"), re.compile("[a-z]")
 
 
 def word_shape(word: str) -> int:
@@ -48,9 +73,10 @@ def word_shape(word: str) -> int:
     >>> word_shape("Москва"), word_shape("BERT"), word_shape("GPT-3"), word_shape("2018"), word_shape(",")
     (2, 7, 19, 25, 27)
     """
-    cyr = any("а" <= c <= "я" or c == "ё" for c in word.lower())
-    lat = any("a" <= c <= "z" for c in word.lower())
-    digits = any(c.isdigit() for c in word)
+    lowered = word.lower()
+    cyr = _CYRILLIC.search(lowered) is not None
+    lat = _LATIN.search(lowered) is not None
+    digits = any(map(str.isdigit, word))
     if cyr or lat:
         script = 2 if cyr and lat else 1 if lat else 0
         if word.islower():

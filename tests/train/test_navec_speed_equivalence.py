@@ -24,6 +24,35 @@ from tests.conftest import SEED  # noqa: E402
 IMPOSSIBLE = -1e4
 
 
+def _reference_shape(word):
+    cyr = any("а" <= c <= "я" or c == "ё" for c in word.lower())
+    lat = any("a" <= c <= "z" for c in word.lower())
+    digits = any(c.isdigit() for c in word)
+    if cyr or lat:
+        script = 2 if cyr and lat else 1 if lat else 0
+        if word.islower():
+            case = 0
+        elif word[0].isupper() and (len(word) == 1 or word[1:].islower()):
+            case = 1
+        elif word.isupper():
+            case = 2
+        else:
+            case = 3
+        return 1 + script * 4 + case + 12 * digits
+    if word.isdigit():
+        return 25
+    if digits:
+        return 26
+    head = word[:1]
+    if head and head in ",.;:!?…":
+        return 27
+    if head and head in "«»\"'“”„()[]{}":
+        return 28
+    if head and head in "-–—":
+        return 29
+    return 30
+
+
 def _reference_tensors(featurizer, batch):
     length = max(len(ws) for ws in batch)
     n = min(MAX_CHARS, max(len(w) for ws in batch for w in ws))
@@ -36,7 +65,7 @@ def _reference_tensors(featurizer, batch):
         ids = [featurizer.vocab.get(w, featurizer.vocab.get(w.replace("ё", "е"), featurizer.vocab.unk_id))
                for w in lowered]
         word_ids[b, : len(words)] = torch.tensor(ids)
-        shape_ids[b, : len(words)] = torch.tensor([word_shape(w) for w in words])
+        shape_ids[b, : len(words)] = torch.tensor([_reference_shape(w) for w in words])
         for i, w in enumerate(words):
             char_ids[b, i, : min(n, len(w))] = torch.tensor([featurizer.char_ids.get(c, 1) for c in w[:n]])
         mask[b, : len(words)] = True
@@ -157,6 +186,12 @@ def net():
         net.module.shape.weight[0].zero_()
     net.module.eval()
     return net
+
+
+def test_word_shape_is_unchanged():
+    words = {w for s in _sentences() for w in s} | {"", "Ё", "ёЖ", "x²", "²", "٣", "Ⅻ", "İ", "ǅ", "ß", "Σς", "A1b", "1-й"}
+    assert all(word_shape(w) == _reference_shape(w) for w in words)
+    assert len({word_shape(w) for w in words}) > 15
 
 
 @pytest.mark.parametrize("batch_size", [64, 7])
