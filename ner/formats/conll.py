@@ -109,6 +109,8 @@ class _Parser:
 
     def clean_words(self, words) -> bool:
         """True unless a word needs the careful path (each distinct word is checked once)."""
+        if self.known_words.issuperset(words):
+            return True
         new = set(words).difference(self.known_words)
         if new:
             for word in new:
@@ -179,6 +181,8 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
             chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
         body = chunk[:-1] if chunk.endswith("\n") else chunk
         odd_chunk = LINE_ODD.search(body) is not None
+        # Document breaks and comments send a block to the careful path; most chunks have none.
+        marks = "-DOCSTART-" in body or "#" in body
         blocks = body.split("\n\n")
         last = len(blocks) - 1
         done: list = []
@@ -196,8 +200,8 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
                     if i < last and not careful and not parser.words:
                         # The hot path: a whole sentence of two-column lines, checked in bulk.
                         fields = text.split()
-                        if (len(fields) == 2 * n_lines and "-DOCSTART-" not in text
-                                and text[0] != "#" and "\n#" not in text):
+                        if len(fields) == 2 * n_lines and not (marks and (
+                                "-DOCSTART-" in text or text[0] == "#" or "\n#" in text)):
                             words = fields[0::2]
                             if parser.clean_words(words):
                                 tags = fields[1::2]
