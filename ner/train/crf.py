@@ -136,54 +136,66 @@ class CRF(nn.Module):
 
         ``lengths`` gives each item's real positions (at least one); what lies past them is
         meaningless. Items are visited shortest first, so step ``t`` touches only the items
-        still running (a suffix) and costs what their words cost, not what padding costs.
+        still running (a suffix) and costs what their words cost, not what padding costs;
+        every step writes into arrays made once (allocation dominates numpy work this small).
         """
         start, trans, end = (t.detach().float().cpu().numpy() for t in self._scores())
         batch, length, n_tags = emissions.shape
         lengths = np.asarray(lengths)
         order = np.argsort(lengths, kind="stable")
-        em, lens = emissions[order], lengths[order]
+        em = np.ascontiguousarray(emissions[order].transpose(1, 0, 2))  # [L, B, T]
+        lens = lengths[order]
         last = lens - 1
-        # rows[first[t]:] are the items longer than t (their position t is real)
+        # rows first[t]: are the items longer than t (their position t is real)
         first = np.searchsorted(lens, np.arange(length + 1), side="right")
 
         # Viterbi: the same float32 sums and maxima as ``viterbi``; pointers are recovered
         # on the way back from the kept scores (the same argmax over the same numbers)
         scores = np.zeros((length, batch, n_tags), dtype=np.float32)
-        scores[0] = start + em[:, 0]
+        np.add(start, em[0], out=scores[0])
         moves_in = trans[:, None, :]  # [from, 1, to]
+        cand = np.empty((n_tags, batch, n_tags), dtype=np.float32)
         for t in range(1, length):
             lo = first[t]
-            cand = scores[t - 1, lo:].T[:, :, None] + moves_in  # [from, items, to]
-            scores[t, lo:] = np.maximum.reduce(cand, 0) + em[lo:, t]
+            np.add(scores[t - 1, lo:].T[:, :, None], moves_in, out=cand[:, lo:])
+            np.maximum.reduce(cand[:, lo:], 0, out=scores[t, lo:])
+            scores[t, lo:] += em[t, lo:]
         cur = (scores[last, np.arange(batch)] + end).argmax(1)
         paths = np.zeros((batch, length), dtype=np.intp)
+        into = np.ascontiguousarray(trans.T)  # into[j]: the moves into tag j
         for t in range(length - 1, -1, -1):
             lo = first[t]
             paths[lo:, t] = cur[lo:]
             if t:
-                cur[lo:] = (scores[t - 1, lo:] + trans[:, cur[lo:]].T).argmax(1)
+                cur[lo:] = (scores[t - 1, lo:] + into[cur[lo:]]).argmax(1)
 
         # forward-backward in probability space, rescaled every step
         e = em.astype(np.float64)
-        e = np.exp(e - e.max(2, keepdims=True))
+        e -= e.max(2, keepdims=True)
+        np.exp(e, out=e)
         moves = np.exp(trans.astype(np.float64) - trans.max())  # forbidden moves are exactly 0
         moves_t = np.ascontiguousarray(moves.T)
         final = np.exp(end.astype(np.float64) - end.max())
         final /= final.sum()
+        total = np.empty((batch, 1))
         alpha = np.ones((length, batch, n_tags))
-        a = np.exp(start.astype(np.float64) - start.max()) * e[:, 0]
-        alpha[0] = a / a.sum(1, keepdims=True)
+        np.multiply(np.exp(start.astype(np.float64) - start.max()), e[0], out=alpha[0])
+        alpha[0] /= alpha[0].sum(1, keepdims=True)
         for t in range(1, length):
             lo = first[t]
-            a = (alpha[t - 1, lo:] @ moves) * e[lo:, t]
-            alpha[t, lo:] = a / a.sum(1, keepdims=True)
+            a = alpha[t, lo:]
+            np.matmul(alpha[t - 1, lo:], moves, out=a)
+            a *= e[t, lo:]
+            a /= np.sum(a, 1, keepdims=True, out=total[lo:])
         beta = np.ones((length, batch, n_tags))
         beta[length - 1, first[length - 1]:] = final
+        step = np.empty((batch, n_tags))
         for t in range(length - 2, -1, -1):
             lo, ending = first[t + 1], first[t]
-            b = (e[lo:, t + 1] * beta[t + 1, lo:]) @ moves_t
-            beta[t, lo:] = b / b.sum(1, keepdims=True)
+            b = beta[t, lo:]
+            np.multiply(e[t + 1, lo:], beta[t + 1, lo:], out=step[lo:])
+            np.matmul(step[lo:], moves_t, out=b)
+            b /= np.sum(b, 1, keepdims=True, out=total[lo:])
             beta[t, ending:lo] = final  # items whose last position is t
         probs = alpha * beta
         probs /= probs.sum(2, keepdims=True)

@@ -130,8 +130,8 @@ class Featurizer:
         """``(navec id, shape id, char ids of the first MAX_CHARS characters)`` of one word."""
         found = self._known.get(word)
         if found is None:
-            chars = self.char_ids
-            found = (self.word_id(word), word_shape(word), tuple(chars.get(c, 1) for c in word[:MAX_CHARS]))
+            get = self.char_ids.get
+            found = (self.word_id(word), word_shape(word), tuple([get(c, 1) for c in word[:MAX_CHARS]]))
             if len(self._known) >= CACHE_WORDS:
                 self._known = {}
             self._known[word] = found
