@@ -11,7 +11,9 @@ The model directory holds ``model.pt`` (trained weights), ``navec.tar`` (a
 copy of the embeddings, so the directory is self-contained) and
 ``ner_model.json`` (labels, tags, character vocabulary, sizes, window).
 Inputs longer than the window are cut into overlapping windows and merged
-(``data.py``), the same way in training and prediction.
+(``data.py``), the same way in training and prediction. Prediction sends each distinct word of a
+batch through the features once, a loaded model keeps word vectors (``features.VectorCache``) and
+the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see the equivalence test).
 
 Left out: fine-tuning the embeddings; gazetteers.
 """
@@ -35,9 +37,9 @@ WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
             "word_dropout": 0.1}
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
-# Torch threads for prediction on a CPU. The BiLSTM's per-step matrices are small: a second
-# thread gained little on an idle 2-core machine and cost several times over when other
-# processes kept the cores busy (see bench/bench_tag.py --threads). None leaves torch's setting.
+# Torch threads a loaded model predicts on (CPU). On 2 cores a second thread gained nothing
+# with one core free (bench_tag: 1.39 s vs 1.30 s) and made the BiLSTM over 20x slower while other
+# processes kept both busy. Override per model (``model.threads``); None keeps torch's setting.
 PREDICT_THREADS = 1
 
 
@@ -180,13 +182,12 @@ class NavecNet:
     def _predict_windows(self, batch, cache: VectorCache | None = None):
         """(tag, probability) lists for word lists no longer than the window; eval mode, no grad."""
         torch = _torch()
-        module = self.module
         x = None if cache is None else cache.gather(batch, lambda words: self._word_vectors([words])[0])
         if x is None:
             x = self._word_vectors(batch)
         lengths = [len(words) for words in batch]
-        emissions = module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
-        paths, probs = module.crf.decode(emissions, lengths)
+        emissions = self.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
+        paths, probs = self.module.crf.decode(emissions, lengths)
         tags = self.tags
         out = []
         for b, n in enumerate(lengths):
@@ -292,9 +293,7 @@ class NavecModel:
         """``NavecNet.predict`` on ``self.threads`` torch threads (set it to override; None: torch's own)."""
         torch = _torch()
         before = torch.get_num_threads()
-        if self.threads is None or self.threads == before:
-            return self.net.predict(batch, cache=self.cache)
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(self.threads or before)
         try:
             return self.net.predict(batch, cache=self.cache)
         finally:
