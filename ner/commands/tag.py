@@ -142,7 +142,8 @@ def run(args) -> int:
         size = os.path.getsize(args.input)
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     progress = None
-    if not args.no_progress:
+    # A bar only where it helps: on a terminal's stderr while the entities go elsewhere.
+    if not args.no_progress and sys.stderr.isatty() and not (out is sys.stdout and sys.stdout.isatty()):
         from tqdm import tqdm
 
         progress = tqdm(total=size, unit="B" if size else "line", unit_scale=True, file=sys.stderr,
