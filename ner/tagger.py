@@ -29,7 +29,7 @@ from .records import Token
 from .text import segment
 
 DEFAULT_MODEL = "models/default"
-DEFAULT_BATCH_SIZE = 64  # sentences per model call
+DEFAULT_BATCH_SIZE = 128  # sentences per model call
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +142,11 @@ class Tagger:
 
     def _run(self, pending, batch_size: int) -> Iterator[TaggedText]:
         batch = [[w[2] for w in sentence] for _, sentences in pending for sentence in sentences]
+        # One call for a batch that overfilled a little (no small leftover calls); chunks for one huge text.
+        step = len(batch) if len(batch) < 2 * batch_size else batch_size
         predictions = []
-        for i in range(0, len(batch), batch_size):
-            predictions.extend(self.model.predict(batch[i:i + batch_size]))
+        for i in range(0, len(batch), max(step, 1)):
+            predictions.extend(self.model.predict(batch[i:i + step]))
         if len(predictions) != len(batch):
             raise RuntimeError(f"model {self.name} returned {len(predictions)} predictions for {len(batch)} sentences")
         k = 0
