@@ -257,43 +257,32 @@ def _looks_like_tag(field: str) -> bool:
     return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
 
 
-def read_conll(
-    path: str | Path,
-    *,
-    schema: Schema | None = None,
-    report: Report | None = None,
-    infer_sentences: bool = True,
-) -> Iterator[Document]:
+def _read(path, schema, report, infer_sentences, stream: bool):
+    report = report if report is not None else Report()
+    path = str(path)
+    text = open_text(path, report)
+    if text is not None:
+        parser = _Parser(path, schema, report, infer_sentences)
+        parser.stream = stream
+        with text:
+            yield from _parse(chunks(text), parser)
+
+
+def read_conll(path: str | Path, *, schema: Schema | None = None, report: Report | None = None,
+               infer_sentences: bool = True) -> Iterator[Document]:
     """Stream the documents of a CoNLL file; problems go to ``report``, never raised.
 
     A file without ``-DOCSTART-`` is one document (held in memory; use
     ``iter_sentences`` for constant memory). A file that cannot be opened, a
     binary file and an empty file are reported (E100, E101, E102) and yield nothing.
     """
-    report = report if report is not None else Report()
-    path = str(path)
-    stream = open_text(path, report)
-    if stream is not None:
-        with stream:
-            yield from _parse(chunks(stream), _Parser(path, schema, report, infer_sentences))
+    return _read(path, schema, report, infer_sentences, stream=False)
 
 
-def iter_sentences(
-    path: str | Path,
-    *,
-    schema: Schema | None = None,
-    report: Report | None = None,
-    infer_sentences: bool = True,
-) -> Iterator[Sentence]:
+def iter_sentences(path: str | Path, *, schema: Schema | None = None, report: Report | None = None,
+                   infer_sentences: bool = True) -> Iterator[Sentence]:
     """Stream the sentences of a CoNLL file in constant memory (documents are not kept)."""
-    report = report if report is not None else Report()
-    path = str(path)
-    stream = open_text(path, report)
-    if stream is not None:
-        parser = _Parser(path, schema, report, infer_sentences)
-        parser.stream = True
-        with stream:
-            yield from _parse(chunks(stream), parser)
+    return _read(path, schema, report, infer_sentences, stream=True)
 
 
 def read_corpus(paths, *, schema: Schema | None = None, report: Report | None = None) -> list[Document]:
