@@ -77,6 +77,10 @@ def run(args) -> int:
     from ..stats import corpus_stats
 
     stats = corpus_stats(args.paths, schema=schema_from_arg(args.labels), fmt=args.fmt, top=args.top)
+    if not stats.total("tokens") and stats.file_issues and not args.json:
+        for issue in stats.file_issues:  # nothing could be read: the reasons, not an empty report
+            print(issue, file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(stats.to_dict(), ensure_ascii=False, indent=2))
     else:
