@@ -13,6 +13,8 @@ from ner.formats.registry import dump
 from ner.schema import load_schema
 from ner.stats import Duplicate, Overlap, corpus_stats
 
+from .conftest import SEED
+
 TRAIN = """-DOCSTART- O
 
 Модель B-Model
@@ -145,8 +147,14 @@ def test_stats_command_names_unreadable_files(tmp_path, capsys):
     (tmp_path / "empty.conll").write_text("", encoding="utf-8")
     assert main(["stats", str(tmp_path / "empty.conll"), str(tmp_path / "missing.conll")]) == 1
     captured = capsys.readouterr()
-    assert captured.out.startswith("2 files: 0 documents, 0 sentences, 0 tokens, 0 entities;")
+    assert captured.out == ""  # nothing readable: the reasons only, no empty report
     assert captured.err.splitlines() == [
         f"{tmp_path / 'empty.conll'}: error E102: the file is empty",
-        f"{tmp_path / 'missing.conll'}: error E100: cannot read the file (No such file or directory); check the path",
-        "ner stats: 2 error(s) in the input; ner validate lists them"]
+        f"{tmp_path / 'missing.conll'}: error E100: cannot read the file (No such file or directory); check the path"]
+
+
+def test_stats_command_reports_readable_files_beside_unreadable_ones(capsys, tmp_path):
+    assert main(["stats", str(SEED), str(tmp_path / "missing.conll")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("2 files: 1 documents, 14 sentences, 249 tokens, 23 entities;")
+    assert captured.err.splitlines()[-1] == "ner stats: 1 error(s) in the input; ner validate lists them"
