@@ -186,39 +186,51 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
         blocks = body.split("\n\n")
         last = len(blocks) - 1
         done: list = []
+        odd_at = [m.start() for m in LINE_ODD.finditer(body)] if odd_chunk else []
+        k = 0      # the first odd character not before the current block
+        end = -2   # where the current block ends in body
+        fast_tokens = 0
+        append = parser.sentences.append
+        check, clean, stem = parser.checker.check, parser.clean_words, parser.stem
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
             for i, text in enumerate(blocks):
+                start = end + 2
+                end = start + len(text)
                 if text.startswith("\n"):  # an odd run of blank lines
                     stripped = text.lstrip("\n")
                     line += len(text) - len(stripped)
                     text = stripped
                 n_lines = text.count("\n") + 1
                 if text:
-                    careful = odd_chunk and LINE_ODD.search(text) is not None
+                    careful = False
+                    if odd_at:
+                        while k < len(odd_at) and odd_at[k] < start:
+                            k += 1
+                        careful = k < len(odd_at) and odd_at[k] < end
                     if i < last and not careful and not parser.words:
                         # The hot path: a whole sentence of two-column lines, checked in bulk.
                         fields = text.split()
                         if len(fields) == 2 * n_lines and not (marks and (
                                 "-DOCSTART-" in text or text[0] == "#" or "\n#" in text)):
                             words = fields[0::2]
-                            if parser.clean_words(words):
-                                tags = fields[1::2]
-                                parser.n_tokens += n_lines
+                            if clean(words):
+                                fast_tokens += n_lines
                                 parser.saw_break = True
-                                parser.sentences.append(Sentence(
-                                    tuple(words), tuple(parser.checker.check(words, tags, line)),
-                                    line, f"{parser.stem}:{line}"))
+                                append(Sentence(tuple(words), tuple(check(words, fields[1::2], line)),
+                                                line, f"{stem}:{line}"))
                                 line += n_lines + 1
                                 continue
                     docs = parser.block(text, line, n_lines, careful)
+                    append = parser.sentences.append  # a -DOCSTART- in the block starts a new list
                     if docs:
                         done += docs
                 line += n_lines + (1 if i < last else 0)
                 if i < last:
                     parser.end_sentence()
         finally:
+            parser.n_tokens += fast_tokens
             if gc_enabled:
                 gc.enable()
         if parser.stream:

@@ -61,7 +61,20 @@ def careful_columns(line: str, path: str, lineno: int, report: Report) -> list[s
     return fields
 
 
+_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
+_LATIN = re.compile("[a-zA-Z]")
+
+
 def word_needs_care(word: str) -> bool:
-    """A word the careful path must look at (checked once per distinct word)."""
-    return bool(_CONTROL.search(word) or _UNDECODABLE.search(word) or repair_mojibake(word)
-                or lookalike_letters(word))
+    """A word the careful path must look at (checked once per distinct word).
+
+    Cheap tests first: an ASCII word can only hold control characters; a word with
+    Cyrillic letters cannot be mojibake and needs Latin letters to mix look-alikes.
+    """
+    if _CONTROL.search(word) or _UNDECODABLE.search(word):
+        return True
+    if word.isascii():
+        return False
+    if _CYRILLIC.search(word):
+        return _LATIN.search(word) is not None and lookalike_letters(word) is not None
+    return repair_mojibake(word) is not None
