@@ -15,6 +15,13 @@ import sys
 
 from .errors import UserError
 
+# Optional dependencies and the extra that brings each (pyproject.toml).
+EXTRAS = {
+    "torch": "train", "transformers": "train", "tokenizers": "train", "seqeval": "train", "natasha": "train",
+    "navec": "train", "slovnet": "train", "matplotlib": "export", "tqdm": "train", "label_studio_sdk": "labelstudio",
+    "datasets": "export", "spacy": "export", "starlette": "serve", "uvicorn": "serve", "msgpack": "export",
+}
+
 COMMANDS = ("validate", "stats", "split", "convert", "ls", "train", "evaluate", "tag", "serve")
 
 
@@ -47,6 +54,13 @@ def main(argv=None) -> int:
     except UserError as e:
         if os.environ.get("RANK", "0") == "0":  # under torchrun every process fails alike: say it once
             print(f"ner {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        top = (e.name or "").split(".")[0]
+        if top not in EXTRAS:
+            raise
+        print(f"ner {args.command}: error: this needs the package {top!r}, which is not installed; "
+              f"pip install 'ner[{EXTRAS[top]}]' (or 'ner[all]')", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ner {args.command}: interrupted", file=sys.stderr)

@@ -149,3 +149,11 @@ def test_factrueval_reads_validates_and_round_trips(factrueval_dev, factrueval_t
     spans = [s.label for d in read_conll(factrueval_dev) for s in d.spans]
     assert {label: spans.count(label) for label in set(spans)} == {
         "Org": 732, "Person": 728, "Location": 506, "LocOrg": 454, "Project": 1}
+
+
+def test_missing_optional_package_is_one_line_naming_the_extra(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "spacy", None)  # as if spaCy were not installed
+    code, _, err = run(capsys, "convert", str(SEED), str(tmp_path / "x.spacy"))
+    assert code == 2
+    assert err == ("ner convert: error: this needs the package 'spacy', which is not installed; "
+                   "pip install 'ner[export]' (or 'ner[all]')\n")
