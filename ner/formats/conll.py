@@ -119,24 +119,31 @@ class _Parser:
                 self.known_words.clear()
         return not self.odd_words or self.odd_words.isdisjoint(words)
 
+    def plain_columns(self, text: str, n_lines: int, marks: bool = True) -> tuple[list, list] | None:
+        """(words, tags) of a block of two-column lines with clean words; None when it needs the careful path.
+
+        ``marks=False`` says the chunk holds no -DOCSTART- and no '#', so the block is not searched for them.
+        """
+        fields = text.split()
+        if len(fields) != 2 * n_lines or (marks and ("-DOCSTART-" in text or text[0] == "#" or "\n#" in text)):
+            return None
+        words = fields[0::2]
+        return (words, fields[1::2]) if self.clean_words(words) else None
+
     # -- lines ------------------------------------------------------------------------------
     def block(self, text: str, line: int, n_lines: int, careful: bool) -> list[Document] | None:
         """Lines of text with no blank line inside (whitespace-only lines may be); ``line`` is the first.
 
         Returns the documents that -DOCSTART- lines in the block completed, if any.
         """
-        if not careful:
-            fields = text.split()
-            if (len(fields) == 2 * n_lines and "-DOCSTART-" not in text
-                    and text[:1] != "#" and "\n#" not in text):
-                words = fields[0::2]
-                if self.clean_words(words):
-                    if not self.words:
-                        self.first = line
-                    self.words += words
-                    self.tags += fields[1::2]
-                    return None
-        return self.lines(text.split("\n"), line)
+        plain = None if careful else self.plain_columns(text, n_lines)
+        if plain is None:
+            return self.lines(text.split("\n"), line)
+        if not self.words:
+            self.first = line
+        self.words += plain[0]
+        self.tags += plain[1]
+        return None
 
     def lines(self, lines, line: int) -> list[Document]:
         """The careful path: one line at a time."""
@@ -191,7 +198,7 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
         end = -2   # where the current block ends in body
         fast_tokens = 0
         append = parser.sentences.append
-        check, clean, stem = parser.checker.check, parser.clean_words, parser.stem
+        check, columns, stem = parser.checker.check, parser.plain_columns, parser.stem
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -211,17 +218,15 @@ def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sent
                         careful = k < len(odd_at) and odd_at[k] < end
                     if i < last and not careful and not parser.words:
                         # The hot path: a whole sentence of two-column lines, checked in bulk.
-                        fields = text.split()
-                        if len(fields) == 2 * n_lines and not (marks and (
-                                "-DOCSTART-" in text or text[0] == "#" or "\n#" in text)):
-                            words = fields[0::2]
-                            if clean(words):
-                                fast_tokens += n_lines
-                                parser.saw_break = True
-                                append(Sentence(tuple(words), tuple(check(words, fields[1::2], line)),
-                                                line, f"{stem}:{line}"))
-                                line += n_lines + 1
-                                continue
+                        plain = columns(text, n_lines, marks)
+                        if plain is not None:
+                            words, tags = plain
+                            fast_tokens += n_lines
+                            parser.saw_break = True
+                            append(Sentence(tuple(words), tuple(check(words, tags, line)),
+                                            line, f"{stem}:{line}"))
+                            line += n_lines + 1
+                            continue
                     docs = parser.block(text, line, n_lines, careful)
                     append = parser.sentences.append  # a -DOCSTART- in the block starts a new list
                     if docs:
