@@ -11,8 +11,9 @@ from ner.train.crf import CRF, iob2_forbidden  # noqa: E402
 TAGS = ["O", "B-A", "I-A", "B-B", "I-B"]
 
 
-def _brute(crf, emissions, length):
-    start, trans, end = (t.detach() for t in crf._scores())
+def _brute(crf, emissions, length, dtype=torch.float32):
+    start, trans, end = (t.detach().to(dtype) for t in crf._scores())
+    emissions = emissions.to(dtype)
     scores = {}
     for path in itertools.product(range(len(TAGS)), repeat=length):
         s = start[path[0]] + end[path[-1]] + sum(emissions[t, path[t]] for t in range(length))
@@ -21,15 +22,19 @@ def _brute(crf, emissions, length):
     return scores
 
 
-@pytest.fixture
-def crf():
-    torch.manual_seed(0)
+def _random_crf(seed):
+    torch.manual_seed(seed)
     model = CRF(TAGS)
     with torch.no_grad():
         model.transitions.normal_()
         model.start.normal_()
         model.end.normal_()
     return model
+
+
+@pytest.fixture
+def crf():
+    return _random_crf(0)
 
 
 def test_forbidden_moves_are_iob2():
@@ -70,3 +75,22 @@ def test_decoded_paths_are_valid_iob2(crf):
     emissions = torch.zeros(1, 3, len(TAGS))
     emissions[0, :, 2] = 10.0  # I-A everywhere is the strongest emission, but I-A cannot open
     assert crf.viterbi(emissions, torch.ones(1, 3, dtype=torch.bool)) == [[1, 2, 2]]
+
+
+def test_decode_matches_brute_force():
+    """The numpy prediction path (Viterbi and marginals in one pass) against brute force, in float64."""
+    import numpy as np
+
+    crf = _random_crf(3)
+    emissions = torch.randn(3, 4, len(TAGS))
+    lengths = [4, 1, 3]
+    paths, probs = crf.decode(emissions.numpy(), lengths)
+    for b, n in enumerate(lengths):
+        scores = _brute(crf, emissions[b], n, torch.float64)
+        assert tuple(paths[b, :n].tolist()) == max(scores, key=lambda p: scores[p].item())
+        weights = torch.softmax(torch.stack(list(scores.values())), 0)
+        for t in range(n):
+            for tag in range(len(TAGS)):
+                expected = sum(float(w) for path, w in zip(scores, weights) if path[t] == tag)
+                assert probs[b][t, tag] == pytest.approx(expected, abs=1e-6)
+        assert np.all(probs[b][:, 2][: 1] < 1e-6) and np.all(probs[b][:, 4][:1] < 1e-6)  # I- cannot open

@@ -7,7 +7,6 @@ reference. The model is a fixed random one with weights scaled up so its tags
 and marginals vary; its padding rows stay zero, as in a trained model.
 """
 
-import itertools
 
 import pytest
 
@@ -104,22 +103,8 @@ def _reference_crf(crf, emissions, mask, dtype=torch.float64):
         score = torch.where(keep, best + emissions[:, t], score)
         pointers.append(torch.where(keep, arg, torch.arange(arg.shape[1]).expand_as(arg)))
     end32 = crf.end
-    trans, start, end, emissions = trans32.to(dtype), start32.to(dtype), end32.to(dtype), emissions.to(dtype)
-    alpha = start + emissions[:, 0]
-    alphas = [alpha]
-    for t in range(1, length):
-        nxt = torch.logsumexp(alpha.unsqueeze(2) + trans + emissions[:, t].unsqueeze(1), dim=1)
-        alpha = torch.where(mask[:, t].unsqueeze(1), nxt, alpha)
-        alphas.append(alpha)
-    log_z = torch.logsumexp(alphas[-1] + end, dim=1)
-    beta = end.expand_as(alphas[-1])
-    betas = [beta]
-    for t in range(length - 2, -1, -1):
-        prev = torch.logsumexp(trans + (emissions[:, t + 1] + beta).unsqueeze(1), dim=2)
-        beta = torch.where(mask[:, t + 1].unsqueeze(1), prev, end.expand_as(prev))
-        betas.append(beta)
-    betas.reverse()
-    probs = torch.exp(torch.stack(alphas, 1) + torch.stack(betas, 1) - log_z[:, None, None])
+    # Marginals: the training CRF's own forward-backward (checked against brute force in test_crf), in dtype.
+    probs = crf.marginals(emissions.to(dtype), mask)
     last = (score + end32).argmax(1).tolist()
     out = []
     for b, n in enumerate(mask.long().sum(1).tolist()):
@@ -244,35 +229,3 @@ def test_word_vector_cache_gives_the_same_results(net, capacity):
     for a, b, e in zip(first, again, expected):
         assert a.tags == b.tags == e.tags
         assert a.scores == pytest.approx(e.scores, abs=1e-5) and b.scores == pytest.approx(e.scores, abs=1e-5)
-
-
-TAGS = ["O", "B-A", "I-A", "B-B", "I-B"]
-
-
-def test_decode_matches_brute_force():
-    import numpy as np
-
-    from ner.train.crf import CRF
-
-    torch.manual_seed(3)
-    crf = CRF(TAGS)
-    with torch.no_grad():
-        crf.transitions.normal_()
-        crf.start.normal_()
-        crf.end.normal_()
-    start, trans, end = (t.detach().double() for t in crf._scores())
-    emissions = torch.randn(3, 4, len(TAGS))
-    lengths = [4, 1, 3]
-    paths, probs = crf.decode(emissions.numpy(), lengths)
-    for b, n in enumerate(lengths):
-        scores = {}
-        for path in itertools.product(range(len(TAGS)), repeat=n):
-            s = start[path[0]] + end[path[-1]] + sum(emissions[b, t, path[t]].double() for t in range(n))
-            scores[path] = s + sum(trans[path[t - 1], path[t]] for t in range(1, n))
-        assert tuple(paths[b, :n].tolist()) == max(scores, key=lambda p: scores[p].item())
-        weights = torch.softmax(torch.stack(list(scores.values())), 0)
-        for t in range(n):
-            for tag in range(len(TAGS)):
-                expected = sum(float(w) for path, w in zip(scores, weights) if path[t] == tag)
-                assert probs[b][t, tag] == pytest.approx(expected, abs=1e-6)
-        assert np.all(probs[b][:, 2][: 1] < 1e-6) and np.all(probs[b][:, 4][:1] < 1e-6)  # I- cannot open
