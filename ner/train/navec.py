@@ -20,7 +20,6 @@ Left out: fine-tuning the embeddings; gazetteers.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ from ..errors import UserError
 from ..model import MODEL_FILE, Prediction, read_model_info
 from .data import merge_windows, plan_windows
 from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
+from .files import weights_hash
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
@@ -249,14 +249,6 @@ class NavecNet:
             shutil.copyfile(self.embeddings, target)
         (directory / MODEL_FILE).write_text(json.dumps(self.info(name, labels), ensure_ascii=False, indent=2),
                                             encoding="utf-8")
-
-
-def weights_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:8]
 
 
 class NavecModel:

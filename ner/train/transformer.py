@@ -26,7 +26,7 @@ from ..bio import spans_tags, tags_spans
 from ..errors import UserError
 from ..model import MODEL_FILE, Prediction, read_model_info
 from .data import IGNORE, encode_words, first_pieces, merge_windows, piece_counts, plan_windows
-from .navec import weights_hash
+from .files import weights_hash
 
 DEFAULT_STRIDE = 128
 
