@@ -88,9 +88,11 @@ class Sentence:
     def __post_init__(self):
         if len(self.words) != len(self.tags):
             raise ValueError(f"sentence {self.id!r}: {len(self.words)} words but {len(self.tags)} tags")
+        if (self.offsets is None) != (self.source_text is None):
+            raise ValueError(f"sentence {self.id!r}: source_text and offsets come together")
         if self.offsets is not None:
-            if self.source_text is None or len(self.offsets) != len(self.words):
-                raise ValueError(f"sentence {self.id!r}: offsets need a source_text and one pair per word")
+            if len(self.offsets) != len(self.words):
+                raise ValueError(f"sentence {self.id!r}: offsets need one pair per word")
             for word, (start, end) in zip(self.words, self.offsets):
                 if self.source_text[start:end] != word:
                     raise ValueError(
@@ -101,16 +103,19 @@ class Sentence:
         return len(self.words)
 
     @property
+    def layout(self) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """The text and each word's (start, end) in it, from one join when the text is rebuilt."""
+        if self.offsets is not None:
+            return self.source_text, self.offsets
+        return join_words(self.words)
+
+    @property
     def text(self) -> str:
-        if self.source_text is not None:
-            return self.source_text
-        return join_words(self.words)[0]
+        return self.source_text if self.source_text is not None else join_words(self.words)[0]
 
     @property
     def token_offsets(self) -> tuple[tuple[int, int], ...]:
-        if self.offsets is not None:
-            return self.offsets
-        return join_words(self.words)[1]
+        return self.layout[1]
 
     @property
     def tokens(self) -> tuple[Token, ...]:
@@ -120,8 +125,7 @@ class Sentence:
     def spans(self) -> tuple[Span, ...]:
         from .bio import tags_spans
 
-        text = self.text
-        offsets = self.token_offsets
+        text, offsets = self.layout
         return tuple(
             Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0] : offsets[j - 1][1]])
             for i, j, label in tags_spans(self.tags)

@@ -36,7 +36,7 @@ from itertools import accumulate
 
 from ..bio import spans_tags, tags_spans
 from ..check import Issue, Report
-from ..records import Document, Sentence, Span, join_words
+from ..records import Document, Sentence, Span
 from ..text import sentences as razdel_sentences, tokenize, utf16_index
 from .config import ConfigNames
 from .offsets import Resolver, snap
@@ -116,9 +116,7 @@ def tagged_task(key: dict, sentences, *, tags_as: str | None = "annotations", mo
     offsets, tags, texts, pos = [], [], [], 0
     for k, sentence in enumerate(sentences):
         pos += 1 if k else 0  # the newline between sentences
-        # One join per sentence (``text`` and ``token_offsets`` would each join again).
-        text, sent_offsets = (join_words(sentence.words) if sentence.offsets is None
-                              else (sentence.source_text, sentence.offsets))
+        text, sent_offsets = sentence.layout
         offsets += [(s + pos, e + pos) for s, e in sent_offsets]
         tags += sentence.tags
         texts.append(text)
