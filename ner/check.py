@@ -40,6 +40,7 @@ class Issue:
     line: int
     code: str
     message: str
+    fixable: bool = False  # an error that --fix repairs (the message says into what)
 
     @property
     def severity(self) -> str:
@@ -185,7 +186,7 @@ class TagChecker:
             fixed = parsed.fixed or tag
             if parsed.fixed:
                 issue(Issue(self.path, lineno, "E111",
-                            f"tag {tag!r} has the wrong shape; --fix turns it into {parsed.fixed!r}"))
+                            f"tag {tag!r} has the wrong shape; --fix turns it into {parsed.fixed!r}", True))
                 change(Change(self.path, lineno, tag, parsed.fixed, "tag shape"))
             if prefix == "O":
                 out[i] = "O"
@@ -198,7 +199,7 @@ class TagChecker:
                     prev_prefix, prev_label = prefix, label
                     continue
                 issue(Issue(self.path, lineno, "E112",
-                            f"label {label!r} is not in the schema; --fix turns it into {repaired!r}"))
+                            f"label {label!r} is not in the schema; --fix turns it into {repaired!r}", True))
                 change(Change(self.path, lineno, fixed, f"{prefix}-{repaired}", "label spelling"))
                 label = repaired
                 fixed = f"{prefix}-{label}"
@@ -223,7 +224,7 @@ class TagChecker:
                     self.iob1_opens.append(Issue(
                         self.path, lineno, "E113",
                         f"{fixed} after {'O' if i else 'the sentence start'} (expected B-{label}); "
-                        f"--fix turns it into B-{label}"))
+                        f"--fix turns it into B-{label}", True))
                 else:
                     issue(Issue(self.path, lineno, "E113",
                                 f"{fixed} after {prev_prefix}-{prev_label}: an I- tag must continue an "

@@ -59,7 +59,7 @@ def run(args) -> int:
             print(f"wrote {target} ({n_sentences} sentences, {len(report.changes)} change(s))")
         total.issues += report.issues
         total.changes += report.changes
-    fixable = sum(1 for i in total.errors if "--fix turns it into" in i.message)
+    fixable = sum(1 for i in total.errors if i.fixable)
     remaining = len(total.errors) - (fixable if args.fix else 0)
     print(f"{len(args.paths)} file(s): {total.summary()}"
           + (f"; {fixable} error(s) repaired by --fix" if args.fix and fixable else
