@@ -307,33 +307,39 @@ def read_corpus(paths, *, schema: Schema | None = None, report: Report | None = 
     return [doc for path in paths for doc in read_conll(path, schema=schema, report=report)]
 
 
-def format_conll(documents: Iterable[Document], docstart: bool | None = None) -> Iterator[str]:
+def format_conll(documents: Iterable[Document], docstart: bool | None = None, *,
+                 spaces: bool = True) -> Iterator[str]:
     """CoNLL lines (with newlines): ``word<TAB>tag``, a blank line after each sentence.
 
     ``-DOCSTART-`` opens each document when ``docstart`` is true, or, by default,
-    when the document was read from a file that had it.
+    when the document was read from a file that had it. A token CoNLL cannot hold
+    (empty, ``-DOCSTART-``, a tab or line break inside) is a UserError naming its
+    sentence; so is a space inside one when ``spaces`` is false (tab-separated, it
+    reads back whole here, but whitespace-splitting readers would split it).
     """
+    bad = " \t\n\r" if not spaces else "\t\n\r"
     for doc in documents:
         if docstart or (docstart is None and doc.meta.get("docstart")):
             yield "-DOCSTART-\tO\n\n"
         for sentence in doc.sentences:
             for word in sentence.words:
-                if not word or word == "-DOCSTART-" or "\t" in word or "\n" in word or "\r" in word:
-                    raise UserError(f"{doc.path or doc.id}: sentence {sentence.id or sentence.line}: token "
-                                    f"{word!r} cannot be written as CoNLL (empty, a tab, a line break or "
-                                    f"-DOCSTART-); fix it in the source or export to JSONL")
+                if not word or word == "-DOCSTART-" or any(c in word for c in bad):
+                    raise UserError(f"sentence {sentence.id or '?'} of document {doc.id}: token {word!r} cannot be "
+                                    f"written to CoNLL (empty, -DOCSTART-, or a {'space, ' if not spaces else ''}"
+                                    f"tab or line break inside); fix the token or keep this corpus in JSONL")
             yield "".join(f"{w}\t{t}\n" if t else f"{w}\n" for w, t in zip(sentence.words, sentence.tags))
             yield "\n"
 
 
-def write_conll(documents: Iterable[Document], path: str | Path, docstart: bool | None = None) -> int:
-    """Write documents as UTF-8 CoNLL; returns the number of sentences written."""
+def write_conll(documents: Iterable[Document], path: str | Path, docstart: bool | None = None, *,
+                spaces: bool = True) -> int:
+    """Write documents as UTF-8 CoNLL; returns the number of sentences written (see ``format_conll``)."""
     count = 0
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for line in format_conll(documents, docstart):
+        for line in format_conll(documents, docstart, spaces=spaces):
             if line == "\n":
                 count += 1
             f.write(line)
