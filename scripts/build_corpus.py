@@ -1,10 +1,15 @@
 #!/usr/bin/env python
-"""Build ``corpora/ml_ru_written.conll`` from its hand-written source ``corpora/src/ml_ru_written.md``.
+"""Build ``corpora/ml_ru_written.conll`` from its hand-written sources ``corpora/src/ml_ru_written*.md``.
 
-Source markup: one sentence per line; a line ``## <title>`` opens a document;
+Sources are read in name order (``ml_ru_written.md`` first, then the register files
+``ml_ru_written_chat.md``, ``..._markdown.md`` and so on) and become one corpus.
+Source markup: one sentence per line; a line ``@@ <title>`` opens a document;
 entities are marked inline as ``[text](Label)`` with a label of the schema
-(``annotation/labels.toml``). Lines before the first ``##`` heading (the
-preamble) and blank lines are ignored.
+(``annotation/labels.toml``). Everything else on a line is the text itself,
+markdown included (``## heading``, ``**bold**``, ``| table |``, ``[link](https://...)``):
+only a bracket pair followed by ``(Word)`` is entity markup, and a ``Word`` that is not
+a label is an error. Lines before the first ``@@`` line (the preamble) and blank
+lines are ignored.
 
 Each sentence is tokenized with razdel (``ner.text.tokenize``) and every marked
 span is mapped onto whole tokens. A span that does not start and end on token
@@ -12,7 +17,7 @@ boundaries, an unknown label, a stray bracket or an empty document is an error
 reported as ``SOURCE:LINE: ...``; nothing is dropped or stretched. The output
 has ``-DOCSTART-`` before each document, one tab-separated ``word tag`` per line.
 
-Usage: ``.venv/bin/python scripts/build_corpus.py [--src SRC] [--out OUT]``.
+Usage: ``.venv/bin/python scripts/build_corpus.py [--src SRC ...] [--out OUT]``.
 Left out: nested spans (the markup has no way to write them; the guidelines keep the outermost).
 """
 
@@ -24,7 +29,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "corpora" / "src" / "ml_ru_written.md"
+SRC_DIR = ROOT / "corpora" / "src"
+SOURCES = tuple(sorted(SRC_DIR.glob("ml_ru_written*.md")))
 OUT = ROOT / "corpora" / "ml_ru_written.conll"
 
 _ENTITY = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z_]+)\)")
@@ -48,10 +54,10 @@ def parse_line(line: str, labels) -> tuple[str, list[tuple[int, int, str]], list
         last = m.end()
     parts.append(line[last:])
     plain = "".join(parts)
-    for mark in ("[", "]", "](", "**"):
-        if mark in plain:
-            problems.append(f"stray markup {mark!r} left in the text: {plain!r}")
-            break
+    # markdown stays; what looks like half of an entity mark is a typo ('[x](Model' or '[[x]](Model)')
+    stray = re.search(r"\]\((?:%s)\b" % "|".join(map(re.escape, labels)), plain)
+    if stray:
+        problems.append(f"stray entity markup {plain[stray.start():stray.end()]!r} left in the text: {plain!r}")
     return plain, spans, problems
 
 
@@ -70,8 +76,9 @@ def align(text: str, spans, tokens) -> tuple[list[tuple[int, int, str]], list[st
     return out, problems
 
 
-def parse_source(source: str, labels, name: str = "<source>"):
-    """Documents of a marked-up source; raises ValueError listing every problem as ``NAME:LINE: ...``."""
+def parse_source(source: str, labels, name: str = "<source>", first: int = 1):
+    """Documents of a marked-up source, numbered from ``first``; raises ValueError listing every
+    problem as ``NAME:LINE: ...``."""
     from ner.bio import spans_tags
     from ner.records import Document, Sentence
     from ner.text import tokenize
@@ -80,7 +87,7 @@ def parse_source(source: str, labels, name: str = "<source>"):
     docs: list[tuple[str, int, list]] = []
     for lineno, raw in enumerate(source.splitlines(), 1):
         line = raw.strip()
-        if line.startswith("## "):
+        if line.startswith("@@ "):
             docs.append((line[3:].strip(), lineno, []))
             continue
         if not line or not docs:
@@ -98,7 +105,7 @@ def parse_source(source: str, labels, name: str = "<source>"):
             continue
         n = len(docs[-1][2]) + 1
         sentence = Sentence(tuple(w for _, _, w in tokens), tuple(tags), lineno,
-                            f"w{len(docs):03d}-{n:02d}", text, tuple((s, e) for s, e, _ in tokens))
+                            f"w{first + len(docs) - 1:03d}-{n:02d}", text, tuple((s, e) for s, e, _ in tokens))
         docs[-1][2].append(sentence)
     for title, lineno, sentences in docs:
         if not sentences:
@@ -106,22 +113,38 @@ def parse_source(source: str, labels, name: str = "<source>"):
     if problems:
         raise ValueError("\n".join(problems))
     return [Document(f"w{i:03d}", tuple(sentences), name, {"docstart": True, "title": title})
-            for i, (title, _, sentences) in enumerate(docs, 1)]
+            for i, (title, _, sentences) in enumerate(docs, first)]
 
 
-def build(src: Path = SRC, out: Path = OUT) -> int:
-    """Parse ``src`` and write ``out``; returns the number of sentences written."""
+def parse_sources(sources, labels) -> list:
+    """Documents of every source file in order; one ValueError with the problems of all of them."""
+    documents, problems = [], []
+    for src in sources:
+        try:
+            documents += parse_source(Path(src).read_text(encoding="utf-8"), labels, Path(src).name,
+                                      first=len(documents) + 1)
+        except ValueError as e:
+            problems.append(str(e))
+    if problems:
+        raise ValueError("\n".join(problems))
+    return documents
+
+
+def build(sources=SOURCES, out: Path = OUT) -> int:
+    """Parse ``sources`` and write ``out``; returns the number of sentences written."""
     from ner.formats.conll import write_conll
     from ner.schema import load_schema
 
-    labels = load_schema().names
-    documents = parse_source(src.read_text(encoding="utf-8"), labels, src.name)
+    if not sources:
+        raise ValueError(f"no sources: expected {SRC_DIR.relative_to(ROOT)}/ml_ru_written*.md")
+    documents = parse_sources(sources, load_schema().names)
     return write_conll(documents, out, docstart=True)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--src", type=Path, default=SRC, help=f"marked-up source (default {SRC.relative_to(ROOT)})")
+    parser.add_argument("--src", type=Path, nargs="+", default=list(SOURCES),
+                        help=f"marked-up sources, in order (default {SRC_DIR.relative_to(ROOT)}/ml_ru_written*.md)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"CoNLL to write (default {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     try:

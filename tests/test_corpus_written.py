@@ -15,7 +15,7 @@ from ner.text import tokenize
 
 from .conftest import ROOT
 
-SRC = ROOT / "corpora" / "src" / "ml_ru_written.md"
+SOURCES = sorted((ROOT / "corpora" / "src").glob("ml_ru_written*.md"))
 CONLL = ROOT / "corpora" / "ml_ru_written.conll"
 MIN_PER_LABEL = {"Model": 120, "Organization": 100, "Application": 100, "Method_ML": 60, "Task": 50,
                  "Dataset": 60, "Date": 75, "Activity": 50}
@@ -37,7 +37,7 @@ def documents():
 
 def test_build_reproduces_committed_conll(tmp_path):
     out = tmp_path / "written.conll"
-    assert _script().main(["--src", str(SRC), "--out", str(out)]) == 0
+    assert _script().main(["--src", *map(str, SOURCES), "--out", str(out)]) == 0
     assert out.read_bytes() == CONLL.read_bytes()
 
 
@@ -61,7 +61,7 @@ def test_every_label_is_well_represented(documents):
 def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
     docs, _ = documents
     script = _script()
-    source = script.parse_source(SRC.read_text(encoding="utf-8"), load_schema().names, SRC.name)
+    source = script.parse_sources(SOURCES, load_schema().names)
     conll_words = [s.words for d in docs for s in d.sentences]
     assert [s.words for d in source for s in d.sentences] == conll_words
     for doc in source:
@@ -72,13 +72,13 @@ def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
 def test_markup_maps_to_tokens_and_bad_spans_are_reported():
     script = _script()
     labels = load_schema().names
-    (doc,) = script.parse_source("## d\n[Яндекс](Organization) выложил [YaLM 100B](Model) в [2022 году](Date).\n",
+    (doc,) = script.parse_source("@@ d\n[Яндекс](Organization) выложил [YaLM 100B](Model) в [2022 году](Date).\n",
                                  labels, "x.md")
     (sentence,) = doc.sentences
     assert sentence.words == ("Яндекс", "выложил", "YaLM", "100", "B", "в", "2022", "году", ".")
     assert sentence.tags == ("B-Organization", "O", "B-Model", "I-Model", "I-Model", "O", "B-Date", "I-Date", "O")
     assert sentence.text == "Яндекс выложил YaLM 100B в 2022 году."
-    bad = "## d\nок\n[BERT](Model)-а и [X](Nope) и [ruBERT](Model)\n\n## empty\n"
+    bad = "@@ d\nок\n[BERT](Model)-а и [X](Nope) и [ruBERT](Model)\n\n@@ empty\n"
     with pytest.raises(ValueError) as e:
         script.parse_source(bad, labels, "x.md")
     assert str(e.value).splitlines() == [
@@ -86,4 +86,23 @@ def test_markup_maps_to_tokens_and_bad_spans_are_reported():
         "Task, Date, Activity)",
         "x.md:3: span [BERT] (Model) is not on razdel token boundaries (tokens there: ['BERT-а'])",
         "x.md:5: document 'empty' has no sentences",
+    ]
+
+
+def test_markdown_in_the_text_is_text():
+    script = _script()
+    labels = load_schema().names
+    line = "| 1 | **[LoRA](Method_ML)** | см. [гайд](https://hf.co/docs) |"
+    (doc,) = script.parse_source("@@ d\n## Методы\n" + line + "\n", labels, "x.md")
+    heading, row = doc.sentences
+    assert heading.words == ("#", "#", "Методы") and set(heading.tags) == {"O"}
+    assert row.text == "| 1 | **LoRA** | см. [гайд](https://hf.co/docs) |"
+    assert [(row.words[i], label) for i, _, label in tags_spans(row.tags)] == [("LoRA", "Method_ML")]
+    with pytest.raises(ValueError) as e:
+        script.parse_source("@@ d\n[[BERT]](Model) и [GPT](model)\n", labels, "x.md")
+    assert str(e.value).splitlines() == [
+        "x.md:2: unknown label 'model' on [GPT] (labels: Model, Dataset, Organization, Application, Method_ML, "
+        "Task, Date, Activity)",
+        "x.md:2: stray entity markup '](Model' left in the text: '[[BERT]](Model) и GPT'",
+        "x.md:1: document 'd' has no sentences",
     ]
