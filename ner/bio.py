@@ -86,6 +86,18 @@ def tags_spans(tags) -> list[tuple[int, int, str]]:
     return spans
 
 
+def to_iob2(tags) -> list[str]:
+    """The IOB2 spelling of a tag sequence as ``tags_spans`` reads it: an ``I-X`` that opens
+    an entity becomes ``B-X``, unreadable tags become ``O``. Evaluation, error files and
+    ``tag()`` all pass predictions through this, so the three see the same entities.
+
+    >>> to_iob2(["I-Model", "I-Model", "O", "I-Date"])
+    ['B-Model', 'I-Model', 'O', 'B-Date']
+    """
+    tags = list(tags)
+    return spans_tags(len(tags), tags_spans(tags))
+
+
 def spans_tags(n: int, spans) -> list[str]:
     """IOB2 tags for ``n`` tokens from ``(start, end, label)`` token ranges.
 

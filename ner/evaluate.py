@@ -1,8 +1,10 @@
 """Evaluation: seqeval in strict IOB2 mode, a token confusion matrix, and a list of every error.
 
-``score(gold, pred)`` calls seqeval directly (``mode="strict", scheme=IOB2``: an
-entity counts only with the right type and the exact boundaries; ``I-X I-X``
-is not silently an entity) and returns per-label precision, recall, F1 and
+Both tag sequences are first read into IOB2 by ``bio.to_iob2`` (an ``I-X`` that
+opens an entity is ``B-X``), the same reading ``tag()`` and the error file use,
+so a score, an error list and the tagger's entities never disagree about what
+an entity is. ``score(gold, pred)`` then calls seqeval (``mode="strict", scheme=IOB2``: an
+entity counts only with the right type and the exact boundaries) and returns per-label precision, recall, F1 and
 support, with micro and macro averages. ``span_errors`` classifies every
 mismatch of one sentence: a false positive (a predicted entity overlapping no
 gold one), a false negative (a gold entity no prediction overlaps), a boundary
@@ -19,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-from .bio import tags_spans
+from .bio import tags_spans, to_iob2
+from .errors import UserError
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +58,13 @@ def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> Evalu
     from seqeval.metrics import classification_report
     from seqeval.scheme import IOB2
 
-    gold = [list(t) for t in gold]
-    pred = [list(t) for t in pred]
+    gold = [to_iob2(t) for t in gold]
+    pred = [to_iob2(t) for t in pred]
+    if len(gold) != len(pred):
+        raise UserError(f"{len(gold)} gold sentences but {len(pred)} predicted")
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+            raise UserError(f"sentence {i + 1}: {len(g)} gold tags but {len(p)} predicted")
     n_tokens = sum(len(g) for g in gold)
     if not any(t != "O" for g in gold for t in g) and not any(t != "O" for p in pred for t in p):
         zero = Scores(0.0, 0.0, 0.0, 0)
@@ -101,8 +104,8 @@ def span_errors(gold_tags: Sequence[str], pred_tags: Sequence[str]) -> list[Span
     >>> [e.kind for e in span_errors(["B-A", "I-A", "O", "B-B"], ["B-A", "O", "O", "B-C"])]
     ['boundary', 'type']
     """
-    gold = tags_spans(gold_tags)
-    pred = tags_spans(pred_tags)
+    gold = tags_spans(to_iob2(gold_tags))
+    pred = tags_spans(to_iob2(pred_tags))
     exact = set(gold) & set(pred)
     out = []
     matched_gold = set()
@@ -196,7 +199,7 @@ def evaluate_model(model_dir, corpus, *, mapping: str = "", errors=None, confusi
     """Load a model, tag a gold corpus with it, score it; optionally write the error file and the PNG."""
     from pathlib import Path
 
-    from .model import load_model
+    from .models import load_model
     from .schema import Schema
     from .train.config import parse_map
     from .train.prepare import read_split
@@ -206,7 +209,7 @@ def evaluate_model(model_dir, corpus, *, mapping: str = "", errors=None, confusi
     split = read_split(str(corpus), Schema.auto(model.labels, model.name), mapped)
     sentences = split.sentences
     preds = model.predict([s.words for s in sentences])
-    pred_tags = [p.tags for p in preds]
+    pred_tags = [to_iob2(p.tags) for p in preds]  # once: scores, error file and matrix read the same tags
     ev = score([s.tags for s in sentences], pred_tags)
     notes = []
     if split.unmapped:

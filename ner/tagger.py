@@ -2,7 +2,7 @@
 
 Text is split into sentences (razdel ``sentenize``) and words (razdel ``tokenize``,
 with emoji split off the letters they touch); the words go to the model
-(``ner.model.TokenModel``), whose IOB2 tags become entities with character offsets
+(``ner.models.TokenModel``), whose IOB2 tags become entities with character offsets
 into the caller's own string, whatever it holds (emoji, ``\\r\\n``, NBSP, ё/й).
 ``text[e.start:e.end] == e.text`` is checked for every entity. Texts longer than
 the model's window are tagged whole: the model slides its window with a stride.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .bio import tags_spans
+from .bio import tags_spans, to_iob2
 from .errors import UserError
 from .records import Token
 from .text import segment
@@ -106,7 +106,7 @@ class Tagger:
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> "Tagger":
         """The tagger of the model in ``path``; loaded once per process and cached."""
-        from .model import MODEL_FILE, load_model
+        from .models import MODEL_FILE, load_model
 
         info = Path(path) / MODEL_FILE
         # a model retrained into the same directory is a new model: the key changes with its info file
@@ -159,7 +159,7 @@ class Tagger:
                     raise RuntimeError(f"model {self.name} tagged {len(prediction.tags)} of {len(sentence)} words")
                 bounds.append((len(words), len(words) + len(sentence)))
                 words.extend(sentence)
-                tags.extend(prediction.tags)
+                tags.extend(to_iob2(prediction.tags))  # the reading evaluate.score uses
                 scores.extend(prediction.scores)
             entities = []
             for first, end in bounds:  # entities never cross a sentence boundary
@@ -189,7 +189,7 @@ class Tagger:
 
 def default_model_path() -> Path:
     """``$NER_MODEL``, else ``models/default``; UserError when it is not a model directory."""
-    from .model import MODEL_FILE
+    from .models import MODEL_FILE
 
     value = os.environ.get("NER_MODEL")
     path = Path(value) if value else Path(DEFAULT_MODEL)

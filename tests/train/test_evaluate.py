@@ -1,9 +1,14 @@
 """Metric values on known predictions (strict IOB2), error kinds, the error file and the PNG."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ner.bio import spans_tags, tags_spans, to_iob2
 from ner.evaluate import confusion, format_errors, plot_confusion, score, span_errors
+from ner.models import Prediction
 from ner.records import Sentence
+from ner.tagger import Tagger
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
 PRED = [["B-PER", "I-PER", "O", "O"], ["B-ORG", "B-LOC"]]
@@ -19,9 +24,64 @@ def test_known_scores():
     assert ev.as_dict()["micro"]["f1"] == pytest.approx(2 / 3)
 
 
-def test_strict_mode_does_not_count_an_entity_without_b():
-    assert score([["B-PER", "I-PER"]], [["I-PER", "I-PER"]]).micro.recall == 0.0
+def test_strict_mode_counts_exact_entities_only():
     assert score([["B-PER", "I-PER"]], [["B-PER", "B-PER"]]).micro.f1 == 0.0
+    assert score([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]]).micro.f1 == 0.0
+
+
+class FixedTags:
+    """A model that tags every sentence with the tags it was given (the tagger's reading is under test)."""
+
+    name = version = "fixed"
+    labels = ("A", "B")
+
+    def __init__(self, tags):
+        self.tags = tags
+
+    def predict(self, batch):
+        return [Prediction(tuple(self.tags), tuple(0.5 for _ in self.tags)) for _ in batch]
+
+
+def tagger_spans(tags) -> list[tuple[int, int, str]]:
+    """The entities ``Tagger.tag`` builds from ``tags``, as word ranges."""
+    text = " ".join(["слово"] * len(tags))  # word i starts at 6 * i
+    return [(e.start // 6, (e.end + 1) // 6, e.label) for e in Tagger(FixedTags(tags)).tag(text)]
+
+
+def test_an_entity_without_b_is_read_alike_by_scores_errors_and_tag():
+    pred = ["I-Model", "I-Model", "O"]
+    gold = ["B-Model", "I-Model", "O"]
+    assert score([gold], [pred]).micro.f1 == 1.0
+    assert span_errors(gold, pred) == []
+    assert tagger_spans(pred) == [(0, 2, "Model")]
+
+
+TAGS = st.lists(st.sampled_from(["O", "B-A", "I-A", "B-B", "I-B", "E-A", "S-B", "junk", "I-"]),
+                min_size=1, max_size=9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TAGS, TAGS)
+def test_tag_seqeval_and_span_errors_see_the_same_entities(pred, other):
+    from seqeval.scheme import IOB2, Entities
+
+    entities = tagger_spans(pred)
+    counted = [(e.start, e.end, e.tag) for e in Entities([to_iob2(pred)], IOB2).entities[0]]
+    assert sorted(counted) == sorted(entities) == tags_spans(to_iob2(pred))
+    gold = spans_tags(len(pred), entities)
+    assert span_errors(gold, pred) == [] and span_errors(pred, gold) == []
+    ev = score([gold], [pred])
+    assert ev.micro.support == len(entities)
+    if entities:
+        assert ev.micro.precision == ev.micro.recall == 1.0
+    # against other gold: seqeval's true positives are exactly the spans span_errors finds no error in
+    other = other[:len(pred)] + ["O"] * (len(pred) - len(other))
+    ev = score([other], [pred])
+    gold_spans = set(tags_spans(to_iob2(other)))
+    exact = gold_spans & set(entities)
+    assert round(ev.micro.recall * len(gold_spans)) == len(exact) if gold_spans else ev.micro.recall == 0.0
+    wrong = {e.pred for e in span_errors(other, pred) if e.pred}
+    assert set(entities) - wrong == exact
 
 
 def test_no_entities_at_all_scores_zero():
