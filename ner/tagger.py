@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -84,7 +85,8 @@ def entities_of(text: str, words, tags, scores) -> tuple[Entity, ...]:
 class Tagger:
     """A loaded model plus the text handling around it. Thread-safe for prediction."""
 
-    _cache: dict[str, "Tagger"] = {}
+    cache_size = 4  # models kept loaded by ``load`` (least recently used goes first); set to change
+    _cache: "OrderedDict[tuple[str, str], tuple[tuple, Tagger]]" = OrderedDict()
     _cache_lock = threading.Lock()
 
     def __init__(self, model, path: str | Path | None = None):
@@ -105,19 +107,33 @@ class Tagger:
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> "Tagger":
-        """The tagger of the model in ``path``; loaded once per process and cached."""
-        from .models import MODEL_FILE, load_model
+        """The tagger of the model in ``path``; loaded once per process and cached.
 
-        info = Path(path) / MODEL_FILE
-        # a model retrained into the same directory is a new model: the key changes with its info file
-        stamp = info.stat().st_mtime_ns if info.exists() else 0
-        key = f"{Path(path).resolve()}|{device or ''}|{stamp}"
+        The cache holds ``Tagger.cache_size`` models (4), one per directory and device: a
+        directory whose files changed (retrained in place) is loaded again and replaces its
+        old entry; past the limit the least recently used model is dropped.
+        """
+        from .models import load_model
+
+        key = (str(Path(path).resolve()), device or "")
+        stamp = _stamp(Path(path))  # a model retrained into the same directory is a new model
         with cls._cache_lock:
-            tagger = cls._cache.get(key)
-            if tagger is None:
-                tagger = cls(load_model(path, device=device), path)
-                cls._cache[key] = tagger
+            cached = cls._cache.get(key)
+            if cached is not None and cached[0] == stamp:
+                cls._cache.move_to_end(key)
+                return cached[1]
+            tagger = cls(load_model(path, device=device), path)
+            cls._cache[key] = (stamp, tagger)  # replaces the older model of this directory
+            cls._cache.move_to_end(key)
+            while len(cls._cache) > max(0, cls.cache_size):
+                cls._cache.popitem(last=False)
             return tagger
+
+    @classmethod
+    def cached(cls) -> list["Tagger"]:
+        """The taggers ``load`` keeps, least recently used first."""
+        with cls._cache_lock:
+            return [tagger for _, tagger in cls._cache.values()]
 
     def analyze_many(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[TaggedText]:
         """``TaggedText`` of each text, in order; sentences of several texts share model calls.
@@ -185,6 +201,15 @@ class Tagger:
     def tag(self, text: str) -> list[Entity]:
         """Entities of ``text``, with offsets into it."""
         return list(self.analyze(text).entities)
+
+
+def _stamp(directory: Path) -> tuple:
+    """Names, sizes and modification times of a model directory's files: any retraining changes it."""
+    try:
+        return tuple(sorted((p.name, st.st_size, st.st_mtime_ns) for p in directory.iterdir()
+                            if p.is_file() and (st := p.stat())))
+    except OSError:
+        return ()
 
 
 def default_model_path() -> Path:

@@ -196,13 +196,38 @@ def test_module_tag_without_a_model_says_what_to_do(monkeypatch, tmp_path):
         tag("текст")
 
 
-def test_a_model_retrained_in_place_is_loaded_again(model_dir, tmp_path):
+def _copy_model(source, target):
+    """A model directory beside ``source``: the big files hard-linked, the weights copied (to be changed)."""
     import os
     import shutil
 
-    copy = tmp_path / "m"
-    shutil.copytree(model_dir, copy)
+    target.mkdir()
+    for f in source.iterdir():
+        (shutil.copyfile if f.name == "model.pt" else os.link)(f, target / f.name)
+    return target
+
+
+def test_a_model_retrained_in_place_replaces_the_old_one(model_dir, tmp_path):
+    import torch
+
+    copy = _copy_model(model_dir, tmp_path / "m")
     first = Tagger.load(copy)
-    info = copy / "ner_model.json"
-    os.utime(info, ns=(info.stat().st_atime_ns, info.stat().st_mtime_ns + 10**9))
-    assert Tagger.load(copy) is not first
+    assert Tagger.load(copy) is first
+    state = torch.load(copy / "model.pt", weights_only=True)
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name] + 0.5
+    torch.save(state, copy / "model.pt")  # retrained: new weights, new hash
+    second = Tagger.load(copy)
+    assert second is not first and second.version != first.version
+    assert first not in Tagger.cached() and second in Tagger.cached()
+    assert Tagger.load(copy) is second
+
+
+def test_the_cache_keeps_the_most_recently_used_models(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(Tagger, "cache_size", 2)
+    copies = [_copy_model(model_dir, tmp_path / f"m{i}") for i in range(4)]
+    taggers = [Tagger.load(c) for c in copies]
+    assert len(Tagger.cached()) == 2 and Tagger.cached() == taggers[2:]
+    assert Tagger.load(copies[2]) is taggers[2]   # used again: now the most recent
+    assert Tagger.load(copies[0]) is not taggers[0]  # dropped earlier, loaded again
+    assert Tagger.cached()[-2:] == [taggers[2], Tagger.load(copies[0])] and len(Tagger.cached()) == 2
