@@ -68,7 +68,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from ner.evaluate import format_evaluation, score
-    from ner.model import load_model
+    from ner.models import load_model
     from ner.train.config import TrainConfig, parse_map
     from ner.train.loop import train
     from ner.train.prepare import read_split, resolve_schema

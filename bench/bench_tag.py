@@ -78,7 +78,7 @@ def tiny_transformer(out: Path, texts) -> Path:
 
     from ner.schema import load_schema
     from ner.text import tokenize
-    from ner.train.transformer import TransformerNet
+    from ner.models.transformer import TransformerNet
 
     words = [w for text in texts[:200] for _, _, w in tokenize(text)]
     bert = build(out / "bert", SHAPES["rubert-tiny2-shaped"], words)
@@ -113,7 +113,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from ner.model import load_model
+    from ner.models import load_model
     from ner.tagger import Tagger
     from ner.text import tokenize
 

@@ -63,7 +63,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from ner.train.prepare import read_split
-    from ner.train.transformer import TransformerNet
+    from ner.models.transformer import TransformerNet
 
     sentences = read_split(args.corpus, None).sentences
     words = [w for s in sentences for w in s.words]

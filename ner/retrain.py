@@ -59,7 +59,7 @@ class Retrainer:
 
     def __call__(self, event: str, payload: dict, setup: dict) -> Path:
         from .formats.conll import write_conll
-        from .model import read_model_info
+        from .models import read_model_info
         from .train import train
         from .train.config import TrainConfig, load_config
 

@@ -124,7 +124,7 @@ def run(args) -> int:
     if args.workers == 1:
         Tagger.load(model)  # fail early with a clear message on a bad --model
     else:
-        from ..model import read_model_info
+        from ..models import read_model_info
 
         read_model_info(model)
     colors = {}

@@ -1,4 +1,6 @@
-"""Training: configuration, corpus preparation, encoding, the navec and transformer backbones, the loop.
+"""Training: configuration, corpus preparation, the loop, checkpoints and the model directory it writes.
+
+The backbones (networks, encoding, windows, loading) live in ``ner.models``, which training imports.
 
 Importing this package loads nothing heavy; torch and transformers load inside the functions that need them.
 """

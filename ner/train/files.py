@@ -9,7 +9,6 @@ Left out: what goes into the checkpoint (``loop.py`` decides).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -54,11 +53,3 @@ def write_model_dir(net, config: TrainConfig, labels, metrics: dict, log_lines, 
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
-
-def weights_hash(path: Path) -> str:
-    """A short hash of a weights file: the part of ``model_version`` that changes with every retraining."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:8]

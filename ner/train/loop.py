@@ -79,12 +79,12 @@ def prepare_data(config: TrainConfig):
 
 def build_net(config: TrainConfig, tags, train_sents, device):
     if config.backbone == "navec":
-        from .navec import NavecNet
+        from ..models.navec import NavecNet
 
         return NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout,
                                                        "layers": config.layers, "word_dropout": config.word_dropout},
                         config.window, config.stride, device=device)
-    from .transformer import TransformerNet
+    from ..models.transformer import TransformerNet
 
     return TransformerNet.create(config.model, tags, config.window, config.stride, device=device)
 

@@ -4,7 +4,7 @@ Everything a user can get wrong is found here, before any model is built: an
 unreadable or broken corpus (its first error with file:line, and a pointer to
 ``ner validate --fix``), labels outside the schema, an empty split.
 
-Left out: the model's own input encoding (``data.py``).
+Left out: the model's own input encoding (``ner.models.windows``, ``ner.models.subwords``).
 """
 
 from __future__ import annotations

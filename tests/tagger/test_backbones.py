@@ -16,7 +16,7 @@ LONG = " ".join(["Ёжик и йод: модель ChatGPT-а обучили н�
 @pytest.fixture(scope="module")
 def transformer_tagger(tiny_bert_dir, tmp_path_factory):
     from ner.schema import load_schema
-    from ner.train.transformer import TransformerNet
+    from ner.models.transformer import TransformerNet
 
     schema = load_schema()
     out = tmp_path_factory.mktemp("tiny-bert-ner") / "tiny-bert-ner"

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ner.train.crf import CRF, iob2_forbidden  # noqa: E402
+from ner.models.crf import CRF, iob2_forbidden  # noqa: E402
 
 TAGS = ["O", "B-A", "I-A", "B-B", "I-B"]
 

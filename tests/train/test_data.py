@@ -2,7 +2,8 @@
 
 import pytest
 
-from ner.train.data import IGNORE, encode_words, first_pieces, merge_windows, piece_counts, plan_windows
+from ner.models.subwords import IGNORE, encode_words, first_pieces, piece_counts
+from ner.models.windows import merge_windows, plan_windows
 
 
 @pytest.mark.parametrize("costs,size,stride,expected", [

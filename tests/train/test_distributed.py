@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from ner.errors import UserError
-from ner.model import load_model
+from ner.models import load_model
 from ner.train.distributed import Processes, process_device, processes_from_env, shard
 from tests.conftest import ROOT, SEED
 
@@ -87,7 +87,7 @@ def _first_sentences(path, n: int) -> str:
 def test_torchrun_two_cpu_processes_train_one_model(tiny_bert_dir, tmp_path):
     from ner.train.config import TrainConfig
     from ner.train.loop import prepare_data
-    from ner.train.transformer import TransformerNet
+    from ner.models.transformer import TransformerNet
 
     corpus = tmp_path / "train.conll"
     corpus.write_text(_first_sentences(ROOT / "corpora" / "ml_ru_written.conll", 30), encoding="utf-8")

@@ -13,11 +13,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("navec")
 
-from ner.model import Prediction  # noqa: E402
+from ner.models import Prediction  # noqa: E402
 from ner.schema import load_schema  # noqa: E402
-from ner.train.data import merge_windows, plan_windows  # noqa: E402
-from ner.train.features import CACHE_VECTORS, MAX_CHARS, VectorCache, word_shape  # noqa: E402
-from ner.train.navec import NavecModel, NavecNet  # noqa: E402
+from ner.models.windows import merge_windows, plan_windows  # noqa: E402
+from ner.models.features import CACHE_VECTORS, MAX_CHARS, VectorCache, word_shape  # noqa: E402
+from ner.models.navec import NavecModel, NavecNet  # noqa: E402
 from tests.conftest import SEED  # noqa: E402
 
 IMPOSSIBLE = -1e4

@@ -6,7 +6,7 @@ import pytest
 
 from ner.cli import main
 from ner.errors import UserError
-from ner.model import Prediction, load_model
+from ner.models import Prediction, load_model
 from ner.train.config import TrainConfig
 from ner.train.loop import train
 from tests.conftest import ROOT, SEED

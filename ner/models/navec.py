@@ -11,7 +11,7 @@ The model directory holds ``model.pt`` (trained weights), ``navec.tar`` (a
 copy of the embeddings, so the directory is self-contained) and
 ``ner_model.json`` (labels, tags, character vocabulary, sizes, window).
 Inputs longer than the window are cut into overlapping windows and merged
-(``data.py``), the same way in training and prediction. Prediction sends each distinct word of a
+(``windows.py``), the same way in training and prediction. Prediction sends each distinct word of a
 batch through the features once, a loaded model keeps word vectors (``features.VectorCache``) and
 the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see the equivalence test).
 
@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from ..model import MODEL_FILE, Prediction, read_model_info
-from .data import merge_windows, plan_windows
+from .base import MODEL_FILE, Prediction, read_model_info, weights_hash
 from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
-from .files import weights_hash
+from .windows import merge_windows, plan_windows
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
@@ -252,7 +251,7 @@ class NavecNet:
 
 
 class NavecModel:
-    """A trained navec model, loaded from its directory (``ner.model.TokenModel``)."""
+    """A trained navec model, loaded from its directory (``ner.models.TokenModel``)."""
 
     def __init__(self, net: NavecNet, name: str, version: str, labels: tuple[str, ...]):
         self.net = net

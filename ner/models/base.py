@@ -1,22 +1,20 @@
-"""The interface between trained models and everything that uses them.
+"""What every loadable model shares: the prediction record, the model protocol, the model directory's info file.
 
 A model directory holds ``ner_model.json`` (``{"backbone": "navec" | "transformer", ...}``)
-beside its weights. ``load_model`` reads it and returns a ``TokenModel``: it
-tags lists of words (razdel tokens) and gives each word the probability of the
-tag it chose (a CRF marginal or a softmax). Long inputs are handled inside the
-model (windows with stride), never truncated.
+beside its weights; ``read_model_info`` reads it, ``weights_hash`` names the weights' version.
 
-Left out: tokenization and offsets (``tagger.py`` maps words back to the text).
+Left out: loading (``ner.models.load_model``), the backbones (``navec.py``, ``transformer.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from .errors import UserError
+from ..errors import UserError
 
 MODEL_FILE = "ner_model.json"
 
@@ -33,8 +31,11 @@ class TokenModel(Protocol):
     name: str
     version: str          # model name plus a hash of its weights, e.g. "ml-navec@3f9a1c2e"
     labels: tuple[str, ...]  # entity labels, e.g. ("Model", "Dataset", ...)
+    tags: tuple[str, ...]    # IOB2 tags, the columns of ``probabilities``: ("O", "B-Model", "I-Model", ...)
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]: ...
+
+    def probabilities(self, batch: Sequence[Sequence[str]]) -> list: ...  # numpy [words, len(tags)] each
 
 
 def read_model_info(path: str | Path) -> dict:
@@ -49,16 +50,10 @@ def read_model_info(path: str | Path) -> dict:
         raise UserError(f"{info_file}: unreadable ({e}); the model directory is damaged, retrain it") from None
 
 
-def load_model(path: str | Path, device: str | None = None) -> TokenModel:
-    """Load the model in ``path`` with the backbone its ``ner_model.json`` names."""
-    info = read_model_info(path)
-    backbone = info.get("backbone")
-    if backbone == "navec":
-        from .train.navec import NavecModel
-
-        return NavecModel.load(path, device=device)
-    if backbone == "transformer":
-        from .train.transformer import TransformerModel
-
-        return TransformerModel.load(path, device=device)
-    raise UserError(f"{path}/{MODEL_FILE}: unknown backbone {backbone!r} (expected navec or transformer)")
+def weights_hash(path: Path) -> str:
+    """A short hash of a weights file: the part of ``model_version`` that changes with every retraining."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:8]

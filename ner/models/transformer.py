@@ -7,7 +7,7 @@ also loads in a plain ``transformers.pipeline("token-classification")``.
 Labels sit on each word's first sub-word piece (-100 on the rest); words come
 from ``word_ids`` of a fast tokenizer, never from re-joined pieces. Inputs
 longer than the model's window are split into overlapping windows of whole
-words and merged back (``data.py``), in training and prediction alike.
+words and merged back (``windows.py``), in training and prediction alike.
 
 A word's tag is the argmax of its first piece's softmax and its score that
 probability; an ``I-X`` that does not continue an ``X`` is read as ``B-X`` (the
@@ -24,9 +24,9 @@ from typing import Sequence
 
 from ..bio import spans_tags, tags_spans
 from ..errors import UserError
-from ..model import MODEL_FILE, Prediction, read_model_info
-from .data import IGNORE, encode_words, first_pieces, merge_windows, piece_counts, plan_windows
-from .files import weights_hash
+from .base import MODEL_FILE, Prediction, read_model_info, weights_hash
+from .subwords import IGNORE, encode_words, first_pieces, piece_counts
+from .windows import merge_windows, plan_windows
 
 DEFAULT_STRIDE = 128
 
@@ -150,7 +150,7 @@ class TransformerNet:
 
 
 class TransformerModel:
-    """A trained transformer model, loaded from its directory (``ner.model.TokenModel``)."""
+    """A trained transformer model, loaded from its directory (``ner.models.TokenModel``)."""
 
     def __init__(self, net: TransformerNet, name: str, version: str, labels: tuple[str, ...]):
         self.net = net
