@@ -1,9 +1,15 @@
-"""Label Studio character offsets -> code-point offsets -> token ranges, loudly.
+"""Label Studio character offsets <-> code-point offsets -> token ranges, loudly.
 
-Label Studio's editor counts UTF-16 code units, and browsers may count ``\\r\\n``
-as one character; Python counts code points. ``Resolver.resolve`` tries each
-reading (code points, UTF-16, either with ``\\r\\n`` as one character) and keeps
-the one where ``text[start:end]`` equals the region's own ``text`` field.
+Label Studio stores and draws regions in code points, as Python counts (since
+2022, label-studio PR #1559; checked in the browser on 1.23); exports of older
+versions counted UTF-16 code units, and browsers
+may count ``\\r\\n`` as one character. ``to_label_studio`` is the one way out
+(code points, checked: push, predictions, the ML backend). ``Resolver.resolve``
+reads code points first; only when they do not give the region's own ``text``
+does it try the other readings (UTF-16, either with ``\\r\\n`` as one character),
+and it says which one it used so the caller can report it. When code points and
+another reading both give the region's text at different places, the region is
+ambiguous and is not placed.
 ``snap`` maps a character range onto stored tokens:
 
 - whitespace at either edge is trimmed;
@@ -58,24 +64,45 @@ class Resolver:
         return self._maps
 
     def resolve(self, start, end, region_text) -> tuple[int, int, str] | str:
-        """``(start, end, reading)`` in code points, or the reason no reading fits."""
+        """``(start, end, reading)`` in code points, or the reason no single reading fits.
+
+        ``reading`` is ``"code points"`` for Label Studio's own offsets; anything else
+        names the fallback used (an export of an old version), for the caller to report.
+        """
         text = self.text
         if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
             return f"offsets {start!r}:{end!r} are not a character range"
         if region_text is None:
-            if self._readings() and any(name.startswith("UTF") for name, _, _ in self._readings()):
-                return f"offsets {start}:{end} have no text to tell UTF-16 from code points"
             return (start, end, "code points") if end <= len(text) else f"offsets {start}:{end} are past the end"
-        if end <= len(text) and text[start:end] == region_text:
-            return start, end, "code points"
         wanted = region_text.replace("\r\n", "\n")
+        fits = []
+        if end <= len(text) and text[start:end] == region_text:
+            fits.append((start, end, "code points"))
         for name, mapping, _ in self._readings():
             s, e = mapping.get(start), mapping.get(end)
             if s is not None and e is not None and text[s:e].replace("\r\n", "\n") == wanted:
-                return s, e, name
+                if all((s, e) != f[:2] for f in fits):
+                    fits.append((s, e, name))
+        if len(fits) == 1:
+            return fits[0]
+        if fits:
+            places = ", ".join(f"{s}:{e} in {name}" for s, e, name in fits)
+            return f"ambiguous: the offsets give {region_text!r} at {places}"
         found = text[start:end] if end <= len(text) else "past the end of the text"
         return (f"offsets {start}:{end} give {found!r}, not {region_text!r}, in code points, UTF-16 "
                 f"or with CRLF as one character")
+
+
+def to_label_studio(text: str, start: int, end: int) -> tuple[int, int]:
+    """The offsets Label Studio stores and draws for code points ``start:end`` of ``text``: the same
+    numbers (code points), after checking the range; every region we write goes through here.
+
+    >>> to_label_studio("🚀 🚀 Компания OpenAI", 13, 19)
+    (13, 19)
+    """
+    if not 0 <= start < end <= len(text):
+        raise ValueError(f"range {start}:{end} is not inside a text of {len(text)} characters")
+    return start, end
 
 
 def snap(starts: list[int], ends: list[int], text: str, start: int, end: int) -> tuple[int, int, str] | str:

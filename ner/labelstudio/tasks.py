@@ -9,7 +9,7 @@ so a re-push can ask the server whether a batch is complete without listing its
 tasks. ``document_parts`` (the keys and hashes) and ``tagged_task`` (text, token
 ranges, results) are its two halves, so a push builds only the tasks it sends.
 Existing tags go along as an annotation or as a prediction (``spans_to_results``,
-offsets in UTF-16 code units as the editor counts them, text alongside).
+offsets in code points as Label Studio stores and draws them, text alongside).
 
 Back: ``task_sentences`` maps a chosen annotation's regions onto the stored
 tokens (or onto razdel tokens when the task came from elsewhere) through
@@ -20,7 +20,9 @@ not place because it overlaps another (the longer one is kept). Report codes:
 W201  warning  region snapped to token boundaries (what was done)
 W202  warning  region with a label outside the schema (kept)
 W203  warning  stored tokens do not fit the task text; razdel used instead
+W206  warning  region offsets read as UTF-16 or CRLF-as-one (an old export; placed)
 E201  error    region offsets fit its text in no reading (not placed)
+E205  error    code points and another reading fit at different places (not placed)
 E202  error    region cannot be snapped unambiguously (not placed)
 E203  error    region overlaps another one (not placed; the other is kept)
 E204  error    region with several labels (the first is kept)
@@ -37,9 +39,9 @@ from itertools import accumulate
 from ..bio import spans_tags, tags_spans
 from ..check import Issue, Report
 from ..records import Document, Sentence, Span
-from ..text import sentences as razdel_sentences, tokenize, utf16_index
+from ..text import sentences as razdel_sentences, tokenize
 from .config import ConfigNames
-from .offsets import Resolver, snap
+from .offsets import Resolver, snap, to_label_studio
 
 
 def content_hash(words, sizes) -> str:
@@ -72,21 +74,20 @@ def stamp_batch(batch: list[dict]) -> str:
 def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None) -> list[dict]:
     """Label Studio ``labels`` results for code-point ``spans`` of ``text``.
 
-    Offsets are written in UTF-16 code units (what the editor counts) with the
-    span's text alongside, so either reading can be checked on the way back.
+    Offsets are code points (``offsets.to_label_studio``: what Label Studio stores
+    and draws), with the span's text alongside so they are checked on the way back.
 
     >>> spans_to_results("😀 BERT", [Span(2, 6, "Model", "BERT")], "label", "text", [0.9])[0]["value"]
-    {'start': 3, 'end': 7, 'text': 'BERT', 'labels': ['Model']}
+    {'start': 2, 'end': 6, 'text': 'BERT', 'labels': ['Model']}
     """
     results = []
-    utf16 = utf16_index(text) if spans else ()
     for k, span in enumerate(spans):
         if text[span.start:span.end] != span.text:
             raise ValueError(f"span {span.text!r} is not at {span.start}:{span.end} of the text")
+        start, end = to_label_studio(text, span.start, span.end)
         result = {"id": f"n{k}", "from_name": from_name, "to_name": to_name, "type": "labels",
                   "origin": "manual" if scores is None else "prediction",
-                  "value": {"start": utf16[span.start], "end": utf16[span.end],
-                            "text": span.text, "labels": [span.label]}}
+                  "value": {"start": start, "end": end, "text": span.text, "labels": [span.label]}}
         if scores is not None:
             result["score"] = float(scores[k])
         results.append(result)
@@ -212,9 +213,13 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
             issue(Issue(where, 0, "W202", f"{head}: label {label!r} is not in the schema; kept"))
         resolved = resolver.resolve(value.get("start"), value.get("end"), shown)
         if isinstance(resolved, str):
-            issue(Issue(where, 0, "E201", f"{head}: {resolved}; not placed"))
+            code = "E205" if resolved.startswith("ambiguous") else "E201"
+            issue(Issue(where, 0, code, f"{head}: {resolved}; not placed"))
             continue
-        s, e, _ = resolved
+        s, e, reading = resolved
+        if reading != "code points":
+            issue(Issue(where, 0, "W206", f"{head}: offsets read as {reading} (an export of an older "
+                                          f"Label Studio?) -> {text[s:e]!r} at {s}:{e}"))
         snapped = snap(starts, ends, text, s, e)
         if isinstance(snapped, str):
             issue(Issue(where, 0, "E202", f"{head}: {snapped}; not placed"))

@@ -186,3 +186,37 @@ def test_several_annotations_follow_the_policy_and_disagreements_are_reported(ls
     path.write_text(json.dumps(exported), encoding="utf-8")
     _, chosen = convert_export(path)
     assert sentences_of(chosen.documents[""])[0][1] == ("B-Model", "O", "O")
+
+
+ASTRAL_DOC = [
+    # astral characters before, between and inside entities
+    (("🚀", "🚀", "Компания", "OpenAI", "выпустила", "GPT-4", "👍", "в", "2023", "году", "."),
+     ("O", "O", "O", "B-Organization", "O", "B-Model", "O", "O", "B-Date", "I-Date", "O")),
+    (("Модель", "Llama🦙2", "👍", "👍", "и", "𝔅ERT", "🚀"), ("O", "B-Model", "O", "O", "O", "B-Model", "O")),
+]
+
+
+@pytest.mark.parametrize("tags_as", ["annotations", "predictions"])
+def test_astral_characters_go_in_code_points_and_come_back_exactly(ls_client, ls_project, tmp_path, tags_as):
+    from ner.records import Document, Sentence
+
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema())
+    push(ls_client, title, [doc], tags_as=tags_as, model_version="v1")
+    [task] = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
+    text = task["data"]["text"]
+    assert text.startswith("🚀 🚀 Компания OpenAI выпустила GPT-4 👍 в 2023 году.")
+    [entry] = task[tags_as]
+    stored = [(r["value"]["start"], r["value"]["end"], r["value"]["text"]) for r in entry["result"]]
+    # What the server keeps are code points: the issue's 13:19, 30:35, 40:49, and the rest likewise.
+    assert stored[:3] == [(13, 19, "OpenAI"), (30, 35, "GPT-4"), (40, 49, "2023 году")]
+    assert all(text[s:e] == shown for s, e, shown in stored) and len(stored) == 5
+    if tags_as == "predictions":
+        return
+    back = pull(ls_client, title)
+    assert back.report.issues == []
+    assert sentences_of(back.documents[""]) == ASTRAL_DOC
+    path = tmp_path / "export.json"
+    path.write_bytes(ls_client.export(task["project"], "JSON"))
+    _, converted = convert_export(path)
+    assert converted.report.issues == [] and sentences_of(converted.documents[""]) == ASTRAL_DOC

@@ -17,8 +17,8 @@ NAMES = ConfigNames()
 HARD = "Смотрим 😀 BERT-а и PyTorch'е.\r\nЁжик\u00a0йод в 2022 году 🚀🚀 обучили ruBERT."
 
 
-def region(text, start, end, label, utf16=True, shown=None):
-    """A region as the editor writes it: UTF-16 offsets and the selected text."""
+def region(text, start, end, label, utf16=False, shown=None):
+    """A region as the editor writes it: code-point offsets and the selected text (UTF-16 as old exports)."""
     s, e = (index_to_utf16(text, start), index_to_utf16(text, end)) if utf16 else (start, end)
     return {"from_name": "label", "to_name": "text", "type": "labels",
             "value": {"start": s, "end": e, "text": text[start:end] if shown is None else shown, "labels": [label]}}
@@ -39,7 +39,37 @@ def test_region_lands_on_its_token_in_either_unit(word, label, utf16):
     start = HARD.index(word)
     tagged, report = pull(HARD, [region(HARD, start, start + len(word), label, utf16)])
     assert tagged == [(word, f"B-{label}")]
+    shifted = utf16 and index_to_utf16(HARD, start) != start
+    assert [i.code for i in report.issues] == (["W206"] if shifted else [])
+    if shifted:
+        assert "read as UTF-16" in report.issues[0].message
+
+
+ASTRAL = "🚀 🚀 Компания OpenAI выпустила GPT-4 👍 в 2023 году."
+
+
+def test_code_points_are_read_first_and_the_issue_example_lands_exactly():
+    # The regions of issue 9 item 8, as Label Studio 1.23 stores them (code points).
+    results = [region(ASTRAL, 13, 19, "Organization"), region(ASTRAL, 30, 35, "Model"),
+               region(ASTRAL, 40, 49, "Date")]
+    tagged, report = pull(ASTRAL, results)
+    assert tagged == [("OpenAI", "B-Organization"), ("GPT-4", "B-Model"), ("2023", "B-Date"), ("году", "I-Date")]
     assert report.issues == []
+
+
+def test_utf16_reading_is_a_reported_fallback_and_two_fits_are_ambiguous():
+    text = "😀 аааа"
+    # Code points 3:5 and UTF-16 3:5 (code points 2:4) both give 'аа': not placed, both places named.
+    tagged, report = pull(text, [region(text, 3, 5, "Model")])
+    assert tagged == [] and [i.code for i in report.issues] == ["E205"]
+    assert "3:5 in code points, 2:4 in UTF-16" in report.issues[0].message
+
+
+def test_spans_to_results_writes_code_points_for_astral_characters_before_inside_and_between():
+    text = "🚀 Llama🦙2 и 👍 GPT-4 👍"
+    spans = [Span(2, 9, "Model", "Llama🦙2"), Span(14, 19, "Model", "GPT-4")]
+    out = spans_to_results(text, spans, "label", "text")
+    assert [(r["value"]["start"], r["value"]["end"]) for r in out] == [(2, 9), (14, 19)]
 
 
 def test_crlf_counted_as_one_character_resolves():
@@ -100,10 +130,10 @@ def test_whitespace_only_region_and_several_labels_are_reported():
     assert sorted(i.code for i in report.issues) == ["E202", "E204"]
 
 
-def test_spans_to_results_writes_utf16_with_text_and_scores():
+def test_spans_to_results_writes_code_points_with_text_and_scores():
     text = "🚀 LoRA"
     out = spans_to_results(text, [Span(2, 6, "Method_ML", "LoRA")], "label", "text", scores=[0.5])
-    assert out[0]["value"] == {"start": 3, "end": 7, "text": "LoRA", "labels": ["Method_ML"]}
+    assert out[0]["value"] == {"start": 2, "end": 6, "text": "LoRA", "labels": ["Method_ML"]}
     assert out[0]["score"] == 0.5 and out[0]["from_name"] == "label" and out[0]["to_name"] == "text"
     with pytest.raises(ValueError):
         spans_to_results(text, [Span(0, 4, "X", "LoRA")], "label", "text")
@@ -160,6 +190,6 @@ def test_resolver_and_snap_tables():
     r = Resolver("😀a😀bc")
     assert r.resolve(3, 7, "😀bc") == (2, 5, "UTF-16")
     assert r.resolve(2, 5, "😀bc") == (2, 5, "code points")
-    assert isinstance(r.resolve(2, 4, None), str)
+    assert r.resolve(2, 4, None) == (2, 4, "code points")  # what Label Studio stores, no text to check
     assert snap([0, 5], [4, 9], "BERT и", 0, 2)[:2] == (0, 1)
     assert snap([0, 5], [4, 9], "abcd efgh", 4, 5) == "the region holds only whitespace"

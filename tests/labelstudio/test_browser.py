@@ -1,0 +1,86 @@
+"""What an annotator sees: regions pushed by ``ner ls push`` drawn by Label Studio in headless Chromium.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package (see
+``../shared/tools/ls_screenshot.py`` for the set-up); skipped with the reason when absent.
+The check reads the highlighted spans the editor draws (their text and order) and keeps a
+screenshot in the test's tmp directory (``NER_SHOTS=DIR`` keeps a copy there).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from ner.labelstudio.sync import push
+from ner.records import Document, Sentence
+from ner.schema import load_schema
+from tests.labelstudio.test_server import ASTRAL_DOC
+
+pytestmark = pytest.mark.labelstudio
+
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+USER, PASSWORD = "admin@ner.local", "ner-local-admin"  # the local server's admin (scripts/labelstudio.sh)
+
+
+@pytest.fixture(scope="module")
+def browser(labelstudio):
+    """A headless Chromium logged in to the local server."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        pytest.skip("no /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,900"):
+        options.add_argument(arg)
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    log_in(driver, labelstudio.url)
+    yield driver
+    driver.quit()
+
+
+def log_in(driver, base: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(base + "/user/login")
+    WebDriverWait(driver, 60).until(EC.presence_of_element_located((By.NAME, "email")))
+    driver.find_element(By.NAME, "email").send_keys(USER)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: "/user/login" not in d.current_url)
+
+
+def drawn_regions(driver, url: str, expected: int, timeout: float = 60) -> list[str]:
+    """The texts of the highlighted regions on the task page, once ``expected`` of them are drawn."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = driver.find_elements(By.CSS_SELECTOR, "span.htx-highlight")
+        if len(found) >= expected or time.monotonic() > deadline:
+            time.sleep(0.5)  # let the last region settle
+            return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "span.htx-highlight")]
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("tags_as", ["predictions", "annotations"])
+def test_regions_with_astral_characters_are_drawn_on_their_words(browser, labelstudio, ls_client, ls_project,
+                                                                 tmp_path, tags_as):
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc], tags_as=tags_as, model_version="v1").project_id
+    [task] = list(ls_client.iter_tasks(project_id, with_results=False))
+    drawn = drawn_regions(browser, f"{labelstudio.url}/projects/{project_id}/data?task={task['id']}", 5)
+    shot = tmp_path / f"astral-{tags_as}.png"
+    browser.save_screenshot(str(shot))
+    if os.environ.get("NER_SHOTS"):
+        shutil.copy(shot, Path(os.environ["NER_SHOTS"]) / shot.name)
+    assert drawn == ["OpenAI", "GPT-4", "2023 году", "Llama🦙2", "𝔅ERT"]
