@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ner.check import Report
 from ner.formats import conll, textfile
@@ -258,19 +260,61 @@ def test_invalid_utf8_bytes_in_the_middle(tmp_path):
 
 # -- streaming across chunks -----------------------------------------------------------------
 
-def test_sentences_across_chunk_boundaries_keep_their_lines(tmp_path, monkeypatch):
-    monkeypatch.setattr(textfile, "CHUNK", 64)
-    lines = []
-    expected = []
-    for i in range(40):
-        words = [f"слово{i}_{j}" for j in range(i % 5 + 1)]
-        expected.append((len(lines) + 1, words))
-        lines += [f"{w}\tO" for w in words] + [""]
+def test_a_blank_line_split_between_two_pieces_still_breaks_the_sentence():
+    # issue 8, defect 1: the two newlines of a blank line arrive in different pieces
+    docs = list(conll.parse_conll(["a\tO\n", "\nc\tO\n"]))
+    assert sentences(docs) == [(["a"], ["O"]), (["c"], ["O"])]
+    assert [s.line for s in docs[0].sentences] == [1, 3]
+
+
+def test_a_million_byte_chunk_ending_inside_a_blank_line_loses_no_sentence(tmp_path):
+    # issue 8, defect 1, as found: 300,001 one-token sentences read with the default 1 MiB chunk
     path = tmp_path / "x.conll"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = Report()
-    got = [(s.line, list(s.words)) for s in iter_sentences(path, report=report)]
-    assert got == expected and report.issues == []
+    path.write_text("abcdefgh\tO\n\n" + "x\tO\n\n" * 300_000, encoding="utf-8")
+    got = list(iter_sentences(path, report=Report()))
+    assert len(got) == 300_001
+    assert [s.line for s in got[-2:]] == [599_999, 600_001]
+
+
+def test_label_studio_conll2003_export_reads_whole():
+    # issue 8, defect 2: the last sentence came out as [('BERT', '-X-'), ('_', 'B-Model')]
+    text = ("-DOCSTART- -X- O O\n\nЯндекс -X- _ B-Organization\nвыложил -X- _ O\n\n"
+            "BERT -X- _ B-Model\n\n")
+    docs, report = parse(text)
+    assert sentences(docs) == [(["Яндекс", "выложил"], ["B-Organization", "O"]), (["BERT"], ["B-Model"])]
+    assert report.issues == []
+
+
+def test_a_tagless_line_after_a_three_column_line_is_e110_not_e111():
+    docs, report = parse("Яндекс NNP B-Organization\nвыложил\n")
+    assert codes(report) == [(2, "E110")]
+    assert sentences(docs) == [(["Яндекс", "выложил"], ["B-Organization", ""])]
+
+
+def test_streamed_sentences_are_the_documents_sentences(tmp_path):
+    # iter_sentences dropped the sentences of documents that -DOCSTART- closed, and every
+    # sentence whose breaks were inferred (W101)
+    for text in ("-DOCSTART-\n\nа\tO\n\nб\tO\n-DOCSTART-\nв\tO\n",
+                 "Привет\tO\n.\tO\nКак\tO\nдела\tO\n"):
+        path = tmp_path / "x.conll"
+        path.write_text(text, encoding="utf-8")
+        docs = list(read_conll(path, report=Report()))
+        streamed = list(iter_sentences(path, report=Report()))
+        assert streamed == [s for d in docs for s in d.sentences] and len(streamed) in (3, 2)
+
+
+def test_every_chunk_size_reads_the_same(tmp_path):
+    text = ("-DOCSTART- -X- O O\r\n\r\n# text = x\r\nЯндекс\tB-Organization\r\n \t\r\nмодель NN O\n\n\n"
+            "1\xa0000\tO\nBERT -X- _ B-Model\nслово\n\n")
+    path = tmp_path / "x.conll"
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+    expected = [(4, ["Яндекс"], ["B-Organization"]), (6, ["модель"], ["O"]),
+                (9, ["1\xa0000", "BERT", "слово"], ["O", "B-Model", ""])]
+    for size in range(1, len(text) + 2):
+        report = Report()
+        docs = list(read_conll(path, schema=SCHEMA, report=report, chunk_size=size))
+        got = [(s.line, list(s.words), list(s.tags)) for d in docs for s in d.sentences]
+        assert (size, got, codes(report)) == (size, expected, [(9, "W105"), (11, "E110")])
 
 
 def test_write_then_read_is_identity(tmp_path):
@@ -283,3 +327,158 @@ def test_write_then_read_is_identity(tmp_path):
 def test_detect_encoding_on_utf16_and_binary():
     assert conll.detect_encoding(codecs.BOM_UTF16_LE + "а".encode("utf-16-le")) == "utf-16"
     assert conll.detect_encoding(b"\x00\x01\x02") is None
+
+
+# -- the reader against a plain reference, on random files and random chunk sizes ----------------
+# The reference reads a line at a time, shares no code with the reader, and says what the
+# README says: tabs separate columns when a line has one (spaces then belong to the token),
+# otherwise spaces do; the tag is the last column; a line of spaces and tabs breaks the
+# sentence; -DOCSTART- breaks the document; '#' opens a comment unless the line ends in a tag;
+# a document with no break at all is cut after final punctuation before a capital or a quote.
+
+def _fields(line):
+    if "\t" in line:
+        return [f.strip(" ") for f in line.split("\t") if f.strip(" ")]
+    return [f for f in line.split(" ") if f]
+
+
+def _tag_like(field):
+    return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
+
+
+def reference(text, infer=True):
+    """(documents as [(docstart, [(line, words, tags)])], lines of tagless tokens, lines with > 4 columns)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the last line break ends the last line; it opens no new one
+    docs, tagless, wide = [], [], []
+    doc, sent = [], []
+    docstart, broke = False, False
+
+    def close(at_doc_end):
+        nonlocal sent, broke
+        if not sent:
+            return
+        cuts = []
+        if infer and at_doc_end and not broke:
+            cuts = [i + 1 for i in range(len(sent) - 1)
+                    if sent[i][1] in {".", "!", "?", "…", "...", "?!", "!?", "?.."} and sent[i][2] == "O"
+                    and (sent[i + 1][1][:1].isupper() or sent[i + 1][1][:1] in "«\"“„")]
+        broke = broke or not at_doc_end
+        for a, b in zip([0, *cuts], [*cuts, len(sent)]):
+            part = sent[a:b]
+            doc.append((part[0][0], tuple(w for _, w, _ in part), tuple(t for _, _, t in part)))
+        sent = []
+
+    for number, line in enumerate(lines, 1):
+        fields = _fields(line)
+        if not fields:
+            close(False)
+        elif fields[0] == "-DOCSTART-":
+            close(True)
+            if doc:
+                docs.append((docstart, doc))
+            doc, docstart, broke = [], True, False
+        elif fields[0].startswith("#") and (len(fields) == 1 or not _tag_like(fields[-1])):
+            close(False)
+        else:
+            if len(fields) == 1:
+                tagless.append(number)
+            if len(fields) > 4:
+                wide.append(number)
+            sent.append((number, fields[0], fields[-1] if len(fields) > 1 else ""))
+    close(True)
+    if doc:
+        docs.append((docstart, doc))
+    return docs, tagless, wide
+
+
+_WORD_CHARS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЯabcxyzABCXYZ0123456789.,!?«»-…\xa0\u2009\u1680\x07\ufeff😀"
+_WORDS = st.one_of(
+    st.sampled_from([".", "!", "...", "Яндекс", "BERT", "модель", "1\xa0000", "Мoдель", "«Сбер»", "-", "ё"]),
+    st.text(alphabet=_WORD_CHARS, min_size=1, max_size=5),
+).filter(lambda w: w.strip(" \t") == w and not w.startswith("#"))
+_SEPARATORS = st.sampled_from(["\t", " ", "   ", "\t ", " \t"])
+
+
+@st.composite
+def _token_lines(draw, tags):
+    """Token lines for consecutive tags (one entity or one O), 1 to 5 columns each."""
+    lines = []
+    for tag in tags:
+        sep = draw(_SEPARATORS)
+        columns = [draw(_WORDS), *draw(st.lists(st.sampled_from(["-X-", "_", "NN", "O"]), max_size=3))]
+        if tag is not None:
+            columns.append(tag)
+        else:
+            columns = columns[:1]
+        if "\t" in sep and len(columns) > 1 and draw(st.booleans()):
+            columns[0] += " " + draw(_WORDS)  # with tabs, a space belongs to the token
+        pad = draw(st.sampled_from(["", " ", "\t"] if "\t" in sep else ["", " "]))
+        lines.append(draw(st.sampled_from(["", " "])) + sep.join(columns) + pad)
+    return lines
+
+
+@st.composite
+def _entity(draw):
+    label = draw(st.sampled_from(["X", "Y"]))
+    return [f"B-{label}"] + [f"I-{label}"] * draw(st.integers(0, 2))
+
+
+_ITEMS = st.one_of(
+    _token_lines([None]),                                      # a token with no tag (E110)
+    _token_lines(["O"]), _token_lines(["O"]), _token_lines(["O"]),
+    _entity().flatmap(_token_lines),
+    st.sampled_from([[""], ["", ""], ["", "", ""], [" "], ["\t "], ["-DOCSTART- -X- O O"], ["-DOCSTART-"],
+                     ["# sent_id = 3"], ["# text = Яндекс"], ["#"], ["#\tO"], ["# B-X"]]),
+)
+
+
+@st.composite
+def conll_files(draw):
+    lines = [line for item in draw(st.lists(_ITEMS, max_size=40)) for line in item]
+    ends = draw(st.lists(st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"]), min_size=len(lines),
+                         max_size=len(lines)))
+    text = "".join(line + end for line, end in zip(lines, ends))
+    if text and draw(st.booleans()):
+        text = text[: -len(ends[-1])]  # no line break at the end
+    return text.lstrip("\ufeff")  # at the start of a file it is a byte-order mark, not part of a token
+
+
+def _read_back(docs):
+    return [(d.meta["docstart"], [(s.line, s.words, s.tags) for s in d.sentences]) for d in docs]
+
+
+def _issues(report):
+    # an empty file and a file of blank lines say different things, both E102 at line 0
+    return [(i.line, i.code, i.message if i.code != "E102" else "") for i in report.issues]
+
+
+def _lines_of(report, code):
+    return [i.line for i in report.issues if i.code == code]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=conll_files(), data=st.data(), infer=st.booleans(), bom=st.booleans())
+def test_reader_equals_the_reference_at_every_chunk_size(text, data, infer, bom, tmp_path):
+    expected, tagless, wide = reference(text, infer)
+    whole = Report()
+    assert _read_back(conll.parse_conll([text], schema=None, report=whole, infer_sentences=infer)) == expected
+    assert _lines_of(whole, "E110") == tagless and _lines_of(whole, "W109") == wide
+    issues = _issues(whole)
+
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=12), label="cuts"))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+    report = Report()
+    assert _read_back(conll.parse_conll(pieces, schema=None, report=report, infer_sentences=infer)) == expected
+    assert _issues(report) == issues
+
+    size = data.draw(st.one_of(st.integers(1, 8), st.integers(1, len(text) + 2)), label="chunk size")
+    path = tmp_path / "random.conll"
+    path.write_bytes((codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8"))
+    report = Report()
+    docs = list(read_conll(path, schema=None, report=report, infer_sentences=infer, chunk_size=size))
+    assert _read_back(docs) == expected
+    assert _issues(report) == issues
+    streamed = list(iter_sentences(path, schema=None, report=Report(), infer_sentences=infer, chunk_size=size))
+    assert [(s.line, s.words, s.tags) for s in streamed] == [s for _, doc in expected for s in doc]

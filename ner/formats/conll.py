@@ -7,15 +7,20 @@ What real files contain and how it is read:
   ``token -X- _ tag`` reads too); with tabs present, spaces inside a field are
   part of the token;
 - ``-DOCSTART-`` lines break documents, ``#`` lines are comments, runs of blank
-  lines are one sentence break; CRLF and a UTF-8 BOM are taken in stride;
+  (or whitespace-only) lines are one sentence break; CRLF, lone CR and a UTF-8
+  BOM are taken in stride;
 - cp1251, koi8-r and UTF-16 files are detected from their bytes (W103), and
   mojibake lines are repaired (W104);
 - a document with no blank lines at all is split into sentences at
   sentence-final punctuation followed by a capital letter (W101).
 
-Files are read in chunks of about a megabyte; a cheap scan of each chunk picks
-the few lines that need the slow, careful checks. Tags come out in IOB2 with
-every unambiguous repair applied; every repair is a ``Change`` in the report.
+The reader is a line-by-line state machine: the open sentence, the line number
+and the open document live in the parser and carry over from one chunk of text
+to the next, as does a line the chunk cut in two, so where chunks end cannot
+matter (chunks are only how the file is read). Each distinct word is checked
+for mojibake and look-alikes once; a line with odd characters takes the careful
+split of ``lines.py``. Tags are checked a sentence at a time and come out in
+IOB2 with every unambiguous repair applied; every repair is a ``Change``.
 
 Left out: CoNLL-U's other columns (only the token and the last column are kept).
 """
@@ -31,9 +36,12 @@ from ..errors import UserError
 from ..records import Document, Sentence
 from ..schema import Schema
 from .lines import LINE_ODD, careful_columns, word_needs_care
-from .textfile import chunks, detect_encoding, open_text
+from .textfile import CHUNK, chunks, detect_encoding, open_text
+
 _FINAL = frozenset({".", "!", "?", "…", "?!", "!?", "...", "?.."})
 _OPENERS = frozenset("«\"“„")
+
+
 def _infer_breaks(words, tags) -> list[int]:
     """Token indices after which a sentence ends: final punctuation, then a capital or an opening quote."""
     cuts = []
@@ -45,26 +53,135 @@ def _infer_breaks(words, tags) -> list[int]:
     return cuts
 
 
-class _Parser:
-    """State of one file being parsed: the open sentence, the open document, checks."""
+def _looks_like_tag(field: str) -> bool:
+    return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
 
-    def __init__(self, path, schema, report, infer_sentences):
+
+class _Parser:
+    """One file being parsed: text goes in by ``feed``, completed documents (or sentences) come out."""
+
+    def __init__(self, path, schema, report, infer_sentences, stream=False):
         self.path = path
         self.report = report
         self.checker = TagChecker(path, schema, report)
         self.infer = infer_sentences
+        self.stream = stream         # hand out sentences as they complete, keep no documents
         self.stem = Path(path).stem
-        self.words: list[str] = []
+        self.line = 0                # the number of the last line read
+        self.rest = ""               # the start of a line the last chunk cut, and a CR that may precede LF
+        self.words: list[str] = []   # the open sentence
         self.tags: list[str] = []
         self.first = 0               # line of the open sentence's first word
-        self.sentences: list[Sentence] = []
+        self.sentences: list[Sentence] = []   # the open document's sentences (streaming: the completed ones)
         self.docstart = False
         self.doc_index = 0
-        self.saw_break = False       # a blank line seen in the open document
+        self.saw_break = False       # a sentence in the open document ended at a blank line or a comment
         self.n_tokens = 0
-        self.known_words: set[str] = set()   # words already checked and found clean
-        self.odd_words: set[str] = set()
-        self.stream = False          # hand out sentences as they complete, keep no documents
+        self.known_words: set[str] = set()   # words checked and found clean
+        self.odd_words: set[str] = set()     # words the careful path must see every time
+
+    # -- text in -----------------------------------------------------------------------------
+    def feed(self, chunk: str) -> list:
+        """Read a piece of text (any size, cut anywhere); returns what it completed."""
+        text = self.rest + chunk
+        tail = ""
+        if text.endswith("\r"):  # its LF may open the next chunk
+            text, tail = text[:-1], "\r"
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        cut = text.rfind("\n")
+        self.rest = text[cut + 1:] + tail
+        return self.read_lines(text[:cut]) if cut >= 0 else []
+
+    def close(self) -> list:
+        """The end of the text: the last line, the open sentence and document, file-level checks."""
+        rest, self.rest = self.rest.replace("\r", "\n"), ""
+        done = self.read_lines(rest.rstrip("\n")) if rest else []
+        doc = self.end_document()
+        if self.stream:
+            done += self.sentences
+            self.sentences = []
+        elif doc:
+            done.append(doc)
+        self.checker.finish()
+        path, report = self.path, self.report
+        if self.n_tokens == 0 and not any(i.path == path and i.code in ("E100", "E101", "E103")
+                                          for i in report.issues):
+            report.issues.append(Issue(path, 0, "E102", "the file has no tokens; is it the right file?"))
+        return done
+
+    def read_lines(self, text: str) -> list:
+        """Whole lines, joined by LF (no line break at the end). The cyclic garbage collector is
+        paused meanwhile: the parser makes no cycles, and the collector's passes over a growing
+        document would otherwise cost more than the parsing itself."""
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            done = self._lines(text)
+        finally:
+            if gc_enabled:
+                gc.enable()
+        if self.stream:
+            done, self.sentences = self.sentences, []
+        return done
+
+    def _lines(self, text: str) -> list[Document]:
+        path, report = self.path, self.report
+        known, odd_words = self.known_words, self.odd_words
+        # Lines that split differently from str.split(): odd characters, or tabs beside spaces.
+        odd = LINE_ODD.search(text) is not None
+        mixed = "\t" in text and " " in text
+        words, tags = self.words, self.tags
+        done: list[Document] = []
+        lineno = self.line
+        for raw in text.split("\n"):
+            lineno += 1
+            careful = (odd and LINE_ODD.search(raw) is not None) or (mixed and "\t" in raw and " " in raw)
+            fields = careful_columns(raw, path, lineno, report) if careful else raw.split()
+            if not fields:
+                if words:
+                    self.end_sentence()
+                    words, tags = self.words, self.tags
+                continue
+            word = fields[0]
+            if word not in known and not careful:
+                if word in odd_words or word_needs_care(word):
+                    odd_words.add(word)
+                    fields = careful_columns(raw, path, lineno, report)
+                    word = fields[0]
+                else:
+                    if len(known) > 500_000:
+                        known.clear()
+                    known.add(word)
+            n = len(fields)
+            if word[0] in "-#":
+                if word == "-DOCSTART-":
+                    doc = self.end_document()
+                    if doc:
+                        done.append(doc)
+                    self.docstart = True
+                    words, tags = self.words, self.tags
+                    continue
+                if word[0] == "#" and (n == 1 or not _looks_like_tag(fields[-1])):
+                    if words:  # a comment stands before a sentence, as in CoNLL-U
+                        self.end_sentence()
+                        words, tags = self.words, self.tags
+                    continue
+            if n == 2:
+                tag = fields[1]
+            elif n == 1:
+                tag = ""
+            else:
+                tag = fields[-1]
+                if n > 4:
+                    report.issues.append(Issue(path, lineno, "W109",
+                                               f"{n} columns; the last one, {tag!r}, is taken as the tag"))
+            if not words:
+                self.first = lineno
+            words.append(word)
+            tags.append(tag)
+        self.line = lineno
+        return done
 
     # -- sentences and documents ------------------------------------------------------------
     def end_sentence(self, at_doc_end: bool = False) -> None:
@@ -99,7 +216,7 @@ class _Parser:
     def end_document(self) -> Document | None:
         self.end_sentence(at_doc_end=True)
         self.saw_break = False
-        if not self.sentences:
+        if self.stream or not self.sentences:
             return None
         self.doc_index += 1
         doc_id = f"{self.stem}-{self.doc_index}" if self.docstart else self.stem
@@ -107,151 +224,11 @@ class _Parser:
         self.sentences = []
         return doc
 
-    def clean_words(self, words) -> bool:
-        """True unless a word needs the careful path (each distinct word is checked once)."""
-        if self.known_words.issuperset(words):
-            return True
-        new = set(words).difference(self.known_words)
-        if new:
-            for word in new:
-                (self.odd_words if word_needs_care(word) else self.known_words).add(word)
-            if len(self.known_words) > 500_000:
-                self.known_words.clear()
-        return not self.odd_words or self.odd_words.isdisjoint(words)
 
-    def plain_columns(self, text: str, n_lines: int, marks: bool = True) -> tuple[list, list] | None:
-        """(words, tags) of a block of two-column lines with clean words; None when it needs the careful path.
-
-        ``marks=False`` says the chunk holds no -DOCSTART- and no '#', so the block is not searched for them.
-        """
-        fields = text.split()
-        if len(fields) != 2 * n_lines or (marks and ("-DOCSTART-" in text or text[0] == "#" or "\n#" in text)):
-            return None
-        words = fields[0::2]
-        return (words, fields[1::2]) if self.clean_words(words) else None
-
-    # -- lines ------------------------------------------------------------------------------
-    def block(self, text: str, line: int, n_lines: int, careful: bool) -> list[Document] | None:
-        """Lines of text with no blank line inside (whitespace-only lines may be); ``line`` is the first.
-
-        Returns the documents that -DOCSTART- lines in the block completed, if any.
-        """
-        plain = None if careful else self.plain_columns(text, n_lines)
-        if plain is None:
-            return self.lines(text.split("\n"), line)
-        if not self.words:
-            self.first = line
-        self.words += plain[0]
-        self.tags += plain[1]
-        return None
-
-    def lines(self, lines, line: int) -> list[Document]:
-        """The careful path: one line at a time."""
-        path, report = self.path, self.report
-        docs = []
-        for lineno, raw in enumerate(lines, line):
-            fields = careful_columns(raw, path, lineno, report)
-            if not fields:
-                self.end_sentence()
-                continue
-            word = fields[0]
-            if word == "-DOCSTART-":
-                doc = self.end_document()
-                if doc:
-                    docs.append(doc)
-                self.docstart = True
-                continue
-            if word[0] == "#" and (len(fields) == 1 or not _looks_like_tag(fields[-1])):
-                self.end_sentence()  # a comment stands before a sentence, as in CoNLL-U
-                continue
-            if not self.words:
-                self.first = lineno
-            n = len(fields)
-            if n > 4:
-                report.issues.append(Issue(path, lineno, "W109",
-                                           f"{n} columns; the last one, {fields[-1]!r}, is taken as the tag"))
-            self.words.append(word)
-            self.tags.append(fields[-1] if n > 1 else "")
-        return docs
-
-
-def _parse(chunks: Iterable[str], parser: "_Parser") -> Iterator[Document | Sentence]:
-    """Sentences as they complete (``parser.stream``) or documents, from chunks of whole lines.
-
-    The cyclic garbage collector is paused while a chunk is parsed: the parser
-    makes no cycles, and the collector's passes over a growing document would
-    otherwise cost more than the parsing itself.
-    """
-    line = 1
-    for chunk in chunks:
-        if "\r" in chunk:
-            chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
-        body = chunk[:-1] if chunk.endswith("\n") else chunk
-        odd_chunk = LINE_ODD.search(body) is not None
-        # Document breaks and comments send a block to the careful path; most chunks have none.
-        marks = "-DOCSTART-" in body or "#" in body
-        blocks = body.split("\n\n")
-        last = len(blocks) - 1
-        done: list = []
-        odd_at = [m.start() for m in LINE_ODD.finditer(body)] if odd_chunk else []
-        k = 0      # the first odd character not before the current block
-        end = -2   # where the current block ends in body
-        fast_tokens = 0
-        append = parser.sentences.append
-        check, columns, stem = parser.checker.check, parser.plain_columns, parser.stem
-        gc_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for i, text in enumerate(blocks):
-                start = end + 2
-                end = start + len(text)
-                if text.startswith("\n"):  # an odd run of blank lines
-                    stripped = text.lstrip("\n")
-                    line += len(text) - len(stripped)
-                    text = stripped
-                n_lines = text.count("\n") + 1
-                if text:
-                    careful = False
-                    if odd_at:
-                        while k < len(odd_at) and odd_at[k] < start:
-                            k += 1
-                        careful = k < len(odd_at) and odd_at[k] < end
-                    if i < last and not careful and not parser.words:
-                        # The hot path: a whole sentence of two-column lines, checked in bulk.
-                        plain = columns(text, n_lines, marks)
-                        if plain is not None:
-                            words, tags = plain
-                            fast_tokens += n_lines
-                            parser.saw_break = True
-                            append(Sentence(tuple(words), tuple(check(words, tags, line)),
-                                            line, f"{stem}:{line}"))
-                            line += n_lines + 1
-                            continue
-                    docs = parser.block(text, line, n_lines, careful)
-                    append = parser.sentences.append  # a -DOCSTART- in the block starts a new list
-                    if docs:
-                        done += docs
-                line += n_lines + (1 if i < last else 0)
-                if i < last:
-                    parser.end_sentence()
-        finally:
-            parser.n_tokens += fast_tokens
-            if gc_enabled:
-                gc.enable()
-        if parser.stream:
-            done, parser.sentences = parser.sentences, []
-        yield from done
-    doc = parser.end_document()
-    if parser.stream:
-        yield from parser.sentences
-        parser.sentences = []
-    elif doc:
-        yield doc
-    parser.checker.finish()
-    path, report = parser.path, parser.report
-    if parser.n_tokens == 0 and not any(i.path == path and i.code in ("E100", "E101", "E103")
-                                        for i in report.issues):
-        report.issues.append(Issue(path, 0, "E102", "the file has no tokens; is it the right file?"))
+def _parse(pieces: Iterable[str], parser: _Parser) -> Iterator[Document | Sentence]:
+    for piece in pieces:
+        yield from parser.feed(piece)
+    yield from parser.close()
 
 
 def parse_conll(
@@ -262,7 +239,7 @@ def parse_conll(
     report: Report | None = None,
     infer_sentences: bool = True,
 ) -> Iterator[Document]:
-    """Documents from CoNLL text given as chunks of whole lines (a list of lines works too).
+    """Documents from CoNLL text given in pieces (lines, chunks cut anywhere, or one string in a list).
 
     ``schema=None`` accepts any label. Issues and repairs go to ``report``.
     """
@@ -270,36 +247,31 @@ def parse_conll(
     yield from _parse(lines, _Parser(path, schema, report, infer_sentences))
 
 
-def _looks_like_tag(field: str) -> bool:
-    return field == "O" or (len(field) > 2 and field[1] == "-" and field[0] in "BIESLU")
-
-
-def _read(path, schema, report, infer_sentences, stream: bool):
+def _read(path, schema, report, infer_sentences, stream: bool, chunk_size: int):
     report = report if report is not None else Report()
     path = str(path)
     text = open_text(path, report)
     if text is not None:
-        parser = _Parser(path, schema, report, infer_sentences)
-        parser.stream = stream
         with text:
-            yield from _parse(chunks(text), parser)
+            yield from _parse(chunks(text, chunk_size), _Parser(path, schema, report, infer_sentences, stream))
 
 
 def read_conll(path: str | Path, *, schema: Schema | None = None, report: Report | None = None,
-               infer_sentences: bool = True) -> Iterator[Document]:
+               infer_sentences: bool = True, chunk_size: int = CHUNK) -> Iterator[Document]:
     """Stream the documents of a CoNLL file; problems go to ``report``, never raised.
 
     A file without ``-DOCSTART-`` is one document (held in memory; use
     ``iter_sentences`` for constant memory). A file that cannot be opened, a
     binary file and an empty file are reported (E100, E101, E102) and yield nothing.
+    ``chunk_size`` (characters per read) changes nothing but speed and memory.
     """
-    return _read(path, schema, report, infer_sentences, stream=False)
+    return _read(path, schema, report, infer_sentences, False, chunk_size)
 
 
 def iter_sentences(path: str | Path, *, schema: Schema | None = None, report: Report | None = None,
-                   infer_sentences: bool = True) -> Iterator[Sentence]:
+                   infer_sentences: bool = True, chunk_size: int = CHUNK) -> Iterator[Sentence]:
     """Stream the sentences of a CoNLL file in constant memory (documents are not kept)."""
-    return _read(path, schema, report, infer_sentences, stream=True)
+    return _read(path, schema, report, infer_sentences, True, chunk_size)
 
 
 def read_corpus(paths, *, schema: Schema | None = None, report: Report | None = None) -> list[Document]:

@@ -18,10 +18,10 @@ from ..text import lookalike_letters, repair_mojibake
 # Characters that change how a line splits or reads: control characters, odd spaces,
 # undecodable bytes (surrogate escapes). Blocks with them take the careful path.
 LINE_ODD = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f\x85\xa0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\udc80-\udcff]"
+    "[\x00-\x08\x0b-\x1f\x7f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\udc80-\udcff]"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u200b\u2028\u2029\ufeff]")
-_ODD_SPACE = re.compile("[\xa0\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_SPACE = re.compile("[\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 

@@ -1,9 +1,9 @@
-"""Text files of unknown encoding, read in chunks of whole lines.
+"""Text files of unknown encoding, read in chunks.
 
 ``detect_encoding`` tells UTF-8 (with or without BOM), UTF-16 (BOM), cp1251
 and koi8-r apart from a file's first bytes, and refuses binary files;
 ``open_text`` opens a file so (reporting E100-E102 and W103); ``chunks``
-hands out about a megabyte of whole lines at a time. Undecodable bytes become
+hands out its text about a megabyte at a time. Undecodable bytes become
 surrogate escapes, which the readers report per line (E103).
 
 Left out: other Cyrillic code pages (cp866, mac_cyrillic).
@@ -50,22 +50,19 @@ def detect_encoding(sample: bytes) -> str | None:
     return best
 
 
-def chunks(stream: io.TextIOBase) -> Iterator[str]:
-    """Chunks of whole lines from a text stream."""
-    rest = ""
+def chunks(stream: io.TextIOBase, size: int = CHUNK) -> Iterator[str]:
+    """The stream's text, ``size`` characters at a time (the last piece may be shorter).
+
+    Pieces end anywhere, inside a line too: the reader that takes them carries
+    a cut line over to the next piece.
+    """
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, not {size}")
     while True:
-        data = stream.read(CHUNK)
+        data = stream.read(size)
         if not data:
-            break
-        data = rest + data
-        cut = data.rfind("\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        yield data[: cut + 1]
-    if rest:
-        yield rest
+            return
+        yield data
 
 
 def open_text(path: str, report: Report) -> io.TextIOBase | None:
