@@ -18,7 +18,7 @@ class Batcher:
     """Tags the texts of concurrent requests together: one model call serves many requests.
 
     Requests queue their texts; one thread takes whatever is queued (up to ``max_texts``),
-    tags it in one ``analyze_many`` and hands each request its part. If a joint run fails,
+    tags the texts of each model in one ``analyze_many`` and hands each request its part. If a joint run fails,
     each request is run alone, so one bad request cannot fail the others.
     """
 
@@ -46,21 +46,20 @@ class Batcher:
     def _loop(self) -> None:
         import queue
 
-        waiting: list[dict] = []
         while True:
-            group = [waiting.pop(0) if waiting else self.queue.get()]
-            size = len(group[0]["texts"])
+            slots = [self.queue.get()]
+            size = len(slots[0]["texts"])
             while size < self.max_texts:
                 try:
-                    slot = self.queue.get_nowait()
+                    slots.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-                if slot["tagger"] is not group[0]["tagger"]:  # a model switch: the next group
-                    waiting.append(slot)
-                    continue
-                group.append(slot)
-                size += len(slot["texts"])
-            self._run(group)
+                size += len(slots[-1]["texts"])
+            groups: dict[int, list[dict]] = {}  # one model call per model: projects are served different models
+            for slot in slots:
+                groups.setdefault(id(slot["tagger"]), []).append(slot)
+            for group in groups.values():
+                self._run(group)
 
     @staticmethod
     def _run(group: list[dict]) -> None:

@@ -1,37 +1,130 @@
-"""Retraining for the ML backend: pull a project's annotations, train a new model beside the old.
+"""Retraining for the ML backend: the base corpus plus one project's annotations, gated on a dev set.
 
 ``Retrainer(model_dir)`` is the ``trainer`` that ``ner/serve.py`` calls in its
-background thread on annotation or training events. It pulls the project's
-annotations through ``labelstudio.sync`` (the same policy as ``ner ls pull``),
-writes them as CoNLL, and trains with the served model's own training
-configuration (``train_config.toml`` in its directory), overriding the corpus
-and the output: ``<work_dir>/<name>-r<N>``. The served model keeps its name, so
-only the weights hash in ``model_version`` changes.
+background thread for one project at a time. A run for project P:
+
+1. takes P's annotations: the tasks Label Studio sent to ``/train``, else the
+   project's tasks pulled through the API (``ner ls pull``'s policy);
+2. reads the base corpus the served model was trained on (``train`` and ``dev`` of
+   its ``train_config.toml``, or ``--train``/``--dev``) the way ``ner train``
+   does: the same label mapping, and with no dev file the same seeded held-out
+   share, so the dev set stays unseen by both models;
+3. trains with the served model's own configuration on base + annotations into
+   ``<work_dir>/project-P/rN/<name>`` (the corpus files it used beside it);
+4. scores the new model and the model P is served now on that dev set (strict
+   seqeval micro F1) and returns both in ``Retrained``; the backend switches
+   only when the new score is not lower.
+
+``min_score_for`` picks the span-score threshold with the best F1 of kept spans on
+the dev set: the default ``--min-score`` of ``ner serve``.
 
 The Label Studio connection comes from ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``
 (or flags), else from what Label Studio sent to ``/setup`` (``hostname``, ``access_token``).
 
-Left out: scheduling (serve.py runs one training at a time), evaluation gates.
+Left out: warm starts from the served weights (every run trains from scratch),
+scheduling (``serve.py`` runs one training at a time).
 """
 
 from __future__ import annotations
 
 import itertools
-import tempfile
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
 
+REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_work_dir() -> Path:
+    """``$XDG_CACHE_HOME/ner/serve`` (``~/.cache/ner/serve``): outside any repository."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "ner" / "serve"
+
+
+@dataclass(frozen=True, slots=True)
+class Retrained:
+    """One finished training: the new model and both models' scores on the same dev set."""
+
+    model_dir: Path
+    dev: str            # what the dev set is (file, or the held-out share of the base corpus)
+    dev_f1: float       # the new model
+    served_f1: float    # the model the project was served while it trained
+    sentences: int      # the project's annotated sentences added to the base corpus
+    min_score: float = 0.0  # the new model's calibrated span threshold
+
+    @property
+    def better(self) -> bool:
+        """Not worse than the served model: the switch rule."""
+        return self.dev_f1 >= self.served_f1
+
+
+def min_score_for(model, sentences) -> float:
+    """The lowest span score to keep: the threshold with the best F1 of kept spans on gold ``sentences``.
+
+    Ties go to the higher threshold (fewer spans to delete); 0.0 when no span is ever right.
+    """
+    from .bio import tags_spans
+
+    predictions = model.predict([list(s.words) for s in sentences]) if sentences else []
+    gold, found = set(), []
+    for k, (sentence, prediction) in enumerate(zip(sentences, predictions)):
+        gold |= {(k, i, j, label) for i, j, label in tags_spans(sentence.tags)}
+        found += [(min(prediction.scores[i:j]), (k, i, j, label)) for i, j, label in tags_spans(prediction.tags)]
+    found.sort(key=lambda x: -x[0])
+    best, threshold, right = 0.0, 0.0, 0
+    for n, (score, span) in enumerate(found, 1):
+        right += span in gold
+        f1 = 2 * right / (n + len(gold))
+        if f1 > best and (n == len(found) or found[n][0] < score):  # cut only between different scores
+            best, threshold = f1, score
+    return round(threshold, 4)
+
 
 class Retrainer:
-    def __init__(self, model_dir: str | Path, *, work_dir: str | Path | None = None, connection=None,
-                 overrides: dict | None = None, min_sentences: int = 1):
+    def __init__(self, model_dir: str | Path, *, work_dir: str | Path | None = None, train: str | None = None,
+                 dev: str | None = None, connection=None, overrides: dict | None = None, min_sentences: int = 1):
         self.model_dir = Path(model_dir)
-        self.work_dir = Path(work_dir) if work_dir else self.model_dir.parent
+        self.work_dir = Path(work_dir) if work_dir else default_work_dir()
+        if self.work_dir.resolve().is_relative_to(REPO_MODELS):
+            raise UserError(f"--work-dir {self.work_dir} is inside the repository's models/; retrained models "
+                            f"go elsewhere (default {default_work_dir()})")
+        self.train, self.dev = train, dev
         self.connection = connection
         self.overrides = overrides or {}
         self.min_sentences = min_sentences
-        self.runs = itertools.count(1)
+        self._runs: dict[str, itertools.count] = {}
+
+    def base_config(self):
+        """The served model's training configuration with ``--train``/``--dev`` applied, checked."""
+        from .train.config import TrainConfig, load_config
+
+        config_file = self.model_dir / "train_config.toml"
+        base = load_config(config_file) if config_file.exists() else TrainConfig()
+        base = base.replace(train=self.train, dev=self.dev)
+        if not base.train:
+            raise UserError(f"{config_file} names no training corpus: pass ner serve --train FILE (the corpus "
+                            f"the model was trained on) so that retraining keeps it")
+        for key, flag in (("train", "--train"), ("dev", "--dev")):
+            path = getattr(base, key)
+            if path and not Path(path).exists():
+                raise UserError(f"the base {key} corpus {path} (from {config_file}) is not there; "
+                                f"pass ner serve {flag} FILE")
+        return base
+
+    def check(self) -> None:
+        """Raise ``UserError`` now, before a run is queued, when retraining cannot start (no base corpus)."""
+        self.base_config()
+
+    def base_split(self):
+        """``(config, train sentences, dev sentences, dev description)`` of the base corpus, as ``ner train`` reads it."""
+        from .train.loop import prepare_data
+
+        base = self.base_config()
+        _, train_sents, dev_sents, _ = prepare_data(base)
+        dev = base.dev or f"{len(dev_sents)} sentences held out of {base.train} (seed {base.seed})"
+        return base, list(train_sents), list(dev_sents), dev
 
     def _client(self, setup: dict):
         from .labelstudio.client import Client, Connection, connection_from
@@ -46,38 +139,52 @@ class Retrainer:
                                 "(Label Studio's /setup call gave no hostname and token)") from None
             return Client(Connection(setup["hostname"].rstrip("/"), setup["access_token"]))
 
-    def documents(self, project_id: int, setup: dict):
+    def documents(self, project_id: int, setup: dict, tasks=None, label_config: str | None = None):
         """The project's annotated documents (``ner ls pull``'s policy: ground truth, else the latest)."""
         from .labelstudio.config import config_names
         from .labelstudio.sync import tasks_documents
 
-        client = self._client(setup)
-        project = client.project_by_id(project_id)
-        names = config_names(project.label_config, f"project {project_id}")
-        result = tasks_documents(client.iter_tasks(project_id), names=names)
+        if tasks is None:
+            client = self._client(setup)
+            label_config = client.project_by_id(project_id).label_config
+            tasks = client.iter_tasks(project_id)
+        names = config_names(label_config, f"project {project_id}") if label_config else None
+        result = tasks_documents(tasks, **({"names": names} if names else {}))
         return [d for docs in result.documents.values() for d in docs]
 
-    def __call__(self, event: str, payload: dict, setup: dict) -> Path:
+    def __call__(self, event: str, payload: dict, setup: dict, served) -> Retrained:
+        """Train for the project of ``payload`` and score the result against ``served`` (a ``Tagger``)."""
+        from .evaluate import evaluate_model
         from .formats.conll import write_conll
         from .models import read_model_info
+        from .records import Document
         from .train import train
-        from .train.config import TrainConfig, load_config
 
-        project_id = int(payload["project"]["id"])
-        documents = self.documents(project_id, setup)
-        n_sentences = sum(len(d.sentences) for d in documents)
-        if n_sentences < self.min_sentences:
-            raise UserError(f"project {project_id}: {n_sentences} annotated sentence(s); "
+        project = str(payload["project"]["id"])
+        documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
+        added = [s for d in documents for s in d.sentences if len(s)]
+        if len(added) < self.min_sentences:
+            raise UserError(f"project {project}: {len(added)} annotated sentence(s); "
                             f"at least {self.min_sentences} needed to retrain")
-        config_file = self.model_dir / "train_config.toml"
-        base = load_config(config_file) if config_file.exists() else TrainConfig()
+        base, train_sents, dev_sents, dev = self.base_split()
         name = read_model_info(self.model_dir).get("name") or self.model_dir.name
+        runs = self._runs.setdefault(project, itertools.count(1))
         while True:
-            out = self.work_dir / f"{name}-r{next(self.runs)}"
-            if not out.exists():
+            run = self.work_dir / f"project-{project}" / f"r{next(runs)}"
+            if not run.exists():
                 break
-        with tempfile.TemporaryDirectory(prefix="ner-retrain-") as tmp:
-            corpus = Path(tmp) / f"project-{project_id}.conll"
-            write_conll(documents, corpus)
-            config = base.replace(train=str(corpus), dev="", out=str(out), name=name, **self.overrides)
-            return Path(train(config))
+        run.mkdir(parents=True)
+        train_file, dev_file = run / "train.conll", run / "dev.conll"
+        write_conll([Document("base", tuple(train_sents)), *documents], train_file)
+        write_conll([Document("dev", tuple(dev_sents))], dev_file)
+        # The corpus is written mapped, so the model's labels are the schema: no map, labels from the data.
+        labels = "auto" if base.map else base.labels
+        config = base.replace(train=str(train_file), dev=str(dev_file), map="", labels=labels, out=str(run / name),
+                              name=name, **self.overrides)
+        model_dir = Path(train(config))
+        new = evaluate_model(model_dir, dev_file).evaluation.micro.f1
+        old = evaluate_model(served.path, dev_file).evaluation.micro.f1
+        from .models import load_model
+
+        threshold = min_score_for(load_model(model_dir), dev_sents)
+        return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)

@@ -1,100 +1,107 @@
-"""The Label Studio ML backend: ``/health``, ``/setup``, ``/predict``, ``/webhook`` over HTTP.
+"""The Label Studio ML backend: ``/health``, ``/setup``, ``/predict``, ``/webhook``, ``/train`` over HTTP.
 
 Label Studio's side of the protocol (checked against Label Studio 1.23): it GETs
 ``/health``; POSTs ``/setup`` with ``{"project": "ID.TIMESTAMP", "schema": LABEL_CONFIG,
 "hostname", "access_token", "extra_params"}`` and reads ``model_version`` back;
 POSTs ``/predict`` with ``{"tasks": [TASK...], "project", "label_config", "params"}``
 and expects ``{"results": [{"result": [...], "score": S, "model_version": V}, ...]}``,
-one item per task, in order; POSTs webhook events (``{"action": ..., "project": {...}}``)
-to ``/webhook``. Basic auth is what Label Studio sends when the backend asks for it;
-a bearer token suits other clients.
+one item per task, in order. "Start training" is a ``START_TRAINING`` event posted to
+``/webhook`` (``{"action": ..., "project": {...}}``) or, with the webhook feature flag
+off, ``/train`` with the annotated tasks (``{"annotations": [TASK...], "project",
+"label_config"}``); a non-2xx answer marks the backend as failed in Label Studio.
 
-Annotation events and ``START_TRAINING`` may retrain the model in a background
-thread (``Backend.trainer``): one training at a time, events during a training
-coalesce into one more run, and the served model changes only once the new one
-has loaded. Bad payloads get 400 with a message; an error inside one request is
-logged and answered with 500, the server keeps serving.
+One model per project: every project starts on the base model, and a retraining for
+project P (``Backend.trainer``, see ``retrain.py``) changes only what P is served.
+Each project counts its own annotation events and holds its own pending run; the
+runs of all projects go one at a time through one queue, and events for a project
+already queued or running coalesce into one more run for it. A new model replaces
+the served one only when its dev F1 is not lower; every run ends in a record
+(switched, kept, refused, failed, with the numbers) in ``/health`` and the log.
 
-Left out: interactive (per-click) predictions, ``/train`` of the old protocol
-(Label Studio 1.23 sends training as a webhook event).
+Pre-annotations hold only spans a person would keep: a score of at least
+``min_score`` and a first and last token with a letter or a digit (guidelines rule 3).
+
+Bad payloads get 400 with a message; an error inside one request is logged and
+answered with 500, the server keeps serving.
+
+Left out: interactive (per-click) predictions; persistence of project models across restarts.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
-import json
+import dataclasses
 import logging
 import threading
-from dataclasses import dataclass
-from pathlib import Path
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 from .batching import Batcher
 from .errors import UserError
+from .serve_http import Auth, BadRequest, create_app  # noqa: F401  (re-exported: the app and its parts)
 from .tagger import Tagger
 
 log = logging.getLogger("ner.serve")
 
-TRAIN_EVENTS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED", "START_TRAINING"})
+ANNOTATION_EVENTS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED"})
+
+# A trainer gets (event, payload, setup, served tagger) and returns a ``retrain.Retrained``.
+Trainer = Callable[[str, dict, dict, Tagger], object]
 
 
-class BadRequest(Exception):
-    """A payload the backend cannot work with; answered with 400 and this message."""
+class Refused(Exception):
+    """A training request the backend cannot run; answered with 409 and this message."""
 
 
-@dataclass(frozen=True, slots=True)
-class Auth:
-    """Credentials a request must carry: a bearer token, or a basic-auth user and password."""
-
-    token: str | None = None
-    user: str | None = None
-    password: str | None = None
-
-    @staticmethod
-    def parse_basic(value: str) -> "Auth":
-        user, sep, password = value.partition(":")
-        if not sep or not user or not password:
-            raise UserError(f"--basic-auth takes USER:PASSWORD, not {value!r}")
-        return Auth(user=user, password=password)
-
-    def allows(self, header: str | None) -> bool:
-        if self.token is None and self.user is None:
-            return True
-        if not header:
-            return False
-        scheme, _, value = header.partition(" ")
-        if self.token is not None and scheme.lower() == "bearer":
-            return hmac.compare_digest(value.strip().encode(), self.token.encode())
-        if self.user is not None and scheme.lower() == "basic":
-            try:
-                user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return (hmac.compare_digest(user.encode(), self.user.encode())
-                    & hmac.compare_digest(password.encode(), self.password.encode()))
-        return False
+def project_id(value) -> str:
+    """``"7"`` of ``"7.1763772800"`` (/setup, /predict, /train), ``{"id": 7}`` (webhooks) or ``7``; '' when absent."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return "" if value is None else str(value).split(".", 1)[0]
 
 
-# A trainer gets (event, payload, setup) and returns the directory of a newly trained model.
-Trainer = Callable[[str, dict, dict], "str | Path"]
+def has_word(token: str) -> bool:
+    return any(c.isalnum() for c in token)
+
+
+def keep_spans(tagged, min_score: float):
+    """``tagged`` with only the entities worth pre-annotating: score >= ``min_score``, edge tokens with a letter or digit."""
+    by_start = {t.start: t.text for t in tagged.tokens}
+    by_end = {t.end: t.text for t in tagged.tokens}
+    kept = tuple(e for e in tagged.entities if e.score >= min_score
+                 and has_word(by_start.get(e.start, e.text)) and has_word(by_end.get(e.end, e.text)))
+    return tagged if len(kept) == len(tagged.entities) else dataclasses.replace(tagged, entities=kept)
+
+
+@dataclass
+class Project:
+    """What one project is served and how its retraining stands."""
+
+    tagger: Tagger | None = None      # None: the base model
+    min_score: float | None = None    # None: the backend's
+    events: int = 0                   # annotation events since its last run
+    pending: tuple[str, dict] | None = None
+    last: dict | None = None          # the record of its last finished run
+    setup: dict = field(default_factory=dict)
 
 
 class Backend:
-    """The served model, the project settings Label Studio gave in ``/setup``, and retraining."""
+    """The base model, one ``Project`` per Label Studio project, and the training queue."""
 
-    def __init__(self, tagger: Tagger, trainer: Trainer | None = None, retrain_every: int = 10):
+    def __init__(self, tagger: Tagger, trainer: Trainer | None = None, retrain_every: int = 10,
+                 min_score: float = 0.0, recalibrate: bool = False):
         self.tagger = tagger
         self.trainer = trainer
         self.retrain_every = retrain_every  # annotation events per retraining; START_TRAINING always trains
-        self._annotation_events = 0
-        self.setups: dict[str, dict] = {}  # project id -> the /setup payload (hostname, access_token)
-        self.training_error: str | None = None
-        self.trainings = 0
+        self.min_score = min_score
+        self.recalibrate = recalibrate      # a switched model brings its own calibrated min_score
+        self.projects: dict[str, Project] = {}
+        self.training_error: str | None = None  # the last run's, when it did not end in a model
+        self.trainings = 0                  # finished runs
         self.batcher = Batcher()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pending: tuple[str, dict] | None = None
+        self._queue: list[str] = []         # projects with a pending run, oldest first
+        self._running: str | None = None
         self.idle = threading.Event()
         self.idle.set()
 
@@ -102,13 +109,28 @@ class Backend:
     def training(self) -> bool:
         return not self.idle.is_set()
 
+    @property
+    def setups(self) -> dict[str, dict]:
+        return {pid: p.setup for pid, p in self.projects.items() if p.setup}
+
+    def project(self, pid: str) -> Project:
+        with self._lock:
+            return self.projects.setdefault(pid, Project())
+
+    def served(self, pid: str) -> tuple[Tagger, float]:
+        """The model and threshold project ``pid`` gets ('' or unknown: the base model)."""
+        state = self.projects.get(pid)
+        if state is None or state.tagger is None:
+            return self.tagger, self.min_score
+        return state.tagger, self.min_score if state.min_score is None else state.min_score
+
     def predict(self, payload) -> dict:
         from .labelstudio.predict import label_config_names, task_prediction
 
         if not isinstance(payload, dict) or not isinstance(payload.get("tasks"), list):
             raise BadRequest("expected a JSON object with a 'tasks' list")
         names = label_config_names(payload.get("label_config"))
-        tagger = self.tagger  # one model for the whole request, even if a new one is swapped in
+        tagger, min_score = self.served(project_id(payload.get("project")))  # one model for the whole request
         texts = []
         for i, task in enumerate(payload["tasks"]):
             data = task.get("data") if isinstance(task, dict) else None
@@ -122,7 +144,8 @@ class Backend:
                 raise BadRequest(f"task {task.get('id')}: data.{names.text_key} is not valid Unicode "
                                  f"(lone surrogate at {e.start})") from None
             texts.append(text)
-        results = [task_prediction(t, names, tagger.version) for t in self.batcher.analyze(tagger, texts)]
+        results = [task_prediction(keep_spans(t, min_score), names, tagger.version)
+                   for t in self.batcher.analyze(tagger, texts)]
         return {"results": results, "model_version": tagger.version}
 
     def setup(self, payload) -> dict:
@@ -130,110 +153,130 @@ class Backend:
 
         if not isinstance(payload, dict):
             raise BadRequest("expected a JSON object")
+        pid = project_id(payload.get("project"))
+        tagger, _ = self.served(pid)
         if payload.get("schema"):
             names = label_config_names(payload["schema"])
-            unknown = sorted(set(names.labels) - set(self.tagger.labels))  # tolerated: LS shows what it knows
+            unknown = sorted(set(names.labels) - set(tagger.labels))  # tolerated: LS shows what it knows
             if unknown:
-                log.warning("project labels %s are not in model %s", unknown, self.tagger.version)
-        project = str(payload.get("project") or "").split(".", 1)[0]
-        if project:
-            self.setups[project] = payload
-        return {"model_version": self.tagger.version}
+                log.warning("project %s labels %s are not in model %s", pid, unknown, tagger.version)
+        if pid:
+            self.project(pid).setup = payload
+        return {"model_version": tagger.version}
 
     def webhook(self, payload) -> tuple[dict, int]:
         if not isinstance(payload, dict) or not isinstance(payload.get("action"), str):
             raise BadRequest("expected a JSON object with an 'action'")
         event = payload["action"]
-        if event not in TRAIN_EVENTS:
+        if event != "START_TRAINING" and event not in ANNOTATION_EVENTS:
             return {"status": "Unknown event", "action": event}, 200
-        if self.trainer is None:
+        if self.trainer is None and event != "START_TRAINING":
             return {"status": "ok", "training": "disabled"}, 201
-        if not isinstance(payload.get("project"), dict) or "id" not in payload["project"]:
+        pid = project_id(payload.get("project"))
+        if not pid:
             raise BadRequest(f"{event}: expected a 'project' object with an 'id'")
+        return self._request_training(pid, event, payload)
+
+    def train(self, payload) -> tuple[dict, int]:
+        """``/train``: Label Studio's "Start training" with its webhook feature flag off."""
+        if not isinstance(payload, dict) or not project_id(payload.get("project")):
+            raise BadRequest("expected a JSON object with a 'project'")
+        tasks = payload.get("annotations")
+        if not isinstance(tasks, list) or not tasks:
+            raise BadRequest("no annotated tasks in 'annotations': annotate some tasks, then start training")
+        pid = project_id(payload["project"])
+        return self._request_training(pid, "START_TRAINING", {
+            "action": "START_TRAINING", "project": {"id": pid}, "tasks": tasks,
+            "label_config": payload.get("label_config")})
+
+    def _request_training(self, pid: str, event: str, payload: dict) -> tuple[dict, int]:
+        state = self.project(pid)
+        try:
+            if self.trainer is None:
+                raise Refused("training is off in this backend (ner serve --retrain-every 0)")
+            check = getattr(self.trainer, "check", None)
+            if check is not None and event == "START_TRAINING":
+                try:
+                    check()
+                except UserError as e:
+                    raise Refused(str(e)) from None
+        except Refused as e:
+            self._finish(pid, {"project": pid, "event": event, "status": "refused", "message": str(e)})
+            return {"status": "error", "error": f"project {pid}: {e}", "last_training": state.last}, 409
         with self._lock:
             if event != "START_TRAINING":
-                self._annotation_events += 1
-                if self._annotation_events < self.retrain_every:
-                    return {"status": "ok", "training": "waiting",
-                            "annotations_until_training": self.retrain_every - self._annotation_events}, 201
-            self._annotation_events = 0
-            if self.training:
-                self._pending = (event, payload)
-                return {"status": "ok", "training": "queued"}, 201
-            self._start(event, payload)
-        return {"status": "ok", "training": "started"}, 201
+                state.events += 1
+                if state.events < self.retrain_every:
+                    return {"status": "ok", "training": "waiting", "project": pid,
+                            "annotations_until_training": self.retrain_every - state.events}, 201
+            state.events = 0
+            state.pending = (event, payload)
+            if pid not in self._queue:
+                self._queue.append(pid)
+            answer = "queued" if self.training else "started"
+            if not self.training:
+                self.idle.clear()
+                threading.Thread(target=self._work, name="ner-train", daemon=True).start()
+        return {"status": "ok", "training": answer, "project": pid, "last_training": state.last}, 201
 
-    def _start(self, event: str, payload: dict) -> None:
-        self.idle.clear()
-        self._thread = threading.Thread(target=self._train_loop, args=(event, payload), name="ner-train",
-                                        daemon=True)
-        self._thread.start()
-
-    def _train_loop(self, event: str, payload: dict) -> None:
+    def _work(self) -> None:
         while True:
-            project = str(payload["project"]["id"])
-            try:
-                model_dir = self.trainer(event, payload, self.setups.get(project, {}))
-                tagger = Tagger.load(model_dir)
-                self.tagger = tagger  # the switch: requests already running keep the old one
-                self.trainings += 1
-                self.training_error = None
-                log.info("now serving %s", tagger.version)
-            except Exception as e:  # a failed training must not stop the server or the next one
-                log.exception("training after %s failed", event)
-                self.training_error = f"{type(e).__name__}: {e}"
             with self._lock:
-                if self._pending is None:
+                if not self._queue:
+                    self._running = None
                     self.idle.set()
                     return
-                event, payload = self._pending
-                self._pending = None
+                pid = self._queue.pop(0)
+                state = self.projects[pid]
+                (event, payload), state.pending = state.pending, None
+                self._running = pid
+            self._train(pid, state, event, payload)
 
-
-def create_app(backend: Backend, auth: Auth | None = None):
-    """The ASGI application serving ``backend``."""
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, PlainTextResponse
-    from starlette.routing import Route
-
-    auth = auth or Auth()
-
-    async def body(request: Request):
-        raw = await request.body()
+    def _train(self, pid: str, state: Project, event: str, payload: dict) -> None:
+        started = time.monotonic()
+        served, _ = self.served(pid)
+        record = {"project": pid, "event": event}
         try:
-            return json.loads(raw or b"null")
-        except ValueError as e:
-            raise BadRequest(f"the body is not JSON ({e})") from None
+            result = self.trainer(event, payload, state.setup, served)
+            record.update(dev=result.dev, dev_f1=result.dev_f1, served_f1=result.served_f1,
+                          sentences=result.sentences, model_dir=str(result.model_dir))
+            numbers = f"dev F1 {result.dev_f1:.4f} vs {result.served_f1:.4f} of {served.version} on {result.dev}"
+            if result.better:
+                tagger = Tagger.load(result.model_dir)
+                state.tagger = tagger  # the switch: requests already running keep the old one
+                state.min_score = result.min_score if self.recalibrate else None
+                record.update(status="switched", model_version=tagger.version,
+                              message=f"now serving {tagger.version} to project {pid}: {numbers}")
+            else:
+                record.update(status="kept", model_version=served.version,
+                              message=f"kept {served.version} for project {pid}: the new model is worse, "
+                                      f"{numbers} (it stays in {result.model_dir})")
+        except UserError as e:
+            record.update(status="refused", message=str(e))
+        except Exception as e:  # a failed training must not stop the server or the next one
+            log.exception("project %s: training after %s failed", pid, event)
+            record.update(status="failed", message=f"{type(e).__name__}: {e}"[:2000])
+        record["seconds"] = round(time.monotonic() - started, 1)
+        self.trainings += 1
+        self._finish(pid, record)
 
-    def endpoint(work, method: str = "POST"):
-        async def handle(request: Request):
-            if not auth.allows(request.headers.get("authorization")):
-                return PlainTextResponse("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="ner"'})
-            try:
-                payload = await body(request) if method == "POST" else None
-                result = await run_in_threadpool(work, payload)
-                content, status = result if isinstance(result, tuple) else (result, 200)
-                return JSONResponse(content, status)
-            except (BadRequest, UserError) as e:
-                return JSONResponse({"status": "error", "error": str(e)}, 400)
-            except Exception as e:  # one failed request is answered and logged; the server keeps serving
-                log.exception("%s %s failed", request.method, request.url.path)
-                return JSONResponse({"status": "error", "error": f"{type(e).__name__}: {e}"[:2000]}, 500)
+    def _finish(self, pid: str, record: dict) -> None:
+        self.project(pid).last = record
+        status = record["status"]
+        self.training_error = f"project {pid}: {record['message']}" if status in ("refused", "failed") else None
+        level = {"switched": logging.INFO, "kept": logging.WARNING}.get(status, logging.ERROR)
+        log.log(level, "project %s: training %s: %s", pid, status, record["message"])
 
-        return handle
-
-    def health(_):
-        return {"status": "UP", "model_class": "ner", "model_version": backend.tagger.version,
-                "training": backend.training, "training_error": backend.training_error}
-
-    routes = [
-        Route("/", endpoint(health, "GET"), methods=["GET"]),
-        Route("/health", endpoint(health, "GET"), methods=["GET"]),
-        Route("/setup", endpoint(backend.setup), methods=["POST"]),
-        Route("/predict", endpoint(backend.predict), methods=["POST"]),
-        Route("/webhook", endpoint(backend.webhook), methods=["POST"]),
-        Route("/metrics", endpoint(lambda _: {}, "GET"), methods=["GET"]),
-    ]
-    return Starlette(routes=routes)
+    def health(self) -> dict:
+        with self._lock:
+            projects = {}
+            for pid, state in self.projects.items():
+                tagger, min_score = self.served(pid)
+                projects[pid] = {
+                    "model_version": tagger.version, "min_score": min_score,
+                    "training": "running" if pid == self._running else "queued" if pid in self._queue else None,
+                    "annotations_until_training": self.retrain_every - state.events,
+                    "last_training": state.last}
+        return {"status": "UP", "model_class": "ner", "model_version": self.tagger.version,
+                "min_score": self.min_score, "training": self.training, "training_error": self.training_error,
+                "projects": projects}

@@ -24,7 +24,17 @@ def register(sub) -> None:
                    help="retrain after N annotation events (Start Training in Label Studio always retrains); "
                         "0 turns retraining off")
     p.add_argument("--work-dir", metavar="DIR", default=None,
-                   help="where retrained models go (default: beside --model)")
+                   help="where retrained models go, one folder per project (default: ~/.cache/ner/serve; "
+                        "never the repository's models/)")
+    p.add_argument("--train", metavar="FILE", default=None,
+                   help="base training corpus that retraining adds a project's annotations to "
+                        "(default: train in the model's train_config.toml)")
+    p.add_argument("--dev", metavar="FILE", default=None,
+                   help="held-out dev set both models are scored on before a switch (default: dev in the "
+                        "model's train_config.toml, else the share of the base corpus it held out)")
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="pre-annotate only spans scored S or more (default: the threshold with the best span F1 "
+                        "on the dev set, printed at start; recomputed for each retrained model)")
     p.add_argument("--url", default=None, help="Label Studio URL for retraining (default: $LABEL_STUDIO_URL)")
     p.add_argument("--api-key", default=None, help="Label Studio API key for retraining "
                                                    "(default: $LABEL_STUDIO_API_KEY, else the token sent to /setup)")
@@ -36,6 +46,7 @@ def run(args) -> int:
     import logging
 
     from ..errors import UserError
+    from ..retrain import Retrainer, min_score_for
     from ..serve import Auth, Backend, create_app
     from ..tagger import Tagger, default_model_path
 
@@ -45,22 +56,32 @@ def run(args) -> int:
         raise UserError("the server needs uvicorn and starlette: pip install 'ner[serve]'") from None
     if args.retrain_every < 0:
         raise UserError("--retrain-every must be 0 or more")
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        raise UserError(f"--min-score {args.min_score} must be between 0 and 1")
     model = args.model or str(default_model_path())
     tagger = Tagger.load(model)
     token = args.auth_token or (None if args.basic_auth else os.environ.get("NER_SERVE_TOKEN"))
     auth = Auth.parse_basic(args.basic_auth) if args.basic_auth else Auth(token=token)
-    trainer = None
-    if args.retrain_every:
+    connection = None
+    if args.url or args.api_key:
         from ..labelstudio.client import connection_from
-        from ..retrain import Retrainer
 
-        connection = None
-        if args.url or args.api_key:
-            connection = connection_from(args.url, args.api_key)
-        trainer = Retrainer(model, work_dir=args.work_dir, connection=connection)
-    backend = Backend(tagger, trainer=trainer, retrain_every=max(args.retrain_every, 1))
+        connection = connection_from(args.url, args.api_key)
+    retrainer = Retrainer(model, work_dir=args.work_dir, train=args.train, dev=args.dev, connection=connection)
+    min_score, where = args.min_score, "--min-score"
+    if min_score is None:
+        try:
+            _, _, dev_sents, dev = retrainer.base_split()
+            min_score, where = min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"
+        except UserError as e:
+            min_score, where = 0.0, f"not calibrated: {e}"
+    backend = Backend(tagger, trainer=retrainer if args.retrain_every else None,
+                      retrain_every=max(args.retrain_every, 1), min_score=min_score,
+                      recalibrate=args.min_score is None)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    training = f"retraining into {retrainer.work_dir}" if args.retrain_every else "retraining off"
     print(f"ner serve: {tagger.version} at http://{args.host}:{args.port} "
-          f"(auth: {'basic' if auth.user else 'bearer token' if auth.token else 'none'})", file=sys.stderr)
+          f"(auth: {'basic' if auth.user else 'bearer token' if auth.token else 'none'}; {training}; "
+          f"min score {min_score} {where})", file=sys.stderr)
     uvicorn.run(create_app(backend, auth), host=args.host, port=args.port, log_level=args.log_level)
     return 0

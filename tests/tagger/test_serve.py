@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import time
 
 import pytest
 from starlette.testclient import TestClient
 
 from ner.labelstudio.config import format_labeling_config
 from ner.schema import load_schema
-from ner.serve import Auth, Backend, create_app
+from ner.serve import Auth, Backend, Project, create_app
 
 LABEL_CONFIG = format_labeling_config(load_schema())
 TEXT = "😀 У ChatGPT есть датасет Alpaca."
@@ -48,8 +49,8 @@ def client(backend):
 def test_health(client, tagger):
     r = client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "UP", "model_class": "ner", "model_version": tagger.version,
-                        "training": False, "training_error": None}
+    assert r.json() == {"status": "UP", "model_class": "ner", "model_version": tagger.version, "min_score": 0.0,
+                        "training": False, "training_error": None, "projects": {}}
     assert client.get("/").json()["status"] == "UP"
 
 
@@ -70,9 +71,9 @@ def test_predict_returns_one_prediction_per_task_in_label_studio_shape(client, t
     assert first["model_version"] == tagger.version
     assert first["score"] == round(analysis.score, 4)
     chatgpt = [x for x in first["result"] if x["value"]["text"] == "ChatGPT"]
-    # UTF-16 offsets, as the editor counts: the emoji is two code units
+    # code points, as Label Studio 1.23 stores and draws them: the emoji is one character (UTF-16 would say 5:12)
     assert [(x["from_name"], x["to_name"], x["type"], x["value"]["start"], x["value"]["end"],
-             x["value"]["labels"]) for x in chatgpt] == [("label", "text", "labels", 5, 12, ["Model"])]
+             x["value"]["labels"]) for x in chatgpt] == [("label", "text", "labels", 4, 11, ["Model"])]
     assert all(0 < x["score"] <= 1 for x in first["result"])
     assert len(first["result"]) == len(analysis.entities)
     assert body["results"][1] == {"result": [], "score": 1.0, "model_version": tagger.version}
@@ -132,11 +133,19 @@ def test_a_crash_in_one_request_is_answered_and_the_server_keeps_serving(tagger)
     assert client.post("/predict", json=predict_request(ls_task(1, TEXT))).status_code == 200
 
 
-def test_webhook_ignores_other_events_and_reports_when_training_is_off(client):
+def test_webhook_ignores_other_events_and_refuses_start_training_when_training_is_off(client, caplog):
     r = client.post("/webhook", json={"action": "PROJECT_UPDATED", "project": {"id": 7}})
     assert r.status_code == 200 and r.json()["status"] == "Unknown event"
-    r = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 7}})
+    r = client.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 7}})
     assert r.status_code == 201 and r.json() == {"status": "ok", "training": "disabled"}
+    # "Start training" that cannot train is an error Label Studio shows, not a silent 201
+    r = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 7}})
+    assert r.status_code == 409
+    assert r.json()["error"] == "project 7: training is off in this backend (ner serve --retrain-every 0)"
+    health = client.get("/health").json()
+    assert health["training_error"] == r.json()["error"]
+    assert health["projects"]["7"]["last_training"]["status"] == "refused"
+    assert "project 7: training refused: training is off" in caplog.text
 
 
 @pytest.mark.parametrize("auth, good, bad", [
@@ -163,68 +172,205 @@ def test_basic_auth_flag_parsing():
         Auth.parse_basic("user")
 
 
+class Gate:
+    """A trainer that hands back a real model directory when the test says so (scheduling, not training)."""
+
+    def __init__(self, tmp_path, models: dict):
+        self.tmp_path, self.models = tmp_path, models  # project id -> model directory to hand back
+        self.calls: list[tuple[str, str]] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, event, payload, setup, served):
+        import shutil
+
+        from ner.retrain import Retrained
+
+        project = str(payload["project"]["id"])
+        self.calls.append((project, event))
+        self.started.set()
+        assert self.release.wait(30)
+        out = self.tmp_path / f"run{len(self.calls)}-{project}"
+        shutil.copytree(self.models[project], out)
+        return Retrained(out, "dev.conll", dev_f1=0.5, served_f1=0.25, sentences=2)
+
+
+def event(action, project):
+    return {"action": action, "project": {"id": project, "label_config": LABEL_CONFIG}}
+
+
 def test_retraining_runs_one_at_a_time_and_switches_when_ready(tagger, model_dir, tmp_path):
     """Events during a training coalesce into one more run; the served model switches only when loaded."""
-    import shutil
-
-    started = threading.Event()
-    release = threading.Event()
-    calls = []
-
-    def trainer(event, payload, setup):
-        calls.append(event)
-        started.set()
-        release.wait(30)
-        out = tmp_path / f"copy{len(calls)}"
-        shutil.copytree(model_dir, out)
-        return out
-
-    backend = Backend(tagger, trainer=trainer, retrain_every=2)
+    gate = Gate(tmp_path, {"7": model_dir})
+    backend = Backend(tagger, trainer=gate, retrain_every=2)
     client = TestClient(create_app(backend))
-    event = {"action": "ANNOTATION_CREATED", "project": {"id": 7, "label_config": LABEL_CONFIG}}
-    assert client.post("/webhook", json=event).json()["training"] == "waiting"
-    assert client.post("/webhook", json=event).json()["training"] == "started"
-    assert started.wait(10)
-    assert client.get("/health").json()["training"] is True
-    assert client.post("/webhook", json={**event, "action": "START_TRAINING"}).json()["training"] == "queued"
-    assert client.post("/webhook", json={**event, "action": "START_TRAINING"}).json()["training"] == "queued"
-    assert backend.tagger is tagger  # still the old model while training
-    release.set()
+    assert client.post("/webhook", json=event("ANNOTATION_CREATED", 7)).json()["training"] == "waiting"
+    assert client.post("/webhook", json=event("ANNOTATION_CREATED", 7)).json()["training"] == "started"
+    assert gate.started.wait(10)
+    assert client.get("/health").json()["projects"]["7"]["training"] == "running"
+    assert client.post("/webhook", json=event("START_TRAINING", 7)).json()["training"] == "queued"
+    assert client.post("/webhook", json=event("START_TRAINING", 7)).json()["training"] == "queued"
+    assert backend.served("7")[0] is tagger  # still the old model while training
+    gate.release.set()
     assert backend.idle.wait(30)
-    assert calls == ["ANNOTATION_CREATED", "START_TRAINING"]
-    assert backend.tagger.path == tmp_path / "copy2" and backend.trainings == 2
-    assert client.get("/health").json()["training"] is False
+    assert gate.calls == [("7", "ANNOTATION_CREATED"), ("7", "START_TRAINING")]
+    assert backend.served("7")[0].path == tmp_path / "run2-7" and backend.trainings == 2
+    health = client.get("/health").json()
+    assert health["training"] is False
+    assert health["projects"]["7"]["last_training"] | {"seconds": 0} == {
+        "project": "7", "event": "START_TRAINING", "status": "switched", "dev": "dev.conll", "dev_f1": 0.5,
+        "served_f1": 0.25, "sentences": 2, "model_dir": str(tmp_path / "run2-7"), "seconds": 0,
+        "model_version": backend.served("7")[0].version,
+        "message": f"now serving {backend.served('7')[0].version} to project 7: dev F1 0.5000 vs 0.2500 of "
+                   f"{tagger.version} on dev.conll"}
 
 
-def test_a_failed_training_is_reported_and_the_old_model_kept(tagger):
-    def trainer(event, payload, setup):
-        raise RuntimeError("disk full")
+def test_one_model_per_project(tagger, model_dir, navec_model_dir, tmp_path):
+    """Project B neither drops A's queued retraining nor gets A's model; each counts its own events."""
+    from ner.tagger import Tagger
+
+    gate = Gate(tmp_path, {"1": navec_model_dir, "2": model_dir})
+    backend = Backend(tagger, trainer=gate, retrain_every=2)
+    client = TestClient(create_app(backend))
+    # one annotation in each project: neither has reached two yet
+    assert client.post("/webhook", json=event("ANNOTATION_CREATED", 1)).json()["annotations_until_training"] == 1
+    assert client.post("/webhook", json=event("ANNOTATION_CREATED", 2)).json()["annotations_until_training"] == 1
+    assert client.post("/webhook", json=event("START_TRAINING", 1)).json()["training"] == "started"
+    assert gate.started.wait(10)
+    assert client.post("/webhook", json=event("START_TRAINING", 1)).json()["training"] == "queued"  # A again
+    assert client.post("/webhook", json=event("START_TRAINING", 2)).json()["training"] == "queued"  # then B
+    gate.release.set()
+    assert backend.idle.wait(60)
+    assert gate.calls == [("1", "START_TRAINING"), ("1", "START_TRAINING"), ("2", "START_TRAINING")]
+    versions = {}
+    for project in ("1", "2", "3"):
+        body = client.post("/predict", json={**predict_request(ls_task(1, TEXT)), "project": f"{project}.1763772800"})
+        versions[project] = body.json()["results"][0]["model_version"]
+        assert client.post("/setup", json={**SETUP_REQUEST, "project": f"{project}.1"}).json() == {
+            "model_version": versions[project]}
+    assert versions == {"1": Tagger.load(navec_model_dir).version, "2": tagger.version, "3": tagger.version}
+    assert backend.served("1")[0].path == tmp_path / "run2-1" and backend.served("2")[0].path == tmp_path / "run3-2"
+    projects = client.get("/health").json()["projects"]
+    assert {p: projects[p]["model_version"] for p in ("1", "2")} == {"1": versions["1"], "2": tagger.version}
+
+
+def test_a_failed_training_is_reported_and_the_old_model_kept(tagger, caplog):
+    def trainer(event, payload, setup, served):
+        raise OSError("No space left on device")
 
     backend = Backend(tagger, trainer=trainer, retrain_every=1)
     client = TestClient(create_app(backend))
-    assert client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 7}}).status_code == 201
+    assert client.post("/webhook", json=event("START_TRAINING", 7)).status_code == 201
     assert backend.idle.wait(10)
     health = client.get("/health").json()
-    assert health["training_error"] == "RuntimeError: disk full" and health["model_version"] == tagger.version
+    assert health["training_error"] == "project 7: OSError: No space left on device"
+    assert health["projects"]["7"]["last_training"]["status"] == "failed"
+    assert health["projects"]["7"]["model_version"] == tagger.version
+    assert "project 7: training failed: OSError: No space left on device" in caplog.text
+    # the next "Start training" shows why the last one failed
+    assert client.post("/webhook", json=event("START_TRAINING", 7)).json()["last_training"]["status"] == "failed"
 
 
-def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(backend):
-    # Same words, different spacing: offsets tell the requests apart, and batching cannot move probabilities.
-    texts = [" " * (2 * i) + "У ChatGPT есть датасет Alpaca." for i in range(16)]
+def test_min_score_drops_the_spans_below_it(tagger):
+    task = ls_task(1, TEXT)
+    scores = sorted(r["score"] for r in Backend(tagger).predict(predict_request(task))["results"][0]["result"])
+    assert len(scores) >= 2 and scores[0] < scores[-1]
+    cut = (scores[0] + scores[-1]) / 2
+    kept = Backend(tagger, min_score=cut).predict(predict_request(task))["results"][0]["result"]
+    assert sorted(r["score"] for r in kept) == [s for s in scores if s >= cut]
+
+
+@pytest.mark.parametrize("text, words, entity, kept", [
+    ("ChatGPT — лучший", ["ChatGPT", "—", "лучший"], (0, 9), False),   # ends on a dash
+    ("GPT - 4", ["GPT", "-", "4"], (0, 5), False),
+    ("« BERT", ["«", "BERT"], (0, 6), False),                          # begins on a quote
+    ("GPT - 4", ["GPT", "-", "4"], (0, 7), True),                      # a dash inside is fine
+    ("GPT-4 и", ["GPT-4", "и"], (0, 5), True),
+    ("7B модель", ["7B", "модель"], (0, 2), True),                     # a digit counts
+])
+def test_spans_that_begin_or_end_on_a_token_without_letters_are_never_emitted(text, words, entity, kept):
+    from ner.records import Token
+    from ner.serve import keep_spans
+    from ner.tagger import Entity, TaggedText
+
+    tokens, pos = [], 0
+    for w in words:
+        start = text.index(w, pos)
+        tokens.append(Token(w, start, start + len(w)))
+        pos = start + len(w)
+    e = Entity(entity[0], entity[1], "Model", text[entity[0]:entity[1]], 0.99)
+    tagged = TaggedText(text, (e,), 0.99, tuple(tokens))
+    assert keep_spans(tagged, 0.0).entities == ((e,) if kept else ())
+
+
+def test_offsets_are_code_points_around_astral_characters(client):
+    text = "🚀 🚀 У ChatGPT 👍 есть датасет Alpaca 🤖 и 𝔘𝔫𝔦𝔠𝔬𝔡𝔢."
+    result = client.post("/predict", json=predict_request(ls_task(1, text))).json()["results"][0]["result"]
+    assert {x["value"]["text"] for x in result} >= {"ChatGPT", "Alpaca"}
+    for x in result:  # what Label Studio draws: text[start:end] in code points
+        assert text[x["value"]["start"]:x["value"]["end"]] == x["value"]["text"]
+
+
+class CountingModel:
+    """The real model, with every call's batch size written down; the first call waits until told."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+        self.first = threading.Event()
+        self.go = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def predict(self, batch):
+        self.calls.append(len(batch))
+        if len(self.calls) == 1:
+            self.first.set()
+            assert self.go.wait(30)
+        return self.model.predict(batch)
+
+
+def test_concurrent_requests_are_batched_per_model_and_each_gets_its_own_answer(tagger, model_dir,
+                                                                              navec_model_dir, tmp_path):
+    """While one model call runs, 15 requests for project A and 8 for project B queue up: then one call
+    per model serves them all, and each request gets the entities of its own text (offsets differ)."""
+    from ner.tagger import Tagger
+
+    a, b = CountingModel(tagger.model), CountingModel(Tagger.load(navec_model_dir).model)
+    b.first.set(), b.go.set()
+    backend = Backend(Tagger(a, model_dir))
+    backend.projects["2"] = Project(tagger=Tagger(b, navec_model_dir))
+    texts = [" " * (2 * i) + "У ChatGPT есть датасет Alpaca." for i in range(24)]
     answers = [None] * len(texts)
 
     def ask(i):
-        answers[i] = backend.predict({"tasks": [{"id": i, "data": {"text": texts[i]}}]})
+        project = "2.1" if i >= 16 else "1.1"
+        answers[i] = backend.predict({"tasks": [{"id": i, "data": {"text": texts[i]}}], "project": project})
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(texts))]
-    for t in threads:
+    threads[0].start()
+    assert a.first.wait(10)  # request 0 is in the model; the others queue behind it
+    for t in threads[1:]:
         t.start()
+    deadline = time.monotonic() + 10
+    while backend.batcher.queue.qsize() < len(texts) - 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    a.go.set()
     for t in threads:
         t.join(60)
+    assert a.calls == [1, 15] and b.calls == [8]
     for i, answer in enumerate(answers):
-        regions = answer["results"][0]["result"]
-        assert ("ChatGPT", 2 + 2 * i, 9 + 2 * i) in [(r["value"]["text"], r["value"]["start"], r["value"]["end"])
-                                                    for r in regions]
+        alone = Backend(Tagger(b.model if i >= 16 else a.model, None)).predict({"tasks": [{"id": i, "data": {
+            "text": texts[i]}}]})  # the same text on its own, one call
+        assert answer["model_version"] == (b if i >= 16 else a).version
+        assert [(r["value"]["text"], r["value"]["start"], r["value"]["end"], r["value"]["labels"])
+                for r in answer["results"][0]["result"]] == [
+            (r["value"]["text"], r["value"]["start"], r["value"]["end"], r["value"]["labels"])
+            for r in alone["results"][0]["result"]]
+        if i < 16:
+            assert ("ChatGPT", 2 + 2 * i, 9 + 2 * i, ["Model"]) in [
+                (r["value"]["text"], r["value"]["start"], r["value"]["end"], r["value"]["labels"])
+                for r in answer["results"][0]["result"]]
 
 
 @pytest.mark.slow
