@@ -44,6 +44,16 @@ class Span:
         return Span(start, end, label, text[start:end])
 
 
+def token_span(text: str, offsets, i: int, j: int, label: str) -> Span:
+    """The span of tokens ``i`` to ``j - 1`` (as ``bio.tags_spans`` gives them), with ``offsets`` into ``text``.
+
+    >>> token_span("Модель BERT base", ((0, 6), (7, 11), (12, 16)), 1, 3, "Model")
+    Span(start=7, end=16, label='Model', text='BERT base')
+    """
+    start, end = offsets[i][0], offsets[j - 1][1]
+    return Span(start, end, label, text[start:end])
+
+
 def join_words(words) -> tuple[str, tuple[tuple[int, int], ...]]:
     """Rebuild a text from words; return it with each word's (start, end).
 
@@ -126,10 +136,7 @@ class Sentence:
         from .bio import tags_spans
 
         text, offsets = self.layout
-        return tuple(
-            Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0] : offsets[j - 1][1]])
-            for i, j, label in tags_spans(self.tags)
-        )
+        return tuple(token_span(text, offsets, i, j, label) for i, j, label in tags_spans(self.tags))
 
     def with_tags(self, tags) -> "Sentence":
         return Sentence(self.words, tuple(tags), self.line, self.id, self.source_text, self.offsets)

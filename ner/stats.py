@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .bio import tags_spans
 from .check import Report
+from .records import token_span
 from .schema import Schema
 
 
@@ -136,7 +137,7 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
                 for i, j, label in ranges:
                     info.entities[label] += 1
                     lengths[label][j - i] += 1
-                    forms[label][text[offsets[i][0]:offsets[j - 1][1]]] += 1
+                    forms[label][token_span(text, offsets, i, j, label).text] += 1
                 entry = seen.get(sentence.words)
                 if entry is None:
                     entry = seen[sentence.words] = [sentence.text, [], set(), set()]

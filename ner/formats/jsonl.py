@@ -43,10 +43,7 @@ from .registry import checked_tags
 def format_record(sentence: Sentence, document: Document, index: int) -> dict:
     """The JSON record (a dict) of one sentence of ``document``; ``index`` numbers it from 1."""
     text = sentence.text
-    offsets = sentence.token_offsets
-    spans = [{"start": offsets[i][0], "end": offsets[j - 1][1], "label": label,
-              "text": text[offsets[i][0]:offsets[j - 1][1]]}
-             for i, j, label in tags_spans(sentence.tags)]
+    spans = [{"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in sentence.spans]
     return {"id": sentence.id or f"{document.id}:{index}", "document": document.id,
             "docstart": bool(document.meta.get("docstart")), "text": text,
             "tokens": list(sentence.words), "tags": list(sentence.tags), "spans": spans}
