@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-from .bio import tags_spans, to_iob2
+from .bio import spans_tags, tags_spans, to_iob2
 from .errors import UserError
 
 
@@ -192,33 +192,101 @@ class ModelEvaluation:
     version: str
     evaluation: Evaluation
     notes: tuple[str, ...]
+    excluded: tuple[str, ...] = ()  # model labels the gold data cannot have: not scored
 
 
-def evaluate_model(model_dir, corpus, *, mapping: str = "", errors=None, confusion_png=None,
-                   device=None) -> ModelEvaluation:
-    """Load a model, tag a gold corpus with it, score it; optionally write the error file and the PNG."""
+def training_settings(model_dir) -> dict:
+    """The model's ``train_config.toml`` (its ``map``, ``keep``, ``labels``...); empty when it has none."""
+    import tomllib
     from pathlib import Path
 
-    from .models import load_model
-    from .schema import Schema
-    from .train.config import parse_map
-    from .train.prepare import read_split
+    path = Path(model_dir) / "train_config.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise UserError(f"{path}: unreadable ({e}); the model directory is damaged, retrain it") from None
 
+
+def only_labels(tags, labels) -> list[str]:
+    """IOB2 tags with entities of labels outside ``labels`` turned into O.
+
+    >>> only_labels(["B-A", "I-A", "B-B"], {"B"})
+    ['O', 'O', 'B-B']
+    """
+    return spans_tags(len(tags), [s for s in tags_spans(tags) if s[2] in labels])
+
+
+def score_labels(gold_tags, pred_tags, possible):
+    """``score`` over the labels the gold data can have (``possible``): predicted entities of other
+    labels are left out, since they would sink micro and macro averages with no gold to match.
+    Returns (evaluation, the predicted tags scored, the labels left out, how many entities).
+
+    >>> ev, _, excluded, n = score_labels([["B-A", "O"]], [["B-A", "B-B"]], {"A"})
+    >>> ev.micro.f1, excluded, n
+    (1.0, ('B',), 1)
+    """
+    pred_tags = [to_iob2(tags) for tags in pred_tags]
+    predicted = Counter(label for tags in pred_tags for _, _, label in tags_spans(tags))
+    excluded = tuple(sorted(set(predicted) - set(possible)))
+    if excluded:
+        pred_tags = [only_labels(tags, possible) for tags in pred_tags]
+    return score(gold_tags, pred_tags), pred_tags, excluded, sum(predicted[label] for label in excluded)
+
+
+def evaluate_model(model_dir, corpus, *, mapping: str | None = None, keep: str | None = None,
+                   labels: str | None = None, errors=None, confusion_png=None, device=None) -> ModelEvaluation:
+    """Load a model, tag a gold corpus (any format) with it, score it; optionally write the error file and PNG.
+
+    ``mapping``/``keep`` (``--map``/``--keep``) default to the ones the model was trained
+    with; ``labels`` is the gold data's label set (a schema file or ``auto``; default: the
+    model's labels). Only labels the gold data can have are scored; the others are named in
+    ``excluded`` and in a note.
+    """
+    from pathlib import Path
+
+    from .corpus import check_map, label_mapping, read_split
+    from .formats.registry import require
+    from .models import load_model
+    from .schema import Schema, load_schema
+
+    require(corpus)
+    notes = []
+    trained = training_settings(model_dir)
+    given = mapping is not None or keep is not None
+    if not given and (trained.get("map") or trained.get("keep")):
+        notes.append(f"{corpus}: labels renamed as the model was trained (map {trained.get('map', '')!r}, "
+                     f"keep {trained.get('keep', '')!r}); pass --map/--keep to change")
+    renaming = label_mapping(mapping if given else trained.get("map", ""),
+                             (keep or "") if given else trained.get("keep", ""))
     model = load_model(model_dir, device=device)
-    mapped = parse_map(mapping) if mapping else None
-    split = read_split(str(corpus), Schema.auto(model.labels, model.name), mapped)
+    if labels == "auto":
+        schema = None
+    elif labels:
+        schema = load_schema(labels)
+    else:
+        schema = Schema.auto(model.labels, model.name)
+    split = read_split(str(corpus), schema, renaming)
+    if given:
+        check_map(renaming, split.found, str(corpus))
     sentences = split.sentences
+    gold_tags = [list(s.tags) for s in sentences]
+    possible = set(schema.names) if labels and schema is not None else \
+        {label for tags in gold_tags for _, _, label in tags_spans(tags)}
     preds = model.predict([s.words for s in sentences])
     pred_tags = [to_iob2(p.tags) for p in preds]  # once: scores, error file and matrix read the same tags
-    ev = score([s.tags for s in sentences], pred_tags)
-    notes = []
+    ev, pred_tags, excluded, dropped = score_labels(gold_tags, pred_tags, possible)
+    if excluded:
+        notes.append(f"not scored: model label(s) {', '.join(excluded)}, which the gold data of {corpus} "
+                     f"does not have ({dropped} predicted entities left out); --labels FILE names the gold labels")
     if split.unmapped:
-        notes.append(f"{corpus}: {split.unmapped} entities with labels --map does not name became O")
+        notes.append(f"{corpus}: {split.unmapped} entities with labels --map/--keep do not name became O")
     if errors:
         text, counts = format_errors(sentences, pred_tags)
         Path(errors).write_text(text, encoding="utf-8")
         notes.append(f"wrote {errors} ({sum(counts.values())} errors)")
     if confusion_png:
-        plot_confusion([s.tags for s in sentences], pred_tags, confusion_png)
+        plot_confusion(gold_tags, pred_tags, confusion_png)
         notes.append(f"wrote {confusion_png}")
-    return ModelEvaluation(model.version, ev, tuple(notes))
+    return ModelEvaluation(model.version, ev, tuple(notes), excluded)

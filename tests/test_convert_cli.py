@@ -84,7 +84,7 @@ def test_output_is_replaced(tmp_path, capsys):
      ["a.conll", "keep"], "keep is a directory that holds no saved dataset"),
     (lambda d: (d / "x.spacy").write_bytes(b"not a docbin"),
      ["x.spacy", "out.conll"], "x.spacy: not a spaCy DocBin"),
-    (lambda d: None, ["missing.jsonl", "out.conll"], "missing.jsonl: cannot read the file (No such file or directory)"),
+    (lambda d: None, ["missing.jsonl", "out.conll"], "missing.jsonl: no such file or directory; check the path"),
 ])
 def test_bad_input_is_one_line(make, args, message, tmp_path, capsys):
     make(tmp_path)

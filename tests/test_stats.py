@@ -145,16 +145,24 @@ def test_stats_command_json_and_plots(corpus, tmp_path, capsys):
 
 def test_stats_command_names_unreadable_files(tmp_path, capsys):
     (tmp_path / "empty.conll").write_text("", encoding="utf-8")
-    assert main(["stats", str(tmp_path / "empty.conll"), str(tmp_path / "missing.conll")]) == 1
+    (tmp_path / "model.conll").write_bytes(bytes(range(256)) * 4)
+    assert main(["stats", str(tmp_path / "empty.conll"), str(tmp_path / "model.conll")]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing readable: the reasons only, no empty report
-    assert captured.err.splitlines() == [
-        f"{tmp_path / 'empty.conll'}: error E102: the file is empty",
-        f"{tmp_path / 'missing.conll'}: error E100: cannot read the file (No such file or directory); check the path"]
+    assert captured.err.splitlines()[0] == f"{tmp_path / 'empty.conll'}: error E102: the file is empty"
+    assert captured.err.splitlines()[1].startswith(f"{tmp_path / 'model.conll'}: error E101: binary file")
+
+
+def test_stats_command_missing_file_is_a_usage_error(tmp_path, capsys):
+    assert main(["stats", str(SEED), str(tmp_path / "missing.conll")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"ner stats: error: {tmp_path / 'missing.conll'}: no such file or directory; check the path\n"
 
 
 def test_stats_command_reports_readable_files_beside_unreadable_ones(capsys, tmp_path):
-    assert main(["stats", str(SEED), str(tmp_path / "missing.conll")]) == 1
+    (tmp_path / "empty.conll").write_text("", encoding="utf-8")
+    assert main(["stats", str(SEED), str(tmp_path / "empty.conll")]) == 1
     captured = capsys.readouterr()
     assert captured.out.startswith("2 files: 1 documents, 14 sentences, 249 tokens, 23 entities;")
     assert captured.err.splitlines()[-1] == "ner stats: 1 error(s) in the input; ner validate lists them"

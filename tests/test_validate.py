@@ -87,14 +87,18 @@ def test_missing_schema_file_is_one_line(capsys, tmp_path):
     assert err.startswith("ner validate: error: ") and "nope.toml" in err and "Traceback" not in err
 
 
-def test_cli_subprocess_binary_file_no_traceback(tmp_path):
-    path = tmp_path / "model.bin"
+def test_cli_subprocess_binary_file_no_traceback(tmp_path, capsys):
+    path = tmp_path / "model.conll"
     path.write_bytes(bytes(range(256)) * 4)
     proc = subprocess.run([sys.executable, "-m", "ner", "validate", str(path)], capture_output=True,
                           text=True, cwd=ROOT)
     assert proc.returncode == 1
     assert "error E101: binary file" in proc.stdout
     assert "Traceback" not in proc.stderr
+    unknown = path.rename(tmp_path / "model.bin")
+    assert run(capsys, "validate", str(unknown)) == (2, "", f"ner validate: error: {unknown}: cannot tell the "
+                                                             f"format from the suffix '.bin'; pass --from/--to "
+                                                             f"(conll, jsonl, csv, hf, spacy)\n")
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -157,3 +161,33 @@ def test_missing_optional_package_is_one_line_naming_the_extra(capsys, monkeypat
     assert code == 2
     assert err == ("ner convert: error: this needs the package 'spacy', which is not installed; "
                    "pip install 'ner[export]' (or 'ner[all]')\n")
+
+
+# -- every format by its extension -------------------------------------------------------------
+
+def test_jsonl_is_read_as_jsonl_and_fixed_into_jsonl(capsys, tmp_path):
+    import json
+
+    from ner.formats.registry import load
+
+    path = tmp_path / "x.jsonl"
+    records = [{"tokens": ["Модель", "BERT", "."], "tags": ["O", "B-Model", "O"]},
+               {"tokens": ["и", "GPT", "4"], "tags": ["O", "I-Model", "I-Model"]}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{path}:2: error E113: I-Model after O (expected B-Model); --fix turns it into B-Model",
+        "1 file(s): 1 error(s), 0 warning(s) [E113 x1]; 1 of the errors --fix can repair"]
+    fixed = tmp_path / "fixed.jsonl"
+    code, out, _ = run(capsys, "validate", str(path), "--fix", str(fixed))
+    assert code == 0
+    assert [s.tags for d in load(fixed) for s in d.sentences] == [("O", "B-Model", "O"), ("O", "B-Model", "I-Model")]
+    assert json.loads(fixed.read_text(encoding="utf-8").splitlines()[1])["tags"] == ["O", "B-Model", "I-Model"]
+
+
+def test_a_missing_file_is_one_line_and_exit_2_whatever_its_format(capsys, tmp_path):
+    for name in ("gone.conll", "gone.jsonl", "gone.csv"):
+        missing = tmp_path / name
+        assert run(capsys, "validate", str(SEED), str(missing)) == (
+            2, "", f"ner validate: error: {missing}: no such file or directory; check the path\n")

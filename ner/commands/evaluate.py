@@ -1,4 +1,5 @@
-"""``ner evaluate MODEL_DIR corpus.conll [--json] [--errors FILE] [--confusion PNG]``: strict seqeval scores."""
+"""``ner evaluate MODEL_DIR CORPUS [--map A=B] [--keep L] [--labels FILE|auto] [--json] [--errors FILE]``:
+strict seqeval scores of a trained model on a gold corpus (any format, by extension)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("evaluate", help="score a model on a CoNLL corpus (strict IOB2 seqeval)",
+    p = sub.add_parser("evaluate", help="score a model on a gold corpus (strict IOB2 seqeval)",
                        description="Per-label precision, recall, F1 and support with micro and macro "
                                    "averages (seqeval, strict mode, IOB2).")
     p.add_argument("model", metavar="MODEL_DIR", help="a directory written by 'ner train'")
-    p.add_argument("corpus", metavar="CORPUS", help="CoNLL file with gold tags")
-    p.add_argument("--map", metavar="A=B,...", default="",
-                   help="rename corpus labels to the model's (Person=PER,...); unmapped labels become O")
+    p.add_argument("corpus", metavar="CORPUS", help="gold corpus: .conll, .jsonl, .csv, .spacy or a datasets dir")
+    p.add_argument("--map", metavar="A=B,...", default=None,
+                   help="rename corpus labels to the model's (Person=PER,...); unmapped labels become O "
+                        "(default: the --map the model was trained with, from its train_config.toml)")
+    p.add_argument("--keep", metavar="L1,L2,...", default=None,
+                   help="keep these corpus labels under their own names (default: the model's --keep)")
+    p.add_argument("--labels", metavar="FILE|auto", default=None,
+                   help="the gold data's label set: a schema file, or 'auto' for the labels found in it "
+                        "(default: the model's labels); model labels outside it are not scored (and named)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.add_argument("--errors", metavar="FILE", help="write every false positive, false negative, boundary "
                                                     "and type error with its sentence")
@@ -25,10 +32,11 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..evaluate import evaluate_model, format_evaluation
 
-    result = evaluate_model(args.model, args.corpus, mapping=args.map, errors=args.errors,
-                            confusion_png=args.confusion, device=args.device)
+    result = evaluate_model(args.model, args.corpus, mapping=args.map, keep=args.keep, labels=args.labels,
+                            errors=args.errors, confusion_png=args.confusion, device=args.device)
     if args.json:
-        print(json.dumps(result.evaluation.as_dict() | {"model": result.version, "corpus": args.corpus},
+        print(json.dumps(result.evaluation.as_dict() | {"model": result.version, "corpus": args.corpus,
+                                                        "excluded_labels": list(result.excluded)},
                          ensure_ascii=False, indent=2))
     else:
         print(format_evaluation(result.evaluation, f"{result.version} on {args.corpus} "

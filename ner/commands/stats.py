@@ -74,8 +74,11 @@ def format_stats(stats) -> str:
 
 
 def run(args) -> int:
+    from ..formats.registry import require
     from ..stats import corpus_stats
 
+    for path in args.paths:
+        require(path)
     stats = corpus_stats(args.paths, schema=schema_from_arg(args.labels), fmt=args.fmt, top=args.top)
     if not stats.total("tokens") and stats.file_issues and not args.json:
         for issue in stats.file_issues:  # nothing could be read: the reasons, not an empty report

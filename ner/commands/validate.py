@@ -1,18 +1,23 @@
-"""``ner validate PATH... [--fix OUT]``: one line per problem, a summary, exit 1 on errors."""
+"""``ner validate PATH... [--fix OUT]``: one line per problem, a summary, exit 1 on errors.
+
+Files are read by their extension (CoNLL streamed in constant memory; JSONL, CSV,
+spaCy and datasets directories through the format registry); ``--fix`` writes the
+format OUT's extension names. A missing file is a usage error (exit 2)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from . import add_labels_arg, schema_from_arg
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate", help="check CoNLL files; --fix writes a repaired copy",
-                       description="Check CoNLL files and print every problem as PATH:LINE: severity "
+    p = sub.add_parser("validate", help="check corpus files; --fix writes a repaired copy",
+                       description="Check corpus files (.conll, .jsonl, .csv, .spacy, a datasets dir; by extension, or "
+                                   "--from) and print every problem as PATH:LINE: severity "
                                    "CODE: message. Exit code 1 if any error remains.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="CoNLL files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="corpus files")
+    p.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input format (default: from suffix)")
     add_labels_arg(p)
     p.add_argument("--fix", metavar="OUT", default=None,
                    help="write the repaired corpus to OUT (a file for one input, a directory for several) "
@@ -33,22 +38,39 @@ def fix_targets(paths: list[str], out: str) -> list[Path]:
 
 def run(args) -> int:
     from ..check import Report
+    from ..errors import UserError
     from ..formats.conll import iter_sentences, read_conll, write_conll
+    from ..formats.registry import dump, guess_format, load, require
 
     schema = schema_from_arg(args.labels)
     targets = fix_targets(args.paths, args.fix) if args.fix else [None] * len(args.paths)
-    total = Report()
+    formats = [guess_format(path, args.fmt) for path in args.paths]
     for path, target in zip(args.paths, targets):
-        report = Report()
-        infer = not args.no_infer_sentences
+        require(path)
         if target is not None and Path(path).resolve() == target.resolve():
-            print(f"ner validate: error: --fix would overwrite {path}; write to another path", file=sys.stderr)
-            return 2
+            raise UserError(f"--fix would overwrite {path}; write to another path")
         if target is not None:
-            n_sentences = write_conll(read_conll(path, schema=schema, report=report, infer_sentences=infer),
-                                      target)
-        else:
+            guess_format(target)  # an OUT whose format cannot be told is refused before any work
+    total = Report()
+    infer = not args.no_infer_sentences
+    for path, fmt, target in zip(args.paths, formats, targets):
+        report = Report()
+
+        def documents():
+            if fmt == "conll":
+                return read_conll(path, schema=schema, report=report, infer_sentences=infer)
+            return load(path, fmt, schema=schema, report=report)
+
+        if target is not None:
+            if guess_format(target) == "conll":
+                n_sentences = write_conll(documents(), target)
+            else:
+                n_sentences = dump(documents(), target, schema=schema)
+        elif fmt == "conll":
             for _ in iter_sentences(path, schema=schema, report=report, infer_sentences=infer):
+                pass
+        else:
+            for _ in documents():
                 pass
         for issue in sorted(report.issues, key=lambda i: i.line):
             if not args.quiet or issue.severity == "error":

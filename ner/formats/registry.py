@@ -8,7 +8,9 @@ used, so ``datasets`` and ``spacy`` load only for ``hf`` and ``spacy``.
 
 A format is guessed from the suffix: ``.conll``, ``.txt``, ``.iob``, ``.bio``
 -> conll; ``.jsonl`` -> jsonl; ``.csv`` -> csv; ``.spacy`` -> spacy; a
-directory or a path with no suffix -> hf (a ``datasets`` dataset saved to disk).
+directory or a new path with no suffix -> hf (a ``datasets`` dataset saved to disk); an
+existing plain file with no suffix -> conll. Any other suffix is refused (``--from``/``--to``
+name the format), so no command reads JSON as CoNLL or writes CoNLL into a ``.jsonl`` file.
 
 Left out: formats that hold nested spans (BIO cannot).
 """
@@ -69,15 +71,24 @@ def guess_format(path: str | Path, given: str | None = None) -> str:
     for fmt in FORMATS.values():
         if suffix in fmt.suffixes:
             return fmt.name
+    if path.is_file() and not suffix:  # a datasets dataset is a directory: a plain file is text
+        return "conll"
     if path.is_dir() or not suffix:
         return "hf"
     raise UserError(f"{path}: cannot tell the format from the suffix {suffix!r}; "
                     f"pass --from/--to ({', '.join(FORMATS)})")
 
 
+def require(path: str | Path) -> None:
+    """A missing input is a usage mistake (exit 2, one line), the same for every format and command."""
+    if not Path(path).exists():
+        raise UserError(f"{path}: no such file or directory; check the path")
+
+
 def load(path: str | Path, fmt: str | None = None, *, schema=None, report=None) -> Iterator[Document]:
-    """Stream the documents of ``path`` in format ``fmt`` (guessed when None)."""
+    """Stream the documents of ``path`` in format ``fmt`` (guessed when None); UserError when it is missing."""
     name = guess_format(path, fmt)
+    require(path)
     yield from FORMATS[name].loader()(str(path), schema=schema, report=report)
 
 
@@ -95,11 +106,13 @@ def checked_tags(checker, report, words, tags, line: int) -> list[str]:
     """Tags of one sentence checked (and repaired to IOB2) by a ``TagChecker``, for formats
     that keep a whole sentence on one line (JSONL) or on none (hf, spaCy): the issues are
     put on ``line`` instead of on one line per token."""
-    n_issues, n_changes = len(report.issues), len(report.changes)
+    n_issues, n_changes, n_opens = len(report.issues), len(report.changes), len(checker.iob1_opens)
     out = checker.check(words, tags, 0)
     if line:
         report.issues[n_issues:] = [replace(i, line=line) for i in report.issues[n_issues:]]
         report.changes[n_changes:] = [replace(c, line=line) for c in report.changes[n_changes:]]
+        # I- tags that open an entity are judged when the file ends (IOB1 or broken IOB2): they keep the line too
+        checker.iob1_opens[n_opens:] = [replace(i, line=line) for i in checker.iob1_opens[n_opens:]]
     return out
 
 
@@ -107,4 +120,4 @@ def load_many(paths, fmt: str | None = None, *, schema=None, report=None) -> lis
     """All documents of several files, in memory (stats, splits)."""
     return [doc for path in paths for doc in load(path, fmt, schema=schema, report=report)]
 
-__all__ = ["FORMATS", "Format", "guess_format", "load", "dump", "load_many", "checked_tags"]
+__all__ = ["FORMATS", "Format", "guess_format", "require", "load", "dump", "load_many", "checked_tags"]

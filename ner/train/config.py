@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ..corpus import parse_map  # noqa: F401  (the map flag's parser; kept importable from here)
 from ..errors import UserError
 
 BACKBONES = ("navec", "transformer")
@@ -29,17 +30,19 @@ def _f(default, help: str):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    train: str = _f("", "training corpus (CoNLL file)")
+    train: str = _f("", "training corpus (.conll, .jsonl, .csv, .spacy or a datasets dir)")
     dev: str = _f("", "development corpus for early stopping; empty: hold out dev_fraction of train")
     backbone: str = _f("navec", "navec (offline BiLSTM-CRF on natasha's embeddings) or transformer")
-    model: str = _f("", "transformer only: a Hugging Face model name or a local directory")
+    base_model: str = _f("", "transformer only: the Hugging Face encoder to fine-tune (a hub name or a local "
+                             "directory)")
     out: str = _f("models/ner", "model directory to write (replaced atomically at the end)")
     name: str = _f("", "model name (default: the last part of out)")
     labels: str = _f("", "label schema: a file, 'auto' (labels found in train), or empty for the default")
-    map: str = _f("", "rename corpus labels, e.g. Person=PER,Org=ORG; unmapped labels become O")
-    epochs: int = _f(20, "maximum number of epochs")
-    patience: int = _f(6, "stop after this many epochs without a better dev F1")
-    batch_size: int = _f(32, "sentences (windows) per batch")
+    map: str = _f("", "rename corpus labels, e.g. Person=PER,Org=ORG; labels neither mapped nor kept become O")
+    keep: str = _f("", "keep these corpus labels under their own names, e.g. PERSON,DATE; the others become O")
+    epochs: int = _f(30, "maximum number of epochs")
+    patience: int = _f(5, "stop after this many epochs without a better dev F1")
+    batch_size: int = _f(16, "sentences per optimizer step (a long sentence counts once per window)")
     lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 5e-5 for transformer")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup: float = _f(0.1, "transformer only: fraction of steps with a rising learning rate")
@@ -57,9 +60,14 @@ class TrainConfig:
 
     def replace(self, **overrides) -> "TrainConfig":
         """A copy with the given values; ``None`` values are ignored, unknown keys refused."""
-        given = {k: v for k, v in overrides.items() if v is not None}
+        given = _renamed({k: v for k, v in overrides.items() if v is not None})
         check_keys(given, "flags")
         return dataclasses.replace(self, **{k: _coerce(k, v, "flags") for k, v in given.items()})
+
+    @property
+    def model(self) -> str:
+        """The old name of ``base_model`` (read-only; ``replace(model=...)`` still works)."""
+        return self.base_model
 
     @property
     def model_name(self) -> str:
@@ -70,8 +78,8 @@ class TrainConfig:
             raise UserError("no training corpus: pass --train FILE or set train in the config")
         if self.backbone not in BACKBONES:
             raise UserError(f"backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")
-        if self.backbone == "transformer" and not self.model:
-            raise UserError("the transformer backbone needs --model (a hub name or a local directory)")
+        if self.backbone == "transformer" and not self.base_model:
+            raise UserError("the transformer backbone needs --base-model (a hub name or a local directory)")
         if self.epochs < 1 or self.batch_size < 1:
             raise UserError("epochs and batch_size must be at least 1")
         if not 0 < self.dev_fraction < 1:
@@ -82,6 +90,22 @@ class TrainConfig:
 
 
 FIELDS = {f.name: f for f in fields(TrainConfig)}
+
+
+# old key -> new key: still read, with a note (``parse_config(notes=...)``)
+RENAMED = {"model": "base_model"}
+
+
+def _renamed(data: dict, source: str = "", notes: list | None = None) -> dict:
+    out = {}
+    for key, value in data.items():
+        if key in RENAMED and RENAMED[key] not in data:
+            if notes is not None:
+                notes.append(f"{source}: the key {key!r} is now {RENAMED[key]!r} (a trained model directory is "
+                             f"--model elsewhere); rename it, the old name will stop working")
+            key = RENAMED[key]
+        out[key] = value
+    return out
 
 
 def check_keys(data: dict, source: str) -> None:
@@ -101,25 +125,27 @@ def _coerce(key: str, value, source: str):
     return value
 
 
-def parse_config(text: str, source: str = "<config>") -> TrainConfig:
-    """A config from TOML text (keys at the top level or under ``[train]``)."""
+def parse_config(text: str, source: str = "<config>", notes: list | None = None) -> TrainConfig:
+    """A config from TOML text (keys at the top level or under ``[train]``); notes about
+    renamed keys go to ``notes``."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{source}: not valid TOML ({e})") from None
     if set(data) == {"train"} and isinstance(data["train"], dict):
         data = data["train"]
+    data = _renamed(data, source, notes)
     check_keys(data, source)
     return TrainConfig(**{k: _coerce(k, v, source) for k, v in data.items()})
 
 
-def load_config(path: str | Path) -> TrainConfig:
+def load_config(path: str | Path, notes: list | None = None) -> TrainConfig:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise UserError(f"{path}: cannot read the config ({e.strerror})") from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), notes)
 
 
 def format_config(config: TrainConfig) -> str:
@@ -137,21 +163,3 @@ def dump_config(config: TrainConfig, directory: str | Path) -> None:
     (directory / "train_config.json").write_text(
         json.dumps(config.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     (directory / "train_config.toml").write_text(format_config(config), encoding="utf-8")
-
-
-def parse_map(text: str) -> dict[str, str]:
-    """``Person=PER,Org=ORG`` -> ``{"Person": "PER", "Org": "ORG"}``.
-
-    >>> parse_map("Person=PER, LocOrg=LOC")
-    {'Person': 'PER', 'LocOrg': 'LOC'}
-    """
-    out = {}
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        src, sep, dst = part.partition("=")
-        if not sep or not src.strip() or not dst.strip():
-            raise UserError(f"--map: {part!r} is not SOURCE=TARGET (e.g. Person=PER,Org=ORG)")
-        out[src.strip()] = dst.strip()
-    return out

@@ -30,10 +30,10 @@ from typing import Callable
 
 from ..errors import UserError
 from . import distributed
-from .config import TrainConfig, parse_map
+from .config import TrainConfig
 from .distributed import Processes
 from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
-from .prepare import hold_out, labels_of, read_split, resolve_schema
+from .prepare import prepare_data  # noqa: F401  (read, check, map, hold out: before any model is built)
 
 
 def _seed(seed: int) -> None:
@@ -53,28 +53,6 @@ def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
             raise UserError(f"device {config.device!r} asked for but no GPU is visible; use --device cpu")
         return config.device
     return distributed.process_device(procs, config.device, torch.cuda.is_available())
-
-
-def prepare_data(config: TrainConfig):
-    """(schema labels, train split, dev sentences, notes) with every input problem raised as UserError."""
-    mapping = parse_map(config.map) if config.map else None
-    schema = resolve_schema(config.labels, mapping)
-    train_split = read_split(config.train, schema, mapping)
-    notes = []
-    if train_split.unmapped:
-        notes.append(f"{config.train}: {train_split.unmapped} entities with labels --map does not name became O")
-    if config.dev:
-        dev_split = read_split(config.dev, schema, mapping)
-        if dev_split.unmapped:
-            notes.append(f"{config.dev}: {dev_split.unmapped} entities with labels --map does not name became O")
-        train_sents, dev_sents = train_split.sentences, dev_split.sentences
-    else:
-        train_sents, dev_sents = hold_out(train_split.sentences, config.dev_fraction, config.seed)
-        notes.append(f"no dev corpus: {len(dev_sents)} of {len(train_split.sentences)} training sentences held out")
-    labels = list(schema.names) if schema is not None else labels_of(train_sents)
-    if not labels:
-        raise UserError(f"{config.train}: no entities at all; nothing to learn")
-    return labels, train_sents, dev_sents, notes
 
 
 def build_net(config: TrainConfig, tags, train_sents, device):

@@ -1,8 +1,9 @@
-"""Corpora for training: read, check, rename labels, pick the label set, hold out a dev split.
+"""Corpora for training: the train and dev files read and checked, labels renamed, a dev split held out.
 
 Everything a user can get wrong is found here, before any model is built: an
 unreadable or broken corpus (its first error with file:line, and a pointer to
-``ner validate --fix``), labels outside the schema, an empty split.
+``ner validate --fix``), labels outside the schema, a ``--map``/``--keep`` label
+the corpus never has, an empty split. Reading itself is ``ner.corpus``.
 
 Left out: the model's own input encoding (``ner.models.windows``, ``ner.models.subwords``).
 """
@@ -10,85 +11,13 @@ Left out: the model's own input encoding (``ner.models.windows``, ``ner.models.s
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
-from ..bio import tags_spans
-from ..check import Report
+from ..corpus import CorpusFile, check_map, label_mapping, map_tags, parse_map, read_split, resolve_schema
 from ..errors import UserError
-from ..formats.conll import read_corpus
 from ..records import Sentence
-from ..schema import Schema, load_schema
 
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    path: str
-    sentences: tuple[Sentence, ...]
-    unmapped: int  # entities whose label --map did not name (now O)
-
-    @property
-    def n_tokens(self) -> int:
-        return sum(len(s) for s in self.sentences)
-
-
-def map_tags(tags, mapping: dict[str, str]) -> tuple[list[str], int]:
-    """Tags with labels renamed by ``mapping``; entities of other labels become O (and are counted).
-
-    >>> map_tags(["B-Person", "I-Person", "B-Project", "O"], {"Person": "PER"})
-    (['B-PER', 'I-PER', 'O', 'O'], 1)
-    """
-    out = ["O"] * len(tags)
-    dropped = 0
-    for start, end, label in tags_spans(tags):
-        target = mapping.get(label)
-        if target is None:
-            dropped += 1
-            continue
-        out[start] = f"B-{target}"
-        for i in range(start + 1, end):
-            out[i] = f"I-{target}"
-    return out, dropped
-
-
-def read_split(path: str, schema: Schema | None, mapping: dict[str, str] | None = None) -> Split:
-    """The sentences of one corpus file, checked; raises UserError on the first problem."""
-    report = Report()
-    docs = read_corpus([path], schema=None if mapping else schema, report=report)
-    if report.errors:
-        first = report.errors[0]
-        if first.code in ("E100", "E101", "E102"):
-            raise UserError(str(first))
-        raise UserError(f"{first} ({len(report.errors)} error(s) in {path}; see 'ner validate {path}', "
-                        f"and 'ner validate --fix' repairs what it can)")
-    sentences = [s for d in docs for s in d.sentences if len(s)]
-    if not sentences:
-        raise UserError(f"{path}: no sentences; the split is empty")
-    unmapped = 0
-    if mapping:
-        mapped = []
-        for s in sentences:
-            tags, dropped = map_tags(s.tags, mapping)
-            unmapped += dropped
-            mapped.append(s.with_tags(tags))
-        sentences = mapped
-    if schema is not None:
-        for s in sentences:
-            for i, tag in enumerate(s.tags):
-                if tag != "O" and tag[2:] not in schema:
-                    closest = schema.closest(tag[2:])
-                    hint = f"did you mean {closest!r}? " if closest else ""
-                    raise UserError(f"{path}:{s.line + i if s.line else 0}: label {tag[2:]!r} is not in the "
-                                    f"schema ({', '.join(schema.names)}); {hint}pass --labels or --map")
-    return Split(path, tuple(sentences), unmapped)
-
-
-def resolve_schema(labels: str, mapping: dict[str, str] | None) -> Schema | None:
-    """The schema for ``--labels``; None means 'auto' (taken from the training data)."""
-    if labels == "auto":
-        return None
-    if not labels and mapping:
-        return Schema.auto(mapping.values(), "mapped")
-    return load_schema(labels or None)
+__all__ = ["CorpusFile", "hold_out", "labels_of", "map_tags", "parse_map", "prepare_data", "read_split",
+           "resolve_schema"]
 
 
 def labels_of(sentences) -> list[str]:
@@ -105,3 +34,25 @@ def hold_out(sentences, fraction: float, seed: int) -> tuple[tuple[Sentence, ...
     dev = set(order[:n_dev])
     return (tuple(s for i, s in enumerate(sentences) if i not in dev),
             tuple(s for i, s in enumerate(sentences) if i in dev))
+
+
+def prepare_data(config):
+    """(schema labels, train sentences, dev sentences, notes) with every input problem raised as UserError."""
+    mapping = label_mapping(config.map, getattr(config, "keep", ""))
+    schema = resolve_schema(config.labels, mapping)
+    train_split = read_split(config.train, schema, mapping)
+    dev_split = read_split(config.dev, schema, mapping) if config.dev else None
+    files = [train_split] + ([dev_split] if dev_split else [])
+    check_map(mapping, train_split.found | (dev_split.found if dev_split else frozenset()),
+              " or ".join(f.path for f in files))
+    notes = [f"{f.path}: {f.unmapped} entities with labels --map/--keep do not name became O"
+             for f in files if f.unmapped]
+    if dev_split:
+        train_sents, dev_sents = train_split.sentences, dev_split.sentences
+    else:
+        train_sents, dev_sents = hold_out(train_split.sentences, config.dev_fraction, config.seed)
+        notes.append(f"no dev corpus: {len(dev_sents)} of {len(train_split.sentences)} training sentences held out")
+    labels = list(schema.names) if schema is not None else labels_of(train_sents)
+    if not labels:
+        raise UserError(f"{config.train}: no entities at all; nothing to learn")
+    return labels, train_sents, dev_sents, notes

@@ -38,11 +38,49 @@ def test_saved_config_reads_back(tmp_path):
     assert load_config(tmp_path / "train_config.toml") == config
 
 
-def test_example_config_loads():
+def test_example_config_says_the_dataclass_defaults():
+    import dataclasses
+    import tomllib
+
     from tests.conftest import ROOT
 
-    config = load_config(ROOT / "configs" / "train.toml")
+    path = ROOT / "configs" / "train.toml"
+    config = load_config(path)
     assert config.backbone == "navec" and config.train
+    written = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert set(written) == {f.name for f in dataclasses.fields(TrainConfig)}  # every setting, spelled out
+    run_specific = {"train", "out"}
+    assert {k: v for k, v in written.items() if k not in run_specific} == \
+        {k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k not in run_specific}
+
+
+def test_no_flags_give_the_dataclass_defaults_and_help_shows_them():
+    from ner.cli import build_parser
+    from ner.commands.train import config_from_args
+
+    parser = build_parser()
+    config, notes = config_from_args(parser.parse_args(["train"]))
+    assert config == TrainConfig() and notes == []
+    assert (config.epochs, config.patience, config.batch_size) == (30, 5, 16)
+    config, _ = config_from_args(parser.parse_args(
+        ["train", "--hidden", "64", "--dropout", "0.2", "--layers", "2", "--word-dropout", "0", "--warmup", "0.05",
+         "--weight-decay", "0", "--dev-fraction", "0.2", "--no-bf16", "--keep", "Model", "--base-model", "x"]))
+    assert (config.hidden, config.dropout, config.layers, config.word_dropout, config.warmup, config.weight_decay,
+            config.dev_fraction, config.bf16, config.keep, config.base_model) == \
+        (64, 0.2, 2, 0.0, 0.05, 0.0, 0.2, False, "Model", "x")
+    train = next(a for a in parser._subparsers._group_actions[0].choices["train"]._actions if a.dest == "hidden")
+    assert "(default: 128)" in train.help
+
+
+def test_old_model_key_is_read_as_base_model_with_a_note(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text('backbone = "transformer"\nmodel = "DeepPavlov/rubert-base-cased"\n', encoding="utf-8")
+    notes = []
+    config = load_config(path, notes)
+    assert config.base_model == "DeepPavlov/rubert-base-cased"
+    assert notes == [f"{path}: the key 'model' is now 'base_model' (a trained model directory is --model "
+                     f"elsewhere); rename it, the old name will stop working"]
+    assert TrainConfig().replace(model="y").base_model == "y"
 
 
 def test_parse_map_mistake():

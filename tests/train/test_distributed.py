@@ -96,7 +96,7 @@ def test_torchrun_two_cpu_processes_train_one_model(tiny_bert_dir, tmp_path):
     env["OMP_NUM_THREADS"] = "1"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
            "-m", "ner.cli", "train", "--train", str(corpus), "--dev", str(SEED), "--backbone", "transformer",
-           "--model", str(tiny_bert_dir), "--out", str(out), "--epochs", "1", "--window", "16", "--stride", "4",
+           "--base-model", str(tiny_bert_dir), "--out", str(out), "--epochs", "1", "--window", "16", "--stride", "4",
            "--batch-size", "4", "--lr", "0.001", "--device", "cpu", "--seed", "5"]
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -104,7 +104,7 @@ def test_torchrun_two_cpu_processes_train_one_model(tiny_bert_dir, tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["ddp"]  # one model, no temp or checkpoint left
 
     # the windows a single process would train on, split in two equal shards that cover them all
-    config = TrainConfig(train=str(corpus), dev=str(SEED), backbone="transformer", model=str(tiny_bert_dir))
+    config = TrainConfig(train=str(corpus), dev=str(SEED), backbone="transformer", base_model=str(tiny_bert_dir))
     labels, train_sents, _, _ = prepare_data(config)
     tags = ["O"] + [f"{p}-{label}" for label in labels for p in "BI"]
     n = len(TransformerNet.create(str(tiny_bert_dir), tags, 16, 4).examples(train_sents))

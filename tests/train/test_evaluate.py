@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ner.bio import spans_tags, tags_spans, to_iob2
-from ner.evaluate import confusion, format_errors, plot_confusion, score, span_errors
+from ner.evaluate import confusion, format_errors, plot_confusion, score, score_labels, span_errors
 from ner.models import Prediction
 from ner.records import Sentence
 from ner.tagger import Tagger
@@ -120,3 +120,60 @@ def test_confusion_counts_and_png(tmp_path):
     png = tmp_path / "c.png"
     plot_confusion(GOLD, PRED, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_only_labels_the_gold_data_can_have_are_scored():
+    gold = [["B-A", "I-A", "O", "O"], ["O", "B-A"]]
+    pred = [["B-A", "I-A", "B-B", "O"], ["B-B", "B-A"]]
+    assert score(gold, pred).micro.precision == 0.5  # what an unfiltered score says
+    ev, scored, excluded, n = score_labels(gold, pred, {"A"})
+    assert (ev.micro.precision, ev.micro.recall, set(ev.labels), excluded, n) == (1.0, 1.0, {"A"}, ("B",), 2)
+    assert scored == [["B-A", "I-A", "O", "O"], ["O", "B-A"]]
+
+
+# -- the command, with a model trained here -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mapped_model(tmp_path_factory):
+    from ner.train import TrainConfig, train
+    from tests.conftest import SEED
+
+    out = tmp_path_factory.mktemp("evaluate") / "mapped"
+    return train(TrainConfig(train=str(SEED), dev=str(SEED), out=str(out), epochs=1, hidden=16, seed=1,
+                             map="Model=MODEL", keep="Dataset"))
+
+
+def run_cli(capsys, *argv):
+    from ner.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_reuses_the_training_map(mapped_model, capsys):
+    from tests.conftest import SEED
+
+    code, out, err = run_cli(capsys, "evaluate", mapped_model, SEED, "--json")
+    assert code == 0
+    import json
+
+    result = json.loads(out)
+    assert set(result["labels"]) <= {"MODEL", "Dataset"}
+    assert result["micro"]["support"] == 9  # 7 Model and 2 Dataset entities in the seed corpus; the rest is O
+    assert "labels renamed as the model was trained (map 'Model=MODEL', keep 'Dataset')" in err
+
+
+def test_evaluate_map_label_absent_from_the_corpus_says_did_you_mean(mapped_model, capsys):
+    from tests.conftest import SEED
+
+    code, out, err = run_cli(capsys, "evaluate", mapped_model, SEED, "--map", "Modle=MODEL")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"ner evaluate: error: --map/--keep: label 'Modle' never occurs in {SEED}; "
+                                f"did you mean 'Model'? labels there: Activity, Application, Dataset, Date, Method_ML, "
+                                f"Model, Organization, Task"]
+
+
+def test_evaluate_missing_corpus_is_one_line(mapped_model, capsys, tmp_path):
+    assert run_cli(capsys, "evaluate", mapped_model, tmp_path / "gone.jsonl") == (
+        2, "", f"ner evaluate: error: {tmp_path / 'gone.jsonl'}: no such file or directory; check the path\n")
