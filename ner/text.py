@@ -16,8 +16,9 @@ import re
 import unicodedata
 from itertools import accumulate
 
-_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
-_LATIN = re.compile("[a-zA-Z]")
+# The Russian and the basic Latin letters, both cases: the one copy (readers, checks and word shapes use it).
+CYRILLIC = re.compile("[а-яёА-ЯЁ]")
+LATIN = re.compile("[a-zA-Z]")
 # Latin letters that look like Cyrillic ones, and the Cyrillic letters that look like Latin ones.
 _LATIN_LOOKALIKES = frozenset("aceopxyABCEHKMOPTX")
 _CYRILLIC_LOOKALIKES = frozenset("асеорхуАВСЕНКМОРТХ")
@@ -56,14 +57,14 @@ def repair_mojibake(text: str) -> tuple[str, str] | None:
     >>> repair_mojibake("–Ø–Ω–¥–µ–∫—Å")
     ('Яндекс', 'mac_roman')
     """
-    if text.isascii() or _CYRILLIC.search(text):
+    if text.isascii() or CYRILLIC.search(text):
         return None
     for codec in _MOJIBAKE_CODECS:
         try:
             repaired = text.encode(codec).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if _CYRILLIC.search(repaired):
+        if CYRILLIC.search(repaired):
             return repaired, codec
     return None
 
@@ -78,8 +79,8 @@ def lookalike_letters(word: str) -> str | None:
     'o'
     """
     for part in re.split(r"[-'’]", word):
-        latin = _LATIN.findall(part)
-        cyrillic = _CYRILLIC.findall(part)
+        latin = LATIN.findall(part)
+        cyrillic = CYRILLIC.findall(part)
         if not latin or not cyrillic:
             continue
         if len(latin) <= len(cyrillic) and all(c in _LATIN_LOOKALIKES for c in latin):

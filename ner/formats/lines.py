@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..check import Change, Issue, Report
-from ..text import lookalike_letters, repair_mojibake
+from ..text import CYRILLIC, LATIN, lookalike_letters, repair_mojibake
 
 # Characters that change how a line splits or reads: control characters, odd spaces,
 # undecodable bytes (surrogate escapes). Blocks with them take the careful path.
@@ -61,10 +61,6 @@ def careful_columns(line: str, path: str, lineno: int, report: Report) -> list[s
     return fields
 
 
-_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
-_LATIN = re.compile("[a-zA-Z]")
-
-
 def word_needs_care(word: str) -> bool:
     """A word the careful path must look at (checked once per distinct word).
 
@@ -75,6 +71,6 @@ def word_needs_care(word: str) -> bool:
         return True
     if word.isascii():
         return False
-    if _CYRILLIC.search(word):
-        return _LATIN.search(word) is not None and lookalike_letters(word) is not None
+    if CYRILLIC.search(word):
+        return LATIN.search(word) is not None and lookalike_letters(word) is not None
     return repair_mojibake(word) is not None

@@ -12,11 +12,11 @@ Left out: morphology features (natasha's tagger would add a dependency on its mo
 from __future__ import annotations
 
 import threading
-import re
 from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import UserError
+from ..text import CYRILLIC, LATIN
 
 MAX_CHARS = 20
 CHAR_GROUPS = (5, 9)  # prediction runs the character CNN on words of up to 5, 6-9 and 10-20 characters apart
@@ -64,7 +64,7 @@ def _load_navec(path: Path):
         raise UserError(f"{path}: cannot read the navec embeddings ({e}); copy them again") from None
 
 
-_CYRILLIC, _LATIN = re.compile("[а-яё]"), re.compile("[a-z]")
+_CYRILLIC, _LATIN = CYRILLIC, LATIN  # the one copy, in ner/text.py (searched on the lowered word)
 
 
 def word_shape(word: str) -> int:
