@@ -178,6 +178,16 @@ def run_convert(args) -> int:
 
 
 def run_predict(args) -> int:
-    from ..labelstudio.predict import run_predict as predict
+    """Print the summary; exit 1 if some task could not be predicted (each one listed)."""
+    from ..labelstudio.predict import predict_project
+    from ..tagger import Tagger
 
-    return predict(args) or 0
+    tagger = Tagger.load(args.model)
+    summary = predict_project(_client(args), args.project, tagger, batch_size=args.batch_size,
+                              include_annotated=args.include_annotated)
+    for problem in summary.problems:
+        print(problem, file=sys.stderr)
+    print(summary)
+    print(f"project model version: {summary.model_version} (sort the Data Manager by Prediction score, "
+          f"ascending, for uncertain tasks first)")
+    return 1 if summary.problems else 0

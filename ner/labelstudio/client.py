@@ -162,6 +162,12 @@ class Client:
         self.call(lambda: self._sdk.projects.update(id=project_id, label_config=label_config),
                   "update the labeling config")
 
+    def set_model_version(self, project_id: int, model_version: str) -> None:
+        """Make ``model_version`` the project's: Label Studio aggregates only its predictions' scores
+        into the Data Manager's "Prediction score" column (and ordering by it)."""
+        self.call(lambda: self._sdk.projects.update(id=project_id, model_version=model_version),
+                  "set the project's model version")
+
     def import_tasks(self, project_id: int, tasks: list[dict], refresh=None) -> int:
         """Create tasks (with their annotations/predictions); returns the number created.
 

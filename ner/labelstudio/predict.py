@@ -10,7 +10,9 @@ attaches predictions to a project's tasks:
   re-run creates nothing; a new model version adds its own predictions beside the old;
 - tasks with human annotations are skipped unless ``include_annotated`` (a
   prediction never replaces an annotation either way);
-- sort the Data Manager by "Prediction score", ascending, to see uncertain tasks first.
+- the project's ``model_version`` is set to this version: Label Studio fills the Data
+  Manager's "Prediction score" column only from the project's model version, so sorting
+  by it, ascending, shows uncertain tasks first with no step in the UI.
 
 Left out: the connection (``client.py``), the JSON of regions (``tasks.py``).
 """
@@ -114,21 +116,6 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
         summary.created += len(batch)
         if progress is not None:
             progress(len(chunk))
+    if summary.created or summary.already:
+        client.set_model_version(project["id"], tagger.version)
     return summary
-
-
-def run_predict(args) -> int:
-    """``ner ls predict --project TITLE --model DIR``: print the summary; exit 1 if some task failed."""
-    import sys
-
-    from ..tagger import Tagger
-    from .client import Client, connection_from
-
-    tagger = Tagger.load(args.model)
-    client = Client(connection_from(args.url, args.api_key))
-    summary = predict_project(client, args.project, tagger, batch_size=args.batch_size,
-                              include_annotated=getattr(args, "include_annotated", False))
-    for problem in summary.problems:
-        print(problem, file=sys.stderr)
-    print(summary)
-    return 1 if summary.problems else 0

@@ -148,6 +148,8 @@ def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as:
                                 f"{e}") from None
         if progress:
             progress(len(batch))
+    if tags_as == "predictions":  # the Data Manager's "Prediction score" follows the project's version
+        client.set_model_version(project_id, model_version or "imported")
     return result
 
 

@@ -75,6 +75,7 @@ def test_predictions_are_visible_with_their_model_version(ls_client, ls_project)
     [task] = list(ls_client.iter_tasks(project["id"]))
     [prediction] = task["predictions"]
     assert prediction["model_version"] == "seed-v1"
+    assert ls_client.project_by_id(project["id"]).model_version == "seed-v1"  # the score column's version
     text = task["data"]["text"]
     shown = [(r["value"]["text"], r["value"]["labels"][0]) for r in prediction["result"]]
     assert shown == [(s.text, s.label) for d in docs for s in d.spans]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 import socket
 import threading
 import time
@@ -144,9 +145,9 @@ def test_label_studio_calls_the_backend_and_shows_its_predictions(ls_client, ls_
 
 
 @pytest.mark.slow
-def test_start_training_in_label_studio_retrains_and_switches_the_served_model(
+def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
         ls_client, ls_project, labelstudio, tagger, model_dir, tmp_path):
-    """Label Studio's "Start Training" reaches the backend, which pulls the annotations, trains, then switches."""
+    """Label Studio's "Start Training" reaches the backend, which trains and then switches or keeps by dev F1."""
     import uvicorn
 
     from ner.formats.conll import read_conll
@@ -172,12 +173,48 @@ def test_start_training_in_label_studio_retrains_and_switches_the_served_model(
             time.sleep(0.05)
         ml = _add_backend(ls_client, project["id"], f"http://127.0.0.1:{port}")
         ls_client._sdk.ml.train(id=ml.id)
-        assert backend.training or backend.trainings == 1
         assert backend.idle.wait(300)
-        assert backend.training_error is None and backend.trainings == 1
-        assert backend.tagger.path == tmp_path / "seed-fit-r1"
-        assert backend.tagger.name == tagger.name and backend.tagger.version != tagger.version
-        assert ls_client._sdk.ml.get(id=ml.id).model_version in (tagger.version, backend.tagger.version)
+        pid = str(project["id"])
+        last = backend.projects[pid].last
+        assert backend.trainings == 1 and backend.training_error is None
+        assert (last["event"], last["project"]) == ("START_TRAINING", pid)
+        # The switch rule, exactly: the new model replaces the served one when its dev F1 is not lower.
+        assert last["status"] == ("switched" if last["dev_f1"] >= last["served_f1"] else "kept")
+        served, _ = backend.served(pid)
+        assert served.version == last["model_version"] and backend.tagger.version == tagger.version
+        assert Path(last["model_dir"]).is_relative_to(tmp_path)  # the work directory, not models/
+        # Label Studio asks /setup again when the backend is saved, and then shows what the project is served.
+        ls_client._sdk.ml.update(id=ml.id, url=f"http://127.0.0.1:{port}", project=project["id"])
+        assert ls_client._sdk.ml.get(id=ml.id).model_version == served.version
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def data_manager_tasks(labelstudio, project_id: int, ordering: str) -> list[dict]:
+    """The tasks as the Data Manager shows them once a column header is clicked: the frontend saves the
+    ordering in its tab (``/api/dm/views``) and then asks ``/api/tasks?view=..&project=..``."""
+    import httpx
+
+    headers = {"Authorization": f"Token {labelstudio.api_key}"}
+    view = httpx.post(f"{labelstudio.url}/api/dm/views", headers=headers, timeout=30,
+                      json={"project": project_id, "data": {"ordering": [ordering]}})
+    view.raise_for_status()
+    r = httpx.get(f"{labelstudio.url}/api/tasks", headers=headers, timeout=30,
+                  params={"view": view.json()["id"], "project": project_id, "page": 1, "page_size": 100})
+    r.raise_for_status()
+    return r.json()["tasks"]
+
+
+def test_after_ls_predict_the_data_manager_sorts_by_prediction_score(ls_client, ls_project, labelstudio, tagger):
+    project = _project(ls_client, ls_project)
+    summary = predict_project(ls_client, project["title"], tagger)
+    assert summary.created == 3
+    assert ls_client.project_by_id(project["id"]).model_version == tagger.version
+    scores = {t["data"]["text"]: t["predictions"][0]["score"] for t in ls_client.iter_tasks(project["id"])}
+    assert len(set(scores.values())) == 3  # distinct scores, so the order is a real check
+    shown = data_manager_tasks(labelstudio, project["id"], "tasks:predictions_score")
+    assert [t["predictions_score"] for t in shown] == pytest.approx(sorted(scores.values()), abs=1e-4)
+    assert [t["data"]["text"] for t in shown] == sorted(scores, key=scores.get)
+    descending = data_manager_tasks(labelstudio, project["id"], "-tasks:predictions_score")
+    assert [t["data"]["text"] for t in descending] == sorted(scores, key=scores.get, reverse=True)
