@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 problems found (validation errors, failed checks),
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
@@ -28,8 +29,57 @@ COMMANDS = ("validate", "stats", "split", "convert", "ls", "train", "evaluate", 
             "critic", "curve", "select", "agreement", "distill")
 
 
+class UsageError(Exception):
+    """A command line argparse refuses; ``main`` prints it as one line and returns 2."""
+
+    def __init__(self, prog: str, message: str):
+        super().__init__(f"{prog}: error: {message}")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are one line (no usage block) and whose unknown flags get a
+    "did you mean" from the flags of the command they were given to."""
+
+    def error(self, message: str):
+        raise UsageError(self.prog, f"{message} (see {self.prog} --help)")
+
+
+def _command_parser(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.ArgumentParser:
+    """The (sub)parser the words of ``argv`` lead to: ``ner ls push ...`` -> the ``ls push`` parser."""
+    for word in argv:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs and word in subs[0].choices:
+            parser = subs[0].choices[word]
+    return parser
+
+
+def _flags(command: argparse.ArgumentParser) -> list[str]:
+    return [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+
+
+def misspelt_flags(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Words of ``argv`` that look like flags but are no flag (nor a prefix of one) of their command."""
+    flags = _flags(_command_parser(parser, argv))
+    words = [w for w in argv if w.startswith("--") and w != "--"]
+    return [w for w in words if not any(f.startswith(w.split("=", 1)[0]) for f in flags)]
+
+
+def unknown_flags(parser: argparse.ArgumentParser, argv: list[str], extras: list[str]) -> str:
+    """The one-line message for arguments no parser took, with the closest flag of their command."""
+    command = _command_parser(parser, argv)
+    flags = _flags(command)
+    parts = []
+    flagged = [e for e in extras if e.startswith("-")]
+    for extra in flagged or extras:
+        word = extra.split("=", 1)[0]
+        close = difflib.get_close_matches(word, flags, n=1, cutoff=0.6) if word.startswith("-") else []
+        parts.append(f"{extra} (did you mean {close[0]}?)" if close else extra)
+    return (f"{command.prog}: error: unrecognized argument{'s' if len(parts) > 1 else ''}: {', '.join(parts)} "
+            f"(see {command.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ner",
         description="Russian NER toolkit: validate and repair CoNLL corpora, move them to and from "
                     "Label Studio, train and evaluate models, tag text.",
@@ -48,7 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except UsageError as e:  # a misspelt flag explains a "required" error better than the error does
+        misspelt = misspelt_flags(parser, argv)
+        print(unknown_flags(parser, argv, misspelt) if misspelt else e, file=sys.stderr)
+        return 2
+    if extras:
+        print(unknown_flags(parser, argv, extras), file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

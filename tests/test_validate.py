@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,40 @@ def test_a_missing_file_is_one_line_and_exit_2_whatever_its_format(capsys, tmp_p
         missing = tmp_path / name
         assert run(capsys, "validate", str(SEED), str(missing)) == (
             2, "", f"ner validate: error: {missing}: no such file or directory; check the path\n")
+
+
+# -- the command line: one line and exit 2 for every usage mistake -----------------------------
+
+@pytest.mark.parametrize("argv, line", [
+    (["validate", "x.conll", "--quite"], "ner validate: error: unrecognized argument: --quite (did you mean --quiet?)"),
+    (["ls", "push", "x.conll", "--projcet", "P"],
+     "ner ls push: error: unrecognized argument: --projcet (did you mean --project?)"),
+    (["train", "--ephocs=3"], "ner train: error: unrecognized argument: --ephocs=3 (did you mean --epochs?)"),
+    (["evaluate", "m", "c.conll", "--lables", "auto"],
+     "ner evaluate: error: unrecognized argument: --lables (did you mean --labels?)"),
+    (["split", "x.conll", "--out", "d", "--sed", "3"], "ner split: error: unrecognized argument: --sed (did you mean --seed?)"),
+    (["tag", "--labels", "x.toml"], "ner tag: error: unrecognized argument: --labels"),
+    (["train", "--epochs", "ten"], "ner train: error: argument --epochs: invalid int value: 'ten'"),
+    (["stats"], "ner stats: error: the following arguments are required: PATH"),
+])
+def test_usage_mistakes_are_one_line_with_did_you_mean(capsys, argv, line):
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith(line + " ") and err.endswith(" --help)\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "{gone}.conll"],
+    ["stats", "{gone}.jsonl"],
+    ["split", "{gone}.csv", "--out", "{tmp}/splits"],
+    ["convert", "{gone}.jsonl", "{tmp}/out.conll"],
+    ["train", "--train", "{gone}.conll", "--out", "{tmp}/m"],
+    ["train", "--train", str(SEED), "--dev", "{gone}.jsonl", "--out", "{tmp}/m"],
+    ["evaluate", "{tmp}", "{gone}.conll"],
+])
+def test_a_missing_input_is_one_line_and_exit_2_in_every_command(capsys, tmp_path, argv):
+    argv = [a.format(gone=tmp_path / "gone", tmp=tmp_path) for a in argv]
+    missing = next(a for a in argv if "gone" in a)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err == f"ner {argv[0]}: error: {missing}: no such file or directory; check the path\n"

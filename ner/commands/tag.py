@@ -13,6 +13,8 @@ from collections import deque
 from itertools import islice
 from pathlib import Path
 
+from ..tagger import DEFAULT_BATCH_SIZE
+
 CHUNK_LINES = 256
 
 _worker_tagger = None
@@ -30,9 +32,11 @@ def register(sub) -> None:
                         "html: a page with coloured entities (default: jsonl)")
     p.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="tagging processes (default: 1)")
-    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="sentences per model call")
-    p.add_argument("--labels", metavar="FILE", default=None, help="label schema for the HTML colours "
-                                                                  "(default: annotation/labels.toml)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"sentences per model call (default: {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--colors", metavar="FILE", default=None,
+                   help="label schema whose colours the HTML uses (default: annotation/labels.toml; "
+                        "labels it lacks get palette colours)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
 
@@ -82,7 +86,7 @@ def read_lines(stream, name: str):
             yield lineno, text
 
 
-def tag_chunks(chunks, model: str, *, workers: int = 1, batch_size: int = 64, fmt: str = "jsonl",
+def tag_chunks(chunks, model: str, *, workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, fmt: str = "jsonl",
                colors: dict | None = None):
     """Formatted output of each chunk, in order; at most ``2 * workers`` chunks in flight."""
     init = (model, batch_size, fmt, colors or {})
@@ -131,7 +135,7 @@ def run(args) -> int:
     if args.format == "html":
         from ..schema import load_schema
 
-        colors = {label.name: label.color for label in load_schema(args.labels).labels if label.color}
+        colors = {label.name: label.color for label in load_schema(args.colors).labels if label.color}
     if args.input == "-":
         stream, size = sys.stdin.buffer, None
     else:

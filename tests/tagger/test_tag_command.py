@@ -80,3 +80,15 @@ def test_errors_are_one_line(tmp_path, model_dir, capsys):
     bad.write_bytes("ok\nМодель".encode("cp1251"))
     assert main(["tag", "--model", str(model_dir), str(bad), "--no-progress"]) == 2
     assert "latin1.txt:2: not UTF-8" in capsys.readouterr().err
+
+
+def test_html_colours_come_from_colors_and_labels_is_not_a_tag_flag(input_file, model_dir, tmp_path, capsys):
+    schema = tmp_path / "mine.toml"
+    schema.write_text('[[labels]]\nname = "Model"\ncolor = "#123456"\n', encoding="utf-8")
+    out = tmp_path / "page.html"
+    assert main(["tag", "--model", str(model_dir), str(input_file), "--format", "html", "-o", str(out),
+                 "--colors", str(schema), "--no-progress"]) == 0
+    assert 'border:1px solid #123456" title="Model' in out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["tag", "--model", str(model_dir), str(input_file), "--labels", str(schema)]) == 2
+    assert capsys.readouterr().err.startswith("ner tag: error: unrecognized argument: --labels ")
