@@ -326,7 +326,9 @@ def test_tokens_conll_cannot_hold_are_refused(record, tmp_path):
         dump(docs, tmp_path / "x.conll")
 
 
-# Junk never gets past the loaders as a traceback: a record or row is read or refused with UserError.
+# Junk never gets past the loaders as a traceback, and nothing is read wrong: a file reads
+# exactly when each of its records reads alone, gives what those records give, and otherwise
+# fails with one UserError naming the first record that fails alone.
 _JSONISH = st.text(alphabet=st.sampled_from(list('{}[]":,0123456789 abtexoksngpdiru-BIOX\n')), max_size=120)
 _RECORDS = st.fixed_dictionaries({}, optional={
     "text": st.one_of(st.text(max_size=12), st.integers()),
@@ -336,26 +338,114 @@ _RECORDS = st.fixed_dictionaries({}, optional={
                                              "label": st.sampled_from(["X", "Y"])}), max_size=3),
     "document": st.one_of(st.none(), st.text(max_size=3)), "id": st.one_of(st.none(), st.integers()),
 })
+_WORD = st.text(alphabet=st.sampled_from(list('ab,"ё😀 -\xa0\n')), min_size=1, max_size=4)
+_PLAIN = st.lists(st.tuples(_WORD.filter(str.strip), st.sampled_from(["O", "B-X", "I-X", "I-Y", "X"])),
+                  min_size=1, max_size=4).map(lambda pairs: {"tokens": [w for w, _ in pairs],
+                                                             "tags": [t for _, t in pairs]})
+_AUTO = Schema.auto(["X", "Y"])
 
 
-def _read_or_refuse(path):
+def _outcome(path):
+    """(sentences as (words, tags), None) when the file reads; (None, the error's 'path:line') when not."""
     try:
-        list(load(path, schema=Schema.auto(["X"]), report=Report()))
-    except UserError:
-        pass
+        docs = list(load(path, schema=_AUTO, report=Report()))
+    except UserError as e:
+        where = str(e).split(": ", 1)[0]
+        return None, where
+    return [(s.words, s.tags) for d in docs for s in d.sentences], None
+
+
+def _plain_record(record):
+    """What a record of tokens only (no text, no spans) must read as; None for other shapes."""
+    if not isinstance(record, dict) or "text" in record or "spans" in record:
+        return None
+    tokens, tags = record.get("tokens"), record.get("tags", ["O"] * len(record.get("tokens") or []))
+    if not (isinstance(tokens, list) and all(isinstance(t, str) and t for t in tokens)):
+        return None
+    if not tokens or not all(isinstance(t, str) for t in tags) or len(tags) != len(tokens):
+        return None
+    return tuple(tokens)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=_JSONISH, records=st.lists(_RECORDS, max_size=4))
-def test_junk_jsonl_is_read_or_refused(text, records, tmp_path):
+@given(text=st.one_of(st.just(""), _JSONISH), records=st.lists(st.one_of(_RECORDS, _PLAIN), max_size=4))
+def test_junk_jsonl_reads_record_by_record(text, records, tmp_path):
+    lines = (text + "\n" + "".join(json.dumps(r) + "\n" for r in records)).split("\n")[:-1]
     path = tmp_path / "junk.jsonl"
-    path.write_text(text + "\n" + "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    _read_or_refuse(path)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    expected, failing = [], None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        alone = tmp_path / "alone.jsonl"
+        alone.write_text(line + "\n", encoding="utf-8")
+        got, where = _outcome(alone)
+        if where is not None:
+            assert where == f"{alone}:1"
+            failing = failing or f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            assert _plain_record(record) is None, line  # a plain record of tokens is never refused
+            continue
+        record = json.loads(line)
+        if _plain_record(record) is not None:
+            assert [words for words, _ in got] == [_plain_record(record)]
+        expected += got
+    got, where = _outcome(path)
+    assert (got, where) == ((None, failing) if failing else (expected, None))
+
+
+def _csv_rows(rows):
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["sentence", "token", "tag", "document"])
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(alphabet=st.sampled_from(list('document,sentence,token,tag"\n\r ab-BIOX')), max_size=150))
-def test_junk_csv_is_read_or_refused(text, tmp_path):
+@given(text=st.one_of(
+    st.text(alphabet=st.sampled_from(list('document,sentence,token,tag"\n\r ab-BIOX')), max_size=150),
+    st.text(alphabet=st.sampled_from(list('ab,"\n\r -BIOX12')), max_size=120).map(
+        lambda body: "document,sentence,token,tag\n" + body),
+    st.lists(st.one_of(*[st.lists(_WORD, min_size=4, max_size=4)] * 6, st.lists(_WORD, max_size=5)),
+             max_size=6).map(_csv_rows),
+))
+def test_junk_csv_reads_row_by_row(text, tmp_path):
+    import csv
+    import io
+
     path = tmp_path / "junk.csv"
     path.write_bytes(text.encode("utf-8"))
-    _read_or_refuse(path)
+    # The reference: rows of the csv module, the header names the columns, a run of rows with one
+    # (document, sentence) pair is a sentence; a header without sentence, token and tag, or a row
+    # with another number of fields than the header, fails at its line.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    sentences, failing, key = [], None, object()
+    try:
+        columns = [c.strip().lower() for c in next(reader, None) or ()]
+        if not {"sentence", "token", "tag"} <= set(columns):
+            failing = 1
+        for row in reader if failing is None else ():
+            if not row:
+                continue
+            if len(row) != len(columns):
+                failing = reader.line_num
+                break
+            doc = row[columns.index("document")] if "document" in columns else ""
+            if (doc, row[columns.index("sentence")]) != key:
+                key = (doc, row[columns.index("sentence")])
+                sentences.append([])
+            sentences[-1].append(row[columns.index("token")])
+    except csv.Error:
+        failing = reader.line_num
+    got, where = _outcome(path)
+    if failing is not None:
+        assert (got, where) == (None, f"{path}:{failing}")
+    else:
+        assert where is None and [list(words) for words, _ in got] == sentences
