@@ -28,6 +28,7 @@ scheduling (``serve.py`` runs one training at a time).
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,11 +61,29 @@ class Retrained:
         return self.dev_f1 >= self.served_f1
 
 
-def min_score_for(model, sentences) -> float:
-    """The lowest span score to keep: the threshold with the best F1 of kept spans on gold ``sentences``.
+def best_threshold(found: list[tuple[float, bool]], n_gold: int) -> float:
+    """The score threshold whose kept spans (score >= it) have the best F1 against ``n_gold`` gold spans.
 
-    Ties go to the higher threshold (fewer spans to delete); 0.0 when no span is ever right.
+    ``found`` holds each predicted span's ``(score, right)``. Ties go to the higher
+    threshold (fewer spans to delete); 0.0 when no span is right.
+
+    >>> best_threshold([(0.9, True), (0.6, False), (0.4, False)], 1)
+    0.9
     """
+    found = sorted(found, key=lambda x: -x[0])
+    best, threshold, right = 0.0, 0.0, 0
+    for n, (score, ok) in enumerate(found, 1):
+        right += ok
+        if n < len(found) and found[n][0] == score:
+            continue  # a threshold keeps all spans of one score or none
+        f1 = 2 * right / (n + n_gold)
+        if f1 > best:
+            best, threshold = f1, score
+    return math.floor(threshold * 10000) / 10000  # 4 digits, rounded down: the span at it stays
+
+
+def min_score_for(model, sentences) -> float:
+    """``best_threshold`` of ``model``'s spans on gold ``sentences`` (span score: its words' lowest probability)."""
     from .bio import tags_spans
 
     predictions = model.predict([list(s.words) for s in sentences]) if sentences else []
@@ -72,14 +91,7 @@ def min_score_for(model, sentences) -> float:
     for k, (sentence, prediction) in enumerate(zip(sentences, predictions)):
         gold |= {(k, i, j, label) for i, j, label in tags_spans(sentence.tags)}
         found += [(min(prediction.scores[i:j]), (k, i, j, label)) for i, j, label in tags_spans(prediction.tags)]
-    found.sort(key=lambda x: -x[0])
-    best, threshold, right = 0.0, 0.0, 0
-    for n, (score, span) in enumerate(found, 1):
-        right += span in gold
-        f1 = 2 * right / (n + len(gold))
-        if f1 > best and (n == len(found) or found[n][0] < score):  # cut only between different scores
-            best, threshold = f1, score
-    return round(threshold, 4)
+    return best_threshold([(score, span in gold) for score, span in found], len(gold))
 
 
 class Retrainer:

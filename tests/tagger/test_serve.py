@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from ner.labelstudio.config import format_labeling_config
 from ner.schema import load_schema
-from ner.serve import Auth, Backend, Project, create_app
+from ner.serve import Auth, Backend, create_app
 
 LABEL_CONFIG = format_labeling_config(load_schema())
 TEXT = "😀 У ChatGPT есть датасет Alpaca."
@@ -334,6 +334,7 @@ def test_concurrent_requests_are_batched_per_model_and_each_gets_its_own_answer(
                                                                               navec_model_dir, tmp_path):
     """While one model call runs, 15 requests for project A and 8 for project B queue up: then one call
     per model serves them all, and each request gets the entities of its own text (offsets differ)."""
+    from ner.serve import Project
     from ner.tagger import Tagger
 
     a, b = CountingModel(tagger.model), CountingModel(Tagger.load(navec_model_dir).model)
@@ -403,9 +404,19 @@ def test_ner_serve_command_serves_with_a_token(model_dir):
         assert httpx.get(f"{url}/health").status_code == 401
         r = httpx.post(f"{url}/predict", json=predict_request(ls_task(1, TEXT)), headers={"Authorization": "Bearer t0k"})
         assert r.status_code == 200 and r.json()["results"][0]["result"]
+        # no --min-score: the threshold calibrated on the model's dev set, in /health and on the first line
+        from ner.formats.conll import read_conll
+        from ner.models import load_model
+        from ner.retrain import min_score_for
+        from tests.conftest import SEED
+
+        expected = min_score_for(load_model(model_dir), [s for d in read_conll(SEED) for s in d.sentences if len(s)])
+        health = httpx.get(f"{url}/health", headers={"Authorization": "Bearer t0k"}).json()
+        assert health["min_score"] == expected > 0
     finally:
         server.terminate()
         server.wait(10)
+    assert f"retraining off; min score {expected} calibrated on {SEED}" in server.stderr.read()
 
 
 def test_ner_serve_without_a_model_says_what_to_do(tmp_path, monkeypatch, capsys):
