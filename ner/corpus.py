@@ -94,6 +94,33 @@ def map_tags(tags, mapping: dict[str, str]) -> tuple[list[str], int]:
     return spans_tags(len(tags), kept), len(spans) - len(kept)
 
 
+def map_documents(documents, mapping: dict[str, str]) -> tuple[list, int]:
+    """Documents with every sentence's labels renamed (``map_tags``); the number of entities dropped."""
+    from .records import Document
+
+    out, dropped = [], 0
+    for doc in documents:
+        sentences = []
+        for s in doc.sentences:
+            tags, n = map_tags(s.tags, mapping)
+            dropped += n
+            sentences.append(s.with_tags(tags))
+        out.append(Document(doc.id, tuple(sentences), doc.path, doc.meta))
+    return out, dropped
+
+
+def outside_schema(report: Report, paths) -> str | None:
+    """One line for a read whose only errors are labels outside the schema (E112), else None:
+    the fix is a flag, not a repair, so say it first instead of listing every token."""
+    if not report.errors or any(i.code != "E112" or i.fixable for i in report.errors):
+        return None
+    labels = sorted({i.message.split("'")[1] for i in report.errors if i.message.count("'") >= 2})
+    return (f"{', '.join(map(str, paths))}: {len(report.errors)} tag(s) with labels outside the schema "
+            f"({', '.join(labels[:8])}{', ...' if len(labels) > 8 else ''}, first at {report.errors[0].path}:"
+            f"{report.errors[0].line}); pass --labels auto to take the labels found in the data, "
+            f"--labels FILE, or --map SOURCE=TARGET / --keep LABEL,...")
+
+
 def _where(path: str, fmt: str, sentence: Sentence, number: int, token: int) -> str:
     """Where token ``token`` of a sentence is: its line in CoNLL/CSV, its record's line in JSONL."""
     if fmt in ("conll", "csv") and sentence.line:
@@ -113,10 +140,9 @@ def read_split(path: str, schema: Schema | None, mapping: dict[str, str] | None 
     docs = list(load(path, fmt, schema=None if mapping else schema, report=report))
     if report.errors:
         first = report.errors[0]
-        if all(i.code == "E112" for i in report.errors):
-            raise UserError(f"{first}: {len(report.errors)} tag(s) in {path} have labels outside the schema; "
-                            f"pass --labels auto to take the labels found in the data, --labels FILE, "
-                            f"or --map SOURCE=TARGET")
+        line = outside_schema(report, [path])
+        if line:
+            raise UserError(line)
         if first.code in ("E100", "E101", "E102", "E103"):
             raise UserError(str(first))
         raise UserError(f"{first} ({len(report.errors)} error(s) in {path}; see 'ner validate {path}', "
@@ -153,4 +179,5 @@ def resolve_schema(labels: str, mapping: dict[str, str] | None) -> Schema | None
     return load_schema(labels or None)
 
 
-__all__ = ["CorpusFile", "check_map", "label_mapping", "map_tags", "parse_map", "read_split", "resolve_schema"]
+__all__ = ["CorpusFile", "check_map", "label_mapping", "map_documents", "map_tags", "outside_schema", "parse_map",
+           "read_split", "resolve_schema"]

@@ -34,7 +34,7 @@ from .bio import tags_spans
 from .errors import UserError
 from .records import Document
 
-NAMES = {2: ("train", "test"), 3: ("train", "dev", "test")}
+NAMES = {2: ("train", "dev"), 3: ("train", "dev", "test")}  # two shares: train and dev (for ner train --dev)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,8 @@ class Split:
 
 
 def parse_ratios(text: str) -> tuple[float, ...]:
-    """Ratios from '0.8,0.1,0.1' (2 or 3 non-negative numbers, normalised to sum to 1).
+    """Ratios from '0.8,0.1,0.1' (train,dev,test) or '0.9,0.1' (train,dev): 2 or 3 non-negative
+    numbers, normalised to sum to 1.
 
     >>> parse_ratios("8,1,1")
     (0.8, 0.1, 0.1)

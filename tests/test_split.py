@@ -84,7 +84,7 @@ def test_too_few_documents_split_by_sentence():
 
 def test_two_way_split_and_an_empty_share():
     docs = make_corpus()
-    assert split_corpus(docs, (0.9, 0.1)).names == ("train", "test")
+    assert split_corpus(docs, (0.9, 0.1)).names == ("train", "dev")
     split = split_corpus(docs, (0.9, 0.0, 0.1))
     assert assignment(split)["dev"] == []
     assert sum(len(p) for _, p in split) == 20
@@ -121,9 +121,37 @@ def test_split_command(tmp_path, capsys):
 
 def test_split_command_refuses_errors(tmp_path, capsys):
     source = tmp_path / "bad.conll"
-    source.write_text("a B-Foo\n", encoding="utf-8")
+    source.write_text("a B-Model\nb X-Model\n", encoding="utf-8")
     assert main(["split", str(source), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert "error E112: label 'Foo' is not in the schema" in err
-    assert "pass --labels auto" in err and "nothing written" in err
+    assert "error E111: tag 'X-Model' has the wrong shape" in err and "nothing written" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_labels_outside_the_schema_are_one_line_naming_labels_auto(tmp_path, capsys):
+    source = tmp_path / "nerel.conll"
+    source.write_text("Иван B-PERSON\nв O\nМоскве B-CITY\n\n" * 500, encoding="utf-8")
+    assert main(["split", str(source), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"ner split: error: {source}: 1000 tag(s) with labels outside the schema (CITY, PERSON, "
+                            f"first at {source}:1); pass --labels auto to take the labels found in the data, "
+                            f"--labels FILE, or --map SOURCE=TARGET / --keep LABEL,...\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_split_maps_keeps_and_writes_train_and_dev_for_two_ratios(tmp_path, capsys):
+    source = tmp_path / "nerel.conll"
+    source.write_text("Иван B-PERSON\nв O\nМоскве B-CITY\n\n" * 20, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["split", str(source), "--out", str(out), "--ratios", "0.9,0.1", "--map", "PERSON=Organization",
+                 "--labels", "auto"]) == 0
+    assert "note: 20 entities with labels --map/--keep do not name became O" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["dev.conll", "train.conll"]
+    tags = [s.tags for name in ("train", "dev") for d in read_conll(out / f"{name}.conll") for s in d.sentences]
+    assert len(tags) == 20 and set(tags) == {("B-Organization", "O", "O")}
+    assert main(["split", str(source), "--out", str(tmp_path / "o2"), "--keep", "PERSN", "--labels", "auto"]) == 2
+    assert capsys.readouterr().err == (f"ner split: error: --map/--keep: label 'PERSN' never occurs in {source}; "
+                                       f"did you mean 'PERSON'? labels there: CITY, PERSON\n")
+    assert main(["split", str(source), "--out", str(tmp_path / "o3"), "--keep", "PERSON"]) == 2
+    assert "give labels outside the schema (PERSON)" in capsys.readouterr().err

@@ -1,9 +1,15 @@
-"""``ner split PATH... --out DIR [--ratios 0.8,0.1,0.1] [--seed 13]``: seeded splits by document."""
+"""``ner split PATH... --out DIR [--ratios 0.8,0.1,0.1] [--seed 13] [--map A=B] [--keep L]``: seeded splits.
+
+Two ratios (``0.9,0.1``) write train and dev, three write train, dev and test. A
+corpus whose labels are outside the schema is refused in one line that names the
+flag to pass (``--labels auto``, ``--map``), before anything else is listed.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..bio import tags_spans
 from . import add_labels_arg, schema_from_arg
 
 
@@ -14,27 +20,51 @@ def register(sub) -> None:
                                    "with too few documents is split by sentence (and says so).")
     p.add_argument("paths", nargs="+", metavar="PATH", help="corpus files (any format ner convert reads)")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for train.conll, dev.conll, test.conll")
-    p.add_argument("--ratios", default="0.8,0.1,0.1",
-                   help="shares of tokens for train,dev,test (or train,test) (default 0.8,0.1,0.1)")
+    p.add_argument("--ratios", default="0.8,0.1,0.1", metavar="TRAIN,DEV[,TEST]",
+                   help="shares of tokens: three numbers write train, dev and test; two (e.g. 0.9,0.1) write "
+                        "train and dev (default 0.8,0.1,0.1)")
     p.add_argument("--seed", type=int, default=13, help="random seed (default 13)")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input format (default: from suffix)")
     add_labels_arg(p)
+    p.add_argument("--map", metavar="A=B,...", default="",
+                   help="rename labels (Person=PER,...); labels neither mapped nor kept become O")
+    p.add_argument("--keep", metavar="L1,L2,...", default="", help="keep these labels under their own names")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..check import Report
-    from .convert import refuse
+    from ..corpus import check_map, label_mapping, map_documents, outside_schema
+    from ..errors import UserError
     from ..formats.conll import write_conll
-    from ..formats.registry import load_many
+    from ..formats.registry import load_many, require
     from ..split import parse_ratios, split_corpus, split_counts
+    from .convert import refuse
 
     ratios = parse_ratios(args.ratios)
+    mapping = label_mapping(args.map, args.keep)
+    schema = schema_from_arg(args.labels)
+    for path in args.paths:
+        require(path)
     report = Report()
-    documents = load_many(args.paths, args.fmt, schema=schema_from_arg(args.labels), report=report)
+    documents = load_many(args.paths, args.fmt, schema=None if mapping else schema, report=report)
+    line = outside_schema(report, args.paths)
+    if line:
+        raise UserError(line)
     if report.errors:
         refuse(report, "split")
         return 1
+    if mapping:
+        check_map(mapping, {label for d in documents for s in d.sentences for _, _, label in tags_spans(s.tags)},
+                  ", ".join(args.paths))
+        documents, dropped = map_documents(documents, mapping)
+        if dropped:
+            print(f"note: {dropped} entities with labels --map/--keep do not name became O")
+        outside = sorted({t[2:] for d in documents for s in d.sentences for t in s.tags if t != "O"}
+                         - set(schema.names)) if schema is not None else []
+        if outside:
+            raise UserError(f"--map/--keep give labels outside the schema ({', '.join(outside)}); "
+                            f"pass --labels auto or --labels FILE with them")
     if report.warnings:
         print(f"reading: {report.summary()} (ner validate for details)")
     split = split_corpus(documents, ratios, args.seed)

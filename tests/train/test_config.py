@@ -86,3 +86,42 @@ def test_old_model_key_is_read_as_base_model_with_a_note(tmp_path):
 def test_parse_map_mistake():
     with pytest.raises(UserError, match="'Person' is not SOURCE=TARGET"):
         parse_map("Person,Org=ORG")
+
+
+def test_train_refuses_a_map_label_the_corpus_lacks_before_building_anything(tmp_path, capsys):
+    from ner.cli import main
+    from tests.conftest import SEED
+
+    assert main(["train", "--train", str(SEED), "--map", "Modle=MODEL", "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err == (f"ner train: error: --map/--keep: label 'Modle' never occurs in {SEED}; "
+                                       f"did you mean 'Model'? labels there: Activity, Application, Dataset, Date, "
+                                       f"Method_ML, Model, Organization, Task\n")
+    assert not (tmp_path / "m").exists()
+
+
+def test_keep_needs_no_identity_pairs_and_map_mistakes_name_the_flag():
+    from ner.corpus import label_mapping
+    from ner.train.prepare import prepare_data
+    from tests.conftest import SEED
+
+    labels, train_s, dev_s, _ = prepare_data(TrainConfig(train=str(SEED), keep="Model,Dataset", labels="auto"))
+    assert labels == ["Dataset", "Model"]
+    assert {t[2:] for s in train_s + dev_s for t in s.tags if t != "O"} == {"Dataset", "Model"}
+    assert label_mapping("Person=PER", "Date") == {"Person": "PER", "Date": "Date"}
+    with pytest.raises(UserError, match="--keep: 'A=B': give label names only"):
+        label_mapping("", "A=B")
+
+
+@pytest.mark.parametrize("name, body, where", [
+    ("x.jsonl", '{"tokens": ["a"], "tags": ["O"]}\n{"tokens": ["b", "c"], "tags": ["O", "B-Foo"]}\n', "x.jsonl:2: token #2"),
+    ("x.conll", "a O\n\nb O\nc B-Foo\n", "x.conll:4"),
+])
+def test_a_label_outside_the_schema_after_mapping_names_its_line(tmp_path, name, body, where):
+    from ner.corpus import read_split
+    from ner.schema import Schema
+
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(UserError) as e:
+        read_split(str(path), Schema.auto(["Bar"]), {"Foo": "Baz"})
+    assert str(e.value).startswith(f"{tmp_path / where}: label 'Baz' is not in the schema (Bar)")
