@@ -1,0 +1,134 @@
+"""Markup: mask() keeps offsets and blanks only markup; clean_tags() keeps markup, punctuation,
+speaker tags and URL pieces out of entities; the tagger's model view is the same for a markdown
+document and for the same text with its markup blanked."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ner.markup import clean_tags, mask, model_inputs, model_outputs
+from ner.models.base import Prediction
+from ner.text import segment
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("## Итоги: **LoRA** и [гайд](https://x.io)", ["Итоги:", "LoRA", "и", "гайд"]),
+    ("| 1 | **RAG** | ответы по базе |", ["1", "RAG", "ответы", "по", "базе"]),
+    ("|---|:---:|---|", []),
+    ("---", []),
+    ("### ❌ Слишком высокий lr", ["❌", "Слишком", "высокий", "lr"]),
+    ("SP_1: ну, короче, лора", ["ну,", "короче,", "лора"]),
+    ("[10:02] Антон: привет", ["Антон:", "привет"]),
+    ("@anna: кто сравнивал gpt-4o?", ["кто", "сравнивал", "gpt-4o?"]),
+    ("> **Важно:** цифры", ["Важно:", "цифры"]),
+    ("- [ ] Алерты в Grafana", ["Алерты", "в", "Grafana"]),
+    ("1. **Роль.** «Ты юрист»", ["Роль.", "«Ты", "юрист»"]),
+    ("запусти `python train.py --lr 2e-4` или `vLLM`", ["запусти", "или", "vLLM"]),
+    ("пиши на ivan.petrov@example.com или https://github.com/x/y.", ["пиши", "на", "или", "."]),
+    ("snake_case, SP_1 и __init__", ["snake_case,", "SP_1", "и", "init"]),
+    ("*Таблица обновлена в сентябре.*", ["Таблица", "обновлена", "в", "сентябре."]),
+    ("текст <br> ещё ![схема](img.png)", ["текст", "ещё", "схема"]),
+    ("C++ и 2 * 3 — это ~~не~~ код", ["C++", "и", "2", "3", "—", "это", "не", "код"]),
+])
+def test_mask_blanks_markup_only(text, kept):
+    masked = mask(text)
+    assert len(masked) == len(text)
+    assert masked.split() == kept
+    assert all(m == c or m == " " for m, c in zip(masked, text))
+
+
+def test_fenced_code_is_blank_and_line_breaks_stay():
+    text = "Запуск:\r\n```bash\r\npython train.py --model BERT\r\n```\r\nГотово, [BERT](x.md) обучен.\n"
+    masked = mask(text)
+    assert len(masked) == len(text) and masked.count("\n") == text.count("\n") and masked.count("\r") == text.count("\r")
+    assert masked.split() == ["Запуск:", "Готово,", "BERT", "обучен."]
+    assert masked.index("BERT") == text.index("[BERT]") + 1
+
+
+@pytest.mark.parametrize("words, tags, expected", [
+    # markup and punctuation trimmed off both edges; the entity keeps its inner words
+    (["|", "**", "LoRA", "**", "|"], ["B-Method_ML", "I-Method_ML", "I-Method_ML", "I-Method_ML", "O"],
+     ["O", "O", "B-Method_ML", "O", "O"]),
+    (["#", "#", "#", "❌", "GPT-4"], ["B-Model", "I-Model", "I-Model", "I-Model", "I-Model"],
+     ["O", "O", "O", "O", "B-Model"]),
+    (["**", "“", "RLHF", "”", "**"], ["O", "B-Method_ML", "I-Method_ML", "I-Method_ML", "I-Method_ML"],
+     ["O", "O", "B-Method_ML", "O", "O"]),
+    (["GPT", "-", "2", "—"], ["B-Model", "I-Model", "I-Model", "I-Model"], ["B-Model", "I-Model", "I-Model", "O"]),
+    # entities of nothing but markup go
+    (["|", "---", "|", "---", "|"], ["O", "B-Date", "I-Date", "I-Date", "O"], ["O"] * 5),
+    ([">", "—", "текст"], ["B-Task", "I-Task", "O"], ["O", "O", "O"]),
+    # a speaker tag opening a turn is not an entity; the same word elsewhere may be
+    (["SP_1", ":", "взяли", "LoRA"], ["B-Model", "O", "O", "B-Method_ML"], ["O", "O", "O", "B-Method_ML"]),
+    (["модель", "T5_3", "лучше"], ["O", "B-Model", "O"], ["O", "B-Model", "O"]),
+    # pieces of a URL or e-mail address are not entities; a name after the URL is
+    (["https", ":", "/", "/", "huggingface", ".", "co", "/", "Qwen", "и", "Qwen"],
+     ["O", "O", "O", "O", "B-Organization", "O", "O", "O", "B-Model", "O", "B-Model"],
+     ["O"] * 10 + ["B-Model"]),
+    (["ivan", "@", "openai", ".", "com"], ["O", "O", "B-Organization", "O", "O"], ["O"] * 5),
+    # an I- that opens an entity is read as B- (conlleval), two neighbours stay two
+    (["BERT", "RoBERTa"], ["I-Model", "B-Model"], ["B-Model", "B-Model"]),
+])
+def test_clean_tags(words, tags, expected):
+    assert clean_tags(words, tags) == expected
+
+
+def test_clean_tags_wants_one_tag_per_word():
+    with pytest.raises(ValueError, match="2 words but 1 tags"):
+        clean_tags(["a", "b"], ["O"])
+
+
+class _Echo:
+    """A real tagging rule for the plumbing: every Latin word with a capital letter is a Model."""
+
+    def predict(self, batch):
+        return [Prediction(tuple("B-Model" if w.isascii() and not w.islower() and w.isalpha() else "O" for w in words),
+                           tuple(0.5 for _ in words)) for words in batch]
+
+
+def _entities(text):
+    sentences = segment(text)
+    batch, plan = model_inputs([(text, sentences)])
+    out = model_outputs(plan, _Echo().predict(batch))
+    found = []
+    for sentence, prediction in zip(sentences, out):
+        for k, tag in enumerate(prediction.tags):
+            if tag != "O":
+                found.append((sentence[k][0], sentence[k][1], tag))
+    return batch, found
+
+
+def test_model_view_of_a_markdown_document_exact_offsets():
+    text = "## Методы\n| 1 | **LoRA** | см. [PEFT](https://hf.co/docs) |\nSP_1: берём `vLLM`, пиши на a@b.io\n"
+    batch, found = _entities(text)
+    assert batch == [["Методы"], ["1", "LoRA", "см", ".", "PEFT"], ["берём", "vLLM", ",", "пиши", "на"]]
+    assert found == [(text.index("LoRA"), text.index("LoRA") + 4, "B-Model"),
+                     (text.index("PEFT"), text.index("PEFT") + 4, "B-Model"),
+                     (text.index("vLLM"), text.index("vLLM") + 4, "B-Model")]
+
+
+def test_lines_are_separate_model_inputs():
+    batch, _ = _entities("Итог\nGPT-4 лучше.\n\nA: да")
+    assert batch == [["Итог"], ["GPT-4", "лучше", "."], ["A", ":", "да"]]
+
+
+_PIECES = st.sampled_from([
+    "LoRA", "Яндекс", "GPT-4", "обучение", "в", "2023", "году", "**", "*", "`vLLM`", "`pip install x`", "|",
+    "[PEFT](https://hf.co/p)", "https://x.com/a", "a@b.io", "<br>", "~~", "—", "«", "»", ",", ".", "_", "SP_2",
+])
+_LINE_STARTS = st.sampled_from(["", "## ", "> ", "- ", "1. ", "- [x] ", "SP_1: ", "[00:01] ", "@anna: ", "| "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_LINE_STARTS, st.lists(_PIECES, max_size=8)), max_size=6))
+def test_markdown_and_its_blanked_twin_give_the_same_model_view_and_entities(lines):
+    text = "\n".join(start + " ".join(pieces) for start, pieces in lines)
+    twin = mask(text)
+    assert mask(twin) == twin  # blanking is idempotent: the twin has no markup left
+    batch, found = _entities(text)
+    twin_batch, twin_found = _entities(twin)
+    assert batch == twin_batch
+    assert found == twin_found
+    for start, end, _ in found:
+        assert text[start:end] == twin[start:end] and text[start:end].strip() == text[start:end]
