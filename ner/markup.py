@@ -175,7 +175,7 @@ def pieces(text: str) -> list[list[tuple[int, int, str]]]:
     as ``(start, end, word)`` with offsets into ``text``. A markdown document and its blanked
     twin ``mask(text)`` have the same pieces.
 
-    >>> [[w for _, _, w in p] for p in pieces("## Итоги\n| **LoRA** | RAG |")]
+    >>> [[w for _, _, w in p] for p in pieces("## Итоги\\n| **LoRA** | RAG |")]
     [['Итоги'], ['LoRA', 'RAG']]
     """
     from .text import segment
