@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ner.check import Report
@@ -124,16 +124,43 @@ def test_random_text_never_raises(text):
                 assert sentence.text[span.start:span.end] == span.text
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.binary(max_size=300), st.integers(min_value=0, max_value=300))
-def test_random_and_truncated_bytes_never_raise(tmp_path_factory, data, cut):
-    path = tmp_path_factory.mktemp("fuzz") / "x.conll"
-    seed_bytes = SEED.read_bytes()
-    path.write_bytes(seed_bytes[:cut] + data)
-    report = Report()
-    for _ in iter_sentences(path, report=report):
-        pass
-    assert all(str(i).startswith(str(path)) for i in report.issues)
+# Corruptions of an O token between O tokens, and the error each must give on its own line.
+CORRUPTIONS = {"X-Model": "E111", "": "E110", "I-Model": "E113", "B-Modle": "E112"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())  # capsys is drained by every run(), so sharing it across examples is safe
+def test_validate_reports_exactly_the_corrupted_lines_and_fix_repairs_only_the_fixable(
+        tmp_path_factory, capsys, data):
+    lines, candidates = [], []
+    for doc in read_conll(SEED):
+        for s in doc.sentences:
+            for i, (word, tag) in enumerate(zip(s.words, s.tags)):
+                lines.append([word, tag])
+                around = (s.tags[i - 1] if i else "O", s.tags[i + 1] if i + 1 < len(s) else "O")
+                if tag == "O" and around == ("O", "O") and word.isalpha():
+                    candidates.append(len(lines) - 1)
+            lines.append(None)
+    chosen = data.draw(st.lists(st.sampled_from(candidates), unique=True, max_size=6))
+    chosen = sorted(c for c in chosen if c - 1 not in chosen)  # a corruption next to another changes its error
+    kinds = [data.draw(st.sampled_from(sorted(CORRUPTIONS))) for _ in chosen]
+    for index, kind in zip(chosen, kinds):
+        lines[index][1] = kind
+    path = tmp_path_factory.mktemp("corrupt") / "x.conll"
+    path.write_text("".join("\n" if line is None else f"{line[0]} {line[1]}".rstrip() + "\n" for line in lines),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(path))
+    reported = [line.split(": ")[0:2] for line in out.splitlines()[:-1]]
+    assert reported == [[f"{path}:{index + 1}", f"error {CORRUPTIONS[kind]}"] for index, kind in zip(chosen, kinds)]
+    assert code == (1 if chosen else 0)
+    fixed = path.with_name("fixed.conll")
+    run(capsys, "validate", str(path), "--fix", str(fixed))
+    code, out, _ = run(capsys, "validate", str(fixed))
+    left = sorted(line.split(": ")[1] for line in out.splitlines()[:-1])
+    assert left == sorted(f"error {CORRUPTIONS[k]}" for k in kinds if k != "I-Model")
+    assert code == (1 if any(k != "I-Model" for k in kinds) else 0)
+    words = [w for d in read_conll(fixed, schema=None) for s in d.sentences for w in s.words]
+    assert words == [line[0] for line in lines if line is not None]  # nothing dropped or shifted
 
 
 # -- factRuEval at scale ---------------------------------------------------------------------
