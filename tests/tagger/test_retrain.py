@@ -255,3 +255,19 @@ def test_label_studio_start_training_retrains_the_project_through_the_webhook(
         ls.delete(f"/api/projects/{project['id']}")
         server.should_exit = True
         thread.join(10)
+
+
+def test_without_a_dev_file_the_dev_set_is_the_share_the_served_model_held_out(navec_model_dir):
+    """The model was trained with no dev file: its training held out 10% of the seed. The retrainer scores
+    on those same sentences (unseen by the served model), as the model's own metrics.json counted them."""
+    import json
+
+    from ner.bio import tags_spans
+    from ner.retrain import Retrainer
+
+    base, train_sents, dev_sents, dev = Retrainer(navec_model_dir).base_split()
+    assert base.dev == "" and dev == f"{len(dev_sents)} sentences held out of {SEED} (seed {base.seed})"
+    metrics = json.loads((navec_model_dir / "metrics.json").read_text())["dev"]
+    assert len(dev_sents) == metrics["sentences"] >= 1 and len(train_sents) + len(dev_sents) == 14
+    assert sum(len(tags_spans(s.tags)) for s in dev_sents) == metrics["micro"]["support"]
+    assert sum(len(s) for s in dev_sents) == metrics["tokens"]
