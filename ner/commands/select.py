@@ -1,0 +1,102 @@
+"""``ner select POOL --model DIR -n N`` / ``ner select --project P --model DIR -n N``: what to label next.
+
+Prints the chosen texts in order (rank, where, priority, MNLP, least confident word, text),
+or ``--json``; ``--out FILE`` writes them (a text file: one per line; a corpus: the chosen
+sentences as the pool holds them). With ``--project`` the chosen unannotated tasks are
+ranked in Label Studio (data field ``ner_select`` and a Data Manager tab sorted by it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("select", help="pick the texts whose labels help the model most (active learning)",
+                       description="From a pool (a text file with one text per line, a corpus whose tags are "
+                                   "ignored, or the unannotated tasks of a Label Studio project) pick the N texts "
+                                   "the model is least sure about (MNLP and least confident word), skipping "
+                                   "near-duplicates of texts already picked; --strategy random for comparison.")
+    p.add_argument("pool", nargs="?", default=None, help="text file (one text per line) or corpus (CoNLL, JSONL...)")
+    p.add_argument("--project", default=None, help="Label Studio project title: its unannotated tasks are the pool")
+    p.add_argument("--model", default=None, help="model directory (needed by --strategy uncertainty)")
+    p.add_argument("-n", type=int, required=True, help="how many texts to choose")
+    p.add_argument("--strategy", choices=("uncertainty", "random"), default="uncertainty")
+    p.add_argument("--diversity", type=float, default=1.0,
+                   help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
+    p.add_argument("--from", dest="fmt", default=None, metavar="FMT",
+                   help="pool format: text, conll, jsonl... (default: from the suffix; a .txt is sniffed)")
+    p.add_argument("--out", default=None, metavar="FILE", help="write the chosen texts (.txt) or sentences (corpus)")
+    p.add_argument("--json", action="store_true", help="print the choice as JSON lines")
+    p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
+    p.add_argument("--api-key", default=None, help="Label Studio token (default: $LABEL_STUDIO_API_KEY)")
+    p.set_defaults(func=run)
+
+
+def _write(choices, path: str) -> str:
+    from pathlib import Path
+
+    from ..formats.registry import dump, guess_format
+    from ..records import Document
+
+    sources = [c.candidate.source for c in choices]
+    if Path(path).suffix.lower() == ".txt" or any(s is None for s in sources):
+        Path(path).write_text("".join(c.candidate.text.replace("\n", " ") + "\n" for c in choices), encoding="utf-8")
+        return "texts"
+    dump([Document("selected", tuple(sources))], path, guess_format(path))
+    return "sentences"
+
+
+def run(args) -> int:
+    from ..check import Report
+    from ..errors import UserError
+    from ..quality.select import select
+    from ..quality.select_pool import FIELD, VIEW_TITLE, mark_project, pool_from_path, project_pool
+
+    if (args.pool is None) == (args.project is None):
+        raise UserError("give a POOL file or --project (one of them)")
+    if args.n < 1:
+        raise UserError("-n must be 1 or more")
+    if args.strategy == "uncertainty" and not args.model:
+        raise UserError("--strategy uncertainty needs --model DIR (or use --strategy random)")
+    if not 0 <= args.diversity <= 1:
+        raise UserError("--diversity must be between 0 and 1")
+    report = Report()
+    client = None
+    if args.project:
+        from ..labelstudio.client import Client, connection_from
+
+        client = Client(connection_from(args.url, args.api_key))
+        project_id, tasks, pool = project_pool(client, args.project, report)
+    else:
+        pool = pool_from_path(args.pool, args.fmt)
+    model = None
+    if args.strategy == "uncertainty":
+        from ..models import load_model
+
+        model = load_model(args.model)
+    choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed)
+    if args.json:
+        for c in choices:
+            print(json.dumps(c.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{len(choices)} of {len(pool)} texts chosen ({args.strategy})")
+        for c in choices:
+            text = c.candidate.text if len(c.candidate.text) <= 80 else c.candidate.text[:77] + "..."
+            scores = "" if c.priority is None else \
+                f"priority {c.priority:.3f}  mnlp {c.mnlp:.3f}  least {c.least:.3f}  "
+            print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")
+    if args.out:
+        kind = _write(choices, args.out)
+        print(f"wrote {len(choices)} {kind} to {args.out}", file=sys.stderr)
+    if client is not None:
+        done = mark_project(client, project_id, tasks, choices)
+        print(f"Label Studio: {done['marked']} task(s) ranked in data.{FIELD} ({done['cleared']} earlier mark(s) "
+              f"cleared); open the Data Manager tab {VIEW_TITLE!r} (first, sorted by {FIELD}; the chosen tasks "
+              f"come first, 'Label All Tasks' follows that order), or sort any tab by the {FIELD} column",
+              file=sys.stderr)
+    for issue in report.issues:
+        print(issue, file=sys.stderr)
+    return 0

@@ -1,0 +1,173 @@
+"""What to label next: the texts of a pool whose labels should help the model most.
+
+``select(candidates, n, model=...)`` scores every candidate with the model's own
+per-word tag distributions (``word_distributions``: T x K rows, merged across windows)
+and picks ``n`` of them greedily:
+
+- uncertainty, two ways: MNLP, the mean log-probability of each word's most likely tag
+  (Shen et al. 2017's length-normalised sequence score, with the per-word marginals for
+  the sequence), and the least confident word (its top probability); each becomes a
+  percentile rank over the pool and the priority is their mean (in [0, 1], 1 = most uncertain);
+- diversity: each pick multiplies every other candidate's priority by
+  ``1 - diversity * similarity`` to its most similar pick so far (cosine of TF-IDF vectors of
+  word 1-2-grams), so near-duplicates are not chosen together (pure uncertainty piles them up).
+
+``strategy="random"`` draws ``n`` with a seeded shuffle, the baseline. Candidates come from
+``select_pool.py`` (text files, corpora, Label Studio tasks).
+
+Left out: committee or MC-dropout (BALD) uncertainty; costs per candidate (a long text counts
+as one, like a short one).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+STRATEGIES = ("uncertainty", "random")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One text of the pool: ``where`` names it (``path:line``, ``task 12``), ``sentences`` hold its words."""
+
+    where: str
+    text: str
+    sentences: tuple[tuple[str, ...], ...]
+    task: int | None = None   # Label Studio task id
+    source: object = None     # the pool's own record (a Sentence of a corpus), written back by --out
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    candidate: Candidate
+    rank: int                 # 1 = label first
+    priority: float | None    # after the diversity penalty (None for random)
+    mnlp: float | None        # mean log-probability of each word's top tag (0 = certain)
+    least: float | None       # top probability of the least confident word (1 = certain)
+    similarity: float | None  # to the most similar earlier choice
+
+    def as_dict(self) -> dict:
+        def r(x):
+            return None if x is None else round(x, 4)
+
+        return {"rank": self.rank, "where": self.candidate.where, "task": self.candidate.task,
+                "priority": r(self.priority), "mnlp": r(self.mnlp), "least": r(self.least),
+                "similarity": r(self.similarity), "text": self.candidate.text}
+
+
+def word_distributions(model, batch) -> list:
+    """Per-word tag distributions ``[words, tags]`` for each list of words.
+
+    ``model.probabilities`` (the models package's full T x K marginals) where the model has it;
+    otherwise a ``[words, 1]`` column of the chosen tag's probability from ``predict``, which is
+    all the two uncertainty measures read (each word's top probability).
+    """
+    import numpy as np
+
+    if hasattr(model, "probabilities"):
+        return [np.asarray(p, dtype=float) for p in model.probabilities(batch)]
+    return [np.asarray(p.scores, dtype=float).reshape(-1, 1) for p in model.predict(batch)]
+
+
+def uncertainty(distributions) -> tuple[float, float]:
+    """(MNLP, least confident word) of one text from its sentences' ``[words, tags]`` arrays.
+
+    >>> import numpy as np
+    >>> uncertainty([np.array([[0.9, 0.1], [0.5, 0.5]])])
+    (-0.399..., 0.5)
+    """
+    import numpy as np
+
+    tops = [d.max(axis=1) for d in distributions if len(d)]
+    if not tops:
+        return 0.0, 1.0
+    top = np.concatenate(tops)
+    return float(np.log(np.clip(top, 1e-12, 1.0)).mean()), float(top.min())
+
+
+def _percentiles(values) -> list[float]:
+    """Each value's rank in [0, 1] (ties share their mean rank); 1 = the largest."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = ((i + j) / 2) / max(1, len(values) - 1)
+        i = j + 1
+    return ranks
+
+
+def priorities(mnlps, leasts) -> list[float]:
+    """Mean of the percentile ranks of the two uncertainties (low MNLP, low top probability = high)."""
+    a = _percentiles([-m for m in mnlps])
+    b = _percentiles([-x for x in leasts])
+    return [(x + y) / 2 for x, y in zip(a, b)]
+
+
+def ngram_vectors(candidates):
+    """L2-normalised TF-IDF rows of each candidate's lowercased word 1- and 2-grams (sparse)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def grams(c: Candidate) -> list[str]:
+        out = []
+        for words in c.sentences:
+            low = [w.lower() for w in words]
+            out += low + [f"{a} {b}" for a, b in zip(low, low[1:])]
+        return out
+
+    return TfidfVectorizer(analyzer=grams).fit_transform(candidates)
+
+
+def greedy(priority, vectors, n: int, diversity: float = 1.0) -> list[tuple[int, float, float]]:
+    """``(index, penalised priority, similarity)`` of ``n`` picks; see the module docstring.
+
+    With ``diversity=0`` it is the ``n`` highest priorities in order (ties: the earlier index).
+    """
+    import numpy as np
+
+    base = np.asarray(priority, dtype=float)
+    most_similar = np.zeros(len(base))
+    free = np.ones(len(base), dtype=bool)
+    picks = []
+    for _ in range(min(n, len(base))):
+        score = np.where(free, base * (1.0 - diversity * most_similar), -np.inf)
+        i = int(np.argmax(score))
+        picks.append((i, float(score[i]), float(most_similar[i])))
+        free[i] = False
+        if diversity and vectors is not None:
+            sims = np.asarray((vectors @ vectors[i].T).todense()).ravel()
+            most_similar = np.maximum(most_similar, np.clip(sims, 0.0, 1.0))
+    return picks
+
+
+def select(candidates, n: int, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
+           seed: int = 0, batch_size: int = 64) -> list[Choice]:
+    """The ``n`` candidates to label first, in order; see the module docstring."""
+    candidates = list(candidates)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    if n < 1 or not candidates:
+        return []
+    if strategy == "random":
+        order = list(range(len(candidates)))
+        random.Random(seed).shuffle(order)
+        return [Choice(candidates[i], r, None, None, None, None) for r, i in enumerate(order[:n], 1)]
+    if model is None:
+        raise ValueError("the uncertainty strategy needs a model")
+    flat = [words for c in candidates for words in c.sentences if words]
+    dists = []
+    for i in range(0, len(flat), batch_size * 16):
+        dists += word_distributions(model, flat[i:i + batch_size * 16])
+    scores, k = [], 0
+    for c in candidates:
+        m = sum(1 for words in c.sentences if words)
+        scores.append(uncertainty(dists[k:k + m]))
+        k += m
+    prio = priorities([s[0] for s in scores], [s[1] for s in scores])
+    vectors = ngram_vectors(candidates) if diversity else None
+    return [Choice(candidates[i], r, p, scores[i][0], scores[i][1], sim)
+            for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity), 1)]

@@ -1,0 +1,138 @@
+"""The pools ``ner select`` chooses from, and how the choice reaches annotators.
+
+Pools: a text file (one text per line, split into sentences and words by razdel as
+``ner tag`` does), a corpus (every sentence a candidate, its tags ignored), or the
+tasks of a Label Studio project that nobody has submitted an annotation for (words:
+the task's stored tokens, else razdel).
+
+Label Studio's free edition has no active-learning queue, but its Data Manager sorts by
+any data field. ``mark_project`` writes the rank of each chosen task into its data
+(``ner_select``: "00001", "00002"..., zero-padded so text and number order agree), clears
+the field on tasks an earlier run marked and this one did not choose, and keeps a Data
+Manager tab "ner select" ordered by that field, moved first; tasks without the field sort
+after the chosen ones. "Label All Tasks" from that tab follows its order.
+
+Left out: pools in other formats of Label Studio (images, audio); assigning tasks to people.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import UserError
+from .select import Candidate
+
+FIELD = "ner_select"
+VIEW_TITLE = "ner select"
+_TAG = re.compile(r"^(O|[BIESLU][-_].+)$")
+
+
+def looks_like_conll(path: str | Path, sample: int = 20) -> bool:
+    """Whether the first non-blank lines read as ``token ... tag`` rows (a .txt may be either)."""
+    rows = []
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith(("#", "-DOCSTART-")):
+                rows.append(line)
+                if len(rows) >= sample:
+                    break
+    return bool(rows) and all(len(r.split()) >= 2 and _TAG.match(r.split()[-1]) for r in rows)
+
+
+def pool_from_text(path: str | Path) -> list[Candidate]:
+    from ..text import segment
+
+    out = []
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read the pool ({e}); give a UTF-8 text file, one text per line") from None
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            words = tuple(tuple(w for _, _, w in sentence) for sentence in segment(line))
+            out.append(Candidate(f"{path}:{n}", line, words))
+    return out
+
+
+def pool_from_corpus(path: str | Path, fmt: str | None = None) -> list[Candidate]:
+    from ..check import Report
+    from ..formats.registry import load
+
+    report = Report()
+    docs = list(load(path, fmt, report=report))
+    fatal = [i for i in report.errors if i.code in ("E100", "E101", "E102", "E103", "E110")]
+    if fatal:
+        raise UserError(f"{fatal[0]} ({len(fatal)} error(s) in the pool)")
+    return [Candidate(f"{path}:{s.line}" if s.line else f"{path}: sentence {k}", s.text, (s.words,), source=s)
+            for k, s in enumerate((s for d in docs for s in d.sentences if len(s)), 1)]
+
+
+def pool_from_path(path: str | Path, fmt: str | None = None) -> list[Candidate]:
+    """Text file or corpus: ``fmt`` 'text' or a corpus format, else guessed (a .txt is sniffed)."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if fmt == "text" or (fmt is None and path.suffix.lower() in (".txt", "") and not looks_like_conll(path)):
+        return pool_from_text(path)
+    return pool_from_corpus(path, fmt)
+
+
+def pool_from_tasks(tasks, names, report) -> list[Candidate]:
+    """Candidates of the tasks nobody submitted an annotation for."""
+    from ..labelstudio import annotations as policy
+    from ..labelstudio.tasks import task_sentences
+
+    out = []
+    for task in tasks:
+        if policy.submitted(task):
+            continue
+        where = f"task {task.get('id')}"
+        sentences = task_sentences(task, [], names=names, where=where, report=report)
+        text = (task.get("data") or {}).get(names.text_key) or " ".join(s.text for s in sentences)
+        out.append(Candidate(where, text, tuple(s.words for s in sentences), task=task.get("id")))
+    return out
+
+
+def project_pool(client, title: str, report) -> tuple[int, list[dict], list[Candidate]]:
+    """(project id, all its tasks, candidates of the unannotated ones)."""
+    from ..labelstudio.config import config_names
+
+    project = client.project(title)
+    names = config_names(project["label_config"], f"project {title!r}")
+    tasks = client.all_tasks(project["id"])
+    return project["id"], tasks, pool_from_tasks(tasks, names, report)
+
+
+def mark_project(client, project_id: int, tasks, choices) -> dict:
+    """Put the chosen tasks first (see the module docstring); returns what was done."""
+    sdk = client._sdk
+    rank = {c.candidate.task: f"{c.rank:05d}" for c in choices}
+    updated = cleared = 0
+    for task in tasks:
+        data = task.get("data") or {}
+        want = rank.get(task.get("id"))
+        if data.get(FIELD) == want:
+            continue
+        if want is None and FIELD not in data:
+            continue
+        new = {k: v for k, v in data.items() if k != FIELD}
+        if want is not None:
+            new[FIELD] = want
+        client.call(lambda t=task["id"], d=new: sdk.tasks.update(id=t, data=d), f"mark task {task['id']}")
+        updated += want is not None
+        cleared += want is None
+    views = client.call(lambda: list(sdk.views.list(project=project_id)), "list the Data Manager tabs")
+    data = {"title": VIEW_TITLE, "ordering": [f"tasks:data.{FIELD}"]}
+    mine = next((v for v in views if (v.data or {}).get("title") == VIEW_TITLE), None)
+    if mine is None:
+        mine = client.call(lambda: sdk.views.create(project=project_id, data=data), "create the tab")
+    elif (mine.data or {}).get("ordering") != data["ordering"]:
+        mine = client.call(lambda: sdk.views.update(id=mine.id, project=project_id, data={**mine.data, **data}),
+                           "update the tab")
+    order = [mine.id] + [v.id for v in views if v.id != mine.id]
+    if len(order) > 1:
+        client.call(lambda: sdk.views.update_order(ids=order, project=project_id), "order the tabs")
+    return {"view": mine.id, "marked": updated, "cleared": cleared}
