@@ -24,16 +24,22 @@ Pre-annotations hold only spans a person would keep: a score of at least
 Bad payloads get 400 with a message; an error inside one request is logged and
 answered with 500, the server keeps serving.
 
-Left out: interactive (per-click) predictions; persistence of project models across restarts.
+With a ``work_dir``, each switch is written to ``work_dir/project-P/served.json``, and
+``Backend.restore`` serves those models again after a restart (only on the same base model).
+
+Left out: interactive (per-click) predictions.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from .batching import Batcher
@@ -89,8 +95,9 @@ class Backend:
     """The base model, one ``Project`` per Label Studio project, and the training queue."""
 
     def __init__(self, tagger: Tagger, trainer: Trainer | None = None, retrain_every: int = 10,
-                 min_score: float = 0.0, recalibrate: bool = False):
+                 min_score: float = 0.0, recalibrate: bool = False, work_dir: str | Path | None = None):
         self.tagger = tagger
+        self.work_dir = Path(work_dir) if work_dir is not None else None  # where switches are remembered
         self.trainer = trainer
         self.retrain_every = retrain_every  # annotation events per retraining; START_TRAINING always trains
         self.min_score = min_score
@@ -247,6 +254,7 @@ class Backend:
                 state.min_score = result.min_score if self.recalibrate else None
                 record.update(status="switched", model_version=tagger.version,
                               message=f"now serving {tagger.version} to project {pid}: {numbers}")
+                self._remember(pid, state, record)
             else:
                 record.update(status="kept", model_version=served.version,
                               message=f"kept {served.version} for project {pid}: the new model is worse, "
@@ -259,6 +267,36 @@ class Backend:
         record["seconds"] = round(time.monotonic() - started, 1)
         self.trainings += 1
         self._finish(pid, record)
+
+    def _remember(self, pid: str, state: Project, record: dict) -> None:
+        if self.work_dir is None:
+            return
+        path = self.work_dir / f"project-{pid}" / "served.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"base": self.tagger.version, "model_dir": record["model_dir"],
+                                   "min_score": state.min_score, "last_training": record}, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def restore(self) -> list[str]:
+        """Serve each project the model its last switch chose (``served.json``); one line per project."""
+        lines = []
+        for path in sorted(self.work_dir.glob("project-*/served.json")) if self.work_dir else ():
+            pid = path.parent.name.removeprefix("project-")
+            try:
+                info = json.loads(path.read_text(encoding="utf-8"))
+                if info["base"] != self.tagger.version:
+                    lines.append(f"project {pid}: base model {self.tagger.version} is not {info['base']}, which "
+                                 f"{path} was retrained from; serving the base model")
+                    continue
+                tagger = Tagger.load(info["model_dir"])
+            except (OSError, ValueError, KeyError, UserError) as e:
+                lines.append(f"project {pid}: {path} unusable ({e}); serving the base model")
+                continue
+            state = self.project(pid)
+            state.tagger, state.min_score, state.last = tagger, info.get("min_score"), info.get("last_training")
+            lines.append(f"project {pid}: serving {tagger.version} from {info['model_dir']}")
+        return lines
 
     def _finish(self, pid: str, record: dict) -> None:
         self.project(pid).last = record

@@ -77,11 +77,14 @@ def run(args) -> int:
             min_score, where = 0.0, f"not calibrated: {e}"
     backend = Backend(tagger, trainer=retrainer if args.retrain_every else None,
                       retrain_every=max(args.retrain_every, 1), min_score=min_score,
-                      recalibrate=args.min_score is None)
+                      recalibrate=args.min_score is None,
+                      work_dir=retrainer.work_dir if args.retrain_every else None)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     training = f"retraining into {retrainer.work_dir}" if args.retrain_every else "retraining off"
     print(f"ner serve: {tagger.version} at http://{args.host}:{args.port} "
           f"(auth: {'basic' if auth.user else 'bearer token' if auth.token else 'none'}; {training}; "
           f"min score {min_score} {where})", file=sys.stderr)
+    for line in backend.restore():
+        print(f"ner serve: {line}", file=sys.stderr)
     uvicorn.run(create_app(backend, auth), host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -254,6 +254,24 @@ def test_one_model_per_project(tagger, model_dir, navec_model_dir, tmp_path):
     assert {p: projects[p]["model_version"] for p in ("1", "2")} == {"1": versions["1"], "2": tagger.version}
 
 
+def test_a_restarted_backend_serves_each_project_its_last_switched_model(tagger, model_dir, navec_model_dir,
+                                                                        tmp_path):
+    from ner.tagger import Tagger
+
+    gate = Gate(tmp_path, {"7": navec_model_dir})
+    gate.release.set()
+    backend = Backend(tagger, trainer=gate, work_dir=tmp_path / "work")
+    TestClient(create_app(backend)).post("/webhook", json=event("START_TRAINING", 7))
+    assert backend.idle.wait(30) and backend.served("7")[0].path == tmp_path / "run1-7"
+    again = Backend(tagger, work_dir=tmp_path / "work")  # the server restarted
+    assert again.restore() == [f"project 7: serving {backend.served('7')[0].version} from {tmp_path / 'run1-7'}"]
+    assert again.served("7")[0].path == tmp_path / "run1-7" and again.served("8")[0] is tagger
+    assert again.health()["projects"]["7"]["last_training"]["status"] == "switched"
+    other = Backend(Tagger.load(navec_model_dir), work_dir=tmp_path / "work")  # another base model
+    assert other.restore()[0].startswith(f"project 7: base model {other.tagger.version} is not {tagger.version}")
+    assert other.served("7")[0] is other.tagger
+
+
 def test_a_failed_training_is_reported_and_the_old_model_kept(tagger, caplog):
     def trainer(event, payload, setup, served):
         raise OSError("No space left on device")
