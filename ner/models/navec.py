@@ -5,13 +5,16 @@ bundled with natasha; nothing is downloaded), a learned embedding of its shape
 (script and case), and a character CNN over its first letters, which is what
 carries out-of-vocabulary words (Latin model names, numbers, punctuation). A
 one-layer BiLSTM reads the sentence and a CRF (``crf.py``) picks valid IOB2 tags;
-the probability of each chosen tag is its CRF marginal.
+the probability of each chosen tag is its CRF marginal, and ``probabilities`` gives
+every tag's marginal (``[words, tags]``, rows summing to 1).
 
 The model directory holds ``model.pt`` (trained weights), ``navec.tar`` (a
 copy of the embeddings, so the directory is self-contained) and
 ``ner_model.json`` (labels, tags, character vocabulary, sizes, window).
-Inputs longer than the window are cut into overlapping windows and merged
-(``windows.py``), the same way in training and prediction. Prediction sends each distinct word of a
+Inputs longer than the window are cut into overlapping windows, the same way in
+training and prediction (``windows.py``); in prediction the windows' emissions are
+merged per word and the CRF decodes the whole sentence once, so the tags are valid
+IOB2 across window edges too. Prediction sends each distinct word of a
 batch through the features once, a loaded model keeps word vectors (``features.VectorCache``) and
 the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see the equivalence test).
 
@@ -29,7 +32,7 @@ from typing import Sequence
 from ..errors import UserError
 from .base import MODEL_FILE, Prediction, read_model_info, weights_hash
 from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
-from .windows import merge_windows, plan_windows
+from .windows import merge_scores, open_window, plan_windows
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
@@ -150,12 +153,14 @@ class NavecNet:
         return "".join(sorted(seen))
 
     def examples(self, sentences) -> list[tuple[tuple[str, ...], list[int]]]:
-        """Training examples: each sentence, cut into windows when longer than the window."""
+        """Training examples: each sentence, cut into windows when longer than the window.
+
+        A window that starts inside an entity starts with ``B-X`` (``windows.open_window``).
+        """
         out = []
         for s in sentences:
-            ids = [self.tag_ids[t] for t in s.tags]
             for a, b in plan_windows([1] * len(s.words), self.window, self.stride):
-                out.append((s.words[a:b], ids[a:b]))
+                out.append((s.words[a:b], [self.tag_ids[t] for t in open_window(s.tags[a:b])]))
         return out
 
     def loss(self, batch) -> "object":
@@ -178,39 +183,23 @@ class NavecNet:
         vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.shape[1])])  # the padding row
         return vectors[index.to(device)]
 
-    def _predict_windows(self, batch, cache: VectorCache | None = None):
-        """(tag, probability) lists for word lists no longer than the window; eval mode, no grad."""
-        torch = _torch()
-        x = None if cache is None else cache.gather(batch, lambda words: self._word_vectors([words])[0])
-        if x is None:
-            x = self._word_vectors(batch)
-        lengths = [len(words) for words in batch]
-        emissions = self.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
-        paths, probs = self.module.crf.decode(emissions, lengths)
-        tags = self.tags
-        out = []
-        for b, n in enumerate(lengths):
-            path = paths[b, :n]
-            chosen = probs[b, range(n), path].tolist()
-            out.append(list(zip([tags[t] for t in path.tolist()], chosen)))
-        return out
+    def emissions(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
+                  cache: VectorCache | None = None) -> list:
+        """Per-word emissions (float32 ``[words, tags]``) of each word list, its windows merged.
 
-    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
-                cache: VectorCache | None = None) -> list[Prediction]:
-        """IOB2 tags and CRF marginals for each list of words, windowed, in batches of similar lengths.
-
-        ``cache`` keeps word vectors between calls; only for weights that no longer change.
+        Windows of similar lengths go through the network together (eval mode, no grad).
         """
+        import numpy as np
+
         torch = _torch()
         pieces, plans = [], []
         for words in batch:
             if len(words) <= self.window:  # the common case: one window, the words themselves
                 plan = [(0, len(words))] if words else []
-                pieces += [words] if words else []
             else:
                 plan = plan_windows([1] * len(words), self.window, self.stride)
-                pieces += [words[a:b] for a, b in plan]
             plans.append(plan)
+            pieces += [words[a:b] for a, b in plan]
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         results: list = [None] * len(pieces)
         was_training = self.module.training
@@ -219,18 +208,72 @@ class NavecNet:
             with torch.inference_mode():
                 for i in range(0, len(order), batch_size):
                     chunk = order[i : i + batch_size]
-                    for j, out in zip(chunk, self._predict_windows([pieces[j] for j in chunk], cache)):
-                        results[j] = out
+                    items = [pieces[j] for j in chunk]
+                    x = None if cache is None else cache.gather(items, lambda words: self._word_vectors([words])[0])
+                    if x is None:
+                        x = self._word_vectors(items)
+                    lengths = [len(words) for words in items]
+                    em = self.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
+                    for row, j in enumerate(chunk):
+                        results[j] = em[row, : lengths[row]]
         finally:
             self.module.train(was_training)
-        preds = []
-        pos = 0
+        out, pos = [], 0
         for words, plan in zip(batch, plans):
-            outs = results[pos : pos + len(plan)]
+            rows = results[pos : pos + len(plan)]
             pos += len(plan)
-            merged = outs[0] if len(plan) == 1 else merge_windows(len(words), plan, outs)
-            preds.append(Prediction(tuple(t for t, _ in merged), tuple(float(p) for _, p in merged)))
-        return preds
+            if len(plan) == 1:
+                out.append(rows[0])
+            elif plan:
+                out.append(merge_scores(len(words), plan, rows).astype(np.float32))
+            else:
+                out.append(np.zeros((0, len(self.tags)), dtype=np.float32))
+        return out
+
+    def decode(self, emissions: Sequence, batch_size: int = 64) -> list[tuple]:
+        """``(path, marginals)`` for each ``[words, tags]`` emission array: the CRF over the whole sentence."""
+        import numpy as np
+
+        torch = _torch()
+        n_tags = len(self.tags)
+        out: list = [(np.zeros(0, dtype=np.intp), np.zeros((0, n_tags)))] * len(emissions)
+        order = sorted((i for i in range(len(emissions)) if len(emissions[i])), key=lambda i: len(emissions[i]))
+        with torch.no_grad():
+            for i in range(0, len(order), batch_size):
+                chunk = order[i : i + batch_size]
+                lengths = [len(emissions[j]) for j in chunk]
+                padded = np.zeros((len(chunk), max(lengths), n_tags), dtype=np.float32)
+                for row, j in enumerate(chunk):
+                    padded[row, : lengths[row]] = emissions[j]
+                paths, probs = self.module.crf.decode(padded, lengths)
+                for row, (j, n) in enumerate(zip(chunk, lengths)):
+                    out[j] = (paths[row, :n], probs[row, :n])
+        return out
+
+    def predict_with_probabilities(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
+                                   cache: VectorCache | None = None) -> list[tuple[Prediction, "object"]]:
+        """``(Prediction, marginals [words, tags])`` for each list of words (see ``predict``)."""
+        import numpy as np
+
+        tags = self.tags
+        out = []
+        for path, probs in self.decode(self.emissions(batch, batch_size, cache), batch_size):
+            chosen = probs[np.arange(len(path)), path].tolist()
+            out.append((Prediction(tuple(tags[t] for t in path.tolist()), tuple(chosen)), probs))
+        return out
+
+    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
+                cache: VectorCache | None = None) -> list[Prediction]:
+        """IOB2 tags and CRF marginals for each list of words, windowed, in batches of similar lengths.
+
+        ``cache`` keeps word vectors between calls; only for weights that no longer change.
+        """
+        return [p for p, _ in self.predict_with_probabilities(batch, batch_size, cache)]
+
+    def probabilities(self, batch: Sequence[Sequence[str]], batch_size: int = 64,
+                      cache: VectorCache | None = None) -> list:
+        """CRF marginals, float64 ``[words, len(self.tags)]``, for each list of words."""
+        return [p for _, p in self.predict_with_probabilities(batch, batch_size, cache)]
 
     def info(self, name: str, labels: Sequence[str]) -> dict:
         return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
@@ -258,6 +301,7 @@ class NavecModel:
         self.name = name
         self.version = version
         self.labels = labels
+        self.tags = net.tags
         self.threads: int | None = PREDICT_THREADS if net.device == "cpu" else None
         self.cache = VectorCache()  # the weights of a loaded model are fixed: word vectors can be kept
 
@@ -280,12 +324,23 @@ class NavecModel:
         name = info.get("name") or path.name
         return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
 
-    def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
-        """``NavecNet.predict`` on ``self.threads`` torch threads (set it to override; None: torch's own)."""
+    def _threads(self, method, batch):
         torch = _torch()
         before = torch.get_num_threads()
         torch.set_num_threads(self.threads or before)
         try:
-            return self.net.predict(batch, cache=self.cache)
+            return method(batch, cache=self.cache)
         finally:
             torch.set_num_threads(before)
+
+    def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
+        """``NavecNet.predict`` on ``self.threads`` torch threads (set it to override; None: torch's own)."""
+        return self._threads(self.net.predict, batch)
+
+    def probabilities(self, batch: Sequence[Sequence[str]]) -> list:
+        """CRF marginals, float64 ``[words, len(self.tags)]`` for each list of words (rows sum to 1)."""
+        return self._threads(self.net.probabilities, batch)
+
+    def predict_with_probabilities(self, batch: Sequence[Sequence[str]]) -> list[tuple[Prediction, "object"]]:
+        """Both at the cost of one: ``(Prediction, marginals)`` for each list of words."""
+        return self._threads(self.net.predict_with_probabilities, batch)

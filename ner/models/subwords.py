@@ -58,10 +58,14 @@ def encode_words(tokenizer, words: Sequence[str], max_pieces: int,
     words = [w if n else tokenizer.unk_token for w, n in zip(words, piece_counts(tokenizer, words))]
     enc = tokenizer(words, is_split_into_words=True, add_special_tokens=True)
     ids, wids = list(enc["input_ids"]), list(enc.word_ids())
-    if len(ids) > max_pieces + 2:
-        # only one over-long word can be here (plan_windows): keep its first pieces and the specials
-        ids = ids[: max_pieces + 1] + ids[-1:]
-        wids = wids[: max_pieces + 1] + wids[-1:]
+    if sum(w is not None for w in wids) > max_pieces:
+        # only one over-long word can be here (plan_windows): keep its first pieces and every special
+        kept, pieces = [], 0
+        for pos, w in enumerate(wids):
+            if w is None or pieces < max_pieces:
+                kept.append(pos)
+                pieces += w is not None
+        ids, wids = [ids[p] for p in kept], [wids[p] for p in kept]
     firsts = {w for w in wids if w is not None}
     if len(firsts) != len(words):
         raise ValueError(f"{len(words) - len(firsts)} word(s) got no sub-word piece: {words!r}")

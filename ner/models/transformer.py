@@ -6,12 +6,16 @@ take the same path) with ``id2label``/``label2id`` set, so the saved directory
 also loads in a plain ``transformers.pipeline("token-classification")``.
 Labels sit on each word's first sub-word piece (-100 on the rest); words come
 from ``word_ids`` of a fast tokenizer, never from re-joined pieces. Inputs
-longer than the model's window are split into overlapping windows of whole
-words and merged back (``windows.py``), in training and prediction alike.
+longer than the window are split into overlapping windows of whole words; each
+word's softmax rows are merged across windows (``windows.py``), in prediction, and
+training sees the same windows. The window holds what the encoder can take
+(``piece_limit``: the tokenizer's ``model_max_length`` or the position table, less
+RoBERTa's position offset, less the special tokens); a larger ``--window`` is refused.
 
-A word's tag is the argmax of its first piece's softmax and its score that
+A word's tag is the argmax of its first piece's merged softmax and its score that
 probability; an ``I-X`` that does not continue an ``X`` is read as ``B-X`` (the
-conlleval reading), so the output is valid IOB2.
+conlleval reading), so the output is valid IOB2. ``probabilities`` gives the whole
+softmax (``[words, tags]``).
 
 Left out: CRF heads. Several GPUs: ``loop.py`` wraps ``module`` in DistributedDataParallel (``distributed.py``).
 """
@@ -26,7 +30,7 @@ from ..bio import spans_tags, tags_spans
 from ..errors import UserError
 from .base import MODEL_FILE, Prediction, read_model_info, weights_hash
 from .subwords import IGNORE, encode_words, first_pieces, piece_counts
-from .windows import merge_windows, plan_windows
+from .windows import merge_scores, open_window, plan_windows
 
 DEFAULT_STRIDE = 128
 
@@ -42,6 +46,31 @@ def _from_pretrained(loader, name: str, **kwargs):
         raise UserError(f"--model {name}: cannot load this {where}: {first}") from None
 
 
+SANE_MAX_LENGTH = 1_000_000  # tokenizers without a limit report int(1e30)
+
+
+def piece_limit(model, tokenizer) -> tuple[int, str]:
+    """Sub-word pieces one window may hold, and why: the encoder's real input limit minus the specials.
+
+    The input limit is the smaller of ``tokenizer.model_max_length`` (when set) and the
+    position table: ``max_position_embeddings`` less the positions RoBERTa-family encoders
+    skip (their position ids start after ``padding_idx``: 514 positions hold 512 pieces).
+    """
+    limits = []
+    max_length = getattr(tokenizer, "model_max_length", None)
+    if isinstance(max_length, int) and 0 < max_length < SANE_MAX_LENGTH:
+        limits.append((max_length, f"the tokenizer's model_max_length {max_length}"))
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if positions:
+        table = getattr(getattr(getattr(model, "base_model", None), "embeddings", None), "position_embeddings", None)
+        pad = getattr(table, "padding_idx", None)
+        offset = pad + 1 if pad is not None else 0
+        limits.append((positions - offset, f"{positions} positions" + (f" less {offset} skipped" if offset else "")))
+    length, why = min(limits) if limits else (512, "no known limit, 512 assumed")
+    specials = tokenizer.num_special_tokens_to_add()
+    return length - specials, f"{why}, less {specials} special tokens"
+
+
 class TransformerNet:
     backbone = "transformer"
     default_lr = 5e-5
@@ -51,8 +80,13 @@ class TransformerNet:
         self.tokenizer = tokenizer
         self.tags = tuple(tags)
         self.tag_ids = {t: i for i, t in enumerate(self.tags)}
-        limit = getattr(model.config, "max_position_embeddings", 512) - 2
-        self.window = min(window or 510, limit)
+        limit, why = piece_limit(model, tokenizer)
+        if window > limit:
+            raise UserError(f"--window {window}: this encoder takes at most {limit} sub-word pieces per window "
+                            f"({why}); pass --window {limit} or less, or 0 for the most")
+        if limit < 1:
+            raise UserError(f"the encoder's input limit leaves no room for words ({why})")
+        self.window = window or limit
         self.stride = stride if stride >= 0 else min(DEFAULT_STRIDE, self.window // 4)
         if self.stride >= self.window:
             raise UserError(f"stride {self.stride} must be smaller than the window ({self.window} pieces)")
@@ -84,9 +118,9 @@ class TransformerNet:
     def examples(self, sentences):
         out = []
         for s in sentences:
-            ids = [self.tag_ids[t] for t in s.tags]
             for a, b in self._plan(s.words):
-                out.append(encode_words(self.tokenizer, s.words[a:b], self.window, ids[a:b]))
+                ids = [self.tag_ids[t] for t in open_window(s.tags[a:b])]  # a cut entity opens with B-X
+                out.append(encode_words(self.tokenizer, s.words[a:b], self.window, ids))
         return out
 
     def _tensors(self, encoded, with_labels: bool):
@@ -110,7 +144,12 @@ class TransformerNet:
     def loss(self, batch):
         return self.module(**self._tensors(batch, True)).loss
 
-    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 16) -> list[Prediction]:
+    def probabilities(self, batch: Sequence[Sequence[str]], batch_size: int = 16) -> list:
+        """Softmax of each word's first piece, float64 ``[words, len(self.tags)]``, windows merged.
+
+        Windows of similar lengths go through the encoder together (eval mode, no grad).
+        """
+        import numpy as np
         import torch
 
         encoded, plans = [], []
@@ -122,24 +161,42 @@ class TransformerNet:
         results: list = [None] * len(encoded)
         was_training = self.module.training
         self.module.eval()
-        with torch.inference_mode():
-            for i in range(0, len(order), batch_size):
-                chunk = order[i : i + batch_size]
-                logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
-                probs = torch.softmax(logits.float(), dim=-1).cpu()
-                for row, j in enumerate(chunk):
-                    firsts = first_pieces(encoded[j].word_ids)
-                    best = probs[row, firsts].max(dim=-1)
-                    results[j] = list(zip(best.indices.tolist(), best.values.tolist()))
-        self.module.train(was_training)
-        preds, pos = [], 0
+        try:
+            with torch.inference_mode():
+                for i in range(0, len(order), batch_size):
+                    chunk = order[i : i + batch_size]
+                    logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
+                    probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+                    for row, j in enumerate(chunk):
+                        results[j] = probs[row, first_pieces(encoded[j].word_ids)]
+        finally:
+            self.module.train(was_training)
+        out, pos = [], 0
         for words, plan in zip(batch, plans):
-            merged = merge_windows(len(words), plan, results[pos : pos + len(plan)]) if words else []
+            rows = results[pos : pos + len(plan)]
             pos += len(plan)
-            raw = [self.tags[t] for t, _ in merged]
+            if len(plan) == 1:
+                out.append(rows[0])
+            elif plan:
+                out.append(merge_scores(len(words), plan, rows))
+            else:
+                out.append(np.zeros((0, len(self.tags))))
+        return out
+
+    def predict_with_probabilities(self, batch: Sequence[Sequence[str]],
+                                   batch_size: int = 16) -> list[tuple[Prediction, "object"]]:
+        """``(Prediction, probabilities)`` for each list of words: the argmax of each word's merged
+        softmax, an ``I-X`` that opens an entity read as ``B-X``; the score is the argmax's probability."""
+        out = []
+        for probs in self.probabilities(batch, batch_size):
+            best = probs.argmax(1) if len(probs) else []
+            raw = [self.tags[t] for t in best]
             tags = spans_tags(len(raw), tags_spans(raw))  # I-X opening an entity becomes B-X
-            preds.append(Prediction(tuple(tags), tuple(float(p) for _, p in merged)))
-        return preds
+            out.append((Prediction(tuple(tags), tuple(float(probs[i, t]) for i, t in enumerate(best))), probs))
+        return out
+
+    def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 16) -> list[Prediction]:
+        return [p for p, _ in self.predict_with_probabilities(batch, batch_size)]
 
     def save(self, directory: Path, name: str, labels) -> None:
         self.module.save_pretrained(directory)
@@ -157,6 +214,7 @@ class TransformerModel:
         self.name = name
         self.version = version
         self.labels = labels
+        self.tags = net.tags
 
     @classmethod
     def load(cls, path, device=None) -> "TransformerModel":
@@ -183,3 +241,10 @@ class TransformerModel:
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
         return self.net.predict(batch)
+
+    def probabilities(self, batch: Sequence[Sequence[str]]) -> list:
+        """Softmax, float64 ``[words, len(self.tags)]`` for each list of words (rows sum to 1)."""
+        return self.net.probabilities(batch)
+
+    def predict_with_probabilities(self, batch: Sequence[Sequence[str]]) -> list[tuple[Prediction, "object"]]:
+        return self.net.predict_with_probabilities(batch)

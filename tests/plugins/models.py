@@ -14,19 +14,18 @@ SEED = ROOT / "corpora" / "ml_ru_seed.conll"
 _EXTRA = ["Ёлка", "ёжик", "йогурт", "Йошкар-Ола", "из-за", "BERT-а", "PyTorch'е", "GPT-3", "ruBERT"]
 
 
-def build_tiny_bert(path: Path, max_positions: int = 40) -> Path:
-    """A 2-layer BERT (hidden 32) with random weights and a ~400-piece WordPiece vocabulary.
+def build_tokenizer(specials=("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"), **kwargs):
+    """A ~400-piece WordPiece tokenizer trained on the seed corpus ([CLS] words [SEP]).
 
     The normalizer lowercases and strips accents, so ё -> е and й -> и as in ruBERT.
     """
-    import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     from ner.formats.conll import read_conll
 
     words = [w for doc in read_conll(SEED) for s in doc.sentences for w in s.words] + _EXTRA
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    specials = list(specials)  # their order gives their ids
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -34,12 +33,39 @@ def build_tiny_bert(path: Path, max_positions: int = 40) -> Path:
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]")
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]", **kwargs)
+
+
+def build_tiny_bert(path: Path, max_positions: int = 40) -> Path:
+    """A 2-layer BERT (hidden 32) with random weights and the seed corpus's WordPiece vocabulary."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    fast = build_tokenizer()
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+    config = BertConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=max_positions)
     BertModel(config).save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+def build_tiny_roberta(path: Path, max_positions: int = 42, model_max_length: int | None = None) -> Path:
+    """A 1-layer RoBERTa (hidden 32): its position ids start after ``padding_idx``, as in every
+    RoBERTa-family encoder, so ``max_position_embeddings`` positions hold ``padding_idx + 1`` fewer pieces."""
+    import torch
+    from transformers import RobertaConfig, RobertaModel
+
+    # ids as in RoBERTa (<s> 0, <pad> 1, </s> 2): position ids start at padding_idx + 1 = 2
+    fast = build_tokenizer(("[CLS]", "[PAD]", "[SEP]", "[UNK]", "[MASK]"),
+                           **({"model_max_length": model_max_length} if model_max_length else {}))
+    torch.manual_seed(0)
+    config = RobertaConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                           intermediate_size=64, max_position_embeddings=max_positions,
+                           pad_token_id=fast.pad_token_id, bos_token_id=fast.cls_token_id,
+                           eos_token_id=fast.sep_token_id)
+    RobertaModel(config).save_pretrained(path)
     fast.save_pretrained(path)
     return path
 

@@ -48,3 +48,23 @@ def test_every_word_is_tagged_and_every_entity_is_exact(request, which, text):
         assert e.start in {t.start for t in words} and e.end in {t.end for t in words}
         assert 0 < e.score <= 1 and e.label in tagger.labels
     assert analysis.score == (min(analysis.scores) if analysis.scores else 1.0)
+
+
+@pytest.mark.parametrize("which", ["seed_tagger", "transformer_tagger"])
+def test_probabilities_api_on_both_backbones(request, which):
+    """``model.probabilities(batch)``: one [words, len(model.tags)] distribution per word list, windows merged."""
+    import numpy as np
+
+    model = request.getfixturevalue(which).model
+    batch = [[w for *_, w in tokenize(text)] for text in (LONG, "ChatGPT", "", HARD[2])]
+    probs = model.probabilities(batch)
+    preds = model.predict(batch)
+    assert len(probs) == len(batch) and model.tags[0] == "O" and len(model.tags) == 1 + 2 * len(model.labels)
+    for words, p, pred in zip(batch, probs, preds):
+        assert p.shape == (len(words), len(model.tags))
+        assert np.allclose(p.sum(1), 1.0) and (p >= 0).all()
+        if which == "seed_tagger":  # the score of each Viterbi tag is its CRF marginal
+            expected = [p[i, model.tags.index(t)] for i, t in enumerate(pred.tags)]
+        else:  # the argmax's probability (an I-X opening an entity is then read as B-X)
+            expected = p.max(1).tolist()
+        assert list(pred.scores) == pytest.approx(expected, abs=1e-9)
