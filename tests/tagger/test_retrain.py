@@ -189,16 +189,30 @@ def test_best_threshold_is_the_best_f1_cut(found, extra_gold):
     assert best_threshold(found, n_gold) == math.floor(reference_threshold(found, n_gold) * 10000) / 10000
 
 
-def test_min_score_for_a_model_keeps_its_best_spans(model_dir):
-    """Calibrated on the seed, the threshold keeps spans as well as any cut (and drops none of the seed's)."""
+def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir):
+    """On the seed: the threshold is one of the model's span scores (4 digits, rounded down), and the spans
+    it keeps score an F1 no lower than keeping every span or only the surest one."""
+    import math
+
+    from ner.bio import tags_spans
     from ner.formats.conll import read_conll
     from ner.models import load_model
     from ner.retrain import min_score_for
 
-    model = load_model(model_dir)
+    model = load_model(weak_model_dir)
     sentences = [s for d in read_conll(SEED) for s in d.sentences]
+    gold = {(k, *span) for k, s in enumerate(sentences) for span in tags_spans(s.tags)}
+    found = [(min(p.scores[i:j]), (k, i, j, label) in gold)
+             for k, p in enumerate(model.predict([list(s.words) for s in sentences]))
+             for i, j, label in tags_spans(p.tags)]
+
+    def f1(t):
+        kept = [ok for score, ok in found if score >= t]
+        return 2 * sum(kept) / (len(kept) + len(gold))
+
     threshold = min_score_for(model, sentences)
-    assert 0.0 < threshold <= 1.0
+    assert threshold in {math.floor(score * 10000) / 10000 for score, _ in found}
+    assert f1(threshold) >= max(f1(0.0), f1(max(score for score, _ in found))) > 0
 
 
 @pytest.mark.slow
