@@ -64,7 +64,7 @@ def guess_format(path: str | Path, given: str | None = None) -> str:
     """
     if given:
         if given not in FORMATS:
-            raise UserError(f"unknown format {given!r}; choose one of {', '.join(FORMATS)}")
+            raise UserError(f"--from/--to: unknown format {given!r}; choose one of {', '.join(FORMATS)}")
         return given
     path = Path(path)
     suffix = path.suffix.lower()

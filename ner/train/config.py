@@ -77,13 +77,14 @@ class TrainConfig:
         if not self.train:
             raise UserError("no training corpus: pass --train FILE or set train in the config")
         if self.backbone not in BACKBONES:
-            raise UserError(f"backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")
+            raise UserError(f"--backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")
         if self.backbone == "transformer" and not self.base_model:
             raise UserError("the transformer backbone needs --base-model (a hub name or a local directory)")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise UserError("epochs and batch_size must be at least 1")
+        for key in ("epochs", "batch_size"):
+            if getattr(self, key) < 1:
+                raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 1")
         if not 0 < self.dev_fraction < 1:
-            raise UserError(f"dev_fraction {self.dev_fraction} must be between 0 and 1")
+            raise UserError(f"--dev-fraction {self.dev_fraction}: must be between 0 and 1")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

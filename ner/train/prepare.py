@@ -50,6 +50,8 @@ def prepare_data(config):
     if dev_split:
         train_sents, dev_sents = train_split.sentences, dev_split.sentences
     else:
+        if len(train_split.sentences) < 2:
+            raise UserError(f"{config.train}: one sentence; give a --dev corpus or more data")
         train_sents, dev_sents = hold_out(train_split.sentences, config.dev_fraction, config.seed)
         notes.append(f"no dev corpus: {len(dev_sents)} of {len(train_split.sentences)} training sentences held out")
     labels = list(schema.names) if schema is not None else labels_of(train_sents)

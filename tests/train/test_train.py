@@ -76,7 +76,7 @@ def test_tiny_bert_trains_through_from_pretrained_and_loads_in_a_pipeline(tiny_b
     from transformers import pipeline
 
     out = train(TrainConfig(train=str(SEED), out=str(tmp_path / "bert"), backbone="transformer",
-                            model=str(tiny_bert_dir), epochs=1, window=16, stride=4, lr=1e-3))
+                            base_model=str(tiny_bert_dir), epochs=1, window=16, stride=4, lr=1e-3))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train_sentences"] == 13
     # 16-piece windows: long sentences are split for training, not truncated
@@ -99,10 +99,11 @@ def test_bad_input_is_one_clear_line(tmp_path):
     empty = tmp_path / "empty.conll"
     empty.write_text("", encoding="utf-8")
     cases = [
-        (dict(train=str(bad)), r"bad.conll:2: .*'Foo' is not in the schema.*ner validate --fix"),
+        (dict(train=str(bad)), r"bad.conll: 1 tag\(s\) with labels outside the schema \(Foo, first at .*bad.conll:2\); "
+                               r"pass --labels auto"),
         (dict(train=str(SEED), dev=str(empty)), r"empty.conll: error E102: the file is empty"),
-        (dict(train=str(tmp_path / "missing.conll")), r"missing.conll: error E100"),
-        (dict(train=str(SEED), backbone="transformer", model=str(tmp_path / "nope")), r"nope: no such directory"),
+        (dict(train=str(tmp_path / "missing.conll")), r"missing.conll: no such file or directory"),
+        (dict(train=str(SEED), backbone="transformer", base_model=str(tmp_path / "nope")), r"nope: no such directory"),
         (dict(train=str(SEED), backbone="bert"), r"backbone 'bert' is unknown"),
         (dict(train=str(SEED), map="Dataset=Datasets", labels=str(ROOT / "annotation" / "labels.toml")),
          r"ml_ru_seed.conll:4: label 'Datasets' is not in the schema .*did you mean 'Dataset'\?"),
