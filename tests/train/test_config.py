@@ -125,3 +125,15 @@ def test_a_label_outside_the_schema_after_mapping_names_its_line(tmp_path, name,
     with pytest.raises(UserError) as e:
         read_split(str(path), Schema.auto(["Bar"]), {"Foo": "Baz"})
     assert str(e.value).startswith(f"{tmp_path / where}: label 'Baz' is not in the schema (Bar)")
+
+
+def test_training_corpora_are_read_by_extension(tmp_path):
+    from ner.formats.conll import read_conll
+    from ner.formats.registry import dump
+    from ner.train.prepare import prepare_data
+    from tests.conftest import SEED
+
+    for name in ("seed.jsonl", "seed.csv"):
+        dump(read_conll(SEED), tmp_path / name)
+        labels, train_s, dev_s, _ = prepare_data(TrainConfig(train=str(tmp_path / name), labels="auto"))
+        assert len(train_s) + len(dev_s) == 14 and "Model" in labels
