@@ -124,6 +124,10 @@ def run(args) -> int:
 
     if args.workers < 1 or args.batch_size < 1:
         raise UserError("--workers and --batch-size must be at least 1")
+    if args.input != "-":
+        from ..formats.registry import require
+
+        require(args.input)  # the same one line as every command that reads a file, before the model loads
     model = args.model or str(default_model_path())
     if args.workers == 1:
         Tagger.load(model)  # fail early with a clear message on a bad --model
