@@ -179,7 +179,13 @@ class Retrainer:
             raise UserError(f"project {project}: {len(added)} annotated sentence(s); "
                             f"at least {self.min_sentences} needed to retrain")
         base, train_sents, dev_sents, dev = self.base_split()
-        name = read_model_info(self.model_dir).get("name") or self.model_dir.name
+        info = read_model_info(self.model_dir)
+        unknown = sorted({t[2:] for s in added for t in s.tags if t != "O"} - set(info.get("labels") or ()))
+        if unknown and base.labels != "auto":
+            raise UserError(f"project {project}: annotations use label(s) {', '.join(unknown)} that model "
+                            f"{info.get('name')} lacks ({', '.join(info.get('labels') or ())}); remove them from the "
+                            f"labeling config or train a base model whose schema has them")
+        name = info.get("name") or self.model_dir.name
         runs = self._runs.setdefault(project, itertools.count(1))
         while True:
             run = self.work_dir / f"project-{project}" / f"r{next(runs)}"

@@ -134,7 +134,8 @@ def test_a_training_that_cannot_use_the_annotations_is_reported(model_dir, tagge
     assert backend.idle.wait(120)
     health = client.get("/health").json()
     last = health["projects"]["7"]["last_training"]
-    assert last["status"] == "refused" and "'Robot' is not in the schema" in last["message"]
+    assert last["status"] == "refused" and last["message"].startswith(
+        "project 7: annotations use label(s) Robot that model seed-fit lacks (")
     assert health["training_error"] == f"project 7: {last['message']}"
     assert "project 7: training refused:" in caplog.text and backend.served("7")[0] is tagger
 
