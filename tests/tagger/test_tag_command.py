@@ -72,7 +72,7 @@ def test_workers_give_the_same_output_in_order(tmp_path, model_dir, capsys):
 
 
 def test_errors_are_one_line(tmp_path, model_dir, capsys):
-    assert main(["tag", "--model", str(tmp_path), "x.txt"]) == 2
+    assert main(["tag", "--model", str(tmp_path)]) == 2  # reads stdin: the model is checked first
     assert "not a model directory" in capsys.readouterr().err
     assert main(["tag", "--model", str(model_dir), str(tmp_path / "missing.txt"), "--no-progress"]) == 2
     assert capsys.readouterr().err == (f"ner tag: error: {tmp_path / 'missing.txt'}: no such file or directory; "
