@@ -1,0 +1,119 @@
+"""``ner critic FILES...``: suspected annotation errors, ranked, with a quality estimate per file, label, annotator.
+
+Out-of-fold navec models (``--folds``, ``--epochs``) score every sentence, a
+critic learned from synthetic corruptions of the corpus (plus reviewers'
+verdicts, once ``--learn`` has pulled some) scores every span, and the top
+``--top`` suspects are printed; ``--json``/``--html`` write all of them over
+``--threshold`` (at least ``--top``). ``--push-review --project P`` sends the
+top suspects to Label Studio; ``--learn P`` pulls the verdicts and refits.
+Without FILES, ``--project P`` reads the project's annotations (per annotator).
+Exit codes: 0 nothing over the threshold, 1 suspects found, 2 usage or unusable input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import add_labels_arg
+
+
+def register(sub) -> None:
+    p = sub.add_parser("critic", help="find annotation errors: ranked suspects and estimated quality",
+                       description=__doc__.split("\n\n")[1])
+    p.add_argument("paths", nargs="*", metavar="FILE", help="corpus files (.conll, .jsonl, ...)")
+    p.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input format (default: from suffix)")
+    add_labels_arg(p)
+    p.add_argument("--map", default="", help="rename corpus labels, e.g. Person=PER,Org=ORG (others become O)")
+    p.add_argument("--json", metavar="OUT", help="write suspects as JSON lines, best first")
+    p.add_argument("--html", metavar="OUT", help="write suspects highlighted in their sentences")
+    p.add_argument("--top", type=int, default=30, metavar="N", help="suspects to print and push (default 30)")
+    p.add_argument("--threshold", type=float, default=0.5, help="score that makes a suspect count (default 0.5)")
+    p.add_argument("--folds", type=int, default=5, help="out-of-fold models (default 5)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs per fold model (default 10)")
+    p.add_argument("--hidden", type=int, default=128, help="BiLSTM size of the fold models (default 128)")
+    p.add_argument("--workers", type=int, default=2, help="fold models trained at once (default 2)")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--work", default="out/critic", metavar="DIR",
+                   help="fold models, cached probabilities and the critic (default out/critic)")
+    p.add_argument("--verdict-weight", type=float, default=5.0,
+                   help="how many synthetic examples one reviewer's verdict weighs (default 5)")
+    p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
+    p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
+    p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts from PROJECT and refit the critic")
+    p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
+    p.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
+    p.set_defaults(func=run)
+
+
+def _client(args):
+    from ..labelstudio.client import Client, connection_from
+
+    return Client(connection_from(args.url, args.api_key))
+
+
+def run(args) -> int:
+    from ..errors import UserError
+    from ..quality import critic_review as review
+    from ..quality.critic import CriticConfig, load_items, probabilities, project_items, quality, score_items
+    from ..quality.critic_model import Critic, train_critic
+    from ..quality.critic_report import format_html, format_jsonl, format_quality, format_table
+    from ..quality.folds import FoldConfig
+    from ..train.config import parse_map
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if args.top < 1 or not 0 < args.threshold < 1:
+        raise UserError("--top must be 1 or more and --threshold between 0 and 1")
+    work = Path(args.work)
+    critic_dir = work / "critic"
+    if args.learn and not args.paths and not args.project:
+        old = Critic.load(critic_dir)
+        new, summary = review.learn(_client(args), args.learn, old, args.verdict_weight, args.seed)
+        new.save(critic_dir)
+        print(summary)
+        return 0
+    mapping = parse_map(args.map) if args.map else None
+    if args.paths:
+        for path in args.paths:
+            if not Path(path).exists():
+                raise UserError(f"{path}: no such file")
+        items, labels = load_items(args.paths, args.labels or "auto", mapping, args.fmt)
+    elif args.project:
+        items, labels = project_items(_client(args), args.project, args.labels or "auto", mapping)
+    else:
+        raise UserError("give corpus FILES, or --project P to read a Label Studio project, or --learn P")
+    config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
+                                     hidden=args.hidden), seed=args.seed)
+    probs = probabilities(items, labels, config.folds, work, say)
+    critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
+                          rounds=config.rounds, rate=config.rate, seed=config.seed,
+                          info={"folds": config.folds.__dict__, "fold_models": str(work / "folds")})
+    if (critic_dir / "critic.json").exists():
+        old = Critic.load(critic_dir)
+        if len(old.verdict_y):
+            critic = critic.refit(old.verdict_x, old.verdict_y, args.verdict_weight, args.seed)
+            say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
+    if args.learn:
+        critic, summary = review.learn(_client(args), args.learn, critic, args.verdict_weight, args.seed,
+                                       items=items, labels=labels, probs=probs)
+        say(summary)
+    critic.save(critic_dir)
+    suspects = score_items(items, labels, probs, critic)
+    over = [s for s in suspects if s.score >= args.threshold]
+    listed = suspects[: max(args.top, len(over))]
+    groups = quality(items, suspects, args.threshold)
+    print(format_table(items, suspects[: args.top]))
+    print()
+    print(format_quality(groups))
+    if args.json:
+        Path(args.json).write_text(format_jsonl(items, listed), encoding="utf-8")
+    if args.html:
+        Path(args.html).write_text(format_html(items, listed, groups), encoding="utf-8")
+    if args.push_review:
+        if not args.project:
+            raise UserError("--push-review needs --project P (the review queue)")
+        sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
+        say(f"{sent} suspect(s) sent to project {args.project!r} for review (sort by prediction score)")
+    return 1 if over else 0

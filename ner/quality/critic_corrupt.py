@@ -1,0 +1,105 @@
+"""Synthetic annotation errors: what the critic learns "wrong" from.
+
+``corrupt(words, tags, labels, rate, seed)`` changes about ``rate`` of the
+entities of a corpus (drop one, retype it, shift a boundary by a token or two,
+merge it with its neighbour, split it) and adds about as many spurious spans
+(runs of one or two unannotated tokens, capitalised ones preferred).
+``truth(candidates, original, corrupted)`` says which candidates of the
+corrupted corpus point at a change: an annotated span that was not in the
+original, or an unannotated place where an original entity was dropped.
+
+Left out: errors of the tokenization itself (split or glued words).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from ..bio import spans_tags, tags_spans
+
+OPERATIONS = ("drop", "retype", "shift", "merge", "split")
+
+
+def _shift(span, n: int, taken: set[int], rng: random.Random):
+    i, j, label = span
+    moves = []
+    for step in (1, 2):
+        if i - step >= 0 and all(t not in taken for t in range(i - step, i)):
+            moves.append((i - step, j))
+        if j + step <= n and all(t not in taken for t in range(j, j + step)):
+            moves.append((i, j + step))
+        if j - i > step:
+            moves += [(i + step, j), (i, j - step)]
+    if not moves:
+        return None
+    a, b = rng.choice(moves)
+    return (a, b, label)
+
+
+def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random):
+    """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added."""
+    out = []
+    k = 0
+    while k < len(spans):
+        span = spans[k]
+        if rng.random() >= rate:
+            out.append(span)
+            k += 1
+            continue
+        op = rng.choice(OPERATIONS)
+        i, j, label = span
+        taken = {t for s in spans if s is not span for t in range(s[0], s[1])}
+        nxt = spans[k + 1] if k + 1 < len(spans) else None
+        if op == "merge" and nxt and nxt[0] - j <= 1:
+            out.append((i, nxt[1], label))
+            k += 2
+            continue
+        if op == "split" and j - i >= 2:
+            cut = rng.randrange(i + 1, j)
+            out += [(i, cut, label), (cut, j, label)]
+        elif op == "retype" and len(labels) > 1:
+            out.append((i, j, rng.choice([x for x in labels if x != label])))
+        elif op == "shift" and (moved := _shift(span, len(words), taken, rng)):
+            out.append(moved)
+        elif op in ("drop", "merge", "split", "shift"):
+            pass  # drop, and the operations that do not fit this entity drop it too
+        else:
+            out.append(span)
+        k += 1
+    taken = {t for s in out for t in range(s[0], s[1])}
+    free = [t for t in range(len(words)) if t not in taken and any(c.isalnum() for c in words[t])]
+    n_add = sum(rng.random() < rate for _ in range(max(1, len(spans))))
+    for _ in range(n_add):
+        if not free:
+            break
+        capital = [t for t in free if words[t][:1].isupper()]
+        t = rng.choice(capital if capital and rng.random() < 0.7 else free)
+        end = t + 2 if t + 1 in free and rng.random() < 0.3 else t + 1
+        out.append((t, end, rng.choice(list(labels))))
+        free = [u for u in free if not t - 1 <= u <= end]
+    return sorted(out)
+
+
+def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int) -> list[tuple[str, ...]]:
+    """Corrupted tags for every sentence (seeded; ``rate`` of entities changed, as many spurious added)."""
+    rng = random.Random(seed)
+    out = []
+    for ws, ts in zip(words, tags):
+        spans = [s for s in tags_spans(ts) if s[2] in labels]
+        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng))))
+    return out
+
+
+def truth(candidates, original, corrupted) -> list[int]:
+    """1 for each candidate that points at a change between ``original`` and ``corrupted`` tags."""
+    before = [set(tags_spans(ts)) for ts in original]
+    after = [set(tags_spans(ts)) for ts in corrupted]
+    dropped = [[s for s in b if not any(x[0] < s[1] and s[0] < x[1] for x in a)] for b, a in zip(before, after)]
+    y = []
+    for c in candidates:
+        if c.label:
+            y.append(int((c.start, c.end, c.label) not in before[c.item]))
+        else:
+            y.append(int(any(i < c.end and c.start < j for i, j, _ in dropped[c.item])))
+    return y

@@ -1,0 +1,159 @@
+"""The learned critic: a calibrated classifier over the signals, saved as a directory.
+
+``train_critic(words, tags, probs, labels)`` corrupts the corpus a few times
+(``critic_corrupt``), computes the candidates of each corrupted copy against the
+same out-of-fold marginals, and fits gradient-boosted trees (scikit-learn),
+calibrated by isotonic regression on held-out folds, to tell changed spans
+from untouched ones: its output is the probability that a candidate is an error.
+``Critic.refit(verdicts, weight)`` adds reviewers' verdicts (rows of features
+with 1 = corrected or deleted, 0 = kept), each weighing ``weight`` synthetic rows.
+``Critic.save(dir)`` writes ``critic.pkl`` (the estimator), ``critic_rows.npz``
+(the rows it was fitted on, so a refit keeps them) and ``critic.json``.
+
+Left out: per-label critics (one model serves every label; the label's share is a feature).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .critic_corrupt import corrupt, truth
+from .critic_signals import FEATURES, candidates
+
+CRITIC_FILE, ROWS_FILE, INFO_FILE = "critic.pkl", "critic_rows.npz", "critic.json"
+
+
+# Which way each signal may push the score (+1 up, -1 down, 0 free), for annotated spans and for
+# places without one: trees then cannot learn a backwards rule from a corner of the synthetic data.
+_DIRECTIONS = {
+    1: {"p_own": -1, "p_tags": -1, "p_o": 1, "p_other": 1, "p_earlier": 1, "p_later": 1, "p_split": 1,
+        "p_edge_o": 1, "model_exact": -1, "model_other_label": 1, "agree_elsewhere": -1, "flagged": 1,
+        "log_span_prob": -1},
+    0: {"p_own": 1, "p_tags": 1, "p_o": -1, "model_exact": 1, "log_span_prob": 1, "agree_elsewhere": 1,
+        "unannotated_share": -1},
+}
+
+
+class _Split:
+    """One calibrated tree model for annotated spans, one for places without an annotation."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.models: dict[int, object] = {}
+        self.constant: dict[int, float] = {}
+
+    def fit(self, x, y, sample_weight=None):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+        for group in (0, 1):
+            mask = x[:, 0] == group
+            yy = y[mask]
+            if not mask.any() or yy.min() == yy.max() or min(yy.sum(), (1 - yy).sum()) < 3:
+                self.constant[group] = float(yy.mean()) if mask.any() else 0.0
+                continue
+            cst = [_DIRECTIONS[group].get(name, 0) for name in FEATURES]
+            trees = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=15,
+                                                   min_samples_leaf=30, l2_regularization=1.0,
+                                                   monotonic_cst=cst, random_state=self.seed)
+            model = CalibratedClassifierCV(trees, method="isotonic", cv=3)
+            model.fit(x[mask], yy, sample_weight=w[mask])
+            self.models[group] = model
+        return self
+
+    def predict_proba(self, x):
+        out = np.zeros(len(x))
+        for group in (0, 1):
+            mask = x[:, 0] == group
+            if mask.any():
+                out[mask] = (self.models[group].predict_proba(x[mask])[:, 1] if group in self.models
+                             else self.constant.get(group, 0.0))
+        return np.stack([1 - out, out], axis=1)
+
+
+def _estimator(seed: int) -> _Split:
+    return _Split(seed)
+
+
+@dataclass
+class Critic:
+    estimator: object
+    x: np.ndarray                 # synthetic rows
+    y: np.ndarray
+    verdict_x: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
+    verdict_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    info: dict = field(default_factory=dict)
+
+    def score(self, rows) -> np.ndarray:
+        """Probability that each candidate (a row of ``FEATURES``) is an annotation error."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+        if not len(rows):
+            return np.zeros(0)
+        return self.estimator.predict_proba(rows)[:, 1]
+
+    def refit(self, verdict_x, verdict_y, weight: float = 5.0, seed: int = 13) -> "Critic":
+        """A critic fitted on the synthetic rows plus these verdicts (added to earlier ones)."""
+        vx = np.vstack([self.verdict_x, np.asarray(verdict_x, dtype=np.float64).reshape(-1, len(FEATURES))])
+        vy = np.concatenate([self.verdict_y, np.asarray(verdict_y, dtype=np.float64)])
+        x = np.vstack([self.x, vx])
+        y = np.concatenate([self.y, vy])
+        w = np.concatenate([np.ones(len(self.y)), np.full(len(vy), weight)])
+        est = _estimator(seed)
+        est.fit(x, y, sample_weight=w)
+        info = {**self.info, "verdicts": int(len(vy)), "verdict_weight": weight}
+        return Critic(est, self.x, self.y, vx, vy, info)
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / CRITIC_FILE, "wb") as f:
+            pickle.dump(self.estimator, f)
+        np.savez_compressed(directory / ROWS_FILE, x=self.x, y=self.y, vx=self.verdict_x, vy=self.verdict_y)
+        (directory / INFO_FILE).write_text(json.dumps({**self.info, "features": list(FEATURES)},
+                                                      ensure_ascii=False, indent=2), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Critic":
+        directory = Path(directory)
+        try:
+            info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
+            with open(directory / CRITIC_FILE, "rb") as f:
+                estimator = pickle.load(f)
+            rows = np.load(directory / ROWS_FILE)
+        except (OSError, ValueError, pickle.UnpicklingError) as e:
+            raise UserError(f"{directory}: no usable critic there ({e}); run 'ner critic' on the corpus first")
+        if info.get("features") != list(FEATURES):
+            raise UserError(f"{directory}: the critic was made with other signals; run 'ner critic' again to refit")
+        return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info)
+
+
+def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13):
+    """(rows, targets) from ``rounds`` corrupted copies of the corpus."""
+    xs, ys = [], []
+    for r in range(rounds):
+        bad = corrupt(words, tags, labels, rate, seed + 1000 * r)
+        cands = candidates(words, bad, probs, labels)
+        xs.append(np.array([c.features for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)))
+        ys.append(np.array(truth(cands, tags, bad), dtype=np.float64))
+    return np.vstack(xs), np.concatenate(ys)
+
+
+def train_critic(words, tags, probs, labels, *, rounds: int = 3, rate: float = 0.08, seed: int = 13,
+                 info: dict | None = None) -> Critic:
+    """A critic fitted on synthetic corruptions of this corpus (see the module docstring)."""
+    x, y = synthetic_rows(words, tags, probs, labels, rounds, rate, seed)
+    if y.sum() < 6 or (1 - y).sum() < 6:
+        raise UserError(f"the corpus is too small to train a critic on ({int(y.sum())} corrupted and "
+                        f"{int((1 - y).sum())} untouched candidates); give it more sentences")
+    est = _estimator(seed)
+    est.fit(x, y)
+    return Critic(est, x, y, info={**(info or {}), "labels": list(labels), "rounds": rounds, "rate": rate,
+                                   "seed": seed, "rows": int(len(y)), "positives": int(y.sum())})

@@ -1,0 +1,92 @@
+"""The critic's output: a ranked table, JSON lines (one suspect each, best first), an HTML page, quality lines.
+
+All functions return strings; the command writes them. Left out: colours in the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Sequence
+
+WHAT = {"spurious": "not an entity?", "missing": "entity not annotated?", "type": "another type?",
+        "boundary": "boundary off?", "token": "odd token"}
+
+
+def _marked(words, start: int, end: int, fix=None, width: int = 90) -> str:
+    parts = []
+    for t, w in enumerate(words):
+        if t == start:
+            parts.append("[")
+        parts.append(w)
+        if t == end - 1:
+            parts[-1] += "]"
+    text = " ".join(parts).replace("[ ", "[")
+    if len(text) <= width:
+        return text
+    at = text.find("[")
+    lo = max(0, at - width // 3)
+    return ("…" if lo else "") + text[lo : lo + width] + "…"
+
+
+def change(s) -> str:
+    """What the suspect suggests, in words: ``PER -> O``, ``ORG -> LOC``, ``+ PER``, ``word -> fixed``."""
+    if s.kind == "token":
+        return f"-> {s.suggested}"
+    if s.kind == "missing":
+        return f"+ {s.suggested}"
+    if s.kind == "boundary" and s.fix:
+        return f"{s.label} -> {s.suggested}"
+    return f"{s.label} -> {s.suggested}"
+
+
+def format_table(items, suspects: Sequence, width: int = 90) -> str:
+    rows = [("#", "where", "score", "kind", "span", "suggested", "sentence")]
+    for n, s in enumerate(suspects, 1):
+        r = s.record(items)
+        where = f"{r['file']}:{r['first_line']}" + (f"-{r['last_line']}" if r["last_line"] != r["first_line"] else "")
+        rows.append((str(n), where, f"{s.score:.3f}", s.kind, r["span"], change(s),
+                     _marked(items[s.item].sentence.words, s.start, s.end, width=width)))
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
+
+
+def format_jsonl(items, suspects: Sequence) -> str:
+    return "".join(json.dumps(s.record(items), ensure_ascii=False) + "\n" for s in suspects)
+
+
+def format_quality(groups: dict) -> str:
+    """One line per group: ``92.7% of 1769 sentences without a suspected error (critic expects 95.1%)``."""
+    lines = []
+    for name, g in groups.items():
+        lines.append(f"{name}: {g['clean']:.1%} of {g['sentences']} sentences without a suspected error "
+                     f"({g['flagged']} flagged; the critic's probabilities expect {g['expected_clean']:.1%} clean)")
+    return "\n".join(lines)
+
+
+def format_html(items, suspects: Sequence, groups: dict | None = None) -> str:
+    rows = []
+    for n, s in enumerate(suspects, 1):
+        r = s.record(items)
+        words = items[s.item].sentence.words
+        cells = []
+        for t, w in enumerate(words):
+            cls = []
+            if s.start <= t < s.end:
+                cls.append("span")
+            if s.fix and s.fix[0] <= t < s.fix[1]:
+                cls.append("fix")
+            esc = html.escape(w)
+            cells.append(f'<span class="{" ".join(cls)}">{esc}</span>' if cls else esc)
+        rows.append(f"<tr><td>{n}</td><td>{html.escape(r['file'])}:{r['first_line']}</td><td>{s.score:.3f}</td>"
+                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s))}</td><td>{' '.join(cells)}</td></tr>")
+    quality = ""
+    if groups:
+        quality = "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in format_quality(groups).split("\n")) + "</ul>"
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>ner critic</title><style>"
+            "body{font-family:sans-serif}td{padding:2px 8px;vertical-align:top}"
+            ".span{background:#fdd;border-bottom:2px solid #c00}.fix{outline:2px dashed #080}"
+            "</style></head><body><h1>Suspected annotation errors</h1>" + quality +
+            "<p>red: the span as annotated; dashed green: the suggested span</p><table>"
+            "<tr><th>#</th><th>where</th><th>score</th><th>kind</th><th>suggested</th><th>sentence</th></tr>"
+            + "".join(rows) + "</table></body></html>\n")

@@ -1,0 +1,170 @@
+"""Out-of-fold probabilities: every sentence scored by a navec model that never saw it.
+
+``fold_of(keys, k, seed)`` deals groups (documents where the corpus has them,
+else single sentences) into ``k`` seeded folds of about equal size.
+``out_of_fold(sentences, keys, labels, config, work)`` trains one model per fold
+on the other folds through the public training entry (``ner.train.loop.train``),
+in ``config.workers`` processes with one torch thread each, and returns each
+sentence's word-by-tag marginals (a T x K array; the columns follow ``tag_names``).
+``word_probabilities(model, words)`` is the per-word distribution a loaded
+model gives, merged across windows.
+
+Left out: transformer folds (too slow for this loop on a CPU); entity-disjoint
+folds (Wang & Mueller found they do not help).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FoldConfig:
+    folds: int = 5
+    epochs: int = 10
+    patience: int = 3
+    seed: int = 13
+    workers: int = 2
+    hidden: int = 128
+    max_minutes: float = 0.0
+
+
+def tag_names(labels: Sequence[str]) -> tuple[str, ...]:
+    """``("O", "B-A", "I-A", "B-B", ...)``: the columns of every probability array here."""
+    return ("O",) + tuple(f"{p}-{label}" for label in labels for p in "BI")
+
+
+def fold_of(keys: Sequence[str], k: int, seed: int) -> list[int]:
+    """The fold (0..k-1) of each item; items with one key stay together; groups dealt largest first."""
+    sizes: dict[str, int] = {}
+    for key in keys:
+        sizes[key] = sizes.get(key, 0) + 1
+    groups = list(sizes)
+    random.Random(seed).shuffle(groups)
+    groups.sort(key=lambda g: -sizes[g])  # stable: ties keep the seeded order
+    load = [0] * k
+    fold = {}
+    for g in groups:
+        f = min(range(k), key=lambda i: (load[i], i))
+        fold[g] = f
+        load[f] += sizes[g]
+    return [fold[key] for key in keys]
+
+
+def word_probabilities(model, batch: Sequence[Sequence[str]]) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """Per-word tag distributions (T x K, rows sum to 1) of a loaded navec model, and the tag names.
+
+    Windows are merged as the model merges its tags (each word from the window where
+    it lies farthest from an edge).
+    """
+    if hasattr(model, "probabilities"):  # the models package's own API, where it exists
+        return [np.asarray(p, dtype=np.float64) for p in model.probabilities(list(batch))], tuple(model.tags)
+    import torch
+
+    from ..models.windows import merge_windows, plan_windows
+
+    net = model.net
+    out: list = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(getattr(model, "threads", None) or before)
+    net.module.eval()
+    try:
+        with torch.inference_mode():
+            for words in batch:
+                words = list(words)
+                if not words:
+                    out.append(np.zeros((0, len(net.tags))))
+                    continue
+                plan = plan_windows([1] * len(words), net.window, net.stride)
+                pieces = [words[a:b] for a, b in plan]
+                x = net._word_vectors(pieces)
+                lengths = [len(p) for p in pieces]
+                emissions = net.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
+                _, probs = net.module.crf.decode(emissions, lengths)
+                rows = [list(probs[i, :n]) for i, n in enumerate(lengths)]
+                merged = rows[0] if len(plan) == 1 else merge_windows(len(words), plan, rows)
+                out.append(np.asarray(merged, dtype=np.float64))
+    finally:
+        torch.set_num_threads(before)
+    return out, tuple(net.tags)
+
+
+def _reorder(probs: list[np.ndarray], have: Sequence[str], want: Sequence[str]) -> list[np.ndarray]:
+    index = {t: i for i, t in enumerate(have)}
+    cols = [index.get(t) for t in want]
+    out = []
+    for p in probs:
+        q = np.zeros((p.shape[0], len(want)))
+        for j, c in enumerate(cols):
+            if c is not None:
+                q[:, j] = p[:, c]
+        out.append(q)
+    return out
+
+
+def run_fold(job: dict) -> list[np.ndarray]:
+    """Train on one fold's training sentences; the held-out sentences' marginals (runs in a worker)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    from ..formats.conll import write_conll
+    from ..models import load_model
+    from ..records import Document, Sentence
+    from ..train.config import TrainConfig
+    from ..train.loop import train
+
+    work = Path(job["dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    train_file = work / "train.conll"
+    sentences = [Sentence(tuple(w), tuple(t)) for w, t in job["train"]]
+    write_conll([Document("fold", tuple(sentences))], train_file, docstart=False)
+    labels = job["labels"]
+    config = TrainConfig(train=str(train_file), out=str(work / "model"), map=",".join(f"{x}={x}" for x in labels),
+                         epochs=job["epochs"], patience=job["patience"], seed=job["seed"], device="cpu",
+                         hidden=job["hidden"], max_minutes=job["max_minutes"])
+    train(config)
+    model = load_model(work / "model", device="cpu")
+    model.threads = 1
+    probs, tags = word_probabilities(model, job["held_out"])
+    return _reorder(probs, tags, tag_names(labels))
+
+
+def out_of_fold(sentences, keys: Sequence[str], labels: Sequence[str], config: FoldConfig, work: str | Path,
+                progress: Callable[[str], None] = lambda line: None) -> list[np.ndarray]:
+    """Each sentence's marginals from the model of the fold that held it out (columns: ``tag_names``)."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from ..errors import UserError
+
+    k = config.folds
+    if k < 2:
+        raise UserError(f"--folds {k}: need at least 2 folds")
+    if len(set(keys)) < k:
+        raise UserError(f"{len(set(keys))} documents or sentences cannot make {k} folds; pass a smaller --folds")
+    fold = fold_of(keys, k, config.seed)
+    jobs = []
+    for f in range(k):
+        held = [i for i, x in enumerate(fold) if x == f]
+        rest = [(s.words, s.tags) for s, x in zip(sentences, fold) if x != f and len(s)]
+        jobs.append({"dir": str(Path(work) / f"fold-{f + 1}"), "train": rest, "labels": list(labels),
+                     "held_out": [sentences[i].words for i in held], "index": held, "epochs": config.epochs,
+                     "patience": config.patience, "seed": config.seed + f, "hidden": config.hidden,
+                     "max_minutes": config.max_minutes})
+    out: list = [None] * len(sentences)
+    workers = max(1, min(config.workers, k))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [(job, pool.submit(run_fold, job)) for job in jobs]
+        for n, (job, future) in enumerate(futures, 1):
+            for i, p in zip(job["index"], future.result()):
+                out[i] = p
+            progress(f"fold {n}/{k}: {len(job['index'])} sentences scored by a model trained on {len(job['train'])}")
+    return out
