@@ -1,15 +1,20 @@
 """``ner ls init|push|pull|convert|predict``: corpora to Label Studio and back, nothing lost on the way.
 
-Exit codes: 0 ok, 1 when some region could not be placed (each one is listed),
-2 on usage errors or an unreachable/refusing server (one line).
+Labels follow the project: push, pull and predict use the labels of the project's own
+labeling config unless ``--labels`` names a schema; ``init --labels auto PATH...`` takes
+them from the data. Corpora are read and written by extension (the format registry).
+
+Exit codes: 0 ok, 1 when some region could not be placed or some document was left
+unpushed (each kind summed up in one line), 2 on usage errors or an unreachable/refusing
+server (one line).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from . import add_labels_arg, schema_from_arg
+LABELS_HELP = ("label schema: a TOML file like annotation/labels.toml or one label per line; 'auto' takes the "
+               "labels found in the data (default: the labels of the project's labeling config)")
 
 
 def _connection_args(p) -> None:
@@ -25,47 +30,58 @@ def register(sub) -> None:
     lsub = ls.add_subparsers(dest="ls_command", metavar="ACTION", required=True)
 
     p = lsub.add_parser("init", help="create the project (or update its labeling config) from the schema")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="corpora to take the labels from (with --labels auto)")
     p.add_argument("--project", required=True, help="project title (3+ characters)")
-    add_labels_arg(p)
+    p.add_argument("--labels", metavar="FILE|auto", default=None,
+                   help="label schema file, or 'auto' for the labels found in PATH... "
+                        "(default: annotation/labels.toml)")
     p.add_argument("--write-config", metavar="FILE", default=None,
                    help="also write the labeling config XML to FILE (e.g. annotation/labeling_config.xml)")
     _connection_args(p)
     p.set_defaults(func=run_init)
 
-    p = lsub.add_parser("push", help="send CoNLL files as tasks (no duplicates on re-push)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="CoNLL files")
+    p = lsub.add_parser("push", help="send corpora as tasks of one sitting (no duplicates on re-push)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="corpus files (any format the extension names)")
     p.add_argument("--project", required=True)
-    add_labels_arg(p)
+    p.add_argument("--labels", metavar="FILE|auto", default=None, help=LABELS_HELP)
     p.add_argument("--as", dest="tags_as", choices=("annotations", "predictions", "none"), default="annotations",
-                   help="send existing tags as annotations (default), as pre-annotations, or not at all")
+                   help="send existing tags as annotations (default), as pre-annotations (also onto tasks already "
+                        "there), or not at all")
     p.add_argument("--model-version", default="imported", help="model_version of pushed predictions")
-    p.add_argument("--sentences-per-task", type=int, default=0, metavar="N",
-                   help="one task per N sentences instead of one per document")
-    p.add_argument("--batch-size", type=int, default=500,
+    p.add_argument("--sentences-per-task", type=int, default=10, metavar="N",
+                   help="at most N sentences per task (default 10; 0: no limit)")
+    p.add_argument("--chars-per-task", type=int, default=1500, metavar="M",
+                   help="at most M characters per task, whichever limit comes first; a longer sentence is a task "
+                        "of its own (default 1500; 0: no limit; both 0: one task per document)")
+    p.add_argument("--tasks-per-request", type=int, default=500, metavar="N",
                    help="tasks per import request (default 500); keep it on re-push: complete batches are then "
-                        "checked with one count, other sizes make the push list every task")
+                        "checked with one count")
     _connection_args(p)
     p.set_defaults(func=run_push)
 
-    p = lsub.add_parser("pull", help="write the project's annotations as CoNLL")
-    p.add_argument("out", help="output CoNLL file (with --all: OUT.<annotator>.conll per annotator)")
+    p = lsub.add_parser("pull", help="write the project's annotations as a corpus (format by OUT's extension)")
+    p.add_argument("out", help="output file, e.g. out.conll or out.jsonl (with --all: OUT.<annotator>.EXT each)")
     p.add_argument("--project", required=True)
-    add_labels_arg(p)
+    p.add_argument("--labels", metavar="FILE|auto", default=None, help=LABELS_HELP)
     _policy_args(p)
     _connection_args(p)
     p.set_defaults(func=run_pull)
 
-    p = lsub.add_parser("convert", help="convert a UI export file (JSON, JSON-MIN, CONLL2003) to CoNLL, offline")
+    p = lsub.add_parser("convert", help="convert a UI export file (JSON, JSON-MIN, CONLL2003) to a corpus, offline")
     p.add_argument("export", help="the file downloaded from Label Studio's Export dialog")
-    p.add_argument("out", help="output CoNLL file")
-    add_labels_arg(p)
+    p.add_argument("out", help="output file (format by its extension: .conll, .jsonl, ...)")
+    p.add_argument("--labels", metavar="FILE|auto", default="auto",
+                   help="label schema to check the labels against (default: auto, any label)")
     _policy_args(p)
     p.set_defaults(func=run_convert)
 
     p = lsub.add_parser("predict", help="pre-annotate the project's tasks with a trained model")
     p.add_argument("--project", required=True)
     p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="send only spans scored S or more (default: the threshold with the best F1 on the model's "
+                        "dev set, printed; 0 when the model directory names none)")
+    p.add_argument("--tasks-per-call", type=int, default=32, metavar="N", help="tasks per model call and request")
     p.add_argument("--include-annotated", action="store_true",
                    help="also pre-annotate tasks that already have annotations (the annotations stay as they are)")
     _connection_args(p)
@@ -87,18 +103,57 @@ def _client(args):
     return Client(connection_from(args.url, args.api_key))
 
 
-def _schema(args):
-    return schema_from_arg(args.labels)
+def _schema(value, project=None):
+    """The schema of a --labels value: None (auto) for 'auto', the project's config labels when not given."""
+    from ..schema import Schema, load_schema
+
+    if value == "auto":
+        return None
+    if value is None and project is not None:
+        from ..labelstudio.config import config_names
+
+        labels = config_names(project["label_config"], f"project {project['title']!r}").labels
+        return Schema.auto(labels, f"project {project['title']!r}") if labels else None
+    return load_schema(value)
+
+
+def _read(paths, schema):
+    """Documents of ``paths`` read by extension; the input's errors printed, and None when there are some."""
+    from ..check import Report
+    from ..formats.registry import load_many
+
+    report = Report()
+    docs = load_many(paths, schema=schema, report=report)
+    for issue in report.errors:
+        print(issue, file=sys.stderr)
+    if report.errors:
+        print(f"ner ls: error: {len(report.errors)} error(s) in the input; fix them (ner validate --fix) first",
+              file=sys.stderr)
+        return None
+    return docs
 
 
 def run_init(args) -> int:
     from ..labelstudio.config import dump_labeling_config
     from ..labelstudio.sync import init_project
+    from ..schema import Schema
 
-    schema = _schema(args)
-    if schema is None:
-        print("ner ls init: error: --labels auto has no labels to configure; pass a schema file", file=sys.stderr)
-        return 2
+    if args.labels == "auto":
+        if not args.paths:
+            print("ner ls init: error: --labels auto takes the labels from the data: give the corpus files "
+                  "(ner ls init --project NAME --labels auto PATH...)", file=sys.stderr)
+            return 2
+        docs = _read(args.paths, None)
+        if docs is None:
+            return 1
+        found = {t[2:] for d in docs for s in d.sentences for t in s.tags if t != "O"}
+        if not found:
+            print(f"ner ls init: error: no labelled span in {', '.join(args.paths)}; pass a schema with --labels FILE",
+                  file=sys.stderr)
+            return 2
+        schema = Schema.auto(found)
+    else:
+        schema = _schema(args.labels)
     project, created = init_project(_client(args), args.project, schema)
     if args.write_config:
         dump_labeling_config(schema, args.write_config)
@@ -108,34 +163,52 @@ def run_init(args) -> int:
 
 
 def run_push(args) -> int:
-    from ..check import Report
-    from ..formats.conll import read_corpus
+    from ..labelstudio.layout import Layout
     from ..labelstudio.sync import push
 
-    report = Report()
-    docs = read_corpus(args.paths, schema=_schema(args), report=report)
-    for issue in report.errors:
-        print(issue, file=sys.stderr)
-    if report.errors:
-        print(f"ner ls push: error: {len(report.errors)} error(s) in the input; fix them (ner validate --fix) "
-              f"before pushing", file=sys.stderr)
+    if args.sentences_per_task < 0 or args.chars_per_task < 0:
+        print("ner ls push: error: --sentences-per-task and --chars-per-task must be 0 or more", file=sys.stderr)
+        return 2
+    client = _client(args)
+    project = client.project(args.project)
+    docs = _read(args.paths, _schema(args.labels, project))
+    if docs is None:
         return 1
-    n_tasks = sum(-(-len(d.sentences) // args.sentences_per_task) if args.sentences_per_task else 1 for d in docs)
-    bar = _bar(n_tasks, "push")
-    result = push(_client(args), args.project, docs, sentences_per_task=args.sentences_per_task,
-                  tags_as=None if args.tags_as == "none" else args.tags_as, model_version=args.model_version,
-                  batch_size=args.batch_size, progress=bar.update if bar else None)
-    if bar:
+    layout = Layout(args.sentences_per_task, args.chars_per_task)
+    bar = _bar(None, "push")
+    result = push(client, args.project, docs, layout=layout, tags_as=None if args.tags_as == "none" else args.tags_as,
+                  model_version=args.model_version, batch_size=args.tasks_per_request,
+                  progress=bar.update if bar is not None else None)
+    if bar is not None:
         bar.close()
-    for what in result.changed:
-        print(f"changed: {what} differs from the task already in the project; not pushed "
-              f"(delete that task in Label Studio to push the new version)")
-    print(f"{result.created} task(s) created, {result.unchanged} already there, {len(result.changed)} changed "
-          f"(project id {result.project_id})")
-    return 0
+    print(f"{result.documents} document(s) as {result.tasks} task(s), {layout.describe()} "
+          f"(--sentences-per-task {layout.sentences} --chars-per-task {layout.chars}); the document ids stay in "
+          f"task meta, so pull puts documents back together")
+    if result.same_content:
+        print(f"{len(result.same_content)} document(s) repeat the content of another and were pushed once: "
+              + _listing(f"{a} = {b}" for a, b in result.same_content))
+    status = 0
+    if result.changed:
+        print(f"changed: {len(result.changed)} document(s) differ from their tasks in the project and were not "
+              f"pushed: {_listing(result.changed)}; delete those tasks in Label Studio to push the new versions")
+        status = 1
+    if result.relaid:
+        print(f"layout: {len(result.relaid)} document(s) are in the project cut another way and were not pushed: "
+              f"{_listing(result.relaid)}; push with the layout they were pushed with, or delete their tasks")
+        status = 1
+    attached = f", {result.attached} prediction(s) attached to tasks already there" if result.attached else ""
+    print(f"{result.created} task(s) created, {result.unchanged} already there, {len(result.changed)} document(s) "
+          f"changed{attached} (project id {result.project_id})")
+    return status
 
 
-def _bar(total: int, what: str):
+def _listing(items, most: int = 5) -> str:
+    items = list(items)
+    shown = ", ".join(repr(x) if isinstance(x, str) and " = " not in x else str(x) for x in items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _bar(total, what: str):
     try:
         from tqdm import tqdm
     except ImportError:
@@ -144,7 +217,9 @@ def _bar(total: int, what: str):
 
 
 def _write(result, out: str, quiet: bool) -> int:
-    from ..formats.conll import write_conll
+    from pathlib import Path
+
+    from ..formats.registry import dump
 
     for issue in result.report.issues:
         if not quiet or issue.severity == "error":
@@ -152,7 +227,7 @@ def _write(result, out: str, quiet: bool) -> int:
     out_path = Path(out)
     for who, docs in sorted(result.documents.items()):
         target = out_path if not who else out_path.with_name(f"{out_path.stem}.{who}{out_path.suffix or '.conll'}")
-        n = write_conll(docs, target)
+        n = dump(docs, target)
         print(f"wrote {target} ({len(docs)} document(s), {n} sentence(s))")
     if not result.documents:
         print("no annotated tasks: nothing written (--unannotated writes them with O tags)")
@@ -161,33 +236,61 @@ def _write(result, out: str, quiet: bool) -> int:
 
 
 def run_pull(args) -> int:
+    from ..formats.registry import guess_format
     from ..labelstudio.sync import pull
 
-    result = pull(_client(args), args.project, schema=_schema(args), all_annotators=args.all_annotators,
+    guess_format(args.out, None)  # an unknown extension is refused before the server is asked
+    client = _client(args)
+    schema = _schema(args.labels, client.project(args.project))
+    result = pull(client, args.project, schema=schema, all_annotators=args.all_annotators,
                   unannotated=args.unannotated)
     return _write(result, args.out, args.quiet)
 
 
 def run_convert(args) -> int:
+    from ..formats.registry import guess_format
     from ..labelstudio.sync import convert_export
 
-    fmt, result = convert_export(args.export, schema=_schema(args), all_annotators=args.all_annotators,
+    guess_format(args.out, None)
+    fmt, result = convert_export(args.export, schema=_schema(args.labels), all_annotators=args.all_annotators,
                                  unannotated=args.unannotated)
     print(f"{args.export}: {fmt} export")
     return _write(result, args.out, args.quiet)
 
 
 def run_predict(args) -> int:
-    """Print the summary; exit 1 if some task could not be predicted (each one listed)."""
+    """Print the threshold and the summary; exit 1 if some task could not be predicted (each one listed)."""
     from ..labelstudio.predict import predict_project
     from ..tagger import Tagger
 
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
+        return 2
     tagger = Tagger.load(args.model)
-    summary = predict_project(_client(args), args.project, tagger, batch_size=args.batch_size,
-                              include_annotated=args.include_annotated)
+    min_score, where = args.min_score, "--min-score"
+    if min_score is None:
+        min_score, where = _calibrated(args.model, tagger)
+    print(f"min score {min_score} ({where}); spans starting or ending on a token with no letter or digit are "
+          f"never sent", file=sys.stderr)
+    summary = predict_project(_client(args), args.project, tagger, batch_size=args.tasks_per_call,
+                              include_annotated=args.include_annotated, min_score=min_score)
     for problem in summary.problems:
         print(problem, file=sys.stderr)
     print(summary)
     print(f"project model version: {summary.model_version} (sort the Data Manager by Prediction score, "
           f"ascending, for uncertain tasks first)")
     return 1 if summary.problems else 0
+
+
+def _calibrated(model_dir, tagger) -> tuple[float, str]:
+    """The span-score threshold with the best F1 on the model's dev set, and where it came from."""
+    from ..errors import UserError
+    from ..retrain import Retrainer, min_score_for
+
+    try:
+        _, _, dev_sents, dev = Retrainer(model_dir).base_split()
+    except UserError as e:
+        return 0.0, f"not calibrated: {e}"
+    if not dev_sents:
+        return 0.0, "not calibrated: the model's training config names no dev set"
+    return min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"

@@ -9,7 +9,7 @@ connections; the SDK's own retries are switched off, because it would resend an
 import the server may already have stored (``import_tasks`` first asks which
 tasks arrived). Every failure a user can fix (server down, wrong URL, refused
 token, missing project) becomes one ``UserError`` line. Task listings are paged
-(``page_size``) and can be narrowed to tasks whose data fields equal given
+(``page_size``) and can be narrowed to tasks whose data fields equal or contain given
 values (a Data Manager filter); ``count_tasks`` asks for the total only.
 
 Left out: storage connections, webhooks, ML-backend registration.
@@ -59,14 +59,15 @@ def _retryable(exc) -> bool:
     return isinstance(exc, (httpx.TransportError,)) and not isinstance(exc, httpx.UnsupportedProtocol)
 
 
-def task_filter(where: dict | None) -> str | None:
-    """The ``query`` of a task listing that keeps tasks whose data fields equal ``where``'s values;
-    a list of values keeps tasks equal to any of them (for one field only: a filter has one conjunction).
+def task_filter(where: dict | None, operator: str = "equal") -> str | None:
+    """The ``query`` of a task listing that keeps tasks whose data fields match ``where``'s values
+    (``operator``: "equal" or "contains"); a list of values keeps tasks matching any of them (for one
+    field only: a filter has one conjunction).
 
-    >>> task_filter({"ner_batch": ["ab12-5", "cd34-5"]})
-    '{"filters": {"conjunction": "or", "items": [{"filter": "filter:tasks:data.ner_batch", "operator": "equal", \
-"type": "String", "value": "ab12-5"}, {"filter": "filter:tasks:data.ner_batch", "operator": "equal", \
-"type": "String", "value": "cd34-5"}]}}'
+    >>> task_filter({"ner": ["|batch:ab12-5|", "|batch:cd34-5|"]}, "contains")
+    '{"filters": {"conjunction": "or", "items": [{"filter": "filter:tasks:data.ner", "operator": "contains", \
+"type": "String", "value": "|batch:ab12-5|"}, {"filter": "filter:tasks:data.ner", "operator": "contains", \
+"type": "String", "value": "|batch:cd34-5|"}]}}'
     """
     if not where:
         return None
@@ -77,7 +78,7 @@ def task_filter(where: dict | None) -> str | None:
             if len(where) > 1:
                 raise ValueError(f"task_filter: several values for {key!r} need the only field in the filter")
             conjunction = "or"
-        items += [{"filter": f"filter:tasks:data.{key}", "operator": "equal", "type": "String", "value": str(v)}
+        items += [{"filter": f"filter:tasks:data.{key}", "operator": operator, "type": "String", "value": str(v)}
                   for v in values]
     return json.dumps({"filters": {"conjunction": conjunction, "items": items}}, ensure_ascii=False)
 
@@ -192,9 +193,9 @@ class Client:
         sent = self.call(send, "import tasks", on_retry=on_retry)
         return len(tasks) - len(state["batch"]) + sent
 
-    def count_tasks(self, project_id: int, where: dict | None = None) -> int:
+    def count_tasks(self, project_id: int, where: dict | None = None, operator: str = "equal") -> int:
         """How many tasks the project has (matching ``where``, see ``task_filter``): one small request."""
-        query = task_filter(where)
+        query = task_filter(where, operator)
         pager = self.call(lambda: self._sdk.tasks.list(project=project_id, page=1, page_size=1, fields="task_only",
                                                        include="id", query=query), "count tasks")
         total = getattr(pager.response, "total", None)
@@ -204,14 +205,14 @@ class Client:
         return total
 
     def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int | None = None,
-                   where: dict | None = None):
+                   where: dict | None = None, operator: str = "equal"):
         """Every task of the project (matching ``where``, see ``task_filter``) as a dict, page by
-        page (tens of thousands are fine); without results only ids and data are asked for, the
-        cheapest listing the server has."""
+        page (tens of thousands are fine); without results only ids, data and meta are asked
+        for, the cheapest listing the server has."""
         fields = "all" if with_results else "task_only"
-        include = None if with_results else "id,data"
+        include = None if with_results else "id,data,meta"
         page_size = page_size or self.conn.page_size
-        query = task_filter(where)
+        query = task_filter(where, operator)
         from label_studio_sdk.core.api_error import ApiError
 
         def fetch(page):

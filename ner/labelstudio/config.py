@@ -120,3 +120,16 @@ def config_names(xml: str, source: str = "labeling config") -> ConfigNames:
             return ConfigNames(tag.get("name"), to_name, key, values)
     raise UserError(f"{source}: no <Labels> tag over a <Text> tag; the project is not set up for NER "
                     f"(run: ner ls init --project NAME)")
+
+
+def check_labels(documents, names: ConfigNames, where: str) -> None:
+    """Refuse documents with labels the project's labeling config lacks (they would import as
+    unlabelled highlights)."""
+    if not names.labels:
+        return
+    used = {tag[2:] for doc in documents for sentence in doc.sentences for tag in sentence.tags if tag != "O"}
+    missing = sorted(used - set(names.labels))
+    if missing:
+        raise UserError(f"{where}: its labeling config lacks the label(s) {', '.join(missing)} found in the input "
+                        f"(it has {', '.join(names.labels)}); add them with ner ls init --labels FILE, or map "
+                        f"them away first")

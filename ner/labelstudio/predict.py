@@ -3,16 +3,22 @@
 ``task_prediction`` turns one ``TaggedText`` into a Label Studio prediction
 (``result`` regions with per-span scores, a task-level ``score`` = the text's lowest
 word probability, and ``model_version`` = model name plus weights hash), the shape
-both ``ner ls predict`` and the ML backend (``ner/serve.py``) send. ``predict_project``
-attaches predictions to a project's tasks:
+both ``ner ls predict`` and the ML backend (``ner/serve.py``) send. ``keep_spans``
+keeps only spans a person would keep: a score of at least ``min_score``, and a first
+and last token with a letter or a digit (guidelines rule 3: ``ChatGPT —`` is never
+sent). ``predict_project`` attaches predictions to a project's tasks:
 
 - tasks that already hold a prediction of this model version are skipped, so a
   re-run creates nothing; a new model version adds its own predictions beside the old;
 - tasks with human annotations are skipped unless ``include_annotated`` (a
   prediction never replaces an annotation either way);
+- spans of labels the project's labeling config lacks are not sent (counted);
 - the project's ``model_version`` is set to this version: Label Studio fills the Data
   Manager's "Prediction score" column only from the project's model version, so sorting
   by it, ascending, shows uncertain tasks first with no step in the UI.
+
+``attach_predictions`` does the same for tags pushed with ``ner ls push --as predictions``
+onto tasks that are already in the project.
 
 Left out: the connection (``client.py``), the JSON of regions (``tasks.py``).
 """
@@ -27,6 +33,24 @@ from .config import ConfigNames, config_names
 def label_config_names(label_config: str | None, source: str = "labeling config") -> ConfigNames:
     """The from/to names and text key of a labeling config; the defaults for None."""
     return config_names(label_config, source) if label_config else ConfigNames()
+
+
+def has_word(token: str) -> bool:
+    """Whether a token has a letter or a digit (a span may begin and end only on such tokens)."""
+    return any(c.isalnum() for c in token)
+
+
+def keep_spans(tagged, min_score: float = 0.0, labels=None):
+    """``tagged`` with only the entities worth pre-annotating: score >= ``min_score``, first and last
+    token with a letter or digit, and (when ``labels`` is given) a label among ``labels``."""
+    import dataclasses
+
+    by_start = {t.start: t.text for t in tagged.tokens}
+    by_end = {t.end: t.text for t in tagged.tokens}
+    kept = tuple(e for e in tagged.entities if e.score >= min_score
+                 and has_word(by_start.get(e.start, e.text)) and has_word(by_end.get(e.end, e.text))
+                 and (labels is None or e.label in labels))
+    return tagged if len(kept) == len(tagged.entities) else dataclasses.replace(tagged, entities=kept)
 
 
 def task_prediction(tagged, names: ConfigNames, model_version: str) -> dict:
@@ -48,6 +72,8 @@ class PredictSummary:
     created: int = 0
     already: int = 0        # tasks holding a prediction of this version
     annotated: int = 0      # tasks skipped because a human annotated them
+    dropped: int = 0        # spans below min_score or on a token without a letter or digit
+    unknown: dict[str, int] = field(default_factory=dict)  # spans of labels the project lacks, by label
     problems: list[str] = field(default_factory=list)  # tasks that could not be predicted, with why
 
     def __str__(self) -> str:
@@ -55,6 +81,11 @@ class PredictSummary:
                  f"{self.already} task(s) already had them"]
         if self.annotated:
             parts.append(f"{self.annotated} annotated task(s) skipped (--include-annotated to predict them)")
+        if self.dropped:
+            parts.append(f"{self.dropped} span(s) below the min score or on a token with no letter or digit left out")
+        if self.unknown:
+            parts.append(f"{sum(self.unknown.values())} span(s) of labels the project lacks left out "
+                         f"({', '.join(f'{k}: {v}' for k, v in sorted(self.unknown.items()))})")
         if self.problems:
             parts.append(f"{len(self.problems)} task(s) could not be predicted")
         return "; ".join(parts)
@@ -91,7 +122,7 @@ def _has_version(client, task_id: int, model_version: str) -> bool:
     return model_version in client.prediction_versions(task_id)
 
 
-def predict_project(client, title: str, tagger, *, include_annotated: bool = False,
+def predict_project(client, title: str, tagger, *, include_annotated: bool = False, min_score: float = 0.0,
                     batch_size: int = 64, progress=None) -> PredictSummary:
     """Attach ``tagger``'s predictions to the tasks of the project titled ``title``; see the module docstring.
 
@@ -104,9 +135,16 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
     todo = list(plan_tasks(client.iter_tasks(project["id"]), tagger.version, names, summary, include_annotated))
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
-        tagged = tagger.analyze_many([text for _, text in chunk], batch_size=batch_size)
-        batch = [dict(task_prediction(t, names, tagger.version), task=task_id)
-                 for (task_id, _), t in zip(chunk, tagged)]
+        batch = []
+        for (task_id, _), t in zip(chunk, tagger.analyze_many([text for _, text in chunk], batch_size=batch_size)):
+            kept = keep_spans(t, min_score)
+            summary.dropped += len(t.entities) - len(kept.entities)
+            if names.labels:
+                for e in kept.entities:
+                    if e.label not in names.labels:
+                        summary.unknown[e.label] = summary.unknown.get(e.label, 0) + 1
+                kept = keep_spans(kept, labels=set(names.labels))
+            batch.append(dict(task_prediction(kept, names, tagger.version), task=task_id))
 
         def unsent(_exc, batch=batch):
             # The server may have stored the batch before the connection dropped: send only what is missing.
@@ -119,3 +157,28 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
     if summary.created or summary.already:
         client.set_model_version(project["id"], tagger.version)
     return summary
+
+
+def attach_predictions(client, project_id: int, parts, model_version: str, names: ConfigNames) -> int:
+    """Attach the tags of ``parts`` (already in the project) as predictions to their tasks that hold
+    none of ``model_version``; the regions are placed on each task's own text and token ranges."""
+    from ..bio import tags_spans
+    from ..records import token_span
+    from .tasks import spans_to_results, task_info
+
+    wanted = {(info["doc_hash"], info["layout"], info["part"]): laid for info, laid in parts}
+    predictions = []
+    for task in client.iter_tasks(project_id):
+        info = task_info(task)
+        laid = wanted.get((info.get("doc_hash"), info.get("layout"), info.get("part"))) if info else None
+        if laid is None or any(p.get("model_version") == model_version for p in task.get("predictions") or ()):
+            continue
+        text, offsets = task["data"][names.text_key], info["tokens"]
+        tags = [t for sentence, _, _ in laid for t in sentence.tags]
+        spans = [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)]
+        predictions.append({"task": task["id"], "model_version": model_version, "score": 1.0,
+                            "result": spans_to_results(text, spans, names.from_name, names.to_name,
+                                                       [1.0] * len(spans))})
+    for first in range(0, len(predictions), 500):
+        client.import_predictions(project_id, predictions[first:first + 500])
+    return len(predictions)

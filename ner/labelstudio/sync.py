@@ -1,13 +1,16 @@
 """Init, push, pull and convert: the Label Studio workflows, over ``client.py`` and ``tasks.py``.
 
 ``init_project`` creates the project (or updates its labeling config).
-``push`` sends documents as tasks in batches, skipping tasks whose content hash
-is already there and reporting documents that changed under the same id; a push
-cut off half-way is simply run again. Re-pushing an unchanged corpus asks the
-server to count tasks by the batch digests they carry instead of listing every
-task. ``pull`` and ``convert_export`` turn tasks back into documents through one
-path, ``tasks_documents``, which applies the annotation policy
-(``annotations.py``) and the span checks (``tasks.py``).
+``push`` sends documents as tasks of one sitting (``layout.Layout``) in batches. A
+document's key is its content, not its file name: content already in the project (under
+any name) is not sent again, a document whose content changed under the same id is
+reported and not pushed, and so is a document already there in another layout. A push
+cut off half-way is simply run again. Re-pushing an unchanged corpus asks the server to
+count tasks by the batch digests they carry instead of listing every task; a batch
+that is not complete lists only its slot (the same documents in the same layout), and
+the whole project only when that does not settle it. ``pull`` and ``convert_export``
+turn tasks back into documents through one path, ``tasks_documents``, which applies the
+annotation policy (``annotations.py``) and the span checks (``tasks.py``).
 
 Left out: printing (the CLI does it), predictions from a model (``predict.py``).
 """
@@ -19,11 +22,10 @@ from pathlib import Path
 
 from ..check import Issue, Report
 from ..errors import UserError
-from ..records import Sentence
 from . import annotations as policy
-from .config import ConfigNames, config_names, format_labeling_config
-from .tasks import assemble, document_parts, stamp_batch, tagged_task, task_key, task_sentences
-
+from .config import ConfigNames, check_labels, config_names, format_labeling_config
+from .layout import Layout
+from .tasks import KEY_FIELD, assemble, document_parts, stamp_batch, tagged_task, task_info, task_key, task_sentences
 
 COUNT_GROUP = 20  # batch digests counted in one request (each adds about 150 bytes to the URL)
 
@@ -31,8 +33,13 @@ COUNT_GROUP = 20  # batch digests counted in one request (each adds about 150 by
 @dataclass
 class PushResult:
     created: int = 0
-    unchanged: int = 0
-    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0                                  # tasks whose content is already in the project
+    changed: list[str] = field(default_factory=list)    # documents whose tasks hold other content: not pushed
+    relaid: list[str] = field(default_factory=list)     # documents already there in another layout: not pushed
+    same_content: list[tuple[str, str]] = field(default_factory=list)  # (document, the one it repeats)
+    attached: int = 0                                   # predictions attached to tasks already there
+    documents: int = 0
+    tasks: int = 0
     project_id: int = 0
 
 
@@ -58,63 +65,109 @@ def init_project(client, title: str, schema) -> tuple[dict, bool]:
     return project, False
 
 
-def existing_hashes(client, project_id: int, where: dict | None = None) -> dict[tuple[str, int], str]:
-    """``(document, part) -> content hash`` of the tasks already in the project (those matching ``where``)."""
-    found = {}
-    for task in client.iter_tasks(project_id, with_results=False, where=where):
-        data = task.get("data") or {}
-        if "ner_hash" in data:
-            found[task_key(task)] = data["ner_hash"]
+def contains(name: str, values) -> dict:
+    """A ``where`` for the ``ner`` data field holding any of ``|name:value|``."""
+    return {KEY_FIELD: [f"|{name}:{v}|" for v in values]}
+
+
+def existing_tasks(client, project_id: int, where: dict | None = None) -> list[tuple[dict, dict]]:
+    """``(task, info)`` of our tasks in the project (those matching ``where``, a 'contains' filter)."""
+    found = []
+    for task in client.iter_tasks(project_id, with_results=False, where=where, operator="contains"):
+        info = task_info(task)
+        if info is not None and "hash" in info:
+            found.append((task, info))
     return found
 
 
-def push_batches(documents, *, batch_size: int,
-                 sentences_per_task: int = 0) -> list[list[tuple[dict, tuple[Sentence, ...]]]]:
-    """``document_parts`` of ``documents`` in batches of ``batch_size``, each key stamped with its batch digest."""
+def push_batches(documents, *, batch_size: int, layout: Layout = Layout()):
+    """``(batches, same_content)``: the ``document_parts`` of ``documents`` in batches of ``batch_size``,
+    each info stamped with its batch digest and slot; a document whose content repeats an earlier
+    one's is left out and named in ``same_content``."""
     if batch_size < 1:
-        raise UserError(f"batch size must be 1 or more, not {batch_size}")
-    parts, seen = [], set()
+        raise UserError(f"--tasks-per-request must be 1 or more, not {batch_size}")
+    parts, names, contents, same = [], set(), {}, []
     for doc in documents:
-        for key, chunk in document_parts(doc, sentences_per_task=sentences_per_task):
-            doc_part = task_key(key)
-            if doc_part in seen:
-                raise UserError(f"document {doc_part[0]!r} appears twice in the input (part {doc_part[1]}); "
-                                f"give the documents distinct ids (-DOCSTART- or file names)")
-            seen.add(doc_part)
-            parts.append((key, chunk))
+        doc_parts = document_parts(doc, layout)
+        doc_hash = doc_parts[0][0]["doc_hash"]
+        if doc.id in names:
+            raise UserError(f"document {doc.id!r} appears twice in the input; give the documents distinct ids "
+                            f"(-DOCSTART- or file names)")
+        names.add(doc.id)
+        if doc_hash in contents:
+            same.append((doc.id, contents[doc_hash]))
+            continue
+        contents[doc_hash] = doc.id
+        parts += doc_parts
     batches = [parts[first:first + batch_size] for first in range(0, len(parts), batch_size)]
     for batch in batches:
-        stamp_batch([key for key, _ in batch])
-    return batches
+        stamp_batch([info for info, _ in batch])
+    return batches, same
 
 
-def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as: str | None = "annotations",
+class _Known:
+    """What the project holds, from listed ``(task, info)``: parts by content, documents by name."""
+
+    def __init__(self, listed=()):
+        self.parts: dict[tuple[str, str, int], tuple[dict, dict]] = {}
+        self.layouts: dict[str, set[str]] = {}
+        self.names: dict[str, str] = {}
+        self.add(listed)
+
+    def add(self, listed):
+        for task, info in listed:
+            doc_hash = info.get("doc_hash")
+            if doc_hash is None:  # pushed before contents were keys: its name and part hash stand in
+                doc_hash = f"{info.get('doc')}\x1f{info['hash']}"
+            layout = str(info.get("layout", ""))
+            self.parts[doc_hash, layout, int(info.get("part", 0))] = (task, info)
+            self.layouts.setdefault(doc_hash, set()).add(layout)
+            self.names.setdefault(str(info.get("doc")), doc_hash)
+
+    def decide(self, info: dict) -> str | None:
+        """'there', 'create', 'changed', 'relaid' for one part; None when this listing cannot tell."""
+        doc_hash, layout = info["doc_hash"], info["layout"]
+        if (doc_hash, layout, info["part"]) in self.parts:
+            return "there"
+        if layout in self.layouts.get(doc_hash, ()):
+            return "create"  # another part of the document is there: a push cut off between batches
+        if doc_hash in self.layouts:
+            return "relaid"
+        if info["doc"] in self.names:
+            return "changed"
+        return None
+
+
+def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: str | None = "annotations",
          model_version: str = "", batch_size: int = 500, progress=None) -> PushResult:
     """Send documents as tasks; ``progress(n)`` is called after each batch with the tasks handled.
 
-    The tasks of a batch carry its digest, and push never sends a task twice, so
-    the server never holds more tasks with a digest than the batch has: batches
-    whose digests (up to ``COUNT_GROUP`` asked in one request) are held on as many
-    tasks as the batches have together are complete, and their results are not even
-    built. Only when some are not (first push, a push cut off, a changed document,
-    another batch size) are the project's tasks listed, once, to decide task by
-    task: absent ones are sent, ones with another content hash are reported as
-    changed, none is sent twice. The listing is what costs (the server takes 1-2 ms
-    a task); a count is one request, though it too scans the project's task data.
+    The tasks of a batch carry its digest, and push never sends a task twice, so the
+    server never holds more tasks with a digest than the batch has: batches whose
+    digests (up to ``COUNT_GROUP`` asked in one request) are held on as many tasks as
+    the batches have together are complete, and their tasks are not even built. For
+    the others (first push, a push cut off, a changed document, another batch size) the
+    tasks of the batch's slot are listed (one filtered request), and the whole project
+    once, only when they do not tell every part. ``tags_as="predictions"`` also attaches
+    the predictions to tasks already there that lack this model version.
     """
     project = client.project(title)
     project_id = project["id"]
     names = config_names(project["label_config"], f"project {title!r}")
-    result = PushResult(project_id=project_id)
-    batches = push_batches(documents, batch_size=batch_size, sentences_per_task=sentences_per_task)
-    todo, anything = [], None  # anything: does the project hold tasks at all (asked only when it matters)
+    documents = list(documents)
+    check_labels(documents, names, f"project {title!r}")
+    result = PushResult(project_id=project_id, documents=len(documents))
+    batches, result.same_content = push_batches(documents, batch_size=batch_size, layout=layout)
+    result.tasks = sum(map(len, batches))
+    todo, there, anything = [], [], None  # anything: does the project hold tasks at all (asked when it matters)
     for first in range(0, len(batches), COUNT_GROUP):
         group = batches[first:first + COUNT_GROUP]
-        digests = [batch[0][0]["ner_batch"] for batch in group]
         size = sum(map(len, group))
-        if anything is not False and client.count_tasks(project_id, {"ner_batch": digests}) == size:
+        if anything is not False and client.count_tasks(
+                project_id, contains("batch", [batch[0][0]["batch"] for batch in group]), "contains") == size:
             anything = True
             result.unchanged += size
+            there += [part for batch in group for part in batch]
             if progress:
                 for batch in group:
                     progress(len(batch))
@@ -122,23 +175,35 @@ def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as:
             if anything is None:  # an empty project (a first push) needs no more counts and no listing
                 anything = client.count_tasks(project_id) > 0
             todo += group
-    have = existing_hashes(client, project_id) if todo and anything else {}
 
+    everything: _Known | None = None
+    decided: dict[str, str] = {}  # document -> the verdict of a part that keeps it out ('changed', 'relaid')
     for batch in todo:
+        known = _Known(existing_tasks(client, project_id, contains("slot", [batch[0][0]["slot"]]))) \
+            if anything else _Known()
         pending = []
-        for key, chunk in batch:
-            (doc, part), digest = task_key(key), key["ner_hash"]
-            if (doc, part) not in have:
-                pending.append(tagged_task(key, chunk, tags_as=tags_as, model_version=model_version, names=names))
-            elif have[doc, part] == digest:
+        for info, laid in batch:
+            verdict = known.decide(info) if anything else "create"
+            if verdict is None:  # not in the slot: pushed in another batch, under another name, or never
+                if everything is None:
+                    everything = _Known(existing_tasks(client, project_id))
+                verdict = everything.decide(info) or "create"
+            verdict = decided.get(info["doc"], verdict)
+            if verdict == "there":
                 result.unchanged += 1
+                there.append((info, laid))
+            elif verdict == "create":
+                pending.append(tagged_task(info, laid, tags_as=tags_as, model_version=model_version, names=names))
             else:
-                result.changed.append(f"document {doc!r} part {part}" if part else f"document {doc!r}")
+                if info["doc"] not in decided:
+                    decided[info["doc"]] = verdict
+                    (result.changed if verdict == "changed" else result.relaid).append(info["doc"])
 
-        def missing(sent):
+        def missing(sent, digest=batch[0][0]["batch"]):
             # The batch's own digest finds what a dropped request stored before it failed.
-            now = existing_hashes(client, project_id, {"ner_batch": batch[0][0]["ner_batch"]})
-            return [t for t in sent if now.get(task_key(t)) != t["data"]["ner_hash"]]
+            now = {task_key(info): info["hash"] for _, info in existing_tasks(client, project_id,
+                                                                               contains("batch", [digest]))}
+            return [t for t in sent if now.get(task_key(t["meta"]["ner"])) != t["meta"]["ner"]["hash"]]
 
         if pending:
             try:
@@ -148,7 +213,12 @@ def push(client, title: str, documents, *, sentences_per_task: int = 0, tags_as:
                                 f"{e}") from None
         if progress:
             progress(len(batch))
-    if tags_as == "predictions":  # the Data Manager's "Prediction score" follows the project's version
+    if tags_as == "predictions":
+        if there:
+            from .predict import attach_predictions
+
+            result.attached = attach_predictions(client, project_id, there, model_version or "imported", names)
+        # the Data Manager's "Prediction score" follows the project's version
         client.set_model_version(project_id, model_version or "imported")
     return result
 
@@ -212,4 +282,4 @@ def convert_export(path: str | Path, *, schema=None, all_annotators: bool = Fals
 
 
 __all__ = ["PushResult", "PullResult", "init_project", "push", "pull", "tasks_documents", "convert_export",
-           "existing_hashes", "push_batches", "Issue"]
+           "existing_tasks", "push_batches", "check_labels", "Issue"]

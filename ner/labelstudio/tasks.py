@@ -1,15 +1,17 @@
 """Label Studio task JSON <-> records, with no network: the two directions of the round trip.
 
-Out: ``document_tasks`` makes one task per document (or per N sentences) whose
-text is rebuilt from the tokens; the task data keeps every token's code-point
-range (``ner_tokens``), the sentence sizes (``ner_sentences``), the document id
-and part, and a content hash (``ner_hash``) that makes re-pushing idempotent;
-``stamp_batch`` adds the digest of the batch the task is sent in (``ner_batch``),
-so a re-push can ask the server whether a batch is complete without listing its
-tasks. ``document_parts`` (the keys and hashes) and ``tagged_task`` (text, token
-ranges, results) are its two halves, so a push builds only the tasks it sends.
-Existing tags go along as an annotation or as a prediction (``spans_to_results``,
-offsets in code points as Label Studio stores and draws them, text alongside).
+Out: ``document_parts`` cuts each document into tasks of one sitting (``layout.Layout``:
+at most N sentences / M characters) and ``tagged_task`` builds each task: its text
+rebuilt from the tokens as a person writes it (``layout.detokenize``), and its
+bookkeeping out of the annotator's sight in the task's ``meta["ner"]``: every token's
+code-point range, the sentence sizes, the document id, its content hash and the part,
+the layout, the part's content hash, the batch digest. One short data field (``ner``:
+``|batch:D|slot:S|``) is what the server can filter on: a re-push counts tasks by batch
+digest, and lists only the tasks of a batch's slot (the same documents in the same
+layout) to find which document changed. Existing tags go along as an annotation or as
+a prediction (``spans_to_results``, offsets in code points as Label Studio stores and
+draws them, text alongside). Tasks pushed before (bookkeeping in ``ner_*`` data fields)
+are still read.
 
 Back: ``task_sentences`` maps a chosen annotation's regions onto the stored
 tokens (or onto razdel tokens when the task came from elsewhere) through
@@ -38,9 +40,10 @@ from itertools import accumulate
 
 from ..bio import spans_tags, tags_spans
 from ..check import Issue, Report
-from ..records import Document, Sentence, Span
+from ..records import Document, Sentence, Span, token_span
 from ..text import sentences as razdel_sentences, tokenize
 from .config import ConfigNames
+from .layout import Layout, chunks, detokenize
 from .offsets import Resolver, snap, to_label_studio
 
 
@@ -54,21 +57,32 @@ def content_hash(words, sizes) -> str:
     return h.hexdigest()[:20]
 
 
-def stamp_batch(batch: list[dict]) -> str:
-    """Store the batch's digest (its tasks' keys and content hashes, and its size) in each task data.
+KEY_FIELD = "ner"  # the one bookkeeping field in task data: what the server filters on
 
-    >>> batch = [{"ner_doc": "d", "ner_part": 0, "ner_hash": "abc"}]
-    >>> stamp_batch(batch) == batch[0]["ner_batch"] == "badfe3e838c463f08319-1"
+
+def key_value(batch: str, slot: str) -> str:
+    """The ``ner`` data field; filters match its ``|name:value|`` parts with 'contains'."""
+    return f"|batch:{batch}|slot:{slot}|"
+
+
+def stamp_batch(batch: list[dict]) -> str:
+    """Store the batch's digest (its tasks' keys, layouts and content hashes, and its size) and its slot
+    (the keys and layouts only: the same documents in the same layout) in each task's info.
+
+    >>> batch = [{"doc": "d", "part": 0, "layout": "10s1500c", "hash": "abc"}]
+    >>> digest = stamp_batch(batch)
+    >>> digest == batch[0]["batch"] and digest.endswith("-1") and len(batch[0]["slot"]) == 20
     True
     """
-    h = hashlib.sha1()
-    for data in batch:
-        doc, part = task_key(data)
-        h.update(f"{doc}\x1f{part}\x1f{data['ner_hash']}\x1e".encode("utf-8", "surrogatepass"))
-    digest = f"{h.hexdigest()[:20]}-{len(batch)}"
-    for data in batch:
-        data["ner_batch"] = digest
-    return digest
+    digest, slot = hashlib.sha1(), hashlib.sha1()
+    for info in batch:
+        key = f"{info['doc']}\x1f{info['part']}\x1f{info['layout']}\x1f".encode("utf-8", "surrogatepass")
+        slot.update(key + b"\x1e")
+        digest.update(key + f"{info['hash']}\x1e".encode())
+    value = f"{digest.hexdigest()[:20]}-{len(batch)}"
+    for info in batch:
+        info["batch"], info["slot"] = value, slot.hexdigest()[:20]
+    return value
 
 
 def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None) -> list[dict]:
@@ -94,61 +108,85 @@ def spans_to_results(text: str, spans, from_name: str, to_name: str, scores=None
     return results
 
 
-def document_parts(doc: Document, *, sentences_per_task: int = 0) -> list[tuple[dict, tuple[Sentence, ...]]]:
-    """``(key data, sentences)`` of each task of one document (one, or one per ``sentences_per_task``
-    sentences): the key data holds the document id, the part, the docstart flag and the content hash,
-    all that a re-push needs to compare; ``tagged_task`` builds the rest."""
-    step = sentences_per_task or len(doc.sentences) or 1
+def sentence_layout(sentence: Sentence) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A sentence's text and token ranges: its own when it has them, else rebuilt as a person writes."""
+    if sentence.offsets is not None:
+        return sentence.source_text, sentence.offsets
+    return detokenize(sentence.words)
+
+
+def document_parts(doc: Document, layout: Layout = Layout()) -> list[tuple[dict, list]]:
+    """``(info, laid-out sentences)`` of each task of one document, cut by ``layout``.
+
+    ``info`` holds what a re-push compares (the document id and content hash, the part and
+    the layout, the part's content hash) and the sentence sizes; each laid-out sentence is
+    ``(sentence, text, token ranges)``, what ``tagged_task`` builds the task from."""
+    laid = [(s, *sentence_layout(s)) for s in doc.sentences]
+    sizes = [len(s) for s in doc.sentences]
+    doc_hash = content_hash((w for s in doc.sentences for w in s.words), sizes)
+    ranges = chunks([len(text) for _, text, _ in laid], layout)
     parts = []
-    for part, first in enumerate(range(0, max(len(doc.sentences), 1), step)):
-        chunk = doc.sentences[first:first + step]
-        sizes = [len(s) for s in chunk]
-        key = {"ner_doc": doc.id, "ner_part": part, "ner_sentences": sizes,
-               "ner_hash": content_hash([w for s in chunk for w in s.words], sizes),
-               "ner_docstart": bool(doc.meta.get("docstart"))}
-        parts.append((key, chunk))
+    for part, (first, end) in enumerate(ranges):
+        info = {"doc": doc.id, "doc_hash": doc_hash, "part": part, "parts": len(ranges), "layout": str(layout),
+                "sentences": sizes[first:end], "docstart": bool(doc.meta.get("docstart")),
+                "hash": content_hash((w for s in doc.sentences[first:end] for w in s.words), sizes[first:end])}
+        parts.append((info, laid[first:end]))
     return parts
 
 
-def tagged_task(key: dict, sentences, *, tags_as: str | None = "annotations", model_version: str = "",
+def tagged_task(info: dict, laid, *, tags_as: str | None = "annotations", model_version: str = "",
                 names: ConfigNames = ConfigNames()) -> dict:
-    """The task of ``document_parts``'s ``(key, sentences)``: text rebuilt from the tokens, every token's
-    range, and the tags as an annotation, a prediction (``tags_as="predictions"``) or neither (None)."""
+    """The task of ``document_parts``'s ``(info, laid)``: the text, the bookkeeping in ``meta``, and the
+    tags as an annotation, a prediction (``tags_as="predictions"``) or neither (None)."""
     offsets, tags, texts, pos = [], [], [], 0
-    for k, sentence in enumerate(sentences):
+    for k, (sentence, text, sent_offsets) in enumerate(laid):
         pos += 1 if k else 0  # the newline between sentences
-        text, sent_offsets = sentence.layout
         offsets += [(s + pos, e + pos) for s, e in sent_offsets]
         tags += sentence.tags
         texts.append(text)
         pos += len(text)
     text = "\n".join(texts)
-    task = {"data": {names.text_key: text, **key, "ner_tokens": offsets}}
+    task = {"data": {names.text_key: text, KEY_FIELD: key_value(info.get("batch", ""), info.get("slot", ""))},
+            "meta": {"ner": {**info, "tokens": offsets}}}
     if not tags_as:
         return task
-    spans = [Span(offsets[i][0], offsets[j - 1][1], label, text[offsets[i][0]:offsets[j - 1][1]])
-             for i, j, label in tags_spans(tags)]
+    spans = [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)]
+    results = spans_to_results(text, spans, names.from_name, names.to_name,
+                               None if tags_as == "annotations" else [1.0] * len(spans))
     if tags_as == "annotations":
-        task["annotations"] = [{"result": spans_to_results(text, spans, names.from_name, names.to_name),
-                                "ground_truth": False}]
+        task["annotations"] = [{"result": results, "ground_truth": False}]
     else:
-        task["predictions"] = [{"model_version": model_version or "imported",
-                                "result": spans_to_results(text, spans, names.from_name, names.to_name,
-                                                           [1.0] * len(spans)),
-                                "score": 1.0}]
+        task["predictions"] = [{"model_version": model_version or "imported", "result": results, "score": 1.0}]
     return task
 
 
-def document_tasks(doc: Document, *, sentences_per_task: int = 0, tags_as: str | None = "annotations",
+def document_tasks(doc: Document, *, layout: Layout = Layout(), tags_as: str | None = "annotations",
                    model_version: str = "", names: ConfigNames = ConfigNames()) -> list[dict]:
-    """Tasks for one document: one, or one per ``sentences_per_task`` sentences."""
-    return [tagged_task(key, chunk, tags_as=tags_as, model_version=model_version, names=names)
-            for key, chunk in document_parts(doc, sentences_per_task=sentences_per_task)]
+    """Tasks for one document, cut by ``layout``."""
+    return [tagged_task(info, laid, tags_as=tags_as, model_version=model_version, names=names)
+            for info, laid in document_parts(doc, layout)]
 
 
-def task_tokens(data: dict, text: str, where: str, report: Report):
+_LEGACY = {"doc": "ner_doc", "part": "ner_part", "hash": "ner_hash", "sentences": "ner_sentences",
+           "tokens": "ner_tokens", "docstart": "ner_docstart", "batch": "ner_batch"}
+
+
+def task_info(task: dict) -> dict | None:
+    """Our bookkeeping of a task (``meta["ner"]``, or the ``ner_*`` data fields of older pushes); None
+    for a task made elsewhere."""
+    meta = task.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("ner"), dict):
+        return meta["ner"]
+    data = task.get("data", task)
+    if isinstance(data, dict) and "ner_doc" in data:
+        return {key: data[old] for key, old in _LEGACY.items() if old in data}
+    return None
+
+
+def task_tokens(info: dict | None, text: str, where: str, report: Report):
     """``(starts, ends, sizes)`` of the task's tokens: stored ones when they fit, else razdel's."""
-    stored, sizes = data.get("ner_tokens"), data.get("ner_sentences")
+    info = info or {}
+    stored, sizes = info.get("tokens"), info.get("sentences")
     if stored is not None:
         try:
             starts = [int(s) for s, _ in stored]
@@ -156,7 +194,7 @@ def task_tokens(data: dict, text: str, where: str, report: Report):
             ok = (sum(sizes) == len(stored) and all(0 <= s < e <= len(text) for s, e in zip(starts, ends))
                   and all(a <= b for a, b in zip(ends, starts[1:])))
             stored_words = [text[s:e] for s, e in zip(starts, ends)]
-            if ok and data.get("ner_hash") not in (None, content_hash(stored_words, sizes)):
+            if ok and info.get("hash") not in (None, content_hash(stored_words, sizes)):
                 ok = False
             # Words outside the stored tokens would be lost: the gaps must be whitespace.
             gaps = zip([0, *ends], [*starts, len(text)])
@@ -194,7 +232,7 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
         strings = [v for v in data.values() if isinstance(v, str)]
         text = strings[0] if len(strings) == 1 else ""
     issue = report.issues.append
-    starts, ends, sizes = task_tokens(data, text, where, report)
+    starts, ends, sizes = task_tokens(task_info(task), text, where, report)
     resolver = Resolver(text)
     placed = []
     for region in regions(results):
@@ -256,9 +294,9 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
 
 def task_key(task: dict) -> tuple[str, int]:
     """``(document id, part)`` of a task pushed by us, or ``('task-ID', 0)`` for any other task."""
-    data = task.get("data", task)
-    if "ner_doc" in data:
-        return str(data["ner_doc"]), int(data.get("ner_part", 0))
+    info = task_info(task) if "meta" in task or "data" in task else task
+    if info and "doc" in info:
+        return str(info["doc"]), int(info.get("part", 0))
     return f"task-{task.get('id', '?')}", 0
 
 
@@ -269,6 +307,7 @@ def assemble(parts) -> list[Document]:
     for task, sentences in parts:
         doc_id, part = task_key(task)
         docs.setdefault(doc_id, []).append((part, sentences))
-        meta.setdefault(doc_id, {"docstart": bool(task.get("data", task).get("ner_docstart"))})
+        info = task_info(task) or {}
+        meta.setdefault(doc_id, {"docstart": bool(info.get("docstart"))})
     return [Document(doc_id, tuple(s for _, ss in sorted(chunks, key=lambda c: c[0]) for s in ss),
                      meta=meta[doc_id]) for doc_id, chunks in docs.items()]

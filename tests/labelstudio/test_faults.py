@@ -10,7 +10,8 @@ import pytest
 
 from ner.errors import UserError
 from ner.labelstudio.client import Client, Connection
-from ner.labelstudio.sync import pull, push
+from ner.labelstudio.sync import contains, pull, push
+from ner.labelstudio.tasks import task_info
 from ner.records import Document, Sentence
 from ner.schema import load_schema
 from tests.labelstudio.faulty_proxy import FaultyProxy
@@ -25,7 +26,7 @@ def corpus(n: int) -> list[Document]:
 
 def server_keys(client: Client, project_id: int) -> Counter:
     """How many times each document is in the project (listed directly, one page)."""
-    return Counter(t["data"]["ner_doc"] for t in client.iter_tasks(project_id, with_results=False))
+    return Counter(task_info(t)["doc"] for t in client.iter_tasks(project_id, with_results=False))
 
 
 def sentences_of(docs):
@@ -55,9 +56,15 @@ def test_push_retries_503_drops_and_cut_pages_and_sends_each_task_once(labelstud
         result = push(client, title, docs, batch_size=4)
         assert proxy.faults == []
         assert proxy.actions("POST", "/import") == ["503", "drop_after", "drop", "pass", "pass", "pass"]
-        # Every page of the listing, the failed ones twice (the fifth, past the end, answers empty or 404).
-        listing = [p for m, p, _ in proxy.log if m == "GET" and "page_size=2" in p and "query" not in p]
-        assert [p.split("page=")[1].split("&")[0] for p in listing] == ["1", "2", "2", "3", "3", "4", "5"]
+        pages = [(p.split("page=")[1].split("&")[0], "query" in p, a) for m, p, a in proxy.log
+                 if m == "GET" and "page_size=2" in p]
+        # The first batch's slot (its 4 tasks in pages of 2), the failed pages asked again; the second's.
+        assert pages[:8] == [("1", True, "pass"), ("2", True, "503"), ("2", True, "pass"), ("3", True, "cut"),
+                             ("3", True, "pass"), ("1", True, "pass"), ("2", True, "pass"), ("3", True, "pass")]
+        # The third batch's slot is empty: the project is listed once, every page (the fifth, past the end,
+        # answers empty or 404).
+        assert pages[8:14] == [("1", True, "pass")] + [(str(k), False, "pass") for k in range(1, 6)]
+        assert [q for _, q, _ in pages[14:]] == [True] * len(pages[14:])  # then only the batches' own digests
     assert (result.created, result.unchanged, result.changed) == (15, 8, [])
     project_id = result.project_id
     assert server_keys(direct, project_id) == Counter(d.id for d in docs)
@@ -68,7 +75,7 @@ def test_push_retries_503_drops_and_cut_pages_and_sends_each_task_once(labelstud
         again = push(through(proxy, labelstudio.api_key, page_size=2), title, docs, batch_size=4)
         # Unchanged: one count of the six batch digests (page_size=1), no listing, no import.
         [get] = [p for m, p, _ in proxy.log if m == "GET" and p.startswith("/api/tasks")]
-        assert "page_size=1&" in get and get.count("ner_batch") == 6
+        assert "page_size=1&" in get and get.count("%7Cbatch%3A") == 6
         assert proxy.actions("POST") == []
     assert (again.created, again.unchanged, again.changed) == (0, 23, [])
 
@@ -85,7 +92,7 @@ def test_push_cut_off_half_way_fails_in_one_line_and_resumes_without_duplicates(
         # The third import fails; before retrying, asking which of its tasks arrived fails 3 times too.
         assert [(m, a) for m, _, a in proxy.log[4:]] == [("POST", "pass"), ("POST", "pass"), ("POST", "503")] + \
                [("GET", "503")] * 3
-        assert all("ner_batch" in p for _, p, _ in proxy.log[-3:])
+        assert all("%7Cbatch%3A" in p for _, p, _ in proxy.log[-3:])
     message = str(failed.value)
     assert "\n" not in message and "stopped with 8 task(s) created" in message and "503" in message
     assert message.endswith("run the command again, it resumes")
@@ -104,11 +111,12 @@ def test_listing_pages_agree_with_the_count_at_every_page_size(labelstudio, ls_p
     title = ls_project(load_schema())
     project_id = push(direct, title, docs, batch_size=3).project_id
     assert direct.count_tasks(project_id) == 10
-    digests = Counter(t["data"]["ner_batch"] for t in direct.iter_tasks(project_id, with_results=False))
+    digests = Counter(task_info(t)["batch"] for t in direct.iter_tasks(project_id, with_results=False))
     assert sorted(digests.values()) == [1, 3, 3, 3] and all(d.endswith(f"-{n}") for d, n in digests.items())
     for digest, n in digests.items():
-        assert direct.count_tasks(project_id, {"ner_batch": digest}) == n
-        assert len(list(direct.iter_tasks(project_id, with_results=False, where={"ner_batch": digest},
+        assert direct.count_tasks(project_id, contains("batch", [digest]), "contains") == n
+        assert len(list(direct.iter_tasks(project_id, with_results=False, where=contains("batch", [digest]),
+                                          operator="contains",
                                           page_size=2))) == n
     for page_size in (3, 10):  # a short last page; an exact fit, whose next page is past the end
         ids = [t["id"] for t in direct.iter_tasks(project_id, with_results=False, page_size=page_size)]

@@ -10,8 +10,9 @@ from ner.cli import main
 from ner.errors import UserError
 from ner.formats.conll import read_conll
 from ner.labelstudio.client import Client, Connection
+from ner.labelstudio.layout import Layout
 from ner.labelstudio.sync import convert_export, pull, push
-from ner.labelstudio.tasks import spans_to_results
+from ner.labelstudio.tasks import document_parts, spans_to_results
 from ner.records import Span
 from ner.schema import Schema, load_schema
 from tests.conftest import SEED
@@ -28,10 +29,14 @@ def test_seed_round_trip_through_the_cli(labelstudio, ls_project, monkeypatch, t
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
     title = ls_project(load_schema())
     assert main(["ls", "init", "--project", title]) == 0
+    n = len(document_parts(next(read_conll(SEED))))  # tasks of at most 10 sentences / 1500 characters
+    assert n > 1
     assert main(["ls", "push", str(SEED), "--project", title]) == 0
-    assert "1 task(s) created, 0 already there" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"1 document(s) as {n} task(s), tasks of at most 10 sentences / 1500 characters" in out
+    assert f"{n} task(s) created, 0 already there" in out
     assert main(["ls", "push", str(SEED), "--project", title]) == 0
-    assert "0 task(s) created, 1 already there, 0 changed" in capsys.readouterr().out
+    assert f"0 task(s) created, {n} already there, 0 document(s) changed" in capsys.readouterr().out
     out = tmp_path / "back.conll"
     assert main(["ls", "pull", "--project", title, str(out)]) == 0
     assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
@@ -43,11 +48,11 @@ def test_factrueval_devset_round_trip_in_batches_with_pagination(ls_client, ls_p
     labels = {t[2:] for _, tags in sentences_of(docs) for t in tags if t != "O"}
     title = ls_project(Schema.auto(labels), "factrueval")
     ticks = []
-    result = push(ls_client, title, docs, sentences_per_task=40, batch_size=10, progress=ticks.append)
+    result = push(ls_client, title, docs, layout=Layout(40, 0), batch_size=10, progress=ticks.append)
     n_tasks = -(-len(docs[0].sentences) // 40)
     assert (result.created, result.unchanged, result.changed) == (n_tasks, 0, [])
     assert sum(ticks) == n_tasks and len(ticks) == -(-n_tasks // 10)
-    again = push(ls_client, title, docs, sentences_per_task=40)
+    again = push(ls_client, title, docs, layout=Layout(40, 0))
     assert (again.created, again.unchanged) == (0, n_tasks)
     listed = list(ls_client.iter_tasks(result.project_id, with_results=False, page_size=7))
     assert len({t["id"] for t in listed}) == len(listed) == n_tasks
@@ -64,7 +69,7 @@ def test_changed_document_is_reported_not_duplicated(ls_client, ls_project):
     assert push(ls_client, title, first).created == 1
     changed = parse_conll_string("BERT\tB-Model\nвышла\tO\n", path="d.conll")
     result = push(ls_client, title, changed)
-    assert (result.created, result.changed) == (0, ["document 'd'"])
+    assert (result.created, result.changed) == (0, ["d"])
 
 
 def test_predictions_are_visible_with_their_model_version(ls_client, ls_project):
@@ -72,19 +77,34 @@ def test_predictions_are_visible_with_their_model_version(ls_client, ls_project)
     title = ls_project(load_schema())
     push(ls_client, title, docs, tags_as="predictions", model_version="seed-v1")
     project = ls_client.project(title)
-    [task] = list(ls_client.iter_tasks(project["id"]))
-    [prediction] = task["predictions"]
-    assert prediction["model_version"] == "seed-v1"
+    tasks = sorted(ls_client.iter_tasks(project["id"]), key=lambda t: t["meta"]["ner"]["part"])
     assert ls_client.project_by_id(project["id"]).model_version == "seed-v1"  # the score column's version
-    text = task["data"]["text"]
-    shown = [(r["value"]["text"], r["value"]["labels"][0]) for r in prediction["result"]]
-    assert shown == [(s.text, s.label) for d in docs for s in d.spans]
-    assert all(r["from_name"] == "label" and r["to_name"] == "text" and r["score"] == 1.0
-               for r in prediction["result"])
-    assert all(text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in prediction["result"])
-    assert task["annotations"] == []
+    shown = []
+    for task in tasks:
+        [prediction] = task["predictions"]
+        assert prediction["model_version"] == "seed-v1" and task["annotations"] == []
+        text = task["data"]["text"]
+        assert all(r["from_name"] == "label" and r["to_name"] == "text" and r["score"] == 1.0
+                   and text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in prediction["result"])
+        shown += [(r["value"]["text"].split(), r["value"]["labels"][0]) for r in prediction["result"]]
+    assert shown == [(s.text.split(), s.label) for d in docs for s in d.spans]
     result = pull(ls_client, title)
-    assert (result.tasks, result.annotated, result.documents) == (1, 0, {})
+    assert (result.tasks, result.annotated, result.documents) == (len(tasks), 0, {})
+
+
+def test_push_as_predictions_attaches_them_to_tasks_already_there(ls_client, ls_project):
+    docs = list(read_conll(SEED))
+    title = ls_project(load_schema())
+    first = push(ls_client, title, docs, tags_as=None)
+    again = push(ls_client, title, docs, tags_as="predictions", model_version="seed-v2")
+    assert (again.created, again.unchanged, again.attached) == (0, first.created, first.created)
+    tasks = list(ls_client.iter_tasks(first.project_id))
+    assert len(tasks) == first.created
+    assert all([p["model_version"] for p in t["predictions"]] == ["seed-v2"] for t in tasks)
+    labels = sorted(r["value"]["labels"][0] for t in tasks for r in t["predictions"][0]["result"])
+    assert labels == sorted(s.label for d in docs for s in d.spans)
+    third = push(ls_client, title, docs, tags_as="predictions", model_version="seed-v2")
+    assert (third.created, third.attached) == (0, 0)  # once per model version
 
 
 HARD = [
@@ -221,3 +241,69 @@ def test_astral_characters_go_in_code_points_and_come_back_exactly(ls_client, ls
     path.write_bytes(ls_client.export(task["project"], "JSON"))
     _, converted = convert_export(path)
     assert converted.report.issues == [] and sentences_of(converted.documents[""]) == ASTRAL_DOC
+
+
+def dm_data_columns(labelstudio, project_id: int) -> list[str]:
+    """The task-data columns the Data Manager shows (what its frontend asks /api/dm/columns for)."""
+    import httpx
+
+    r = httpx.get(f"{labelstudio.url}/api/dm/columns", params={"project": project_id}, timeout=30,
+                  headers={"Authorization": f"Token {labelstudio.api_key}"})
+    r.raise_for_status()
+    return [c["id"] for c in r.json()["columns"] if c.get("parent") == "data"]
+
+
+def test_bookkeeping_stays_out_of_the_data_manager_and_long_files_become_several_tasks(
+        ls_client, ls_project, labelstudio, tmp_path, capsys):
+    path = tmp_path / "long.conll"  # no -DOCSTART-: one document
+    path.write_text("".join(f"Модель\tO\nBERT-{k}\tB-Model\nвышла\tO\n.\tO\n\n" for k in range(23)),
+                    encoding="utf-8")
+    title = ls_project(load_schema())
+    argv = ["--project", title, "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(["ls", "push", str(path), *argv]) == 0
+    assert ("1 document(s) as 3 task(s), tasks of at most 10 sentences / 1500 characters"
+            in capsys.readouterr().out)
+    project_id = ls_client.project(title)["id"]
+    assert dm_data_columns(labelstudio, project_id) == ["text", "ner"]
+    out = tmp_path / "back.conll"
+    assert main(["ls", "pull", str(out), *argv]) == 0
+    assert sentences_of(read_conll(out)) == sentences_of(read_conll(path))
+    assert len(list(read_conll(out))) == 1
+
+
+def test_the_key_is_content_layout_is_refused_and_changed_documents_exit_1(
+        ls_client, ls_project, labelstudio, tmp_path, capsys):
+    seed = tmp_path / "ml_ru_seed.conll"
+    seed.write_bytes(SEED.read_bytes())
+    title = ls_project(load_schema())
+    argv = ["--project", title, "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(["ls", "push", str(seed), *argv]) == 0
+    n = len(list(ls_client.iter_tasks(ls_client.project(title)["id"], with_results=False)))
+    capsys.readouterr()
+    renamed = tmp_path / "ml_ru_seed.fixed.conll"  # the same text under another file name
+    renamed.write_bytes(SEED.read_bytes())
+    assert main(["ls", "push", str(renamed), *argv]) == 0
+    out = capsys.readouterr().out
+    assert f"0 task(s) created, {n} already there" in out
+    # Another layout: refused, nothing created.
+    assert main(["ls", "push", str(seed), "--sentences-per-task", "3", *argv]) == 1
+    out = capsys.readouterr().out
+    assert "layout: 1 document(s) are in the project cut another way and were not pushed: 'ml_ru_seed'" in out
+    assert "0 task(s) created" in out
+    # Changed documents: one summary line, exit 1.
+    changed = []
+    for k in range(7):
+        p = tmp_path / f"doc{k}.conll"
+        p.write_text(f"BERT\tB-Model\nверсия\tO\n{k}\tO\n", encoding="utf-8")
+        changed.append(p)
+    assert main(["ls", "push", *map(str, changed), *argv]) == 0
+    for p in changed:
+        p.write_text(p.read_text(encoding="utf-8").replace("версия", "выпуск"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["ls", "push", *map(str, changed), *argv]) == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if "changed" in line]
+    assert lines[0] == ("changed: 7 document(s) differ from their tasks in the project and were not pushed: "
+                        "'doc0', 'doc1', 'doc2', 'doc3', 'doc4' and 2 more; delete those tasks in Label Studio "
+                        "to push the new versions")
+    assert len(lines) == 2 and lines[1].startswith("0 task(s) created, 0 already there, 7 document(s) changed")
+    assert len(list(ls_client.iter_tasks(ls_client.project(title)["id"], with_results=False))) == n + 7

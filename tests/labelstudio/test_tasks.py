@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ner.check import Report
 from ner.formats.conll import parse_conll_string
+from ner.labelstudio.layout import Layout
 from ner.labelstudio.config import ConfigNames, config_names, format_labeling_config, label_styles
 from ner.labelstudio.offsets import Resolver, snap
 from ner.labelstudio.tasks import document_tasks, spans_to_results, task_sentences
@@ -147,12 +150,14 @@ CONLL = ("-DOCSTART- O\n\n😀\tO\nBERT-а\tB-Model\nобучили\tB-Activity\
 @pytest.mark.parametrize("tags_as", ["annotations", "predictions"])
 def test_document_tasks_round_trip_exactly(per_task, tags_as):
     docs = parse_conll_string(CONLL, path="x.conll")
-    tasks = document_tasks(docs[0], sentences_per_task=per_task, tags_as=tags_as, model_version="v1")
+    layout = Layout(per_task, 0) if per_task else Layout(0, 0)
+    tasks = document_tasks(docs[0], layout=layout, tags_as=tags_as, model_version="v1")
     assert len(tasks) == (2 if per_task else 1)
     back = []
     for task in tasks:
         data = task["data"]
-        for s, e in data["ner_tokens"]:
+        assert sorted(data) == ["ner", "text"]  # bookkeeping in meta, out of the Data Manager's columns
+        for s, e in task["meta"]["ner"]["tokens"]:
             assert data["text"][s:e] in {w for sent in docs[0].sentences for w in sent.words}
         entry = task[tags_as][0]
         if tags_as == "predictions":
@@ -193,3 +198,68 @@ def test_resolver_and_snap_tables():
     assert r.resolve(2, 4, None) == (2, 4, "code points")  # what Label Studio stores, no text to check
     assert snap([0, 5], [4, 9], "BERT и", 0, 2)[:2] == (0, 1)
     assert snap([0, 5], [4, 9], "abcd efgh", 4, 5) == "the region holds only whitespace"
+
+
+@pytest.mark.parametrize("words,text", [
+    (["Через", "2", ".", "5", "минуты"], "Через 2.5 минуты"),
+    (["файл", "некий", ".", "bin", "удалён", "."], "файл некий.bin удалён."),
+    (["Модель", "(", "2018", ")", ",", "т", ".", "е", ".", "BERT", "!"], "Модель (2018), т. е. BERT!"),
+    (["«", "Яндекс", "»", "и", '"', "Сбер", '"', "."], "«Яндекс» и \"Сбер\"."),
+    (["Итог", ":", "50", "%", "…"], "Итог: 50%…"),
+    (["Конец", ".", "Затем"], "Конец. Затем"),
+])
+def test_detokenize_writes_as_a_person_writes(words, text):
+    from ner.labelstudio.layout import detokenize
+
+    got, offsets = detokenize(words)
+    assert got == text
+    assert [got[s:e] for s, e in offsets] == words
+
+
+TOKENS = ["BERT", "2", "5", "2023", ".", ",", ":", "!", "?", "(", ")", "«", "»", '"', "'", "-", "—", "bin", "py",
+          "некий", "ёж", "😀", "🚀x", "%", "…", "Ёжик\u00a0йод", "a.b"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS) | st.text(min_size=1, max_size=4).filter(lambda w: not any(
+    c.isspace() for c in w)), max_size=30))
+def test_detokenize_keeps_every_token_range_exactly(words):
+    from ner.labelstudio.layout import detokenize
+
+    text, offsets = detokenize(words)
+    assert [text[s:e] for s, e in offsets] == words
+    gaps = zip([0, *(e for _, e in offsets)], [*(s for s, _ in offsets), len(text)])
+    assert all(text[a:b] in ("", " ") for a, b in gaps)  # one space at most, only between tokens
+    assert all(a <= b for a, b in gaps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 400), max_size=40), st.integers(0, 6), st.integers(0, 1200))
+def test_chunks_cover_the_document_in_order_within_both_limits(sizes, n, m):
+    from ner.labelstudio.layout import Layout, chunks
+
+    ranges = chunks(sizes, Layout(n, m))
+    assert [i for a, b in ranges for i in range(a, b)] == list(range(len(sizes)))
+    assert all(a < b for a, b in ranges) or sizes == []
+    for a, b in ranges:
+        chars = sum(sizes[a:b]) + (b - a - 1)
+        assert not n or b - a <= n
+        assert not m or chars <= m or b - a == 1  # only a sentence longer than M stands alone
+    # greedy: the next sentence would not have fitted
+    for (a, b), (c, _) in zip(ranges, ranges[1:]):
+        fits_n = not n or b - a + 1 <= n
+        fits_m = not m or sum(sizes[a:b + 1]) + (b - a) <= m
+        assert not (fits_n and fits_m)
+
+
+def test_a_file_without_docstart_becomes_tasks_of_one_sitting_that_pull_puts_back_together():
+    from ner.labelstudio.tasks import assemble
+
+    conll = "".join(f"Предложение\tO\nномер\tO\n{k}\tO\n.\tO\n\n" for k in range(25))
+    [doc] = parse_conll_string(conll, path="long.conll")
+    tasks = document_tasks(doc)
+    assert [len(t["meta"]["ner"]["sentences"]) for t in tasks] == [10, 10, 5]
+    assert {t["meta"]["ner"]["doc"] for t in tasks} == {"long"}
+    back = assemble([(t, task_sentences(t, t["annotations"][0]["result"], names=NAMES, where="t", report=Report()))
+                     for t in reversed(tasks)])
+    assert [(d.id, [s.words for s in d.sentences]) for d in back] == [("long", [s.words for s in doc.sentences])]

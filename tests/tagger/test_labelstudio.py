@@ -152,12 +152,13 @@ def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
 
     from ner.formats.conll import read_conll
     from ner.labelstudio.client import Connection
+    from ner.labelstudio.layout import Layout
     from ner.labelstudio.sync import push
     from ner.retrain import Retrainer
     from tests.conftest import SEED
 
     title = ls_project(load_schema(), prefix="retrain")
-    push(ls_client, title, list(read_conll(SEED)), sentences_per_task=5)
+    push(ls_client, title, list(read_conll(SEED)), layout=Layout(5, 0))
     project = ls_client.project(title)
     trainer = Retrainer(model_dir, work_dir=tmp_path, connection=Connection(labelstudio.url, labelstudio.api_key),
                         overrides={"epochs": 2, "patience": 2})
