@@ -7,10 +7,11 @@ and personal access tokens (JWT refresh tokens, exchanged by the SDK) both work.
 Every call is retried here, with exponential back-off, on 5xx answers and dropped
 connections; the SDK's own retries are switched off, because it would resend an
 import the server may already have stored (``import_tasks`` first asks which
-tasks arrived). Every failure a user can fix (server down, wrong URL, refused
-token, missing project) becomes one ``UserError`` line. Task listings are paged
-(``page_size``) and can be narrowed to tasks whose data fields equal or contain given
-values (a Data Manager filter); ``count_tasks`` asks for the total only.
+tasks arrived, ``create_project`` whether the project exists). Every failure a
+user can fix (server down, wrong URL, refused token, missing project) becomes one
+``UserError`` line. Task listings are paged (``page_size``) and can be narrowed to
+tasks whose data fields equal or contain given values (a Data Manager filter);
+``count_tasks`` asks for the total only.
 
 Left out: storage connections, webhooks, ML-backend registration.
 """
@@ -155,9 +156,17 @@ class Client:
         return found
 
     def create_project(self, title: str, label_config: str, description: str = "") -> dict:
-        p = self.call(lambda: self._sdk.projects.create(title=title, label_config=label_config,
-                                                        description=description), f"create project {title!r}")
-        return {"id": p.id, "title": p.title, "label_config": label_config}
+        """Create the project; before a retry, look for it first: the failed attempt may have created it."""
+        def create():
+            p = self._sdk.projects.create(title=title, label_config=label_config, description=description)
+            return {"id": p.id, "title": p.title, "label_config": label_config}
+
+        def on_retry(_exc):
+            found = self.find_project(title)
+            if found is not None:
+                return lambda: found
+
+        return self.call(create, f"create project {title!r}", on_retry=on_retry)
 
     def update_config(self, project_id: int, label_config: str) -> None:
         self.call(lambda: self._sdk.projects.update(id=project_id, label_config=label_config),

@@ -121,3 +121,23 @@ def test_listing_pages_agree_with_the_count_at_every_page_size(labelstudio, ls_p
     for page_size in (3, 10):  # a short last page; an exact fit, whose next page is past the end
         ids = [t["id"] for t in direct.iter_tasks(project_id, with_results=False, page_size=page_size)]
         assert len(ids) == len(set(ids)) == 10
+
+
+def test_create_project_retried_after_a_lost_answer_creates_one_project(labelstudio, direct):
+    import uuid
+
+    from ner.labelstudio.sync import init_project
+
+    title = f"faults-{uuid.uuid4().hex[:8]}"
+    with FaultyProxy(labelstudio.url) as proxy:
+        client = through(proxy, labelstudio.api_key, retries=3)
+        proxy.fail("POST", "/api/projects", "drop_after")  # created by the server, the answer lost
+        proxy.fail("POST", "/api/projects", "503")  # would be a second attempt
+        try:
+            project, created = init_project(client, title, load_schema())
+        finally:
+            same = [p for p in direct._sdk.projects.list(title=title, page_size=100) if p.title == title]
+            for p in same:
+                direct.delete_project(p.id)
+        assert proxy.actions("POST", "/api/projects") == ["drop_after"]
+    assert created and [p.id for p in same] == [project["id"]]
