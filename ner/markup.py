@@ -194,7 +194,9 @@ def model_inputs(pending) -> tuple[list[list[str]], list]:
     (the ``pieces`` of each text), and the plan ``model_outputs`` needs to put them back."""
     batch, plan = [], []
     for text, sentences in pending:
-        text_pieces = pieces(text)
+        # plain one-line text (what 'ner tag' mostly sees): the pieces are the sentences themselves
+        plain = len(text.splitlines()) <= 1 and mask(text) == text
+        text_pieces = sentences if plain else pieces(text)
         plan.append((sentences, text_pieces))
         batch.extend([w for _, _, w in piece] for piece in text_pieces)
     return batch, plan

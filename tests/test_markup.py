@@ -132,3 +132,12 @@ def test_markdown_and_its_blanked_twin_give_the_same_model_view_and_entities(lin
     assert found == twin_found
     for start, end, _ in found:
         assert text[start:end] == twin[start:end] and text[start:end].strip() == text[start:end]
+
+
+@pytest.mark.parametrize("text", ["У ChatGPT есть датасет Alpaca. И ещё GPT-4.", "", "😀 BERT-а и PyTorch'е", "a\u2028b BERT",
+                                  "Строка\r\nУ ChatGPT\r\n\r\nесть датасет Alpaca.\r\n"])
+def test_plain_text_takes_the_short_way_to_the_same_pieces(text):
+    from ner.markup import pieces
+
+    batch, plan = model_inputs([(text, segment(text))])
+    assert batch == [[w for _, _, w in piece] for piece in pieces(text)]
