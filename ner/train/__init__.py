@@ -10,8 +10,9 @@ from .config import TrainConfig, load_config
 __all__ = ["TrainConfig", "load_config", "train"]
 
 
-def train(config, progress=lambda line: None, resume: bool = False):
-    """Train a model as ``config`` says (see ``loop.train``); returns the model directory."""
+def train(config, progress=lambda line: None, resume: bool = False, **options):
+    """Train a model as ``config`` says (see ``loop.train`` for ``threads``, ``progress_seconds``);
+    returns the model directory."""
     from .loop import train as _train
 
-    return _train(config, progress, resume)
+    return _train(config, progress, resume, **options)

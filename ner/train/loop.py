@@ -10,7 +10,11 @@ After every epoch a checkpoint (weights, optimizer, epoch, best weights, random
 states) is written atomically to ``.NAME.checkpoint/`` beside the output;
 ``resume=True`` continues from it. A GPU is used when present, with bfloat16
 autocast where supported. The library never prints: progress goes to the
-``progress`` callback (the CLI sends it to stderr) and into ``train.log``.
+``progress`` callback (the CLI sends it to stderr) and into ``train.log``; within an
+epoch a line every ``PROGRESS_SECONDS`` (batch k/n, running loss) goes to the callback
+only. On the CPU torch trains on one thread unless ``threads`` or ``OMP_NUM_THREADS``
+says otherwise (``train_threads``). "(best)" marks a better dev F1; a tie kept for a
+lower dev loss (an F1 of zero included) reads "(best dev loss)".
 
 Launched by ``torchrun`` or ``accelerate launch`` (several processes), each
 process trains its shard of every epoch's seeded order in DistributedDataParallel,
@@ -22,6 +26,7 @@ model directory (``distributed.py``; docs/training.md).
 from __future__ import annotations
 
 import copy
+import os
 import random
 import shutil
 import time
@@ -101,23 +106,54 @@ def evaluate_net(net, sentences, procs: Processes = Processes()):
     return score([s.tags for s in sentences], [p.tags for p in preds]), preds
 
 
-def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False) -> Path:
+PROGRESS_SECONDS = 10.0  # within an epoch, a progress line at most this often
+
+
+def train_threads(config: TrainConfig, threads: int | None = None, environ=None) -> tuple[int | None, str]:
+    """Torch threads to train with on the CPU, and why: ``threads``, else the config's ``threads``,
+    else None (keep torch's) when ``OMP_NUM_THREADS`` is set, else 1.
+
+    On shared cores one thread is the safe default: with other jobs running, 2 threads ran an
+    epoch more than 3x slower than 1 (issue 8); a machine of one's own gains from more.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = threads or getattr(config, "threads", 0)
+    if chosen:
+        return chosen, f"torch threads: {chosen}"
+    if environ.get("OMP_NUM_THREADS"):
+        return None, f"torch threads: OMP_NUM_THREADS={environ['OMP_NUM_THREADS']}"
+    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or threads for more)"
+
+
+def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False, *,
+          threads: int | None = None, progress_seconds: float = PROGRESS_SECONDS) -> Path:
     """Train a model as ``config`` says and write its directory; returns the directory.
 
     Under ``torchrun``/``accelerate launch`` every process calls this; input is
     checked before the processes join, and only rank 0 reports and writes.
+    Torch's thread count is set for the run as ``train_threads`` says and restored after it.
+    Within an epoch a line (batch k/n, running loss) goes to ``progress`` every
+    ``progress_seconds``; ``train.log`` keeps the per-epoch lines.
     """
     config.validate()
     procs = distributed.processes_from_env()
-    labels, train_sents, dev_sents, notes = prepare_data(config)
+    labels, train_sents, dev_sents, notes = prepare_data(config)  # input checked before torch loads
+    import torch
+
     device = _device(config, procs)
+    count, why = train_threads(config, threads)
+    before = torch.get_num_threads()
+    if device == "cpu" and count:
+        torch.set_num_threads(count)
     distributed.start(procs, device)
     try:
         out = _train(config, progress if procs.main else lambda line: None, resume, procs, device,
-                     labels, train_sents, dev_sents, notes)
+                     labels, train_sents, dev_sents, notes, progress_seconds, why if device == "cpu" else "")
     except BaseException:
         distributed.stop(procs, wait=False)  # the others fail in their next collective; no barrier to hang in
         raise
+    finally:
+        torch.set_num_threads(before)
     distributed.stop(procs)
     return out
 
@@ -129,7 +165,8 @@ def _rng_state(device: str) -> dict:
             "cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None}
 
 
-def _train(config, progress, resume, procs: Processes, device: str, labels, train_sents, dev_sents, notes) -> Path:
+def _train(config, progress, resume, procs: Processes, device: str, labels, train_sents, dev_sents, notes,
+           progress_seconds: float = PROGRESS_SECONDS, threads_note: str = "") -> Path:
     import torch
 
     out = Path(config.out)
@@ -199,6 +236,7 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     ddp = distributed.wrap(net.module, procs, device)
     log(f"training {net.backbone} on {len(train_sents)} sentences ({len(examples)} windows), "
         f"dev {len(dev_sents)} sentences, labels {', '.join(labels)}, device {device}"
+        + (f" ({threads_note})" if threads_note else "")
         + (" bf16" if use_bf16 else "")
         + (f", {procs.world} processes ({'nccl' if device.startswith('cuda') else 'gloo'}), {per_process} windows "
            f"and {steps_per_epoch} step{'s' * (steps_per_epoch != 1)} per process and epoch" if procs.many else ""))
@@ -211,10 +249,11 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         order = list(range(len(examples)))
         random.Random(config.seed * 1000 + epoch).shuffle(order)
         mine = distributed.shard(order, procs)
-        total_loss = 0.0
+        total_loss, done, shown = 0.0, 0, t0
+        n_batches = -(-len(mine) // config.batch_size)
         with distributed.wrapped(net, ddp):
             net.module.train()
-            for i in range(0, len(mine), config.batch_size):
+            for k, i in enumerate(range(0, len(mine), config.batch_size), 1):
                 batch = [examples[j] for j in mine[i : i + config.batch_size]]
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
                     loss = net.loss(batch)
@@ -224,6 +263,12 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
                 optimizer.step()
                 scheduler.step()
                 total_loss += loss.item() * len(batch)
+                done += len(batch)
+                now = time.monotonic()
+                if now - shown >= progress_seconds and k < n_batches:
+                    shown = now
+                    progress(f"epoch {epoch}/{config.epochs}: batch {k}/{n_batches}, "
+                             f"running loss {total_loss / done:.4f}, {now - t0:.0f}s")
         if procs.many:
             total_loss, seen = distributed.sum_all([total_loss, float(len(mine))], procs, device)
             if epoch == start_epoch:
@@ -235,6 +280,7 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         ev, _ = evaluate_net(net, dev_sents, procs)
         f1 = ev.micro.f1
         loss_dev = dev_loss(net, dev_examples, config.batch_size, procs)
+        better_f1 = f1 > best_f1 and f1 > 0
         improved = f1 > best_f1 or (f1 == best_f1 and loss_dev < best_loss)
         if improved:
             best_f1, best_loss, best_epoch, bad = f1, loss_dev, epoch, 0
@@ -256,7 +302,7 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
                          ckpt_dir / CHECKPOINT)
         log(f"epoch {epoch}/{config.epochs}: loss {history[-1]['loss']:.4f}, dev loss {loss_dev:.4f}, "
             f"dev F1 {f1:.4f}"
-            f"{' (best)' if improved else ''}, {history[-1]['seconds']:.1f}s")
+            f"{' (best)' if better_f1 else ' (best dev loss)' if improved else ''}, {history[-1]['seconds']:.1f}s")
         if bad >= config.patience:
             log(f"early stop: no better dev F1 (or, on a tie, dev loss) for {bad} epochs")
             break
