@@ -125,9 +125,29 @@ class Retrainer:
                                 f"pass ner serve {flag} FILE")
         return base
 
-    def check(self) -> None:
-        """Raise ``UserError`` now, before a run is queued, when retraining cannot start (no base corpus)."""
-        self.base_config()
+    def check(self, payload: dict | None = None) -> None:
+        """Raise ``UserError`` now, before a run is queued, when it could not train: no base corpus, or
+        (when the payload carries the tasks, as ``/train`` does) too few or unusable annotations."""
+        base = self.base_config()
+        if payload and payload.get("tasks") is not None:
+            project = str(payload["project"]["id"])
+            self.annotated(self.documents(int(project), {}, payload["tasks"], payload.get("label_config")), base)
+
+    def annotated(self, documents, base) -> list:
+        """The documents' non-empty sentences, refused when too few or labelled outside the model."""
+        from .models import read_model_info
+
+        added = [s for d in documents for s in d.sentences if len(s)]
+        if len(added) < self.min_sentences:
+            raise UserError(f"{len(added)} annotated sentence(s) in the project; "
+                            f"at least {self.min_sentences} needed to retrain")
+        info = read_model_info(self.model_dir)
+        unknown = sorted({t[2:] for s in added for t in s.tags if t != "O"} - set(info.get("labels") or ()))
+        if unknown and base.labels != "auto":
+            raise UserError(f"annotations use label(s) {', '.join(unknown)} that model "
+                            f"{info.get('name')} lacks ({', '.join(info.get('labels') or ())}); remove them from the "
+                            f"labeling config or train a base model whose schema has them")
+        return added
 
     def base_split(self):
         """``(config, train sentences, dev sentences, dev description)`` of the base corpus, as ``ner train`` reads it."""
@@ -174,17 +194,9 @@ class Retrainer:
 
         project = str(payload["project"]["id"])
         documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
-        added = [s for d in documents for s in d.sentences if len(s)]
-        if len(added) < self.min_sentences:
-            raise UserError(f"project {project}: {len(added)} annotated sentence(s); "
-                            f"at least {self.min_sentences} needed to retrain")
         base, train_sents, dev_sents, dev = self.base_split()
+        added = self.annotated(documents, base)
         info = read_model_info(self.model_dir)
-        unknown = sorted({t[2:] for s in added for t in s.tags if t != "O"} - set(info.get("labels") or ()))
-        if unknown and base.labels != "auto":
-            raise UserError(f"project {project}: annotations use label(s) {', '.join(unknown)} that model "
-                            f"{info.get('name')} lacks ({', '.join(info.get('labels') or ())}); remove them from the "
-                            f"labeling config or train a base model whose schema has them")
         name = info.get("name") or self.model_dir.name
         runs = self._runs.setdefault(project, itertools.count(1))
         while True:

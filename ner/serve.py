@@ -204,7 +204,7 @@ class Backend:
             check = getattr(self.trainer, "check", None)
             if check is not None and event == "START_TRAINING":
                 try:
-                    check()
+                    check(payload)
                 except UserError as e:
                     raise Refused(str(e)) from None
         except Refused as e:

@@ -116,7 +116,7 @@ def test_a_worse_model_is_not_switched_to_and_the_numbers_say_why(model_dir, tag
     health = client.get("/health").json()
     last = health["projects"]["7"]["last_training"]
     assert last["status"] == "kept" and last["served_f1"] == f1_on(model_dir, SEED) > last["dev_f1"]
-    assert health["projects"]["7"]["model_version"] == tagger.version and backend.served("7")[0] is tagger
+    assert health["projects"]["7"]["model_version"] == tagger.version and backend.served("7")[0] is backend.tagger
     assert f"kept {tagger.version} for project 7: the new model is worse, dev F1 {last['dev_f1']:.4f} vs " \
            f"{last['served_f1']:.4f}" in caplog.text
     # predictions still come from the served model
@@ -125,19 +125,18 @@ def test_a_worse_model_is_not_switched_to_and_the_numbers_say_why(model_dir, tag
     assert body["model_version"] == tagger.version
 
 
-@pytest.mark.slow
-def test_a_training_that_cannot_use_the_annotations_is_reported(model_dir, tagger, tmp_path, caplog):
+def test_start_training_with_labels_the_model_lacks_is_refused_in_the_answer(model_dir, tagger, tmp_path, caplog):
     config = LABEL_CONFIG.replace('<Label value="Model"', '<Label value="Robot"/><Label value="Model"')
     request = train_request([("Робот R2D2 помог.", [("R2D2", "Robot")])]) | {"label_config": config}
     backend, client = serve(model_dir, tmp_path / "work", overrides={"epochs": 1})
-    assert client.post("/train", json=request).status_code == 201
-    assert backend.idle.wait(120)
+    r = client.post("/train", json=request)
+    assert r.status_code == 409
+    message = "annotations use label(s) Robot that model seed-fit lacks ("
+    assert r.json()["error"].startswith(f"project 7: {message}")
     health = client.get("/health").json()
-    last = health["projects"]["7"]["last_training"]
-    assert last["status"] == "refused" and last["message"].startswith(
-        "project 7: annotations use label(s) Robot that model seed-fit lacks (")
-    assert health["training_error"] == f"project 7: {last['message']}"
-    assert "project 7: training refused:" in caplog.text and backend.served("7")[0] is tagger
+    assert health["projects"]["7"]["last_training"]["status"] == "refused"
+    assert health["training_error"] == r.json()["error"] and not backend.training
+    assert f"project 7: training refused: {message}" in caplog.text and backend.served("7")[0] is backend.tagger
 
 
 def test_start_training_without_the_base_corpus_is_refused_in_the_answer(model_dir, tmp_path):
