@@ -43,4 +43,8 @@ def load_model(path: str | Path, device: str | None = None) -> TokenModel:
         from .transformer import TransformerModel
 
         return TransformerModel.load(path, device=device)
-    raise UserError(f"{path}/{MODEL_FILE}: unknown backbone {backbone!r} (expected navec or transformer)")
+    if backbone == "ensemble":
+        from .ensemble import EnsembleModel
+
+        return EnsembleModel.load(path, device=device)
+    raise UserError(f"{path}/{MODEL_FILE}: unknown backbone {backbone!r} (expected navec, transformer or ensemble)")
