@@ -170,8 +170,9 @@ def run_push(args) -> int:
         print("ner ls push: error: --sentences-per-task and --chars-per-task must be 0 or more", file=sys.stderr)
         return 2
     client = _client(args)
-    project = client.project(args.project)
-    docs = _read(args.paths, _schema(args.labels, project))
+    client.project(args.project)  # a missing project is one line before the corpus is read
+    # Without --labels the project's config decides: push refuses labels it lacks, in one line.
+    docs = _read(args.paths, None if args.labels is None else _schema(args.labels))
     if docs is None:
         return 1
     layout = Layout(args.sentences_per_task, args.chars_per_task)

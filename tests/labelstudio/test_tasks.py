@@ -263,3 +263,21 @@ def test_a_file_without_docstart_becomes_tasks_of_one_sitting_that_pull_puts_bac
     back = assemble([(t, task_sentences(t, t["annotations"][0]["result"], names=NAMES, where="t", report=Report()))
                      for t in reversed(tasks)])
     assert [(d.id, [s.words for s in d.sentences]) for d in back] == [("long", [s.words for s in doc.sentences])]
+
+
+def test_keep_spans_drops_low_scores_and_spans_on_tokens_without_letters_or_digits():
+    from ner.labelstudio.predict import keep_spans
+    from ner.records import Token
+    from ner.tagger import Entity, TaggedText
+
+    text = "ChatGPT — и GPT - 4 от OpenAI"
+    words = [(0, 7), (8, 9), (10, 11), (12, 15), (16, 17), (18, 19), (20, 22), (23, 29)]
+    tokens = tuple(Token(text[s:e], s, e) for s, e in words)
+    entities = (Entity(0, 9, "Model", "ChatGPT —", 0.9),   # ends on a dash (guidelines rule 3)
+                Entity(12, 17, "Model", "GPT -", 0.9),      # ends on a hyphen
+                Entity(12, 19, "Model", "GPT - 4", 0.9),    # kept: ends on a digit
+                Entity(23, 29, "Organization", "OpenAI", 0.4))
+    tagged = TaggedText(text, entities, 0.4, tokens)
+    assert [e.text for e in keep_spans(tagged, 0.5).entities] == ["GPT - 4"]
+    assert [e.text for e in keep_spans(tagged, 0.0).entities] == ["GPT - 4", "OpenAI"]
+    assert [e.text for e in keep_spans(tagged, 0.0, labels={"Model"}).entities] == ["GPT - 4"]

@@ -219,3 +219,70 @@ def test_after_ls_predict_the_data_manager_sorts_by_prediction_score(ls_client, 
     assert [t["data"]["text"] for t in shown] == sorted(scores, key=scores.get)
     descending = data_manager_tasks(labelstudio, project["id"], "-tasks:predictions_score")
     assert [t["data"]["text"] for t in descending] == sorted(scores, key=scores.get, reverse=True)
+
+
+def test_ls_predict_sends_only_spans_at_or_above_the_min_score(ls_client, ls_project, labelstudio, model_dir,
+                                                               tagger, capsys):
+    from ner.cli import main
+
+    project = _project(ls_client, ls_project)
+    scores = sorted(e.score for t in tagger.analyze_many(TEXTS) for e in t.entities)
+    assert len(set(scores)) >= 2
+    threshold = round((scores[0] + scores[-1]) / 2, 4)
+    argv = ["ls", "predict", "--project", project["title"], "--model", str(model_dir), "--min-score", str(threshold),
+            "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert f"min score {threshold} (--min-score)" in captured.err
+    sent = [r["score"] for ps in _predictions(ls_client, project["id"]).values() for p in ps for r in p["result"]]
+    assert sorted(sent) == pytest.approx([s for s in scores if s >= threshold], abs=1e-4)
+    assert f"{sum(s < threshold for s in scores)} span(s) below the min score" in captured.out
+
+
+def test_ls_predict_default_min_score_is_calibrated_on_the_models_dev_set(ls_client, ls_project, labelstudio,
+                                                                          model_dir, capsys):
+    from ner.cli import main
+    from ner.retrain import Retrainer, min_score_for
+
+    _, _, dev, where = Retrainer(model_dir).base_split()
+    expected = min_score_for(Tagger.load(model_dir).model, dev)
+    project = _project(ls_client, ls_project)
+    assert main(["ls", "predict", "--project", project["title"], "--model", str(model_dir),
+                 "--url", labelstudio.url, "--api-key", labelstudio.api_key]) == 0
+    assert f"min score {expected} (calibrated on {where})" in capsys.readouterr().err
+
+
+def test_labels_follow_the_project(ls_client, ls_project, labelstudio, tmp_path, capsys):
+    from ner.cli import main
+    from ner.labelstudio.config import config_names
+    from ner.labelstudio.sync import push
+    from ner.records import Document, Sentence
+    from ner.schema import Schema
+
+    corpus = tmp_path / "c.conll"
+    corpus.write_text("BERT\tB-Model\nи\tO\nТрансформер\tB-Architecture\n", encoding="utf-8")
+    title = f"labels-{ls_project(load_schema())[5:]}x"
+    argv = ["--project", title, "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    try:
+        assert main(["ls", "init", "--labels", "auto", str(corpus), *argv]) == 0
+        project = ls_client.project(title)
+        assert config_names(project["label_config"]).labels == ("Architecture", "Model")
+        assert "with 2 labels: Architecture, Model" in capsys.readouterr().out
+        # A push carrying a label the config lacks is refused, with the list.
+        other = tmp_path / "o.conll"
+        other.write_text("Яндекс\tB-Organization\nи\tO\nBERT\tB-Model\n", encoding="utf-8")
+        assert main(["ls", "push", str(other), *argv]) == 2
+        err = capsys.readouterr().err
+        assert "lacks the label(s) Organization found in the input (it has Architecture, Model)" in err
+        assert list(ls_client.iter_tasks(project["id"], with_results=False)) == []
+        # Push and pull follow the project's labels (Architecture is not in annotation/labels.toml).
+        assert "Architecture" not in load_schema()
+        assert main(["ls", "push", str(corpus), *argv]) == 0
+        out = tmp_path / "back.conll"
+        assert main(["ls", "pull", str(out), *argv]) == 0
+        assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+        assert out.read_text(encoding="utf-8").split() == corpus.read_text(encoding="utf-8").split()
+    finally:
+        found = ls_client.find_project(title)
+        if found:
+            ls_client.delete_project(found["id"])
