@@ -3,7 +3,9 @@
 JSON is a list of tasks exactly as the API returns them, so it goes through the
 same path as ``ner ls pull`` (``sync.tasks_documents``). JSON-MIN rows (one per
 annotation: the task data flattened, the regions under the ``Labels`` tag's
-name, ``annotator``, ``annotation_id``) are turned back into tasks first.
+name, ``annotator``, ``annotation_id``) are turned back into tasks first; they
+carry no task meta, so tasks pushed by ``ner ls push`` lose their stored tokens and
+document ids there (W207 says so).
 CONLL2003 files are read with the CoNLL reader and its checks; Label Studio
 builds them by re-tokenizing the text with NLTK and tagging by offsets, so a
 W205 says the tokens are not the stored ones and JSON is the lossless choice.

@@ -277,8 +277,14 @@ def convert_export(path: str | Path, *, schema=None, all_annotators: bool = Fals
         result.tasks = sum(len(d.sentences) for d in result.documents[""])
         return "CONLL2003", result
     fmt, tasks = load_export_tasks(path, names)
+    result = PullResult()
+    if fmt == "JSON-MIN" and any(KEY_FIELD in (t.get("data") or {}) for t in tasks):
+        result.report.issues.append(Issue(str(path), 0, "W207", "a JSON-MIN export leaves out task meta, where "
+                                          "ner ls push keeps the token ranges and document ids: tokens come from "
+                                          "razdel and each task is a document; export JSON for a lossless round "
+                                          "trip"))
     return fmt, tasks_documents(tasks, names=names, schema=schema, all_annotators=all_annotators,
-                                unannotated=unannotated, source=f"{path.name}: ")
+                                unannotated=unannotated, source=f"{path.name}: ", result=result)
 
 
 __all__ = ["PushResult", "PullResult", "init_project", "push", "pull", "tasks_documents", "convert_export",

@@ -307,3 +307,17 @@ def test_the_key_is_content_layout_is_refused_and_changed_documents_exit_1(
                         "to push the new versions")
     assert len(lines) == 2 and lines[1].startswith("0 task(s) created, 0 already there, 7 document(s) changed")
     assert len(list(ls_client.iter_tasks(ls_client.project(title)["id"], with_results=False))) == n + 7
+
+
+def test_exports_of_pushed_tasks_json_is_lossless_json_min_says_what_it_lacks(ls_client, ls_project, tmp_path):
+    docs = list(read_conll(SEED))
+    title = ls_project(load_schema())
+    project_id = push(ls_client, title, docs).project_id
+    path = tmp_path / "export.json"
+    path.write_bytes(ls_client.export(project_id, "JSON"))
+    _, full = convert_export(path)
+    assert full.report.issues == [] and sentences_of(full.documents[""]) == sentences_of(docs)
+    assert [d.id for d in full.documents[""]] == [d.id for d in docs]
+    path.write_bytes(ls_client.export(project_id, "JSON_MIN"))
+    _, short = convert_export(path)
+    assert [i.code for i in short.report.issues] == ["W207"]
