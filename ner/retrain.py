@@ -151,7 +151,7 @@ class Retrainer:
 
     def base_split(self):
         """``(config, train sentences, dev sentences, dev description)`` of the base corpus, as ``ner train`` reads it."""
-        from .train.loop import prepare_data
+        from .train.prepare import prepare_data
 
         base = self.base_config()
         _, train_sents, dev_sents, _ = prepare_data(base)

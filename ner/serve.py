@@ -18,8 +18,9 @@ already queued or running coalesce into one more run for it. A new model replace
 the served one only when its dev F1 is not lower; every run ends in a record
 (switched, kept, refused, failed, with the numbers) in ``/health`` and the log.
 
-Pre-annotations hold only spans a person would keep: a score of at least
-``min_score`` and a first and last token with a letter or a digit (guidelines rule 3).
+Pre-annotations hold only spans a person would keep (``labelstudio.predict.keep_spans``,
+as ``ner ls predict``): a score of at least ``min_score``, a first and last token with a
+letter or a digit (guidelines rule 3), and a label the project's labeling config has.
 
 Bad payloads get 400 with a message; an error inside one request is logged and
 answered with 500, the server keeps serving.
@@ -64,19 +65,6 @@ def project_id(value) -> str:
     if isinstance(value, dict):
         value = value.get("id")
     return "" if value is None else str(value).split(".", 1)[0]
-
-
-def has_word(token: str) -> bool:
-    return any(c.isalnum() for c in token)
-
-
-def keep_spans(tagged, min_score: float):
-    """``tagged`` with only the entities worth pre-annotating: score >= ``min_score``, edge tokens with a letter or digit."""
-    by_start = {t.start: t.text for t in tagged.tokens}
-    by_end = {t.end: t.text for t in tagged.tokens}
-    kept = tuple(e for e in tagged.entities if e.score >= min_score
-                 and has_word(by_start.get(e.start, e.text)) and has_word(by_end.get(e.end, e.text)))
-    return tagged if len(kept) == len(tagged.entities) else dataclasses.replace(tagged, entities=kept)
 
 
 @dataclass
@@ -132,7 +120,7 @@ class Backend:
         return state.tagger, self.min_score if state.min_score is None else state.min_score
 
     def predict(self, payload) -> dict:
-        from .labelstudio.predict import label_config_names, task_prediction
+        from .labelstudio.predict import keep_spans, label_config_names, task_prediction
 
         if not isinstance(payload, dict) or not isinstance(payload.get("tasks"), list):
             raise BadRequest("expected a JSON object with a 'tasks' list")
@@ -151,7 +139,8 @@ class Backend:
                 raise BadRequest(f"task {task.get('id')}: data.{names.text_key} is not valid Unicode "
                                  f"(lone surrogate at {e.start})") from None
             texts.append(text)
-        results = [task_prediction(keep_spans(t, min_score), names, tagger.version)
+        labels = names.labels if payload.get("label_config") else None  # spans of labels the project lacks: left out
+        results = [task_prediction(keep_spans(t, min_score, labels), names, tagger.version)
                    for t in self.batcher.analyze(tagger, texts)]
         return {"results": results, "model_version": tagger.version}
 

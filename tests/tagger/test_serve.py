@@ -88,6 +88,8 @@ def test_predict_follows_the_projects_names(client):
     assert r.status_code == 200
     result = r.json()["results"][0]["result"]
     assert result and {(x["from_name"], x["to_name"]) for x in result} == {("ents", "doc")}
+    # the model also finds Alpaca (Dataset), a label this project does not have: left out
+    assert [x["value"]["labels"] for x in result] == [["Model"]]
 
 
 @pytest.mark.parametrize("payload, message", [
@@ -308,7 +310,7 @@ def test_min_score_drops_the_spans_below_it(tagger):
 ])
 def test_spans_that_begin_or_end_on_a_token_without_letters_are_never_emitted(text, words, entity, kept):
     from ner.records import Token
-    from ner.serve import keep_spans
+    from ner.labelstudio.predict import keep_spans
     from ner.tagger import Entity, TaggedText
 
     tokens, pos = [], 0
