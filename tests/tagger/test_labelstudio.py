@@ -286,3 +286,17 @@ def test_labels_follow_the_project(ls_client, ls_project, labelstudio, tmp_path,
         found = ls_client.find_project(title)
         if found:
             ls_client.delete_project(found["id"])
+
+
+def test_predict_sends_only_labels_of_the_projects_config(ls_client, ls_project, tagger):
+    from ner.schema import Schema
+
+    project = ls_client.project(ls_project(Schema.auto(["Model"]), prefix="onlymodel"))
+    ls_client.import_tasks(project["id"], [{"data": {"text": t}} for t in TEXTS])
+    summary = predict_project(ls_client, project["title"], tagger)
+    found = [r["value"]["labels"][0] for ps in _predictions(ls_client, project["id"]).values() for p in ps
+             for r in p["result"]]
+    expected = [e.label for t in tagger.analyze_many(TEXTS) for e in t.entities]
+    assert sorted(found) == sorted(x for x in expected if x == "Model")
+    others = {x: expected.count(x) for x in set(expected) - {"Model"}}
+    assert summary.unknown == others and others  # the seed model finds other labels in these texts
