@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from ner.cli import main
@@ -33,9 +34,6 @@ def test_navec_model_predicts_every_word(navec_model_dir):
     preds = model.predict([["Обучение", "BERT-а"], [], long_doc])
     assert [len(p.tags) for p in preds] == [2, 0, 650] and preds[1] == Prediction((), ())
     assert all(0.0 < s <= 1.0 for p in preds for s in p.scores)
-    # windows merged back: the long document agrees with its own sentence-sized pieces away from edges
-    alone = model.predict([long_doc[:256]])[0]
-    assert preds[2].tags[:150] == alone.tags[:150]
     # padding in a batch changes nothing: one at a time gives the same tags and scores
     batch = [["Обучение", "BERT-а"], ["GPT-3", "и", "Alpaca", "от", "Stanford", "вышли", "в", "2023", "году"],
              ["я"]]
@@ -72,6 +70,48 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
         train(config, resume=True)
 
 
+def _first_piece_softmax(model_dir, words):
+    """The plain path: the saved encoder run directly on the words, softmax of each word's first piece."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    encoder = AutoModelForTokenClassification.from_pretrained(model_dir).eval()
+    enc = tokenizer(words, is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        probs = torch.softmax(encoder(**enc).logits[0].double(), -1).numpy()
+    ids = enc.word_ids()
+    return probs[[ids.index(i) for i in range(len(words))]]
+
+
+@pytest.fixture(scope="module")
+def learned_dir(tmp_path_factory):
+    """A navec model that has learned something from the seed corpus (the 1-epoch fixture tags all O)."""
+    out = tmp_path_factory.mktemp("learned") / "learned"
+    return train(TrainConfig(train=str(SEED), out=str(out), epochs=20, patience=40, hidden=32, seed=1, lr=0.02,
+                             dropout=0.1, word_dropout=0.0))
+
+
+def test_a_long_document_is_tagged_through_windows(learned_dir):
+    from ner.formats.conll import read_conll
+
+    model = load_model(learned_dir)
+    sentences = [s for d in read_conll(SEED) for s in d.sentences]
+    preds = model.predict([list(s.words) for s in sentences])
+    found = sum(t != "O" for p in preds for t in p.tags)
+    right = sum(g == t != "O" for s, p in zip(sentences, preds) for g, t in zip(s.tags, p.tags))
+    assert found > 5 and right > 5  # not an all-O model
+    long_doc = [w for _ in range(3) for s in sentences for w in s.words]  # ~750 words: windows (0, 256), (192, 448)...
+    [long] = model.predict([long_doc])
+    [alone] = model.predict([long_doc[:256]])
+    # words 0..191 lie in the first window only: their emissions are the window's own
+    em_long, em_alone = model.net.emissions([long_doc, long_doc[:256]])
+    assert np.array_equal(em_long[:192], em_alone[:192])
+    assert sum(t != "O" for t in long.tags[:150]) > 5  # the comparison below is not all O against all O
+    assert long.tags[:150] == alone.tags[:150]
+    assert all(not t.startswith("I-") or long.tags[i - 1][2:] == t[2:] for i, t in enumerate(long.tags) if i)
+
+
 def test_tiny_bert_trains_through_from_pretrained_and_loads_in_a_pipeline(tiny_bert_dir, tmp_path):
     from transformers import pipeline
 
@@ -87,7 +127,18 @@ def test_tiny_bert_trains_through_from_pretrained_and_loads_in_a_pipeline(tiny_b
     long_doc = ["Модель", "ruBERT", "дообучили", "на", "Alpaca", "."] * 20  # far past 38 positions
     preds = model.predict([["Ёлка", "йогурт", "BERT-а"], long_doc])
     assert [len(p.tags) for p in preds] == [3, 120]
-    assert all(not t.startswith("I-") or preds[1].tags[i - 1][2:] == t[2:] for i, t in enumerate(preds[1].tags))
+    # a sentence inside one window: the probabilities are the encoder's own softmax on each word's first piece
+    short = ["Обучение", "BERT", "на", "Alpaca"]
+    [probs] = model.probabilities([short])
+    assert np.allclose(probs, _first_piece_softmax(out, short), atol=1e-5)
+    # tags are the argmax of the merged probabilities, an I-X that opens an entity read as B-X
+    for words, pred, probs in zip([short, long_doc], model.predict([short, long_doc]),
+                                  model.probabilities([short, long_doc])):
+        raw = [model.tags[k] for k in probs.argmax(1)]
+        assert list(pred.tags) == [("B-" + t[2:]) if t.startswith("I-") and (i == 0 or raw[i - 1][2:] != t[2:])
+                                   else t for i, t in enumerate(raw)]
+        assert list(pred.scores) == pytest.approx(probs.max(1).tolist())
+    assert any(t != "O" for t in raw)  # not an all-O model
     tagger = pipeline("token-classification", model=str(out))
     result = tagger("Обучение BERT на Alpaca")
     assert result and all(r["entity"] in model.net.tags for r in result)
