@@ -204,6 +204,8 @@ def _date_at(words, i, bare_year: bool = False) -> int:
 
     if _ISO.fullmatch(w(i)) or _DOTTED.fullmatch(w(i)):
         return i + 1
+    if w(i).upper() in ("Q", "H") and w(i + 1) in ("1", "2", "3", "4") and _YEAR.fullmatch(w(i + 2)):
+        return i + 3 + bool(_YEAR_WORD.fullmatch(w(i + 3)))  # "Q1 2025": razdel cuts Q from 1
     k = i
     if _PERIOD.fullmatch(w(k)) and (_MONTH.fullmatch(w(k + 1)) or _YEAR.fullmatch(w(k + 1)) or _QUARTER.fullmatch(w(k + 1))):
         k += 1
