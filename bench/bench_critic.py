@@ -199,7 +199,7 @@ def main() -> int:
 
 def testset_top(args, labels, t0) -> None:
     """The top 30 suspects of the untouched testset; marginals from a model trained on the devset."""
-    from ner.model import load_model
+    from ner.models import load_model
     from ner.quality.critic import load_items, score_items
     from ner.quality.critic_model import train_critic
     from ner.quality.critic_report import format_table
