@@ -69,9 +69,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from ner.evaluate import format_evaluation, score
     from ner.models import load_model
-    from ner.train.config import TrainConfig, parse_map
+    from ner.corpus import parse_map, read_split, resolve_schema
+    from ner.train.config import TrainConfig
     from ner.train.loop import train
-    from ner.train.prepare import read_split, resolve_schema
 
     dev, test = FACTRUEVAL / "devset.conll", FACTRUEVAL / "testset.conll"
     if not test.exists():

@@ -62,7 +62,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from ner.train.prepare import read_split
+    from ner.corpus import read_split
     from ner.models.transformer import TransformerNet
 
     sentences = read_split(args.corpus, None).sentences
