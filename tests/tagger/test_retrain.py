@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -215,25 +216,16 @@ def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir
     assert f1(threshold) >= max(f1(0.0), f1(max(score for score, _ in found))) > 0
 
 
-@pytest.mark.slow
-@pytest.mark.labelstudio
-def test_label_studio_start_training_retrains_the_project_through_the_webhook(
-        labelstudio, ls_client, weak_model_dir, tmp_path):
-    """The real server: a project with two annotated tasks, our backend connected to it as Label Studio's
-    ML backend, and Label Studio's own "Start training" call, which posts START_TRAINING to us."""
+@contextmanager
+def connected(labelstudio, backend, tasks):
+    """A Label Studio project holding ``tasks``, with ``backend`` served on 127.0.0.1 as its ML backend:
+    yields ``(project id, ML backend id, Label Studio API client, backend URL)``."""
     import socket
     import uuid
 
     import httpx
     import uvicorn
 
-    from ner.labelstudio.client import Connection
-    from ner.retrain import Retrainer
-    from ner.tagger import Tagger
-
-    backend = Backend(Tagger.load(weak_model_dir), retrain_every=100, trainer=Retrainer(
-        weak_model_dir, work_dir=tmp_path / "work", connection=Connection(labelstudio.url, labelstudio.api_key),
-        overrides=OVERRIDES))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -249,39 +241,63 @@ def test_label_studio_start_training_retrains_the_project_through_the_webhook(
         while not server.started:
             assert time.monotonic() < deadline and thread.is_alive()
             time.sleep(0.1)
-        tasks = [{"data": {"text": text}, "annotations": [{"result": regions(text, ents)}]} for text, ents in ANNOTATED]
         assert ls.post(f"/api/projects/{project['id']}/import", json=tasks).status_code == 201
         ml = ls.post("/api/ml", json={"url": f"http://127.0.0.1:{port}", "project": project["id"], "title": "ner"})
         assert ml.status_code == 201, ml.text
-        assert ls.post(f"/api/ml/{ml.json()['id']}/train").status_code == 200  # the "Start training" button
-        assert backend.idle.wait(300)
-        last = httpx.get(f"http://127.0.0.1:{port}/health").json()["projects"][str(project["id"])]["last_training"]
-        assert last["event"] == "START_TRAINING" and last["status"] == "switched", last
-        assert last["sentences"] == 2 and last["dev_f1"] > last["served_f1"]
-        assert Path(last["model_dir"]).is_relative_to(tmp_path / "work")
-        # Label Studio now gets the new model's predictions for this project ("Retrieve predictions")
-        r = ls.post("/api/dm/actions", params={"id": "retrieve_tasks_predictions", "project": project["id"]},
-                    json={"selectedItems": {"all": True, "excluded": []}})
-        assert r.status_code == 200, r.text
-        tasks = ls.get("/api/tasks", params={"project": project["id"], "fields": "all"}).json()["tasks"]
-        assert {p["model_version"] for t in tasks for p in t["predictions"]} == {last["model_version"]}
+        yield project["id"], ml.json()["id"], ls, f"http://127.0.0.1:{port}"
     finally:
         ls.delete(f"/api/projects/{project['id']}")
         server.should_exit = True
         thread.join(10)
 
 
-def test_without_a_dev_file_the_dev_set_is_the_share_the_served_model_held_out(navec_model_dir):
-    """The model was trained with no dev file: its training held out 10% of the seed. The retrainer scores
-    on those same sentences (unseen by the served model), as the model's own metrics.json counted them."""
-    import json
-
-    from ner.bio import tags_spans
+def ls_retrainer(labelstudio, model_dir, tmp_path):
+    from ner.labelstudio.client import Connection
     from ner.retrain import Retrainer
+    from ner.tagger import Tagger
 
-    base, train_sents, dev_sents, dev = Retrainer(navec_model_dir).base_split()
-    assert base.dev == "" and dev == f"{len(dev_sents)} sentences held out of {SEED} (seed {base.seed})"
-    metrics = json.loads((navec_model_dir / "metrics.json").read_text())["dev"]
-    assert len(dev_sents) == metrics["sentences"] >= 1 and len(train_sents) + len(dev_sents) == 14
-    assert sum(len(tags_spans(s.tags)) for s in dev_sents) == metrics["micro"]["support"]
-    assert sum(len(s) for s in dev_sents) == metrics["tokens"]
+    return Backend(Tagger.load(model_dir), retrain_every=100, trainer=Retrainer(
+        model_dir, work_dir=tmp_path / "work", connection=Connection(labelstudio.url, labelstudio.api_key),
+        overrides=OVERRIDES))
+
+
+@pytest.mark.slow
+@pytest.mark.labelstudio
+def test_label_studio_start_training_retrains_the_project_through_the_webhook(labelstudio, weak_model_dir, tmp_path):
+    """The real server: a project with two annotated tasks, our backend connected to it as Label Studio's
+    ML backend, and Label Studio's own "Start training" call, which posts START_TRAINING to us."""
+    import httpx
+
+    backend = ls_retrainer(labelstudio, weak_model_dir, tmp_path)
+    tasks = [{"data": {"text": text}, "annotations": [{"result": regions(text, ents)}]} for text, ents in ANNOTATED]
+    with connected(labelstudio, backend, tasks) as (project, ml, ls, url):
+        assert ls.post(f"/api/ml/{ml}/train").status_code == 200  # the "Start training" button
+        assert backend.idle.wait(300)
+        last = httpx.get(f"{url}/health").json()["projects"][str(project)]["last_training"]
+        assert last["event"] == "START_TRAINING" and last["status"] == "switched", last
+        assert last["sentences"] == 2 and last["dev_f1"] > last["served_f1"]
+        assert Path(last["model_dir"]).is_relative_to(tmp_path / "work")
+        # Label Studio now gets the new model's predictions for this project ("Retrieve predictions")
+        r = ls.post("/api/dm/actions", params={"id": "retrieve_tasks_predictions", "project": project},
+                    json={"selectedItems": {"all": True, "excluded": []}})
+        assert r.status_code == 200, r.text
+        tasks = ls.get("/api/tasks", params={"project": project, "fields": "all"}).json()["tasks"]
+        assert {p["model_version"] for t in tasks for p in t["predictions"]} == {last["model_version"]}
+
+
+@pytest.mark.labelstudio
+def test_label_studio_start_training_on_a_project_without_annotations_is_reported(labelstudio, model_dir,
+                                                                                  tmp_path, caplog):
+    import httpx
+
+    backend = ls_retrainer(labelstudio, model_dir, tmp_path)
+    with connected(labelstudio, backend, [{"data": {"text": t}} for t, _ in ANNOTATED]) as (project, ml, ls, url):
+        assert ls.post(f"/api/ml/{ml}/train").status_code == 200
+        assert backend.idle.wait(60)
+        health = httpx.get(f"{url}/health").json()
+        last = health["projects"][str(project)]["last_training"]
+        assert last["status"] == "refused" and last["message"] == (
+            "0 annotated sentence(s) in the project; at least 1 needed to retrain")
+        assert health["training_error"] == f"project {project}: {last['message']}"
+        assert f"project {project}: training refused: 0 annotated sentence(s)" in caplog.text
+        assert not list((tmp_path / "work").glob("project-*/r*"))  # nothing trained, nothing written
