@@ -52,7 +52,7 @@ def by_annotator(annotations: list[dict]) -> dict[str, dict]:
 
 
 def _region_set(annotation: dict) -> set[tuple]:
-    from .tasks import regions
+    from .regions import regions
 
     return {(r["value"].get("start"), r["value"].get("end"), tuple(r["value"].get("labels") or ()),
              r["value"].get("text")) for r in regions(annotation.get("result"))}

@@ -25,7 +25,8 @@ from ..errors import UserError
 from . import annotations as policy
 from .config import ConfigNames, check_labels, config_names, format_labeling_config
 from .layout import Layout
-from .tasks import KEY_FIELD, assemble, document_parts, stamp_batch, tagged_task, task_info, task_key, task_sentences
+from .regions import task_sentences
+from .tasks import KEY_FIELD, assemble, document_parts, stamp_batch, tagged_task, task_info, task_key
 
 COUNT_GROUP = 20  # batch digests counted in one request (each adds about 150 bytes to the URL)
 
