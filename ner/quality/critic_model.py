@@ -51,7 +51,12 @@ class _Split:
     def fit(self, x, y, sample_weight=None):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.ensemble import HistGradientBoostingClassifier
+        from threadpoolctl import threadpool_limits
 
+        with threadpool_limits(1):  # OpenMP threads on a busy machine cost far more than they give
+            return self._fit(x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier)
+
+    def _fit(self, x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier):
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
         for group in (0, 1):
             mask = x[:, 0] == group
@@ -60,7 +65,7 @@ class _Split:
                 self.constant[group] = float(yy.mean()) if mask.any() else 0.0
                 continue
             cst = [_DIRECTIONS[group].get(name, 0) for name in FEATURES]
-            trees = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=15,
+            trees = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.08, max_leaf_nodes=15,
                                                    min_samples_leaf=30, l2_regularization=1.0,
                                                    monotonic_cst=cst, random_state=self.seed)
             model = CalibratedClassifierCV(trees, method="isotonic", cv=3)
@@ -69,6 +74,12 @@ class _Split:
         return self
 
     def predict_proba(self, x):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return self._predict(x)
+
+    def _predict(self, x):
         out = np.zeros(len(x))
         for group in (0, 1):
             mask = x[:, 0] == group

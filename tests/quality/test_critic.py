@@ -1,0 +1,217 @@
+"""The critic's signals, its learned scores and its places, on small corpora with planted errors.
+
+The marginals here stand for an out-of-fold model that learned the clean annotation
+(``marginals``): the signals and the critic are the real ones, trained for real.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from ner.bio import spans_tags, tags_spans
+from ner.quality.critic import Item, Suspect, load_items, quality, score_items
+from ner.quality.critic_corrupt import corrupt, truth
+from ner.quality.critic_model import Critic, train_critic
+from ner.quality.critic_signals import candidates, token_suspects
+from ner.quality.folds import tag_names
+from ner.records import Sentence
+
+LABELS = ["LOC", "ORG", "PER"]
+NAMES = tag_names(LABELS)
+
+
+def marginals(tags, conf=0.9, uninformative=False):
+    """A T x K distribution putting ``conf`` on each given tag (uniform rows when ``uninformative``)."""
+    p = np.full((len(tags), len(NAMES)), (1 - conf) / (len(NAMES) - 1))
+    for t, tag in enumerate(tags):
+        p[t, NAMES.index(tag)] = conf
+    return np.full_like(p, 1 / len(NAMES)) if uninformative else p
+
+
+def tags_of(n, *spans):
+    return tuple(spans_tags(n, list(spans)))
+
+
+SENT = ("Иван", "работает", "в", "Яндексе", "в", "Москве", ".")
+CLEAN = tags_of(7, (0, 1, "PER"), (3, 4, "ORG"), (5, 6, "LOC"))
+
+
+def planted_corpus():
+    """(words, annotated tags, marginals) with one planted error of each kind, sentence by sentence."""
+    words = [SENT] * 8
+    tags = [CLEAN] * 8
+    probs = [marginals(CLEAN)] * 8
+    words, tags, probs = list(words), list(tags), list(probs)
+    tags[0] = tags_of(7, (0, 1, "PER"), (1, 2, "PER"), (3, 4, "ORG"), (5, 6, "LOC"))   # spurious "работает"
+    tags[1] = tags_of(7, (0, 1, "PER"), (5, 6, "LOC"))                                 # missing ORG
+    tags[2] = tags_of(7, (0, 1, "LOC"), (3, 4, "ORG"), (5, 6, "LOC"))                  # PER typed LOC
+    tags[3] = tags_of(7, (0, 2, "PER"), (3, 4, "ORG"), (5, 6, "LOC"))                  # PER one token too long
+    # the same surface form labelled otherwise elsewhere, where the model has no opinion
+    words.append(("Новости", "Яндексе", "сегодня"))
+    tags.append(tags_of(3, (1, 2, "PER")))
+    probs.append(marginals(tags[-1], uninformative=True))
+    # a form annotated elsewhere and not here, where the model has no opinion
+    words.append(("Москве", "тепло"))
+    tags.append(("O", "O"))
+    probs.append(marginals(tags[-1], uninformative=True))
+    words.append(("В", "Мoскве", "тепло"))   # Latin o: a look-alike
+    tags.append(tags_of(3, (1, 2, "LOC")))
+    probs.append(marginals(tags[-1]))
+    return words, tags, probs
+
+
+def by_place(cands):
+    return {(c.item, c.start, c.end, c.label): c for c in cands}
+
+
+def test_every_planted_error_is_found_with_its_kind_and_fix():
+    words, tags, probs = planted_corpus()
+    found = by_place(candidates(words, tags, probs, LABELS))
+    assert (found[0, 1, 2, "PER"].kind, found[0, 1, 2, "PER"].fix) == ("spurious", None)
+    assert (found[1, 3, 4, ""].kind, found[1, 3, 4, ""].fix) == ("missing", (3, 4, "ORG"))
+    assert (found[2, 0, 1, "LOC"].kind, found[2, 0, 1, "LOC"].fix) == ("type", (0, 1, "PER"))
+    assert (found[3, 0, 2, "PER"].kind, found[3, 0, 2, "PER"].fix) == ("boundary", (0, 1, "PER"))
+    other_label = found[8, 1, 2, "PER"]
+    assert (other_label.kind, other_label.fix) == ("type", (1, 2, "ORG"))
+    assert other_label.features[14] == 0.0     # agree_elsewhere: no other "яндексе" is PER
+    unannotated = found[9, 0, 1, ""]
+    assert (unannotated.kind, unannotated.fix) == ("missing", (0, 1, "LOC"))
+    assert token_suspects(words) == [(10, 1, "look-alike letters", "Москве")]
+
+
+def test_clean_spans_agree_with_the_model():
+    words, tags, probs = planted_corpus()
+    clean = by_place(candidates(words, tags, probs, LABELS))[5, 0, 1, "PER"]
+    names = ("model_exact", "p_tags", "p_o", "agree_elsewhere")
+    from ner.quality.critic_signals import FEATURES
+
+    values = {n: clean.features[FEATURES.index(n)] for n in names}
+    assert values["model_exact"] == 1.0 and values["p_tags"] == pytest.approx(0.9) and values["p_o"] < 0.05
+    assert values["agree_elsewhere"] == pytest.approx(5 / 6)  # 5 of the 6 other "иван" spans are PER (one is LOC)
+
+
+def test_corruptions_change_what_truth_says_they_change():
+    rng = random.Random(3)
+    words = [SENT] * 200
+    tags = [CLEAN] * 200
+    bad = corrupt(words, tags, LABELS, 0.2, seed=5)
+    assert sum(b != t for b, t in zip(bad, tags)) > 20
+    cands = candidates(words, bad, [marginals(CLEAN)] * 200, LABELS)
+    y = truth(cands, tags, bad)
+    for c, v in zip(cands, y):
+        if c.label:   # an annotated span is wrong exactly when the clean annotation lacks it
+            assert v == int((c.start, c.end, c.label) not in tags_spans(CLEAN))
+    assert rng  # seeded corruption: the same seed gives the same corpus
+    assert corrupt(words, tags, LABELS, 0.2, seed=5) == bad
+
+
+FIRST = ["Иван", "Анна", "Пётр", "Мария", "Олег", "Нина", "Борис", "Елена"]
+ORGS = ["Яндексе", "Сбербанке", "Газпроме", "Ростехе", "Мегафоне", "Авито"]
+CITIES = ["Москве", "Казани", "Перми", "Самаре", "Томске", "Омске"]
+
+
+def templated(n, seed):
+    rng = random.Random(seed)
+    words, tags, probs = [], [], []
+    for _ in range(n):
+        w = (rng.choice(FIRST), rng.choice(["работает", "учится", "живёт"]), "в", rng.choice(ORGS), "в",
+             rng.choice(CITIES), rng.choice([".", "!"]))
+        words.append(w)
+        tags.append(CLEAN)
+        probs.append(marginals(CLEAN, conf=rng.uniform(0.6, 0.97)))
+    return words, tags, probs
+
+
+def test_the_learned_critic_ranks_planted_errors_above_clean_spans(tmp_path):
+    words, tags, probs = templated(300, seed=1)
+    plant = {10: tags_of(7, (3, 4, "ORG"), (5, 6, "LOC")),                      # dropped PER
+             20: tags_of(7, (0, 1, "PER"), (3, 4, "LOC"), (5, 6, "LOC")),         # ORG typed LOC
+             30: tags_of(7, (0, 1, "PER"), (3, 5, "ORG"), (5, 6, "LOC")),         # ORG one token too long
+             40: tags_of(7, (0, 1, "PER"), (2, 3, "ORG"), (3, 4, "ORG"), (5, 6, "LOC")),  # spurious "в"
+             50: tags_of(7, (0, 1, "PER"), (3, 4, "ORG")),                         # dropped LOC
+             60: tags_of(7, (0, 1, "ORG"), (3, 4, "ORG"), (5, 6, "LOC"))}          # PER typed ORG
+    for i, t in plant.items():
+        tags[i] = t
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    items = [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+    suspects = score_items(items, LABELS, probs, critic)
+    top = suspects[: 2 * len(plant)]
+    assert {s.item for s in top} >= set(plant)
+    best = {i: max(s.score for s in suspects if s.item == i) for i in plant}
+    clean = [s.score for s in suspects if s.item not in plant]
+    assert max(clean) < 0.05 < 0.3 < min(best.values())
+    # saved with its rows and reloaded, it scores the same
+    critic.save(tmp_path / "critic")
+    again = Critic.load(tmp_path / "critic")
+    rows = [s.features for s in suspects[:20]]
+    assert np.allclose(again.score(rows), critic.score(rows))
+    # quality: the planted sentences are the flagged ones
+    groups = quality(items, suspects, 0.3)
+    assert groups["all"]["flagged"] == len(plant)
+    assert groups["all"]["clean"] == pytest.approx(1 - len(plant) / 300)
+    assert groups["file x.conll"]["sentences"] == 300 and groups["label PER"]["sentences"] == 298  # 10 lost its PER, 60 has ORG there
+
+
+def test_verdicts_move_the_refitted_critic():
+    words, tags, probs = templated(200, seed=4)
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    items = [Item("x.conll", Sentence(w, t, 1), "x") for w, t in zip(words, tags)]
+    rows = np.array([s.features for s in score_items(items, LABELS, probs, critic)[:5]])
+    before = critic.score(rows)
+    kept = critic.refit(rows, np.zeros(len(rows)), weight=50)
+    assert (kept.score(rows) < before).all() or (before < 0.01).all()
+    assert len(kept.verdict_y) == len(rows) and len(critic.verdict_y) == 0
+
+
+CONLL = """-DOCSTART- -X- O O
+
+# a comment line
+Иван\tB-PER
+работает\tO
+в\tO
+Яндексе\tB-ORG
+в\tO
+Нижнем\tB-LOC
+Новгороде\tI-LOC
+.\tO
+
+
+
+-DOCSTART- -X- O O
+Анна\tB-PER
+Петрова\tI-PER
+живёт\tO
+в\tO
+Мoскве\tB-LOC
+.\tO
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_suspects_name_the_lines_of_their_first_and_last_token(tmp_path, newline):
+    path = tmp_path / "x.conll"
+    path.write_bytes(CONLL.replace("\n", newline).encode())
+    items, labels = load_items([path])
+    assert labels == LABELS
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, it in enumerate(items):
+        for i, j, label in tags_spans(it.sentence.tags):
+            r = Suspect(n, i, j, "spurious", label, "O", None, 0.9).record(items)
+            assert lines[r["first_line"] - 1].split("\t")[0] == it.sentence.words[i]
+            assert lines[r["last_line"] - 1].split("\t")[0] == it.sentence.words[j - 1]
+    r = Suspect(0, 5, 7, "type", "LOC", "ORG", (5, 7, "ORG"), 0.7).record(items)
+    assert (r["first_line"], r["last_line"], r["span"]) == (9, 10, "Нижнем Новгороде")
+
+
+def test_jsonl_suspects_sit_on_their_record_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    records = [{"tokens": ["Иван", "спит"], "tags": ["B-PER", "O"]},
+               {"tokens": ["Анна", "в", "Москве"], "tags": ["B-PER", "O", "B-LOC"]}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    items, _ = load_items([path])
+    r = Suspect(1, 2, 3, "spurious", "LOC", "O", None, 0.9).record(items)
+    assert (r["file"], r["first_line"], r["last_line"], r["span"]) == (str(path), 2, 2, "Москве")
