@@ -1,0 +1,109 @@
+"""Out-of-fold training (real, tiny navec models in two processes) and the ``ner critic`` command end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ner.cli import main
+from ner.quality.folds import FoldConfig, fold_of, out_of_fold, tag_names
+from ner.records import Sentence
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=80), st.integers(2, 6), st.integers(0, 5))
+def test_folds_keep_groups_together_and_balance_them(keys, k, seed):
+    keys = [str(x) for x in keys]
+    folds = fold_of(keys, k, seed)
+    assert all(0 <= f < k for f in folds)
+    where = {}
+    for key, f in zip(keys, folds):
+        assert where.setdefault(key, f) == f   # one document, one fold
+    sizes = [folds.count(f) for f in range(k)]
+    biggest = max(keys.count(x) for x in set(keys))
+    assert max(sizes) - min(sizes) <= biggest  # dealt largest first onto the lightest fold
+    assert fold_of(keys, k, seed) == folds
+
+
+NAMES = ["Иван", "Анна", "Пётр", "Мария", "Олег", "Нина"]
+CITIES = ["Москве", "Казани", "Перми", "Самаре"]
+
+
+def tiny_corpus(n: int = 24):
+    out = []
+    for k in range(n):
+        words = (NAMES[k % 6], "живёт", "в", CITIES[k % 4], f"с{k}", ".")
+        out.append(Sentence(words, ("B-PER", "O", "O", "B-LOC", "O", "O")))
+    return out
+
+
+TINY = FoldConfig(folds=2, epochs=1, patience=1, hidden=8, workers=2)
+
+
+@pytest.mark.slow
+def test_every_sentence_is_scored_by_a_model_that_did_not_see_it(tmp_path):
+    sentences = tiny_corpus()
+    keys = [str(i) for i in range(len(sentences))]
+    probs = out_of_fold(sentences, keys, ["LOC", "PER"], TINY, tmp_path)
+    names = tag_names(["LOC", "PER"])
+    assert [p.shape for p in probs] == [(6, len(names))] * len(sentences)
+    assert all(np.allclose(p.sum(1), 1) for p in probs)
+    folds = fold_of(keys, 2, TINY.seed)
+    for f in range(2):
+        trained_on = (tmp_path / f"fold-{f + 1}" / "train.conll").read_text(encoding="utf-8")
+        for s, x in zip(sentences, folds):
+            assert (s.words[4] + "\t") in trained_on or x == f
+            assert (s.words[4] + "\t") not in trained_on or x != f
+        assert (tmp_path / f"fold-{f + 1}" / "model" / "ner_model.json").exists()
+
+
+def write_corpus(path: Path) -> None:
+    lines = []
+    for k, s in enumerate(tiny_corpus()):
+        tags = list(s.tags)
+        if k == 5:
+            tags[3] = "O"            # a dropped LOC
+        words = list(s.words)
+        if k == 7:
+            words[3] = "Пeрми"       # Latin e: a look-alike the critic reports on its line
+        lines += [f"{w}\t{t}" for w, t in zip(words, tags)] + [""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_command_writes_ranked_suspects_with_their_lines_and_reuses_its_folds(tmp_path, capsys):
+    corpus = tmp_path / "x.conll"
+    write_corpus(corpus)
+    args = ["critic", str(corpus), "--folds", "2", "--epochs", "1", "--hidden", "8", "--work", str(tmp_path / "w"),
+            "--json", str(tmp_path / "s.jsonl"), "--html", str(tmp_path / "s.html"), "--top", "5"]
+    assert main(args) == 1          # the look-alike scores 0.9: suspects found
+    out, err = capsys.readouterr()
+    assert "training 2 navec models, split by sentence" in err
+    assert "% of 24 sentences without a suspected error" in out
+    records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records == sorted(records, key=lambda r: -r["score"])
+    token = next(r for r in records if r["kind"] == "token")
+    assert (token["first_line"], token["last_line"], token["suggested"]) == (7 * 7 + 4, 7 * 7 + 4, "Перми")
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    for r in records:
+        assert lines[r["first_line"] - 1].split("\t")[0] == r["span"].split(" ")[0]
+        assert lines[r["last_line"] - 1].split("\t")[0] == r["span"].split(" ")[-1]
+    assert "<mark" not in (html := (tmp_path / "s.html").read_text(encoding="utf-8")) and 'class="span"' in html
+    assert (tmp_path / "w" / "critic" / "critic.pkl").exists()
+    assert main(args) == 1
+    assert "out-of-fold probabilities from" in capsys.readouterr().err   # cached: no training the second time
+
+
+def test_usage_errors_are_one_line(tmp_path, capsys):
+    assert main(["critic", str(tmp_path / "absent.conll")]) == 2
+    assert "absent.conll: no such file" in capsys.readouterr().err
+    assert main(["critic"]) == 2
+    assert "give corpus FILES" in capsys.readouterr().err
