@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The main job end to end on the bundled corpora, offline: validate and repair,
-# report, split, export, train the navec model, evaluate it, tag a sentence.
+# report, split, export, train the navec model, evaluate it, tag text (a sentence,
+# a markdown table, a chat turn), pre-annotate with the lexicon alone, and compare
+# model and lexicon on the held-out split.
 # Corpora: the user's seed (corpora/ml_ru_seed.conll, as handed over) and the team's
-# written bootstrap corpus (corpora/ml_ru_written.conll); see corpora/README.md.
+# written corpus (corpora/ml_ru_written.conll, ~33k tokens in chat, markdown, tutorial,
+# news and abstract registers); see corpora/README.md. Lexicons: annotation/lexicons/.
 # Everything is written under out/demo/ (gitignored); models/default is the trained model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +43,25 @@ if [ -f ner/commands/train.py ]; then
   $NER evaluate models/default "$OUT/split/test.conll" --errors "$OUT/errors.txt"
 fi
 
+SAMPLES="$OUT/samples.txt"
+cat > "$SAMPLES" <<'EOF_SAMPLES'
+Яндекс выложил YaLM 100B в 2022 году, а OpenAI обучила GPT-4 на датасете Common Crawl.
+| 1 | **LoRA** | дообучение адаптеров в PyTorch'е, см. [PEFT](https://huggingface.co/docs/peft) |
+SP_1: короче, берём gpt-4o-mini-2024-07-18 от OpenAI и делаем RAG по базе, а DPO потом
+EOF_SAMPLES
+
 if [ -f ner/commands/tag.py ] && [ -d models/default ]; then
-  step "8. tag a sentence"
-  echo "Яндекс выложил YaLM 100B в 2022 году, а OpenAI обучила GPT-4 на датасете Common Crawl." \
-    | $NER tag --model models/default
+  step "8. tag a sentence, a markdown table row and a chat turn with the model"
+  $NER tag --model models/default "$SAMPLES"
+fi
+
+if [ -f ner/commands/tag.py ] && $NER tag --help | grep -q -- "--lexicon"; then
+  step "9. pre-annotate the same lines with the lexicon alone (no model)"
+  $NER tag --lexicon "$SAMPLES"
+fi
+
+if [ -d models/default ]; then
+  step "10. model, lexicon and both on the held-out split (strict F1 per label)"
+  .venv/bin/python bench/bench_lexicon.py --test "$OUT/split/test.conll" --model models/default
 fi
 printf '\ndemo done: outputs in %s, model in models/default\n' "$OUT"
