@@ -1,0 +1,59 @@
+"""``ner distill --teacher DIR[,DIR...] --texts FILE --train GOLD [--dev DEV] --out DIR``: teacher to student.
+
+The teacher (one model directory, or several averaged) labels the texts; the student
+(``--backbone navec`` or ``navec-cnn``) learns from the gold corpus and the teacher's
+soft targets (``ner/train/distill.py``). Every ``ner train`` setting is a flag here
+too (``--epochs``, ``--seed``, ``--map``, ``--config`` ...), with the same defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub) -> None:
+    from ..train.config import FIELDS
+    from .train import _METAVARS, flag_of
+
+    p = sub.add_parser("distill", help="train a fast student from a teacher's labels of unlabelled texts",
+                       description="The teacher (a model directory, or several averaged) labels each line of "
+                                   "--texts; the student learns from the gold --train corpus plus the teacher's "
+                                   "per-word probabilities. Progress goes to stderr.")
+    p.add_argument("--teacher", required=True, metavar="DIR[,DIR...]",
+                   help="teacher model directory; several, comma-separated, are averaged as an ensemble")
+    p.add_argument("--texts", required=True, metavar="FILE", help="unlabelled texts, one per line (UTF-8)")
+    p.add_argument("--silver", metavar="FILE.jsonl", default="",
+                   help="also write the teacher's labels as JSONL with scores (readable as a corpus)")
+    p.add_argument("--weight", type=float, default=1.0, metavar="W",
+                   help="weight of the teacher's soft targets against the gold likelihood (default: 1.0)")
+    p.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                   help="soften (T > 1) or sharpen (T < 1) the teacher's distributions (default: 1.0)")
+    p.add_argument("--config", metavar="FILE", help="TOML file with training settings (see configs/train.toml)")
+    for key, field in FIELDS.items():
+        if key in ("base_model",):
+            continue
+        default = field.default
+        help_text = field.metadata["help"]
+        if key == "backbone":
+            help_text = "the student: navec (BiLSTM-CRF) or navec-cnn (CNN-CRF, faster) (default: navec)"
+        if isinstance(default, bool):
+            p.add_argument(flag_of(key), dest=key, action=argparse.BooleanOptionalAction, default=None,
+                           help=help_text)
+        else:
+            p.add_argument(flag_of(key), dest=key, type=type(default), default=None,
+                           metavar=_METAVARS.get(key, "N" if isinstance(default, int) else "X"), help=help_text)
+    p.set_defaults(func=run, base_model=None)
+
+
+def run(args) -> int:
+    from ..train.distill import distill
+    from .train import config_from_args
+
+    config, notes = config_from_args(args)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    out = distill(config, args.teacher, args.texts, weight=args.weight, temperature=args.temperature,
+                  silver=args.silver, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(out)
+    return 0
