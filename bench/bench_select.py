@@ -49,7 +49,8 @@ def train_and_score(labelled, test, args, seed, tmp: Path, labels_file: str):
     return model, float(micro)
 
 
-def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) -> list[tuple[int, float]]:
+def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) -> list[tuple[int, int, float]]:
+    """(sentences, tokens, F1) after each round."""
     from ner.quality.select import Candidate, select
 
     order = list(range(len(pool)))
@@ -61,8 +62,9 @@ def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) 
         for rnd in range(args.rounds + 1):
             t0 = time.monotonic()
             model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels_file)
-            curve.append((len(labelled), f1))
-            log(f"{strategy:11s} seed {seed} round {rnd}: {len(labelled)} sentences, F1 {f1:.4f} "
+            tokens = sum(len(pool[i]) for i in labelled)
+            curve.append((len(labelled), tokens, f1))
+            log(f"{strategy:11s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
                 f"({time.monotonic() - t0:.0f} s)")
             if rnd == args.rounds:
                 break
@@ -128,19 +130,24 @@ def main() -> int:
             for strategy in curves:
                 curves[strategy].append(simulate(strategy, pool, test, args, seed, str(labels_file),
                                                  lambda line: print(line, file=sys.stderr, flush=True)))
-    mean = {k: [(v[0][r][0], sum(c[r][1] for c in v) / len(v)) for r in range(args.rounds + 1)]
+    rounds = range(args.rounds + 1)
+    mean = {k: [(v[0][r][0], sum(c[r][1] for c in v) / len(v), sum(c[r][2] for c in v) / len(v)) for r in rounds]
             for k, v in curves.items()}
-    print(f"\n{'round':>5}  {'labelled':>8}  {'ours F1':>8}  {'random F1':>9}")
-    for r in range(args.rounds + 1):
-        print(f"{r:>5}  {mean['ours'][r][0]:>8}  {mean['ours'][r][1]:>8.4f}  {mean['random'][r][1]:>9.4f}")
-    final_n, final_f1 = mean["random"][-1]
-    need = labels_to_reach(mean["ours"], final_f1)
+    print(f"\n{'round':>5}  {'sentences':>9}  {'ours F1':>8}  {'random F1':>9}  {'ours tokens':>11}  {'random tokens':>13}")
+    for r in rounds:
+        (n, ot, of), (_, rt, rf) = mean["ours"][r], mean["random"][r]
+        print(f"{r:>5}  {n:>9}  {of:>8.4f}  {rf:>9.4f}  {ot:>11.0f}  {rt:>13.0f}")
+    final_n, final_t, final_f1 = mean["random"][-1]
+    need = labels_to_reach([(n, f) for n, _, f in mean["ours"]], final_f1)
+    need_t = labels_to_reach([(t, f) for _, t, f in mean["ours"]], final_f1)
     if need is None:
         print(f"\nlabels needed to reach random's final F1 ({final_f1:.4f} at {final_n} sentences): not reached "
-              f"within {final_n} (ours ends at {mean['ours'][-1][1]:.4f}); > 100%")
+              f"within {final_n} (ours ends at {mean['ours'][-1][2]:.4f}); > 100%")
     else:
         print(f"\nlabels needed to reach random's final F1 ({final_f1:.4f} at {final_n} sentences): "
               f"{need / final_n:.0%} ({need:.0f} sentences; goal <= 60%)")
+        print(f"in tokens (ours picks longer sentences): {need_t / final_t:.0%} ({need_t:.0f} of random's "
+              f"{final_t:.0f} tokens)")
     load1 = os.getloadavg()
     print(f"{(time.monotonic() - started) / 60:.1f} min; load average at the end {load1[0]:.1f} "
           f"(15 min: {load1[2]:.1f}) on {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")

@@ -1,6 +1,6 @@
 """``ner select POOL --model DIR -n N`` / ``ner select --project P --model DIR -n N``: what to label next.
 
-Prints the chosen texts in order (rank, where, priority, MNLP, least confident word, text),
+Prints the chosen texts in order (rank, where, priority, the uncertainty measures, text),
 or ``--json``; ``--out FILE`` writes them (a text file: one per line; a corpus: the chosen
 sentences as the pool holds them). With ``--project`` the chosen unannotated tasks are
 ranked in Label Studio (data field ``ner_select`` and a Data Manager tab sorted by it).
@@ -23,6 +23,10 @@ def register(sub) -> None:
     p.add_argument("--model", default=None, help="model directory (needed by --strategy uncertainty)")
     p.add_argument("-n", type=int, required=True, help="how many texts to choose")
     p.add_argument("--strategy", choices=("uncertainty", "random"), default="uncertainty")
+    p.add_argument("--measures", default="errors,least", metavar="M,M",
+                   help="uncertainty measures to combine (ranks averaged): errors (expected wrong words, favours "
+                        "longer texts), least (least confident word), mnlp (mean log-probability, length-"
+                        "normalised); default errors,least")
     p.add_argument("--diversity", type=float, default=1.0,
                    help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
     p.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
@@ -63,6 +67,11 @@ def run(args) -> int:
         raise UserError("--strategy uncertainty needs --model DIR (or use --strategy random)")
     if not 0 <= args.diversity <= 1:
         raise UserError("--diversity must be between 0 and 1")
+    from ..quality.select import MEASURES
+
+    measures = tuple(m.strip() for m in args.measures.split(",") if m.strip())
+    if not measures or set(measures) - set(MEASURES):
+        raise UserError(f"--measures {args.measures!r}: choose from {', '.join(MEASURES)}")
     report = Report()
     client = None
     if args.project:
@@ -77,7 +86,8 @@ def run(args) -> int:
         from ..models import load_model
 
         model = load_model(args.model)
-    choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed)
+    choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
+                     measures=measures)
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))
@@ -86,7 +96,7 @@ def run(args) -> int:
         for c in choices:
             text = c.candidate.text if len(c.candidate.text) <= 80 else c.candidate.text[:77] + "..."
             scores = "" if c.priority is None else \
-                f"priority {c.priority:.3f}  mnlp {c.mnlp:.3f}  least {c.least:.3f}  "
+                f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  "
             print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")
     if args.out:
         kind = _write(choices, args.out)

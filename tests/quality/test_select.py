@@ -23,18 +23,22 @@ def cand(text, where=None):
 def test_uncertainty_values():
     confident = [np.array([[0.99, 0.01], [0.98, 0.02]])]
     unsure = [np.array([[0.99, 0.01]]), np.array([[0.4, 0.35, 0.25]])]
-    m, least = uncertainty(confident)
-    assert m == pytest.approx((np.log(0.99) + np.log(0.98)) / 2) and least == 0.98
-    m, least = uncertainty(unsure)
-    assert m == pytest.approx((np.log(0.99) + np.log(0.4)) / 2) and least == 0.4
-    assert uncertainty([np.zeros((0, 3))]) == (0.0, 1.0)
+    m, least, errors = uncertainty(confident)
+    assert m == pytest.approx((np.log(0.99) + np.log(0.98)) / 2) and least == 0.98 and errors == pytest.approx(0.03)
+    m, least, errors = uncertainty(unsure)
+    assert m == pytest.approx((np.log(0.99) + np.log(0.4)) / 2) and least == 0.4 and errors == pytest.approx(0.61)
+    assert uncertainty([np.zeros((0, 3))]) == (0.0, 1.0, 0.0)
 
 
-def test_priorities_rank_both_measures():
-    # b is the least sure by both; c is sure on average but has one very unsure word
-    p = priorities([-0.1, -0.9, -0.2], [0.9, 0.3, 0.2])
-    assert p == [0.0, 0.75, 0.75]
-    assert priorities([-0.5, -0.5], [0.5, 0.5]) == [0.5, 0.5]
+def test_priorities_rank_the_chosen_measures():
+    # (mnlp, least, errors): b is the least sure on average, c has one very unsure word, a is long
+    scores = [(-0.1, 0.9, 3.0), (-0.9, 0.3, 0.9), (-0.2, 0.2, 0.4)]
+    assert priorities(scores, ("mnlp", "least")) == [0.0, 0.75, 0.75]
+    assert priorities(scores, ("errors", "least")) == [0.5, 0.5, 0.5]
+    assert priorities(scores, ("errors",)) == [1.0, 0.5, 0.0]
+    assert priorities([(-0.5, 0.5, 1.0)] * 2) == [0.5, 0.5]
+    with pytest.raises(ValueError, match="choose from"):
+        priorities(scores, ("entropy",))
 
 
 @settings(max_examples=100, deadline=None)
