@@ -8,8 +8,8 @@ suspect's place, kind, score and signals (``ner_critic_*``). A suspect already
 in the project is not sent again.
 
 ``learn(client, title, critic, weight)`` reads those tasks back. A task counts
-as reviewed when its annotation was changed, updated after it was imported, or
-a second annotation was made; the verdict is *kept* when the suspect's span (or,
+as reviewed when its annotation was changed, updated by someone after it was
+imported (``updated_by``), or a second annotation was made; the verdict is *kept* when the suspect's span (or,
 for a missing entity, the lack of one) is still there, *deleted* when the span is
 gone and nothing overlaps it, *corrected* otherwise. Kept is 0, the others are
 1; the critic is refitted with them (``Critic.refit``) and the summary says how
@@ -96,7 +96,9 @@ def _latest(task: dict) -> tuple[dict | None, bool]:
     if not done:
         return None, False
     latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
-    return latest, len(done) > 1 or latest.get("updated_at") != latest.get("created_at")
+    # an imported annotation has no updated_by and no last action (its two times differ by microseconds)
+    return latest, len(done) > 1 or latest.get("updated_by") is not None or latest.get("last_action") not in (
+        None, "imported")
 
 
 def verdicts(tasks, names) -> list[tuple[str, list[float], int, str]]:
@@ -148,7 +150,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, **_):
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    found = verdicts(client.all_tasks(project["id"]), names)
+    found = verdicts(client.iter_tasks(project["id"]), names)
     if not found:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; review some "
                         f"(change, delete or re-submit the annotation) and run --learn again")
