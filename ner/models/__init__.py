@@ -43,8 +43,13 @@ def load_model(path: str | Path, device: str | None = None) -> TokenModel:
         from .transformer import TransformerModel
 
         return TransformerModel.load(path, device=device)
+    if backbone == "navec-cnn":
+        from .cnn import CNNModel
+
+        return CNNModel.load(path, device=device)
     if backbone == "ensemble":
         from .ensemble import EnsembleModel
 
         return EnsembleModel.load(path, device=device)
-    raise UserError(f"{path}/{MODEL_FILE}: unknown backbone {backbone!r} (expected navec, transformer or ensemble)")
+    raise UserError(f"{path}/{MODEL_FILE}: unknown backbone {backbone!r} "
+                    f"(expected navec, navec-cnn, transformer or ensemble)")

@@ -210,3 +210,14 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
                    f"teacher's distributions (temperature {temperature}) against the student's CRF marginals\n"
                    f"- details: `distill.json`\n")
     return out
+
+
+def train_student(config: TrainConfig, progress: Callable[[str], None] = lambda line: None,
+                  threads: int | None = None) -> Path:
+    """Train a student backbone (navec or navec-cnn) on gold data alone, through the same loop."""
+    from .prepare import prepare_data
+
+    if config.backbone not in STUDENTS:
+        raise UserError(f"--backbone {config.backbone!r}: a student is one of {', '.join(STUDENTS)}")
+    config.replace(backbone="navec").validate()
+    return _train(config, prepare_data(config), build_student, progress, threads)

@@ -1,0 +1,107 @@
+"""The CNN student backbone (``navec-cnn``): navec + word shape + character CNN -> 3 convolutions -> CRF.
+
+slovnet's recipe for a fast tagger: the word features of the navec backbone
+(``navec.py``: the frozen navec vector, a shape embedding, a character CNN) go
+through three 1-D convolutions over the words (256, 128 and 64 filters, kernel 3,
+ReLU, dropout) instead of a BiLSTM, then a linear layer gives the CRF's emissions.
+Every position of a sentence is computed at once (no recurrence), which is what
+makes it faster on a CPU. Padding is zeroed before and after every convolution, so
+a sentence's emissions do not depend on the batch it is padded in.
+
+Everything else is the navec backbone's: featurizer, windows, CRF decoding, word
+vector cache, ``probabilities``; the directory holds the same files with
+``"backbone": "navec-cnn"`` and loads with ``load_model``.
+
+Left out: batch normalisation (slovnet has it; dropout alone trained as well here);
+dilated convolutions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from .base import read_model_info, weights_hash
+from .features import Featurizer, _load_navec, bundled_navec_path
+from .navec import DEFAULT_STRIDE, DEFAULT_WINDOW, EMBEDDINGS_FILE, WEIGHTS_FILE, NavecModel, NavecNet, build_module
+
+DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "dropout": 0.3, "word_dropout": 0.1,
+            "filters": [256, 128, 64], "kernel": 3}
+
+
+def build_cnn_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, hp: dict):
+    """The navec network's word features with convolutions in place of the BiLSTM."""
+    import torch
+    from torch import nn
+
+    # the word-feature layers are the navec network's (a one-unit LSTM is built and dropped)
+    module = build_module(indexes, codes, unk_id, n_chars, n_tags, tags, {**hp, "hidden": 1, "layers": 1})
+    base = type(module)
+
+    class CNNTagger(base):
+        def encode(self, x, lengths):
+            """Emissions [B, L, tags] from word vectors [B, L, width] and the items' lengths (a CPU tensor)."""
+            length = x.shape[1]
+            mask = (torch.arange(length)[None, :] < lengths[:, None]).to(x.device).unsqueeze(1)  # [B, 1, L]
+            h = self.drop(x).transpose(1, 2) * mask
+            for conv in self.convs:
+                h = self.drop(torch.relu(conv(h))) * mask
+            return self.out(h.transpose(1, 2))
+
+    del module.lstm
+    width = module.word_dim + hp["shape_dim"] + hp["char_filters"]
+    sizes = [width, *hp["filters"]]
+    module.convs = nn.ModuleList(nn.Conv1d(a, b, hp["kernel"], padding=hp["kernel"] // 2)
+                                 for a, b in zip(sizes, sizes[1:]))
+    module.out = nn.Linear(sizes[-1], n_tags)
+    module.__class__ = CNNTagger
+    return module
+
+
+class CNNNet(NavecNet):
+    """The trainable CNN student: the navec net with ``build_cnn_module``."""
+
+    backbone = "navec-cnn"
+    default_lr = 5e-3  # slovnet's
+
+    def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
+                 window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None):
+        self.tags = tuple(tags)
+        self.tag_ids = {t: i for i, t in enumerate(self.tags)}
+        self.hp = {**DEFAULTS, **(hp or {})}
+        if self.hp["kernel"] % 2 == 0:
+            raise UserError(f"kernel {self.hp['kernel']}: must be odd (the output keeps every word)")
+        self.window = window or DEFAULT_WINDOW
+        self.stride = stride if stride >= 0 else DEFAULT_STRIDE
+        self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
+        navec = _load_navec(self.embeddings)
+        self.chars = chars
+        self.featurizer = Featurizer(navec.vocab, chars)
+        self.module = build_cnn_module(navec.pq.indexes, navec.pq.codes, navec.vocab.unk_id,
+                                       self.featurizer.n_chars, len(self.tags), self.tags, self.hp)
+        self.device = device or "cpu"
+        self.module.to(self.device)
+
+
+class CNNModel(NavecModel):
+    """A trained CNN student, loaded from its directory (``ner.models.TokenModel``)."""
+
+    @classmethod
+    def load(cls, path, device=None) -> "CNNModel":
+        import torch
+
+        path = Path(path)
+        info = read_model_info(path)
+        weights = path / WEIGHTS_FILE
+        embeddings = path / info.get("embeddings", EMBEDDINGS_FILE)
+        for needed in (weights, embeddings):
+            if not needed.exists():
+                raise UserError(f"{path}: {needed.name} is missing; the model directory is incomplete, retrain it")
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        net = CNNNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
+                     info.get("stride", -1), embeddings, device)
+        net.module.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+        net.module.eval()
+        name = info.get("name") or path.name
+        return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))

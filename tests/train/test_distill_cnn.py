@@ -1,0 +1,91 @@
+"""The CNN student (``navec-cnn``), really trained (tiny): it learns, saves and loads like navec, tags text,
+its emissions do not depend on the batch it is padded in, and it can be the student of ``ner distill``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ner.formats.conll import read_conll, write_conll
+from ner.records import Document
+from tests.conftest import ROOT
+
+KEEP = "Model,Application,Organization"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from ner.corpus import map_tags
+
+    d = tmp_path_factory.mktemp("cnn")
+    sentences = [s for doc in read_conll(ROOT / "corpora" / "ml_ru_written.conll") for s in doc.sentences]
+
+    def write(part, name):
+        write_conll([Document(name, tuple(part))], d / name, docstart=False)
+        return str(d / name)
+
+    keep = {k: k for k in KEEP.split(",")}
+    return {"dir": d, "train": write(sentences[:600], "train.conll"), "dev": write(sentences[1200:1300], "dev.conll"),
+            "test": [s.with_tags(map_tags(s.tags, keep)[0]) for s in sentences[1300:1500]],
+            "texts": [s.text for s in sentences[600:630]]}
+
+
+@pytest.fixture(scope="module")
+def cnn_dir(corpus):
+    from ner.train.config import TrainConfig
+    from ner.train.distill import train_student
+
+    return train_student(TrainConfig(train=corpus["train"], dev=corpus["dev"], out=str(corpus["dir"] / "cnn"),
+                                     keep=KEEP, epochs=5, seed=1, backbone="navec-cnn"))
+
+
+def test_cnn_trains_saves_and_tags(corpus, cnn_dir):
+    from ner.evaluate import score
+    from ner.models import load_model
+    from ner.models.cnn import CNNModel
+    from ner.tagger import Tagger
+
+    info = json.loads((cnn_dir / "ner_model.json").read_text())
+    assert info["backbone"] == "navec-cnn" and info["hparams"]["filters"] == [256, 128, 64]
+    model = load_model(cnn_dir)
+    assert isinstance(model, CNNModel)
+    state = model.net.module.state_dict()
+    assert not any(k.startswith("lstm") for k in state)
+    assert [state[f"convs.{i}.weight"].shape[0] for i in range(3)] == [256, 128, 64]
+    test = corpus["test"]
+    predictions = model.predict([s.words for s in test])
+    f1 = score([s.tags for s in test], [p.tags for p in predictions]).micro.f1
+    assert f1 > 0.15  # 600 sentences, 5 epochs: it has learned (an untrained one scores ~0)
+    text = "Мы дообучили BERT на датасете ImageNet в Google Colab."
+    tagged = Tagger.load(cnn_dir).analyze(text)
+    assert all(text[e.start:e.end] == e.text for e in tagged.entities)
+    for probs in model.probabilities([s.words for s in test[:20]]):
+        np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-9)
+
+
+def test_cnn_emissions_do_not_depend_on_padding(cnn_dir, corpus):
+    from ner.models import load_model
+
+    model = load_model(cnn_dir)
+    batch = [s.words for s in corpus["test"][:12]] + [("Один",), ("GPT-3",) * 300]  # a short one, a windowed one
+    together = model.net.emissions(batch)
+    for words, em in zip(batch, together):
+        alone = model.net.emissions([words])[0]
+        np.testing.assert_allclose(em, alone, rtol=1e-4, atol=1e-4)
+    assert [p.tags for p in model.predict(batch)] == [model.predict([w])[0].tags for w in batch]
+
+
+def test_cnn_is_a_distillation_student(corpus, cnn_dir):
+    from ner.models import load_model
+    from ner.train.config import TrainConfig
+    from ner.train.distill import distill
+
+    texts = corpus["dir"] / "texts.txt"
+    texts.write_text("\n".join(corpus["texts"]) + "\n", encoding="utf-8")
+    out = distill(TrainConfig(train=corpus["dev"], out=str(corpus["dir"] / "cnn-student"), keep=KEEP, epochs=1,
+                              seed=1, backbone="navec-cnn"), str(cnn_dir), str(texts))
+    assert json.loads((out / "ner_model.json").read_text())["backbone"] == "navec-cnn"
+    assert json.loads((out / "distill.json").read_text())["texts_count"] == 30
+    assert len(load_model(out).predict([["BERT"]])[0].tags) == 1
