@@ -6,8 +6,8 @@ else single sentences) into ``k`` seeded folds of about equal size.
 on the other folds through the public training entry (``ner.train.loop.train``),
 in ``config.workers`` processes with one torch thread each, and returns each
 sentence's word-by-tag marginals (a T x K array; the columns follow ``tag_names``).
-``word_probabilities(model, words)`` is the per-word distribution a loaded
-model gives, merged across windows.
+``word_probabilities(model, words)`` wraps the models package's
+``probabilities`` (the per-word distribution, merged across windows).
 
 Left out: transformer folds (too slow for this loop on a CPU); entity-disjoint
 folds (Wang & Mueller found they do not help).
@@ -58,41 +58,11 @@ def fold_of(keys: Sequence[str], k: int, seed: int) -> list[int]:
 
 
 def word_probabilities(model, batch: Sequence[Sequence[str]]) -> tuple[list[np.ndarray], tuple[str, ...]]:
-    """Per-word tag distributions (T x K, rows sum to 1) of a loaded navec model, and the tag names.
+    """Per-word tag distributions (T x K, rows sum to 1) of a loaded model, and its tag names.
 
-    Windows are merged as the model merges its tags (each word from the window where
-    it lies farthest from an edge).
+    The models package's ``probabilities``: CRF marginals for navec, windows merged.
     """
-    if hasattr(model, "probabilities"):  # the models package's own API, where it exists
-        return [np.asarray(p, dtype=np.float64) for p in model.probabilities(list(batch))], tuple(model.tags)
-    import torch
-
-    from ..models.windows import merge_windows, plan_windows
-
-    net = model.net
-    out: list = []
-    before = torch.get_num_threads()
-    torch.set_num_threads(getattr(model, "threads", None) or before)
-    net.module.eval()
-    try:
-        with torch.inference_mode():
-            for words in batch:
-                words = list(words)
-                if not words:
-                    out.append(np.zeros((0, len(net.tags))))
-                    continue
-                plan = plan_windows([1] * len(words), net.window, net.stride)
-                pieces = [words[a:b] for a, b in plan]
-                x = net._word_vectors(pieces)
-                lengths = [len(p) for p in pieces]
-                emissions = net.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
-                _, probs = net.module.crf.decode(emissions, lengths)
-                rows = [list(probs[i, :n]) for i, n in enumerate(lengths)]
-                merged = rows[0] if len(plan) == 1 else merge_windows(len(words), plan, rows)
-                out.append(np.asarray(merged, dtype=np.float64))
-    finally:
-        torch.set_num_threads(before)
-    return out, tuple(net.tags)
+    return [np.asarray(p, dtype=np.float64) for p in model.probabilities(list(batch))], tuple(model.tags)
 
 
 def _reorder(probs: list[np.ndarray], have: Sequence[str], want: Sequence[str]) -> list[np.ndarray]:
