@@ -17,8 +17,9 @@ from .conftest import ROOT
 
 SOURCES = sorted((ROOT / "corpora" / "src").glob("ml_ru_written*.md"))
 CONLL = ROOT / "corpora" / "ml_ru_written.conll"
-MIN_PER_LABEL = {"Model": 120, "Organization": 100, "Application": 100, "Method_ML": 60, "Task": 50,
-                 "Dataset": 60, "Date": 75, "Activity": 50}
+MIN_PER_LABEL = dict.fromkeys(("Model", "Organization", "Application", "Method_ML", "Task", "Dataset", "Date",
+                               "Activity"), 150)  # issue 12: at least 150 entities per label
+MIN_TOKENS = 25_000
 
 
 def _script():
@@ -56,6 +57,29 @@ def test_every_label_is_well_represented(documents):
             for _, _, label in tags_spans(sentence.tags):
                 counts[label] += 1
     assert {k: v for k, v in counts.items() if v < MIN_PER_LABEL[k]} == {}
+
+
+def test_size_and_registers(documents):
+    docs, _ = documents
+    sentences = [s for d in docs for s in d.sentences]
+    assert sum(len(s.words) for s in sentences) >= MIN_TOKENS
+    # sentences with Latin-script words (commands, file names, URLs, API, SP_1) and no entity at all
+    latin_only = [s for s in sentences if set(s.tags) == {"O"} and any(w.isascii() and w.isalpha() for w in s.words)]
+    assert len(latin_only) >= 300
+    # chat turns, markdown tables and headings are there
+    texts = [s.text for s in sentences]
+    assert sum(t.startswith("SP_") for t in texts) >= 200
+    assert sum(t.startswith("|") for t in texts) >= 150
+    assert sum(t.startswith("#") for t in texts) >= 100
+
+
+def test_markup_and_punctuation_are_never_an_entity_edge(documents):
+    from ner.markup import _is_junk
+
+    docs, _ = documents
+    edges = [(s.line, s.words[i:j]) for d in docs for s in d.sentences for i, j, _ in tags_spans(s.tags)
+             if _is_junk(s.words[i]) or _is_junk(s.words[j - 1])]
+    assert edges == []
 
 
 def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
