@@ -3,7 +3,7 @@
 Also pushes the unchanged corpus a second time: it must create 0 tasks and take
 at most a tenth of the first push (one filtered count per 20 batches, no task
 listing). Then once more with one document changed: that batch is no longer
-complete, so the push lists the tasks of that batch's slot only (one filtered
+complete, a few counts of halves find it, and the push lists the tasks of that batch's slot only (one filtered
 listing, not the whole project) and reports the document; target < 0.1 of a push. Needs the local server (scripts/labelstudio.sh
 start); the project it makes is deleted at the end.
 
@@ -85,8 +85,13 @@ def main() -> int:
         t3 = time.perf_counter()
     finally:
         client.delete_project(project["id"])
-    same = [(s.words, s.tags) for d in back.documents[""] for s in d.sentences] == \
-           [(s.words, s.tags) for d in docs for s in d.sentences]
+    got = [(s.words, s.tags) for d in back.documents[""] for s in d.sentences]
+    want = [(s.words, s.tags) for d in docs for s in d.sentences]
+    same = got == want
+    if not same:
+        k = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        print(f"round trip differs: {len(got)} vs {len(want)} sentences; first difference at sentence {k}: "
+              f"{got[k] if k < len(got) else None} vs {want[k] if k < len(want) else None}")
     push_s, repush_s, pull_s = t1 - t0, t2 - t1, t3 - t2b
     print(f"{args.tasks} one-paragraph tasks, {n_tokens} tokens, batches of {args.batch_size}")
     print(f"{'':24}{'seconds':>10}{'tasks/s':>10}")

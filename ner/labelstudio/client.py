@@ -272,5 +272,18 @@ class Client:
 
         self.call(send, "import predictions", on_retry=on_retry)
 
+    def list_views(self, project_id: int) -> list[tuple[int, dict]]:
+        """``(id, data)`` of the project's Data Manager tabs."""
+        return [(v.id, dict(v.data or {})) for v in self.call(lambda: self._sdk.views.list(project=project_id),
+                                                              "list the Data Manager tabs")]
+
+    def save_view(self, project_id: int, data: dict, view_id: int | None = None) -> None:
+        """Create a Data Manager tab (``view_id`` None) or replace one's settings."""
+        if view_id is None:
+            self.call(lambda: self._sdk.views.create(project=project_id, data=data), "create a Data Manager tab")
+        else:
+            self.call(lambda: self._sdk.views.update(id=str(view_id), project=project_id, data=data),
+                      "update a Data Manager tab")
+
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

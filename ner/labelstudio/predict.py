@@ -15,7 +15,8 @@ sent). ``predict_project`` attaches predictions to a project's tasks:
 - spans of labels the project's labeling config lacks are not sent (counted);
 - the project's ``model_version`` is set to this version: Label Studio fills the Data
   Manager's "Prediction score" column only from the project's model version, so sorting
-  by it, ascending, shows uncertain tasks first with no step in the UI.
+  by it, ascending, shows uncertain tasks first; a tab "Uncertain first" sorted so is made
+  (``views.py``), so there is no step in the UI at all.
 
 ``attach_predictions`` does the same for tags pushed with ``ner ls push --as predictions``
 onto tasks that are already in the project.
@@ -155,7 +156,10 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
         if progress is not None:
             progress(len(chunk))
     if summary.created or summary.already:
+        from .views import uncertain_first
+
         client.set_model_version(project["id"], tagger.version)
+        uncertain_first(client, project["id"])
     return summary
 
 

@@ -160,22 +160,38 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
     result = PushResult(project_id=project_id, documents=len(documents))
     batches, result.same_content = push_batches(documents, batch_size=batch_size, layout=layout)
     result.tasks = sum(map(len, batches))
-    todo, there, anything = [], [], None  # anything: does the project hold tasks at all (asked when it matters)
+    state = {"anything": None}  # does the project hold tasks at all (asked only when it matters)
+
+    def complete(group) -> list:
+        """The batches of ``group`` the server holds whole: one count, then halves of a short group
+        (a few counts find the one batch a changed document left incomplete)."""
+        if state["anything"] is False:
+            return []
+        held = client.count_tasks(project_id, contains("batch", [batch[0][0]["batch"] for batch in group]),
+                                  "contains")
+        if held == sum(map(len, group)):
+            state["anything"] = True
+            return group
+        if state["anything"] is None:  # an empty project (a first push) needs no more counts and no listing
+            state["anything"] = held > 0 or client.count_tasks(project_id) > 0
+        if held == 0 or len(group) == 1:
+            return []
+        half = len(group) // 2
+        return complete(group[:half]) + complete(group[half:])
+
+    todo, there = [], []
     for first in range(0, len(batches), COUNT_GROUP):
         group = batches[first:first + COUNT_GROUP]
-        size = sum(map(len, group))
-        if anything is not False and client.count_tasks(
-                project_id, contains("batch", [batch[0][0]["batch"] for batch in group]), "contains") == size:
-            anything = True
-            result.unchanged += size
-            there += [part for batch in group for part in batch]
-            if progress:
-                for batch in group:
+        whole = {id(batch) for batch in complete(group)}
+        for batch in group:
+            if id(batch) in whole:
+                result.unchanged += len(batch)
+                there += batch
+                if progress:
                     progress(len(batch))
-        else:
-            if anything is None:  # an empty project (a first push) needs no more counts and no listing
-                anything = client.count_tasks(project_id) > 0
-            todo += group
+            else:
+                todo.append(batch)
+    anything = state["anything"]
 
     everything: _Known | None = None
     decided: dict[str, str] = {}  # document -> the verdict of a part that keeps it out ('changed', 'relaid')
@@ -214,6 +230,10 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
                                 f"{e}") from None
         if progress:
             progress(len(batch))
+    if result.created:
+        from .views import hide_bookkeeping
+
+        hide_bookkeeping(client, project_id)
     if tags_as == "predictions":
         if there:
             from .predict import attach_predictions

@@ -84,3 +84,20 @@ def test_regions_with_astral_characters_are_drawn_on_their_words(browser, labels
     if os.environ.get("NER_SHOTS"):
         shutil.copy(shot, Path(os.environ["NER_SHOTS"]) / shot.name)
     assert drawn == ["OpenAI", "GPT-4", "2023 году", "Llama🦙2", "𝔅ERT"]
+
+
+def test_the_data_manager_shows_the_text_and_no_bookkeeping_column(browser, labelstudio, ls_client, ls_project,
+                                                                    tmp_path):
+    from selenium.webdriver.common.by import By
+
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc]).project_id
+    browser.get(f"{labelstudio.url}/projects/{project_id}/data")
+    deadline = time.monotonic() + 60
+    while "Компания" not in browser.find_element(By.TAG_NAME, "body").text and time.monotonic() < deadline:
+        time.sleep(0.5)
+    browser.save_screenshot(str(tmp_path / "data-manager.png"))
+    lines = browser.find_element(By.TAG_NAME, "body").text.splitlines()
+    assert "text" in lines and "Annotated by" in lines  # the column headers are there
+    assert [line for line in lines if line.startswith("ner")] == []

@@ -265,6 +265,9 @@ def test_bookkeeping_stays_out_of_the_data_manager_and_long_files_become_several
             in capsys.readouterr().out)
     project_id = ls_client.project(title)["id"]
     assert dm_data_columns(labelstudio, project_id) == ["text", "ner"]
+    [(_, tab)] = ls_client.list_views(project_id)  # the one tab, made by the push, hides the bookkeeping
+    assert tab["title"] == "Default"
+    assert all("tasks:data.ner" in tab["hiddenColumns"][mode] for mode in ("explore", "labeling"))
     out = tmp_path / "back.conll"
     assert main(["ls", "pull", str(out), *argv]) == 0
     assert sentences_of(read_conll(out)) == sentences_of(read_conll(path))

@@ -219,6 +219,14 @@ def test_after_ls_predict_the_data_manager_sorts_by_prediction_score(ls_client, 
     assert [t["data"]["text"] for t in shown] == sorted(scores, key=scores.get)
     descending = data_manager_tasks(labelstudio, project["id"], "-tasks:predictions_score")
     assert [t["data"]["text"] for t in descending] == sorted(scores, key=scores.get, reverse=True)
+    # No click needed at all: predict made a tab sorted that way, with the score column shown.
+    [(view_id, tab)] = [(i, d) for i, d in ls_client.list_views(project["id"]) if d.get("title") == "Uncertain first"]
+    assert "tasks:predictions_score" not in tab["hiddenColumns"]["explore"]
+    import httpx
+
+    r = httpx.get(f"{labelstudio.url}/api/tasks", params={"view": view_id, "project": project["id"]}, timeout=30,
+                  headers={"Authorization": f"Token {labelstudio.api_key}"})
+    assert [t["data"]["text"] for t in r.json()["tasks"]] == sorted(scores, key=scores.get)
 
 
 def test_ls_predict_sends_only_spans_at_or_above_the_min_score(ls_client, ls_project, labelstudio, model_dir,
