@@ -207,13 +207,16 @@ class Retrainer:
         train_file, dev_file = run / "train.conll", run / "dev.conll"
         write_conll([Document("base", tuple(train_sents)), *documents], train_file)
         write_conll([Document("dev", tuple(dev_sents))], dev_file)
-        # The corpus is written mapped, so the model's labels are the schema: no map, labels from the data.
-        labels = "auto" if base.map else base.labels
-        config = base.replace(train=str(train_file), dev=str(dev_file), map="", labels=labels, out=str(run / name),
-                              name=name, **self.overrides)
+        # The corpus is written mapped (--map and --keep applied): no renaming again, labels from the data.
+        renamed = bool(base.map or base.keep)
+        config = base.replace(train=str(train_file), dev=str(dev_file), map="", keep="",
+                              labels="auto" if renamed else base.labels, out=str(run / name), name=name,
+                              **self.overrides)
         model_dir = Path(train(config))
-        new = evaluate_model(model_dir, dev_file).evaluation.micro.f1
-        old = evaluate_model(served.path, dev_file).evaluation.micro.f1
+        # mapping="": the dev file holds the model's labels already; the served model's own --map would
+        # rename them again (its mapped labels are no source labels, so every gold entity became O)
+        new = evaluate_model(model_dir, dev_file, mapping="").evaluation.micro.f1
+        old = evaluate_model(served.path, dev_file, mapping="").evaluation.micro.f1
         from .models import load_model
 
         threshold = min_score_for(load_model(model_dir), dev_sents)

@@ -126,6 +126,32 @@ def test_a_worse_model_is_not_switched_to_and_the_numbers_say_why(model_dir, tag
     assert body["model_version"] == tagger.version
 
 
+@pytest.mark.slow
+def test_a_model_trained_with_map_and_keep_is_retrained_with_its_labels_and_scored_on_them(tmp_path):
+    """The base corpus is written mapped: the retrained model keeps every label of the served one (its
+    --keep applied again dropped the --map targets), and the served model is scored on the mapped dev set
+    as it is (its --map applied again turned every gold entity into O: served F1 0.0, any model 'better')."""
+    import torch
+
+    from ner.retrain import Retrainer
+    from ner.schema import Schema
+    from ner.tagger import Tagger
+    from ner.train import TrainConfig, train
+
+    torch.set_num_threads(1)
+    base = train(TrainConfig(train=str(SEED), dev=str(SEED), out=str(tmp_path / "mapped"), map="Model=MODEL",
+                             keep="Dataset", epochs=12, patience=12, lr=2e-2, hidden=32, seed=1))
+    served_f1 = f1_on(base, SEED)  # its own map and keep, on the raw seed
+    assert served_f1 > 0
+    config = format_labeling_config(Schema.auto(["MODEL", "Dataset"], "mapped"))
+    tasks = [exported_task(1, ANNOTATED[0][0], [("ChatGPT", "MODEL"), ("Alpaca", "Dataset")])]
+    retrainer = Retrainer(base, work_dir=tmp_path / "work", overrides={"epochs": 1, "hidden": 16})
+    result = retrainer("START_TRAINING", {"project": {"id": 7}, "tasks": tasks, "label_config": config}, {},
+                       Tagger.load(base))
+    assert result.served_f1 == served_f1
+    assert sorted(Tagger.load(result.model_dir).labels) == sorted(Tagger.load(base).labels) == ["Dataset", "MODEL"]
+
+
 def test_start_training_with_labels_the_model_lacks_is_refused_in_the_answer(model_dir, tagger, tmp_path, caplog):
     config = LABEL_CONFIG.replace('<Label value="Model"', '<Label value="Robot"/><Label value="Model"')
     request = train_request([("Робот R2D2 помог.", [("R2D2", "Robot")])]) | {"label_config": config}
