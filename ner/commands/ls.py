@@ -236,11 +236,22 @@ def _write(result, out: str, quiet: bool) -> int:
     return 1 if result.report.errors else 0
 
 
+def _out_format(out: str) -> None:
+    """Refuse an output file whose extension names no corpus format, before any work is done."""
+    from ..errors import UserError
+    from ..formats.registry import FORMATS, guess_format
+
+    try:
+        guess_format(out, None)
+    except UserError:
+        suffixes = ", ".join(x for f in FORMATS.values() for x in f.suffixes)
+        raise UserError(f"{out}: the extension names no corpus format; use one of {suffixes}") from None
+
+
 def run_pull(args) -> int:
-    from ..formats.registry import guess_format
     from ..labelstudio.sync import pull
 
-    guess_format(args.out, None)  # an unknown extension is refused before the server is asked
+    _out_format(args.out)  # an unknown extension is refused before the server is asked
     client = _client(args)
     schema = _schema(args.labels, client.project(args.project))
     result = pull(client, args.project, schema=schema, all_annotators=args.all_annotators,
@@ -249,10 +260,9 @@ def run_pull(args) -> int:
 
 
 def run_convert(args) -> int:
-    from ..formats.registry import guess_format
     from ..labelstudio.sync import convert_export
 
-    guess_format(args.out, None)
+    _out_format(args.out)
     fmt, result = convert_export(args.export, schema=_schema(args.labels), all_annotators=args.all_annotators,
                                  unannotated=args.unannotated)
     print(f"{args.export}: {fmt} export")

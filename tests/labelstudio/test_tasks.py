@@ -281,3 +281,16 @@ def test_keep_spans_drops_low_scores_and_spans_on_tokens_without_letters_or_digi
     assert [e.text for e in keep_spans(tagged, 0.5).entities] == ["GPT - 4"]
     assert [e.text for e in keep_spans(tagged, 0.0).entities] == ["GPT - 4", "OpenAI"]
     assert [e.text for e in keep_spans(tagged, 0.0, labels={"Model"}).entities] == ["GPT - 4"]
+
+
+@pytest.mark.parametrize("action", ["pull", "convert"])
+def test_pull_and_convert_refuse_an_output_extension_that_names_no_format(action, tmp_path, capsys):
+    from ner.cli import main
+
+    export = tmp_path / "export.json"
+    export.write_text("[]", encoding="utf-8")
+    argv = ["ls", "pull", str(tmp_path / "out.xyz"), "--project", "p", "--url", "http://127.0.0.1:9",
+            "--api-key", "k"] if action == "pull" else ["ls", "convert", str(export), str(tmp_path / "out.xyz")]
+    assert main(argv) == 2
+    assert "out.xyz: the extension names no corpus format; use one of .conll" in capsys.readouterr().err
+    assert not (tmp_path / "out.xyz").exists()
