@@ -150,6 +150,28 @@ def take(units: list[tuple], order: list[int], target: int) -> list:
     return out
 
 
+def estimate_seconds(history: list[tuple[int, float]], size: int) -> float:
+    """Seconds a run on ``size`` sentences should take, from earlier ``(sentences, seconds)`` runs:
+    a fixed cost plus a cost per sentence fitted on them (with one run, proportional to it).
+
+    >>> estimate_seconds([(50, 30.0), (450, 70.0)], 850)
+    110.0
+    >>> estimate_seconds([(100, 20.0)], 300)
+    60.0
+    """
+    import numpy as np
+
+    if not history:
+        return 0.0
+    sizes = [n for n, _ in history]
+    if len(set(sizes)) < 2:
+        n, seconds = max(history)
+        return seconds * size / n
+    b, a = np.polyfit(sizes, [t for _, t in history], 1)
+    b = max(float(b), 0.0)
+    return round(max(float(a), 0.0) + b * size, 6)
+
+
 def _labels_file(labels, directory: Path) -> str:
     path = directory / "labels.txt"
     path.write_text("\n".join(labels) + "\n", encoding="utf-8")
@@ -192,7 +214,7 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
     points = [Point(name, n) for name, n in plan_points(len(sentences), options.fractions, options.start)]
     curve = Curve(labels, points, unit, support, rate)
     budget = options.budget_minutes * 60
-    per_sentence = 0.0  # slowest seconds per training sentence so far
+    history: list[tuple[int, float]] = []  # (sentences, seconds) of the runs so far
     total_runs = options.seeds * len(points)
     k = 0
     with tempfile.TemporaryDirectory(prefix="ner-curve-") as tmp:
@@ -208,7 +230,7 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
                 k += 1
                 subset = take(units, order, point.target)
                 elapsed = time.monotonic() - started
-                if budget and k > 1 and elapsed + per_sentence * len(subset) > budget:
+                if budget and k > 1 and elapsed + estimate_seconds(history, len(subset)) > budget:
                     curve.skipped.append(f"{point.name} seed {seed}")
                     progress(f"[{k}/{total_runs}] {point.name}, seed {seed}: skipped, would not fit the "
                              f"{options.budget_minutes:g}-minute budget")
@@ -226,7 +248,7 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
                 pred = [p.tags for p in model.predict([s.words for s in evaluation])]
                 counts = span_counts([s.tags for s in evaluation], pred, labels)
                 seconds = time.monotonic() - t0
-                per_sentence = max(per_sentence, seconds / len(subset))
+                history.append((len(subset), seconds))
                 point.sentences.append(len(subset))
                 point.entities.append(sum(len(tags_spans(s.tags)) for s in subset))
                 point.seeds.append(seed)

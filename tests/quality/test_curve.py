@@ -199,3 +199,12 @@ def test_curve_cli_needs_an_evaluation_corpus(capsys):
 
     assert main(["curve", str(WRITTEN)]) == 2
     assert "give --dev DEV" in capsys.readouterr().err
+
+
+def test_budget_estimate_separates_the_fixed_cost_from_the_cost_per_sentence():
+    from ner.quality.curve import estimate_seconds
+
+    # runs on factRuEval: a small run is mostly start-up; the old slowest-per-sentence rule said 743 s
+    history = [(50, 28.0), (443, 46.0), (885, 92.0)]
+    assert 100 < estimate_seconds(history, 1327) < 150
+    assert estimate_seconds([], 100) == 0.0
