@@ -56,6 +56,8 @@ def run(args) -> int:
         raise UserError("the server needs uvicorn and starlette: pip install 'ner[serve]'") from None
     if args.retrain_every < 0:
         raise UserError("--retrain-every must be 0 or more")
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port {args.port} must be between 0 and 65535")
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         raise UserError(f"--min-score {args.min_score} must be between 0 and 1")
     model = args.model or str(default_model_path())

@@ -446,3 +446,11 @@ def test_ner_serve_without_a_model_says_what_to_do(tmp_path, monkeypatch, capsys
     monkeypatch.delenv("NER_MODEL", raising=False)
     assert main(["serve"]) == 2
     assert "no model at models/default" in capsys.readouterr().err
+
+
+def test_ner_serve_with_a_port_out_of_range_is_one_line(model_dir, capsys):
+    from ner.cli import main
+
+    assert main(["serve", "--model", str(model_dir), "--port", "99999", "--retrain-every", "0",
+                 "--min-score", "0.5"]) == 2
+    assert capsys.readouterr().err == "ner serve: error: --port 99999 must be between 0 and 65535\n"
