@@ -283,7 +283,9 @@ class Backend:
                 lines.append(f"project {pid}: {path} unusable ({e}); serving the base model")
                 continue
             state = self.project(pid)
-            state.tagger, state.min_score, state.last = tagger, info.get("min_score"), info.get("last_training")
+            # a threshold calibrated for that model, unless this run was given its --min-score
+            state.min_score = info.get("min_score") if self.recalibrate else None
+            state.tagger, state.last = tagger, info.get("last_training")
             lines.append(f"project {pid}: serving {tagger.version} from {info['model_dir']}")
         return lines
 

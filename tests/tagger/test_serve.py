@@ -454,3 +454,17 @@ def test_ner_serve_with_a_port_out_of_range_is_one_line(model_dir, capsys):
     assert main(["serve", "--model", str(model_dir), "--port", "99999", "--retrain-every", "0",
                  "--min-score", "0.5"]) == 2
     assert capsys.readouterr().err == "ner serve: error: --port 99999 must be between 0 and 65535\n"
+
+
+def test_a_restart_with_a_given_min_score_uses_it_for_restored_projects_too(tagger, model_dir, tmp_path):
+    gate = Gate(tmp_path, {"7": model_dir})
+    gate.release.set()
+    backend = Backend(tagger, trainer=gate, min_score=0.3, recalibrate=True, work_dir=tmp_path / "work")
+    TestClient(create_app(backend)).post("/webhook", json=event("START_TRAINING", 7))
+    assert backend.idle.wait(30) and backend.served("7") == (backend.served("7")[0], 0.0)  # its own calibration
+    again = Backend(tagger, min_score=0.5, work_dir=tmp_path / "work")  # restarted with --min-score 0.5
+    again.restore()
+    assert again.served("7")[0].path == tmp_path / "run1-7" and again.served("7")[1] == 0.5
+    calibrated = Backend(tagger, min_score=0.3, recalibrate=True, work_dir=tmp_path / "work")
+    calibrated.restore()
+    assert calibrated.served("7")[1] == 0.0
