@@ -192,7 +192,21 @@ def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
         label = next((lab for i, j, lab in tags_spans(tags[item]) if i <= t < j), "")
         out.append(Suspect(item, t, t + 1, "token", label, fixed, None, TOKEN_SCORES[problem]))
     out.sort(key=lambda s: (-s.score, s.item, s.start))
-    return out
+    return suppress_overlaps(out)
+
+
+def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
+    """Keep, of suspects whose tokens (span and suggested span) overlap in one sentence, the best one:
+    one error (a span one token short) often shows twice (the span, and its lost token as missing)."""
+    kept, taken = [], {}
+    for s in suspects:
+        lo, hi = (min(s.start, s.fix[0]), max(s.end, s.fix[1])) if s.fix else (s.start, s.end)
+        spans = taken.setdefault((s.item, s.kind == "token"), [])
+        if any(a < hi and lo < b for a, b in spans):
+            continue
+        spans.append((lo, hi))
+        kept.append(s)
+    return kept
 
 
 def quality(items: Sequence[Item], suspects: Sequence[Suspect], threshold: float = 0.5) -> dict:

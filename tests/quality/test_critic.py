@@ -215,3 +215,14 @@ def test_jsonl_suspects_sit_on_their_record_line(tmp_path):
     items, _ = load_items([path])
     r = Suspect(1, 2, 3, "spurious", "LOC", "O", None, 0.9).record(items)
     assert (r["file"], r["first_line"], r["last_line"], r["span"]) == (str(path), 2, 2, "Москве")
+
+
+def test_one_error_seen_twice_is_listed_once():
+    from ner.quality.critic import suppress_overlaps
+
+    short = Suspect(0, 1, 2, "boundary", "PER", "PER", (0, 2, "PER"), 0.9)   # span one token short...
+    lost = Suspect(0, 0, 1, "missing", "", "PER", (0, 1, "PER"), 0.6)        # ...and its lost token
+    other = Suspect(0, 4, 5, "spurious", "LOC", "O", None, 0.5)
+    elsewhere = Suspect(1, 0, 1, "missing", "", "PER", (0, 1, "PER"), 0.4)
+    letters = Suspect(0, 1, 2, "token", "PER", "Иван", None, 0.9)
+    assert suppress_overlaps([short, letters, lost, other, elsewhere]) == [short, letters, other, elsewhere]
