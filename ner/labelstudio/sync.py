@@ -162,13 +162,15 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
     result.tasks = sum(map(len, batches))
     state = {"anything": None}  # does the project hold tasks at all (asked only when it matters)
 
-    def complete(group) -> list:
-        """The batches of ``group`` the server holds whole: one count, then halves of a short group
-        (a few counts find the one batch a changed document left incomplete)."""
+    def complete(group, held=None) -> list:
+        """The batches of ``group`` the server holds whole: one count, then halves of a short group,
+        the second half's count being the rest of the group's (a few counts find the one batch a
+        changed document left incomplete)."""
         if state["anything"] is False:
             return []
-        held = client.count_tasks(project_id, contains("batch", [batch[0][0]["batch"] for batch in group]),
-                                  "contains")
+        if held is None:
+            held = client.count_tasks(project_id, contains("batch", [batch[0][0]["batch"] for batch in group]),
+                                      "contains")
         if held == sum(map(len, group)):
             state["anything"] = True
             return group
@@ -177,7 +179,9 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
         if held == 0 or len(group) == 1:
             return []
         half = len(group) // 2
-        return complete(group[:half]) + complete(group[half:])
+        left = client.count_tasks(project_id, contains("batch", [batch[0][0]["batch"] for batch in group[:half]]),
+                                  "contains")
+        return complete(group[:half], left) + complete(group[half:], held - left)
 
     todo, there = [], []
     for first in range(0, len(batches), COUNT_GROUP):

@@ -139,3 +139,22 @@ def test_create_project_retried_after_a_lost_answer_creates_one_project(labelstu
                 direct.delete_project(p.id)
         assert proxy.actions("POST", "/api/projects") == ["drop_after"]
     assert created and [p.id for p in same] == [project["id"]]
+
+
+def test_a_changed_document_costs_a_few_counts_and_one_slot_listing(labelstudio, ls_project, direct):
+    docs = corpus(24)
+    title = ls_project(load_schema())
+    assert push(direct, title, docs, batch_size=4).created == 24  # six batches
+    edited = list(docs)
+    first = edited[13].sentences[0]
+    edited[13] = Document("d13", (Sentence(first.words[:-1] + ("!",), first.tags),))
+    with FaultyProxy(labelstudio.url) as proxy:
+        result = push(through(proxy, labelstudio.api_key), title, edited, batch_size=4)
+        gets = [p for m, p, _ in proxy.log if m == "GET" and p.startswith("/api/tasks")]
+    assert (result.created, result.unchanged, result.changed) == (0, 23, ["d13"])
+    counts = [p for p in gets if "page_size=1&" in p]
+    listings = [p for p in gets if "page_size=1&" not in p]
+    # The group of six (one task short), its first half (whole), then the fourth batch (the short one); the
+    # other halves' counts are the rest of their group's.
+    assert len(counts) == 3
+    assert len(listings) == 1 and "slot%3A" in listings[0]  # that batch's slot only, not the project
