@@ -146,10 +146,11 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
     The tasks of a batch carry its digest, and push never sends a task twice, so the
     server never holds more tasks with a digest than the batch has: batches whose
     digests (up to ``COUNT_GROUP`` asked in one request) are held on as many tasks as
-    the batches have together are complete, and their tasks are not even built. For
-    the others (first push, a push cut off, a changed document, another batch size) the
-    tasks of the batch's slot are listed (one filtered request), and the whole project
-    once, only when they do not tell every part. ``tags_as="predictions"`` also attaches
+    the batches have together are complete, and their tasks are not even built; a short
+    group is counted again by halves to find its incomplete batches. For those (first
+    push, a push cut off, a changed document, another batch size) the tasks of the batch's
+    slot are listed (one filtered request), and the whole project once, only when they do
+    not tell every part. ``tags_as="predictions"`` also attaches
     the predictions to tasks already there that lack this model version.
     """
     project = client.project(title)
