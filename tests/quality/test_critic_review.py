@@ -72,3 +72,20 @@ def test_suspects_go_to_review_and_verdicts_refit_the_critic(ls_client, ls_proje
                            result=[r for r in spurious["annotations"][0]["result"] if r["value"]["text"] != "в"])
     _, summary = learn(ls_client, title, critic)
     assert summary.startswith(f"2 verdicts from {title!r}: 0 kept, 1 corrected, 1 deleted")
+
+
+def test_a_project_is_read_per_annotator(ls_client, ls_project):
+    from ner.labelstudio.sync import push
+    from ner.quality.critic import project_items
+    from ner.records import Document
+
+    title = ls_project(Schema.auto(LABELS))
+    sentences = (Sentence(("Иван", "в", "Москве"), ("B-PER", "O", "B-LOC")),
+                 Sentence(("Анна", "спит"), ("B-PER", "O")))
+    push(ls_client, title, [Document("d1", sentences)])
+    items, labels = project_items(ls_client, title, "auto", {"PER": "PER"})
+    assert labels == ["PER"]
+    assert [it.sentence.words for it in items] == [s.words for s in sentences]
+    assert [it.sentence.tags for it in items] == [("B-PER", "O", "O"), ("B-PER", "O")]   # --map kept PER only
+    assert {it.annotator for it in items} == {str(ls_client.user.id)}   # the export names users by id
+    assert [it.line_of(0) for it in items] == [1, 2] and items[0].path == f"project:{title}/d1"
