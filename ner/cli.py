@@ -57,6 +57,18 @@ def _flags(command: argparse.ArgumentParser) -> list[str]:
     return [o for a in command._actions for o in a.option_strings if o.startswith("--")]
 
 
+def _hint(command: argparse.ArgumentParser, word: str) -> str:
+    """' (did you mean --X?)' for a misspelt flag, ' (MODEL_DIR is given without a flag)' for a flag that
+    names a positional argument (``ner evaluate --model M``); never --help."""
+    positional = {a.dest: a.metavar or a.dest for a in command._actions if not a.option_strings}
+    name = word.lstrip("-").replace("-", "_")
+    if word.startswith("--") and name in positional:
+        return f" ({positional[name]} is given without a flag: {command.prog} {' '.join(positional.values())})"
+    flags = [f for f in _flags(command) if f != "--help"]
+    close = difflib.get_close_matches(word, flags, n=1, cutoff=0.6) if word.startswith("-") else []
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def misspelt_flags(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """Words of ``argv`` that look like flags but are no flag (nor a prefix of one) of their command."""
     flags = _flags(_command_parser(parser, argv))
@@ -67,13 +79,10 @@ def misspelt_flags(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
 def unknown_flags(parser: argparse.ArgumentParser, argv: list[str], extras: list[str]) -> str:
     """The one-line message for arguments no parser took, with the closest flag of their command."""
     command = _command_parser(parser, argv)
-    flags = _flags(command)
     parts = []
     flagged = [e for e in extras if e.startswith("-")]
     for extra in flagged or extras:
-        word = extra.split("=", 1)[0]
-        close = difflib.get_close_matches(word, flags, n=1, cutoff=0.6) if word.startswith("-") else []
-        parts.append(f"{extra} (did you mean {close[0]}?)" if close else extra)
+        parts.append(extra + _hint(command, extra.split("=", 1)[0]))
     return (f"{command.prog}: error: unrecognized argument{'s' if len(parts) > 1 else ''}: {', '.join(parts)} "
             f"(see {command.prog} --help)")
 

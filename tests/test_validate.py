@@ -232,6 +232,11 @@ def test_a_missing_file_is_one_line_and_exit_2_whatever_its_format(capsys, tmp_p
      "ner evaluate: error: unrecognized argument: --lables (did you mean --labels?)"),
     (["split", "x.conll", "--out", "d", "--sed", "3"], "ner split: error: unrecognized argument: --sed (did you mean --seed?)"),
     (["tag", "--labels", "x.toml"], "ner tag: error: unrecognized argument: --labels"),
+    (["evaluate", "--model", "m", "c.conll"],  # not "did you mean --help?"
+     "ner evaluate: error: unrecognized argument: --model (MODEL_DIR is given without a flag: "
+     "ner evaluate MODEL_DIR CORPUS)"),
+    (["evaluate", "--model", "m"], "ner evaluate: error: unrecognized argument: --model (MODEL_DIR is given "
+                                   "without a flag: ner evaluate MODEL_DIR CORPUS)"),
     (["train", "--epochs", "ten"], "ner train: error: argument --epochs: invalid int value: 'ten'"),
     (["stats"], "ner stats: error: the following arguments are required: PATH"),
 ])
