@@ -45,7 +45,7 @@ from typing import Callable
 
 from .batching import Batcher
 from .errors import UserError
-from .serve_http import Auth, BadRequest, create_app  # noqa: F401  (re-exported: the app and its parts)
+from .serve_http import Auth, BadRequest, Refused, create_app  # noqa: F401  (re-exported: the app and its parts)
 from .tagger import Tagger
 
 log = logging.getLogger("ner.serve")
@@ -54,10 +54,6 @@ ANNOTATION_EVENTS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNO
 
 # A trainer gets (event, payload, setup, served tagger) and returns a ``retrain.Retrained``.
 Trainer = Callable[[str, dict, dict, Tagger], object]
-
-
-class Refused(Exception):
-    """A training request the backend cannot run; answered with 409 and this message."""
 
 
 def project_id(value) -> str:

@@ -2,7 +2,7 @@
 
 ``create_app(backend, auth)`` is a Starlette application: each route reads the JSON
 body, runs the backend method in a worker thread and answers JSON. ``BadRequest``
-and ``UserError`` become 400, ``serve.Refused`` 409 (the message in ``error``),
+and ``UserError`` become 400, ``Refused`` 409 (the message in ``error``),
 anything else 500 with the error logged. Basic auth is what Label Studio sends when
 the backend asks for it; a bearer token suits other clients.
 
@@ -24,6 +24,10 @@ log = logging.getLogger("ner.serve")
 
 class BadRequest(Exception):
     """A payload the backend cannot work with; answered with 400 and this message."""
+
+
+class Refused(Exception):
+    """A training request the backend cannot run; answered with 409 and this message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,6 @@ def create_app(backend, auth: Auth | None = None):
     from starlette.responses import JSONResponse, PlainTextResponse
     from starlette.routing import Route
 
-    from .serve import Refused
 
     auth = auth or Auth()
 
