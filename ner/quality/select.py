@@ -65,17 +65,11 @@ class Choice:
 
 
 def word_distributions(model, batch) -> list:
-    """Per-word tag distributions ``[words, tags]`` for each list of words.
-
-    ``model.probabilities`` (the models package's full T x K marginals) where the model has it;
-    otherwise a ``[words, 1]`` column of the chosen tag's probability from ``predict``, which is
-    all the uncertainty measures read (each word's top probability).
-    """
+    """Per-word tag distributions ``[words, tags]`` for each list of words: the models package's
+    ``probabilities`` (CRF marginals for navec, softmax for transformers, merged across windows)."""
     import numpy as np
 
-    if hasattr(model, "probabilities"):
-        return [np.asarray(p, dtype=float) for p in model.probabilities(batch)]
-    return [np.asarray(p.scores, dtype=float).reshape(-1, 1) for p in model.predict(batch)]
+    return [np.asarray(p, dtype=float) for p in model.probabilities(batch)]
 
 
 def uncertainty(distributions) -> tuple[float, float, float]:
