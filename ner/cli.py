@@ -138,6 +138,11 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a path the user gave that cannot be opened or written (-o, --errors, --out, --fix)
+        if e.filename is None:
+            raise
+        print(f"ner {args.command}: error: {e.filename}: {e.strerror or e}; check the path", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

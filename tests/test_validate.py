@@ -261,3 +261,16 @@ def test_a_missing_input_is_one_line_and_exit_2_in_every_command(capsys, tmp_pat
     code, out, err = run(capsys, *argv)
     assert (code, out) == (2, "")
     assert err == f"ner {argv[0]}: error: {missing}: no such file or directory; check the path\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["split", str(SEED), "--out", "{blocked}/splits"],
+    ["validate", str(SEED), "--fix", "{blocked}/fixed.conll"],
+])
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(capsys, tmp_path, argv):
+    blocked = tmp_path / "file"  # a file where a directory is needed: no writing under it
+    blocked.write_text("x", encoding="utf-8")
+    argv = [a.format(blocked=blocked) for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"ner {argv[0]}: error: {blocked}") and "Traceback" not in err
