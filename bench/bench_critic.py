@@ -183,6 +183,9 @@ def main() -> int:
     print(f"\n{'':16}{'top n':>8}{'top 2n':>8}{'AUPRC tok':>11}{'AUPRC sent':>12}   (n = {n})")
     for name, r1, r2, a1, a2 in rows:
         print(f"{name:16}{r1:8.1%}{r2:8.1%}{a1:11.3f}{a2:12.3f}")
+    print(f"calibration: {has_error.mean():.1%} of sentences hold an injected error; the critic expects "
+          f"{1 - ours_sent.mean():.1%} to hold one (injected or already there), "
+          f"{(1 - ours_sent >= 0.5).mean():.1%} score 0.5 or more")
     cl_found = found_within([(i, t, t + 1) for i, t in issues], errors, len(issues))
     print(f"cleanlab find_label_issues: {len(issues)} tokens flagged, {cl_found:.1%} of injected errors among them")
     for kind in kinds:
