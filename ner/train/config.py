@@ -85,6 +85,27 @@ class TrainConfig:
                 raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 1")
         if not 0 < self.dev_fraction < 1:
             raise UserError(f"--dev-fraction {self.dev_fraction}: must be between 0 and 1")
+        for key in ("hidden", "layers"):
+            if getattr(self, key) < 1:
+                raise UserError(f"--{key} {getattr(self, key)}: must be at least 1")
+        for key in ("dropout", "word_dropout", "warmup"):
+            if not 0 <= getattr(self, key) < 1:
+                raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 0 and below 1")
+        for key in ("lr", "weight_decay", "max_minutes"):
+            if getattr(self, key) < 0:
+                raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be 0 or more")
+        if self.window < 0 or self.stride < -1:
+            raise UserError(f"--window {self.window} --stride {self.stride}: give a window of 1 or more (0: the "
+                            f"default) and a stride of 0 or more (-1: the default)")
+        if self.backbone == "navec":  # the transformer checks against its encoder's limit when it loads
+            from ..models.navec import DEFAULT_STRIDE, DEFAULT_WINDOW
+
+            window = self.window or DEFAULT_WINDOW
+            stride = self.stride if self.stride >= 0 else DEFAULT_STRIDE
+            if stride >= window:
+                raise UserError(f"--stride {stride}{' (the default)' if self.stride < 0 else ''} must be smaller "
+                                f"than --window {window}{' (the default)' if not self.window else ''}; "
+                                f"pass --stride below {window}")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

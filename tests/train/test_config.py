@@ -137,3 +137,26 @@ def test_training_corpora_are_read_by_extension(tmp_path):
         dump(read_conll(SEED), tmp_path / name)
         labels, train_s, dev_s, _ = prepare_data(TrainConfig(train=str(tmp_path / name), labels="auto"))
         assert len(train_s) + len(dev_s) == 14 and "Model" in labels
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--hidden", "0"], "--hidden 0: must be at least 1"),
+    (["--layers", "0"], "--layers 0: must be at least 1"),
+    (["--dropout", "1.5"], "--dropout 1.5: must be at least 0 and below 1"),
+    (["--word-dropout", "-0.1"], "--word-dropout -0.1: must be at least 0 and below 1"),
+    (["--warmup", "1"], "--warmup 1.0: must be at least 0 and below 1"),
+    (["--lr", "-1"], "--lr -1.0: must be 0 or more"),
+    (["--window", "-3"], "--window -3 --stride -1: give a window of 1 or more"),
+    (["--window", "10"], "--stride 64 (the default) must be smaller than --window 10; pass --stride below 10"),
+    (["--window", "5", "--stride", "5"], "--stride 5 must be smaller than --window 5"),
+])
+def test_out_of_range_settings_are_one_line_before_anything_is_built(tmp_path, capsys, flags, message):
+    """The settings that only the config had (hidden, dropout, layers, ...) are flags now: a value the
+    model cannot take is refused naming the flag, not a ValueError from torch or the window planner."""
+    from ner.cli import main
+    from tests.conftest import SEED
+
+    assert main(["train", "--train", str(SEED), "--out", str(tmp_path / "m"), "--epochs", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ner train: error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "m").exists()
