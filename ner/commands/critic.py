@@ -20,7 +20,7 @@ from . import add_labels_arg
 
 def register(sub) -> None:
     p = sub.add_parser("critic", help="find annotation errors: ranked suspects and estimated quality",
-                       description=__doc__.split("\n\n")[1])
+                       description=__doc__.split("\n\n")[1].replace("``", ""))
     p.add_argument("paths", nargs="*", metavar="FILE", help="corpus files (.conll, .jsonl, ...)")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input format (default: from suffix)")
     add_labels_arg(p)
