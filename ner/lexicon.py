@@ -87,10 +87,11 @@ class Lexicon:
     labels: tuple = ()
     version: str = "lexicon"
     sizes: dict = field(default_factory=dict)    # label -> number of entries
-    seen: dict = field(default_factory=dict)     # tuple of stems -> (label, where) of every name
+    seen: dict = field(default_factory=dict)     # tuple of stems -> (label, where, layer) of every name
 
-    def add(self, name: str, label: str, where: str = "") -> None:
-        """Add one name; ValueError when the same name is already listed under another label."""
+    def add(self, name: str, label: str, where: str = "", layer: int = 0) -> None:
+        """Add one name. A name listed under another label by an earlier ``layer`` (an earlier
+        directory) is overridden; under another label in the same layer it is a ValueError."""
         from .text import tokenize
 
         words = tuple(w for _, _, w in tokenize(name))
@@ -98,9 +99,10 @@ class Lexicon:
             return
         fold = tuple(stem(w) for w in words)
         old = self.seen.get(fold)  # "BERT" and "bert" are one name, whatever the case rule
-        if old is not None and old[0] != label:
+        if old is not None and old[0] != label and old[2] == layer:
             raise ValueError(f"{where}: {name!r} is listed as {label} and as {old[0]} ({old[1]}); keep one")
-        self.seen.setdefault(fold, (label, where))
+        if old is None or old[2] != layer:
+            self.seen[fold] = (label, where, layer)
         keys = [(self.folded, fold)]
         if is_acronym(name):  # as written; with a digit ("GPT-4", "T5") in lower case too
             keys = [(self.exact, tuple(_exact(w) for w in words))] + (keys if re.search(r"\d", name) else [])
@@ -147,7 +149,9 @@ def load_lexicon(*directories, labels=None) -> Lexicon:
     """The lexicon of the ``<Label>.txt`` files in ``directories`` (default: the bundled one).
 
     ``labels`` (default: the schema's) limits the file names; a file for another label, an
-    empty directory or a name listed under two labels is a ``UserError`` naming file and line.
+    empty directory or a name listed under two labels in one directory is a ``UserError`` naming
+    file and line. A later directory wins over an earlier one: ``load_lexicon(BUNDLED, mine)``
+    is the bundled lists with the user's names, and the user's labels where they differ.
     """
     if labels is None:
         from .schema import load_schema
@@ -156,7 +160,7 @@ def load_lexicon(*directories, labels=None) -> Lexicon:
     directories = [Path(d) for d in directories] or [BUNDLED]
     lexicon = Lexicon(labels=tuple(labels))
     digest = hashlib.sha256()
-    for directory in directories:
+    for layer, directory in enumerate(directories):
         if not directory.is_dir():
             raise UserError(f"{directory}: no such lexicon directory (expected files like Model.txt in it)")
         files = sorted(directory.glob("*.txt"))
@@ -176,7 +180,7 @@ def load_lexicon(*directories, labels=None) -> Lexicon:
                 name = "" if line.lstrip().startswith("#") else line.split(" #", 1)[0].strip()
                 if name:
                     try:
-                        lexicon.add(name, label, f"{path}:{lineno}")
+                        lexicon.add(name, label, f"{path}:{lineno}", layer)
                     except ValueError as e:
                         raise UserError(str(e)) from None
     lexicon.version = f"lexicon@{digest.hexdigest()[:8]}"

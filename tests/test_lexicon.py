@@ -100,10 +100,12 @@ def _write(tmp_path, files):
 
 
 def test_a_users_own_lists_add_to_the_bundled_ones(tmp_path, bundled):
-    own = _write(tmp_path, {"Model.txt": "# наши модели\nСуперМодель-7B\n\n", "Organization.txt": "ООО Ромашка  # заказчик\n"})
+    own = _write(tmp_path, {"Model.txt": "# наши модели\nСуперМодель-7B\nAlpaca\n\n", "Organization.txt": "ООО Ромашка  # заказчик\n"})
     lexicon = load_lexicon(BUNDLED, own)
     assert _found(lexicon, "ООО Ромашка дообучила СуперМодель-7B с LoRA") == [
         ("ООО Ромашка", "Organization"), ("СуперМодель-7 B", "Model"), ("LoRA", "Method_ML")]
+    # the user's label wins over the bundled one (Alpaca is a Dataset in the bundled lists)
+    assert _found(bundled, "Alpaca") == [("Alpaca", "Dataset")] and _found(lexicon, "Alpaca") == [("Alpaca", "Model")]
     assert _found(load_lexicon(own), "LoRA") == []
     assert lexicon.version != bundled.version
 
