@@ -279,11 +279,18 @@ def tasks_documents(tasks, *, names: ConfigNames = ConfigNames(), schema=None, a
 
 
 def pull(client, title: str, *, schema=None, all_annotators: bool = False, unannotated: bool = False) -> PullResult:
-    """The project's annotations as documents (see ``tasks_documents``)."""
+    """The project's annotations as documents (see ``tasks_documents``).
+
+    The JSON export is the fast way to every task; it is checked against the project's task
+    count, and the paged listing is used instead when the export holds fewer (seen once on a
+    loaded machine: an export four tasks short of the listing made a moment before)."""
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    return tasks_documents(client.all_tasks(project["id"]), names=names, schema=schema,
-                           all_annotators=all_annotators, unannotated=unannotated)
+    tasks = client.all_tasks(project["id"])
+    if len(tasks) < client.count_tasks(project["id"]):
+        tasks = list(client.iter_tasks(project["id"]))
+    return tasks_documents(tasks, names=names, schema=schema, all_annotators=all_annotators,
+                           unannotated=unannotated)
 
 
 def convert_export(path: str | Path, *, schema=None, all_annotators: bool = False,

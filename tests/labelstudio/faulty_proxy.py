@@ -8,6 +8,7 @@ gets a 503. Actions:
 ``drop``        close the connection without forwarding (the server never sees it)
 ``drop_after``  forward, let the server finish, then close without answering
 ``cut``         forward, then send the headers and half the body and close
+``short``       forward, then answer a JSON list without its last item
 
 ``log`` keeps ``(method, path, action)`` of every request. Left out: HTTPS, streaming bodies.
 """
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",
               "content-length", "host"}
-ACTIONS = {"503", "drop", "drop_after", "cut"}
+ACTIONS = {"503", "drop", "drop_after", "cut", "short"}
 
 
 class FaultyProxy:
@@ -105,6 +106,8 @@ class FaultyProxy:
             conn.close()
         if action == "drop_after":
             return
+        if action == "short":  # a JSON list answered without its last item (an export a task short)
+            data = json.dumps(json.loads(data)[:-1]).encode()
         self._answer(h, resp.status, resp.getheaders(), data, cut=action == "cut")
 
     @staticmethod

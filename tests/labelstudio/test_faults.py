@@ -158,3 +158,14 @@ def test_a_changed_document_costs_a_few_counts_and_one_slot_listing(labelstudio,
     # other halves' counts are the rest of their group's.
     assert len(counts) == 3
     assert len(listings) == 1 and "slot%3A" in listings[0]  # that batch's slot only, not the project
+
+
+def test_pull_does_not_trust_an_export_that_is_short_of_the_projects_tasks(labelstudio, ls_project, direct):
+    docs = corpus(5)
+    title = ls_project(load_schema())
+    push(direct, title, docs)
+    with FaultyProxy(labelstudio.url) as proxy:
+        proxy.fail("GET", "/export", "short")
+        back = pull(through(proxy, labelstudio.api_key), title)
+        assert proxy.actions("GET", "/export") == ["short"]
+    assert sentences_of(back.documents[""]) == sentences_of(docs)
