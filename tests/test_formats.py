@@ -155,6 +155,13 @@ BAD_RECORDS = [
      "x.jsonl:2: 'spans' and 'tags' disagree"),
     ('{"tokens": ["a", "b"], "tags": ["O"]}', "x.jsonl:2: 2 tokens but 1 tags"),
     ('{"tags": ["O"]}', "x.jsonl:2: the record has neither 'tokens' nor 'text'"),
+    # an annotation under another tool's key is refused, not read as all O
+    ('{"tokens": ["Яндекс", "выложил"], "ner_tags": ["B-Organization", "O"]}',
+     "x.jsonl:2: 'ner_tags' is not read here; give the annotation as 'tags'"),
+    ('{"tokens": ["a"], "ner_tags": [3]}', "x.jsonl:2: 'ner_tags' is not read here"),
+    ('{"text": "Яндекс выложил", "label": [[0, 6, "Organization"]]}', "x.jsonl:2: 'label' is not read here"),
+    ('{"text": "Яндекс выложил", "entities": [{"start": 0, "end": 6, "label": "Organization"}]}',
+     "x.jsonl:2: 'entities' is not read here"),
     ('["a"]', "x.jsonl:2: a record must be a JSON object, not list"),
     ('{"text": "a", ', "x.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes at column 15)"),
 ]

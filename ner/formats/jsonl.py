@@ -111,6 +111,10 @@ def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, 
     return [r[:3] for r in ranges]
 
 
+# Where other tools keep a record's annotation (Hugging Face, doccano, spaCy-style JSONL).
+_OTHER_ANNOTATIONS = ("ner_tags", "labels", "label", "entities", "ner")
+
+
 def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sentence:
     """The Sentence of one record (see the module docstring for the shapes accepted)."""
     if not isinstance(record, dict):
@@ -140,6 +144,10 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
         elif sorted(ranges) != sorted(tags_spans(tags)):
             raise UserError(f"{where}: 'spans' and 'tags' disagree; drop one of them or make them match")
     if tags is None:
+        other = next((key for key in _OTHER_ANNOTATIONS if record.get(key)), None)
+        if other is not None:  # read as no annotation, every entity would become O without a word
+            raise UserError(f"{where}: {other!r} is not read here; give the annotation as 'tags' (a list of "
+                            f"IOB2 strings) or 'spans' (start, end, label into 'text')")
         tags = ["O"] * len(tokens)
     if len(tags) != len(tokens):
         raise UserError(f"{where}: {len(tokens)} tokens but {len(tags)} tags")
