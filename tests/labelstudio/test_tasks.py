@@ -294,3 +294,14 @@ def test_pull_and_convert_refuse_an_output_extension_that_names_no_format(action
     assert main(argv) == 2
     assert "out.xyz: the extension names no corpus format; use one of .conll" in capsys.readouterr().err
     assert not (tmp_path / "out.xyz").exists()
+
+
+def test_tasks_pushed_before_meta_are_still_read_with_their_stored_tokens():
+    from ner.labelstudio.tasks import task_info, task_key
+
+    text = "2. 5 минуты BERT-а"  # as the old join wrote it; the stored ranges are the truth
+    task = {"id": 3, "data": {"text": text, "ner_doc": "d", "ner_part": 2, "ner_sentences": [5],
+                              "ner_tokens": [[0, 1], [1, 2], [3, 4], [5, 11], [12, 18]], "ner_docstart": True}}
+    assert task_key(task) == ("d", 2) and task_info(task)["docstart"] is True
+    tagged, report = pull(text, [region(text, 12, 18, "Model")], data=task["data"])
+    assert tagged == [("BERT-а", "B-Model")] and report.issues == []
