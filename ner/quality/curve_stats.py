@@ -88,7 +88,7 @@ def bootstrap(runs: list[np.ndarray], n: int = 1000, seed: int = 0) -> tuple[Est
 
 def verdict(label: str, names: list[str], estimates: list[Estimate], support: int, *,
             tolerance: float = 0.01, min_support: int = 10) -> str:
-    """One sentence about the curve of ``label``: still rising, flat since a point, or falling.
+    """One sentence about the curve of ``label``: still rising, flat since a point, falling, or never learned.
 
     ``names`` name the points ("10%", "50 sentences"...), ``estimates`` are their F1s in
     order of growing data, ``support`` counts the label's entities in the evaluation set.
@@ -103,6 +103,9 @@ def verdict(label: str, names: list[str], estimates: list[Estimate], support: in
     if len(estimates) < 2:
         return f"{label}: one point only, nothing to compare"
     ys = [e.mean for e in estimates]
+    if max(ys) < tolerance:
+        return (f"{label} not learned at any point (F1 {ys[-1]:.3f}): it needs more examples of its own "
+                f"(check its count in ner stats)")
     gain = ys[-1] - ys[-2]
     step = f"{names[-2]} -> {names[-1]}"
     half = (estimates[-1].high - estimates[-1].low) / 2

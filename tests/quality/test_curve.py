@@ -89,6 +89,11 @@ def test_verdicts(values, expected):
     assert verdict("Method_ML", NAMES, [est(v) for v in values], 50) == expected
 
 
+def test_a_label_never_learned_is_not_called_flat():
+    assert verdict("Project", NAMES, [est(0.0)] * 5, 11) == (
+        "Project not learned at any point (F1 0.000): it needs more examples of its own (check its count in ner stats)")
+
+
 def test_verdict_says_when_the_change_is_inside_the_interval_and_when_support_is_small():
     wide = [est(0.5, 0.1), est(0.55, 0.1)]
     assert verdict("Date", ["50%", "100%"], wide, 30).endswith(
