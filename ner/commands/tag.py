@@ -3,6 +3,12 @@
 Streams: lines are read, tagged and written in chunks, so memory stays flat
 whatever the input size. ``--workers N`` tags chunks in N processes, keeping the
 output in input order. A progress bar goes to stderr.
+
+``--engine datasets`` runs the same tagging through Hugging Face ``datasets.map``
+(``num_proc=N``: N processes, each loading the model once; the result keeps the
+input order), the recipe of docs/distributed.md as a command; ``--engine ray`` through
+Ray Data ``map_batches`` with one actor per worker on a local ``ray.init()`` (or the
+cluster ``RAY_ADDRESS`` names). Both read the whole input into the engine first.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 from ..tagger import DEFAULT_BATCH_SIZE
 
 CHUNK_LINES = 256
+ENGINES = ("local", "datasets", "ray")
 
 _worker_tagger = None
 
@@ -32,6 +39,9 @@ def register(sub) -> None:
                         "html: a page with coloured entities (default: jsonl)")
     p.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="tagging processes (default: 1)")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: a process pool here; datasets: Hugging Face datasets.map(num_proc=N); "
+                        "ray: Ray Data map_batches on N actors (default: local)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
                    help=f"sentences per model call (default: {DEFAULT_BATCH_SIZE})")
     p.add_argument("--colors", metavar="FILE", default=None,
@@ -55,20 +65,26 @@ def _init_worker(model: str, batch_size: int, fmt: str, colors: dict, one_thread
     _worker_tagger = (Tagger.load(model), batch_size, fmt, colors)
 
 
-def _tag_chunk(chunk: list[tuple[int, str]]) -> str:
-    """Tag ``(line number, text)`` pairs; return the formatted output for them."""
+def _format(tagged, line: int, fmt: str, colors: dict) -> str:
     from ..render import format_html, format_jsonl, format_tagged_conll
 
+    if fmt == "jsonl":
+        return format_jsonl(tagged, line)
+    if fmt == "conll":
+        return format_tagged_conll(tagged)
+    return format_html(tagged, colors, line)
+
+
+def _tag_rows(chunk: list[tuple[int, str]]) -> list[str]:
+    """Tag ``(line number, text)`` pairs; the formatted output of each."""
     tagger, batch_size, fmt, colors = _worker_tagger
-    out = []
-    for (line, _), tagged in zip(chunk, tagger.analyze_many([t for _, t in chunk], batch_size=batch_size)):
-        if fmt == "jsonl":
-            out.append(format_jsonl(tagged, line))
-        elif fmt == "conll":
-            out.append(format_tagged_conll(tagged))
-        else:
-            out.append(format_html(tagged, colors, line))
-    return "".join(out)
+    analyzed = tagger.analyze_many([t for _, t in chunk], batch_size=batch_size)
+    return [_format(tagged, line, fmt, colors) for (line, _), tagged in zip(chunk, analyzed)]
+
+
+def _tag_chunk(chunk: list[tuple[int, str]]) -> str:
+    """Tag ``(line number, text)`` pairs; return the formatted output for them."""
+    return "".join(_tag_rows(chunk))
 
 
 def read_lines(stream, name: str):
@@ -111,6 +127,75 @@ def tag_chunks(chunks, model: str, *, workers: int = 1, batch_size: int = DEFAUL
             yield n, future.result()
 
 
+def _engine_batch(batch: dict, model: str, batch_size: int, fmt: str, colors: dict) -> dict:
+    """One engine batch (``line``, ``text`` columns) -> its formatted output and this process's model loads."""
+    global _engine_key
+    key = (os.getpid(), model, batch_size, fmt, tuple(sorted(colors.items())))
+    if _engine_key != key:  # a new process (forked ones inherit the parent's globals) or other settings
+        _init_worker(model, batch_size, fmt, colors)
+        _engine_key = key
+        _engine_loads[os.getpid()] = _engine_loads.get(os.getpid(), 0) + 1
+    rows = _tag_rows(list(zip(batch["line"], batch["text"])))
+    return {"output": rows, "pid": [os.getpid()] * len(rows), "loads": [_engine_loads[os.getpid()]] * len(rows)}
+
+
+_engine_key: tuple | None = None
+_engine_loads: dict[int, int] = {}
+
+
+def tag_engine(lines, model: str, *, engine: str, workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
+               fmt: str = "jsonl", colors: dict | None = None, rows_per_batch: int = CHUNK_LINES):
+    """Rows ``{"output", "pid", "loads"}`` for ``(line number, text)`` pairs, in input order, through an engine.
+
+    ``datasets``: ``Dataset.map(num_proc=workers)``; ``ray``: Ray Data ``map_batches`` on ``workers`` actors.
+    ``loads`` counts the model loads of the process that tagged the row (1 when each loads once).
+    """
+    lines = list(lines)
+    if not lines:
+        return []
+    data = {"line": [n for n, _ in lines], "text": [t for _, t in lines]}
+    kwargs = {"model": model, "batch_size": batch_size, "fmt": fmt, "colors": colors or {}}
+    if engine == "datasets":
+        from datasets import Dataset
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()
+        ds = Dataset.from_dict(data)
+        ds = ds.map(_engine_batch, batched=True, batch_size=rows_per_batch, fn_kwargs=kwargs,
+                    num_proc=workers if workers > 1 else None, remove_columns=["line", "text"],
+                    keep_in_memory=True, new_fingerprint=f"ner-tag-{os.getpid()}-{len(lines)}")
+        return ds.to_list()
+    if engine == "ray":
+        try:
+            import ray
+        except ImportError:
+            from ..errors import UserError
+
+            raise UserError("--engine ray needs the package ray (pip install 'ray[data]')") from None
+
+        started = not ray.is_initialized()
+        if started:
+            ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        try:
+            class TagBatch:
+                def __call__(self, batch):
+                    lines = [int(n) for n in batch["line"]]  # numpy batches hold int64 and numpy strings
+                    rows = _engine_batch({"line": lines, "text": [str(t) for t in batch["text"]]}, **kwargs)
+                    return {**rows, "index": batch["index"]}
+
+            ds = ray.data.from_items([{"index": i, "line": n, "text": t} for i, (n, t) in enumerate(lines)])
+            ds = ds.map_batches(TagBatch, batch_size=rows_per_batch, concurrency=max(1, workers),
+                                batch_format="numpy")
+            # Ray Data streams blocks in the order they finish: put the rows back in input order
+            rows = sorted(ds.take_all(), key=lambda row: int(row["index"]))
+            return [{"output": str(r["output"]), "pid": int(r["pid"]), "loads": int(r["loads"])} for r in rows]
+        finally:
+            if started:
+                ray.shutdown()
+    raise ValueError(f"unknown engine {engine!r}")
+
+
 def _chunked(items, size: int):
     items = iter(items)
     while chunk := list(islice(items, size)):
@@ -124,12 +209,14 @@ def run(args) -> int:
 
     if args.workers < 1 or args.batch_size < 1:
         raise UserError("--workers and --batch-size must be at least 1")
+    if args.engine != "local" and args.format == "html":
+        raise UserError(f"--engine {args.engine}: writes jsonl or conll; use --engine local for --format html")
     if args.input != "-":
         from ..formats.registry import require
 
         require(args.input)  # the same one line as every command that reads a file, before the model loads
     model = args.model or str(default_model_path())
-    if args.workers == 1:
+    if args.workers == 1 and args.engine == "local":
         Tagger.load(model)  # fail early with a clear message on a bad --model
     else:
         from ..models import read_model_info
@@ -167,11 +254,17 @@ def run(args) -> int:
     try:
         if args.format == "html":
             out.write(html_head(Path(args.input).name if args.input != "-" else "ner tag"))
-        chunks = _chunked(counted(read_lines(stream, args.input)), CHUNK_LINES)
-        for n, text in tag_chunks(chunks, model, workers=args.workers, batch_size=args.batch_size,
-                                  fmt=args.format, colors=colors):
-            out.write(text)
-            done[0] += n
+        if args.engine != "local":
+            for row in tag_engine(counted(read_lines(stream, args.input)), model, engine=args.engine,
+                                  workers=args.workers, batch_size=args.batch_size, fmt=args.format):
+                out.write(row["output"])
+                done[0] += 1
+        else:
+            chunks = _chunked(counted(read_lines(stream, args.input)), CHUNK_LINES)
+            for n, text in tag_chunks(chunks, model, workers=args.workers, batch_size=args.batch_size,
+                                      fmt=args.format, colors=colors):
+                out.write(text)
+                done[0] += n
         if args.format == "html":
             out.write(html_tail())
     finally:
