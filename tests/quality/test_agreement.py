@@ -145,26 +145,28 @@ def test_two_annotator_accounts_on_the_real_server(labelstudio, ls_client, ls_pr
     users = [sdk.users.create(username=f"{who}-{tag}", email=f"{who}-{tag}@ner.local", password="ner-annotator-1")
              for who in ("alice", "bob")]
     title = ls_project(load_schema())
-    text = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(WORDS, tags)) for tags in (ALICE, BOB))
-    docs = parse_conll_string("-DOCSTART-\n\n" + text.split("\n\n")[0] + "\n\n-DOCSTART-\n\n"
-                              + text.split("\n\n")[1] + "\n")
+    words2 = ("Сбер", "представил", "GigaChat", "в", "2023", "году")
+    both = ("B-Organization", "O", "B-Model", "O", "B-Date", "I-Date")
+    docs = parse_conll_string("".join("-DOCSTART-\n\n" + "".join(f"{w}\t{t}\n" for w, t in zip(words, tags)) + "\n"
+                                      for words, tags in ((WORDS, ALICE), (words2, both))))
     result = push(ls_client, title, docs, tags_as=None)
-    tasks = sorted(ls_client.iter_tasks(result.project_id), key=lambda t: t["id"])
-    assert len(tasks) == 2
-    sentence_text = tasks[0]["data"]["text"]
-    assert sentence_text == "Яндекс выпустил YaLM в 2022 году"
+    tasks = {t["data"]["text"]: t for t in ls_client.iter_tasks(result.project_id)}
+    assert sorted(tasks) == ["Сбер представил GigaChat в 2023 году", "Яндекс выпустил YaLM в 2022 году"]
 
-    def results(tags):
+    def results(text, words, tags):
         from ner.bio import tags_spans
 
-        starts = [sentence_text.index(w) for w in WORDS]
-        return spans_to_results(sentence_text, [Span.at(sentence_text, starts[i], starts[j - 1] + len(WORDS[j - 1]),
-                                                        lab) for i, j, lab in tags_spans(tags)], "label", "text")
+        starts = [text.index(w) for w in words]
+        return spans_to_results(text, [Span.at(text, starts[i], starts[j - 1] + len(words[j - 1]), lab)
+                                       for i, j, lab in tags_spans(tags)], "label", "text")
 
     # alice and bob disagree on the first task and agree on the second
-    for task, (alice, bob) in zip(tasks, [(ALICE, BOB), (ALICE, ALICE)]):
-        for user, tags in zip(users, (alice, bob)):
-            sdk.annotations.create(id=task["id"], result=results(tags), completed_by=user.id)
+    first = tasks["Яндекс выпустил YaLM в 2022 году"]
+    for task, words, pair in ((first, WORDS, (ALICE, BOB)), (tasks["Сбер представил GigaChat в 2023 году"], words2,
+                                                               (both, both))):
+        for user, tags in zip(users, pair):
+            sdk.annotations.create(id=task["id"], result=results(task["data"]["text"], words, tags),
+                                   completed_by=user.id)
     monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
     assert main(["agreement", "--project", title, "--json"]) == 0
@@ -172,6 +174,6 @@ def test_two_annotator_accounts_on_the_real_server(labelstudio, ls_client, ls_pr
     assert data["annotators"] == [f"alice-{tag}@ner.local", f"bob-{tag}@ner.local"]
     assert data["pairs"][0]["micro"]["strict"] == pytest.approx(4 / 6)
     assert data["pairs"][0]["micro"]["overlap"] == pytest.approx(5 / 6)
-    assert [d["where"] for d in data["disagreements"]] == [f"task {tasks[0]['id']}"] * 2
+    assert [d["where"] for d in data["disagreements"]] == [f"task {first['id']}"] * 2
     assert data["disagreements"][0]["said"] == {f"alice-{tag}@ner.local": [["Model", "YaLM"]],
                                                 f"bob-{tag}@ner.local": [["Application", "YaLM"]]}
