@@ -1,6 +1,7 @@
 # Two entry points for a newcomer: `make demo` (the main job on bundled data) and `make test`.
 # Both create .venv/ and install everything they need; `make test` also installs and starts
-# a local Label Studio server (its own venv, .lsvenv/) for the tests that talk to it.
+# a local Label Studio server (its own venv, .lsvenv/) for the tests that talk to it, and Debian's
+# headless Chromium (scripts/browser.sh) for the tests that look at what an annotator sees.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,6 +23,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/labelstudio.sh install
+	bash scripts/browser.sh
 	$(BIN)/python -m pytest -q
 
 labelstudio:
