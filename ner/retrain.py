@@ -182,6 +182,11 @@ class Retrainer:
             tasks = client.iter_tasks(project_id)
         names = config_names(label_config, f"project {project_id}") if label_config else None
         result = tasks_documents(tasks, **({"names": names} if names else {}))
+        errors = result.report.errors  # a region not placed would be trained on as O
+        if errors:
+            raise UserError(f"{len(errors)} annotated region(s) of project {project_id} cannot be placed on its "
+                            f"tokens and would be trained on as O; first: {errors[0]}; fix them in Label Studio "
+                            f"('ner ls pull' lists them all)")
         return [d for docs in result.documents.values() for d in docs]
 
     def __call__(self, event: str, payload: dict, setup: dict, served) -> Retrained:

@@ -166,6 +166,18 @@ def test_start_training_with_labels_the_model_lacks_is_refused_in_the_answer(mod
     assert f"project 7: training refused: {message}" in caplog.text and backend.served("7")[0] is backend.tagger
 
 
+def test_start_training_with_regions_that_cannot_be_placed_is_refused_not_trained_as_o(model_dir, tmp_path):
+    """Overlapping regions (BIO holds one): the one not placed would be an O in the training data."""
+    request = train_request([(ANNOTATED[0][0], [("ChatGPT", "Model"), ("ChatGPT на", "Dataset")])])
+    backend, client = serve(model_dir, tmp_path / "work", overrides={"epochs": 1})
+    r = client.post("/train", json=request)
+    assert r.status_code == 409, r.json()
+    assert r.json()["error"].startswith("project 7: 1 annotated region(s) of project 7 cannot be placed on its "
+                                        "tokens and would be trained on as O; first: task 1")
+    assert "E203" in r.json()["error"] and not backend.training
+    assert not (tmp_path / "work" / "project-7").exists()
+
+
 def test_start_training_without_the_base_corpus_is_refused_in_the_answer(model_dir, tmp_path):
     backend, client = serve(model_dir, tmp_path / "work", train=str(tmp_path / "gone.conll"))
     for r in (client.post("/train", json=train_request()),
