@@ -30,7 +30,7 @@ from ..records import Sentence
 from ..text import sentences as razdel_sentences, tokenize
 from .config import ConfigNames
 from .offsets import Resolver, snap
-from .tasks import content_hash, task_info
+from .meta import content_hash, task_info
 
 
 def task_tokens(info: dict | None, text: str, where: str, report: Report):

@@ -13,7 +13,8 @@ a prediction (``spans_to_results``, offsets in code points as Label Studio store
 draws them, text alongside). Tasks pushed before (bookkeeping in ``ner_*`` data fields)
 are still read.
 
-Back: ``regions.py`` (``task_sentences``, re-exported here).
+Back: ``regions.py`` (``task_sentences``, re-exported here). Both read the bookkeeping through
+``meta.py`` (``task_info``, ``content_hash``).
 
 Left out: files and HTTP.
 """
@@ -26,18 +27,9 @@ from ..bio import tags_spans
 from ..records import Document, Sentence, Span, token_span  # noqa: F401  (Span: the doctest's)
 from .config import ConfigNames
 from .layout import Layout, chunks, detokenize
+from .meta import content_hash, task_info
 from .offsets import to_label_studio
-
-
-def content_hash(words, sizes) -> str:
-    """The key of a task's content: its words and sentence sizes (not its tags)."""
-    h = hashlib.sha1()
-    h.update(" ".join(map(str, sizes)).encode())
-    words = list(words)
-    if words:  # a separator before each word
-        h.update(("\x1f" + "\x1f".join(words)).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:20]
-
+from .regions import regions, task_sentences, task_tokens  # noqa: F401  (the way back, re-exported)
 
 KEY_FIELD = "ner"  # the one bookkeeping field in task data: what the server filters on
 
@@ -149,22 +141,6 @@ def document_tasks(doc: Document, *, layout: Layout = Layout(), tags_as: str | N
             for info, laid in document_parts(doc, layout)]
 
 
-_LEGACY = {"doc": "ner_doc", "part": "ner_part", "hash": "ner_hash", "sentences": "ner_sentences",
-           "tokens": "ner_tokens", "docstart": "ner_docstart", "batch": "ner_batch"}
-
-
-def task_info(task: dict) -> dict | None:
-    """Our bookkeeping of a task (``meta["ner"]``, or the ``ner_*`` data fields of older pushes); None
-    for a task made elsewhere."""
-    meta = task.get("meta")
-    if isinstance(meta, dict) and isinstance(meta.get("ner"), dict):
-        return meta["ner"]
-    data = task.get("data", task)
-    if isinstance(data, dict) and "ner_doc" in data:
-        return {key: data[old] for key, old in _LEGACY.items() if old in data}
-    return None
-
-
 def task_key(task: dict) -> tuple[str, int]:
     """``(document id, part)`` of a task pushed by us, or ``('task-ID', 0)`` for any other task."""
     info = task_info(task) if "meta" in task or "data" in task else task
@@ -185,5 +161,3 @@ def assemble(parts) -> list[Document]:
     return [Document(doc_id, tuple(s for _, ss in sorted(chunks, key=lambda c: c[0]) for s in ss),
                      meta=meta[doc_id]) for doc_id, chunks in docs.items()]
 
-
-from .regions import regions, task_sentences, task_tokens  # noqa: E402  (the way back; imports this module)
