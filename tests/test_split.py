@@ -153,5 +153,12 @@ def test_split_maps_keeps_and_writes_train_and_dev_for_two_ratios(tmp_path, caps
     assert main(["split", str(source), "--out", str(tmp_path / "o2"), "--keep", "PERSN", "--labels", "auto"]) == 2
     assert capsys.readouterr().err == (f"ner split: error: --map/--keep: label 'PERSN' never occurs in {source}; "
                                        f"did you mean 'PERSON'? labels there: CITY, PERSON\n")
-    assert main(["split", str(source), "--out", str(tmp_path / "o3"), "--keep", "PERSON"]) == 2
+    # as in ner train: with --map/--keep and no --labels, the labels they give are the schema
+    assert main(["split", str(source), "--out", str(tmp_path / "o3"), "--keep", "PERSON"]) == 0
+    tags = {s.tags for d in read_conll(tmp_path / "o3" / "train.conll") for s in d.sentences}
+    assert tags == {("B-PERSON", "O", "O")}
+    capsys.readouterr()
+    labels = tmp_path / "labels.txt"
+    labels.write_text("Organization\n", encoding="utf-8")
+    assert main(["split", str(source), "--out", str(tmp_path / "o4"), "--keep", "PERSON", "--labels", str(labels)]) == 2
     assert "give labels outside the schema (PERSON)" in capsys.readouterr().err

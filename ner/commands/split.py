@@ -34,7 +34,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..check import Report
-    from ..corpus import check_map, label_mapping, map_documents, outside_schema
+    from ..corpus import check_map, label_mapping, map_documents, outside_schema, resolve_schema
     from ..errors import UserError
     from ..formats.conll import write_conll
     from ..formats.registry import load_many, require
@@ -43,7 +43,8 @@ def run(args) -> int:
 
     ratios = parse_ratios(args.ratios)
     mapping = label_mapping(args.map, args.keep)
-    schema = schema_from_arg(args.labels)
+    # as in ner train: with --map/--keep and no --labels, the labels they give are the schema
+    schema = resolve_schema(args.labels or "", mapping) if mapping else schema_from_arg(args.labels)
     for path in args.paths:
         require(path)
     report = Report()
