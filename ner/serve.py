@@ -120,6 +120,8 @@ class Backend:
 
         if not isinstance(payload, dict) or not isinstance(payload.get("tasks"), list):
             raise BadRequest("expected a JSON object with a 'tasks' list")
+        if not isinstance(payload.get("label_config") or "", str):
+            raise BadRequest("'label_config' must be the labeling config's XML as a string")
         names = label_config_names(payload.get("label_config"))
         tagger, min_score = self.served(project_id(payload.get("project")))  # one model for the whole request
         texts = []
@@ -147,6 +149,8 @@ class Backend:
             raise BadRequest("expected a JSON object")
         pid = project_id(payload.get("project"))
         tagger, _ = self.served(pid)
+        if not isinstance(payload.get("schema") or "", str):
+            raise BadRequest("'schema' must be the labeling config's XML as a string")
         if payload.get("schema"):
             names = label_config_names(payload["schema"])
             unknown = sorted(set(names.labels) - set(tagger.labels))  # tolerated: LS shows what it knows

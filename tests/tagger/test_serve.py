@@ -100,6 +100,8 @@ def test_predict_follows_the_projects_names(client):
     (b'{"tasks": [{"id": 5, "data": {"text": 42}}]}', "task 5: no text in data.text"),
     (b'{"tasks": [7]}', r"tasks\[0\]: no text"),
     (b'{"tasks": [], "label_config": "<View><Text"}', "not valid XML"),
+    (b'{"tasks": [], "label_config": 5}', "'label_config' must be the labeling config's XML as a string"),
+    (b'{"tasks": [], "label_config": ["<View/>"]}', "'label_config' must be"),
     (b'{"tasks": [], "label_config": "<View><Text name=\\"t\\" value=\\"$t\\"/></View>"}', "no <Labels>"),
 ])
 def test_bad_predict_payloads_get_400_with_a_message(client, payload, message):
@@ -112,6 +114,8 @@ def test_bad_predict_payloads_get_400_with_a_message(client, payload, message):
 def test_bad_setup_and_webhook_payloads_get_400(client):
     assert client.post("/setup", content=b"[1]").status_code == 400
     assert client.post("/setup", json={"project": "1.2", "schema": "<View/>"}).status_code == 400
+    r = client.post("/setup", json={"project": "1.2", "schema": 5})
+    assert r.status_code == 400 and r.json()["error"] == "'schema' must be the labeling config's XML as a string"
     r = client.post("/webhook", json={"project": {"id": 1}})
     assert r.status_code == 400 and "action" in r.json()["error"]
 
