@@ -68,9 +68,11 @@ def task_tokens(info: dict | None, text: str, where: str, report: Report):
 
 
 def regions(results) -> list[dict]:
-    """The text-span regions of an annotation or prediction result list."""
+    """The label regions of an annotation or prediction result list: every ``labels`` result and every
+    value with ``labels``, broken ones too (no offsets, no labels), so that they are reported, not
+    dropped; per-region choices or text areas are not regions."""
     return [r for r in results or () if isinstance(r, dict) and isinstance(r.get("value"), dict)
-            and r["value"].get("labels") is not None and "start" in r["value"]]
+            and (r.get("type") == "labels" or "labels" in r["value"])]
 
 
 def task_sentences(task: dict, results, *, names: ConfigNames, where: str, report: Report,

@@ -91,6 +91,21 @@ def test_unresolvable_offsets_are_reported_not_placed():
     assert "task 7" in str(report.issues[0]) and "'Другое'" in str(report.issues[0])
 
 
+def test_a_labels_region_without_offsets_or_labels_is_reported_not_dropped():
+    """A broken export: a region that lost its start, or a ``labels`` result with no labels key."""
+    text = "BERT и GPT тут"
+    no_start = region(text, 0, 4, "Model")
+    del no_start["value"]["start"]
+    no_labels = region(text, 7, 10, "Model")
+    del no_labels["value"]["labels"]
+    per_region_choice = {"from_name": "kind", "to_name": "text", "type": "choices",
+                         "value": {"start": 0, "end": 4, "text": "BERT", "choices": ["open"]}}
+    tagged, report = pull(text, [no_start, no_labels, per_region_choice])
+    assert tagged == []
+    assert sorted(i.code for i in report.issues) == ["E201", "E204"]
+    assert "'BERT'" in str(report.issues[0]) + str(report.issues[1])
+
+
 def test_span_crossing_a_token_boundary_is_snapped_and_listed():
     text = "Обучили модель GPT-3 на данных"
     start = text.index("ель GPT-3")  # starts inside 'модель' (covers 3 of 6 letters: ambiguous)
