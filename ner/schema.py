@@ -11,6 +11,7 @@ Left out: hierarchies of labels; relations.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,14 +80,21 @@ class Schema:
         return Schema(name, tuple(Label(n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)))
 
 
+_TOML_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*=")
+
+
 def parse_schema(text: str, source: str = "<schema>") -> Schema:
     """A schema from TOML text (``[[labels]]`` tables) or from one label name per line."""
     stripped = [line.strip() for line in text.splitlines()]
-    if any(line.startswith("[[labels]]") for line in stripped):
+    # A .toml file, or one with TOML tables or keys, is TOML: a typo in it must not read as label names.
+    if source.endswith(".toml") or any(line.startswith("[") or _TOML_KEY.match(line) for line in stripped):
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise UserError(f"{source}: not valid TOML ({e}); fix the file or pass one label per line") from None
+        if not isinstance(data.get("labels"), list):
+            raise UserError(f"{source}: no [[labels]] tables (found {sorted(data) or 'nothing'}); each label is a "
+                            f"[[labels]] table with a name, as in annotation/labels.toml")
         labels = []
         for i, item in enumerate(data.get("labels", [])):
             if "name" not in item:
@@ -115,5 +123,5 @@ def load_schema(path: str | Path | None = None) -> Schema:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise UserError(f"{path}: cannot read the label schema ({e.strerror}); check the --labels path") from None
+        raise UserError(f"{path}: cannot read the label schema ({e.strerror}); check the path") from None
     return parse_schema(text, str(path))
