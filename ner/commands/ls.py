@@ -277,13 +277,15 @@ def run_predict(args) -> int:
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
         return 2
+    client = _client(args)
+    client.project(args.project)  # a missing project is one line before the model loads and calibrates
     tagger = Tagger.load(args.model)
     min_score, where = args.min_score, "--min-score"
     if min_score is None:
         min_score, where = _calibrated(args.model, tagger)
     print(f"min score {min_score} ({where}); spans starting or ending on a token with no letter or digit are "
           f"never sent", file=sys.stderr)
-    summary = predict_project(_client(args), args.project, tagger, batch_size=args.tasks_per_call,
+    summary = predict_project(client, args.project, tagger, batch_size=args.tasks_per_call,
                               include_annotated=args.include_annotated, min_score=min_score)
     for problem in summary.problems:
         print(problem, file=sys.stderr)
@@ -301,7 +303,8 @@ def _calibrated(model_dir, tagger) -> tuple[float, str]:
     try:
         _, _, dev_sents, dev = Retrainer(model_dir).base_split()
     except UserError as e:
-        return 0.0, f"not calibrated: {e}"
+        # The reason without its hint for ner serve's flags; this command's own way out instead.
+        return 0.0, f"not calibrated: {str(e).split('; pass ner serve')[0]}; --min-score S sets one"
     if not dev_sents:
-        return 0.0, "not calibrated: the model's training config names no dev set"
+        return 0.0, "not calibrated: the model's training config names no dev set; --min-score S sets one"
     return min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"

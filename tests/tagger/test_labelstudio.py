@@ -308,3 +308,33 @@ def test_predict_sends_only_labels_of_the_projects_config(ls_client, ls_project,
     assert sorted(found) == sorted(x for x in expected if x == "Model")
     others = {x: expected.count(x) for x in set(expected) - {"Model"}}
     assert summary.unknown == others and others  # the seed model finds other labels in these texts
+
+
+def test_ls_predict_into_a_missing_project_is_one_line_before_the_model_is_loaded(labelstudio, model_dir, capsys):
+    """The project is looked up first: no model load or dev-set calibration for a misspelt title."""
+    from ner.cli import main
+
+    assert main(["ls", "predict", "--project", "no such project here", "--model", str(model_dir),
+                 "--url", labelstudio.url, "--api-key", labelstudio.api_key]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Label Studio project titled 'no such project here'" in err[0]
+
+
+def test_ls_predict_says_how_to_set_the_min_score_when_it_cannot_calibrate(ls_client, ls_project, labelstudio,
+                                                                           model_dir, tmp_path, capsys):
+    """A model moved away from its training corpus: the hint names this command's flag, not ner serve's."""
+    from ner.cli import main
+
+    moved = tmp_path / "moved"
+    shutil.copytree(model_dir, moved)
+    config = moved / "train_config.toml"
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines()
+             if not line.startswith(("train =", "dev ="))]
+    config.write_text("\n".join(['train = "gone/train.conll"', 'dev = "gone/dev.conll"', *lines]) + "\n",
+                      encoding="utf-8")
+    project = _project(ls_client, ls_project)
+    assert main(["ls", "predict", "--project", project["title"], "--model", str(moved),
+                 "--url", labelstudio.url, "--api-key", labelstudio.api_key]) == 0
+    err = capsys.readouterr().err
+    assert "min score 0.0 (not calibrated: " in err and "gone/train.conll" in err
+    assert "ner serve" not in err and "--min-score S" in err
