@@ -87,7 +87,6 @@ class Backend:
         self.min_score = min_score
         self.recalibrate = recalibrate      # a switched model brings its own calibrated min_score
         self.projects: dict[str, Project] = {}
-        self.training_error: str | None = None  # the last run's, when it did not end in a model
         self.trainings = 0                  # finished runs
         self.batcher = Batcher()
         self._lock = threading.Lock()
@@ -292,9 +291,16 @@ class Backend:
     def _finish(self, pid: str, record: dict) -> None:
         self.project(pid).last = record
         status = record["status"]
-        self.training_error = f"project {pid}: {record['message']}" if status in ("refused", "failed") else None
         level = {"switched": logging.INFO, "kept": logging.WARNING}.get(status, logging.ERROR)
         log.log(level, "project %s: training %s: %s", pid, status, record["message"])
+
+    @property
+    def training_error(self) -> str | None:
+        """What went wrong in each project whose last run did not end in a model; None when none did.
+        Derived per project, so one project's success does not clear another's error."""
+        errors = [f"project {pid}: {state.last['message']}" for pid, state in self.projects.items()
+                  if state.last and state.last.get("status") in ("refused", "failed")]
+        return "; ".join(errors) or None
 
     def health(self) -> dict:
         with self._lock:

@@ -472,3 +472,23 @@ def test_a_restart_with_a_given_min_score_uses_it_for_restored_projects_too(tagg
     calibrated = Backend(tagger, min_score=0.3, recalibrate=True, work_dir=tmp_path / "work")
     calibrated.restore()
     assert calibrated.served("7")[1] == 0.0
+
+
+def test_one_projects_success_does_not_clear_anothers_training_error(tagger, navec_model_dir, tmp_path):
+    def trainer(event, payload, setup, served):
+        project = str(payload["project"]["id"])
+        if project == "7":
+            raise OSError("No space left on device")
+        gate = Gate(tmp_path, {project: navec_model_dir})
+        gate.release.set()
+        return gate(event, payload, setup, served)
+
+    backend = Backend(tagger, trainer=trainer, retrain_every=1, work_dir=tmp_path / "work")
+    client = TestClient(create_app(backend))
+    client.post("/webhook", json=event("START_TRAINING", 7))
+    assert backend.idle.wait(10)
+    client.post("/webhook", json=event("START_TRAINING", 8))
+    assert backend.idle.wait(30)
+    health = client.get("/health").json()
+    assert health["projects"]["8"]["last_training"]["status"] == "switched"
+    assert health["training_error"] == "project 7: OSError: No space left on device"
