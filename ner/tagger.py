@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 
 from .bio import tags_spans, to_iob2
 from .errors import UserError
+from .markup import model_inputs, model_outputs
 from .records import Token
 from .text import segment
 
@@ -157,7 +158,7 @@ class Tagger:
             yield from self._run(pending, batch_size)
 
     def _run(self, pending, batch_size: int) -> Iterator[TaggedText]:
-        batch = [[w[2] for w in sentence] for _, sentences in pending for sentence in sentences]
+        batch, plan = model_inputs(pending)  # each line with its markup blanked (ner/markup.py)
         # One call for a batch that overfilled a little (no small leftover calls); chunks for one huge text.
         step = len(batch) if len(batch) < 2 * batch_size else batch_size
         predictions = []
@@ -165,6 +166,7 @@ class Tagger:
             predictions.extend(self.model.predict(batch[i:i + step]))
         if len(predictions) != len(batch):
             raise RuntimeError(f"model {self.name} returned {len(predictions)} predictions for {len(batch)} sentences")
+        predictions = model_outputs(plan, predictions)  # back onto the sentences' own words, markup off the edges
         k = 0
         for text, sentences in pending:
             words, tags, scores, bounds = [], [], [], []

@@ -141,3 +141,13 @@ def test_plain_text_takes_the_short_way_to_the_same_pieces(text):
 
     batch, plan = model_inputs([(text, segment(text))])
     assert batch == [[w for _, _, w in piece] for piece in pieces(text)]
+
+
+def test_the_tagger_keeps_urls_code_and_markup_out_of_entities():
+    from ner.tagger import Tagger
+
+    text = "SP_1: см. https://huggingface.co/Qwen и `pip install Peft` про **LoRA**\n| 1 | BERT | Api |"
+    got = [(e.start, e.end, e.label, e.text) for e in Tagger(_Echo()).tag(text)]
+    lora, bert, api = text.index("LoRA"), text.index("BERT"), text.index("Api")
+    assert got == [(lora, lora + 4, "Model", "LoRA"), (bert, bert + 4, "Model", "BERT"), (api, api + 3, "Model", "Api")]
+    assert [(e.start, e.end) for e in Tagger(_Echo()).tag(mask(text))] == [g[:2] for g in got]
