@@ -1,6 +1,6 @@
 """Init, push, pull and convert: the Label Studio workflows, over ``client.py`` and ``tasks.py``.
 
-``init_project`` creates the project (or updates its labeling config).
+``init_project`` (``project.py``) creates the project or updates its labeling config.
 ``push`` sends documents as tasks of one sitting (``layout.Layout``) in batches. A
 document's key is its content, not its file name: content already in the project (under
 any name) is not sent again, a document whose content changed under the same id is
@@ -23,8 +23,9 @@ from pathlib import Path
 from ..check import Issue, Report
 from ..errors import UserError
 from . import annotations as policy
-from .config import ConfigNames, check_labels, config_names, format_labeling_config
+from .config import ConfigNames, check_labels, config_names
 from .layout import Layout
+from .project import init_project, labels_in_use  # noqa: F401  (re-exported)
 from .regions import task_sentences
 from .tasks import KEY_FIELD, assemble, document_parts, stamp_batch, tagged_task, task_info, task_key
 
@@ -50,20 +51,6 @@ class PullResult:
     report: Report = field(default_factory=Report)
     tasks: int = 0
     annotated: int = 0
-
-
-def init_project(client, title: str, schema) -> tuple[dict, bool]:
-    """``(project, created)``: a new project, or the existing one with its config brought up to date."""
-    if len(title.strip()) < 3:
-        raise UserError(f"project title {title!r} is too short; Label Studio needs 3 characters or more")
-    config = format_labeling_config(schema)
-    project = client.find_project(title)
-    if project is None:
-        return client.create_project(title, config, f"NER labels: {', '.join(schema.names)}"), True
-    if project["label_config"] != config:
-        client.update_config(project["id"], config)
-        project["label_config"] = config
-    return project, False
 
 
 def contains(name: str, values) -> dict:

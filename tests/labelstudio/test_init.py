@@ -1,0 +1,34 @@
+"""``ner ls init`` on a project that already holds work, against the real local Label Studio."""
+
+from __future__ import annotations
+
+import pytest
+
+from ner.cli import main
+from ner.formats.conll import parse_conll_string
+from ner.labelstudio.sync import push
+from ner.schema import Schema
+
+pytestmark = pytest.mark.labelstudio
+
+CORPUS = "Яндекс\tB-Organization\nвыложил\tO\nBERT\tB-Model\nна\tO\nNEREL\tB-Dataset\n\n"
+
+
+def test_init_refuses_a_config_that_drops_labels_the_annotations_use(labelstudio, ls_client, ls_project,
+                                                                     tmp_path, capsys):
+    """Label Studio's own guard counts only labels made in its editor, not imported annotations."""
+    title = ls_project(Schema.auto(["Dataset", "Model", "Organization", "Task"]))
+    assert push(ls_client, title, parse_conll_string(CORPUS, path="a.conll")).created == 1
+    before = ls_client.project(title)["label_config"]
+    only_model = tmp_path / "model.conll"
+    only_model.write_text("BERT\tB-Model\n\n", encoding="utf-8")
+    argv = ["ls", "init", "--project", title, "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main([*argv, "--labels", "auto", str(only_model)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Dataset (1), Organization (1)" in err[0] and "Task" not in err[0]
+    assert ls_client.project(title)["label_config"] == before
+    # A label no annotation uses may go.
+    three = tmp_path / "three.conll"
+    three.write_text(CORPUS, encoding="utf-8")
+    assert main([*argv, "--labels", "auto", str(three)]) == 0
+    assert "with 3 labels: Dataset, Model, Organization" in capsys.readouterr().out
