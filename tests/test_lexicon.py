@@ -161,3 +161,28 @@ def test_spans_are_ordered_disjoint_valid_tags(words):
     assert all(0 <= i < j <= len(words) for i, j, _ in spans)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     assert tags_spans(lexicon.tags(words)) == spans
+
+
+def test_ner_tag_with_the_lexicon_alone(tmp_path, capsys):
+    import json
+
+    from ner.cli import main
+
+    text = "| 1 | **LoRA** | от Microsoft, в PyTorch'е |"
+    path = tmp_path / "in.txt"
+    path.write_text(text + "\n", encoding="utf-8")
+    for argv in (["tag", str(path), "--lexicon", "--no-progress"], ["tag", "--lexicon", str(path), "--no-progress"]):
+        assert main(argv) == 0
+        (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [(e["text"], e["label"], e["start"]) for e in record["entities"]] == [
+            ("LoRA", "Method_ML", text.index("LoRA")), ("Microsoft", "Organization", text.index("Microsoft")),
+            ("PyTorch'е", "Application", text.index("PyTorch"))]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "Model.txt").write_text("Microsoft\n", encoding="utf-8")
+    assert main(["tag", str(path), "--lexicon", str(mine), "--no-progress"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert ("Microsoft", "Model") in [(e["text"], e["label"]) for e in record["entities"]]
+    assert main(["tag", str(path), "--lexicon", str(tmp_path / "nope"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such lexicon directory" in err[0]

@@ -48,7 +48,24 @@ def register(sub) -> None:
                    help="label schema whose colours the HTML uses (default: annotation/labels.toml; "
                         "labels it lacks get palette colours)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--lexicon", nargs="?", const="", default=None, metavar="DIR",
+                   help="no model: tag with the name lists of annotation/lexicons, plus DIR's <Label>.txt files "
+                        "(DIR wins where they differ)")
     p.set_defaults(func=run)
+
+
+LEXICON = "lexicon:"  # a model argument naming lexicon lists instead of a model directory
+
+
+def _load_tagger(model: str):
+    from ..tagger import Tagger
+
+    if model.startswith(LEXICON):
+        from ..lexicon import BUNDLED, LexiconModel
+
+        extra = model[len(LEXICON):]
+        return Tagger(LexiconModel.load(BUNDLED, *([extra] if extra else [])))
+    return Tagger.load(model)
 
 
 def _init_worker(model: str, batch_size: int, fmt: str, colors: dict, one_thread: bool = True) -> None:
@@ -60,9 +77,7 @@ def _init_worker(model: str, batch_size: int, fmt: str, colors: dict, one_thread
             torch.set_num_threads(1)
         except ImportError:
             pass
-    from ..tagger import Tagger
-
-    _worker_tagger = (Tagger.load(model), batch_size, fmt, colors)
+    _worker_tagger = (_load_tagger(model), batch_size, fmt, colors)
 
 
 def _format(tagged, line: int, fmt: str, colors: dict) -> str:
@@ -205,19 +220,21 @@ def _chunked(items, size: int):
 def run(args) -> int:
     from ..errors import UserError
     from ..render import html_head, html_tail
-    from ..tagger import Tagger, default_model_path
+    from ..tagger import default_model_path
 
     if args.workers < 1 or args.batch_size < 1:
         raise UserError("--workers and --batch-size must be at least 1")
     if args.engine != "local" and args.format == "html":
         raise UserError(f"--engine {args.engine}: writes jsonl or conll; use --engine local for --format html")
+    if args.lexicon and args.input == "-" and Path(args.lexicon).is_file():
+        args.input, args.lexicon = args.lexicon, ""  # 'ner tag --lexicon input.txt': the file is the input
     if args.input != "-":
         from ..formats.registry import require
 
         require(args.input)  # the same one line as every command that reads a file, before the model loads
-    model = args.model or str(default_model_path())
-    if args.workers == 1 and args.engine == "local":
-        Tagger.load(model)  # fail early with a clear message on a bad --model
+    model = LEXICON + args.lexicon if args.lexicon is not None else args.model or str(default_model_path())
+    if model.startswith(LEXICON) or (args.workers == 1 and args.engine == "local"):
+        _load_tagger(model)  # fail early with a clear message on a bad --model or --lexicon
     else:
         from ..models import read_model_info
 
