@@ -294,7 +294,8 @@ def convert_export(path: str | Path, *, schema=None, all_annotators: bool = Fals
     if not head.startswith(("[", "{")):
         result = PullResult()
         result.documents[""] = read_conll2003(path, schema=schema, report=result.report)
-        result.tasks = sum(len(d.sentences) for d in result.documents[""])
+        # Label Studio writes one block per task, and only annotated tasks
+        result.tasks = result.annotated = sum(len(d.sentences) for d in result.documents[""])
         return "CONLL2003", result
     fmt, tasks = load_export_tasks(path, names)
     result = PullResult()

@@ -160,6 +160,7 @@ def test_real_conll2003_export_reads_with_checks(ls_client, ls_project, tmp_path
     fmt, result = convert_export(path, schema=load_schema())
     assert fmt == "CONLL2003"
     assert [i.code for i in result.report.issues] == ["W205"]
+    assert result.tasks == result.annotated == 3  # one block per annotated task (the summary said 0 annotated)
     tagged = {(w, t) for ws, ts in sentences_of(result.documents[""]) for w, t in zip(ws, ts) if t != "O"}
     assert {("BERT-а", "B-Model"), ("OpenAI", "B-Organization"), ("LoRA", "B-Method_ML")} <= tagged
 
