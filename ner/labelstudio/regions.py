@@ -15,6 +15,7 @@ E205  error    code points and another reading fit at different places (not plac
 E202  error    region cannot be snapped unambiguously (not placed)
 E203  error    region overlaps another one (not placed; the other is kept)
 E204  error    region with several labels (the first is kept)
+E206  error    task with no text in its data (not read)
 ====  =======  ==========================================================
 
 Left out: choosing among several annotations (``annotations.py``), files and HTTP.
@@ -80,10 +81,15 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
     """The task's sentences with IOB2 tags from ``results``; every lossy case goes to ``report``."""
     data = task.get("data", task)
     text = data.get(names.text_key)
-    if not isinstance(text, str):
-        strings = [v for v in data.values() if isinstance(v, str)]
-        text = strings[0] if len(strings) == 1 else ""
     issue = report.issues.append
+    if not isinstance(text, str):
+        strings = [v for v in data.values() if isinstance(v, str)] if isinstance(data, dict) else []
+        if len(strings) != 1:
+            fields = ", ".join(sorted(map(str, data))) if isinstance(data, dict) else type(data).__name__
+            issue(Issue(where, 0, "E206", f"no text in data.{names.text_key} (data fields: {fields or 'none'}); "
+                                          f"the task and its {len(regions(results))} region(s) not read"))
+            return []
+        text = strings[0]
     starts, ends, sizes = task_tokens(task_info(task), text, where, report)
     resolver = Resolver(text)
     placed = []

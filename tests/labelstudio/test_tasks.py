@@ -106,6 +106,15 @@ def test_a_labels_region_without_offsets_or_labels_is_reported_not_dropped():
     assert "'BERT'" in str(report.issues[0]) + str(report.issues[1])
 
 
+def test_a_task_without_its_text_is_reported_not_read_as_empty():
+    """Not an export of this project (another text key, or no Label Studio task at all): say so."""
+    report = Report()
+    task = {"id": 9, "data": {"foo": 1, "bar": ["BERT"]}, "annotations": []}
+    assert task_sentences(task, [region("BERT", 0, 4, "Model")], names=NAMES, where="task 9", report=report) == []
+    assert [(i.code, i.severity) for i in report.issues] == [("E206", "error")]
+    assert "task 9" in str(report.issues[0]) and "data.text" in str(report.issues[0])
+
+
 def test_span_crossing_a_token_boundary_is_snapped_and_listed():
     text = "Обучили модель GPT-3 на данных"
     start = text.index("ель GPT-3")  # starts inside 'модель' (covers 3 of 6 letters: ambiguous)
