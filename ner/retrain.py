@@ -130,8 +130,8 @@ class Retrainer:
         (when the payload carries the tasks, as ``/train`` does) too few or unusable annotations."""
         base = self.base_config()
         if payload and payload.get("tasks") is not None:
-            project = str(payload["project"]["id"])
-            self.annotated(self.documents(int(project), {}, payload["tasks"], payload.get("label_config")), base)
+            self.annotated(self.documents(project_number(payload), {}, payload["tasks"], payload.get("label_config")),
+                           base)
 
     def annotated(self, documents, base) -> list:
         """The documents' non-empty sentences, refused when too few or labelled outside the model."""
@@ -197,7 +197,7 @@ class Retrainer:
         from .records import Document
         from .train import train
 
-        project = str(payload["project"]["id"])
+        project = str(project_number(payload))
         documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
         base, train_sents, dev_sents, dev = self.base_split()
         added = self.annotated(documents, base)
@@ -226,3 +226,14 @@ class Retrainer:
 
         threshold = min_score_for(load_model(model_dir), dev_sents)
         return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)
+
+
+def project_number(payload) -> int:
+    """The Label Studio project id of a training payload (``{"project": {"id": 7}}``); a UserError otherwise."""
+    project = payload.get("project") if isinstance(payload, dict) else None
+    value = project.get("id") if isinstance(project, dict) else project
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"the payload's project id {value!r} is not a number; Label Studio sends "
+                        f'{{"project": {{"id": 7, ...}}}}') from None

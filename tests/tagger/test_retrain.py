@@ -339,3 +339,10 @@ def test_label_studio_start_training_on_a_project_without_annotations_is_reporte
         assert health["training_error"] == f"project {project}: {last['message']}"
         assert f"project {project}: training refused: 0 annotated sentence(s)" in caplog.text
         assert not list((tmp_path / "work").glob("project-*/r*"))  # nothing trained, nothing written
+
+
+def test_a_train_request_whose_project_id_is_not_a_number_is_refused_naming_it(weak_model_dir, tmp_path):
+    backend, client = serve(weak_model_dir, tmp_path / "work", overrides=OVERRIDES)
+    r = client.post("/train", json=train_request(project="abc"))
+    assert r.status_code == 409 and "'abc' is not a number" in r.json()["error"], r.text
+    assert not backend.training
