@@ -13,7 +13,8 @@ the text of half A's sentences (their tags are not used). Scored on half B:
 
 Prints strict micro and per-label F1, tagging throughput (tokens/s: ours batched through
 ``Tagger.tag_many`` on half B's sentence texts, natasha one text at a time as its API
-goes, both including segmentation), training time of each, and the load average before and
+goes, both including segmentation; natasha is timed again just before each of ours, since the
+load of a shared machine moves), training time of each, and the load average before and
 after (the machine may be shared). Usage:
 
     python bench/bench_distill.py [--epochs 8] [--fold-epochs 6] [--batch-size 16] [--max-minutes M]
@@ -139,24 +140,26 @@ def main() -> None:
     n_tokens = sum(len(s) for s in half_b)
     rows = []
     spans, seconds = natasha_tag_many(texts)
-    rows.append(("natasha", [tags_from_spans(s, sp) for s, sp in zip(half_b, spans)], seconds, float("nan")))
+    rows.append(("natasha", [tags_from_spans(s, sp) for s, sp in zip(half_b, spans)], seconds, float("nan"), seconds))
     for name in ("navec", "ensemble", "student-bilstm", "student-cnn"):
+        # natasha again right before each of ours: on a shared machine the load moves between measurements
+        _, natasha_s = natasha_tag_many(texts)
         spans, seconds = ours_tag_many(out / name, texts)
-        rows.append((name, [tags_from_spans(s, sp) for s, sp in zip(half_b, spans)], seconds, runs[name]))
-    natasha_speed = n_tokens / rows[0][2]
+        rows.append((name, [tags_from_spans(s, sp) for s, sp in zip(half_b, spans)], seconds, runs[name], natasha_s))
     print(f"factRuEval testset half B: {len(half_b)} sentences, {n_tokens} tokens (half A: {len(half_a)} sentences "
           f"as the unlabelled pool); strict IOB2 seqeval; devset {'all' if not args.limit else args.limit} sentences; "
           f"epochs {args.epochs} (folds {args.fold_epochs}), batch {args.batch_size}, "
           f"max minutes {args.max_minutes or 'none'}; 1 torch thread")
     print(f"{'model':<16}{'micro F1':>9}{'PER':>7}{'LOC':>7}{'ORG':>7}{'tokens/s':>10}{'x natasha':>10}"
           f"{'train s':>9}")
-    for name, pred, seconds, train_s in rows:
+    for name, pred, seconds, train_s, natasha_s in rows:
         ev = score(gold, pred)
         per = [ev.labels.get(label) for label in ("PER", "LOC", "ORG")]
         speed = n_tokens / seconds
         print(f"{name:<16}{ev.micro.f1:>9.3f}" + "".join(f"{(p.f1 if p else 0):>7.3f}" for p in per)
-              + f"{speed:>10,.0f}{speed / natasha_speed:>10.1f}{train_s:>9.0f}")
-    print("train s: the ensemble is its folds together; a student's time includes the teacher labelling the pool")
+              + f"{speed:>10,.0f}{seconds and natasha_s / seconds:>10.1f}{train_s:>9.0f}")
+    print("x natasha: against natasha timed on the same texts just before; train s: the ensemble is its folds "
+          "together, a student's time includes the teacher labelling the pool")
     print(f"load average (1, 5, 15 min): before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, "
           f"after {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
