@@ -16,6 +16,7 @@ E202  error    region cannot be snapped unambiguously (not placed)
 E203  error    region overlaps another one (not placed; the other is kept)
 E204  error    region with several labels (the first is kept)
 E206  error    task with no text in its data (not read)
+W208  warning  region over a sentence break (one span per sentence, each opened with B-)
 ====  =======  ==========================================================
 
 Left out: choosing among several annotations (``annotations.py``), files and HTTP.
@@ -140,6 +141,17 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
     tags = spans_tags(len(starts), [(i, j, label) for i, j, label, _ in kept])
     out = []
     bounds = [0, *accumulate(sizes)]
+    for i, j, label, head in sorted(kept):
+        # A region over a line break of the task: each sentence keeps its part, opened with B-X (a sentence
+        # never starts with I-X), and the sentence count stays that of the task (annotators stay aligned).
+        crossed = [b for b in bounds if i < b < j]
+        if crossed:
+            last = crossed[0] - 1  # the token before the first break
+            issue(Issue(where, 0, "W208", f"{head}: runs over the sentence break after "
+                                          f"{text[starts[last]:ends[last]]!r}; split into one span per sentence "
+                                          f"(if it is one entity, the corpus splits that sentence wrongly)"))
+            for b in crossed:
+                tags[b] = "B-" + label
     for n, (a, b) in enumerate(zip(bounds, bounds[1:])):
         if a == b:
             continue

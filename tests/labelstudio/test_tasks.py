@@ -115,6 +115,25 @@ def test_a_task_without_its_text_is_reported_not_read_as_empty():
     assert "task 9" in str(report.issues[0]) and "data.text" in str(report.issues[0])
 
 
+def test_a_region_across_a_sentence_break_is_split_per_sentence_and_reported():
+    """The editor shows sentences on lines of one text; a region may run over the line break (often a
+    sentence split in the wrong place). Never a sentence that opens with I-X, never silently."""
+    from ner.formats.conll import parse_conll_string
+
+    docs = parse_conll_string("Мы\tO\nвзяли\tO\nCommon\tO\n\nCrawl\tO\nвчера\tO\n\nДа\tO\n.\tO\n\n", path="x.conll")
+    [task] = document_tasks(docs[0], tags_as=None)
+    text = task["data"]["text"]
+    assert text == "Мы взяли Common\nCrawl вчера\nДа."
+    start = text.index("Common")
+    report = Report()
+    got = task_sentences(task, [region(text, start, text.index(" вчера"), "Dataset")], names=NAMES, where="task 7",
+                         report=report)
+    assert [(s.words, s.tags) for s in got] == [
+        (("Мы", "взяли", "Common"), ("O", "O", "B-Dataset")), (("Crawl", "вчера"), ("B-Dataset", "O")),
+        (("Да", "."), ("O", "O"))]
+    assert [i.code for i in report.issues] == ["W208"] and "after 'Common'" in report.issues[0].message
+
+
 def test_span_crossing_a_token_boundary_is_snapped_and_listed():
     text = "Обучили модель GPT-3 на данных"
     start = text.index("ель GPT-3")  # starts inside 'модель' (covers 3 of 6 letters: ambiguous)
