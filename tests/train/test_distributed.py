@@ -64,12 +64,12 @@ def test_resume_refuses_another_number_of_processes(tmp_path):
     from ner.train.loop import train
 
     def interrupt(line):
-        if line.startswith("epoch 1/"):
+        if line.startswith("epoch 1/") and ": loss" in line:  # the end of epoch 1, not a line within it
             raise KeyboardInterrupt
 
     config = TrainConfig(train=str(SEED), out=str(tmp_path / "m"), epochs=2, hidden=16, seed=3)
     with pytest.raises(KeyboardInterrupt):
-        train(config, progress=interrupt)
+        train(config, progress=interrupt, progress_seconds=0)
     ckpt = tmp_path / ".m.checkpoint" / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=False)
     assert "world_size" not in state  # a single-process checkpoint is as before
