@@ -144,7 +144,8 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
     project_id = project["id"]
     names = config_names(project["label_config"], f"project {title!r}")
     documents = list(documents)
-    check_labels(documents, names, f"project {title!r}")
+    if tags_as:  # texts alone (tags_as=None) need no label of the config
+        check_labels(documents, names, f"project {title!r}")
     result = PushResult(project_id=project_id, documents=len(documents))
     batches, result.same_content = push_batches(documents, batch_size=batch_size, layout=layout)
     result.tasks = sum(map(len, batches))

@@ -1,10 +1,12 @@
-"""``ner ls init`` on a project that already holds work, against the real local Label Studio."""
+"""Labels and the project's labeling config (``ner ls init`` on a project with work, push), against the real
+local Label Studio."""
 
 from __future__ import annotations
 
 import pytest
 
 from ner.cli import main
+from ner.errors import UserError
 from ner.formats.conll import parse_conll_string
 from ner.labelstudio.sync import push
 from ner.schema import Schema
@@ -32,3 +34,14 @@ def test_init_refuses_a_config_that_drops_labels_the_annotations_use(labelstudio
     three.write_text(CORPUS, encoding="utf-8")
     assert main([*argv, "--labels", "auto", str(three)]) == 0
     assert "with 3 labels: Dataset, Model, Organization" in capsys.readouterr().out
+
+
+def test_push_without_tags_does_not_ask_for_their_labels_in_the_config(ls_client, ls_project):
+    """``--as none`` sends only the texts: a corpus tagged in another schema is no reason to refuse them."""
+    title = ls_project(Schema.auto(["Model"]))
+    docs = parse_conll_string(CORPUS, path="a.conll")
+    with pytest.raises(UserError, match="lacks the label"):
+        push(ls_client, title, docs)
+    assert push(ls_client, title, docs, tags_as=None).created == 1
+    [task] = ls_client.iter_tasks(ls_client.project(title)["id"])
+    assert task["annotations"] == [] and task["predictions"] == []
