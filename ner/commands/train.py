@@ -14,7 +14,8 @@ import sys
 # metavars of the flags that are not plain numbers
 _METAVARS = {"train": "FILE", "dev": "FILE", "backbone": "navec|navec-cnn|transformer",
              "base_model": "NAME_OR_DIR", "out": "DIR", "name": "NAME", "labels": "FILE|auto", "map": "A=B,...",
-             "keep": "L1,L2,...", "device": "DEVICE", "lr": "RATE", "max_minutes": "M"}
+             "keep": "L1,L2,...", "device": "DEVICE", "lr": "RATE", "max_minutes": "M",
+             "lexicon": "DIR|none"}
 
 
 def flag_of(key: str) -> str:

@@ -18,7 +18,12 @@ IOB2 across window edges too. Prediction sends each distinct word of a
 batch through the features once, a loaded model keeps word vectors (``features.VectorCache``) and
 the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see the equivalence test).
 
-Left out: fine-tuning the embeddings; gazetteers.
+With a lexicon (``lexfeatures.py``), each word's vector also carries a small embedding of
+its longest-match lexicon tag, dropped per sentence in training (``lexicon_dropout``); the
+lists are saved in the directory (``lexicon/``, named in ``ner_model.json``). A model
+trained without one has neither and loads as before.
+
+Left out: fine-tuning the embeddings.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from .windows import merge_scores, open_window, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
-            "word_dropout": 0.1}
+            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5}
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
 # Torch threads a loaded model predicts on (CPU). On 2 cores a second thread gained nothing
 # with one core free (bench_tag: 1.39 s vs 1.30 s) and made the BiLSTM over 20x slower while other
@@ -71,6 +76,9 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             self.chars = nn.Embedding(n_chars, hp["char_dim"], padding_idx=0)
             self.char_cnn = nn.Conv1d(hp["char_dim"], hp["char_filters"], 3, padding=1)
             width = self.word_dim + hp["shape_dim"] + hp["char_filters"]
+            if hp.get("lexicon_tags"):  # lexicon membership ids (lexfeatures.py): 0 padding, 1 O
+                self.lexicon = nn.Embedding(hp["lexicon_tags"], hp["lexicon_dim"], padding_idx=0)
+                width += hp["lexicon_dim"]
             self.drop = nn.Dropout(hp["dropout"])
             self.lstm = nn.LSTM(width, hp["hidden"], num_layers=hp["layers"], batch_first=True, bidirectional=True,
                                 dropout=hp["dropout"] if hp["layers"] > 1 else 0.0)
@@ -105,6 +113,15 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             chars = chars[0] if len(chars) == 1 else torch.cat(chars)
             return torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=-1)
 
+        def lexicon_features(self, lexicon_ids):
+            """[B, L, lexicon_dim] embeddings of the lexicon ids; in training each sentence's ids
+            become O (1) with probability lexicon_dropout, so the lists are not all it learns from."""
+            p = hp.get("lexicon_dropout", 0.0)
+            if self.training and p:
+                hide = torch.rand(lexicon_ids.shape[0], 1, device=lexicon_ids.device) < p
+                lexicon_ids = lexicon_ids.masked_fill(hide & (lexicon_ids > 0), 1)
+            return self.lexicon(lexicon_ids)
+
         def encode(self, x, lengths):
             """Emissions [B, L, tags] from word vectors [B, L, width] and the items' lengths (a CPU tensor)."""
             packed = nn.utils.rnn.pack_padded_sequence(self.drop(x), lengths, batch_first=True,
@@ -113,14 +130,17 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
             return self.out(self.drop(h))
 
-        def forward(self, word_ids, shape_ids, char_ids):
+        def forward(self, word_ids, shape_ids, char_ids, lexicon_ids=None):
             if self.training and hp["word_dropout"]:
                 # hide some words' vectors so the character features learn to carry them too
                 hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
                 word_ids = word_ids.masked_fill(hide, unk_id)
             b, length, n = char_ids.shape
             x = self.word_features(word_ids.reshape(-1), shape_ids.reshape(-1), [char_ids.reshape(-1, n)])
-            return self.encode(x.reshape(b, length, -1), (shape_ids != 0).sum(1).cpu())
+            x = x.reshape(b, length, -1)
+            if lexicon_ids is not None:
+                x = torch.cat([x, self.lexicon_features(lexicon_ids)], dim=-1)
+            return self.encode(x, (shape_ids != 0).sum(1).cpu())
 
     return NavecTagger()
 
@@ -130,12 +150,16 @@ class NavecNet:
 
     backbone = "navec"
     default_lr = 2e-3
+    lexicon = None  # a lexfeatures.LexiconFeatures, or None: no lexicon feature
 
     def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
-                 window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None):
+                 window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None, lexicon=None):
         self.tags = tuple(tags)
         self.tag_ids = {t: i for i, t in enumerate(self.tags)}
         self.hp = {**DEFAULTS, **(hp or {})}
+        self.lexicon = lexicon
+        self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
+        self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
         self.window = window or DEFAULT_WINDOW
         self.stride = stride if stride >= 0 else DEFAULT_STRIDE
         self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
@@ -170,8 +194,24 @@ class NavecNet:
         gold = torch.zeros(mask.shape, dtype=torch.long)
         for b, (_, ids) in enumerate(batch):
             gold[b, : len(ids)] = torch.tensor(ids)
-        emissions = self.module(word_ids, shape_ids, char_ids).float()
+        lexicon_ids = None if self.lexicon is None else self._training_lexicon_ids(words).to(self.device)
+        emissions = self.module(word_ids, shape_ids, char_ids, lexicon_ids).float()
         return self.module.crf.neg_log_likelihood(emissions, gold.to(self.device), mask)
+
+    def _training_lexicon_ids(self, batch):
+        import torch
+
+        known = self._lexicon_ids
+        if len(known) > 200_000:
+            known.clear()
+        rows = []
+        for words in batch:
+            key = tuple(words)
+            if key not in known:
+                known[key] = self.lexicon.word_ids(key)
+            rows.append(known[key])
+        length = max(len(r) for r in rows)
+        return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
 
     def _word_vectors(self, batch):
         """[B, L, width] input vectors; each distinct word of the batch goes through the features once."""
@@ -212,6 +252,8 @@ class NavecNet:
                     x = None if cache is None else cache.gather(items, lambda words: self._word_vectors([words])[0])
                     if x is None:
                         x = self._word_vectors(items)
+                    if self.lexicon is not None:  # depends on the neighbours, so never cached per word
+                        x = torch.cat([x, self.module.lexicon_features(self.lexicon.tensor(items).to(x.device))], -1)
                     lengths = [len(words) for words in items]
                     em = self.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
                     for row, j in enumerate(chunk):
@@ -276,8 +318,9 @@ class NavecNet:
         return [p for _, p in self.predict_with_probabilities(batch, batch_size, cache)]
 
     def info(self, name: str, labels: Sequence[str]) -> dict:
+        hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
-                "chars": self.chars, "hparams": self.hp, "window": self.window, "stride": self.stride,
+                "chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}
 
     def save(self, directory: Path, name: str, labels: Sequence[str]) -> None:
@@ -289,8 +332,10 @@ class NavecNet:
             os.link(self.embeddings, target)
         except OSError:
             shutil.copyfile(self.embeddings, target)
-        (directory / MODEL_FILE).write_text(json.dumps(self.info(name, labels), ensure_ascii=False, indent=2),
-                                            encoding="utf-8")
+        info = self.info(name, labels)
+        if self.lexicon is not None:
+            info["lexicon"] = self.lexicon.save(directory)
+        (directory / MODEL_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 class NavecModel:
@@ -316,8 +361,13 @@ class NavecModel:
             if not needed.exists():
                 raise UserError(f"{path}: {needed.name} is missing; the model directory is incomplete, retrain it")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        lexicon = None
+        if info.get("lexicon"):
+            from .lexfeatures import LexiconFeatures
+
+            lexicon = LexiconFeatures.load(path, info["lexicon"])
         net = NavecNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
-                       info.get("stride", -1), embeddings, device)
+                       info.get("stride", -1), embeddings, device, lexicon)
         state = torch.load(weights, map_location=device, weights_only=True)
         net.module.load_state_dict(state)
         net.module.eval()

@@ -57,6 +57,9 @@ class TrainConfig:
     dropout: float = _f(0.4, "navec only: dropout")
     layers: int = _f(1, "navec only: BiLSTM layers")
     word_dropout: float = _f(0.1, "navec only: share of words whose navec vector is hidden in training")
+    lexicon: str = _f("", "navec only: a lexicon directory (<Label>.txt files, see annotation/lexicons/) whose "
+                          "longest-match tags are a word feature, copied into the model; 'none': no lexicon; empty "
+                          "(the default): the bundled annotation/lexicons/ when it lists one of the training labels")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
     lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
                       "merged; 0: full fine-tuning")
@@ -85,6 +88,9 @@ class TrainConfig:
             raise UserError("the transformer backbone needs --base-model (a hub name or a local directory)")
         if self.lora and self.backbone != "transformer":
             raise UserError(f"--lora {self.lora}: LoRA adapters are for the transformer backbone")
+        if self.lexicon and self.lexicon.lower() != "none" and self.backbone != "navec":
+            raise UserError(f"--lexicon {self.lexicon}: lexicon features are for the navec backbone; "
+                            f"pass --lexicon none")
         if self.lora < 0:
             raise UserError(f"--lora {self.lora}: a rank is 1 or more (0: no LoRA)")
         for key in ("epochs", "batch_size"):

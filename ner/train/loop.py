@@ -68,11 +68,13 @@ def build_net(config: TrainConfig, tags, train_sents, device):
                                                            "word_dropout": config.word_dropout},
                       config.window, config.stride, device=device)
     if config.backbone == "navec":
+        from ..models.lexfeatures import resolve_lexicon
         from ..models.navec import NavecNet
 
+        lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
         return NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout,
                                                        "layers": config.layers, "word_dropout": config.word_dropout},
-                        config.window, config.stride, device=device)
+                        config.window, config.stride, device=device, lexicon=lexicon)
     from ..models.transformer import TransformerNet
 
     net = TransformerNet.create(config.model, tags, config.window, config.stride, device=device)

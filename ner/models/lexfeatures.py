@@ -1,0 +1,120 @@
+"""Lexicon membership as a word feature of the navec backbone.
+
+A lexicon directory (``ner/lexicon.py``: ``<Label>.txt`` files, ``O.txt``) is matched over
+each window's words with ``Lexicon.tags`` (longest match, dates by pattern: the one
+matcher), and each word gets the id of its lexicon tag: 0 padding, 1 ``O`` (not in the
+lists), then ``B-X``, ``I-X`` for each label of the lexicon in ``labels`` order. The
+network embeds the id and concatenates it to the word's vector (``navec.build_module``);
+in training a whole sentence's ids are set to ``O`` with probability ``lexicon_dropout``,
+so the model also learns to find names the lists do not hold.
+
+The files read are kept in memory and written into the model directory (``lexicon/``)
+when the model is saved, so a trained directory carries the exact lists it was trained
+with. A lexicon's labels need not be the model's: they are its file names (and Date).
+
+Left out: several directories layered (``load_lexicon(a, b)``): one directory per model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+
+DIRECTORY = "lexicon"  # inside a model directory
+DATE = "Date"  # the matcher's date patterns give this label whatever the files are
+
+
+class LexiconFeatures:
+    """A lexicon with its feature ids (see the module docstring)."""
+
+    def __init__(self, files: dict[str, str], labels: Sequence[str] | None = None, source: str = ""):
+        from ..lexicon import NOT_AN_ENTITY, load_lexicon
+
+        self.files = dict(files)  # file name -> text, what is saved with the model
+        stems = sorted(Path(name).stem for name in self.files)
+        if labels is None:
+            labels = [s for s in stems if s != NOT_AN_ENTITY] + ([DATE] if DATE not in stems else [])
+        self.labels = tuple(labels)
+        self.source = source
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:  # load_lexicon reads a directory: the one matcher
+            self._write(Path(tmp))
+            self.lexicon = load_lexicon(tmp, labels=[s for s in stems if s != NOT_AN_ENTITY])
+        self.version = self.lexicon.version
+        self.ids = {"O": 1}
+        for label in self.labels:
+            for p in "BI":
+                self.ids[f"{p}-{label}"] = len(self.ids) + 1
+        self.size = len(self.ids) + 1  # rows of the embedding, padding included
+
+    @classmethod
+    def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
+        """The ``*.txt`` files of ``directory``; a missing or empty directory is a ``UserError``."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise UserError(f"--lexicon {directory}: no such lexicon directory (expected files like Model.txt "
+                            f"in it; 'none' trains without one)")
+        files = {}
+        for path in sorted(directory.glob("*.txt")):
+            try:
+                files[path.name] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise UserError(f"{path}: unreadable ({e})") from None
+        if not files:
+            raise UserError(f"--lexicon {directory}: no <Label>.txt files in this lexicon directory")
+        return cls(files, labels, str(directory))
+
+    def _write(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in self.files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+
+    def save(self, model_dir: Path) -> dict:
+        """The files into ``model_dir/lexicon/``; the entry ``ner_model.json`` keeps."""
+        self._write(Path(model_dir) / DIRECTORY)
+        return {"directory": DIRECTORY, "labels": list(self.labels), "version": self.version, "source": self.source}
+
+    @classmethod
+    def load(cls, model_dir: Path, entry: dict) -> "LexiconFeatures":
+        directory = Path(model_dir) / entry.get("directory", DIRECTORY)
+        if not directory.is_dir():
+            raise UserError(f"{model_dir}: {directory.name}/ (the lexicon the model was trained with) is missing; "
+                            f"the model directory is incomplete, retrain it")
+        return cls.read(directory, entry["labels"])
+
+    def word_ids(self, words: Sequence[str]) -> list[int]:
+        """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""
+        return [self.ids.get(tag, 1) for tag in self.lexicon.tags(list(words))]
+
+    def tensor(self, batch: Sequence[Sequence[str]]):
+        """``[B, L]`` ids, 0 past each item's end."""
+        import torch
+
+        length = max((len(ws) for ws in batch), default=0)
+        rows = [self.word_ids(ws) + [0] * (length - len(ws)) for ws in batch]
+        return torch.tensor(rows, dtype=torch.long).reshape(len(batch), length)
+
+
+def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> LexiconFeatures | None:
+    """The lexicon a training run uses: ``value`` is a directory, ``none``, or empty.
+
+    Empty means the bundled ``annotation/lexicons/`` for the navec backbone when it lists at
+    least one of the training labels (a PER/LOC/ORG corpus gets none), else no lexicon.
+    """
+    from ..lexicon import BUNDLED, NOT_AN_ENTITY
+
+    if value.lower() == "none":
+        return None
+    if backbone != "navec":
+        if value:
+            raise UserError(f"--lexicon {value}: lexicon features are for the navec backbone; pass --lexicon none")
+        return None
+    if value:
+        return LexiconFeatures.read(value)
+    if not BUNDLED.is_dir():
+        return None
+    listed = {p.stem for p in BUNDLED.glob("*.txt")} - {NOT_AN_ENTITY}
+    return LexiconFeatures.read(BUNDLED) if listed & set(labels) else None
