@@ -285,5 +285,25 @@ class Client:
             self.call(lambda: self._sdk.views.update(id=str(view_id), project=project_id, data=data),
                       "update a Data Manager tab")
 
+    def save_view_returning(self, project_id: int, data: dict, view_id: int | None = None) -> int:
+        """``save_view`` that returns the tab's id (a new tab's id is only known from the answer)."""
+        if view_id is None:
+            view = self.call(lambda: self._sdk.views.create(project=project_id, data=data), "create a Data Manager tab")
+            return view.id
+        self.save_view(project_id, data, view_id)
+        return view_id
+
+    def order_views(self, project_id: int, ids: list[int]) -> None:
+        """Put the project's Data Manager tabs in this order (the first is the one a project opens on)."""
+        self.call(lambda: self._sdk.views.update_order(ids=ids, project=project_id), "order the Data Manager tabs")
+
+    def update_task_data(self, task_id: int, data: dict) -> None:
+        """Replace a task's ``data`` (annotations and predictions stay)."""
+        self.call(lambda: self._sdk.tasks.update(id=task_id, data=data), f"update task {task_id}")
+
+    def user_emails(self) -> dict[int, str]:
+        """``{user id: e-mail}`` of the server's users (exports name annotators by id)."""
+        return {u.id: u.email for u in self.call(lambda: list(self._sdk.users.list()), "list the users")}
+
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

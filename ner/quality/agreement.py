@@ -312,7 +312,7 @@ def units_from_project(client, title: str, *, schema=None, report) -> list[Unit]
     names = config_names(project["label_config"], f"project {title!r}")
     tasks = client.all_tasks(project["id"])
     # The export names annotators by user id; people know each other by e-mail.
-    users = {u.id: u.email for u in client.call(lambda: list(client._sdk.users.list()), "list the users")}
+    users = client.user_emails()
     for task in tasks:
         for a in task.get("annotations") or ():
             if isinstance(a.get("completed_by"), int) and users.get(a["completed_by"]):

@@ -108,7 +108,6 @@ def project_pool(client, title: str, report) -> tuple[int, list[dict], list[Cand
 
 def mark_project(client, project_id: int, tasks, choices) -> dict:
     """Put the chosen tasks first (see the module docstring); returns what was done."""
-    sdk = client._sdk
     rank = {c.candidate.task: f"{c.rank:05d}" for c in choices}
     updated = cleared = 0
     for task in tasks:
@@ -121,18 +120,19 @@ def mark_project(client, project_id: int, tasks, choices) -> dict:
         new = {k: v for k, v in data.items() if k != FIELD}
         if want is not None:
             new[FIELD] = want
-        client.call(lambda t=task["id"], d=new: sdk.tasks.update(id=t, data=d), f"mark task {task['id']}")
+        client.update_task_data(task["id"], new)
         updated += want is not None
         cleared += want is None
-    views = client.call(lambda: list(sdk.views.list(project=project_id)), "list the Data Manager tabs")
+    views = client.list_views(project_id)
     data = {"title": VIEW_TITLE, "ordering": [f"tasks:data.{FIELD}"]}
-    mine = next((v for v in views if (v.data or {}).get("title") == VIEW_TITLE), None)
+    mine = next(((i, d) for i, d in views if d.get("title") == VIEW_TITLE), None)
     if mine is None:
-        mine = client.call(lambda: sdk.views.create(project=project_id, data=data), "create the tab")
-    elif (mine.data or {}).get("ordering") != data["ordering"]:
-        mine = client.call(lambda: sdk.views.update(id=mine.id, project=project_id, data={**mine.data, **data}),
-                           "update the tab")
-    order = [mine.id] + [v.id for v in views if v.id != mine.id]
+        view_id = client.save_view_returning(project_id, data)
+    else:
+        view_id = mine[0]
+        if mine[1].get("ordering") != data["ordering"]:
+            client.save_view(project_id, {**mine[1], **data}, view_id)
+    order = [view_id] + [i for i, _ in views if i != view_id]
     if len(order) > 1:
-        client.call(lambda: sdk.views.update_order(ids=order, project=project_id), "order the tabs")
-    return {"view": mine.id, "marked": updated, "cleared": cleared}
+        client.order_views(project_id, order)
+    return {"view": view_id, "marked": updated, "cleared": cleared}
