@@ -33,7 +33,8 @@ def register(sub) -> None:
                    help="stop starting runs that would not fit in this many minutes (the curve gets fewer seeds)")
     p.add_argument("--config", metavar="FILE", help="training settings (TOML, as for ner train)")
     p.add_argument("--backbone", default=None, help="navec (default) or transformer")
-    p.add_argument("--model", default=None, help="transformer only: a Hugging Face name or local directory")
+    p.add_argument("--base-model", default=None, metavar="NAME_OR_DIR",
+                   help="transformer only: the Hugging Face encoder to fine-tune (a hub name or local directory)")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs per run")
     p.add_argument("--labels", default=None, metavar="FILE|auto",
                    help="label schema for training (default: the labels found in TRAIN)")
@@ -100,7 +101,7 @@ def run(args) -> int:
     if args.seeds < 1:
         raise UserError("--seeds must be 1 or more")
     base = load_config(args.config) if args.config else TrainConfig()
-    base = base.replace(backbone=args.backbone, model=args.model, epochs=args.epochs, labels=args.labels)
+    base = base.replace(backbone=args.backbone, base_model=args.base_model, epochs=args.epochs, labels=args.labels)
     train_docs = _read(args.train, "TRAIN")
     dev = [s for d in _read(args.dev, "--dev") for s in d.sentences] if args.dev else None
     evaluation = [s for d in _read(args.test, "--test") for s in d.sentences] if args.test else dev

@@ -213,3 +213,11 @@ def test_budget_estimate_separates_the_fixed_cost_from_the_cost_per_sentence():
     history = [(50, 28.0), (443, 46.0), (885, 92.0)]
     assert 100 < estimate_seconds(history, 1327) < 150
     assert estimate_seconds([], 100) == 0.0
+
+
+def test_curve_names_the_encoder_base_model_as_train_does():
+    """``--model`` is a trained model directory everywhere; the encoder to fine-tune is ``--base-model``."""
+    from ner.cli import build_parser
+
+    args = build_parser().parse_args(["curve", "train.conll", "--backbone", "transformer", "--base-model", "enc"])
+    assert args.base_model == "enc" and not hasattr(args, "model")
