@@ -197,7 +197,10 @@ def run_push(args) -> int:
         print(f"layout: {len(result.relaid)} document(s) are in the project cut another way and were not pushed: "
               f"{_listing(result.relaid)}; push with the layout they were pushed with, or delete their tasks")
         status = 1
-    attached = f", {result.attached} prediction(s) attached to tasks already there" if result.attached else ""
+    kind = "prediction(s)" if args.tags_as == "predictions" else "annotation(s)"
+    attached = f", {result.attached} {kind} attached to tasks already there" if result.attached else ""
+    if result.kept_annotated:
+        attached += f", {result.kept_annotated} task(s) already annotated by a person left as they are"
     print(f"{result.created} task(s) created, {result.unchanged} already there, {len(result.changed)} document(s) "
           f"changed{attached} (project id {result.project_id})")
     return status

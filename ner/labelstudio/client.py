@@ -305,5 +305,10 @@ class Client:
         """``{user id: e-mail}`` of the server's users (exports name annotators by id)."""
         return {u.id: u.email for u in self.call(lambda: list(self._sdk.users.list()), "list the users")}
 
+    def create_annotation(self, task_id: int, result: list[dict]) -> None:
+        """Add an annotation (imported, not ground truth) to a task."""
+        self.call(lambda: self._sdk.annotations.create(id=task_id, result=result, ground_truth=False,
+                                                       was_cancelled=False), f"annotate task {task_id}")
+
     def delete_project(self, project_id: int) -> None:
         self.call(lambda: self._sdk.projects.delete(id=project_id), "delete the project")

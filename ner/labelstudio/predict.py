@@ -163,26 +163,54 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
     return summary
 
 
-def attach_predictions(client, project_id: int, parts, model_version: str, names: ConfigNames) -> int:
-    """Attach the tags of ``parts`` (already in the project) as predictions to their tasks that hold
-    none of ``model_version``; the regions are placed on each task's own text and token ranges."""
+def _placed(client, project_id: int, parts, names: ConfigNames, skip):
+    """``(task, spans, text)`` for each task of ``parts`` (already in the project) that ``skip(task)`` keeps:
+    the parts' tags placed on the task's own text and token ranges."""
     from ..bio import tags_spans
     from ..records import token_span
-    from .tasks import spans_to_results, task_info
+    from .tasks import task_info
 
     wanted = {(info["doc_hash"], info["layout"], info["part"]): laid for info, laid in parts}
-    predictions = []
     for task in client.iter_tasks(project_id):
         info = task_info(task)
         laid = wanted.get((info.get("doc_hash"), info.get("layout"), info.get("part"))) if info else None
-        if laid is None or any(p.get("model_version") == model_version for p in task.get("predictions") or ()):
+        if laid is None or skip(task):
             continue
         text, offsets = task["data"][names.text_key], info["tokens"]
         tags = [t for sentence, _, _ in laid for t in sentence.tags]
-        spans = [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)]
-        predictions.append({"task": task["id"], "model_version": model_version, "score": 1.0,
-                            "result": spans_to_results(text, spans, names.from_name, names.to_name,
-                                                       [1.0] * len(spans))})
+        yield task, [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)], text
+
+
+def attach_predictions(client, project_id: int, parts, model_version: str, names: ConfigNames) -> int:
+    """Attach the tags of ``parts`` (already in the project) as predictions to their tasks that hold
+    none of ``model_version``; the regions are placed on each task's own text and token ranges."""
+    from .tasks import spans_to_results
+
+    def has_version(task):
+        return any(p.get("model_version") == model_version for p in task.get("predictions") or ())
+
+    predictions = [{"task": task["id"], "model_version": model_version, "score": 1.0,
+                    "result": spans_to_results(text, spans, names.from_name, names.to_name, [1.0] * len(spans))}
+                   for task, spans, text in _placed(client, project_id, parts, names, has_version)]
     for first in range(0, len(predictions), 500):
         client.import_predictions(project_id, predictions[first:first + 500])
     return len(predictions)
+
+
+def attach_annotations(client, project_id: int, parts, names: ConfigNames) -> tuple[int, int]:
+    """Attach the tags of ``parts`` as annotations to their tasks that hold none (pushed earlier as text
+    only); tasks a person already annotated are left as they are. Returns ``(attached, left)``."""
+    from .tasks import spans_to_results
+
+    left = [0]
+
+    def annotated(task):
+        done = bool(task.get("annotations")) or bool(task.get("total_annotations"))
+        left[0] += done
+        return done
+
+    attached = 0
+    for task, spans, text in _placed(client, project_id, parts, names, annotated):
+        client.create_annotation(task["id"], spans_to_results(text, spans, names.from_name, names.to_name, None))
+        attached += 1
+    return attached, left[0]

@@ -39,7 +39,8 @@ class PushResult:
     changed: list[str] = field(default_factory=list)    # documents whose tasks hold other content: not pushed
     relaid: list[str] = field(default_factory=list)     # documents already there in another layout: not pushed
     same_content: list[tuple[str, str]] = field(default_factory=list)  # (document, the one it repeats)
-    attached: int = 0                                   # predictions attached to tasks already there
+    attached: int = 0                                   # predictions or annotations attached to tasks already there
+    kept_annotated: int = 0                             # tasks already there that a person had annotated (left as they are)
     documents: int = 0
     tasks: int = 0
     project_id: int = 0
@@ -227,6 +228,10 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
         from .views import hide_bookkeeping
 
         hide_bookkeeping(client, project_id)
+    if tags_as == "annotations" and there:
+        from .predict import attach_annotations
+
+        result.attached, result.kept_annotated = attach_annotations(client, project_id, there, names)
     if tags_as == "predictions":
         if there:
             from .predict import attach_predictions

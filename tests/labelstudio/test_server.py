@@ -107,6 +107,34 @@ def test_push_as_predictions_attaches_them_to_tasks_already_there(ls_client, ls_
     assert (third.created, third.attached) == (0, 0)  # once per model version
 
 
+
+def test_push_of_a_tagged_corpus_annotates_its_text_only_tasks_and_leaves_peoples_work(ls_client, ls_project):
+    docs = list(read_conll(SEED))
+    title = ls_project(load_schema())
+    first = push(ls_client, title, docs, tags_as=None)  # the texts first, as a team starting to annotate does
+    tasks = list(ls_client.iter_tasks(first.project_id))
+    person = tasks[0]  # a person annotates one task: no regions
+    ls_client.create_annotation(person["id"], [])
+    again = push(ls_client, title, docs)
+    assert (again.created, again.unchanged, again.attached, again.kept_annotated) == \
+        (0, first.created, first.created - 1, 1)
+    pulled = pull(ls_client, title)
+    assert pulled.annotated == first.created and not pulled.report.errors
+    got = [(s.words, s.tags) for doc in pulled.documents[""] for s in doc.sentences]
+    expected = sentences_of(docs)
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    # every task but the person's carries the corpus's tags; the person's (no regions) stays as they left it
+    theirs = "".join(person["data"]["text"].split())
+
+    def in_persons_task(words):
+        return "".join(words) in theirs
+
+    differ = [(w, t) for (w, t), (_, want) in zip(got, expected) if t != want]
+    assert differ and all(set(t) == {"O"} and in_persons_task(w) for w, t in differ)
+    n_b = lambda pairs: sum(x.startswith("B-") for _, t in pairs for x in t)  # noqa: E731
+    assert n_b(got) == n_b(expected) - n_b([(w, t) for w, t in expected if in_persons_task(w)]) > 0
+
+
 HARD = [
     ("😀😀 Вчера BERT-а обучили на ImageNet и это видно", [("BERT-а", "Model"), ("ImageNet", "Dataset")]),
     ("Строка с CRLF\r\nOpenAI выпустила GPT-4 в 2023 году", [("OpenAI", "Organization"), ("GPT-4", "Model"),
