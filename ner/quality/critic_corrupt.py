@@ -49,7 +49,8 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
             continue
         op = rng.choice(OPERATIONS)
         i, j, label = span
-        taken = {t for s in spans if s is not span for t in range(s[0], s[1])}
+        # tokens already given out, and those of the entities still to come: a shift must not reach them
+        taken = {t for s in (*out, *spans[k + 1:]) for t in range(s[0], s[1])}
         nxt = spans[k + 1] if k + 1 < len(spans) else None
         if op == "merge" and nxt and nxt[0] - j <= 1:
             out.append((i, nxt[1], label))

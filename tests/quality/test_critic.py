@@ -11,6 +11,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ner.bio import spans_tags, tags_spans
 from ner.quality.critic import Item, Suspect, load_items, quality, score_items
@@ -226,3 +228,20 @@ def test_one_error_seen_twice_is_listed_once():
     elsewhere = Suspect(1, 0, 1, "missing", "", "PER", (0, 1, "PER"), 0.4)
     letters = Suspect(0, 1, 2, "token", "PER", "Иван", None, 0.9)
     assert suppress_overlaps([short, letters, lost, other, elsewhere]) == [short, letters, other, elsewhere]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_corruption_never_makes_overlapping_spans(data):
+    """Every corrupted sentence is a set of disjoint spans (spans_tags refuses overlaps): shifted entities
+    must not grow into a neighbour that was shifted, merged or kept."""
+    from ner.quality.critic_corrupt import corrupt_sentence
+
+    n = data.draw(st.integers(1, 12))
+    cuts = sorted(data.draw(st.sets(st.integers(0, n), max_size=8)))
+    spans = [(a, b, data.draw(st.sampled_from(LABELS))) for a, b in zip(cuts[::2], cuts[1::2]) if a < b]
+    words = [data.draw(st.sampled_from(["Яндекс", "модель", ",", "GPT", "в"])) for _ in range(n)]
+    out = corrupt_sentence(words, spans, LABELS, data.draw(st.sampled_from([0.3, 0.7, 1.0])),
+                           random.Random(data.draw(st.integers(0, 10**6))))
+    covered = [t for i, j, _ in out for t in range(i, j)]
+    assert len(covered) == len(set(covered)) and all(0 <= i < j <= n for i, j, _ in out)
