@@ -24,8 +24,9 @@ Dates are patterns, not lists (``dates.py`` style rules in ``_date_spans``): "20
 ``labels``, ``tags``, ``name``, ``version``), so ``Tagger(LexiconModel(...))`` tags raw
 text with it and everything that takes a model takes it.
 
-Left out: lexicon features inside the trained models (membership as an input feature),
-morphology beyond endings (no pymorphy), nested names (the longest match wins).
+The navec backbone uses ``Lexicon.tags`` as a word feature (``ner/models/lexfeatures.py``).
+
+Left out: morphology beyond endings (no pymorphy), nested names (the longest match wins).
 """
 
 from __future__ import annotations
