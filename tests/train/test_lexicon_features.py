@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
+from ner.cli import main
 from ner.errors import UserError
 from ner.models import load_model
 from ner.models.lexfeatures import LexiconFeatures, resolve_lexicon
@@ -86,6 +87,15 @@ def test_a_model_with_a_lexicon_saves_reloads_and_tags_the_same_from_a_copy(tmp_
     batch = [SENTENCE, ["Обучение", "BERT", "и", "GPT-4", "с", "LoRA"], ["я"]]
     original = load_model(out)
     expected = original.predict_with_probabilities(batch)
+    text = tmp_path / "in.txt"
+    text.write_text("Мы дообучили LLaMA 2 через LoRA в 2023 году.\nОбучение BERT и GPT-4 с LoRA\n", encoding="utf-8")
+
+    def ner_tag(model_dir):
+        target = tmp_path / "tagged.jsonl"
+        assert main(["tag", str(text), "--model", str(model_dir), "--no-progress", "-o", str(target)]) == 0
+        return target.read_text(encoding="utf-8")
+
+    tagged = ner_tag(out)
     copy = tmp_path / "elsewhere" / "model"
     shutil.copytree(out, copy)
     shutil.rmtree(lexicon_dir)  # the source lists are gone: the copy must not need them
@@ -93,6 +103,7 @@ def test_a_model_with_a_lexicon_saves_reloads_and_tags_the_same_from_a_copy(tmp_
     moved = load_model(copy)
     for (p1, a1), (p2, a2) in zip(expected, moved.predict_with_probabilities(batch)):
         assert p1 == p2 and np.array_equal(a1, a2)
+    assert ner_tag(copy) == tagged and '"entities"' in tagged
 
     # the feature is used in prediction: with every word's id O the emissions change
     with_lists = moved.net.emissions([SENTENCE])[0]
