@@ -8,7 +8,8 @@ network embeds the id and concatenates it to the word's vector (``navec.build_mo
 in training a whole sentence's ids are set to ``O`` with probability ``lexicon_dropout``,
 so the model also learns to find names the lists do not hold.
 
-The files read are kept in memory and written into the model directory (``lexicon/``)
+The files read are kept in memory and written into the model directory as one file,
+``lexicon.json`` (``{"files": {"Model.txt": text, ...}}``: the directory stays flat),
 when the model is saved, so a trained directory carries the exact lists it was trained
 with. A lexicon's labels need not be the model's: they are its file names (and Date).
 
@@ -22,7 +23,7 @@ from typing import Sequence
 
 from ..errors import UserError
 
-DIRECTORY = "lexicon"  # inside a model directory
+FILE = "lexicon.json"  # inside a model directory
 DATE = "Date"  # the matcher's date patterns give this label whatever the files are
 
 
@@ -73,17 +74,24 @@ class LexiconFeatures:
             (directory / name).write_text(text, encoding="utf-8")
 
     def save(self, model_dir: Path) -> dict:
-        """The files into ``model_dir/lexicon/``; the entry ``ner_model.json`` keeps."""
-        self._write(Path(model_dir) / DIRECTORY)
-        return {"directory": DIRECTORY, "labels": list(self.labels), "version": self.version, "source": self.source}
+        """The files into ``model_dir/lexicon.json``; returns the entry ``ner_model.json`` keeps."""
+        import json
+
+        (Path(model_dir) / FILE).write_text(json.dumps({"files": self.files}, ensure_ascii=False, indent=0),
+                                            encoding="utf-8")
+        return {"file": FILE, "labels": list(self.labels), "version": self.version, "source": self.source}
 
     @classmethod
     def load(cls, model_dir: Path, entry: dict) -> "LexiconFeatures":
-        directory = Path(model_dir) / entry.get("directory", DIRECTORY)
-        if not directory.is_dir():
-            raise UserError(f"{model_dir}: {directory.name}/ (the lexicon the model was trained with) is missing; "
-                            f"the model directory is incomplete, retrain it")
-        return cls.read(directory, entry["labels"])
+        import json
+
+        path = Path(model_dir) / entry.get("file", FILE)
+        try:
+            files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError(f"{path}: the lexicon the model was trained with is missing or damaged ({e}); "
+                            f"the model directory is incomplete, retrain it") from None
+        return cls(files, entry["labels"], entry.get("source", ""))
 
     def word_ids(self, words: Sequence[str]) -> list[int]:
         """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""

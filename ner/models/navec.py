@@ -20,7 +20,7 @@ the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see th
 
 With a lexicon (``lexfeatures.py``), each word's vector also carries a small embedding of
 its longest-match lexicon tag, dropped per sentence in training (``lexicon_dropout``); the
-lists are saved in the directory (``lexicon/``, named in ``ner_model.json``). A model
+lists are saved in the directory (``lexicon.json``, named in ``ner_model.json``). A model
 trained without one has neither and loads as before.
 
 Left out: fine-tuning the embeddings.

@@ -80,8 +80,9 @@ def test_a_model_with_a_lexicon_saves_reloads_and_tags_the_same_from_a_copy(tmp_
     out = train(_config(tmp_path, str(lexicon_dir)))
     info = json.loads((out / "ner_model.json").read_text())
     assert info["lexicon"]["labels"] == ["Method_ML", "Model", "Date"] and info["hparams"]["lexicon_tags"] == 8
-    for path in lexicon_dir.iterdir():
-        assert (out / "lexicon" / path.name).read_text() == path.read_text()
+    saved = json.loads((out / "lexicon.json").read_text())["files"]
+    assert saved == {path.name: path.read_text() for path in lexicon_dir.iterdir()}
+    assert all(p.is_file() for p in out.iterdir())  # a flat directory (tools hard-link its files)
     assert f'lexicon = "{lexicon_dir}"' in (out / "train_config.toml").read_text()
 
     batch = [SENTENCE, ["Обучение", "BERT", "и", "GPT-4", "с", "LoRA"], ["я"]]
@@ -114,7 +115,7 @@ def test_a_model_with_a_lexicon_saves_reloads_and_tags_the_same_from_a_copy(tmp_
 def test_a_model_without_a_lexicon_is_the_old_directory(tmp_path):
     out = train(_config(tmp_path, "none"))
     info = json.loads((out / "ner_model.json").read_text())
-    assert "lexicon" not in info and not (out / "lexicon").exists()
+    assert "lexicon" not in info and not (out / "lexicon.json").exists()
     # the hyper-parameters an old directory holds, nothing more: old directories load the same way
     assert set(info["hparams"]) == {"char_dim", "char_filters", "shape_dim", "hidden", "dropout", "layers",
                                     "word_dropout"}
