@@ -241,7 +241,8 @@ def evaluate_model(model_dir, corpus, *, mapping: str | None = None, keep: str |
 
     ``mapping``/``keep`` (``--map``/``--keep``) default to the ones the model was trained
     with; ``labels`` is the gold data's label set (a schema file or ``auto``; default: the
-    model's labels). Only labels the gold data can have are scored; the others are named in
+    labels found in it, those the model lacks counting as missed, and named in a note; a corpus that
+    shares no label with the model is refused). Only labels the gold data can have are scored; the others are named in
     ``excluded`` and in a note.
     """
     from pathlib import Path
@@ -249,7 +250,7 @@ def evaluate_model(model_dir, corpus, *, mapping: str | None = None, keep: str |
     from .corpus import check_map, label_mapping, read_split
     from .formats.registry import require
     from .models import load_model
-    from .schema import Schema, load_schema
+    from .schema import load_schema
 
     require(corpus)
     notes = []
@@ -261,13 +262,17 @@ def evaluate_model(model_dir, corpus, *, mapping: str | None = None, keep: str |
     renaming = label_mapping(mapping if given else trained.get("map", ""),
                              (keep or "") if given else trained.get("keep", ""))
     model = load_model(model_dir, device=device)
-    if labels == "auto":
-        schema = None
-    elif labels:
-        schema = load_schema(labels)
-    else:
-        schema = Schema.auto(model.labels, model.name)
+    schema = load_schema(labels) if labels and labels != "auto" else None
     split = read_split(str(corpus), schema, renaming)
+    if not labels:  # the default: the model's labels, and gold labels it lacks count as missed
+        found = {label for s in split.sentences for _, _, label in tags_spans(s.tags)}  # after --map/--keep
+        unknown = sorted(found - set(model.labels))
+        if unknown and len(unknown) == len(found):
+            raise UserError(f"{corpus}: none of its labels ({', '.join(unknown)}) is a label of model {model.name} "
+                            f"({', '.join(model.labels)}); rename them with --map SOURCE=TARGET")
+        if unknown:
+            notes.append(f"{corpus}: gold label(s) {', '.join(unknown)} are not labels of model {model.name}: "
+                         f"their entities count as missed (--map renames, --keep chooses labels)")
     if given:
         check_map(renaming, split.found, str(corpus))
     sentences = split.sentences

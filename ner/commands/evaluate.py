@@ -20,7 +20,8 @@ def register(sub) -> None:
                    help="keep these corpus labels under their own names (default: the model's --keep)")
     p.add_argument("--labels", metavar="FILE|auto", default=None,
                    help="the gold data's label set: a schema file, or 'auto' for the labels found in it "
-                        "(default: the model's labels); model labels outside it are not scored (and named)")
+                        "(default: the labels found in it, gold labels the model lacks counting as missed, "
+                        "and named); model labels outside it are not scored (and named)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.add_argument("--errors", metavar="FILE", help="write every false positive, false negative, boundary "
                                                     "and type error with its sentence")

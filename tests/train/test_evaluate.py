@@ -1,5 +1,7 @@
 """Metric values on known predictions (strict IOB2), error kinds, the error file and the PNG."""
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -177,3 +179,21 @@ def test_evaluate_map_label_absent_from_the_corpus_says_did_you_mean(mapped_mode
 def test_evaluate_missing_corpus_is_one_line(mapped_model, capsys, tmp_path):
     assert run_cli(capsys, "evaluate", mapped_model, tmp_path / "gone.jsonl") == (
         2, "", f"ner evaluate: error: {tmp_path / 'gone.jsonl'}: no such file or directory; check the path\n")
+
+
+def test_gold_labels_the_model_lacks_count_as_missed_with_a_note(navec_model_dir, tmp_path, capsys):
+    """A model trained with --labels auto meets a test set with one more label (factRuEval's Facility):
+    it is scored, that label's entities counting as missed, and said; a corpus sharing no label is refused."""
+    from ner.cli import main
+
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Яндекс\tB-Organization\nпостроил\tO\nзавод\tB-Facility\n\n", encoding="utf-8")
+    assert main(["evaluate", str(navec_model_dir), str(gold), "--json"]) == 0
+    out, err = capsys.readouterr()
+    scores = json.loads(out)
+    assert scores["labels"]["Facility"]["support"] == 1 and scores["labels"]["Facility"]["recall"] == 0.0
+    assert "gold label(s) Facility are not labels of model seed-navec: their entities count as missed" in err
+    other = tmp_path / "other.conll"
+    other.write_text("Яндекс\tB-ORG\n\n", encoding="utf-8")
+    assert main(["evaluate", str(navec_model_dir), str(other)]) == 2
+    assert "none of its labels (ORG) is a label of model seed-navec" in capsys.readouterr().err
