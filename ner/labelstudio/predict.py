@@ -26,6 +26,8 @@ Left out: the connection (``client.py``), the JSON of regions (``tasks.py``).
 
 from __future__ import annotations
 
+from ..errors import UserError
+
 from dataclasses import dataclass, field
 
 from .config import ConfigNames, config_names
@@ -132,6 +134,10 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
     """
     project = client.project(title)
     names = label_config_names(project["label_config"], f"project {title!r}")
+    if names.labels and not set(names.labels) & set(tagger.labels):
+        raise UserError(f"model {tagger.name} tags {', '.join(tagger.labels)}, none of which project {title!r} "
+                        f"labels ({', '.join(names.labels)}); use a model trained on the project's labels, or "
+                        f"'ner ls init --project {title!r} --labels FILE' with the model's")
     summary = PredictSummary(tagger.version)
     todo = list(plan_tasks(client.iter_tasks(project["id"]), tagger.version, names, summary, include_annotated))
     for i in range(0, len(todo), batch_size):

@@ -310,6 +310,23 @@ def test_predict_sends_only_labels_of_the_projects_config(ls_client, ls_project,
     assert summary.unknown == others and others  # the seed model finds other labels in these texts
 
 
+def test_ls_predict_with_a_model_of_none_of_the_projects_labels_is_refused(ls_client, ls_project, labelstudio,
+                                                                          model_dir, capsys):
+    """factRuEval's PER/LOC/ORG project and the ML-entities model share no label: nothing is sent, the
+    project's model version stays, and one line says why (it was 49 empty predictions and exit 0)."""
+    from ner.cli import main
+    from ner.schema import Schema
+
+    project = ls_client.project(ls_project(Schema.auto(["LOC", "ORG", "PER"]), prefix="factrueval"))
+    ls_client.import_tasks(project["id"], [{"data": {"text": t}} for t in TEXTS])
+    assert main(["ls", "predict", "--project", project["title"], "--model", str(model_dir), "--min-score", "0",
+                 "--url", labelstudio.url, "--api-key", labelstudio.api_key]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "none of which project" in err[-1] and "(LOC, ORG, PER)" in err[-1]
+    assert _predictions(ls_client, project["id"]) == {t: [] for t in TEXTS}
+    assert not ls_client.project_by_id(project["id"]).model_version
+
+
 def test_ls_predict_into_a_missing_project_is_one_line_before_the_model_is_loaded(labelstudio, model_dir, capsys):
     """The project is looked up first: no model load or dev-set calibration for a misspelt title."""
     from ner.cli import main
