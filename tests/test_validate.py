@@ -98,8 +98,19 @@ def test_cli_subprocess_binary_file_no_traceback(tmp_path, capsys):
     assert "Traceback" not in proc.stderr
     unknown = path.rename(tmp_path / "model.bin")
     assert run(capsys, "validate", str(unknown)) == (2, "", f"ner validate: error: {unknown}: cannot tell the "
-                                                             f"format from the suffix '.bin'; pass --from/--to "
-                                                             f"(conll, jsonl, csv, hf, spacy)\n")
+                                                             f"format from the suffix '.bin'; give the file one of "
+                                                             f".conll, .txt, .iob, .bio, .jsonl, .csv, .spacy (or a "
+                                                             f"datasets directory), or pass --from/--to FMT where the "
+                                                             f"command has it (conll, jsonl, csv, hf, spacy)\n")
+
+
+def test_a_command_without_from_is_not_told_to_pass_it_alone(tmp_path, capsys):
+    """ner train has no --from: the message names the suffixes that work (it said 'pass --from', which
+    train then refused as 'did you mean --folds?')."""
+    corpus = tmp_path / "notes.md"
+    corpus.write_text("Яндекс\tB-Organization\n\n", encoding="utf-8")
+    code, _, err = run(capsys, "train", "--train", str(corpus), "--out", str(tmp_path / "m"))
+    assert code == 2 and "give the file one of .conll" in err
 
 
 def test_help_does_not_import_heavy_libraries():

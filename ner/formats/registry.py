@@ -75,8 +75,10 @@ def guess_format(path: str | Path, given: str | None = None) -> str:
         return "conll"
     if path.is_dir() or not suffix:
         return "hf"
-    raise UserError(f"{path}: cannot tell the format from the suffix {suffix!r}; "
-                    f"pass --from/--to ({', '.join(FORMATS)})")
+    known = ", ".join(x for fmt in FORMATS.values() for x in fmt.suffixes)
+    raise UserError(f"{path}: cannot tell the format from the suffix {suffix!r}; give the file one of "
+                    f"{known} (or a datasets directory), or pass --from/--to FMT where the command has it "
+                    f"({', '.join(FORMATS)})")
 
 
 def require(path: str | Path) -> None:
