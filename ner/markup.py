@@ -225,11 +225,17 @@ def model_outputs(plan, predictions) -> list:
             ranges += [(piece[i][0], piece[j - 1][1], label) for i, j, label in tags_spans(to_iob2(prediction.tags))]
             scored += [(start, end, score) for (start, end, _), score in zip(piece, prediction.scores)]
         starts = [start for start, _, _ in scored]
+        # The pieces are disjoint and in text order, so are their entity ranges: a sentence looks only at
+        # the ranges that reach into it (all of them for each sentence made a long line quadratic).
+        range_starts = [start for start, _, _ in ranges]
+        range_ends = [end for _, end, _ in ranges]
         for sentence in sentences:
             word_starts = [start for start, _, _ in sentence]
             word_ends = [end for _, end, _ in sentence]
             spans = []
-            for start, end, label in ranges:
+            near = ranges[bisect_right(range_ends, word_starts[0]):bisect_left(range_starts, word_ends[-1])] \
+                if sentence else ()
+            for start, end, label in near:
                 first = bisect_right(word_ends, start)  # the first word that ends after the range starts
                 last = bisect_left(word_starts, end)  # past the last word that starts before it ends
                 if first < last:
