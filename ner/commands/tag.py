@@ -102,14 +102,26 @@ def _tag_chunk(chunk: list[tuple[int, str]]) -> str:
     return "".join(_tag_rows(chunk))
 
 
-def read_lines(stream, name: str):
-    """``(line number, text)`` of each non-blank line of a binary stream, line terminator removed."""
-    for lineno, raw in enumerate(stream, 1):
+MAX_LINE = 16 << 20  # bytes of one text: past it the input is not text a line at a time (e.g. /dev/zero)
+
+
+def read_lines(stream, name: str, max_line: int = MAX_LINE):
+    """``(line number, text)`` of each non-blank line of a binary stream, line terminator removed.
+
+    Memory stays bounded: a line longer than ``max_line`` bytes, or one with NUL bytes (binary
+    data), is a UserError naming the line."""
+    from ..errors import UserError
+
+    for lineno, raw in enumerate(iter(lambda: stream.readline(max_line + 1), b""), 1):
+        if b"\0" in raw:
+            raise UserError(f"{name}:{lineno}: binary data (NUL bytes), not text; pass a UTF-8 text file, "
+                            f"one text per line")
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            raise UserError(f"{name}:{lineno}: a line longer than {max_line >> 20} MiB; ner tag takes one text "
+                            f"per line: split the text into lines (paragraphs)")
         try:
             line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError as e:
-            from ..errors import UserError
-
             raise UserError(f"{name}:{lineno}: not UTF-8 text ({e.reason} at byte {e.start}); "
                             f"convert the file to UTF-8") from None
         text = line.rstrip("\n").removesuffix("\r")
@@ -272,12 +284,12 @@ def run(args) -> int:
         if args.format == "html":
             out.write(html_head(Path(args.input).name if args.input != "-" else "ner tag"))
         if args.engine != "local":
-            for row in tag_engine(counted(read_lines(stream, args.input)), model, engine=args.engine,
+            for row in tag_engine(counted(read_lines(stream, "stdin" if args.input == "-" else args.input)), model, engine=args.engine,
                                   workers=args.workers, batch_size=args.batch_size, fmt=args.format):
                 out.write(row["output"])
                 done[0] += 1
         else:
-            chunks = _chunked(counted(read_lines(stream, args.input)), CHUNK_LINES)
+            chunks = _chunked(counted(read_lines(stream, "stdin" if args.input == "-" else args.input)), CHUNK_LINES)
             for n, text in tag_chunks(chunks, model, workers=args.workers, batch_size=args.batch_size,
                                       fmt=args.format, colors=colors):
                 out.write(text)

@@ -93,3 +93,19 @@ def test_html_colours_come_from_colors_and_labels_is_not_a_tag_flag(input_file, 
     capsys.readouterr()
     assert main(["tag", "--model", str(model_dir), str(input_file), "--labels", str(schema)]) == 2
     assert capsys.readouterr().err.startswith("ner tag: error: unrecognized argument: --labels ")
+
+
+def test_input_that_is_not_text_a_line_at_a_time_is_refused_in_bounded_memory():
+    """/dev/zero piped into ner tag grew to 7.8 GB: NUL bytes and over-long lines are one error naming the line."""
+    import io
+
+    from ner.commands.tag import read_lines
+    from ner.errors import UserError
+
+    with pytest.raises(UserError, match=r"^stdin:2: binary data \(NUL bytes\)"):
+        list(read_lines(io.BytesIO(b"text\n\0\0\0"), "stdin"))
+    long = io.BytesIO(b"ok\n" + b"a" * 100)
+    with pytest.raises(UserError, match=r"^in.txt:2: a line longer than"):
+        list(read_lines(long, "in.txt", max_line=64))
+    assert list(read_lines(io.BytesIO(b"\xef\xbb\xbfone\r\n\n" + b"b" * 64 + b"\n"), "in.txt", max_line=65)) == [
+        (1, "one"), (3, "b" * 64)]
