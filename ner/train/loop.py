@@ -130,12 +130,12 @@ def train_threads(config: TrainConfig, threads: int | None = None, environ=None)
     epoch more than 3x slower than 1 (issue 8); a machine of one's own gains from more.
     """
     environ = os.environ if environ is None else environ
-    chosen = threads or getattr(config, "threads", 0)
+    chosen = threads or config.threads
     if chosen:
         return chosen, f"torch threads: {chosen}"
     if environ.get("OMP_NUM_THREADS"):
         return None, f"torch threads: OMP_NUM_THREADS={environ['OMP_NUM_THREADS']}"
-    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or threads for more)"
+    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
 
 
 def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False, *,

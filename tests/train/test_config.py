@@ -160,3 +160,17 @@ def test_out_of_range_settings_are_one_line_before_anything_is_built(tmp_path, c
     err = capsys.readouterr().err
     assert err.startswith(f"ner train: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "m").exists()
+
+
+def test_threads_is_a_setting_with_a_flag_and_reaches_the_loop(tmp_path):
+    """--threads N (config key threads) sets torch's CPU threads; 0 keeps the default rule."""
+    from ner.cli import build_parser
+    from ner.train.loop import train_threads
+
+    args = build_parser().parse_args(["train", "--train", "x.conll", "--threads", "3"])
+    assert args.threads == 3
+    assert train_threads(TrainConfig(threads=3), environ={}) == (3, "torch threads: 3")
+    assert train_threads(TrainConfig(), environ={})[0] == 1
+    assert train_threads(TrainConfig(), environ={"OMP_NUM_THREADS": "2"})[0] is None
+    with pytest.raises(UserError, match=r"--threads -1: must be 0 or more"):
+        TrainConfig(train="x.conll", threads=-1).validate()
