@@ -213,6 +213,14 @@ class Client:
                             f"is this the Label Studio URL?")
         return total
 
+    def count_unannotated(self, project_id: int) -> int:
+        """How many tasks of the project have no annotation (one small request)."""
+        query = json.dumps({"filters": {"conjunction": "and", "items": [
+            {"filter": "filter:tasks:total_annotations", "operator": "equal", "type": "Number", "value": 0}]}})
+        pager = self.call(lambda: self._sdk.tasks.list(project=project_id, page=1, page_size=1, fields="task_only",
+                                                       include="id", query=query), "count unannotated tasks")
+        return getattr(pager.response, "total", None) or 0
+
     def iter_tasks(self, project_id: int, *, with_results: bool = True, page_size: int | None = None,
                    where: dict | None = None, operator: str = "equal"):
         """Every task of the project (matching ``where``, see ``task_filter``) as a dict, page by

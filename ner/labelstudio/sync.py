@@ -228,7 +228,8 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
         from .views import hide_bookkeeping
 
         hide_bookkeeping(client, project_id)
-    if tags_as == "annotations" and there:
+    # tasks pushed earlier as text only get the tags now (one count first: an unchanged re-push lists nothing)
+    if tags_as == "annotations" and there and client.count_unannotated(project_id):
         from .predict import attach_annotations
 
         result.attached, result.kept_annotated = attach_annotations(client, project_id, there, names)

@@ -71,9 +71,11 @@ def test_push_retries_503_drops_and_cut_pages_and_sends_each_task_once(labelstud
 
     with FaultyProxy(labelstudio.url) as proxy:
         again = push(through(proxy, labelstudio.api_key, page_size=2), title, docs, batch_size=4)
-        # Unchanged: one count of the six batch digests (page_size=1), no listing, no import.
-        [get] = [p for m, p, _ in proxy.log if m == "GET" and p.startswith("/api/tasks")]
+        # Unchanged: one count of the six batch digests (page_size=1), one of the tasks without an annotation
+        # (none: nothing to attach), no listing, no import.
+        [get, unannotated] = [p for m, p, _ in proxy.log if m == "GET" and p.startswith("/api/tasks")]
         assert "page_size=1&" in get and get.count("%7Cbatch%3A") == 6
+        assert "page_size=1&" in unannotated and "total_annotations" in unannotated
         assert proxy.actions("POST") == []
     assert (again.created, again.unchanged, again.changed) == (0, 23, [])
 
@@ -152,8 +154,10 @@ def test_a_changed_document_costs_a_few_counts_and_one_slot_listing(labelstudio,
         result = push(through(proxy, labelstudio.api_key), title, edited, batch_size=4)
         gets = [p for m, p, _ in proxy.log if m == "GET" and p.startswith("/api/tasks")]
     assert (result.created, result.unchanged, result.changed) == (0, 23, ["d13"])
-    counts = [p for p in gets if "page_size=1&" in p]
+    unannotated = [p for p in gets if "total_annotations" in p]  # is there a text-only task to annotate? no
+    counts = [p for p in gets if "page_size=1&" in p and p not in unannotated]
     listings = [p for p in gets if "page_size=1&" not in p]
+    assert len(unannotated) == 1
     # The group of six (one task short), its first half (whole), then the fourth batch (the short one); the
     # other halves' counts are the rest of their group's.
     assert len(counts) == 3
