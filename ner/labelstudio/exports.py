@@ -75,6 +75,9 @@ def load_export_tasks(path: str | Path, names: ConfigNames = ConfigNames()) -> t
         raise UserError(f"{path}: expected a list of tasks (Label Studio JSON or JSON-MIN export)")
     if all("data" in t or "annotations" in t for t in data):
         return "JSON", data
+    if data and not any(names.text_key in row for row in data):
+        raise UserError(f"{path}: not a Label Studio export: neither tasks with 'data' (JSON) nor rows with the "
+                        f"text field {names.text_key!r} (JSON-MIN); export JSON from Label Studio")
     return "JSON-MIN", min_rows_tasks(data, names)
 
 

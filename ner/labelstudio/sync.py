@@ -299,6 +299,9 @@ def convert_export(path: str | Path, *, schema=None, all_annotators: bool = Fals
     except OSError as e:
         raise UserError(f"{path}: cannot read the export ({e.strerror}); check the path") from None
     if not head.startswith(("[", "{")):
+        if not head.startswith("-DOCSTART-"):  # Label Studio's CONLL2003 export opens with "-DOCSTART- -X- O"
+            raise UserError(f"{path}: not a Label Studio export (JSON, JSON-MIN, or CONLL2003, which opens with "
+                            f"-DOCSTART-); for a corpus file use 'ner convert'")
         result = PullResult()
         result.documents[""] = read_conll2003(path, schema=schema, report=result.report)
         # Label Studio writes one block per task, and only annotated tasks

@@ -348,3 +348,21 @@ def test_tasks_pushed_before_meta_are_still_read_with_their_stored_tokens():
     assert task_key(task) == ("d", 2) and task_info(task)["docstart"] is True
     tagged, report = pull(text, [region(text, 12, 18, "Model")], data=task["data"])
     assert tagged == [("BERT-а", "B-Model")] and report.issues == []
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("README.md", "# ner\n\nSome prose, not an export.\n", "not a Label Studio export (JSON, JSON-MIN, or CONLL2003"),
+    ("plain.conll", "Яндекс\tB-Organization\n\n", "for a corpus file use 'ner convert'"),
+    ("bad.json", '{"a": 1}', "neither tasks with 'data' (JSON) nor rows with the text field 'text'"),
+])
+def test_ls_convert_refuses_what_is_not_an_export(tmp_path, capsys, name, content, says):
+    """README.md was read as a CONLL2003 export (hundreds of errors, a file written) and {"a": 1} as an empty
+    JSON-MIN export (exit 0)."""
+    from ner.cli import main
+
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert main(["ls", "convert", str(path), str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]
+    assert not (tmp_path / "out.jsonl").exists()
