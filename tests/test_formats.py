@@ -465,3 +465,13 @@ def test_junk_csv_reads_row_by_row(text, tmp_path):
         assert (got, where) == (None, f"{path}:{failing}")
     else:
         assert where is None and [list(words) for words, _ in got] == sentences
+
+
+def test_a_folder_of_corpus_files_is_named_not_read_as_a_dataset(tmp_path, capsys):
+    """'ner validate corpora/' said 'not a dataset saved with save_to_disk (no dataset_info.json...)'."""
+    from ner.cli import main
+
+    (tmp_path / "a.conll").write_text("Яндекс\tB-Organization\n\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"ner validate: error: {tmp_path}: a folder, not a dataset saved with "
+                                       f"save_to_disk; to read the corpus files in it, name them ({tmp_path}/*.conll)\n")

@@ -72,6 +72,13 @@ def dump_hf(documents: Iterable[Document], path: str | Path, *, schema: Schema |
 def load_hf(path: str | Path, *, schema: Schema | None = None,
             report: Report | None = None) -> Iterator[Document]:
     """The documents of a dataset saved with ``save_to_disk`` (see the module docstring)."""
+    folder = Path(path)
+    if folder.is_dir() and not any((folder / f).exists() for f in ("dataset_info.json", "state.json",
+                                                                       "dataset_dict.json")):
+        inside = sorted(p.name for p in folder.iterdir() if p.suffix in (".conll", ".jsonl", ".csv", ".spacy"))
+        hint = f"to read the corpus files in it, name them ({folder}/*{Path(inside[0]).suffix})" if inside \
+            else "check the path"
+        raise UserError(f"{folder}: a folder, not a dataset saved with save_to_disk; {hint}")
     import datasets
 
     report = report if report is not None else Report()
