@@ -36,16 +36,18 @@ NONE = "—"  # no span at this place
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """One sentence as several annotators tagged it; word ``i`` is at ``path:line + i`` when ``line``."""
+    """One sentence as several annotators tagged it; word ``i`` is at ``path:line + i`` when ``line``
+    (CoNLL: a word per line), at ``path:line`` when not ``per_line`` (JSONL: a sentence per line)."""
 
     where: str
     words: tuple[str, ...]
     tags: dict[str, tuple[str, ...]]
     path: str = ""
     line: int = 0
+    per_line: bool = True
 
     def place(self, word: int) -> str:
-        return f"{self.path}:{self.line + word}" if self.line else self.where
+        return f"{self.path}:{self.line + word * self.per_line}" if self.line else self.where
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +222,14 @@ def agreement(units) -> Agreement:
     return Agreement(annotators, pairs, confusion, disagreements, len(units))
 
 
-def units_from_documents(corpora: dict[str, list]) -> list[Unit]:
+def units_from_documents(corpora: dict[str, list], per_line: dict[str, bool] | None = None) -> list[Unit]:
     """Units from ``{annotator: documents}`` of the same texts, sentence by sentence in file order.
 
     The files must hold the same sentences with the same words; the first that differs is a
-    ``UserError`` naming both places.
+    ``UserError`` naming both places. ``per_line[who]`` is False for a file with a sentence
+    per line (JSONL), where every word of a sentence is at the sentence's line.
     """
+    per_line = per_line or {}
     names = list(corpora)
     flat = {who: [s for d in docs for s in d.sentences if len(s)] for who, docs in corpora.items()}
     paths = {who: next((d.path for d in docs if d.path), who) for who, docs in corpora.items()}
@@ -239,11 +243,12 @@ def units_from_documents(corpora: dict[str, list]) -> list[Unit]:
                 k = next((i for i, (x, y) in enumerate(zip(s.words, t.words)) if x != y), min(len(s), len(t)))
                 theirs = t.words[k] if k < len(t) else "the sentence end"
                 ours = s.words[k] if k < len(s) else "the sentence end"
-                raise UserError(f"{paths[who]}:{t.line + k if t.line else 0}: {theirs!r} where "
-                                f"{paths[first]}:{s.line + k if s.line else 0} has {ours!r}; agreement needs "
+                step_t, step_s = per_line.get(who, True), per_line.get(first, True)
+                raise UserError(f"{paths[who]}:{t.line + k * step_t if t.line else 0}: {theirs!r} where "
+                                f"{paths[first]}:{s.line + k * step_s if s.line else 0} has {ours!r}; agreement needs "
                                 f"the same texts, tokenized alike")
     return [Unit(f"{paths[first]}:{s.line}" if s.line else f"sentence {i + 1}", s.words,
-                 {who: flat[who][i].tags for who in names}, paths[first], s.line)
+                 {who: flat[who][i].tags for who in names}, paths[first], s.line, per_line.get(first, True))
             for i, s in enumerate(flat[first])]
 
 
@@ -280,7 +285,7 @@ def units_from_files(paths, *, fmt: str | None = None, schema=None, report=None)
     from pathlib import Path
 
     from ..check import Report
-    from ..formats.registry import load
+    from ..formats.registry import guess_format, load
 
     if len(paths) == 1 and str(paths[0]).lower().endswith(".json"):
         from ..labelstudio.config import ConfigNames
@@ -296,12 +301,13 @@ def units_from_files(paths, *, fmt: str | None = None, schema=None, report=None)
     names = stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
     if len(set(names)) != len(names):
         raise UserError(f"{paths[names.index(next(n for n in names if names.count(n) > 1))]} is given twice")
-    corpora = {}
+    corpora, per_line = {}, {}
     for who, path in zip(names, paths):
         read = Report()
         corpora[who] = list(load(path, fmt, schema=schema, report=read))
         _raise_errors(read)
-    return units_from_documents(corpora)
+        per_line[who] = guess_format(path, fmt) == "conll"
+    return units_from_documents(corpora, per_line)
 
 
 def units_from_project(client, title: str, *, schema=None, report) -> list[Unit]:

@@ -132,6 +132,25 @@ def test_files_with_other_words_say_where(tmp_path, capsys):
         units_from_files([str(a)])
 
 
+def test_jsonl_files_name_the_record_line_not_line_plus_word(tmp_path, capsys):
+    """A JSONL sentence is one line: its disagreements and word mismatches are at that line
+    (the CoNLL rule, line + word, named lines the file does not have)."""
+    a = tmp_path / "alice.jsonl"
+    b = tmp_path / "bob.jsonl"
+    assert main(["convert", str(conll(tmp_path / "a.conll", [ALICE, ALICE])), str(a)]) == 0
+    assert main(["convert", str(conll(tmp_path / "b.conll", [BOB, ALICE])), str(b)]) == 0
+    capsys.readouterr()
+    assert main(["agreement", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert f"{a}:1: alice: Model 'YaLM'; bob: Application 'YaLM'" in out
+    assert f"{a}:1: alice: Date '2022 году'; bob: Date '2022'" in out
+    other = [w.replace("YaLM", "YaLM-2") for w in WORDS]
+    b.write_text(json.dumps({"tokens": other, "tags": list(BOB)}, ensure_ascii=False) + "\n"
+                 + json.dumps({"tokens": list(WORDS), "tags": list(ALICE)}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["agreement", str(a), str(b)]) == 2
+    assert f"{b}:1: 'YaLM-2' where {a}:1 has 'YaLM'" in capsys.readouterr().err
+
+
 @pytest.mark.labelstudio
 def test_two_annotator_accounts_on_the_real_server(labelstudio, ls_client, ls_project, monkeypatch, capsys):
     from ner.formats.conll import parse_conll_string
