@@ -57,6 +57,14 @@ def register(sub) -> None:
 LEXICON = "lexicon:"  # a model argument naming lexicon lists instead of a model directory
 
 
+def _model_name(model: str) -> str:
+    """How the summary names what tagged: a model directory's name, or the lexicon and its lists."""
+    if model.startswith(LEXICON):
+        extra = model[len(LEXICON):]  # the bundled lists, and the user's on top
+        return "the lexicon (annotation/lexicons" + (f" + {extra})" if extra else ")")
+    return Path(model).name
+
+
 def _load_tagger(model: str):
     from ..tagger import Tagger
 
@@ -303,5 +311,5 @@ def run(args) -> int:
             stream.close()
         if out is not sys.stdout:
             out.close()
-    print(f"ner tag: {done[0]} text(s) tagged with {Path(model).name}", file=sys.stderr)
+    print(f"ner tag: {done[0]} text(s) tagged with {_model_name(model)}", file=sys.stderr)
     return 0

@@ -109,3 +109,12 @@ def test_input_that_is_not_text_a_line_at_a_time_is_refused_in_bounded_memory():
         list(read_lines(long, "in.txt", max_line=64))
     assert list(read_lines(io.BytesIO(b"\xef\xbb\xbfone\r\n\n" + b"b" * 64 + b"\n"), "in.txt", max_line=65)) == [
         (1, "one"), (3, "b" * 64)]
+
+
+def test_the_summary_names_the_lexicon_when_no_model_tagged(tmp_path, capsys):
+    from ner.cli import main
+
+    text = tmp_path / "in.txt"
+    text.write_text("OpenAI выпустила GPT-4\n", encoding="utf-8")
+    assert main(["tag", str(text), "--lexicon"]) == 0
+    assert capsys.readouterr().err.endswith("ner tag: 1 text(s) tagged with the lexicon (annotation/lexicons)\n")
