@@ -32,11 +32,30 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT",
                    help="pool format: text, conll, jsonl... (default: from the suffix; a .txt is sniffed)")
-    p.add_argument("--out", default=None, metavar="FILE", help="write the chosen texts (.txt) or sentences (corpus)")
+    p.add_argument("--out", default=None, metavar="FILE", help="write the chosen texts (.txt: one per line) or sentences (a corpus suffix: "
+                        "as the pool holds them; a text pool's words get tag O)")
     p.add_argument("--json", action="store_true", help="print the choice as JSON lines")
     p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
     p.add_argument("--api-key", default=None, help="Label Studio token (default: $LABEL_STUDIO_API_KEY)")
     p.set_defaults(func=run)
+
+
+def _untagged(candidate, rank: int):
+    """A chosen text (no corpus record behind it) as a document of its sentences, every tag O
+    (offsets into the text kept when razdel splits it into the same words)."""
+    from ..records import Document, Sentence
+    from ..text import segment
+
+    found = segment(candidate.text)
+    sentences = []
+    if [tuple(w for _, _, w in words) for words in found] == [tuple(ws) for ws in candidate.sentences]:
+        for words in found:
+            start, end = words[0][0], words[-1][1]
+            sentences.append(Sentence(tuple(w for _, _, w in words), ("O",) * len(words), 0, "",
+                                      candidate.text[start:end], tuple((a - start, b - start) for a, b, _ in words)))
+    else:
+        sentences = [Sentence(tuple(ws), ("O",) * len(ws)) for ws in candidate.sentences if ws]
+    return Document(f"selected-{rank}", tuple(sentences))
 
 
 def _write(choices, path: str) -> str:
@@ -46,9 +65,12 @@ def _write(choices, path: str) -> str:
     from ..records import Document
 
     sources = [c.candidate.source for c in choices]
-    if Path(path).suffix.lower() == ".txt" or any(s is None for s in sources):
+    if Path(path).suffix.lower() == ".txt":
         Path(path).write_text("".join(c.candidate.text.replace("\n", " ") + "\n" for c in choices), encoding="utf-8")
         return "texts"
+    if any(s is None for s in sources):  # texts (a text file, Label Studio tasks): words, tags O, a text a document
+        dump([_untagged(c.candidate, c.rank) for c in choices], path, guess_format(path))
+        return "texts (tags O)"
     dump([Document("selected", tuple(sources))], path, guess_format(path))
     return "sentences"
 

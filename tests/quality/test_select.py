@@ -109,6 +109,27 @@ def test_select_with_a_trained_model_cli(navec_model_dir, tmp_path, capsys):
     assert [s.tags for s in chosen] == [by_where[r["where"]].tags for r in rows]  # written as the pool holds them
 
 
+def test_a_text_pool_written_as_a_corpus_is_a_corpus(tmp_path, capsys):
+    """--out x.conll / x.jsonl from a text pool: the chosen texts' words with tag O (the raw lines
+    were written into the .conll, which then read as tokens 'Яндекс выпустил YaLM.' with tag errors)."""
+    from ner.formats.conll import read_conll
+    from ner.formats.jsonl import load_jsonl as read_jsonl
+
+    pool = tmp_path / "pool.txt"
+    pool.write_text("Яндекс выпустил YaLM. Её обучили на GPU.\nBERT вышел в 2018 году\n", encoding="utf-8")
+    for suffix, reader in ((".conll", read_conll), (".jsonl", read_jsonl)):
+        out = tmp_path / f"chosen{suffix}"
+        assert main(["select", str(pool), "--strategy", "random", "-n", "2", "--out", str(out)]) == 0
+        capsys.readouterr()
+        sentences = [s for d in reader(out) for s in d.sentences]
+        assert sorted(s.words for s in sentences) == sorted(
+            [("Яндекс", "выпустил", "YaLM", "."), ("Её", "обучили", "на", "GPU", "."),
+             ("BERT", "вышел", "в", "2018", "году")])
+        assert all(set(s.tags) == {"O"} for s in sentences)
+    assert sorted(s.text for d in read_jsonl(out) for s in d.sentences) == [
+        "BERT вышел в 2018 году", "Её обучили на GPU.", "Яндекс выпустил YaLM."]
+
+
 def test_select_usage_errors(capsys):
     assert main(["select", str(SEED), "-n", "3"]) == 2
     assert "needs --model" in capsys.readouterr().err
