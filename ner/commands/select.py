@@ -89,6 +89,12 @@ def run(args) -> int:
         raise UserError("--strategy uncertainty needs --model DIR (or use --strategy random)")
     if not 0 <= args.diversity <= 1:
         raise UserError("--diversity must be between 0 and 1")
+    if args.out and args.pool:
+        from pathlib import Path
+
+        if Path(args.out).resolve() == Path(args.pool).resolve():
+            raise UserError(f"--out {args.out} is the pool itself: writing the choice there would drop the "
+                            f"rest of the pool; give another file")
     from ..quality.select import MEASURES
 
     measures = tuple(m.strip() for m in args.measures.split(",") if m.strip())

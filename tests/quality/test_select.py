@@ -130,9 +130,14 @@ def test_a_text_pool_written_as_a_corpus_is_a_corpus(tmp_path, capsys):
         "BERT вышел в 2018 году", "Её обучили на GPU.", "Яндекс выпустил YaLM."]
 
 
-def test_select_usage_errors(capsys):
+def test_select_usage_errors(capsys, tmp_path):
     assert main(["select", str(SEED), "-n", "3"]) == 2
     assert "needs --model" in capsys.readouterr().err
+    pool = tmp_path / "pool.txt"
+    pool.write_text("BERT вышел\nYaLM вышла\nGPT-4 вышла\n", encoding="utf-8")
+    assert main(["select", str(pool), "--strategy", "random", "-n", "1", "--out", str(pool)]) == 2
+    assert "is the pool itself" in capsys.readouterr().err
+    assert pool.read_text(encoding="utf-8") == "BERT вышел\nYaLM вышла\nGPT-4 вышла\n"  # not cut to the one chosen
     assert main(["select", "-n", "3", "--strategy", "random"]) == 2
     assert "POOL file or --project" in capsys.readouterr().err
 
