@@ -65,6 +65,18 @@ def test_every_sentence_is_scored_by_a_model_that_did_not_see_it(tmp_path):
         assert (tmp_path / f"fold-{f + 1}" / "model" / "ner_model.json").exists()
 
 
+@pytest.mark.slow
+def test_a_label_one_fold_never_trains_on_still_gets_its_columns(tmp_path):
+    """A label seen in one sentence only is missing from the training part of the fold that holds
+    it out; that fold still trains (it stopped the critic: "label 'ORG' never occurs in ...")."""
+    sentences = tiny_corpus(12)
+    sentences[0] = Sentence(("Яндекс", "открыл", "офис", "в", "Москве", "."), ("B-ORG", "O", "O", "O", "B-LOC", "O"))
+    keys = [str(i) for i in range(len(sentences))]
+    probs = out_of_fold(sentences, keys, ["LOC", "ORG", "PER"], TINY, tmp_path)
+    assert [p.shape for p in probs] == [(6, len(tag_names(["LOC", "ORG", "PER"])))] * len(sentences)
+    assert all(np.allclose(p.sum(1), 1) for p in probs)
+
+
 def write_corpus(path: Path) -> None:
     lines = []
     for k, s in enumerate(tiny_corpus()):
