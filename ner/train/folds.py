@@ -70,9 +70,11 @@ def train_folds(config: TrainConfig, k: int, progress: Callable[[str], None] = l
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     fold = deal_folds(len(sentences), k, config.seed)
-    # the corpora written are mapped already: each fold keeps the labels that occur, under their names
+    # the corpora written are mapped already: every fold gets the labels that occur, under their names, from
+    # a labels file (an identity --map refused a label absent from one fold's train and dev parts)
     present = {t[2:] for s in [*sentences, *dev_sents] for t in s.tags if t != "O"}
-    identity = ",".join(f"{label}={label}" for label in labels if label in present)
+    labels_file = work / "labels.txt"
+    labels_file.write_text("".join(f"{label}\n" for label in labels if label in present), encoding="utf-8")
     dev_file = _write(dev_sents, work / "dev.conll") if given_dev else ""
     members = []
     try:
@@ -82,8 +84,8 @@ def train_folds(config: TrainConfig, k: int, progress: Callable[[str], None] = l
             fold_config = config.replace(
                 train=_write(rest, work / f"train-{f + 1}.conll"),
                 dev=dev_file or _write(held, work / f"held-{f + 1}.conll"),
-                out=str(out / f"fold-{f + 1}"), name=f"{config.model_name}-fold-{f + 1}", map=identity, keep="",
-                labels="", seed=config.seed + f)
+                out=str(out / f"fold-{f + 1}"), name=f"{config.model_name}-fold-{f + 1}", map="", keep="",
+                labels=str(labels_file), seed=config.seed + f)
             progress(f"fold {f + 1}/{k}: training on {len(rest)} sentences, early stopping on "
                      f"{'--dev' if given_dev else f'the {len(held)} held out'}")
             members.append(train(fold_config, progress, **options))

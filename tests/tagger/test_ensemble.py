@@ -121,6 +121,21 @@ def test_a_missing_member_is_named(folds_dir, tmp_path):
         load_model(bad)
 
 
+def test_folds_with_a_dev_corpus_train_a_label_one_fold_lacks(tmp_path):
+    """With --dev, a fold whose training part lacks a rare label still trains it (the identity --map
+    refused it: "label 'Method_ML' never occurs in .folds/train-1.conll or .folds/dev.conll"), and every
+    fold has the same tags, so the ensemble loads."""
+    from ner.train.config import TrainConfig
+    from ner.train.folds import train_folds
+
+    dev = tmp_path / "dev.conll"
+    dev.write_text("Модель\tO\nBERT\tB-Model\nот\tO\nGoogle\tB-Organization\n", encoding="utf-8")
+    out = train_folds(TrainConfig(train=str(SEED), dev=str(dev), out=str(tmp_path / "ens"), epochs=1, hidden=8), 3)
+    model = load_model(out)
+    assert len(model.members) == 3 and all(set(m.tags) == set(model.tags) for m in model.members)
+    assert "B-Method_ML" in model.tags
+
+
 def test_too_few_folds_refused():
     from ner.train.config import TrainConfig
     from ner.train.folds import train_folds
