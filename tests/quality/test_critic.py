@@ -159,13 +159,21 @@ def test_the_learned_critic_ranks_planted_errors_above_clean_spans(tmp_path):
 
 
 def test_verdicts_move_the_refitted_critic():
+    # planted errors, so that the top suspects are suspect (on the clean corpus every score was 0.0
+    # and the check passed through its "or (before < 0.01)" branch, testing nothing)
     words, tags, probs = templated(200, seed=4)
+    plant = {10: tags_of(7, (3, 4, "ORG"), (5, 6, "LOC")),                              # dropped PER
+             20: tags_of(7, (0, 1, "PER"), (3, 4, "LOC"), (5, 6, "LOC")),                 # ORG typed LOC
+             40: tags_of(7, (0, 1, "PER"), (2, 3, "ORG"), (3, 4, "ORG"), (5, 6, "LOC"))}  # spurious "в"
+    for i, t in plant.items():
+        tags[i] = t
     critic = train_critic(words, tags, probs, LABELS, seed=2)
     items = [Item("x.conll", Sentence(w, t, 1), "x") for w, t in zip(words, tags)]
-    rows = np.array([s.features for s in score_items(items, LABELS, probs, critic)[:5]])
+    rows = np.array([s.features for s in score_items(items, LABELS, probs, critic)[:3]])
     before = critic.score(rows)
     kept = critic.refit(rows, np.zeros(len(rows)), weight=50)
-    assert (kept.score(rows) < before).all() or (before < 0.01).all()
+    assert (before > 0.2).all()
+    assert (kept.score(rows) < before / 2).all()  # "kept" verdicts: far less suspect
     assert len(kept.verdict_y) == len(rows) and len(critic.verdict_y) == 0
 
 
