@@ -219,7 +219,11 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
     k = 0
     with tempfile.TemporaryDirectory(prefix="ner-curve-") as tmp:
         tmp = Path(tmp)
-        labels_arg = base.labels if base.labels not in ("", "auto") else _labels_file(train_labels, tmp)
+        # the dev corpus's labels too: one TRAIN lacks stopped every run on the temporary dev copy's
+        # "labels outside the schema" (its --labels auto advice changed nothing); now it is "not learned"
+        dev_labels = {lab for s in dev or () for _, _, lab in tags_spans(s.tags)}
+        labels_arg = base.labels if base.labels not in ("", "auto") else \
+            _labels_file(sorted(set(train_labels) | dev_labels), tmp)
         if dev is not None:
             write_conll([Document("dev", tuple(s for s in dev if len(s)))], tmp / "dev.conll", docstart=False)
             base = replace(base, dev=str(tmp / "dev.conll"))

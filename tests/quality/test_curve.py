@@ -199,6 +199,22 @@ def test_curve_cli_json_plot_and_budget(small_corpus, tmp_path, capsys):
     assert "would not fit the 0.0001-minute budget" in captured.err
 
 
+def test_a_dev_label_the_training_corpus_lacks_is_not_learned_not_a_crash(tmp_path, capsys):
+    """--dev with a label TRAIN has not: every run stopped on "labels outside the schema" in the
+    temporary dev copy (and its advice, --labels auto, changed nothing); now the label scores 0."""
+    from ner.cli import main
+
+    dev = tmp_path / "dev.conll"
+    dev.write_text("Модель\tO\nBERT\tB-Foo\nот\tO\nGoogle\tB-Organization\n", encoding="utf-8")
+    config = tmp_path / "tiny.toml"
+    config.write_text("epochs = 1\nhidden = 8\npatience = 1\n", encoding="utf-8")
+    assert main(["curve", str(SEED_NORMALIZED), "--dev", str(dev), "--config", str(config), "--fractions", "50,100",
+                 "--seeds", "1", "--bootstrap", "10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "Foo" in data["labels"] and data["support"]["Foo"] == 1
+    assert [p["labels"]["Foo"]["mean"] for p in data["points"]] == [0.0, 0.0]
+
+
 def test_curve_cli_needs_an_evaluation_corpus(capsys):
     from ner.cli import main
 
