@@ -74,6 +74,8 @@ def run(args) -> int:
     from ..errors import UserError
     from ..quality.agreement import agreement, units_from_files, units_from_project
 
+    if args.top < 0:
+        raise UserError(f"--top {args.top}: give 0 or more disagreements to print")
     schema = schema_from_arg(args.labels) if args.labels else None
     report = Report()
     if args.project:

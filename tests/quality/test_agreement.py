@@ -130,6 +130,9 @@ def test_files_with_other_words_say_where(tmp_path, capsys):
     assert f"{b}:3: 'YaLM-2' where {a}:3 has 'YaLM'" in err and "Traceback" not in err
     with pytest.raises(UserError, match="two or more files"):
         units_from_files([str(a)])
+    c = conll(tmp_path / "carol.conll", [BOB])
+    assert main(["agreement", str(a), str(c), "--top", "-1"]) == 2  # printed all but the last, "... 3 more" of 2
+    assert "--top -1: give 0 or more" in capsys.readouterr().err
 
 
 def test_jsonl_files_name_the_record_line_not_line_plus_word(tmp_path, capsys):
