@@ -100,6 +100,10 @@ def run(args) -> int:
         raise UserError(f"--fractions {args.fractions!r}: give percentages like 10,25,50,75,100") from None
     if args.seeds < 1:
         raise UserError("--seeds must be 1 or more")
+    for flag, value in (("--budget", args.budget), ("--start", args.start), ("--bootstrap", args.bootstrap),
+                        ("--tolerance", args.tolerance)):
+        if value < 0:  # --budget -1 skipped every run after the first, --bootstrap -5 gave no interval
+            raise UserError(f"{flag} {value:g}: must be 0 or more")
     base = load_config(args.config) if args.config else TrainConfig()
     base = base.replace(backbone=args.backbone, base_model=args.base_model, epochs=args.epochs, labels=args.labels)
     train_docs = _read(args.train, "TRAIN")

@@ -220,6 +220,9 @@ def test_curve_cli_needs_an_evaluation_corpus(capsys):
 
     assert main(["curve", str(WRITTEN)]) == 2
     assert "give --dev DEV" in capsys.readouterr().err
+    for flag in ("--budget", "--start", "--bootstrap", "--tolerance"):
+        assert main(["curve", str(WRITTEN), "--dev", str(WRITTEN), flag, "-1"]) == 2
+        assert f"{flag} -1: must be 0 or more" in capsys.readouterr().err
 
 
 def test_budget_estimate_separates_the_fixed_cost_from_the_cost_per_sentence():
