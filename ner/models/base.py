@@ -43,7 +43,7 @@ def read_model_info(path: str | Path) -> dict:
     info_file = path / MODEL_FILE
     if not info_file.exists():
         raise UserError(f"{path}: not a model directory (no {MODEL_FILE}); "
-                        f"train one with 'ner train' or pass the right --model")
+                        f"name a directory that 'ner train' wrote (or train one)")
     try:
         return json.loads(info_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:

@@ -118,3 +118,16 @@ def test_the_summary_names_the_lexicon_when_no_model_tagged(tmp_path, capsys):
     text.write_text("OpenAI выпустила GPT-4\n", encoding="utf-8")
     assert main(["tag", str(text), "--lexicon"]) == 0
     assert capsys.readouterr().err.endswith("ner tag: 1 text(s) tagged with the lexicon (annotation/lexicons)\n")
+
+
+def test_a_wrong_model_directory_names_no_flag_the_command_lacks(tmp_path, capsys):
+    """ner distill --teacher DIR and ner evaluate DIR were told to 'pass the right --model'."""
+    from ner.cli import main
+
+    (tmp_path / "x.txt").write_text("Яндекс выпустил YaLM\n", encoding="utf-8")
+    from tests.conftest import SEED
+
+    assert main(["distill", "--teacher", str(tmp_path), "--texts", str(tmp_path / "x.txt"), "--train",
+                 str(SEED), "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert "not a model directory (no ner_model.json)" in err and "--model" not in err
