@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from .base import read_model_info, weights_hash
 from .features import Featurizer, _load_navec, bundled_navec_path
-from .navec import DEFAULT_STRIDE, DEFAULT_WINDOW, EMBEDDINGS_FILE, WEIGHTS_FILE, NavecModel, NavecNet, build_module
+from .navec import DEFAULT_STRIDE, DEFAULT_WINDOW, NavecModel, NavecNet, build_module
 
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "dropout": 0.3, "word_dropout": 0.1,
             "filters": [256, 128, 64], "kernel": 3}
@@ -87,21 +86,8 @@ class CNNNet(NavecNet):
 class CNNModel(NavecModel):
     """A trained CNN student, loaded from its directory (``ner.models.TokenModel``)."""
 
-    @classmethod
-    def load(cls, path, device=None) -> "CNNModel":
-        import torch
-
-        path = Path(path)
-        info = read_model_info(path)
-        weights = path / WEIGHTS_FILE
-        embeddings = path / info.get("embeddings", EMBEDDINGS_FILE)
-        for needed in (weights, embeddings):
-            if not needed.exists():
-                raise UserError(f"{path}: {needed.name} is missing; the model directory is incomplete, retrain it")
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        net = CNNNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
-                     info.get("stride", -1), embeddings, device)
-        net.module.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
-        net.module.eval()
-        name = info.get("name") or path.name
-        return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
+    @staticmethod
+    def make_net(path, info: dict, embeddings, device: str) -> CNNNet:
+        """The CNN a saved directory describes (``NavecModel.load`` does the rest)."""
+        return CNNNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
+                      info.get("stride", -1), embeddings, device)

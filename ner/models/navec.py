@@ -361,18 +361,23 @@ class NavecModel:
             if not needed.exists():
                 raise UserError(f"{path}: {needed.name} is missing; the model directory is incomplete, retrain it")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        lexicon = None
-        if info.get("lexicon"):
-            from .lexfeatures import LexiconFeatures
-
-            lexicon = LexiconFeatures.load(path, info["lexicon"])
-        net = NavecNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
-                       info.get("stride", -1), embeddings, device, lexicon)
+        net = cls.make_net(path, info, embeddings, device)
         state = torch.load(weights, map_location=device, weights_only=True)
         net.module.load_state_dict(state)
         net.module.eval()
         name = info.get("name") or path.name
         return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
+
+    @staticmethod
+    def make_net(path: Path, info: dict, embeddings: Path, device: str) -> NavecNet:
+        """The network a saved directory describes (a subclass builds its own; the loading around it is shared)."""
+        lexicon = None
+        if info.get("lexicon"):
+            from .lexfeatures import LexiconFeatures
+
+            lexicon = LexiconFeatures.load(path, info["lexicon"])
+        return NavecNet(info["tags"], info["chars"], info.get("hparams"), info.get("window", 0),
+                        info.get("stride", -1), embeddings, device, lexicon)
 
     def _threads(self, method, batch):
         torch = _torch()
