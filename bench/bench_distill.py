@@ -81,6 +81,10 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=0.0,
                         help="per model: stop after the epoch that passes it (a fold gets a fifth); 0: no limit")
     parser.add_argument("--skip-train", action="store_true", help="score the models already in --out")
+    parser.add_argument("--train-only", default="",
+                        help="comma-separated models to train (navec, ensemble, student-bilstm, student-cnn); "
+                             "the others are reused from --out; empty: train all")
+    parser.add_argument("--no-score", action="store_true", help="train, then stop before scoring")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
@@ -117,8 +121,10 @@ def main() -> None:
                        max_minutes=args.max_minutes)
     runs = {}
 
+    only = {n for n in args.train_only.split(",") if n}
+
     def timed(name, fn):
-        if args.skip_train:
+        if args.skip_train or (only and name not in only):
             runs[name] = float("nan")
             return
         started = time.perf_counter()
@@ -135,6 +141,8 @@ def main() -> None:
         timed(name, lambda b=backbone, n=name: distill(base.replace(out=str(out / n), backbone=b),
                                                         str(out / "ensemble"), str(pool), progress=quiet))
 
+    if args.no_score:
+        return
     texts = [s.text for s in half_b]
     gold = [list(s.tags) for s in half_b]
     n_tokens = sum(len(s) for s in half_b)

@@ -52,6 +52,13 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HTML = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>")
 _EMPHASIS = re.compile(r"\*+|~~|\||(?<!\w)_+(?=\w)|(?<=\w)_+(?!\w)|(?<!\w)_+(?!\w)")
 _HIDDEN = "\x00"  # a masked character while the line is worked on
+# Every pattern above needs one of these to match: text without any is its own mask (tested against ``mask``).
+_MAYBE_MARKUP = re.compile(r"[`~#>*+•\[|_<@:\x00]|-(?=\s|-|$)|\d[.)]|www\.", re.IGNORECASE)
+
+
+def has_markup(text: str) -> bool:
+    """False only for text that ``mask`` leaves as it is (a cheap look before the real one)."""
+    return bool(_MAYBE_MARKUP.search(text)) and mask(text) != text
 
 
 def mask(text: str) -> str:
@@ -195,7 +202,7 @@ def model_inputs(pending) -> tuple[list[list[str]], list]:
     batch, plan = [], []
     for text, sentences in pending:
         # plain one-line text (what 'ner tag' mostly sees): the pieces are the sentences themselves
-        plain = len(text.splitlines()) <= 1 and mask(text) == text
+        plain = len(text.splitlines()) <= 1 and not has_markup(text)
         text_pieces = sentences if plain else pieces(text)
         plan.append((sentences, text_pieces))
         batch.extend([w for _, _, w in piece] for piece in text_pieces)
@@ -216,6 +223,15 @@ def model_outputs(plan, predictions) -> list:
 
     out, p = [], 0
     for sentences, text_pieces in plan:
+        if text_pieces is sentences:  # plain text: each piece is a sentence, its prediction is the sentence's
+            for sentence in sentences:
+                prediction = predictions[p]
+                p += 1
+                if len(prediction.tags) != len(sentence):
+                    raise RuntimeError(f"the model tagged {len(prediction.tags)} of {len(sentence)} words")
+                out.append(Prediction(tuple(clean_tags([w for _, _, w in sentence], prediction.tags, addresses=False)),
+                                      tuple(prediction.scores)))
+            continue
         ranges, scored = [], []  # entity character ranges; (start, end, probability) of every piece word
         for piece in text_pieces:
             prediction = predictions[p]

@@ -194,3 +194,42 @@ def test_model_outputs_equals_the_plain_reference(lines, data):
                               tuple(data.draw(st.lists(st.floats(0, 1), min_size=len(w), max_size=len(w)))))
                    for w in batch]
     assert model_outputs(plan, predictions) == _model_outputs_reference(plan, predictions)
+
+
+_PLAIN_WORDS = st.sampled_from(["LoRA", "Яндекс", "GPT-4", "обучение", "в", "2023", "году", "—", "«", "»", ",", ".",
+                                "Он ушёл.", "Да!", "(ruBERT)", "T-Bank", "10%", "😀", "a-b", "'", '"', "?"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PLAIN_WORDS, max_size=30), st.data())
+def test_plain_text_outputs_equal_the_plain_reference(words, data):
+    """One-line text without markup skips the mapping of pieces onto sentences (they are the same):
+    the same tags and scores as the reference, invalid IOB2 and junk-edged entities included."""
+    text = " ".join(words)
+    batch, plan = model_inputs([(text, segment(text))])
+    assert all(text_pieces is sentences for sentences, text_pieces in plan)  # the short way was taken
+    tags = st.sampled_from(["O", "B-Model", "I-Model", "B-Task", "I-Task"])
+    predictions = [Prediction(tuple(data.draw(st.lists(tags, min_size=len(w), max_size=len(w)))),
+                              tuple(data.draw(st.lists(st.floats(0, 1), min_size=len(w), max_size=len(w)))))
+                   for w in batch]
+    assert model_outputs(plan, predictions) == _model_outputs_reference(plan, predictions)
+
+
+# near misses of every markup pattern (a hyphen inside a word, digits without a dot, a lone bracket), its
+# characters one by one, and a smallest real instance of each pattern
+_NEAR_MARKUP = st.lists(st.sampled_from(
+    list("aZяЁ19 \t\n\r-.,()!?/'\"«»—=$%&^;{}\\\x00\u2028`~#>*+•[]|_<@:")
+    + ["www.", "http://x", "--", "- ", "1. ", "2) ", "user: ", "a1: ", "@a: ", "12:34", "[x] ", "`x`", "**", "~~",
+       "<b>", "a@b.cd", "# ", "> ", "| ", "```", "[a](b)", "_a_"]), max_size=30).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(_NEAR_MARKUP, st.text(max_size=40)))
+def test_has_markup_is_mask_changing_the_text(text):
+    """``has_markup`` looks for a character every markup pattern needs before it runs ``mask``: text it
+    calls plain is exactly the text ``mask`` leaves alone."""
+    from ner.markup import _MAYBE_MARKUP, has_markup
+
+    assert has_markup(text) == (mask(text) != text)
+    if not _MAYBE_MARKUP.search(text):
+        assert mask(text) == text

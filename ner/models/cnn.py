@@ -48,11 +48,37 @@ def build_cnn_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tag
                 h = self.drop(torch.relu(conv(h))) * mask
             return self.out(h.transpose(1, 2))
 
+        def prepare(self, x):
+            """[..., width] word vectors -> [..., kernel * filters]: each kernel tap of the first
+            convolution applied to the word alone. A word's vector does not depend on its
+            neighbours, so this is what a loaded model keeps per word (``VectorCache``); ``infer``
+            only shifts and adds the taps, which drops most of the arithmetic of tagging."""
+            first = self.convs[0]
+            taps = first.weight.permute(1, 2, 0).reshape(first.in_channels, -1)  # [width, kernel * filters]
+            return x @ taps
+
+        def infer(self, p, lengths):
+            """``encode`` (eval mode) from ``prepare``d vectors [B, L, kernel * filters]: the first
+            convolution's output at t is its bias plus tap k of the word at t + k - kernel // 2."""
+            first = self.convs[0]
+            batch, length = p.shape[:2]
+            kernel, filters = first.kernel_size[0], first.out_channels
+            half = kernel // 2
+            mask = (torch.arange(length)[None, :] < lengths[:, None]).to(p.device).unsqueeze(1)  # [B, 1, L]
+            p = p * mask.transpose(1, 2)  # what encode's zeroed padding gives
+            p = nn.functional.pad(p.reshape(batch, length, kernel, filters), (0, 0, 0, 0, half, half))
+            h = first.bias + sum(p[:, k : k + length, k] for k in range(kernel))  # [B, L, filters]
+            h = torch.relu(h).transpose(1, 2) * mask
+            for conv in self.convs[1:]:
+                h = torch.relu(conv(h)) * mask
+            return self.out(h.transpose(1, 2))
+
     del module.lstm
     width = module.word_dim + hp["shape_dim"] + hp["char_filters"]
     sizes = [width, *hp["filters"]]
-    module.convs = nn.ModuleList(nn.Conv1d(a, b, hp["kernel"], padding=hp["kernel"] // 2)
-                                 for a, b in zip(sizes, sizes[1:]))
+    dilations = hp.get("dilations") or [1] * len(hp["filters"])
+    module.convs = nn.ModuleList(nn.Conv1d(a, b, hp["kernel"], padding=d * (hp["kernel"] // 2), dilation=d)
+                                 for a, b, d in zip(sizes, sizes[1:], [1, *dilations[1:]]))
     module.out = nn.Linear(sizes[-1], n_tags)
     module.__class__ = CNNTagger
     return module

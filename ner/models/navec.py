@@ -122,6 +122,14 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
                 lexicon_ids = lexicon_ids.masked_fill(hide & (lexicon_ids > 0), 1)
             return self.lexicon(lexicon_ids)
 
+        def prepare(self, x):
+            """What prediction keeps per word (eval mode): here the word vector itself; ``infer`` reads it."""
+            return x
+
+        def infer(self, x, lengths):
+            """Emissions [B, L, tags] from ``prepare``d word vectors (eval mode)."""
+            return self.encode(x, lengths)
+
         def encode(self, x, lengths):
             """Emissions [B, L, tags] from word vectors [B, L, width] and the items' lengths (a CPU tensor)."""
             packed = nn.utils.rnn.pack_padded_sequence(self.drop(x), lengths, batch_first=True,
@@ -249,13 +257,14 @@ class NavecNet:
                 for i in range(0, len(order), batch_size):
                     chunk = order[i : i + batch_size]
                     items = [pieces[j] for j in chunk]
-                    x = None if cache is None else cache.gather(items, lambda words: self._word_vectors([words])[0])
+                    prepare = self.module.prepare
+                    x = None if cache is None else cache.gather(items, lambda ws: prepare(self._word_vectors([ws])[0]))
                     if x is None:
-                        x = self._word_vectors(items)
+                        x = prepare(self._word_vectors(items))
                     if self.lexicon is not None:  # depends on the neighbours, so never cached per word
                         x = torch.cat([x, self.module.lexicon_features(self.lexicon.tensor(items).to(x.device))], -1)
                     lengths = [len(words) for words in items]
-                    em = self.module.encode(x, torch.tensor(lengths)).float().cpu().numpy()
+                    em = self.module.infer(x, torch.tensor(lengths)).float().cpu().numpy()
                     for row, j in enumerate(chunk):
                         results[j] = em[row, : lengths[row]]
         finally:

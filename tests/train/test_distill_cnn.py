@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ner.formats.conll import read_conll, write_conll
 from ner.records import Document
@@ -89,3 +91,40 @@ def test_cnn_is_a_distillation_student(corpus, cnn_dir):
     assert json.loads((out / "ner_model.json").read_text())["backbone"] == "navec-cnn"
     assert json.loads((out / "distill.json").read_text())["texts_count"] == 30
     assert len(load_model(out).predict([["BERT"]])[0].tags) == 1
+
+
+def _small_cnn(kernel, filters, seed):
+    import torch
+
+    from ner.models.cnn import DEFAULTS, build_cnn_module
+
+    torch.manual_seed(seed)
+    indexes = np.random.default_rng(seed).integers(0, 4, size=(10, 3)).astype(np.uint8)
+    codes = np.random.default_rng(seed + 1).normal(size=(3, 4, 2)).astype(np.float32)  # 3 chunks of 2: word_dim 6
+    hp = {**DEFAULTS, "kernel": kernel, "filters": filters, "char_filters": 5, "shape_dim": 3}
+    module = build_cnn_module(indexes, codes, 0, 12, 5, ("O", "B-X", "I-X", "B-Y", "I-Y"), hp)
+    return module.eval(), module.word_dim + hp["shape_dim"] + hp["char_filters"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(kernel=st.sampled_from([1, 3, 5, 7]), filters=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+       lengths=st.lists(st.integers(0, 12), min_size=1, max_size=5), seed=st.integers(0, 10_000),
+       noise_past_end=st.booleans())
+def test_cnn_infer_from_prepared_taps_equals_encode(kernel, filters, lengths, seed, noise_past_end):
+    """The fast path a loaded model takes (first convolution as per-word taps, shifted and added) gives
+    ``encode``'s emissions for every kernel, layer sizes, batch lengths (empty ones included) and
+    whatever the padding rows hold."""
+    import torch
+
+    module, width = _small_cnn(kernel, filters, seed)
+    length = max(max(lengths), 1)
+    x = torch.randn(len(lengths), length, width, generator=torch.Generator().manual_seed(seed))
+    if not noise_past_end:
+        for b, n in enumerate(lengths):
+            x[b, n:] = 0
+    n = torch.tensor(lengths)
+    with torch.no_grad():
+        plain = module.encode(x, n)
+        fast = module.infer(module.prepare(x), n)
+    for b, k in enumerate(lengths):
+        np.testing.assert_allclose(fast[b, :k].numpy(), plain[b, :k].numpy(), rtol=1e-4, atol=1e-5)
