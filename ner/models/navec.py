@@ -42,7 +42,8 @@ from .windows import merge_scores, open_window, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
-            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5}
+            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "morph_dim": 0}
+MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
 # Torch threads a loaded model predicts on (CPU). On 2 cores a second thread gained nothing
 # with one core free (bench_tag: 1.39 s vs 1.30 s) and made the BiLSTM over 20x slower while other
@@ -76,6 +77,13 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             self.chars = nn.Embedding(n_chars, hp["char_dim"], padding_idx=0)
             self.char_cnn = nn.Conv1d(hp["char_dim"], hp["char_filters"], 3, padding=1)
             width = self.word_dim + hp["shape_dim"] + hp["char_filters"]
+            if hp.get("morph_dim"):  # dictionary grammemes of each vocabulary word (morph.py), saved with the weights
+                from .morph import CLASSES
+
+                self.register_buffer("morph_of_word", torch.zeros(indexes.shape[0], dtype=torch.uint8))
+                self.morph = nn.Embedding(CLASSES, hp["morph_dim"])
+                width += hp["morph_dim"]
+            self.feature_width = width  # what word_features gives (the lexicon's comes after)
             if hp.get("lexicon_tags"):  # lexicon membership ids (lexfeatures.py): 0 padding, 1 O
                 self.lexicon = nn.Embedding(hp["lexicon_tags"], hp["lexicon_dim"], padding_idx=0)
                 width += hp["lexicon_dim"]
@@ -107,11 +115,16 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             chars = torch.relu(chars).reshape(n_words, n, -1)
             return chars.masked_fill((char_ids == 0).unsqueeze(2), 0.0).amax(dim=1)
 
-        def word_features(self, word_ids, shape_ids, char_groups):
-            """Each word's vector (navec, shape, character CNN) for [N] words with [N_k, n_k] char groups."""
+        def word_features(self, word_ids, shape_ids, char_groups, vocab_ids=None):
+            """Each word's vector (navec, shape, character CNN, grammemes) for [N] words with [N_k, n_k]
+            char groups; ``vocab_ids`` (default ``word_ids``) are the ids the grammemes are looked up by."""
             chars = [self.char_features(group) for group in char_groups]
             chars = chars[0] if len(chars) == 1 else torch.cat(chars)
-            return torch.cat([self.embed_words(word_ids), self.shape(shape_ids), chars], dim=-1)
+            parts = [self.embed_words(word_ids), self.shape(shape_ids), chars]
+            if hp.get("morph_dim"):
+                ids = word_ids if vocab_ids is None else vocab_ids
+                parts.append(self.morph(self.morph_of_word[ids].long()))
+            return torch.cat(parts, dim=-1)
 
         def lexicon_features(self, lexicon_ids):
             """[B, L, lexicon_dim] embeddings of the lexicon ids; in training each sentence's ids
@@ -139,12 +152,13 @@ def build_module(indexes, codes, unk_id: int, n_chars: int, n_tags: int, tags, h
             return self.out(self.drop(h))
 
         def forward(self, word_ids, shape_ids, char_ids, lexicon_ids=None):
+            vocab_ids = word_ids.reshape(-1)  # the grammemes are a dictionary's: word dropout leaves them
             if self.training and hp["word_dropout"]:
                 # hide some words' vectors so the character features learn to carry them too
                 hide = torch.rand(word_ids.shape, device=word_ids.device) < hp["word_dropout"]
                 word_ids = word_ids.masked_fill(hide, unk_id)
             b, length, n = char_ids.shape
-            x = self.word_features(word_ids.reshape(-1), shape_ids.reshape(-1), [char_ids.reshape(-1, n)])
+            x = self.word_features(word_ids.reshape(-1), shape_ids.reshape(-1), [char_ids.reshape(-1, n)], vocab_ids)
             x = x.reshape(b, length, -1)
             if lexicon_ids is not None:
                 x = torch.cat([x, self.lexicon_features(lexicon_ids)], dim=-1)
@@ -178,6 +192,17 @@ class NavecNet:
                                    len(self.tags), self.tags, self.hp)
         self.device = device or "cpu"
         self.module.to(self.device)
+
+    def fill_morph(self) -> None:
+        """Put the vocabulary's grammeme masks (``morph.vocab_table``) into the net (training; a
+        loaded model has them from its weights)."""
+        if not self.hp.get("morph_dim"):
+            return
+        torch = _torch()
+        from .morph import vocab_table
+
+        table = vocab_table(self.embeddings, _load_navec(self.embeddings).vocab.words)
+        self.module.morph_of_word.copy_(torch.from_numpy(table))
 
     @staticmethod
     def chars_of(sentences) -> str:

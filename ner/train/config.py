@@ -44,7 +44,7 @@ class TrainConfig:
     epochs: int = _f(30, "maximum number of epochs")
     patience: int = _f(6, "stop after this many epochs without a better dev F1")
     batch_size: int = _f(32, "sentences per optimizer step (a long sentence counts once per window)")
-    lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 5e-5 for transformer")
+    lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 1e-3 for navec-cnn, 5e-5 for transformer")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup: float = _f(0.1, "transformer only: fraction of steps with a rising learning rate")
     window: int = _f(0, "window size (words for navec, sub-word pieces for transformer); 0: default")
@@ -62,6 +62,8 @@ class TrainConfig:
     lexicon: str = _f("", "navec only: a lexicon directory (<Label>.txt files, see annotation/lexicons/) whose "
                           "longest-match tags are a word feature, copied into the model; 'none': no lexicon; empty "
                           "(the default): the bundled annotation/lexicons/ when it lists one of the training labels")
+    morph: bool = _f(True, "navec backbones: each word's dictionary grammemes (pymorphy3: first name, surname, "
+                           "patronymic, place, organisation) as a word feature, kept in the model")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
     lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
                       "merged; 0: full fine-tuning")

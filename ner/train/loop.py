@@ -60,21 +60,37 @@ def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
     return distributed.process_device(procs, config.device, torch.cuda.is_available())
 
 
+def _morph_dim(config: TrainConfig) -> int:
+    from ..models import morph
+    from ..models.navec import MORPH_DIM
+
+    if not getattr(config, "morph", False):
+        return 0
+    if not morph.available():
+        raise UserError("the grammeme feature (--morph) needs pymorphy3: pip install 'ner[train]', or pass --no-morph")
+    return MORPH_DIM
+
+
 def build_net(config: TrainConfig, tags, train_sents, device):
     if config.backbone == "navec-cnn":
         from ..models.cnn import CNNNet
 
-        return CNNNet(tags, CNNNet.chars_of(train_sents), {"dropout": config.dropout,
-                                                           "word_dropout": config.word_dropout},
-                      config.window, config.stride, device=device)
+        net = CNNNet(tags, CNNNet.chars_of(train_sents), {"dropout": config.dropout, "word_dropout": config.word_dropout,
+                                                          "morph_dim": _morph_dim(config)},
+                     config.window, config.stride, device=device)
+        net.fill_morph()
+        return net
     if config.backbone == "navec":
         from ..models.lexfeatures import resolve_lexicon
         from ..models.navec import NavecNet
 
         lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
-        return NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout,
-                                                       "layers": config.layers, "word_dropout": config.word_dropout},
-                        config.window, config.stride, device=device, lexicon=lexicon)
+        net = NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, "dropout": config.dropout,
+                                                      "layers": config.layers, "word_dropout": config.word_dropout,
+                                                      "morph_dim": _morph_dim(config)},
+                       config.window, config.stride, device=device, lexicon=lexicon)
+        net.fill_morph()
+        return net
     from ..models.transformer import TransformerNet
 
     net = TransformerNet.create(config.model, tags, config.window, config.stride, device=device)

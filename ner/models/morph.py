@@ -1,0 +1,91 @@
+"""Dictionary grammemes of the navec vocabulary: is a word a known first name, surname, patronymic, place or organisation.
+
+pymorphy3's dictionary (OpenCorpora) marks word forms with the grammemes ``Name``,
+``Surn``, ``Patr``, ``Geox`` and ``Orgn`` ("Меркель" Surn, "Гамбург" Geox, "Яндекс" Orgn).
+A model trained on a small corpus has seen few names; the dictionary knows a great
+many, in every case form. ``vocab_table`` gives each navec word a 5-bit mask of the
+grammemes of its known (dictionary, not guessed) parses; the navec networks embed
+the mask as one more word feature (``morph_dim``).
+
+The table is built once per embeddings file (about 15 s for navec's 250k words:
+only words with Cyrillic letters are parsed) and kept under the user's cache
+directory (``$XDG_CACHE_HOME/ner``, else ``~/.cache/ner``; ``NER_CACHE_DIR`` overrides).
+A trained model carries the table in its weights (``model.pt``), so tagging needs
+neither pymorphy3 nor the cache; only training does.
+
+Left out: grammemes of guessed parses (pymorphy3 guesses ``Surn`` for many unknown
+words ending in -ов or -берг; too noisy); the other grammemes (case, number).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn")
+CLASSES = 2 ** len(GRAMMEMES)  # the masks an embedding row is kept for
+VERSION = 1  # of the table's recipe: a change makes a new cache file
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def available() -> bool:
+    """Whether pymorphy3 (and its Russian dictionary) can be imported."""
+    try:
+        import pymorphy3  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def word_masks(words, analyzer=None) -> list[int]:
+    """The grammeme mask of each word: bit i set when a dictionary parse carries ``GRAMMEMES[i]``."""
+    if analyzer is None:
+        from pymorphy3 import MorphAnalyzer
+
+        analyzer = MorphAnalyzer()
+    bits = {g: 1 << i for i, g in enumerate(GRAMMEMES)}
+    out = []
+    for word in words:
+        mask = 0
+        if _CYRILLIC.search(word):
+            for parse in analyzer.parse(word):
+                if parse.is_known:
+                    for grammeme, bit in bits.items():
+                        if grammeme in parse.tag:
+                            mask |= bit
+        out.append(mask)
+    return out
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("NER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ner"
+
+
+def vocab_table(embeddings: Path, words) -> "object":
+    """uint8 ``[len(words)]`` masks of the vocabulary ``words`` of ``embeddings`` (cached on disk)."""
+    import numpy as np
+
+    embeddings = Path(embeddings)
+    stat = embeddings.stat()
+    path = cache_dir() / f"morph-v{VERSION}-{embeddings.stem}-{stat.st_size}-{len(words)}.npy"
+    if path.exists():
+        try:
+            table = np.load(path)
+            if table.shape == (len(words),) and table.dtype == np.uint8:
+                return table
+        except (OSError, ValueError):
+            pass  # a broken cache file is rebuilt
+    table = np.asarray(word_masks(words), dtype=np.uint8)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, table)
+        os.replace(partial, path)
+    except OSError:
+        pass  # an unwritable cache: the table is rebuilt next time
+    return table
