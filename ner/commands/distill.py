@@ -14,6 +14,7 @@ import sys
 
 def register(sub) -> None:
     from ..train.config import FIELDS
+    from ..train.distill import DEFAULT_WEIGHT
     from .train import _METAVARS, flag_of
 
     p = sub.add_parser("distill", help="train a fast student from a teacher's labels of unlabelled texts",
@@ -25,8 +26,8 @@ def register(sub) -> None:
     p.add_argument("--texts", required=True, metavar="FILE", help="unlabelled texts, one per line (UTF-8)")
     p.add_argument("--silver", metavar="FILE.jsonl", default="",
                    help="also write the teacher's labels as JSONL with scores (readable as a corpus)")
-    p.add_argument("--weight", type=float, default=1.0, metavar="W",
-                   help="weight of the teacher's soft targets against the gold likelihood (default: 1.0)")
+    p.add_argument("--weight", type=float, default=DEFAULT_WEIGHT, metavar="W",
+                   help=f"weight of the teacher's soft targets against the gold likelihood (default: {DEFAULT_WEIGHT})")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
                    help="soften (T > 1) or sharpen (T < 1) the teacher's distributions (default: 1.0)")
     p.add_argument("--config", metavar="FILE", help="TOML file with training settings (see configs/train.toml)")

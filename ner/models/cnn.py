@@ -87,7 +87,9 @@ class CNNNet(NavecNet):
     """The trainable CNN student: the navec net with ``build_cnn_module``."""
 
     backbone = "navec-cnn"
-    default_lr = 1e-3  # on factRuEval's devset: 1e-3 .740, 2e-3 .731, slovnet's 5e-3 .656 (strict F1, testset half B)
+    # trained on factRuEval's devset, strict F1 on its testset's second half: 5e-4 .752 (with grammemes; the BiLSTM
+    # .756), 1e-3 .740 and 2e-3 .731 (without; BiLSTM .750), slovnet's 5e-3 .656; on 1.6k sentences it overshoots
+    default_lr = 5e-4
 
     def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
                  window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None):

@@ -44,7 +44,7 @@ class TrainConfig:
     epochs: int = _f(30, "maximum number of epochs")
     patience: int = _f(6, "stop after this many epochs without a better dev F1")
     batch_size: int = _f(32, "sentences per optimizer step (a long sentence counts once per window)")
-    lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 1e-3 for navec-cnn, 5e-5 for transformer")
+    lr: float = _f(0.0, "learning rate; 0: 2e-3 for navec, 5e-4 for navec-cnn, 5e-5 for transformer")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup: float = _f(0.1, "transformer only: fraction of steps with a rising learning rate")
     window: int = _f(0, "window size (words for navec, sub-word pieces for transformer); 0: default")

@@ -35,6 +35,9 @@ from .config import TrainConfig
 from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts
 
 STUDENTS = ("navec", "navec-cnn")
+# On factRuEval (devset gold + a 5-fold teacher on half A of the testset, strict F1 on half B), a BiLSTM student:
+# weight 2 .760, weight 1 .749, weight 1 at temperature 2 .749 (teacher .764).
+DEFAULT_WEIGHT = 2.0
 LOG_FLOOR = 1e-8  # marginals the CRF forbids (exactly 0) are read as this, not log 0
 
 
@@ -144,7 +147,7 @@ def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
         torch.set_num_threads(before)
 
 
-def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = 1.0,
+def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = DEFAULT_WEIGHT,
             temperature: float = 1.0, silver: str = "", progress: Callable[[str], None] = lambda line: None,
             threads: int | None = None) -> Path:
     """Label ``texts`` with ``teacher``, train the student on gold plus silver into ``config.out``; returns it."""
