@@ -128,6 +128,9 @@ def main() -> None:
     runs = {}
 
     only = {n for n in args.train_only.split(",") if n}
+    models = ("navec", "ensemble", "student-bilstm", "student-cnn")
+    if only - set(models):
+        parser.error(f"--train-only {args.train_only}: models are {', '.join(models)}")
 
     def timed(name, fn):
         if args.skip_train or (only and name not in only):

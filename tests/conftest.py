@@ -3,11 +3,14 @@ and the plugins that start real services (Label Studio) and build tiny models.""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# the grammeme table navec training builds (ner/models/morph.py) goes to the repository's test cache, not the user's
+os.environ.setdefault("NER_CACHE_DIR", str(ROOT / ".pytest_cache" / "ner"))
 SHARED = ROOT.parent / "shared" / "corpora"
 FACTRUEVAL = SHARED / "factrueval2016"
 SEED = ROOT / "corpora" / "ml_ru_seed.conll"

@@ -103,7 +103,9 @@ def word_shape(word: str) -> int:
 
 
 CACHE_WORDS = 200_000  # distinct words whose ids are remembered (a few hundred bytes each)
-CACHE_VECTORS = 32_768  # distinct words whose input vectors a loaded model remembers (~50 MB at most)
+# distinct words whose input vectors a loaded model remembers: ~400 floats a word for the default navec and
+# CNN models (~50 MB); a CNN keeps kernel x first-layer filters floats a word (cnn.py)
+CACHE_VECTORS = 32_768
 
 
 class Featurizer:

@@ -7,7 +7,7 @@ many, in every case form. ``vocab_table`` gives each navec word a 5-bit mask of 
 grammemes of its known (dictionary, not guessed) parses; the navec networks embed
 the mask as one more word feature (``morph_dim``).
 
-The table is built once per embeddings file (about 15 s for navec's 250k words:
+The table is built once per vocabulary (about 15 s for navec's 250k words:
 only words with Cyrillic letters are parsed) and kept under the user's cache
 directory (``$XDG_CACHE_HOME/ner``, else ``~/.cache/ner``; ``NER_CACHE_DIR`` overrides).
 A trained model carries the table in its weights (``model.pt``), so tagging needs
@@ -20,13 +20,14 @@ words ending in -ов or -берг; too noisy); the other grammemes (case, numbe
 from __future__ import annotations
 
 import os
-import re
+import tempfile
 from pathlib import Path
+
+from ..text import CYRILLIC
 
 GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn")
 CLASSES = 2 ** len(GRAMMEMES)  # the masks an embedding row is kept for
 VERSION = 1  # of the table's recipe: a change makes a new cache file
-_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 
 def available() -> bool:
@@ -48,7 +49,7 @@ def word_masks(words, analyzer=None) -> list[int]:
     out = []
     for word in words:
         mask = 0
-        if _CYRILLIC.search(word):
+        if CYRILLIC.search(word):
             for parse in analyzer.parse(word):
                 if parse.is_known:
                     for grammeme, bit in bits.items():
@@ -66,26 +67,44 @@ def cache_dir() -> Path:
     return Path(base) / "ner"
 
 
-def vocab_table(embeddings: Path, words) -> "object":
-    """uint8 ``[len(words)]`` masks of the vocabulary ``words`` of ``embeddings`` (cached on disk)."""
+def _dictionary_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pymorphy3-dicts-ru")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def vocab_table(words) -> "object":
+    """uint8 ``[len(words)]`` masks of the vocabulary ``words`` (cached on disk, per
+    vocabulary and dictionary version: a copy of the embeddings in a model directory finds the same file)."""
+    import hashlib
+
     import numpy as np
 
-    embeddings = Path(embeddings)
-    stat = embeddings.stat()
-    path = cache_dir() / f"morph-v{VERSION}-{embeddings.stem}-{stat.st_size}-{len(words)}.npy"
+    digest = hashlib.sha1("\n".join(words).encode("utf-8")).hexdigest()[:16]
+    name = f"morph-v{VERSION}-{len(words)}-{digest}-{_dictionary_version()}.npy"
+    path = cache_dir() / name
     if path.exists():
         try:
             table = np.load(path)
             if table.shape == (len(words),) and table.dtype == np.uint8:
                 return table
-        except (OSError, ValueError):
-            pass  # a broken cache file is rebuilt
+        except Exception:  # noqa: BLE001  a broken or cut cache file (ValueError, EOFError, ...) is rebuilt
+            pass
     table = np.asarray(word_masks(words), dtype=np.uint8)
+    partial = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(partial, table)
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        with os.fdopen(handle, "wb") as f:
+            np.save(f, table)
         os.replace(partial, path)
+        partial = None
     except OSError:
         pass  # an unwritable cache: the table is rebuilt next time
+    finally:
+        if partial is not None:
+            Path(partial).unlink(missing_ok=True)
     return table

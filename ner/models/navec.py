@@ -201,7 +201,7 @@ class NavecNet:
         torch = _torch()
         from .morph import vocab_table
 
-        table = vocab_table(self.embeddings, _load_navec(self.embeddings).vocab.words)
+        table = vocab_table(self.featurizer.vocab.words)
         self.module.morph_of_word.copy_(torch.from_numpy(table))
 
     @staticmethod

@@ -92,6 +92,12 @@ class TrainConfig:
             raise UserError("the transformer backbone needs --base-model (a hub name or a local directory)")
         if self.lora and self.backbone != "transformer":
             raise UserError(f"--lora {self.lora}: LoRA adapters are for the transformer backbone")
+        if self.morph and self.backbone in ("navec", "navec-cnn"):
+            from ..models.morph import available
+
+            if not available():
+                raise UserError("the grammeme feature (--morph, on by default) needs pymorphy3: "
+                                "pip install 'ner[train]', or pass --no-morph")
         if self.lexicon and self.lexicon.lower() != "none" and self.backbone != "navec":
             raise UserError(f"--lexicon {self.lexicon}: lexicon features are for the navec backbone; "
                             f"pass --lexicon none")

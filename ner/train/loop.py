@@ -60,15 +60,14 @@ def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
     return distributed.process_device(procs, config.device, torch.cuda.is_available())
 
 
+# Settings newer than some checkpoints, with the value that reproduces a run made before them.
+PREDATES = {"morph": False}
+
+
 def _morph_dim(config: TrainConfig) -> int:
-    from ..models import morph
     from ..models.navec import MORPH_DIM
 
-    if not getattr(config, "morph", False):
-        return 0
-    if not morph.available():
-        raise UserError("the grammeme feature (--morph) needs pymorphy3: pip install 'ner[train]', or pass --no-morph")
-    return MORPH_DIM
+    return MORPH_DIM if getattr(config, "morph", False) else 0  # pymorphy3's presence: TrainConfig.validate
 
 
 def build_net(config: TrainConfig, tags, train_sents, device):
@@ -246,9 +245,13 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         if not ckpt.exists():
             raise UserError(f"--resume: no interrupted run of {out} to continue ({ckpt} is missing)")
         state = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
-        if state["tags"] != tags or state["config"] != config.as_dict() | {"epochs": state["config"]["epochs"]}:
-            raise UserError(f"--resume: {ckpt} was made with another configuration or labels; "
-                            f"train from scratch or restore the original config")
+        saved = {**PREDATES, **state["config"]}  # settings added since: what a run without them did
+        now = config.as_dict() | {"epochs": saved["epochs"]}
+        if state["tags"] != tags or saved != now:
+            changed = ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(saved) | set(now))
+                                if saved.get(k) != now.get(k)) or "the labels"
+            raise UserError(f"--resume: {ckpt} was made with another configuration ({changed}); "
+                            f"train from scratch or pass the original settings")
         if state.get("world_size", 1) != procs.world:
             raise UserError(f"--resume: {ckpt} was written by a run of {state.get('world_size', 1)} process(es), "
                             f"this one has {procs.world}; launch as many to continue it")

@@ -50,12 +50,12 @@ def test_cnn_trains_saves_and_tags(corpus, cnn_dir):
     from ner.tagger import Tagger
 
     info = json.loads((cnn_dir / "ner_model.json").read_text())
-    assert info["backbone"] == "navec-cnn" and info["hparams"]["filters"] == [256, 128, 64]
+    assert info["backbone"] == "navec-cnn" and info["hparams"]["filters"] == [128, 64]
     model = load_model(cnn_dir)
     assert isinstance(model, CNNModel)
     state = model.net.module.state_dict()
     assert not any(k.startswith("lstm") for k in state)
-    assert [state[f"convs.{i}.weight"].shape[0] for i in range(3)] == [256, 128, 64]
+    assert [state[f"convs.{i}.weight"].shape[0] for i in range(2)] == [128, 64] and "convs.2.weight" not in state
     test = corpus["test"]
     predictions = model.predict([s.words for s in test])
     f1 = score([s.tags for s in test], [p.tags for p in predictions]).micro.f1
@@ -93,7 +93,7 @@ def test_cnn_is_a_distillation_student(corpus, cnn_dir):
     assert len(load_model(out).predict([["BERT"]])[0].tags) == 1
 
 
-def _small_cnn(kernel, filters, seed):
+def _small_cnn(kernel, filters, seed, dilations=None, morph_dim=0):
     import torch
 
     from ner.models.cnn import DEFAULTS, build_cnn_module
@@ -101,22 +101,24 @@ def _small_cnn(kernel, filters, seed):
     torch.manual_seed(seed)
     indexes = np.random.default_rng(seed).integers(0, 4, size=(10, 3)).astype(np.uint8)
     codes = np.random.default_rng(seed + 1).normal(size=(3, 4, 2)).astype(np.float32)  # 3 chunks of 2: word_dim 6
-    hp = {**DEFAULTS, "kernel": kernel, "filters": filters, "char_filters": 5, "shape_dim": 3}
+    hp = {**DEFAULTS, "kernel": kernel, "filters": filters, "char_filters": 5, "shape_dim": 3,
+          "dilations": dilations, "morph_dim": morph_dim}
     module = build_cnn_module(indexes, codes, 0, 12, 5, ("O", "B-X", "I-X", "B-Y", "I-Y"), hp)
-    return module.eval(), module.word_dim + hp["shape_dim"] + hp["char_filters"]
+    return module.eval(), module.feature_width
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(kernel=st.sampled_from([1, 3, 5, 7]), filters=st.lists(st.integers(1, 9), min_size=1, max_size=3),
        lengths=st.lists(st.integers(0, 12), min_size=1, max_size=5), seed=st.integers(0, 10_000),
-       noise_past_end=st.booleans())
-def test_cnn_infer_from_prepared_taps_equals_encode(kernel, filters, lengths, seed, noise_past_end):
+       noise_past_end=st.booleans(), morph_dim=st.sampled_from([0, 3]), data=st.data())
+def test_cnn_infer_from_prepared_taps_equals_encode(kernel, filters, lengths, seed, noise_past_end, morph_dim, data):
     """The fast path a loaded model takes (first convolution as per-word taps, shifted and added) gives
-    ``encode``'s emissions for every kernel, layer sizes, batch lengths (empty ones included) and
-    whatever the padding rows hold."""
+    ``encode``'s emissions for every kernel, layer sizes, dilations of the later layers, with or without
+    the grammeme feature, batch lengths (empty ones included) and whatever the padding rows hold."""
     import torch
 
-    module, width = _small_cnn(kernel, filters, seed)
+    dilations = [1] + data.draw(st.lists(st.integers(1, 3), min_size=len(filters) - 1, max_size=len(filters) - 1))
+    module, width = _small_cnn(kernel, filters, seed, dilations, morph_dim)
     length = max(max(lengths), 1)
     x = torch.randn(len(lengths), length, width, generator=torch.Generator().manual_seed(seed))
     if not noise_past_end:
@@ -128,3 +130,12 @@ def test_cnn_infer_from_prepared_taps_equals_encode(kernel, filters, lengths, se
         fast = module.infer(module.prepare(x), n)
     for b, k in enumerate(lengths):
         np.testing.assert_allclose(fast[b, :k].numpy(), plain[b, :k].numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dilations", [[1, 2, 4], [2, 1], [1, 0]])
+def test_bad_dilations_are_a_clear_error(dilations):
+    from ner.errors import UserError
+    from ner.models.cnn import CNNNet
+
+    with pytest.raises(UserError, match="dilations"):
+        CNNNet(["O", "B-X", "I-X"], "аб", {"filters": [8, 4], "dilations": dilations})

@@ -28,15 +28,14 @@ def test_masks_are_the_dictionary_grammemes():
 
 def test_the_vocabulary_table_is_cached_and_rebuilt_when_broken(tmp_path, monkeypatch):
     monkeypatch.setenv("NER_CACHE_DIR", str(tmp_path / "cache"))
-    embeddings = tmp_path / "emb.tar"
-    embeddings.write_bytes(b"x" * 10)
     words = ["москва", "bert", "путин"]
-    table = vocab_table(embeddings, words)
+    table = vocab_table(words)
     assert table.dtype == np.uint8 and table.tolist() == word_masks(words)
-    cached = list((tmp_path / "cache").glob("morph-*.npy"))
-    assert len(cached) == 1
-    cached[0].write_bytes(b"not numpy")
-    assert vocab_table(embeddings, words).tolist() == table.tolist()
+    cached = list((tmp_path / "cache").glob("morph-*"))
+    assert len(cached) == 1 and cached[0].suffix == ".npy"  # no temporary file left
+    for broken in (b"not numpy", b""):  # garbage, and a file cut to nothing
+        cached[0].write_bytes(broken)
+        assert vocab_table(words).tolist() == table.tolist()
 
 
 def _config(tmp_path, name, **kw):
@@ -50,7 +49,7 @@ def test_a_model_carries_its_table_and_tags_without_pymorphy3(tmp_path, monkeypa
     assert info["hparams"]["morph_dim"] > 0
     state = torch.load(out / "model.pt", weights_only=True)
     model = load_model(out)
-    expected = vocab_table(model.net.embeddings, [w for w in model.net.featurizer.vocab.words])
+    expected = vocab_table(model.net.featurizer.vocab.words)
     assert state["morph_of_word"].numpy().tolist() == expected.tolist()
     words = [["Путин", "приехал", "в", "Москву", "."], ["BERT", "от", "Яндекса"]]
     before = [p.tags for p in model.predict(words)]
@@ -92,11 +91,15 @@ def test_word_dropout_hides_the_vector_not_the_grammemes(tmp_path):
 
 
 def test_without_morph_the_directory_is_the_old_one(tmp_path):
+    """--no-morph writes what the code before the feature wrote, and such a directory (no morph_dim at all) loads."""
     out = train(_config(tmp_path, "plain", morph=False), lambda line: None)
     info = json.loads((out / "ner_model.json").read_text())
     assert info["hparams"]["morph_dim"] == 0
     assert "morph_of_word" not in torch.load(out / "model.pt", weights_only=True)
-    assert load_model(out).predict([["BERT"]])[0].tags
+    del info["hparams"]["morph_dim"]  # a directory from before the feature
+    (out / "ner_model.json").write_text(json.dumps(info), encoding="utf-8")
+    model = load_model(out)
+    assert model.net.hp["morph_dim"] == 0 and len(model.predict([["BERT", "и", "Яндекс"]])[0].tags) == 3
 
 
 def test_morph_without_pymorphy3_is_a_clear_error(tmp_path, monkeypatch):

@@ -71,6 +71,29 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
         train(config, resume=True)
 
 
+def test_a_checkpoint_from_before_a_setting_resumes_with_its_old_value(tmp_path):
+    """A checkpoint written before --morph existed (no such key) is a run without it: it resumes with
+    --no-morph, and with --morph the error names the setting that differs."""
+    import torch
+
+    def interrupt(line):
+        if line.startswith("epoch 1/") and ": loss" in line:
+            raise KeyboardInterrupt
+
+    config = _seed_config(tmp_path, morph=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, progress=interrupt, progress_seconds=0)
+    ckpt = tmp_path / ".m.checkpoint" / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=False)
+    del state["config"]["morph"]  # what the code before the setting saved
+    torch.save(state, ckpt)
+    with pytest.raises(UserError, match=r"morph False -> True"):
+        train(config.replace(morph=True), resume=True)
+    lines = []
+    train(config, progress=lines.append, resume=True, progress_seconds=0)
+    assert any(line.startswith("resumed after epoch 1") for line in lines)
+
+
 def _first_piece_softmax(model_dir, words):
     """The plain path: the saved encoder run directly on the words, softmax of each word's first piece."""
     import torch
