@@ -53,7 +53,11 @@ _HTML = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>")
 _EMPHASIS = re.compile(r"\*+|~~|\||(?<!\w)_+(?=\w)|(?<=\w)_+(?!\w)|(?<!\w)_+(?!\w)")
 _HIDDEN = "\x00"  # a masked character while the line is worked on
 # Every pattern above needs one of these to match: text without any is its own mask (tested against ``mask``).
-_MAYBE_MARKUP = re.compile(r"[`~#>*+•\[|_<@:\x00]|-(?=\s|-|$)|\d[.)]|www\.", re.IGNORECASE)
+# A hyphen counts at a line's start (lists, rules; any line break str.splitlines knows) or doubled (rules,
+# tables); a colon before a space, the end, a digit or a slash (speakers, stamps, URLs); a number before
+# ". " or ") " (numbered lists). Prose dashes, "2.5" and "см:" alone stay plain.
+_MAYBE_MARKUP = re.compile(r"[`~#>*+•\[|_<@\x00]|(?:^|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029])\s*-|--"
+                           r"|:(?=[\s/\d]|$)|\d[.)](?=\s)|www\.", re.IGNORECASE)
 
 
 def has_markup(text: str) -> bool:

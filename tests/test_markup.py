@@ -220,7 +220,7 @@ def test_plain_text_outputs_equal_the_plain_reference(words, data):
 _NEAR_MARKUP = st.lists(st.sampled_from(
     list("aZяЁ19 \t\n\r-.,()!?/'\"«»—=$%&^;{}\\\x00\u2028`~#>*+•[]|_<@:")
     + ["www.", "http://x", "--", "- ", "1. ", "2) ", "user: ", "a1: ", "@a: ", "12:34", "[x] ", "`x`", "**", "~~",
-       "<b>", "a@b.cd", "# ", "> ", "| ", "```", "[a](b)", "_a_"]), max_size=30).map("".join)
+       "<b>", "a@b.cd", "# ", "> ", "| ", "```", "[a](b)", "_a_", " - - -", "- - -"]), max_size=30).map("".join)
 
 
 @settings(max_examples=2000, deadline=None)
