@@ -6,7 +6,7 @@ a 5-fold ensemble trained on the devset (``ner.train.folds``); the unlabelled po
 the text of half A's sentences (their tags are not used). Scored on half B:
 
 - natasha's NewsNERTagger (its slovnet CNN-CRF, distilled from a BERT on Nerus);
-- one navec model (BiLSTM-CRF) trained on the devset;
+- one navec model (BiLSTM-CRF) and one CNN model (``navec-cnn``) trained on the devset alone;
 - the ensemble teacher;
 - the BiLSTM student and the CNN student, each trained on the devset plus the teacher's
   soft targets on the pool (``ner.train.distill``).
@@ -19,7 +19,7 @@ after (the machine may be shared). Usage:
 
     python bench/bench_distill.py [--epochs 30] [--fold-epochs 30] [--batch-size 32] [--max-minutes M]
         [--weight 2] [--temperature 1] [--out /tmp/bench-distill] [--limit N]
-        [--train-only navec,ensemble,student-bilstm,student-cnn] [--no-score] [--skip-train]
+        [--train-only navec,cnn,ensemble,student-bilstm,student-cnn] [--no-score] [--skip-train]
 
 The defaults are ``ner train``'s (about 40 minutes on one free core: the five folds take half);
 ``--train-only`` retrains some models and reuses the others from ``--out``.
@@ -30,6 +30,7 @@ The defaults are ``ner train``'s (about 40 minutes on one free core: the five fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -88,7 +89,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="students: temperature of the soft targets")
     parser.add_argument("--skip-train", action="store_true", help="score the models already in --out")
     parser.add_argument("--train-only", default="",
-                        help="comma-separated models to train (navec, ensemble, student-bilstm, student-cnn); "
+                        help="comma-separated models to train (navec, cnn, ensemble, student-bilstm, student-cnn); "
                              "the others are reused from --out; empty: train all")
     parser.add_argument("--no-score", action="store_true", help="train, then stop before scoring")
     args = parser.parse_args()
@@ -125,24 +126,27 @@ def main() -> None:
     pool.write_text("\n".join(s.text for s in half_a) + "\n", encoding="utf-8")
     base = TrainConfig(train=str(dev_file), map=gold_map, epochs=args.epochs, seed=13, batch_size=args.batch_size,
                        max_minutes=args.max_minutes)
-    runs = {}
+    times_file = out / "train_seconds.json"  # kept, so that a run that reuses models still prints their times
+    runs = json.loads(times_file.read_text()) if times_file.exists() else {}
 
     only = {n for n in args.train_only.split(",") if n}
-    models = ("navec", "ensemble", "student-bilstm", "student-cnn")
+    models = ("navec", "cnn", "ensemble", "student-bilstm", "student-cnn")
     if only - set(models):
         parser.error(f"--train-only {args.train_only}: models are {', '.join(models)}")
 
     def timed(name, fn):
         if args.skip_train or (only and name not in only):
-            runs[name] = float("nan")
+            runs.setdefault(name, float("nan"))
             return
         started = time.perf_counter()
         fn()
         runs[name] = time.perf_counter() - started
+        times_file.write_text(json.dumps({k: v for k, v in runs.items() if v == v}), encoding="utf-8")
         print(f"[{name}] trained in {runs[name]:.0f} s", file=sys.stderr, flush=True)
 
     quiet = lambda line: None  # noqa: E731
     timed("navec", lambda: train(base.replace(out=str(out / "navec")), quiet))
+    timed("cnn", lambda: train(base.replace(out=str(out / "cnn"), backbone="navec-cnn"), quiet))
     timed("ensemble", lambda: train_folds(base.replace(out=str(out / "ensemble"), epochs=args.fold_epochs,
                                                      max_minutes=args.max_minutes / args.folds),
                                           args.folds, quiet))
@@ -159,7 +163,7 @@ def main() -> None:
     rows = []
     spans, seconds = natasha_tag_many(texts)
     rows.append(("natasha", [tags_from_spans(s, sp) for s, sp in zip(half_b, spans)], seconds, float("nan"), seconds))
-    for name in ("navec", "ensemble", "student-bilstm", "student-cnn"):
+    for name in models:
         # natasha again right before each of ours: on a shared machine the load moves between measurements
         _, natasha_s = natasha_tag_many(texts)
         spans, seconds = ours_tag_many(out / name, texts)
