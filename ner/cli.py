@@ -38,7 +38,13 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     """argparse whose mistakes are one line (no usage block) and whose unknown flags get a
-    "did you mean" from the flags of the command they were given to."""
+    "did you mean" from the flags of the command they were given to. A shortened flag is no flag
+    (argparse would take ``--backbon`` for ``--backbone`` and ``--jso`` for ``--json``): a typo is
+    reported, never run."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         raise UsageError(self.prog, f"{message} (see {self.prog} --help)")
@@ -70,10 +76,10 @@ def _hint(command: argparse.ArgumentParser, word: str) -> str:
 
 
 def misspelt_flags(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """Words of ``argv`` that look like flags but are no flag (nor a prefix of one) of their command."""
-    flags = _flags(_command_parser(parser, argv))
+    """Words of ``argv`` that look like flags but are no flag of their command."""
+    flags = set(_flags(_command_parser(parser, argv)))
     words = [w for w in argv if w.startswith("--") and w != "--"]
-    return [w for w in words if not any(f.startswith(w.split("=", 1)[0]) for f in flags)]
+    return [w for w in words if w.split("=", 1)[0] not in flags]
 
 
 def unknown_flags(parser: argparse.ArgumentParser, argv: list[str], extras: list[str]) -> str:

@@ -113,6 +113,18 @@ def test_a_command_without_from_is_not_told_to_pass_it_alone(tmp_path, capsys):
     assert code == 2 and "give the file one of .conll" in err
 
 
+@pytest.mark.parametrize("flag, meant, rest", [("--jso", "--json", ["stats", str(SEED)]),
+                                               ("--backbon", "--backbone", ["train", "--train", str(SEED),
+                                                                            "--epochs", "1", "--out", "OUT"])])
+def test_a_shortened_flag_is_a_typo_not_the_flag(tmp_path, capsys, flag, meant, rest):
+    """argparse took '--jso' for '--json' and '--backbon navec-cnn' for '--backbone' (a dropped letter ran a
+    whole training into models/ner): now it is an unknown flag, with the one meant."""
+    argv = [rest[0], flag, *(["navec-cnn"] if flag == "--backbon" else []), *rest[1:]]
+    code, _, err = run(capsys, *[str(tmp_path / "m") if a == "OUT" else a for a in argv])
+    assert code == 2 and f"unrecognized argument: {flag} (did you mean {meant}?)" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_help_does_not_import_heavy_libraries():
     code = ("import sys; from ner.cli import build_parser; build_parser(); "
             "heavy = [m for m in ('torch', 'transformers', 'label_studio_sdk', 'spacy', 'datasets', 'natasha') "

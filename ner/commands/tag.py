@@ -248,6 +248,9 @@ def run(args) -> int:
         raise UserError(f"--engine {args.engine}: writes jsonl or conll; use --engine local for --format html")
     if args.lexicon and args.input == "-" and Path(args.lexicon).is_file():
         args.input, args.lexicon = args.lexicon, ""  # 'ner tag --lexicon input.txt': the file is the input
+    if args.lexicon is not None and args.model:
+        raise UserError(f"--model {args.model} and --lexicon: --lexicon tags with the name lists alone, without a "
+                        f"model; pass one of them (a model trained with lists already uses its own)")
     if args.input != "-":
         from ..formats.registry import require
 

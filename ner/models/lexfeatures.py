@@ -118,7 +118,8 @@ def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> Lexicon
         return None
     if backbone != "navec":
         if value:
-            raise UserError(f"--lexicon {value}: lexicon features are for the navec backbone; pass --lexicon none")
+            raise UserError(f"--lexicon {value}: lexicon features are for the navec backbone; "
+                            f"drop --lexicon or use --backbone navec")
         return None
     if value:
         return LexiconFeatures.read(value)

@@ -353,6 +353,8 @@ class NavecNet:
 
     def info(self, name: str, labels: Sequence[str]) -> dict:
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
+        if not hp.get("morph_dim"):
+            hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
         return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
                 "chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}

@@ -43,7 +43,7 @@ def format_card(config, labels, metrics: dict) -> str:
         "## Use",
         "```",
         f"ner evaluate {config.out} corpus.conll",
-        f"ner tag --model {config.out} \"Текст для разметки.\"",
+        f"echo \"Текст для разметки.\" | ner tag --model {config.out}",
         "```",
         "",
     ])

@@ -100,7 +100,7 @@ class TrainConfig:
                                 "pip install 'ner[train]', or pass --no-morph")
         if self.lexicon and self.lexicon.lower() != "none" and self.backbone != "navec":
             raise UserError(f"--lexicon {self.lexicon}: lexicon features are for the navec backbone; "
-                            f"pass --lexicon none")
+                            f"drop --lexicon or use --backbone navec")
         if self.lora < 0:
             raise UserError(f"--lora {self.lora}: a rank is 1 or more (0: no LoRA)")
         for key in ("epochs", "batch_size"):

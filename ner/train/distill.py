@@ -160,6 +160,13 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
         raise UserError(f"--weight {weight}: must be 0 or more")
     if temperature <= 0:
         raise UserError(f"--temperature {temperature}: must be above 0")
+    out = Path(config.out).resolve()
+    for member in ([teacher] if isinstance(teacher, str) else list(teacher)):
+        for one in str(member).split(","):
+            where = Path(one).resolve()
+            if one and where.is_relative_to(out):  # --out is replaced as a whole at the end
+                raise UserError(f"--out {config.out}: the teacher {one} is {'there' if where == out else 'inside it'}; "
+                                f"the student would replace its teacher: write it to another directory")
     labels, train_sents, dev_sents, notes = prepare_data(config)  # gold first: its mistakes before any model loads
     lines = read_texts(texts)
     started = time.monotonic()

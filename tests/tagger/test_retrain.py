@@ -69,7 +69,8 @@ def weak_model_dir(tmp_path_factory):
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("weak") / "seed-weak"
-    return train(TrainConfig(train=str(SEED), dev=str(SEED), out=str(out), epochs=1, hidden=16, seed=1))
+    # without the grammeme feature: its fresh embedding made this one epoch find no right span at all
+    return train(TrainConfig(train=str(SEED), dev=str(SEED), out=str(out), epochs=1, hidden=16, seed=1, morph=False))
 
 
 def serve(model_dir, work_dir, **retrainer):

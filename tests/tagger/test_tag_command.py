@@ -120,6 +120,17 @@ def test_the_summary_names_the_lexicon_when_no_model_tagged(tmp_path, capsys):
     assert capsys.readouterr().err.endswith("ner tag: 1 text(s) tagged with the lexicon (annotation/lexicons)\n")
 
 
+def test_model_and_lexicon_together_is_a_usage_error(tmp_path, capsys):
+    """'ner tag --model DIR --lexicon' tagged with the lists alone and never said DIR was ignored."""
+    from ner.cli import main
+
+    text = tmp_path / "in.txt"
+    text.write_text("OpenAI выпустила GPT-4\n", encoding="utf-8")
+    assert main(["tag", str(text), "--model", str(tmp_path / "m"), "--lexicon"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--model" in err and "--lexicon" in err and "pass one of them" in err
+
+
 def test_a_wrong_model_directory_names_no_flag_the_command_lacks(tmp_path, capsys):
     """ner distill --teacher DIR and ner evaluate DIR were told to 'pass the right --model'."""
     from ner.cli import main

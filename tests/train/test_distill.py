@@ -185,3 +185,17 @@ def test_teacher_labels_outside_the_students_schema(data, teacher):
 
     with pytest.raises(UserError, match="labels Application, Organization are not in the gold"):
         distill(config(data, "x", keep="Model"), str(teacher), data["texts"])
+
+
+def test_a_student_never_replaces_its_teacher(data, teacher):
+    """--out the teacher's directory (or one around it) replaced the ensemble with its own student, whose card
+    then named itself as the teacher: refused before anything is labelled or trained."""
+    from ner.train.distill import distill
+
+    before = sorted(p.name for p in teacher.iterdir())
+    for out, teachers in ((teacher, str(teacher)), (teacher.parent, str(teacher)),
+                          (teacher, f"{data['dir'] / 'other'},{teacher}")):
+        cfg = config(data, "x").replace(out=str(out))
+        with pytest.raises(UserError, match="the student would replace its teacher"):
+            distill(cfg, teachers, data["texts"])
+    assert sorted(p.name for p in teacher.iterdir()) == before

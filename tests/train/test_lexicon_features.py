@@ -113,7 +113,7 @@ def test_a_model_with_a_lexicon_saves_reloads_and_tags_the_same_from_a_copy(tmp_
 
 
 def test_a_model_without_a_lexicon_is_the_old_directory(tmp_path):
-    out = train(_config(tmp_path, "none"))
+    out = train(_config(tmp_path, "none").replace(morph=False))  # nor the grammemes (test_morph.py)
     info = json.loads((out / "ner_model.json").read_text())
     assert "lexicon" not in info and not (out / "lexicon.json").exists()
     # the hyper-parameters an old directory holds, nothing more: old directories load the same way

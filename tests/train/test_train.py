@@ -22,7 +22,9 @@ def test_navec_model_dir_is_self_contained(navec_model_dir):
     assert info["backbone"] == "navec" and info["labels"][0] == "Model"
     metrics = json.loads((navec_model_dir / "metrics.json").read_text())
     assert len(metrics["history"]) == 1 and "micro" in metrics["dev"]
-    assert "## Scores on dev" in (navec_model_dir / "README.md").read_text()
+    card = (navec_model_dir / "README.md").read_text()
+    assert "## Scores on dev" in card
+    assert f"| ner tag --model {navec_model_dir}" in card  # ner tag reads a file or stdin, not a text argument
 
 
 def test_navec_model_predicts_every_word(navec_model_dir):
