@@ -13,8 +13,9 @@ def format_card(config, labels, metrics: dict) -> str:
     for avg in ("micro", "macro"):
         s = dev[avg]
         rows.append(f"| **{avg} avg** | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
-    backbone = {"navec": "navec embeddings (natasha, frozen) + character CNN + BiLSTM + CRF",
-                "navec-cnn": "navec embeddings (natasha, frozen) + character CNN + 3-layer CNN + CRF"}.get(
+    words = "navec embeddings (natasha, frozen) + character CNN" + (
+        " + dictionary grammemes (pymorphy3)" if getattr(config, "morph", False) else "")
+    backbone = {"navec": f"{words} + BiLSTM + CRF", "navec-cnn": f"{words} + word CNN + CRF"}.get(
         config.backbone, f"{config.model} fine-tuned for token classification"
         + (f" with LoRA adapters of rank {config.lora}, merged" if getattr(config, "lora", 0) else ""))
     return "\n".join([

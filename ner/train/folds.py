@@ -64,7 +64,8 @@ def train_folds(config: TrainConfig, k: int, progress: Callable[[str], None] = l
     if len(sentences) < k:
         raise UserError(f"{config.train}: {len(sentences)} sentences cannot make {k} folds; pass a smaller --folds")
     for note in notes:
-        progress(note)
+        if given_dev or not note.startswith("no dev corpus:"):  # without --dev every sentence is in some fold
+            progress(note)
     out = Path(config.out)
     work = out / ".folds"
     shutil.rmtree(work, ignore_errors=True)
