@@ -56,7 +56,7 @@ class TrainConfig:
     threads: int = _f(0, "CPU threads for torch; 0: OMP_NUM_THREADS when set, else 1 (on shared cores one "
                          "thread ran an epoch over 3x faster than two)")
     hidden: int = _f(128, "navec only: BiLSTM size per direction")
-    dropout: float = _f(0.4, "navec only: dropout")
+    dropout: float = _f(-1.0, "navec backbones: dropout; -1: the backbone's own (0.4 BiLSTM, 0.3 CNN)")
     layers: int = _f(1, "navec only: BiLSTM layers")
     word_dropout: float = _f(0.1, "navec only: share of words whose navec vector is hidden in training")
     lexicon: str = _f("", "navec only: a lexicon directory (<Label>.txt files, see annotation/lexicons/) whose "
@@ -112,7 +112,7 @@ class TrainConfig:
             if getattr(self, key) < 1:
                 raise UserError(f"--{key} {getattr(self, key)}: must be at least 1")
         for key in ("dropout", "word_dropout", "warmup"):
-            if not 0 <= getattr(self, key) < 1:
+            if not 0 <= getattr(self, key) < 1 and not (key == "dropout" and self.dropout == -1):
                 raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 0 and below 1")
         for key in ("lr", "weight_decay", "max_minutes", "threads"):
             if getattr(self, key) < 0:

@@ -143,6 +143,7 @@ def test_training_corpora_are_read_by_extension(tmp_path):
     (["--hidden", "0"], "--hidden 0: must be at least 1"),
     (["--layers", "0"], "--layers 0: must be at least 1"),
     (["--dropout", "1.5"], "--dropout 1.5: must be at least 0 and below 1"),
+    (["--dropout", "-0.5"], "--dropout -0.5: must be at least 0 and below 1"),
     (["--word-dropout", "-0.1"], "--word-dropout -0.1: must be at least 0 and below 1"),
     (["--warmup", "1"], "--warmup 1.0: must be at least 0 and below 1"),
     (["--lr", "-1"], "--lr -1.0: must be 0 or more"),

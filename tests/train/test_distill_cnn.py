@@ -51,6 +51,7 @@ def test_cnn_trains_saves_and_tags(corpus, cnn_dir):
 
     info = json.loads((cnn_dir / "ner_model.json").read_text())
     assert info["backbone"] == "navec-cnn" and info["hparams"]["filters"] == [128, 64]
+    assert info["hparams"]["dropout"] == 0.3  # its own default, not the BiLSTM's 0.4 (--dropout -1)
     model = load_model(cnn_dir)
     assert isinstance(model, CNNModel)
     state = model.net.module.state_dict()
