@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 from ..errors import UserError
 from .config import TrainConfig
-from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts
+from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts, teacher_dirs
 
 STUDENTS = ("navec", "navec-cnn")
 # On factRuEval (devset gold + a 5-fold teacher on half A of the testset, strict F1 on half B), a BiLSTM student:
@@ -161,12 +161,11 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
     if temperature <= 0:
         raise UserError(f"--temperature {temperature}: must be above 0")
     out = Path(config.out).resolve()
-    for member in ([teacher] if isinstance(teacher, str) else list(teacher)):
-        for one in str(member).split(","):
-            where = Path(one).resolve()
-            if one and where.is_relative_to(out):  # --out is replaced as a whole at the end
-                raise UserError(f"--out {config.out}: the teacher {one} is {'there' if where == out else 'inside it'}; "
-                                f"the student would replace its teacher: write it to another directory")
+    for one in teacher_dirs(teacher):
+        where = Path(one).resolve()
+        if where.is_relative_to(out):  # --out is replaced as a whole at the end
+            raise UserError(f"--out {config.out}: the teacher {one} is {'there' if where == out else 'inside it'}; "
+                            f"the student would replace its teacher: write it to another directory")
     labels, train_sents, dev_sents, notes = prepare_data(config)  # gold first: its mistakes before any model loads
     lines = read_texts(texts)
     started = time.monotonic()

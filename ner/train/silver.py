@@ -42,12 +42,17 @@ class SilverSentence:
         return len(self.words)
 
 
+def teacher_dirs(dirs: str | Sequence[str]) -> list[str]:
+    """The teacher's directories: a comma-separated string or a list, blanks dropped."""
+    return [d.strip() for d in (dirs.split(",") if isinstance(dirs, str) else dirs) if d.strip()]
+
+
 def load_teacher(dirs: str | Sequence[str], device: str | None = None):
     """The teacher model: one directory, or several (a comma-separated string or a list) averaged."""
     from ..models import load_model
     from ..models.ensemble import EnsembleModel
 
-    names = [d.strip() for d in (dirs.split(",") if isinstance(dirs, str) else dirs) if d.strip()]
+    names = teacher_dirs(dirs)
     if not names:
         raise UserError("--teacher: give a model directory (or several, comma-separated)")
     members = [load_model(name, device=device) for name in names]
