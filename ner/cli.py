@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
-import os
 import sys
 
 from .errors import UserError
+from .settings import launcher
 
 # Optional dependencies and the extra that brings each (pyproject.toml).
 EXTRAS = {
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except UserError as e:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun every process fails alike: say it once
+        if launcher()["RANK"] == "0":  # under torchrun every process fails alike: say it once
             print(f"ner {args.command}: error: {e}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as e:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +38,10 @@ REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def default_work_dir() -> Path:
-    """``$XDG_CACHE_HOME/ner/serve`` (``~/.cache/ner/serve``): outside any repository."""
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "ner" / "serve"
+    """``serve`` under the cache (``$NER_CACHE_DIR``, else ``~/.cache/ner``): outside any repository."""
+    from .settings import cache_dir
+
+    return cache_dir() / "serve"
 
 
 @dataclass(frozen=True, slots=True)

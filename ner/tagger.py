@@ -17,7 +17,6 @@ sub-word tokenizer (the model maps words to sub-words and back itself).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -218,8 +217,9 @@ def default_model_path() -> Path:
     """``$NER_MODEL``, else ``models/default``; UserError when it is not a model directory."""
     from .models import MODEL_FILE
 
-    value = os.environ.get("NER_MODEL")
-    path = Path(value) if value else Path(DEFAULT_MODEL)
+    from .settings import default_model
+
+    path, value = default_model()
     if not (path / MODEL_FILE).exists():
         source = "NER_MODEL" if value else f"the default {DEFAULT_MODEL}"
         raise UserError(f"no model at {path} ({source}); train one with 'ner train' into {DEFAULT_MODEL} "

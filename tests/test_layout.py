@@ -119,3 +119,11 @@ def test_no_import_circles_among_modules():
     g = graph()
     without_inits = {name: {t for t in targets if not name.startswith(t + ".")} for name, targets in g.items()}
     assert cycles(without_inits) == []
+
+
+def test_the_environment_is_read_in_one_module():
+    """``os.environ``/``os.getenv`` appear only in ``ner/settings.py`` (issue 17)."""
+    offenders = sorted(str(p.relative_to(ROOT.parent)) for p in ROOT.rglob("*.py")
+                       if p.name != "settings.py" and ("os.environ" in p.read_text(encoding="utf-8")
+                                                       or "getenv(" in p.read_text(encoding="utf-8")))
+    assert offenders == []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
+
+from ..settings import serve_token
 
 
 def register(sub) -> None:
@@ -62,7 +63,7 @@ def run(args) -> int:
         raise UserError(f"--min-score {args.min_score} must be between 0 and 1")
     model = args.model or str(default_model_path())
     tagger = Tagger.load(model)
-    token = args.auth_token or (None if args.basic_auth else os.environ.get("NER_SERVE_TOKEN"))
+    token = args.auth_token or (None if args.basic_auth else serve_token())
     auth = Auth.parse_basic(args.basic_auth) if args.basic_auth else Auth(token=token)
     connection = None
     if args.url or args.api_key:

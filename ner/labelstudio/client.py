@@ -19,13 +19,12 @@ Left out: storage connections, webhooks, ML-backend registration.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 
 from ..errors import UserError
 
-DEFAULT_URL = "http://127.0.0.1:8089"
+from ..settings import DEFAULT_LABEL_STUDIO_URL as DEFAULT_URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +39,10 @@ class Connection:
 
 def connection_from(url: str | None = None, api_key: str | None = None, **kwargs) -> Connection:
     """Flags first, then ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``; the one place env is read."""
-    url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
-    api_key = api_key or os.environ.get("LABEL_STUDIO_API_KEY") or ""
+    from ..settings import labelstudio_api_key, labelstudio_url
+
+    url = (url or labelstudio_url()).rstrip("/")
+    api_key = api_key or labelstudio_api_key()
     if not api_key:
         raise UserError("no Label Studio API key: set LABEL_STUDIO_API_KEY or pass --api-key (Account & "
                         "Settings -> Access Token in the UI; for the local server: "

@@ -60,11 +60,9 @@ def word_masks(words, analyzer=None) -> list[int]:
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get("NER_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ner"
+    from ..settings import cache_dir as settings_cache_dir
+
+    return settings_cache_dir()
 
 
 def _dictionary_version() -> str:

@@ -15,7 +15,6 @@ folds (Wang & Mueller found they do not help).
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +79,9 @@ def _reorder(probs: list[np.ndarray], have: Sequence[str], want: Sequence[str]) 
 
 def run_fold(job: dict) -> list[np.ndarray]:
     """Train on one fold's training sentences; the held-out sentences' marginals (runs in a worker)."""
-    os.environ["OMP_NUM_THREADS"] = "1"
+    from ..settings import set_single_thread
+
+    set_single_thread()
     import torch
 
     torch.set_num_threads(1)

@@ -17,7 +17,6 @@ Left out: model parallelism, gradient accumulation, multi-node rendezvous
 from __future__ import annotations
 
 import inspect
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -41,10 +40,10 @@ class Processes:
 
 def processes_from_env(environ=None) -> Processes:
     """The launcher's variables; ``Processes()`` (one process) when none are set."""
-    environ = os.environ if environ is None else environ
+    from ..settings import launcher
+
     values = {}
-    for key, default in (("WORLD_SIZE", "1"), ("RANK", "0"), ("LOCAL_RANK", "0")):
-        text = environ.get(key, default).strip() or default
+    for key, text in launcher(environ).items():
         if not text.isdigit():
             raise UserError(f"environment variable {key}={text!r} is not a number; it is set by torchrun "
                             f"or accelerate launch, unset it for a single process")

@@ -26,7 +26,6 @@ model directory (``distributed.py``; docs/training.md).
 from __future__ import annotations
 
 import copy
-import os
 import random
 import shutil
 import time
@@ -150,12 +149,13 @@ def train_threads(config: TrainConfig, threads: int | None = None, environ=None)
     On shared cores one thread is the safe default: with other jobs running, 2 threads ran an
     epoch more than 3x slower than 1 (issue 8); a machine of one's own gains from more.
     """
-    environ = os.environ if environ is None else environ
+    from ..settings import omp_threads
+
     chosen = threads or config.threads
     if chosen:
         return chosen, f"torch threads: {chosen}"
-    if environ.get("OMP_NUM_THREADS"):
-        return None, f"torch threads: OMP_NUM_THREADS={environ['OMP_NUM_THREADS']}"
+    if omp := omp_threads(environ):
+        return None, f"torch threads: OMP_NUM_THREADS={omp}"
     return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
 
 
