@@ -127,9 +127,9 @@ def main() -> int:
     import numpy as np
     from sklearn.metrics import average_precision_score
 
-    from ner.quality.critic import Item, load_items, probabilities, score_items
-    from ner.quality.critic_model import train_critic
-    from ner.quality.folds import FoldConfig, tag_names
+    from ner.quality.critic.suspects import Item, load_items, probabilities, score_items
+    from ner.quality.critic.model import train_critic
+    from ner.quality.critic.folds import FoldConfig, tag_names
     from ner.train.config import parse_map
 
     t0 = time.monotonic()
@@ -203,10 +203,10 @@ def main() -> int:
 def testset_top(args, labels, t0) -> None:
     """The top 30 suspects of the untouched testset; marginals from a model trained on the devset."""
     from ner.models import load_model
-    from ner.quality.critic import load_items, score_items
-    from ner.quality.critic_model import train_critic
-    from ner.quality.critic_report import format_table
-    from ner.quality.folds import _reorder, tag_names, word_probabilities
+    from ner.quality.critic.suspects import load_items, score_items
+    from ner.quality.critic.model import train_critic
+    from ner.quality.critic.report import format_table
+    from ner.quality.critic.folds import _reorder, tag_names, word_probabilities
     from ner.train.config import TrainConfig, parse_map
     from ner.train.loop import train
 

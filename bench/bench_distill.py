@@ -66,7 +66,7 @@ def tags_from_spans(sentence, spans):
 
 
 def ours_tag_many(model_dir, texts):
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     tagger = Tagger.load(model_dir)
     tagger.tag_many(texts[:50])  # warm the word cache the way a serving process would be

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv=None) -> int:
     from ner.evaluate import score
     from ner.formats.conll import read_conll
-    from ner.lexicon import load_lexicon, union
+    from ner.models.lexicon import load_lexicon, union
     from ner.markup import clean_tags
     from ner.models import load_model
 

@@ -114,7 +114,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from ner.models import load_model
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
     from ner.text import tokenize
 
     texts = load_texts(args.texts)

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from ner.bio import tags_spans
 from ner.errors import UserError
-from ner.lexicon import BUNDLED, LexiconModel, is_acronym, load_lexicon, stem, union
+from ner.models.lexicon import BUNDLED, LexiconModel, is_acronym, load_lexicon, stem, union
 from ner.markup import mask
-from ner.tagger import Tagger
+from ner.tagger.core import Tagger
 from ner.text import tokenize
 
 

@@ -144,7 +144,7 @@ def test_plain_text_takes_the_short_way_to_the_same_pieces(text):
 
 
 def test_the_tagger_keeps_urls_code_and_markup_out_of_entities():
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     text = "SP_1: см. https://huggingface.co/Qwen и `pip install Peft` про **LoRA**\n| 1 | BERT | Api |"
     got = [(e.start, e.end, e.label, e.text) for e in Tagger(_Echo()).tag(text)]

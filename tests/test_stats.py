@@ -11,7 +11,7 @@ from ner.cli import main
 from ner.formats.conll import read_conll
 from ner.formats.registry import dump
 from ner.schema import load_schema
-from ner.stats import Duplicate, Overlap, corpus_stats
+from ner.stats.report import Duplicate, Overlap, corpus_stats
 
 from .conftest import SEED
 

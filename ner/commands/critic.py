@@ -54,11 +54,11 @@ def _client(args):
 
 def run(args) -> int:
     from ..errors import UserError
-    from ..quality import critic_review as review
-    from ..quality.critic import CriticConfig, load_items, probabilities, project_items, quality, score_items
-    from ..quality.critic_model import Critic, train_critic
-    from ..quality.critic_report import format_html, format_jsonl, format_quality, format_table
-    from ..quality.folds import FoldConfig
+    from ..quality.critic import review
+    from ..quality.critic.suspects import CriticConfig, load_items, probabilities, project_items, quality, score_items
+    from ..quality.critic.model import Critic, train_critic
+    from ..quality.critic.report import format_html, format_jsonl, format_quality, format_table
+    from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
 
     def say(line: str) -> None:

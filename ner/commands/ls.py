@@ -275,7 +275,7 @@ def run_convert(args) -> int:
 def run_predict(args) -> int:
     """Print the threshold and the summary; exit 1 if some task could not be predicted (each one listed)."""
     from ..labelstudio.predict import predict_project
-    from ..tagger import Tagger
+    from ..tagger.core import Tagger
 
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
@@ -301,7 +301,7 @@ def run_predict(args) -> int:
 def _calibrated(model_dir, tagger) -> tuple[float, str]:
     """The span-score threshold with the best F1 on the model's dev set, and where it came from."""
     from ..errors import UserError
-    from ..retrain import Retrainer, min_score_for
+    from ..backend.retrain import Retrainer, min_score_for
 
     try:
         _, _, dev_sents, dev = Retrainer(model_dir).base_split()

@@ -1,4 +1,4 @@
-"""``ner serve [--model DIR]``: run the Label Studio ML backend (see ``ner/serve.py``)."""
+"""``ner serve [--model DIR]``: run the Label Studio ML backend (see ``ner/backend/``)."""
 
 from __future__ import annotations
 
@@ -47,9 +47,9 @@ def run(args) -> int:
     import logging
 
     from ..errors import UserError
-    from ..retrain import Retrainer, min_score_for
-    from ..serve import Auth, Backend, create_app
-    from ..tagger import Tagger, default_model_path
+    from ..backend.retrain import Retrainer, min_score_for
+    from ..backend.app import Auth, Backend, create_app
+    from ..tagger.core import Tagger, default_model_path
 
     try:
         import uvicorn

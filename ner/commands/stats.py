@@ -75,7 +75,7 @@ def format_stats(stats) -> str:
 
 def run(args) -> int:
     from ..formats.registry import require
-    from ..stats import corpus_stats
+    from ..stats.report import corpus_stats
 
     for path in args.paths:
         require(path)
@@ -89,7 +89,7 @@ def run(args) -> int:
     else:
         print(format_stats(stats))
     if args.plots:
-        from ..plots import plot_stats
+        from ..stats.plots import plot_stats
 
         for path in plot_stats(stats, args.plots):
             print(f"wrote {path}")

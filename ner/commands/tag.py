@@ -19,7 +19,7 @@ from collections import deque
 from itertools import islice
 from pathlib import Path
 
-from ..tagger import DEFAULT_BATCH_SIZE
+from ..tagger.core import DEFAULT_BATCH_SIZE
 
 CHUNK_LINES = 256
 ENGINES = ("local", "datasets", "ray")
@@ -66,10 +66,10 @@ def _model_name(model: str) -> str:
 
 
 def _load_tagger(model: str):
-    from ..tagger import Tagger
+    from ..tagger.core import Tagger
 
     if model.startswith(LEXICON):
-        from ..lexicon import BUNDLED, LexiconModel
+        from ..models.lexicon import BUNDLED, LexiconModel
 
         extra = model[len(LEXICON):]
         return Tagger(LexiconModel.load(BUNDLED, *([extra] if extra else [])))
@@ -89,7 +89,7 @@ def _init_worker(model: str, batch_size: int, fmt: str, colors: dict, one_thread
 
 
 def _format(tagged, line: int, fmt: str, colors: dict) -> str:
-    from ..render import format_html, format_jsonl, format_tagged_conll
+    from ..tagger.render import format_html, format_jsonl, format_tagged_conll
 
     if fmt == "jsonl":
         return format_jsonl(tagged, line)
@@ -239,8 +239,8 @@ def _chunked(items, size: int):
 
 def run(args) -> int:
     from ..errors import UserError
-    from ..render import html_head, html_tail
-    from ..tagger import default_model_path
+    from ..tagger.render import html_head, html_tail
+    from ..tagger.core import default_model_path
 
     if args.workers < 1 or args.batch_size < 1:
         raise UserError("--workers and --batch-size must be at least 1")

@@ -3,7 +3,7 @@
 ``task_prediction`` turns one ``TaggedText`` into a Label Studio prediction
 (``result`` regions with per-span scores, a task-level ``score`` = the text's lowest
 word probability, and ``model_version`` = model name plus weights hash), the shape
-both ``ner ls predict`` and the ML backend (``ner/serve.py``) send. ``keep_spans``
+both ``ner ls predict`` and the ML backend (``ner/backend/``) send. ``keep_spans``
 keeps only spans a person would keep: a score of at least ``min_score``, and a first
 and last token with a letter or a digit (guidelines rule 3: ``ChatGPT —`` is never
 sent). ``predict_project`` attaches predictions to a project's tasks:

@@ -18,7 +18,7 @@ are merged per word before one decoding over the whole sentence (``windows.py``)
 never truncated. Importing this package loads nothing heavy.
 
 Left out: training (``ner.train`` imports this package, never the other way round);
-tokenization and offsets (``tagger.py``).
+tokenization and offsets (``tagger/core.py``).
 """
 
 from __future__ import annotations

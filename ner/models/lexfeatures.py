@@ -31,7 +31,7 @@ class LexiconFeatures:
     """A lexicon with its feature ids (see the module docstring)."""
 
     def __init__(self, files: dict[str, str], labels: Sequence[str] | None = None, source: str = ""):
-        from ..lexicon import NOT_AN_ENTITY, load_lexicon
+        from .lexicon import NOT_AN_ENTITY, load_lexicon
 
         self.files = dict(files)  # file name -> text, what is saved with the model
         stems = sorted(Path(name).stem for name in self.files)
@@ -112,7 +112,7 @@ def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> Lexicon
     Empty means the bundled ``annotation/lexicons/`` for the navec backbone when it lists at
     least one of the training labels (a PER/LOC/ORG corpus gets none), else no lexicon.
     """
-    from ..lexicon import BUNDLED, NOT_AN_ENTITY
+    from .lexicon import BUNDLED, NOT_AN_ENTITY
 
     if value.lower() == "none":
         return None

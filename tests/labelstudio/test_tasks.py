@@ -311,7 +311,7 @@ def test_a_file_without_docstart_becomes_tasks_of_one_sitting_that_pull_puts_bac
 def test_keep_spans_drops_low_scores_and_spans_on_tokens_without_letters_or_digits():
     from ner.labelstudio.predict import keep_spans
     from ner.records import Token
-    from ner.tagger import Entity, TaggedText
+    from ner.tagger.core import Entity, TaggedText
 
     text = "ChatGPT — и GPT - 4 от OpenAI"
     words = [(0, 7), (8, 9), (10, 11), (12, 15), (16, 17), (18, 19), (20, 22), (23, 29)]

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ner.bio import spans_tags, tags_spans
-from ner.quality.critic import Item, Suspect, load_items, quality, score_items
-from ner.quality.critic_corrupt import corrupt, truth
-from ner.quality.critic_model import Critic, train_critic
-from ner.quality.critic_signals import candidates, token_suspects
-from ner.quality.folds import tag_names
+from ner.quality.critic.suspects import Item, Suspect, load_items, quality, score_items
+from ner.quality.critic.corrupt import corrupt, truth
+from ner.quality.critic.model import Critic, train_critic
+from ner.quality.critic.signals import candidates, token_suspects
+from ner.quality.critic.folds import tag_names
 from ner.records import Sentence
 
 LABELS = ["LOC", "ORG", "PER"]
@@ -89,7 +89,7 @@ def test_clean_spans_agree_with_the_model():
     words, tags, probs = planted_corpus()
     clean = by_place(candidates(words, tags, probs, LABELS))[5, 0, 1, "PER"]
     names = ("model_exact", "p_tags", "p_o", "agree_elsewhere")
-    from ner.quality.critic_signals import FEATURES
+    from ner.quality.critic.signals import FEATURES
 
     values = {n: clean.features[FEATURES.index(n)] for n in names}
     assert values["model_exact"] == 1.0 and values["p_tags"] == pytest.approx(0.9) and values["p_o"] < 0.05
@@ -228,7 +228,7 @@ def test_jsonl_suspects_sit_on_their_record_line(tmp_path):
 
 
 def test_one_error_seen_twice_is_listed_once():
-    from ner.quality.critic import suppress_overlaps
+    from ner.quality.critic.suspects import suppress_overlaps
 
     short = Suspect(0, 1, 2, "boundary", "PER", "PER", (0, 2, "PER"), 0.9)   # span one token short...
     lost = Suspect(0, 0, 1, "missing", "", "PER", (0, 1, "PER"), 0.6)        # ...and its lost token
@@ -243,7 +243,7 @@ def test_one_error_seen_twice_is_listed_once():
 def test_corruption_never_makes_overlapping_spans(data):
     """Every corrupted sentence is a set of disjoint spans (spans_tags refuses overlaps): shifted entities
     must not grow into a neighbour that was shifted, merged or kept."""
-    from ner.quality.critic_corrupt import corrupt_sentence
+    from ner.quality.critic.corrupt import corrupt_sentence
 
     n = data.draw(st.integers(1, 12))
     cuts = sorted(data.draw(st.sets(st.integers(0, n), max_size=8)))

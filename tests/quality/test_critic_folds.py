@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ner.cli import main
-from ner.quality.folds import FoldConfig, fold_of, out_of_fold, tag_names
+from ner.quality.critic.folds import FoldConfig, fold_of, out_of_fold, tag_names
 from ner.records import Sentence
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")

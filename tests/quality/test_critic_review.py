@@ -7,9 +7,9 @@ import pytest
 
 from ner.bio import tags_spans
 from ner.errors import UserError
-from ner.quality.critic import Item, score_items
-from ner.quality.critic_model import train_critic
-from ner.quality.critic_review import MODEL_VERSION, learn, push_review
+from ner.quality.critic.suspects import Item, score_items
+from ner.quality.critic.model import train_critic
+from ner.quality.critic.review import MODEL_VERSION, learn, push_review
 from ner.records import Sentence
 from ner.schema import Schema
 from tests.quality.test_critic import LABELS, tags_of, templated
@@ -76,7 +76,7 @@ def test_suspects_go_to_review_and_verdicts_refit_the_critic(ls_client, ls_proje
 
 def test_a_project_is_read_per_annotator(ls_client, ls_project):
     from ner.labelstudio.sync import push
-    from ner.quality.critic import project_items
+    from ner.quality.critic.suspects import project_items
     from ner.records import Document
 
     title = ls_project(Schema.auto(LABELS))

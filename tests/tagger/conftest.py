@@ -24,6 +24,6 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tagger(model_dir):
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     return Tagger.load(model_dir)

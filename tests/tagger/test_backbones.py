@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ner.tagger import Tagger
+from ner.tagger.core import Tagger
 from ner.text import tokenize
 
 from .test_tagger import HARD

@@ -96,7 +96,7 @@ def test_ensemble_averages_its_members(folds_dir):
 
 def test_ensemble_tags_text_and_the_cli(folds_dir, tmp_path, capsys):
     from ner.cli import main
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     text = "Модель BERT обучили на датасете ImageNet. 😀 GPT-3"
     tagged = Tagger.load(folds_dir).analyze(text)

@@ -13,8 +13,8 @@ import pytest
 
 from ner.labelstudio.predict import predict_project
 from ner.schema import load_schema
-from ner.serve import Backend, create_app
-from ner.tagger import Tagger
+from ner.backend.app import Backend, create_app
+from ner.tagger.core import Tagger
 
 pytestmark = pytest.mark.labelstudio
 
@@ -154,7 +154,7 @@ def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
     from ner.labelstudio.client import Connection
     from ner.labelstudio.layout import Layout
     from ner.labelstudio.sync import push
-    from ner.retrain import Retrainer
+    from ner.backend.retrain import Retrainer
     from tests.conftest import SEED
 
     title = ls_project(load_schema(), prefix="retrain")
@@ -250,7 +250,7 @@ def test_ls_predict_sends_only_spans_at_or_above_the_min_score(ls_client, ls_pro
 def test_ls_predict_default_min_score_is_calibrated_on_the_models_dev_set(ls_client, ls_project, labelstudio,
                                                                           model_dir, capsys):
     from ner.cli import main
-    from ner.retrain import Retrainer, min_score_for
+    from ner.backend.retrain import Retrainer, min_score_for
 
     _, _, dev, where = Retrainer(model_dir).base_split()
     expected = min_score_for(Tagger.load(model_dir).model, dev)

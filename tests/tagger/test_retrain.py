@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from ner.labelstudio.config import format_labeling_config
 from ner.schema import load_schema
-from ner.serve import Backend, create_app
+from ner.backend.app import Backend, create_app
 from tests.conftest import ROOT, SEED
 
 LABEL_CONFIG = format_labeling_config(load_schema())
@@ -74,8 +74,8 @@ def weak_model_dir(tmp_path_factory):
 
 
 def serve(model_dir, work_dir, **retrainer):
-    from ner.retrain import Retrainer
-    from ner.tagger import Tagger
+    from ner.backend.retrain import Retrainer
+    from ner.tagger.core import Tagger
 
     backend = Backend(Tagger.load(model_dir), trainer=Retrainer(model_dir, work_dir=work_dir, **retrainer),
                       retrain_every=1)
@@ -86,7 +86,7 @@ def serve(model_dir, work_dir, **retrainer):
 def test_retraining_keeps_the_base_corpus_and_switches_on_a_better_dev_score(weak_model_dir, tmp_path, caplog):
     from ner.formats.conll import read_conll
 
-    caplog.set_level("INFO", "ner.serve")
+    caplog.set_level("INFO", "ner.backend.app")
     backend, client = serve(weak_model_dir, tmp_path / "work", overrides=OVERRIDES)
     r = client.post("/train", json=train_request())
     assert r.status_code == 201 and r.json()["training"] == "started"
@@ -134,9 +134,9 @@ def test_a_model_trained_with_map_and_keep_is_retrained_with_its_labels_and_scor
     as it is (its --map applied again turned every gold entity into O: served F1 0.0, any model 'better')."""
     import torch
 
-    from ner.retrain import Retrainer
+    from ner.backend.retrain import Retrainer
     from ner.schema import Schema
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
     from ner.train import TrainConfig, train
 
     torch.set_num_threads(1)
@@ -197,7 +197,7 @@ def test_train_without_annotations_is_a_bad_request(model_dir, tmp_path):
 
 def test_retrained_models_go_to_a_work_directory_never_the_repositorys_models(model_dir, tmp_path, monkeypatch):
     from ner.errors import UserError
-    from ner.retrain import Retrainer, default_work_dir
+    from ner.backend.retrain import Retrainer, default_work_dir
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "cache" / "ner" / "serve"
@@ -223,7 +223,7 @@ def reference_threshold(found, n_gold):
 def test_best_threshold_is_the_best_f1_cut(found, extra_gold):
     import math
 
-    from ner.retrain import best_threshold
+    from ner.backend.retrain import best_threshold
 
     n_gold = sum(ok for _, ok in found) + extra_gold
     assert best_threshold(found, n_gold) == math.floor(reference_threshold(found, n_gold) * 10000) / 10000
@@ -237,7 +237,7 @@ def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir
     from ner.bio import tags_spans
     from ner.formats.conll import read_conll
     from ner.models import load_model
-    from ner.retrain import min_score_for
+    from ner.backend.retrain import min_score_for
 
     model = load_model(weak_model_dir)
     sentences = [s for d in read_conll(SEED) for s in d.sentences]
@@ -292,8 +292,8 @@ def connected(labelstudio, backend, tasks):
 
 def ls_retrainer(labelstudio, model_dir, tmp_path):
     from ner.labelstudio.client import Connection
-    from ner.retrain import Retrainer
-    from ner.tagger import Tagger
+    from ner.backend.retrain import Retrainer
+    from ner.tagger.core import Tagger
 
     return Backend(Tagger.load(model_dir), retrain_every=100, trainer=Retrainer(
         model_dir, work_dir=tmp_path / "work", connection=Connection(labelstudio.url, labelstudio.api_key),

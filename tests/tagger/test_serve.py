@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from ner.labelstudio.config import format_labeling_config
 from ner.schema import load_schema
-from ner.serve import Auth, Backend, create_app
+from ner.backend.app import Auth, Backend, create_app
 
 LABEL_CONFIG = format_labeling_config(load_schema())
 TEXT = "😀 У ChatGPT есть датасет Alpaca."
@@ -190,7 +190,7 @@ class Gate:
     def __call__(self, event, payload, setup, served):
         import shutil
 
-        from ner.retrain import Retrained
+        from ner.backend.retrain import Retrained
 
         project = str(payload["project"]["id"])
         self.calls.append((project, event))
@@ -233,7 +233,7 @@ def test_retraining_runs_one_at_a_time_and_switches_when_ready(tagger, model_dir
 
 def test_one_model_per_project(tagger, model_dir, navec_model_dir, tmp_path):
     """Project B neither drops A's queued retraining nor gets A's model; each counts its own events."""
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     gate = Gate(tmp_path, {"1": navec_model_dir, "2": model_dir})
     backend = Backend(tagger, trainer=gate, retrain_every=2)
@@ -262,7 +262,7 @@ def test_one_model_per_project(tagger, model_dir, navec_model_dir, tmp_path):
 
 def test_a_restarted_backend_serves_each_project_its_last_switched_model(tagger, model_dir, navec_model_dir,
                                                                         tmp_path):
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     gate = Gate(tmp_path, {"7": navec_model_dir})
     gate.release.set()
@@ -315,7 +315,7 @@ def test_min_score_drops_the_spans_below_it(tagger):
 def test_spans_that_begin_or_end_on_a_token_without_letters_are_never_emitted(text, words, entity, kept):
     from ner.records import Token
     from ner.labelstudio.predict import keep_spans
-    from ner.tagger import Entity, TaggedText
+    from ner.tagger.core import Entity, TaggedText
 
     tokens, pos = [], 0
     for w in words:
@@ -358,8 +358,8 @@ def test_concurrent_requests_are_batched_per_model_and_each_gets_its_own_answer(
                                                                               navec_model_dir, tmp_path):
     """While one model call runs, 15 requests for project A and 8 for project B queue up: then one call
     per model serves them all, and each request gets the entities of its own text (offsets differ)."""
-    from ner.serve import Project
-    from ner.tagger import Tagger
+    from ner.backend.app import Project
+    from ner.tagger.core import Tagger
 
     a, b = CountingModel(tagger.model), CountingModel(Tagger.load(navec_model_dir).model)
     b.first.set(), b.go.set()
@@ -431,7 +431,7 @@ def test_ner_serve_command_serves_with_a_token(model_dir):
         # no --min-score: the threshold calibrated on the model's dev set, in /health and on the first line
         from ner.formats.conll import read_conll
         from ner.models import load_model
-        from ner.retrain import min_score_for
+        from ner.backend.retrain import min_score_for
         from tests.conftest import SEED
 
         expected = min_score_for(load_model(model_dir), [s for d in read_conll(SEED) for s in d.sentences if len(s)])

@@ -6,7 +6,7 @@ import pytest
 
 spacy = pytest.importorskip("spacy")
 
-import ner.spacy_component  # noqa: E402,F401  registers the "ner_tagger" factory
+import ner.tagger.spacy_component  # noqa: E402,F401  registers the "ner_tagger" factory
 
 TEXTS = [
     "У ChatGPT есть датасет Alpaca.",
@@ -40,6 +40,6 @@ def test_pipe_matches_one_by_one(nlp):
 def test_a_boundary_inside_a_spacy_token_splits_it(nlp, tagger):
     # An entity boundary inside one of spaCy's tokens splits that token there (nothing widened or dropped)
     doc = spacy.blank("ru")("x2023г.")
-    ner.spacy_component._split_at(doc, {1, 5})
+    ner.tagger.spacy_component._split_at(doc, {1, 5})
     assert [t.text for t in doc] == ["x", "2023", "г."]
     assert doc.text == "x2023г."

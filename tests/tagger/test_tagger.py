@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ner.errors import UserError
-from ner.tagger import Entity, Tagger, entities_of
+from ner.tagger.core import Entity, Tagger, entities_of
 from ner.text import segment, split_pictographs
 from ner.text import tokenize
 

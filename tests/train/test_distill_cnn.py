@@ -47,7 +47,7 @@ def test_cnn_trains_saves_and_tags(corpus, cnn_dir):
     from ner.evaluate import score
     from ner.models import load_model
     from ner.models.cnn import CNNModel
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     info = json.loads((cnn_dir / "ner_model.json").read_text())
     assert info["backbone"] == "navec-cnn" and info["hparams"]["filters"] == [128, 64]

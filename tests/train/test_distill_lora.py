@@ -43,7 +43,7 @@ def test_lora_directory_is_merged_and_loads_everywhere(lora_dir, tiny_bert_dir):
     from transformers import AutoModel, pipeline
 
     from ner.models import load_model
-    from ner.tagger import Tagger
+    from ner.tagger.core import Tagger
 
     info = json.loads((lora_dir / "ner_model.json").read_text())
     assert info["lora"] == {"rank": 4, "merged": True}

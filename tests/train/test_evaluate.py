@@ -10,7 +10,7 @@ from ner.bio import spans_tags, tags_spans, to_iob2
 from ner.evaluate import confusion, format_errors, plot_confusion, score, score_labels, span_errors
 from ner.models import Prediction
 from ner.records import Sentence
-from ner.tagger import Tagger
+from ner.tagger.core import Tagger
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
 PRED = [["B-PER", "I-PER", "O", "O"], ["B-ORG", "B-LOC"]]

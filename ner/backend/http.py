@@ -1,4 +1,4 @@
-"""The HTTP side of the ML backend: routes, JSON in and out, authentication (``serve.py`` holds the logic).
+"""The HTTP side of the ML backend: routes, JSON in and out, authentication (``app.py`` holds the logic).
 
 ``create_app(backend, auth)`` is a Starlette application: each route reads the JSON
 body, runs the backend method in a worker thread and answers JSON. ``BadRequest``
@@ -17,9 +17,9 @@ import json
 import logging
 from dataclasses import dataclass
 
-from .errors import UserError
+from ..errors import UserError
 
-log = logging.getLogger("ner.serve")
+log = logging.getLogger("ner.backend")
 
 
 class BadRequest(Exception):

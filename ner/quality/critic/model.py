@@ -1,7 +1,7 @@
 """The learned critic: a calibrated classifier over the signals, saved as a directory.
 
 ``train_critic(words, tags, probs, labels)`` corrupts the corpus a few times
-(``critic_corrupt``), computes the candidates of each corrupted copy against the
+(``corrupt``), computes the candidates of each corrupted copy against the
 same out-of-fold marginals, and fits gradient-boosted trees (scikit-learn),
 calibrated by isotonic regression on held-out folds, to tell changed spans
 from untouched ones: its output is the probability that a candidate is an error.
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
-from .critic_corrupt import corrupt, truth
-from .critic_signals import FEATURES, candidates
+from ...errors import UserError
+from .corrupt import corrupt, truth
+from .signals import FEATURES, candidates
 
 CRITIC_FILE, ROWS_FILE, INFO_FILE = "critic.pkl", "critic_rows.npz", "critic.json"
 

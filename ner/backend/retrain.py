@@ -1,6 +1,6 @@
 """Retraining for the ML backend: the base corpus plus one project's annotations, gated on a dev set.
 
-``Retrainer(model_dir)`` is the ``trainer`` that ``ner/serve.py`` calls in its
+``Retrainer(model_dir)`` is the ``trainer`` that ``ner/backend/app.py`` calls in its
 background thread for one project at a time. A run for project P:
 
 1. takes P's annotations: the tasks Label Studio sent to ``/train``, else the
@@ -22,7 +22,7 @@ The Label Studio connection comes from ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_K
 (or flags), else from what Label Studio sent to ``/setup`` (``hostname``, ``access_token``).
 
 Left out: warm starts from the served weights (every run trains from scratch),
-scheduling (``serve.py`` runs one training at a time).
+scheduling (``app.py`` runs one training at a time).
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def default_work_dir() -> Path:
     """``serve`` under the cache (``$NER_CACHE_DIR``, else ``~/.cache/ner``): outside any repository."""
-    from .settings import cache_dir
+    from ..settings import cache_dir
 
     return cache_dir() / "serve"
 
@@ -84,7 +84,7 @@ def best_threshold(found: list[tuple[float, bool]], n_gold: int) -> float:
 
 def min_score_for(model, sentences) -> float:
     """``best_threshold`` of ``model``'s spans on gold ``sentences`` (span score: its words' lowest probability)."""
-    from .bio import tags_spans
+    from ..bio import tags_spans
 
     predictions = model.predict([list(s.words) for s in sentences]) if sentences else []
     gold, found = set(), []
@@ -110,7 +110,7 @@ class Retrainer:
 
     def base_config(self):
         """The served model's training configuration with ``--train``/``--dev`` applied, checked."""
-        from .train.config import TrainConfig, load_config
+        from ..train.config import TrainConfig, load_config
 
         config_file = self.model_dir / "train_config.toml"
         base = load_config(config_file) if config_file.exists() else TrainConfig()
@@ -135,7 +135,7 @@ class Retrainer:
 
     def annotated(self, documents, base) -> list:
         """The documents' non-empty sentences, refused when too few or labelled outside the model."""
-        from .models import read_model_info
+        from ..models import read_model_info
 
         added = [s for d in documents for s in d.sentences if len(s)]
         if len(added) < self.min_sentences:
@@ -151,7 +151,7 @@ class Retrainer:
 
     def base_split(self):
         """``(config, train sentences, dev sentences, dev description)`` of the base corpus, as ``ner train`` reads it."""
-        from .train.prepare import prepare_data
+        from ..train.prepare import prepare_data
 
         base = self.base_config()
         _, train_sents, dev_sents, _ = prepare_data(base)
@@ -159,7 +159,7 @@ class Retrainer:
         return base, list(train_sents), list(dev_sents), dev
 
     def _client(self, setup: dict):
-        from .labelstudio.client import Client, Connection, connection_from
+        from ..labelstudio.client import Client, Connection, connection_from
 
         if self.connection is not None:
             return Client(self.connection)
@@ -173,8 +173,8 @@ class Retrainer:
 
     def documents(self, project_id: int, setup: dict, tasks=None, label_config: str | None = None):
         """The project's annotated documents (``ner ls pull``'s policy: ground truth, else the latest)."""
-        from .labelstudio.config import config_names
-        from .labelstudio.sync import tasks_documents
+        from ..labelstudio.config import config_names
+        from ..labelstudio.sync import tasks_documents
 
         if tasks is None:
             client = self._client(setup)
@@ -191,11 +191,11 @@ class Retrainer:
 
     def __call__(self, event: str, payload: dict, setup: dict, served) -> Retrained:
         """Train for the project of ``payload`` and score the result against ``served`` (a ``Tagger``)."""
-        from .evaluate import evaluate_model
-        from .formats.conll import write_conll
-        from .models import read_model_info
-        from .records import Document
-        from .train import train
+        from ..evaluate import evaluate_model
+        from ..formats.conll import write_conll
+        from ..models import read_model_info
+        from ..records import Document
+        from ..train import train
 
         project = str(project_number(payload))
         documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
@@ -222,7 +222,7 @@ class Retrainer:
         # rename them again (its mapped labels are no source labels, so every gold entity became O)
         new = evaluate_model(model_dir, dev_file, mapping="").evaluation.micro.f1
         old = evaluate_model(served.path, dev_file, mapping="").evaluation.micro.f1
-        from .models import load_model
+        from ..models import load_model
 
         threshold = min_score_for(load_model(model_dir), dev_sents)
         return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)

@@ -4,10 +4,10 @@
 ``Item`` records that keep each sentence's file and first line.
 ``critique(items, labels, config, work)`` computes out-of-fold marginals
 (``folds``, cached in ``work`` by a hash of the corpus), trains the critic on
-synthetic corruptions of the corpus (``critic_model``) or uses a given one, and
+synthetic corruptions of the corpus (``model``) or uses a given one, and
 returns every candidate with its probability of being an error, best first, as
 ``Suspect`` records; ``quality`` turns them into estimates per file, label and
-annotator. Rendering lives in ``critic_report``, Label Studio in ``critic_review``.
+annotator. Rendering lives in ``report``, Label Studio in ``review``.
 
 Line numbers: a CoNLL sentence's word ``i`` stood on line ``sentence.line + i``
 (the reader's own numbering, the one ``ner validate`` prints); a JSONL sentence
@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..bio import tags_spans
-from ..errors import UserError
-from ..records import Sentence
+from ...bio import tags_spans
+from ...errors import UserError
+from ...records import Sentence
 from .folds import FoldConfig, out_of_fold
 
 TOKEN_SCORES = {"look-alike letters": 0.9, "control character or odd space": 0.6}
@@ -84,16 +84,16 @@ class CriticConfig:
 
 def map_tags(tags, mapping: dict) -> list[str]:
     """Tags with labels renamed by ``mapping``; entities of labels it does not name become O."""
-    from ..bio import spans_tags
+    from ...bio import spans_tags
 
     return spans_tags(len(tags), [(i, j, mapping[lab]) for i, j, lab in tags_spans(tags) if lab in mapping])
 
 
 def load_items(paths, labels: str = "auto", mapping: dict | None = None, fmt: str | None = None):
     """(items, label names) of the corpora; the first read error, or a label outside ``labels``, is a UserError."""
-    from ..check import Report
-    from ..formats.registry import guess_format, load
-    from ..schema import load_schema
+    from ...check import Report
+    from ...formats.registry import guess_format, load
+    from ...schema import load_schema
 
     items: list[Item] = []
     for path in paths:
@@ -130,8 +130,8 @@ def load_items(paths, labels: str = "auto", mapping: dict | None = None, fmt: st
 def project_items(client, title: str, labels: str = "auto", mapping: dict | None = None):
     """(items, label names) of a Label Studio project's submitted annotations, one item per annotator's
     sentence; ``file`` is ``project:TITLE/DOCUMENT`` and the line is the sentence's number in it."""
-    from ..labelstudio.sync import pull
-    from ..schema import load_schema
+    from ...labelstudio.sync import pull
+    from ...schema import load_schema
 
     result = pull(client, title, all_annotators=True)
     items = []
@@ -178,7 +178,7 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
 
 def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     """Every candidate with the critic's probability that it is an error, plus flagged tokens, best first."""
-    from .critic_signals import candidates, token_suspects
+    from .signals import candidates, token_suspects
 
     words = [it.sentence.words for it in items]
     tags = [it.sentence.tags for it in items]

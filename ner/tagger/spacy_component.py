@@ -1,6 +1,6 @@
 """A spaCy pipeline component that sets ``doc.ents`` from our model.
 
->>> import spacy, ner.spacy_component                       # doctest: +SKIP
+>>> import spacy, ner.tagger.spacy_component                       # doctest: +SKIP
 >>> nlp = spacy.blank("ru")                                  # doctest: +SKIP
 >>> nlp.add_pipe("ner_tagger", config={"model": "models/default"})  # doctest: +SKIP
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .tagger import Tagger
+from .core import Tagger
 
 
 class NerTaggerComponent:

@@ -9,7 +9,7 @@ and the fix the signals point to. Token-level signals the validator also raises
 
 Spans are token ranges ``(start, end)`` (end exclusive) into a sentence; a
 candidate's ``label`` is the annotated label, or the proposed one when nothing
-is annotated there. Left out: nested entities; learning anything (``critic_model``).
+is annotated there. Left out: nested entities; learning anything (``model``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..bio import tags_spans, to_iob2
-from ..text import lookalike_letters
+from ...bio import tags_spans, to_iob2
+from ...text import lookalike_letters
 
 FEATURES = ("annotated", "length", "p_own", "p_tags", "p_o", "p_other", "p_earlier", "p_later", "p_split",
             "p_edge_o", "model_exact", "model_other_label", "model_other_extent", "n_elsewhere",

@@ -11,7 +11,7 @@ off, ``/train`` with the annotated tasks (``{"annotations": [TASK...], "project"
 "label_config"}``); a non-2xx answer marks the backend as failed in Label Studio.
 
 One model per project: every project starts on the base model, and a retraining for
-project P (``Backend.trainer``, see ``retrain.py``) changes only what P is served.
+project P (``Backend.trainer``, see ``retrain.py`` beside it) changes only what P is served.
 Each project counts its own annotation events and holds its own pending run; the
 runs of all projects go one at a time through one queue, and events for a project
 already queued or running coalesce into one more run for it. A new model replaces
@@ -44,11 +44,11 @@ from pathlib import Path
 from typing import Callable
 
 from .batching import Batcher
-from .errors import UserError
-from .serve_http import Auth, BadRequest, Refused, create_app  # noqa: F401  (re-exported: the app and its parts)
-from .tagger import Tagger
+from ..errors import UserError
+from .http import Auth, BadRequest, Refused, create_app  # noqa: F401  (re-exported: the app and its parts)
+from ..tagger.core import Tagger
 
-log = logging.getLogger("ner.serve")
+log = logging.getLogger("ner.backend")
 
 ANNOTATION_EVENTS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED"})
 
@@ -115,7 +115,7 @@ class Backend:
         return state.tagger, self.min_score if state.min_score is None else state.min_score
 
     def predict(self, payload) -> dict:
-        from .labelstudio.predict import keep_spans, label_config_names, task_prediction
+        from ..labelstudio.predict import keep_spans, label_config_names, task_prediction
 
         if not isinstance(payload, dict) or not isinstance(payload.get("tasks"), list):
             raise BadRequest("expected a JSON object with a 'tasks' list")
@@ -142,7 +142,7 @@ class Backend:
         return {"results": results, "model_version": tagger.version}
 
     def setup(self, payload) -> dict:
-        from .labelstudio.predict import label_config_names
+        from ..labelstudio.predict import label_config_names
 
         if not isinstance(payload, dict):
             raise BadRequest("expected a JSON object")

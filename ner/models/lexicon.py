@@ -36,8 +36,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bio import spans_tags
-from .errors import UserError
+from ..bio import spans_tags
+from ..errors import UserError
 
 BUNDLED = Path(__file__).resolve().parent.parent / "annotation" / "lexicons"
 NOT_AN_ENTITY = "O"
@@ -93,7 +93,7 @@ class Lexicon:
     def add(self, name: str, label: str, where: str = "", layer: int = 0) -> None:
         """Add one name. A name listed under another label by an earlier ``layer`` (an earlier
         directory) is overridden; under another label in the same layer it is a ValueError."""
-        from .text import tokenize
+        from ..text import tokenize
 
         words = tuple(w for _, _, w in tokenize(name))
         if not words:
@@ -155,7 +155,7 @@ def load_lexicon(*directories, labels=None) -> Lexicon:
     is the bundled lists with the user's names, and the user's labels where they differ.
     """
     if labels is None:
-        from .schema import load_schema
+        from ..schema import load_schema
 
         labels = load_schema().names
     directories = [Path(d) for d in directories] or [BUNDLED]
@@ -271,7 +271,7 @@ class LexiconModel:
         return cls(load_lexicon(*directories))
 
     def predict(self, batch):
-        from .models.base import Prediction
+        from .base import Prediction
 
         out = []
         for words in batch:
@@ -298,7 +298,7 @@ def union(model_tags, lexicon_tags) -> list[str]:
     >>> union(["B-Model", "O", "O"], ["B-Dataset", "B-Method_ML", "O"])
     ['B-Model', 'B-Method_ML', 'O']
     """
-    from .bio import tags_spans, to_iob2
+    from ..bio import tags_spans, to_iob2
 
     model_tags = to_iob2(model_tags)
     spans = tags_spans(model_tags)

@@ -8,7 +8,7 @@ annotation); sentences that occur more than once (and whether their copies
 disagree on tags); sentences shared between files (leakage between splits);
 and the share of sentences that reading found no issue in. ``Stats.to_dict``
 gives the JSON form. Formatting as a table lives in ``commands/stats.py``,
-charts in ``plots.py``.
+charts in ``stats/plots.py``.
 
 An issue belongs to the sentence whose lines hold it; file-level issues
 (encoding, scheme) are counted by code but taint no sentence.
@@ -23,10 +23,10 @@ import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from .bio import tags_spans
-from .check import Report
-from .records import token_span
-from .schema import Schema
+from ..bio import tags_spans
+from ..check import Report
+from ..records import token_span
+from ..schema import Schema
 
 
 @dataclass
@@ -112,7 +112,7 @@ def _tainted_lines(report: Report, path: str) -> list[int]:
 
 def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None, top: int = 10) -> Stats:
     """The report on the corpus made of ``paths`` (files of one format, guessed when ``fmt`` is None)."""
-    from .formats.registry import load
+    from ..formats.registry import load
 
     entities: Counter = Counter()
     lengths: dict[str, Counter] = defaultdict(Counter)

@@ -79,17 +79,17 @@ def _reorder(probs: list[np.ndarray], have: Sequence[str], want: Sequence[str]) 
 
 def run_fold(job: dict) -> list[np.ndarray]:
     """Train on one fold's training sentences; the held-out sentences' marginals (runs in a worker)."""
-    from ..settings import set_single_thread
+    from ...settings import set_single_thread
 
     set_single_thread()
     import torch
 
     torch.set_num_threads(1)
-    from ..formats.conll import write_conll
-    from ..models import load_model
-    from ..records import Document, Sentence
-    from ..train.config import TrainConfig
-    from ..train.loop import train
+    from ...formats.conll import write_conll
+    from ...models import load_model
+    from ...records import Document, Sentence
+    from ...train.config import TrainConfig
+    from ...train.loop import train
 
     work = Path(job["dir"])
     work.mkdir(parents=True, exist_ok=True)
@@ -117,7 +117,7 @@ def out_of_fold(sentences, keys: Sequence[str], labels: Sequence[str], config: F
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    from ..errors import UserError
+    from ...errors import UserError
 
     k = config.folds
     if k < 2:

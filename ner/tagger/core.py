@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .bio import tags_spans, to_iob2
-from .errors import UserError
-from .markup import model_inputs, model_outputs
-from .records import Token
-from .text import segment
+from ..bio import tags_spans, to_iob2
+from ..errors import UserError
+from ..markup import model_inputs, model_outputs
+from ..records import Token
+from ..text import segment
 
 DEFAULT_MODEL = "models/default"
 DEFAULT_BATCH_SIZE = 128  # sentences per model call
@@ -113,7 +113,7 @@ class Tagger:
         directory whose files changed (retrained in place) is loaded again and replaces its
         old entry; past the limit the least recently used model is dropped.
         """
-        from .models import load_model
+        from ..models import load_model
 
         key = (str(Path(path).resolve()), device or "")
         stamp = _stamp(Path(path))  # a model retrained into the same directory is a new model
@@ -215,9 +215,9 @@ def _stamp(directory: Path) -> tuple:
 
 def default_model_path() -> Path:
     """``$NER_MODEL``, else ``models/default``; UserError when it is not a model directory."""
-    from .models import MODEL_FILE
+    from ..models import MODEL_FILE
 
-    from .settings import default_model
+    from ..settings import default_model
 
     path, value = default_model()
     if not (path / MODEL_FILE).exists():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from ..bio import spans_tags, tags_spans
+from ...bio import spans_tags, tags_spans
 
 OPERATIONS = ("drop", "retype", "shift", "merge", "split")
 

@@ -26,10 +26,10 @@ import json
 
 import numpy as np
 
-from ..bio import spans_tags, tags_spans
-from ..check import Report
-from ..errors import UserError
-from ..records import Document, Span
+from ...bio import spans_tags, tags_spans
+from ...check import Report
+from ...errors import UserError
+from ...records import Document, Span
 
 MODEL_VERSION = "critic"
 
@@ -51,8 +51,8 @@ def corrected_tags(tags, s) -> list[str]:
 
 def push_review(client, title: str, items, labels, suspects) -> int:
     """Send the suspects (not flagged tokens) as review tasks; returns how many were created."""
-    from ..labelstudio.config import config_names
-    from ..labelstudio.tasks import document_parts, spans_to_results, tagged_task
+    from ...labelstudio.config import config_names
+    from ...labelstudio.tasks import document_parts, spans_to_results, tagged_task
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
@@ -103,7 +103,7 @@ def _latest(task: dict) -> tuple[dict | None, bool]:
 
 def verdicts(tasks, names) -> list[tuple[str, list[float], int, str]]:
     """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task."""
-    from ..labelstudio.tasks import task_sentences
+    from ...labelstudio.tasks import task_sentences
 
     out = []
     for task in tasks:
@@ -146,7 +146,7 @@ def _order_agreement(scores, y) -> float:
 
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title``."""
-    from ..labelstudio.config import config_names
+    from ...labelstudio.config import config_names
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
