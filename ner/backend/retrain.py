@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..errors import UserError
 
-REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 def default_work_dir() -> Path:

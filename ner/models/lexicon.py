@@ -39,7 +39,7 @@ from pathlib import Path
 from ..bio import spans_tags
 from ..errors import UserError
 
-BUNDLED = Path(__file__).resolve().parent.parent / "annotation" / "lexicons"
+BUNDLED = Path(__file__).resolve().parents[2] / "annotation" / "lexicons"
 NOT_AN_ENTITY = "O"
 
 _CYRILLIC = re.compile("[а-яё]", re.I)
