@@ -1,9 +1,15 @@
 """Synthetic annotation errors: what the critic learns "wrong" from.
 
-``corrupt(words, tags, labels, rate, seed)`` changes about ``rate`` of the
+``corrupt(words, tags, labels, rate, seed, probs)`` changes about ``rate`` of the
 entities of a corpus (drop one, retype it, shift a boundary by a token or two,
 merge it with its neighbour, split it) and adds about as many spurious spans
-(runs of one or two unannotated tokens, capitalised ones preferred).
+(runs of one or two unannotated tokens, capitalised ones preferred). Given the
+out-of-fold marginals ``probs``, half the retypes go to a label the model finds
+plausible there (people confuse close labels, not random ones), and about
+``rate / 2`` of the sentences take a weak model's reading instead of their gold
+(``model_made``: the marginals' tags under Gumbel noise, as an annotator who
+accepts pre-annotations unchecked would leave them), so that the learned critic
+does not key on one generator's traces.
 ``truth(candidates, original, corrupted)`` says which candidates of the
 corrupted corpus point at a change: an annotated span that was not in the
 original, or an unannotated place where an original entity was dropped.
@@ -13,10 +19,11 @@ Left out: errors of the tokenization itself (split or glued words).
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Sequence
 
-from ...bio import spans_tags, tags_spans
+from ...bio import spans_tags, tags_spans, to_iob2
 
 OPERATIONS = ("drop", "retype", "shift", "merge", "split")
 
@@ -37,8 +44,29 @@ def _shift(span, n: int, taken: set[int], rng: random.Random):
     return (a, b, label)
 
 
-def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random):
-    """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added."""
+def _retyped(label: str, labels: Sequence[str], mass, rng: random.Random) -> str:
+    """Another label: uniform, or (half the time, given the model's label mass over the span) a plausible one."""
+    others = [x for x in labels if x != label]
+    if mass is None or rng.random() < 0.5:
+        return rng.choice(others)
+    weights = [0.05 + float(mass[labels.index(x)]) for x in others]
+    return rng.choices(others, weights)[0]
+
+
+def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 1.0) -> list:
+    """Spans of a weak model's reading of one sentence: the most probable tags of ``p`` (T x K, columns
+    ``names``) after Gumbel noise of scale ``noise`` on the log-probabilities."""
+    tags = []
+    for row in p:
+        scores = [math.log(max(float(v), 1e-9)) - noise * math.log(-math.log(rng.random() or 1e-12)) for v in row]
+        tags.append(names[max(range(len(row)), key=scores.__getitem__)])
+    return tags_spans(to_iob2(tags))
+
+
+def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random,
+                     mass=None):
+    """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added.
+    ``mass``: the model's label mass per token (T x labels), for plausible retypes."""
     out = []
     k = 0
     while k < len(spans):
@@ -60,7 +88,7 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
             cut = rng.randrange(i + 1, j)
             out += [(i, cut, label), (cut, j, label)]
         elif op == "retype" and len(labels) > 1:
-            out.append((i, j, rng.choice([x for x in labels if x != label])))
+            out.append((i, j, _retyped(label, list(labels), None if mass is None else mass[i:j].mean(0), rng)))
         elif op == "shift" and (moved := _shift(span, len(words), taken, rng)):
             out.append(moved)
         elif op in ("drop", "merge", "split", "shift"):
@@ -82,13 +110,22 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
     return sorted(out)
 
 
-def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int) -> list[tuple[str, ...]]:
-    """Corrupted tags for every sentence (seeded; ``rate`` of entities changed, as many spurious added)."""
+def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=None) -> list[tuple[str, ...]]:
+    """Corrupted tags for every sentence (seeded; ``rate`` of entities changed, as many spurious added;
+    with ``probs``, plausible retypes and ``rate / 2`` of the sentences read by a weak model)."""
+    from .folds import tag_names
+
     rng = random.Random(seed)
+    names = tag_names(labels)
     out = []
-    for ws, ts in zip(words, tags):
+    for n, (ws, ts) in enumerate(zip(words, tags)):
         spans = [s for s in tags_spans(ts) if s[2] in labels]
-        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng))))
+        p = None if probs is None else probs[n]
+        if p is not None and len(ws) and rng.random() < rate / 2:
+            out.append(tuple(spans_tags(len(ws), [s for s in model_made(p, names, rng) if s[2] in labels])))
+            continue
+        mass = None if p is None else p[:, 1::2] + p[:, 2::2]
+        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass))))
     return out
 
 

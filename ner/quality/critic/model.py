@@ -34,9 +34,10 @@ CRITIC_FILE, ROWS_FILE, INFO_FILE = "critic.pkl", "critic_rows.npz", "critic.jso
 _DIRECTIONS = {
     1: {"p_own": -1, "p_tags": -1, "p_o": 1, "p_other": 1, "p_earlier": 1, "p_later": 1, "p_split": 1,
         "p_edge_o": 1, "model_exact": -1, "model_other_label": 1, "agree_elsewhere": -1, "flagged": 1,
-        "log_span_prob": -1},
+        "log_span_prob": -1, "own_share": -1, "stem_agree": -1, "cue_agree": -1, "cue_other": 1,
+        "first_in": -1, "last_in": -1, "prev_in": 1, "next_in": 1},
     0: {"p_own": 1, "p_tags": 1, "p_o": -1, "model_exact": 1, "log_span_prob": 1, "agree_elsewhere": 1,
-        "unannotated_share": -1},
+        "unannotated_share": -1, "first_in": 1, "last_in": 1},
 }
 
 
@@ -150,7 +151,7 @@ def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.
     """(rows, targets) from ``rounds`` corrupted copies of the corpus."""
     xs, ys = [], []
     for r in range(rounds):
-        bad = corrupt(words, tags, labels, rate, seed + 1000 * r)
+        bad = corrupt(words, tags, labels, rate, seed + 1000 * r, probs)
         cands = candidates(words, bad, probs, labels)
         xs.append(np.array([c.features for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)))
         ys.append(np.array(truth(cands, tags, bad), dtype=np.float64))

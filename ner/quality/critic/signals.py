@@ -24,11 +24,12 @@ import numpy as np
 
 from ...bio import tags_spans, to_iob2
 from ...text import lookalike_letters
+from . import cues
 
 FEATURES = ("annotated", "length", "p_own", "p_tags", "p_o", "p_other", "p_earlier", "p_later", "p_split",
             "p_edge_o", "model_exact", "model_other_label", "model_other_extent", "n_elsewhere",
             "agree_elsewhere", "n_unannotated", "unannotated_share", "flagged", "junk", "capital", "label_share",
-            "log_span_prob")
+            "log_span_prob", "own_share") + cues.FEATURES
 MAX_NGRAM = 5       # longest surface form looked up elsewhere in the corpus
 SOFT_MASS = 0.15    # entity mass that makes an unannotated token worth a look
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u200b\u2028\u2029\ufeff\ufffd]|\\s")
@@ -107,7 +108,7 @@ def flagged_word(word: str) -> bool:
 
 
 def _span_features(p, mass, b_col, i_col, label_index, start, end, label, annotated, model, words, cons,
-                   label_share) -> list[float]:
+                   label_share, item, label_cues) -> list[float]:
     x = label_index[label]
     n = len(p)
     own = mass[start:end, x]
@@ -127,10 +128,12 @@ def _span_features(p, mass, b_col, i_col, label_index, start, end, label, annota
             float(max(p[start, 0], p[end - 1, 0])), m_exact, m_label, m_extent,
             *cons.features(surface(words, start, end), label, annotated),
             float(any(flagged_word(w) for w in ws)), sum(not any(c.isalnum() for c in w) for w in ws) / len(ws),
-            float(ws[0][:1].isupper()), label_share.get(label, 0.0), span_prob]
+            float(ws[0][:1].isupper()), label_share.get(label, 0.0), span_prob,
+            float(own.mean() / max(1e-9, mass[start:end].sum(1).mean())),
+            *label_cues.features(item, words, start, end, label, annotated)]
 
 
-def _annotated_fix(start, end, label, f, model, cons_key, cons) -> tuple[str, tuple | None]:
+def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None) -> tuple[str, tuple | None]:
     """The kind of error the signals point to for an annotated span, and the fix."""
     overlapping = [(i, j, lab) for i, j, lab in model if i < end and start < j and (i, j) != (start, end)]
     same = [m for m in overlapping if m[2] == label]
@@ -146,9 +149,9 @@ def _annotated_fix(start, end, label, f, model, cons_key, cons) -> tuple[str, tu
         return "spurious", None
     if p_other > p_own:
         return "type", (start, end, best_other)
-    counts = cons.annotated.get(cons_key)
-    if counts and counts.most_common(1)[0][0] != label and counts.most_common(1)[0][1] > counts[label]:
-        return "type", (start, end, counts.most_common(1)[0][0])
+    for counts in (cons.annotated.get(cons_key), stems):  # the form's labels elsewhere, then its stems'
+        if counts and counts.most_common(1)[0][0] != label and counts.most_common(1)[0][1] > counts[label]:
+            return "type", (start, end, counts.most_common(1)[0][0])
     return "spurious", None
 
 
@@ -161,6 +164,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
     b_col, i_col = tag_columns(labels)
     label_index = {label: k for k, label in enumerate(labels)}
     cons = Consistency(words, tags)
+    label_cues = cues.LabelCues(words, tags, labels)
     total = sum(cons.labels.values()) or 1
     label_share = {label: cons.labels[label] / total for label in labels}
     out: list[Candidate] = []
@@ -174,10 +178,12 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
         covered = np.zeros(len(ws), dtype=bool)
         for i, j, label in gold:
             covered[i:j] = True
-            f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share)
+            f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share,
+                               item, label_cues)
             others = [lab for lab in labels if lab != label]
             best_other = others[int(np.argmax([mass[i:j, label_index[o]].mean() for o in others]))] if others else label
-            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons)
+            stems = label_cues.by_stem.get(label_cues.stem_key(ws, i, j))
+            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems)
             out.append(Candidate(item, i, j, label, kind, fix, f))
         proposals = {}
         for i, j, label in model:
@@ -204,7 +210,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
         mass = p[:, b_col] + p[:, i_col]
         model = model_spans(p, names)
         f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, False, model, words[item], cons,
-                           label_share)
+                           label_share, item, label_cues)
         out.append(Candidate(item, i, j, "", "missing", (i, j, label), f))
     return out
 

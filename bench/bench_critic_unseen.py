@@ -1,0 +1,203 @@
+"""Benchmark: the critic against annotation errors it was not built from, beside cleanlab (issue 23).
+
+Four families of injected errors, each over ``--seeds`` injection seeds:
+
+  today         ``bench_critic.inject`` on factRuEval's devset (the family the critic was compared on);
+  independent   ``unseen_errors.independent`` on the devset: 5% of entities dropped, retyped, their end
+                cut or extended by the next word, and as many capitalised words made entities;
+  model-made    ``unseen_errors.model_made`` on the devset: 5% of sentences take the prediction of a weak
+                navec model (trained on 10% of the sentences, none of those chosen);
+  close-labels  ``unseen_errors.close_labels`` on the team's written corpus: 5% of the entities retyped
+                between Organization/Application, Model/Method_ML, Dataset/Model.
+
+For every corrupted corpus the out-of-fold marginals are computed on that corpus (the folds see the
+errors, as they would in use), once, and cached in ``--work`` by content hash; the critic and cleanlab
+(``token_classification``: token scores, neighbouring low tokens joined) rank suspects over the same
+marginals. An error is found when a suspect in the first ``n`` / ``2n`` (n = errors injected) overlaps
+its tokens. The critic's estimate of the error rate is the share of sentences it expects to hold an
+error (1 - the product of 1 - p over a sentence's suspects), shown beside the injected share and beside
+the same estimate on the untouched corpus (the errors that were there before the injection).
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 3] [--epochs 3] [--hidden 64]
+        [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_critic import CORPORA, MAP, cleanlab_ranking, found_within, inject  # noqa: E402
+import unseen_errors  # noqa: E402
+
+FAMILIES = ("independent", "model-made", "close-labels", "today")
+KINDS = ("dropped", "retyped", "boundary", "invented")
+TODAY_KINDS = {"drop": "dropped", "retype": "retyped", "shift": "boundary", "spurious": "invented"}
+WRITTEN = ROOT / "corpora" / "ml_ru_written.conll"
+
+
+def corpus(family: str):
+    from ner.quality.critic.suspects import load_items
+    from ner.train.config import parse_map
+
+    if family == "close-labels":
+        return load_items([WRITTEN], "auto")
+    return load_items([CORPORA / "devset.conll"], "auto", parse_map(MAP))
+
+
+def weak_predictions(words, tags, labels, seed: int, config, work: Path):
+    """(predicted tags of every sentence, sentences it trained on): a navec model trained on 10% of the corpus."""
+    from ner.bio import spans_tags
+    from ner.quality.critic.folds import run_fold, tag_names
+    from ner.quality.critic.signals import model_spans
+
+    rng = random.Random(seed)
+    trained = sorted(rng.sample(range(len(words)), round(0.1 * len(words))))
+    rest = [s for s in range(len(words)) if s not in set(trained)]
+    job = {"dir": str(work / f"weak-{seed}"), "train": [(words[s], tags[s]) for s in trained], "labels": list(labels),
+           "held_out": [words[s] for s in rest], "epochs": 10, "patience": 3, "seed": seed,
+           "hidden": config.hidden, "max_minutes": 0.0}
+    names = tag_names(labels)
+    predicted = list(tags)
+    for s, p in zip(rest, run_fold(job)):
+        predicted[s] = tuple(spans_tags(len(words[s]), model_spans(p, names)))
+    return predicted, trained
+
+
+def injected(family, words, tags, labels, seed, config, work):
+    if family == "today":
+        bad, errors = inject(words, tags, labels, 0.05, seed)
+        return bad, [(s, a, b, TODAY_KINDS[k]) for s, a, b, k in errors]
+    if family == "independent":
+        return unseen_errors.independent(words, tags, labels, 0.05, seed)
+    if family == "model-made":
+        predicted, trained = weak_predictions(words, tags, labels, seed, config, work)
+        return unseen_errors.model_made(tags, predicted, 0.05, seed, exclude=trained)
+    return unseen_errors.close_labels(tags, 0.05, seed)
+
+
+def critic_run(items, labels, probs, seed):
+    """(ranked suspects as (sentence, start, end), the share of sentences the critic expects to hold an error)."""
+    from ner.quality.critic.model import train_critic
+    from ner.quality.critic.suspects import score_items
+
+    words = [it.sentence.words for it in items]
+    tags = [it.sentence.tags for it in items]
+    critic = train_critic(words, tags, probs, labels, seed=seed)
+    suspects = [s for s in score_items(items, labels, probs, critic) if s.kind != "token"]
+    keep = [1.0] * len(items)
+    for s in suspects:
+        keep[s.item] *= 1 - s.score
+    return [(s.item, s.start, s.end) for s in suspects], 1 - sum(keep) / len(keep)
+
+
+def cleanlab_run(labels, tags, probs):
+    from cleanlab.token_classification.rank import get_label_quality_scores
+    from ner.quality.critic.folds import tag_names
+
+    index = {t: i for i, t in enumerate(tag_names(labels))}
+    _, tok_q = get_label_quality_scores([[index[t] for t in ts] for ts in tags], probs)
+    return cleanlab_ranking(labels, probs, tok_q)
+
+
+def recall(ranked, errors, budget):
+    """Share of all errors found within ``budget`` suspects, and per kind (None where a kind has no errors)."""
+    out = {"all": found_within(ranked, errors, budget)}
+    for kind in KINDS:
+        sub = [e for e in errors if e[3] == kind]
+        out[kind] = found_within(ranked, sub, budget) if sub else None
+    return out
+
+
+def mean_sd(values) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):6.1%} ± {sd:4.1%}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seeds", default="7,11,13")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
+    ap.add_argument("--untouched", action="store_true",
+                    help="also the critic's estimate on the untouched corpus (one more out-of-fold run per corpus)")
+    ap.add_argument("--marginals-only", action="store_true", help="compute and cache the marginals, nothing else")
+    args = ap.parse_args()
+
+    from ner.quality.critic.folds import FoldConfig
+    from ner.quality.critic.suspects import Item, probabilities
+
+    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=2, hidden=args.hidden, workers=args.workers)
+    work = Path(args.work)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    t0 = time.monotonic()
+    print(f"out-of-fold navec: {args.folds} folds x {args.epochs} epochs, hidden {args.hidden}; "
+          f"injection seeds {seeds}; budget 2n", flush=True)
+    results = {}
+    for family in args.families.split(","):
+        items, labels = corpus(family)
+        words = [it.sentence.words for it in items]
+        clean = [it.sentence.tags for it in items]
+        before = None
+        if args.untouched and not args.marginals_only:
+            _, before = critic_run(items, labels, probabilities(items, labels, config, work), seeds[0])
+        rows = []
+        for seed in seeds:
+            t1 = time.monotonic()
+            bad, errors = injected(family, words, clean, labels, seed, config, work)
+            bad_items = [Item(it.path, it.sentence.with_tags(t), it.document) for it, t in zip(items, bad)]
+            probs = probabilities(bad_items, labels, config, work)
+            if args.marginals_only:
+                print(f"  {family} seed {seed}: marginals cached, {time.monotonic() - t1:.0f} s", flush=True)
+                continue
+            ours, estimate = critic_run(bad_items, labels, probs, seed)
+            theirs = cleanlab_run(labels, bad, probs)
+            n = len(errors)
+            share = len({e[0] for e in errors}) / len(items)
+            rows.append({"n": n, "ours": recall(ours, errors, 2 * n), "theirs": recall(theirs, errors, 2 * n),
+                         "ours_n": found_within(ours, errors, n), "theirs_n": found_within(theirs, errors, n),
+                         "estimate": estimate, "share": share,
+                         "kinds": {k: sum(e[3] == k for e in errors) for k in KINDS}})
+            print(f"  {family} seed {seed}: {n} errors {rows[-1]['kinds']}; critic top 2n {rows[-1]['ours']['all']:.1%}, "
+                  f"cleanlab {rows[-1]['theirs']['all']:.1%}; {time.monotonic() - t1:.0f} s", flush=True)
+        if rows:
+            results[family] = (rows, before, len(items))
+    print(f"\n{'family':14}{'kind':10}{'n (mean)':>9}   {'critic top 2n':>16}   {'cleanlab top 2n':>16}")
+    for family, (rows, before, n_items) in results.items():
+        for kind in ("all",) + KINDS:
+            counts = [r["n"] if kind == "all" else r["kinds"][kind] for r in rows]
+            if not any(counts):
+                continue
+            print(f"{family:14}{kind:10}{statistics.mean(counts):9.1f}   {mean_sd([r['ours'][kind] for r in rows]):>16}"
+                  f"   {mean_sd([r['theirs'][kind] for r in rows]):>16}")
+        print(f"{family:14}{'top n':10}{'':9}   {mean_sd([r['ours_n'] for r in rows]):>16}"
+              f"   {mean_sd([r['theirs_n'] for r in rows]):>16}")
+    print(f"\n{'family':14}{'sentences with an error':>26}{'critic expects':>16}{'ratio':>7}{'untouched corpus':>18}")
+    for family, (rows, before, n_items) in results.items():
+        share = statistics.mean(r["share"] for r in rows)
+        estimate = statistics.mean(r["estimate"] for r in rows)
+        print(f"{family:14}{share:26.1%}{estimate:16.1%}{estimate / share:7.2f}"
+              + (f"{before:18.1%}" if before is not None else f"{'(not run)':>18}"))
+    print(f"\ntime {time.monotonic() - t0:.0f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The critic against errors its first generator did not make (issue 23): label cues, wider corruptions.
+
+The marginals stand for an out-of-fold model (``marginals``); cues, corruptions and the critic are the
+real ones, the critic trained for real.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+
+from ner.bio import spans_tags, tags_spans
+from ner.quality.critic.corrupt import corrupt, model_made
+from ner.quality.critic.cues import LabelCues
+from ner.quality.critic.folds import tag_names
+from ner.quality.critic.model import train_critic
+from ner.quality.critic.signals import FEATURES, candidates
+from ner.quality.critic.suspects import Item, score_items
+from ner.records import Sentence
+
+LABELS = ["LOC", "ORG", "PER"]
+NAMES = tag_names(LABELS)
+
+
+def marginals(tags, conf=0.9, uninformative=False):
+    p = np.full((len(tags), len(NAMES)), (1 - conf) / (len(NAMES) - 1))
+    for t, tag in enumerate(tags):
+        p[t, NAMES.index(tag)] = conf
+    return np.full_like(p, 1 / len(NAMES)) if uninformative else p
+
+
+def tags_of(n, *spans):
+    return tuple(spans_tags(n, list(spans)))
+
+
+CITY = ["Москва", "Москве", "Москву", "Москвой"]          # one stem, four forms: exact forms rarely repeat
+
+
+def test_stem_agreement_joins_the_inflected_forms_of_one_name():
+    words = [("Мы", "в", form, ".") for form in CITY] + [("Пришли", "из", "Москвы", ".")]
+    tags = [tags_of(4, (2, 3, "LOC"))] * 4 + [tags_of(4, (2, 3, "ORG"))]
+    cues = LabelCues(words, tags, LABELS)
+    stem_n, stem_agree, _, _ = cues.features(4, words[4], 2, 3, "ORG", annotated=True)
+    assert stem_n == np.log1p(4) and stem_agree == 0.0      # four other forms of "Москв-", none of them ORG
+    assert cues.features(4, words[4], 2, 3, "LOC", annotated=False)[:2] == [np.log1p(5), 0.8]  # a place: all five
+    assert cues.features(0, words[0], 2, 3, "LOC", annotated=True)[:2] == [np.log1p(4), 0.75]
+
+
+def test_dictionary_cues_are_read_from_the_corpus_labels():
+    # pymorphy3 knows "Иван", "Анна" as first names (Name): the corpus says a Name span is PER
+    names = ["Иван", "Анна", "Пётр", "Мария", "Олег", "Нина", "Борис", "Елена"]
+    words = [(name, "пришёл", ".") for name in names]
+    tags = [tags_of(3, (0, 1, "PER"))] * 7 + [tags_of(3, (0, 1, "LOC"))]
+    cues = LabelCues(words, tags, LABELS)
+    _, _, agree, other = cues.features(7, words[7], 0, 1, "LOC", annotated=True)
+    assert agree < 0.2 < 0.7 < other          # the seven other first names are PER
+    _, _, agree, other = cues.features(0, words[0], 0, 1, "PER", annotated=True)
+    assert agree > 0.7 > 0.2 > other
+
+
+def test_model_made_corruption_reads_the_marginals_with_noise():
+    rng = random.Random(1)
+    gold = ("B-PER", "I-PER", "O", "B-LOC")
+    confident = marginals(gold, conf=0.999)
+    assert model_made(confident, NAMES, rng) == tags_spans(gold)
+    doubt = marginals(gold, conf=0.4)
+    readings = Counter(tuple(model_made(doubt, NAMES, rng)) for _ in range(200))
+    assert readings[tuple(tags_spans(gold))] < 100 and len(readings) > 20
+
+
+def test_with_marginals_retypes_go_to_plausible_labels_and_some_sentences_are_model_made():
+    words = [("Иван", "живёт", "в", "Перми", ".")] * 600
+    gold = tags_of(5, (0, 1, "PER"), (3, 4, "LOC"))
+    tags = [gold] * 600
+    # the model hesitates between LOC and ORG on "Перми": a retype there goes to ORG, not to PER
+    p = marginals(gold, conf=0.6)
+    p[3] = 0.02
+    p[3, NAMES.index("B-LOC")], p[3, NAMES.index("B-ORG")] = 0.55, 0.37
+    bad = corrupt(words, tags, LABELS, 0.2, seed=3, probs=[p] * 600)
+    to = Counter(lab for ts in bad for i, j, lab in tags_spans(ts) if (i, j) == (3, 4) and lab != "LOC")
+    assert to["ORG"] > 2 * to["PER"] > 0
+    plain = corrupt(words, tags, LABELS, 0.2, seed=3)
+    to = Counter(lab for ts in plain for i, j, lab in tags_spans(ts) if (i, j) == (3, 4) and lab != "LOC")
+    assert abs(to["ORG"] - to["PER"]) < 0.5 * (to["ORG"] + to["PER"])   # uniform without marginals
+    assert corrupt(words, tags, LABELS, 0.2, seed=3, probs=[p] * 600) == bad
+
+
+def ambiguous_city(tags, conf):
+    """Marginals sure of the names and of O, torn between LOC and ORG on the city (token 3)."""
+    p = marginals(tags, conf=conf)
+    p[3] = (1 - conf) / (len(NAMES) - 2)
+    p[3, NAMES.index("B-LOC")] = p[3, NAMES.index("B-ORG")] = conf / 2
+    return p / p.sum(1, keepdims=True)
+
+
+def test_a_retyped_inflected_name_is_a_top_suspect_where_the_model_cannot_tell():
+    # 60 towns, each in five case forms seen once: no exact form repeats, every stem does
+    rng = random.Random(5)
+    stems = sorted({"".join(rng.choice(pair) for pair in ("БВГДКЛМНПРСТ", "аоуэ", "брвнлмт", "ауо", "нрлмвк"))
+                    for _ in range(200)})[:60]
+    forms = [f"{s}{e}" for s in stems for e in ("а", "е", "у", "ой", "ы")]
+    rng.shuffle(forms)
+    first = ["Иван", "Анна", "Пётр", "Мария", "Олег", "Нина"]
+    words, tags, probs = [], [], []
+    for form in forms[1:]:
+        words.append((rng.choice(first), rng.choice(["работает", "живёт"]), "в", form, rng.choice([".", "!"])))
+        tags.append(tags_of(5, (0, 1, "PER"), (3, 4, "LOC")))
+        probs.append(ambiguous_city(tags[-1], conf=rng.uniform(0.8, 0.97)))
+    # one form annotated ORG: the model cannot tell LOC from ORG and the exact form is seen nowhere
+    # else; only the other forms of its stem say LOC
+    words.append(("Анна", "уехала", "из", forms[0], "."))
+    tags.append(tags_of(5, (0, 1, "PER"), (3, 4, "ORG")))
+    probs.append(ambiguous_city(tags[-1], conf=0.9))
+    planted = len(words) - 1
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    items = [Item("x.conll", Sentence(w, t, 1 + 6 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+    suspects = score_items(items, LABELS, probs, critic)
+    top = suspects[0]
+    assert (top.item, top.start, top.end, top.label) == (planted, 3, 4, "ORG")
+    assert top.kind == "type" and top.suggested == "LOC"
+    assert top.score > 0.5 > suspects[1].score
+    cand = {(c.item, c.start, c.end): c for c in candidates(words, tags, probs, LABELS)}[planted, 3, 4]
+    assert cand.features[FEATURES.index("stem_agree")] == 0.0
+    assert cand.features[FEATURES.index("n_elsewhere")] == 0.0
