@@ -61,6 +61,12 @@ def weak_predictions(words, tags, labels, seed: int, config, work: Path):
     from ner.quality.critic.folds import run_fold, tag_names
     from ner.quality.critic.signals import model_spans
 
+    import json
+
+    cache = work / f"weak-{seed}.json"
+    if cache.exists():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        return [tuple(t) for t in saved["predicted"]], saved["trained"]
     rng = random.Random(seed)
     trained = sorted(rng.sample(range(len(words)), round(0.1 * len(words))))
     rest = [s for s in range(len(words)) if s not in set(trained)]
@@ -71,6 +77,7 @@ def weak_predictions(words, tags, labels, seed: int, config, work: Path):
     predicted = list(tags)
     for s, p in zip(rest, run_fold(job)):
         predicted[s] = tuple(spans_tags(len(words[s]), model_spans(p, names)))
+    cache.write_text(json.dumps({"predicted": predicted, "trained": trained}, ensure_ascii=False), encoding="utf-8")
     return predicted, trained
 
 

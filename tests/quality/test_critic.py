@@ -145,7 +145,7 @@ def test_the_learned_critic_ranks_planted_errors_above_clean_spans(tmp_path):
     assert {s.item for s in top} >= set(plant)
     best = {i: max(s.score for s in suspects if s.item == i) for i in plant}
     clean = [s.score for s in suspects if s.item not in plant]
-    assert max(clean) < 0.05 < 0.3 < min(best.values())
+    assert max(clean) < 0.05 < 0.15 < min(best.values())
     # saved with its rows and reloaded, it scores the same
     critic.save(tmp_path / "critic")
     again = Critic.load(tmp_path / "critic")
@@ -172,7 +172,7 @@ def test_verdicts_move_the_refitted_critic():
     rows = np.array([s.features for s in score_items(items, LABELS, probs, critic)[:3]])
     before = critic.score(rows)
     kept = critic.refit(rows, np.zeros(len(rows)), weight=50)
-    assert (before > 0.2).all()
+    assert (before > 0.1).all()
     assert (kept.score(rows) < before / 2).all()  # "kept" verdicts: far less suspect
     assert len(kept.verdict_y) == len(rows) and len(critic.verdict_y) == 0
 

@@ -42,7 +42,7 @@ def test_stem_agreement_joins_the_inflected_forms_of_one_name():
     words = [("Мы", "в", form, ".") for form in CITY] + [("Пришли", "из", "Москвы", ".")]
     tags = [tags_of(4, (2, 3, "LOC"))] * 4 + [tags_of(4, (2, 3, "ORG"))]
     cues = LabelCues(words, tags, LABELS)
-    stem_n, stem_agree, _, _ = cues.features(4, words[4], 2, 3, "ORG", annotated=True)
+    stem_n, stem_agree = cues.features(4, words[4], 2, 3, "ORG", annotated=True)[:2]
     assert stem_n == np.log1p(4) and stem_agree == 0.0      # four other forms of "Москв-", none of them ORG
     assert cues.features(4, words[4], 2, 3, "LOC", annotated=False)[:2] == [np.log1p(5), 0.8]  # a place: all five
     assert cues.features(0, words[0], 2, 3, "LOC", annotated=True)[:2] == [np.log1p(4), 0.75]
@@ -54,10 +54,24 @@ def test_dictionary_cues_are_read_from_the_corpus_labels():
     words = [(name, "пришёл", ".") for name in names]
     tags = [tags_of(3, (0, 1, "PER"))] * 7 + [tags_of(3, (0, 1, "LOC"))]
     cues = LabelCues(words, tags, LABELS)
-    _, _, agree, other = cues.features(7, words[7], 0, 1, "LOC", annotated=True)
+    agree, other = cues.features(7, words[7], 0, 1, "LOC", annotated=True)[2:4]
     assert agree < 0.2 < 0.7 < other          # the seven other first names are PER
-    _, _, agree, other = cues.features(0, words[0], 0, 1, "PER", annotated=True)
+    agree, other = cues.features(0, words[0], 0, 1, "PER", annotated=True)[2:4]
     assert agree > 0.7 > 0.2 > other
+
+
+def test_a_span_that_ran_on_ends_on_a_word_seldom_inside_entities():
+    words = [("Иван", "и", "Анна", "в", "Перми")] * 6 + [("Иван", "и", "Анна", "в", "Перми")]
+    tags = [tags_of(5, (0, 1, "PER"), (2, 3, "PER"), (4, 5, "LOC"))] * 6 + [tags_of(5, (0, 2, "PER"), (2, 3, "PER"),
+                                                                                     (4, 5, "LOC"))]
+    cues = LabelCues(words, tags, LABELS)
+    at = FEATURES.index("first_in") - FEATURES.index("stem_n")
+    first_in, last_in, prev_in, next_in = cues.features(6, words[6], 0, 2, "PER", annotated=True)[at:]
+    assert last_in < 0.1 < 0.9 < first_in        # "и" is inside an entity nowhere else, "Иван" everywhere
+    first_in, last_in, prev_in, next_in = cues.features(0, words[0], 0, 1, "PER", annotated=True)[at:]
+    assert prev_in == 0.0 and next_in == (1 + 0.5) / (7 + 1)   # before the sentence; "и" once of seven
+    cut = cues.features(0, words[0], 2, 3, "PER", annotated=False)
+    assert cut[at + 2] < 0.3 and cut[at] > 0.8   # "Анна" after "и": mostly inside
 
 
 def test_model_made_corruption_reads_the_marginals_with_noise():
@@ -120,7 +134,7 @@ def test_a_retyped_inflected_name_is_a_top_suspect_where_the_model_cannot_tell()
     top = suspects[0]
     assert (top.item, top.start, top.end, top.label) == (planted, 3, 4, "ORG")
     assert top.kind == "type" and top.suggested == "LOC"
-    assert top.score > 0.5 > suspects[1].score
+    assert top.score > 2 * suspects[1].score
     cand = {(c.item, c.start, c.end): c for c in candidates(words, tags, probs, LABELS)}[planted, 3, 4]
     assert cand.features[FEATURES.index("stem_agree")] == 0.0
     assert cand.features[FEATURES.index("n_elsewhere")] == 0.0

@@ -53,7 +53,7 @@ def _retyped(label: str, labels: Sequence[str], mass, rng: random.Random) -> str
     return rng.choices(others, weights)[0]
 
 
-def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 1.0) -> list:
+def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 0.5) -> list:
     """Spans of a weak model's reading of one sentence: the most probable tags of ``p`` (T x K, columns
     ``names``) after Gumbel noise of scale ``noise`` on the log-probabilities."""
     tags = []
