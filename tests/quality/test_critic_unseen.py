@@ -11,26 +11,12 @@ from collections import Counter
 
 import numpy as np
 
-from ner.bio import spans_tags, tags_spans
+from ner.bio import tags_spans
 from ner.quality.critic.corrupt import corrupt, model_made
 from ner.quality.critic.cues import LabelCues
-from ner.quality.critic.folds import tag_names
 from ner.quality.critic.signals import FEATURES, candidates
 
-LABELS = ["LOC", "ORG", "PER"]
-NAMES = tag_names(LABELS)
-
-
-def marginals(tags, conf=0.9, uninformative=False):
-    p = np.full((len(tags), len(NAMES)), (1 - conf) / (len(NAMES) - 1))
-    for t, tag in enumerate(tags):
-        p[t, NAMES.index(tag)] = conf
-    return np.full_like(p, 1 / len(NAMES)) if uninformative else p
-
-
-def tags_of(n, *spans):
-    return tuple(spans_tags(n, list(spans)))
-
+from .test_critic import LABELS, NAMES, marginals, tags_of
 
 CITY = ["Москва", "Москве", "Москву", "Москвой"]          # one stem, four forms: exact forms rarely repeat
 
