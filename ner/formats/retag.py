@@ -62,7 +62,8 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
         for k, (word, tag) in enumerate(zip(r.words, r.before)):
             n = r.line - 1 + k
             body = lines[n].rstrip("\r") if 0 <= n < len(lines) else ""
-            fields = body.lstrip("\ufeff").split("\t" if "\t" in body else None)
+            core = body.lstrip("\ufeff").strip()
+            fields = core.split("\t" if "\t" in core else None)
             m = _LAST.search(body)
             if len(fields) < 2 or fields[0].strip() != word or m is None or m.group(1) != tag:
                 found = " ".join(fields) or "nothing"

@@ -41,7 +41,7 @@ VERDICT = "verdict"        # the Choices control's name
 NOTE = "note"              # the data field (and Text tag) of the per-task instruction
 TAB = "Review queue"
 META = "ner_review"
-HEADER = "Проверьте выделенное: верно - Submit (или kept); ошибка - исправьте разметку и Submit (fixed)"
+HEADER = "Верно - Submit (kept); ошибка - исправьте разметку и Submit (fixed)"
 
 
 @dataclass(frozen=True, slots=True)

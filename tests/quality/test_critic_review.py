@@ -149,3 +149,21 @@ def test_a_project_is_read_per_annotator(ls_client, ls_project):
     assert [it.sentence.tags for it in items] == [("B-PER", "O", "O"), ("B-PER", "O")]   # --map kept PER only
     assert {it.annotator for it in items} == {str(ls_client.user.id)}   # the export names users by id
     assert [it.line_of(0) for it in items] == [1, 2] and items[0].path == f"project:{title}/d1"
+
+
+def test_push_review_checks_the_project_before_the_training(ls_client, ls_project, tmp_path, monkeypatch, capsys):
+    from ner.cli import main
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    corpus = tmp_path / "c.conll"
+    corpus.write_text("Иван\tB-PER\nв\tO\nМоскве\tB-LOC\n\n" * 12, encoding="utf-8")
+    title = ls_project(Schema.auto(["PER"]))          # a project that cannot hold LOC
+    work = tmp_path / "work"
+    args = ["critic", str(corpus), "--folds", "2", "--epochs", "1", "--work", str(work), "--push-review"]
+    assert main(args + ["--project", title]) == 2
+    err = capsys.readouterr().err
+    assert f"project {title!r} lacks the label(s) LOC" in err and "Traceback" not in err
+    assert not work.exists()                         # refused before any fold model was trained
+    assert main(args + ["--project", "ab"]) == 2      # a title Label Studio refuses: also before the training
+    assert "too short" in capsys.readouterr().err and not work.exists()
