@@ -102,6 +102,9 @@ def test_the_data_manager_shows_the_text_and_no_bookkeeping_column(browser, labe
     lines = browser.find_element(By.TAG_NAME, "body").text.splitlines()
     assert "text" in lines and "Annotated by" in lines  # the column headers are there
     assert [line for line in lines if line.startswith("ner")] == []
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:3] == ["ID", "Annotated by", "text"]   # the text near the left edge, internals hidden
+    assert [h for h in INTERNAL + ("Completed",) if h in lines] == []
 
 
 def body_lines(driver, url: str, wanted: str, timeout: float = 60) -> list[str]:
@@ -185,3 +188,20 @@ def test_the_select_tab_shows_the_text_rank_and_score_first(browser, labelstudio
     head = [h for h in lines[lines.index("ID"):] if h != "str"]
     assert head[:4] == ["ID", "text", "ner_select", "ner_select_score"]
     assert [h for h in INTERNAL + ("Completed", "Annotated by", "ner") if h in lines] == []
+
+
+def test_the_uncertain_first_tab_shows_the_score_beside_the_text(browser, labelstudio, ls_client, ls_project,
+                                                                  tmp_path):
+    from ner.labelstudio.views import uncertain_first
+
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc], layout=Layout(sentences=1), tags_as="predictions",
+                      model_version="v1").project_id
+    uncertain_first(ls_client, project_id)
+    (tab,) = [i for i, d in ls_client.list_views(project_id) if d["title"] == "Uncertain first"]
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data?tab={tab}", "Prediction score")
+    browser.save_screenshot(str(tmp_path / "uncertain-tab.png"))
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:3] == ["ID", "Prediction score", "text"]
+    assert [h for h in INTERNAL + ("Completed", "Annotated by") if h in lines] == []
