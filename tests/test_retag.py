@@ -49,7 +49,7 @@ def test_a_sentence_whose_lines_changed_is_named_and_left_alone():
     moved = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "O"), ("B-PER", "O", "B-LOC"), "task 3")
     out, changes, problems = retag_text(text, [moved], "x.conll")
     assert out == text and changes == []
-    assert problems == ["x.conll:1-3 (task 3): line 3 holds 'Москве B-LOC', not 'Москве' tagged O; the file changed "
+    assert problems == ["x.conll:3 (task 3): line 3 holds 'Москве B-LOC', not 'Москве' tagged O; the file changed "
                         "since the review was pushed: edit it by hand («Москве» LOC added)"]
     ok = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "B-LOC"), ("B-LOC", "O", "O"), "task 4")
     out, changes, problems = retag_text(text, [ok], "x.conll")

@@ -5,7 +5,8 @@ tagged ``before``; tag it ``after``. ``retag_text`` (pure) checks every line sti
 that word with that tag (the file may have changed since the sentence was read: then the
 sentence is left alone and named in the problems) and replaces only the tag field of the
 lines whose tag changes: the separator, other columns, trailing spaces, CRLF and BOM stay.
-Each change comes back as one line (``x.conll:13: «Яндексе» LOC -> ORG (task 7)``).
+Each change comes back as one line naming the lines whose tag changed
+(``x.conll:13 (task 7): «Яндексе» LOC -> ORG``).
 ``retag_file`` reads and writes the file (UTF-8 only: other encodings are refused).
 
 Left out: sentences that are not one word per line (JSONL, CSV): the caller lists those.
@@ -55,9 +56,10 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
     changes, problems = [], []
     for r in sorted(retags, key=lambda r: r.line):
         where = f" ({r.where})" if r.where else ""
-        span = f"{name}:{r.line}" + (f"-{r.line + len(r.words) - 1}" if len(r.words) > 1 else "")
         if r.before == r.after:
             continue
+        moved = [r.line + k for k, (a, b) in enumerate(zip(r.before, r.after)) if a != b]
+        span = f"{name}:{moved[0]}" + (f"-{moved[-1]}" if moved[-1] != moved[0] else "")
         rows = []
         for k, (word, tag) in enumerate(zip(r.words, r.before)):
             n = r.line - 1 + k

@@ -188,7 +188,12 @@ def reviewed(tasks, names, report: Report | None = None) -> list[Reviewed]:
 
 
 def read_queue(client, title: str, report: Report | None = None) -> list[Reviewed]:
-    """``reviewed`` over the tasks of project ``title``."""
+    """``reviewed`` over the tasks of project ``title``, reviewers named by e-mail."""
+    from dataclasses import replace
+
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    return reviewed(client.iter_tasks(project["id"]), names, report)
+    found = reviewed(client.iter_tasks(project["id"]), names, report)
+    emails = client.user_emails() if any(r.reviewer.isdigit() for r in found) else {}
+    return [replace(r, reviewer=emails.get(int(r.reviewer), r.reviewer)) if r.reviewer.isdigit() else r
+            for r in found]

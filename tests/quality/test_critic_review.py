@@ -125,9 +125,9 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     changed = [n for n, (a, b) in enumerate(zip(original.split("\n"), corpus_text(fixed, crlf=True).split("\n")))
                if a != b]
     assert changed and all(items[k].sentence.line - 1 <= n < items[k].sentence.line + 6 for n in changed)
-    first = items[k].sentence.line
+    line = items[k].line_of(s.start)
     assert "x.conll: 1 correction(s) written" in out
-    assert f"x.conll:{first}-{first + 6} (task {tasks['type']['id']}" in out
+    assert f"x.conll:{line} (task {tasks['type']['id']}, {ls_client.user.email}): " in out     # the changed line only
     assert f"«{items[k].sentence.words[s.start]}» {s.label} -> {s.fix[2]}" in out
     # a second apply finds the file changed at those lines (already corrected): named, not written
     assert main(["critic", "--learn", title, "--apply", "x.conll"]) == 1
