@@ -167,6 +167,17 @@ def test_the_review_queue_is_worked_in_the_browser(browser, labelstudio, ls_clie
     [verdict] = done
     assert (verdict.key, verdict.verdict, verdict.ticked) == ("b", "kept", False)
     assert verdict.after.tags == hot.sentence.tags                     # the current version, not the suggestion
+    # the other task: the reviewer ticks "fixed" (one click) and submits
+    calm_id = next(t["id"] for t in ls_client.iter_tasks(project["id"], with_results=False)
+                   if t["data"]["where"] == "x.conll:1")
+    assert drawn_regions(browser, f"{labelstudio.url}/projects/{project['id']}/data?task={calm_id}", 1) == ["Llama 3"]
+    browser.find_element(By.XPATH, "//*[normalize-space(text())='fixed']").click()
+    (submit,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
+    submit.click()
+    deadline = time.monotonic() + 30
+    while len(done := read_queue(ls_client, title)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert {(r.key, r.verdict, r.ticked) for r in done} == {("b", "kept", False), ("a", "fixed", True)}
 
 
 def test_the_select_tab_shows_the_text_rank_and_score_first(browser, labelstudio, ls_client, ls_project, tmp_path):
