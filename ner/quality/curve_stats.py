@@ -97,7 +97,7 @@ def verdict(label: str, names: list[str], estimates: list[Estimate], support: in
     A change smaller than ``tolerance`` (absolute F1) is flat; a larger one that is still smaller
     than half the last point's 95% interval is noise, up or down: no verdict then.
     ``undertrained`` gives, per point, why its runs are not to be trusted ("" when they
-    are); the last step's points are named when they are.
+    are); the last step's points are named when they are (the table says why).
 
     >>> e = lambda m: Estimate(m, m - 0.02, m + 0.02, 0.0)
     >>> verdict("Date", ["25%", "50%", "75%", "100%"], [e(.6), e(.8), e(.805), e(.8)], 40)
@@ -105,8 +105,9 @@ def verdict(label: str, names: list[str], estimates: list[Estimate], support: in
     >>> verdict("Date", ["50%", "100%"], [e(.6), e(.615)], 40, undertrained=["", "3 of 3 runs at the epoch cap"])
     'Date: the last step (50% -> 100%: +0.015) is within the noise (95% interval ±0.020): no verdict; ...'
     """
-    flagged = [(n, why) for n, why in zip(names[-2:], list(undertrained)[-2:]) if why]
-    caveat = "".join(f"; {n} is undertrained ({why}): raise --epochs before reading this" for n, why in flagged)
+    flagged = [n for n, why in zip(names[-2:], list(undertrained)[-2:]) if why]
+    caveat = (f"; but {' and '.join(flagged)} {'is' if len(flagged) == 1 else 'are'} undertrained (*): this may be "
+              f"the training, not the data; raise --epochs") if flagged else ""
     if support < min_support:
         return f"{label}: only {support} in the evaluation set, too few to tell"
     if len(estimates) < 2:

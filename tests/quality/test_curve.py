@@ -110,9 +110,11 @@ def test_verdict_says_when_the_change_is_inside_the_interval_and_when_support_is
 def test_undertrained_points_are_named_in_the_verdict():
     flags = ["", "", "", "1 of 3 runs scored 0.000", "3 of 3 runs stopped at the epoch cap"]
     assert verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50, undertrained=flags) == (
-        "Method_ML still rising over the last step (75% -> 100%: +0.050): more data helps; 75% is undertrained "
-        "(1 of 3 runs scored 0.000): raise --epochs before reading this; 100% is undertrained (3 of 3 runs stopped "
-        "at the epoch cap): raise --epochs before reading this")
+        "Method_ML still rising over the last step (75% -> 100%: +0.050): more data helps; but 75% and 100% are "
+        "undertrained (*): this may be the training, not the data; raise --epochs")
+    assert verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50,
+                   undertrained=flags[:-1] + [""]).endswith("; but 75% is undertrained (*): this may be the "
+                                                             "training, not the data; raise --epochs")
     assert "undertrained" not in verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50,
                                          undertrained=["3 of 3 runs stopped at the epoch cap"] + [""] * 4)
 
@@ -204,7 +206,7 @@ def test_tiny_trained_curve_through_the_library(small_corpus):
     assert len(curve.verdicts()) == len(curve.labels)
     # one epoch with patience 1: every run stopped at the epoch cap (or scored nothing), and says so
     assert all(set(p.undertrained) <= {"stopped at the epoch cap", "scored 0.000"} and p.flag for p in curve.points)
-    assert all("is undertrained" in line or "only" in line for line in curve.verdicts())
+    assert all("undertrained (*)" in line or "only" in line for line in curve.verdicts())
     data = curve.as_dict()
     assert data["next"]["add_sentences"] > 0 and data["skipped"] == []
 
