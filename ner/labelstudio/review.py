@@ -83,8 +83,8 @@ def review_config(xml: str) -> str:
     if any(t.tag == "Choices" and t.get("name") == VERDICT for t in root.iter()):
         return xml
     end = xml.rstrip().rfind("</View>")
-    added = (f'  <Header value={quoteattr(HEADER)} size="6"/>\n'
-             f'  <Text name="{NOTE}" value="${NOTE}"/>\n'
+    added = (f'  <Text name="{NOTE}" value="${NOTE}"/>\n'
+             f'  <Header value={quoteattr(HEADER)} size="5"/>\n'
              f'  <Choices name="{VERDICT}" toName={quoteattr(names.to_name)} choice="single" showInline="true">\n'
              f'    <Choice value="{KEPT}"/>\n    <Choice value="{FIXED}"/>\n  </Choices>\n')
     return xml[:end] + added + xml[end:]
