@@ -129,6 +129,8 @@ def mark_project(client, project_id: int, tasks, choices, text_key: str = "text"
         client.update_task_data(task["id"], new)
         updated += want is not None
         cleared += want is None
+    if updated:
+        client.refresh_columns(project_id)  # else the new fields get no column (and no sort button text)
     view_id = readable_tab(client, project_id, VIEW_TITLE, [f"tasks:data.{FIELD}"], [text_key, FIELD, SCORE_FIELD],
                            first=True)
     return {"view": view_id, "marked": updated, "cleared": cleared}

@@ -107,13 +107,17 @@ def test_the_data_manager_shows_the_text_and_no_bookkeeping_column(browser, labe
     assert [h for h in INTERNAL + ("Completed",) if h in lines] == []
 
 
-def body_lines(driver, url: str, wanted: str, timeout: float = 60) -> list[str]:
-    """The page's visible text lines once ``wanted`` is among them."""
+def body_lines(driver, url: str, *wanted: str, timeout: float = 60) -> list[str]:
+    """The page's visible text lines once every one of ``wanted`` is among them (a column header may
+    also be the "Order by" button's text: wait for a row's text too)."""
     from selenium.webdriver.common.by import By
 
     driver.get(url)
     deadline = time.monotonic() + timeout
-    while wanted not in driver.find_element(By.TAG_NAME, "body").text and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
+        if all(any(w in line for line in lines) for w in wanted):
+            break
         time.sleep(0.5)
     time.sleep(1)
     return driver.find_element(By.TAG_NAME, "body").text.splitlines()
@@ -139,7 +143,7 @@ def test_the_review_queue_is_worked_in_the_browser(browser, labelstudio, ls_clie
                      (Version("critic", ("O", "B-Organization", "O", "B-Model")),))
     assert push_queue(ls_client, title, [calm, hot], ["Model", "Organization"]) == 2
     project = ls_client.project(title)
-    lines = body_lines(browser, f"{labelstudio.url}/projects/{project['id']}/data", "Команда Яндекса")
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project['id']}/data", "Команда Яндекса", "x.conll:6")
     browser.save_screenshot(str(tmp_path / "review-queue.png"))
     assert "Review queue" in lines[:lines.index("Actions")]                   # the tab the project opens on
     head = [h for h in lines[lines.index("ID"):] if h != "str"]
@@ -191,7 +195,7 @@ def test_the_select_tab_shows_the_text_rank_and_score_first(browser, labelstudio
     choices = [Choice(Candidate(f"task {t['id']}", t["data"]["text"], (), task=t["id"]), k + 1, 0.9 - 0.1 * k,
                       None, None, None, None) for k, t in enumerate(reversed(tasks))]
     mark_project(ls_client, project_id, tasks, choices)
-    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data", "ner_select")
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data", "ner_select_score", "00001")
     browser.save_screenshot(str(tmp_path / "select-tab.png"))
     if os.environ.get("NER_SHOTS"):
         shutil.copy(tmp_path / "select-tab.png", Path(os.environ["NER_SHOTS"]) / "select-tab.png")
@@ -211,7 +215,8 @@ def test_the_uncertain_first_tab_shows_the_score_beside_the_text(browser, labels
                       model_version="v1").project_id
     uncertain_first(ls_client, project_id)
     (tab,) = [i for i, d in ls_client.list_views(project_id) if d["title"] == "Uncertain first"]
-    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data?tab={tab}", "Prediction score")
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data?tab={tab}", "Prediction score",
+                       "Компания")
     browser.save_screenshot(str(tmp_path / "uncertain-tab.png"))
     head = [h for h in lines[lines.index("ID"):] if h != "str"]
     assert head[:3] == ["ID", "Prediction score", "text"]
