@@ -30,26 +30,20 @@ sys.path.insert(0, str(ROOT))
 FACTRUEVAL = ROOT.parent / "shared" / "corpora" / "factrueval2016"
 
 
-def train_and_score(labelled, test, args, seed, tmp: Path, labels_file: str):
-    from ner.formats.conll import write_conll
+def train_and_score(labelled, test, args, seed, tmp: Path, labels: list[str]):
     from ner.models import load_model
     from ner.quality.curve_stats import f1_of, span_counts
-    from ner.records import Document
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import TrainConfig, fit
 
-    path = tmp / "train.conll"
-    write_conll([Document("labelled", tuple(labelled))], path, docstart=False)
-    config = TrainConfig(train=str(path), out=str(tmp / "model"), seed=seed, labels=labels_file, epochs=args.epochs,
-                         patience=args.patience, hidden=args.hidden)
-    model = load_model(train(config))
+    config = TrainConfig(seed=seed, epochs=args.epochs, patience=args.patience, hidden=args.hidden)
+    model = load_model(fit(labelled, None, labels, config, tmp / "model"))
     pred = [p.tags for p in model.predict([s.words for s in test])]
-    labels = sorted({t[2:] for s in test for t in s.tags if t != "O"})
-    micro, _ = f1_of(span_counts([s.tags for s in test], pred, labels).sum(0))
+    scored = sorted({t[2:] for s in test for t in s.tags if t != "O"})
+    micro, _ = f1_of(span_counts([s.tags for s in test], pred, scored).sum(0))
     return model, float(micro)
 
 
-def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) -> list[tuple[int, int, float]]:
+def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log) -> list[tuple[int, int, float]]:
     """(sentences, tokens, F1) after each round."""
     from ner.quality.select import Candidate, select
 
@@ -61,7 +55,7 @@ def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) 
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
         for rnd in range(args.rounds + 1):
             t0 = time.monotonic()
-            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels_file)
+            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels)
             tokens = sum(len(pool[i]) for i in labelled)
             curve.append((len(labelled), tokens, f1))
             log(f"{strategy:11s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
@@ -124,11 +118,10 @@ def main() -> int:
     started = time.monotonic()
     curves = {"ours": [], "random": []}
     with tempfile.TemporaryDirectory() as tmp:
-        labels_file = Path(tmp) / "labels.txt"
-        labels_file.write_text("\n".join(sorted({t[2:] for s in pool for t in s.tags if t != "O"})) + "\n")
+        labels = sorted({t[2:] for s in pool for t in s.tags if t != "O"})
         for seed in range(1, args.seeds + 1):
             for strategy in curves:
-                curves[strategy].append(simulate(strategy, pool, test, args, seed, str(labels_file),
+                curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
                                                  lambda line: print(line, file=sys.stderr, flush=True)))
     rounds = range(args.rounds + 1)
     mean = {k: [(v[0][r][0], sum(c[r][1] for c in v) / len(v), sum(c[r][2] for c in v) / len(v)) for r in rounds]

@@ -195,7 +195,7 @@ class Retrainer:
         from ..formats.conll import write_conll
         from ..models import read_model_info
         from ..records import Document
-        from ..train import train
+        from ..train import fit
 
         project = str(project_number(payload))
         documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
@@ -209,15 +209,18 @@ class Retrainer:
             if not run.exists():
                 break
         run.mkdir(parents=True)
+        # what the run trained and stopped on, kept beside the model and named by its saved configuration
+        # (mapped already: no --map/--keep), so that the new model can itself be served and retrained
         train_file, dev_file = run / "train.conll", run / "dev.conll"
         write_conll([Document("base", tuple(train_sents)), *documents], train_file)
         write_conll([Document("dev", tuple(dev_sents))], dev_file)
-        # The corpus is written mapped (--map and --keep applied): no renaming again, labels from the data.
+        added_train = [s for d in documents for s in d.sentences if len(s)]
+        labels = train_labels(base, [*train_sents, *added_train, *dev_sents])
         renamed = bool(base.map or base.keep)
         config = base.replace(train=str(train_file), dev=str(dev_file), map="", keep="",
                               labels="auto" if renamed else base.labels, out=str(run / name), name=name,
                               **self.overrides)
-        model_dir = Path(train(config))
+        model_dir = Path(fit([*train_sents, *added_train], dev_sents, labels, config))
         # mapping="": the dev file holds the model's labels already; the served model's own --map would
         # rename them again (its mapped labels are no source labels, so every gold entity became O)
         new = evaluate_model(model_dir, dev_file, mapping="").evaluation.micro.f1
@@ -226,6 +229,15 @@ class Retrainer:
 
         threshold = min_score_for(load_model(model_dir), dev_sents)
         return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)
+
+
+def train_labels(base, sentences) -> list[str]:
+    """The labels a retraining trains: the base schema's (``--labels``, else the default schema), or
+    those of the mapped sentences when ``--map``/``--keep`` renamed them or ``--labels auto`` asks."""
+    from ..train.prepare import labels_of, resolve_schema
+
+    schema = None if (base.map or base.keep) else resolve_schema(base.labels, None)
+    return list(schema.names) if schema is not None else labels_of(sentences)
 
 
 def project_number(payload) -> int:

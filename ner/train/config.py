@@ -83,8 +83,10 @@ class TrainConfig:
     def model_name(self) -> str:
         return self.name or Path(self.out).name
 
-    def validate(self) -> None:
-        if not self.train:
+    def validate(self, corpus: bool = True) -> None:
+        """Raise ``UserError`` for a setting that cannot train; ``corpus=False``: no ``train`` file needed
+        (``fit`` takes the sentences themselves)."""
+        if corpus and not self.train:
             raise UserError("no training corpus: pass --train FILE or set train in the config")
         if self.backbone not in BACKBONES:
             raise UserError(f"--backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")

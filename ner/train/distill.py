@@ -128,23 +128,13 @@ def build_student(config: TrainConfig, tags, train_sents, device):
 
 
 def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
-    """``loop.train``'s steps on prepared data, with ``make_net`` building the net (one process)."""
-    import torch
-
-    from . import loop
+    """``fit`` on prepared data, with ``make_net`` building the net, in this process alone."""
     from .distributed import Processes
+    from .entry import fit
 
-    device = loop._device(config)
-    count, why = loop.train_threads(config, threads)
     labels, train_sents, dev_sents, notes = data
-    before = torch.get_num_threads()
-    if device == "cpu" and count:
-        torch.set_num_threads(count)
-    try:
-        return loop._train(config, progress, False, Processes(), device, labels, train_sents, dev_sents, notes,
-                           threads_note=why if device == "cpu" else "", make_net=make_net)
-    finally:
-        torch.set_num_threads(before)
+    return fit(train_sents, dev_sents, labels, config, progress=progress, threads=threads, notes=notes,
+               make_net=make_net, processes=Processes())
 
 
 def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = DEFAULT_WEIGHT,

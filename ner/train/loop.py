@@ -1,6 +1,6 @@
 """The training loop shared by both backbones.
 
-``train(config, progress=print_to_stderr)`` checks the input (``prepare.py``),
+``_train`` (called by ``entry.py``'s ``fit``, on sentences already checked)
 builds the backbone, trains with a seeded data order, evaluates on dev after
 every epoch (strict seqeval micro F1), keeps the best weights, stops early
 after ``patience`` epochs without improvement, and writes the model directory
@@ -30,7 +30,6 @@ import random
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UserError
 from . import distributed
@@ -157,39 +156,6 @@ def train_threads(config: TrainConfig, threads: int | None = None, environ=None)
     if omp := omp_threads(environ):
         return None, f"torch threads: OMP_NUM_THREADS={omp}"
     return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
-
-
-def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False, *,
-          threads: int | None = None, progress_seconds: float = PROGRESS_SECONDS) -> Path:
-    """Train a model as ``config`` says and write its directory; returns the directory.
-
-    Under ``torchrun``/``accelerate launch`` every process calls this; input is
-    checked before the processes join, and only rank 0 reports and writes.
-    Torch's thread count is set for the run as ``train_threads`` says and restored after it.
-    Within an epoch a line (batch k/n, running loss) goes to ``progress`` every
-    ``progress_seconds``; ``train.log`` keeps the per-epoch lines.
-    """
-    config.validate()
-    procs = distributed.processes_from_env()
-    labels, train_sents, dev_sents, notes = prepare_data(config)  # input checked before torch loads
-    import torch
-
-    device = _device(config, procs)
-    count, why = train_threads(config, threads)
-    before = torch.get_num_threads()
-    if device == "cpu" and count:
-        torch.set_num_threads(count)
-    distributed.start(procs, device)
-    try:
-        out = _train(config, progress if procs.main else lambda line: None, resume, procs, device,
-                     labels, train_sents, dev_sents, notes, progress_seconds, why if device == "cpu" else "")
-    except BaseException:
-        distributed.stop(procs, wait=False)  # the others fail in their next collective; no barrier to hang in
-        raise
-    finally:
-        torch.set_num_threads(before)
-    distributed.stop(procs)
-    return out
 
 
 def _rng_state(device: str) -> dict:
