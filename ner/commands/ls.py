@@ -274,6 +274,7 @@ def run_convert(args) -> int:
 
 def run_predict(args) -> int:
     """Print the threshold and the summary; exit 1 if some task could not be predicted (each one listed)."""
+    from ..calibrate import calibrate
     from ..labelstudio.predict import predict_project
     from ..tagger.core import Tagger
 
@@ -285,7 +286,8 @@ def run_predict(args) -> int:
     tagger = Tagger.load(args.model)
     min_score, where = args.min_score, "--min-score"
     if min_score is None:
-        min_score, where = _calibrated(args.model, tagger)
+        found = calibrate(args.model, tagger.model)
+        min_score, where = found.min_score, found.describe("--min-score S sets one")
     print(f"min score {min_score} ({where}); spans starting or ending on a token with no letter or digit are "
           f"never sent", file=sys.stderr)
     summary = predict_project(client, args.project, tagger, batch_size=args.tasks_per_call,
@@ -296,18 +298,3 @@ def run_predict(args) -> int:
     print(f"project model version: {summary.model_version} (sort the Data Manager by Prediction score, "
           f"ascending, for uncertain tasks first)")
     return 1 if summary.problems else 0
-
-
-def _calibrated(model_dir, tagger) -> tuple[float, str]:
-    """The span-score threshold with the best F1 on the model's dev set, and where it came from."""
-    from ..errors import UserError
-    from ..backend.retrain import Retrainer, min_score_for
-
-    try:
-        _, _, dev_sents, dev = Retrainer(model_dir).base_split()
-    except UserError as e:
-        # The reason without its hint for ner serve's flags; this command's own way out instead.
-        return 0.0, f"not calibrated: {str(e).split('; pass ner serve')[0]}; --min-score S sets one"
-    if not dev_sents:
-        return 0.0, "not calibrated: the model's training config names no dev set; --min-score S sets one"
-    return min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"

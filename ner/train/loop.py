@@ -31,6 +31,7 @@ import shutil
 import time
 from pathlib import Path
 
+from ..calibrate import CALIBRATION_KEY, dev_description, span_threshold
 from ..errors import UserError
 from . import distributed
 from .config import TrainConfig
@@ -321,7 +322,10 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     log(f"best epoch {best_epoch}: dev micro F1 {ev.micro.f1:.4f}")
     metrics = {"dev": ev.as_dict(), "best_epoch": best_epoch, "history": history,
                "train_sentences": len(train_sents), "dev_sentences": len(dev_sents),
-               "train_seconds": round(sum(h["seconds"] for h in history), 1)}
+               "train_seconds": round(sum(h["seconds"] for h in history), 1),
+               # the pre-annotation threshold travels with the model: ls predict and serve read it from anywhere
+               CALIBRATION_KEY: {"min_score": span_threshold(dev_sents, preds),
+                                 "dev": dev_description(config, dev_sents)}}
     if procs.many:
         metrics["processes"] = procs.world
     if procs.main:
