@@ -31,7 +31,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..calibrate import corpus_problem, min_score_for
+from ..train.calibrate import corpus_problem, min_score_for
 from ..errors import UserError
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"

@@ -48,7 +48,7 @@ def run(args) -> int:
 
     from ..errors import UserError
     from ..backend.retrain import Retrainer
-    from ..calibrate import calibrate
+    from ..train.calibrate import calibrate
     from ..backend.app import Auth, Backend, create_app
     from ..tagger.core import Tagger, default_model_path
 

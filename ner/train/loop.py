@@ -31,7 +31,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ..calibrate import CALIBRATION_KEY, dev_description, span_threshold
+from .calibrate import CALIBRATION_KEY, dev_description, span_threshold
 from ..errors import UserError
 from . import distributed
 from .config import TrainConfig

@@ -251,7 +251,7 @@ def test_ls_predict_default_min_score_is_calibrated_on_the_models_dev_set(ls_cli
                                                                           model_dir, capsys):
     from ner.cli import main
     from ner.backend.retrain import Retrainer
-    from ner.calibrate import min_score_for
+    from ner.train.calibrate import min_score_for
 
     _, _, dev, where = Retrainer(model_dir).base_split()
     expected = min_score_for(Tagger.load(model_dir).model, dev)
@@ -376,7 +376,7 @@ def _relative_corpus(model_dir, to):
 
 def test_ls_predict_calibrates_the_same_from_another_directory(ls_client, ls_project, labelstudio, model_dir,
                                                                tmp_path, monkeypatch, capsys):
-    from ner.calibrate import min_score_for
+    from ner.train.calibrate import min_score_for
     from ner.cli import main
     from ner.formats.conll import read_conll
     from tests.conftest import SEED

@@ -223,7 +223,7 @@ def reference_threshold(found, n_gold):
 def test_best_threshold_is_the_best_f1_cut(found, extra_gold):
     import math
 
-    from ner.calibrate import best_threshold
+    from ner.train.calibrate import best_threshold
 
     n_gold = sum(ok for _, ok in found) + extra_gold
     assert best_threshold(found, n_gold) == math.floor(reference_threshold(found, n_gold) * 10000) / 10000
@@ -237,7 +237,7 @@ def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir
     from ner.bio import tags_spans
     from ner.formats.conll import read_conll
     from ner.models import load_model
-    from ner.calibrate import min_score_for
+    from ner.train.calibrate import min_score_for
 
     model = load_model(weak_model_dir)
     sentences = [s for d in read_conll(SEED) for s in d.sentences]

@@ -431,7 +431,7 @@ def test_ner_serve_command_serves_with_a_token(model_dir):
         # no --min-score: the threshold calibrated on the model's dev set, in /health and on the first line
         from ner.formats.conll import read_conll
         from ner.models import load_model
-        from ner.calibrate import min_score_for
+        from ner.train.calibrate import min_score_for
         from tests.conftest import SEED
 
         expected = min_score_for(load_model(model_dir), [s for d in read_conll(SEED) for s in d.sentences if len(s)])
@@ -503,7 +503,7 @@ def test_ner_serve_calibrates_the_same_from_another_directory(model_dir, tmp_pat
     import subprocess
     import sys
 
-    from ner.calibrate import min_score_for
+    from ner.train.calibrate import min_score_for
     from ner.formats.conll import read_conll
     from ner.models import load_model
     from tests.conftest import ROOT, SEED

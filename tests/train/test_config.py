@@ -56,7 +56,7 @@ def test_example_config_says_the_dataclass_defaults():
 
 def test_no_flags_give_the_dataclass_defaults_and_help_shows_them():
     from ner.cli import build_parser
-    from ner.commands.train import config_from_args
+    from ner.commands import config_from_args
 
     parser = build_parser()
     config, notes = config_from_args(parser.parse_args(["train"]))

@@ -10,6 +10,9 @@ on into the model directory (``metrics.json``: ``calibration``), so that
 written before that (or a ``--train``/``--dev`` override) is calibrated as before: on
 the dev set its ``train_config.toml`` names, or the seeded share it held out.
 
+It lives with training because training writes it and the fallback reads a training configuration;
+nothing that serves imports it (the backend gets a retrained model's threshold from its retrainer).
+
 Left out: per-label thresholds; the corpus-missing hint, which each command words for its own flags.
 """
 
@@ -20,8 +23,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bio import tags_spans
-from .errors import UserError
+from ..bio import tags_spans
+from ..errors import UserError
 
 CALIBRATION_KEY = "calibration"  # in metrics.json: {"min_score": 0.42, "dev": "what the dev set was"}
 
@@ -108,8 +111,8 @@ def corpus_problem(config, config_file) -> tuple[str, str] | None:
 def calibrate(model_dir, model, *, train: str | None = None, dev: str | None = None) -> Calibration:
     """The threshold for ``model`` (loaded from ``model_dir``): the one the directory carries, else
     the best cut on the dev set of its training configuration (``train``/``dev`` override its files)."""
-    from .train.config import TrainConfig, load_config
-    from .train.prepare import prepare_data
+    from .config import TrainConfig, load_config
+    from .prepare import prepare_data
 
     if not (train or dev) and (found := carried(model_dir)) is not None:
         return found
