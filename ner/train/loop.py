@@ -70,8 +70,8 @@ def _morph_dim(config: TrainConfig) -> int:
 
 
 def _dropout(config: TrainConfig) -> dict:
-    """The dropout hparam, or none: the backbone's own default (CNN 0.3 scored .770 where the BiLSTM's 0.4 gave
-    .764 as a factRuEval student)."""
+    """The dropout hparam, or none: the backbone's own default (each was chosen for its backbone, since a
+    CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md)."""
     return {"dropout": config.dropout} if config.dropout >= 0 else {}
 
 
@@ -146,8 +146,8 @@ def train_threads(config: TrainConfig, threads: int | None = None, environ=None)
     """Torch threads to train with on the CPU, and why: ``threads``, else the config's ``threads``,
     else None (keep torch's) when ``OMP_NUM_THREADS`` is set, else 1.
 
-    On shared cores one thread is the safe default: with other jobs running, 2 threads ran an
-    epoch more than 3x slower than 1 (issue 8); a machine of one's own gains from more.
+    On shared cores one thread is the safe default: with other jobs running, more threads wait on
+    each other for the same cores (issue 8; bench/NOTES.md); a machine of one's own gains from more.
     """
     from ..settings import omp_threads
 
