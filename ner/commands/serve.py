@@ -25,8 +25,8 @@ def register(sub) -> None:
                    help="retrain after N annotation events (Start Training in Label Studio always retrains); "
                         "0 turns retraining off")
     p.add_argument("--work-dir", metavar="DIR", default=None,
-                   help="where retrained models go, one folder per project (default: ~/.cache/ner/serve; "
-                        "never the repository's models/)")
+                   help="where retrained models go, one folder per project (default: $NER_CACHE_DIR/serve, else "
+                        "~/.cache/ner/serve; never the repository's models/)")
     p.add_argument("--train", metavar="FILE", default=None,
                    help="base training corpus that retraining adds a project's annotations to "
                         "(default: train in the model's train_config.toml)")

@@ -39,8 +39,7 @@ class Connection:
 
 
 def local_server_script() -> Path | None:
-    """The repository's ``scripts/labelstudio.sh`` as an absolute path (hints work from any directory);
-    None for an installed package without the repository."""
+    """``scripts/labelstudio.sh``, absolute (a hint that works anywhere); None outside the repository."""
     script = Path(__file__).resolve().parents[2] / "scripts" / "labelstudio.sh"
     return script if script.is_file() else None
 

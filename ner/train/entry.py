@@ -8,7 +8,7 @@ corpus or labels file is written just to reach the loop. ``dev=None`` holds out
 does without ``--dev``. ``train(config)`` is ``ner train``'s path: it reads and
 checks the files ``config`` names (``prepare.py``) and calls ``fit``.
 
-Both set torch's thread count for the run (``loop.train_threads``), join the
+Both set torch's thread count for the run (``train_threads``), join the
 processes of a ``torchrun``/``accelerate launch`` run (``distributed.py``) and
 hand over to the epoch loop (``loop.py``).
 
@@ -26,6 +26,36 @@ from .config import TrainConfig
 from .distributed import Processes
 from .loop import PROGRESS_SECONDS
 from .prepare import hold_out, prepare_data
+
+
+def device_for(config: TrainConfig, procs: Processes = Processes()) -> str:
+    """The device to train on: ``config.device`` (refused when it names a GPU that is not there), else
+    this process's share of a launch (``distributed.process_device``)."""
+    import torch
+
+    if config.device and not procs.many:
+        if config.device.startswith("cuda") and not torch.cuda.is_available():
+            raise UserError(f"device {config.device!r} asked for but no GPU is visible; use --device cpu")
+        return config.device
+    return distributed.process_device(procs, config.device, torch.cuda.is_available())
+
+
+def train_threads(config: TrainConfig, threads: int | None = None, environ=None) -> tuple[int | None, str]:
+    """Torch threads to train with on the CPU, and why: ``threads``, else the config's ``threads``,
+    else None (keep torch's) when ``OMP_NUM_THREADS`` is set, else 1.
+
+    On shared cores one thread is the safe default: with other jobs running, more threads wait on
+    each other for the same cores (issue 8; bench/NOTES.md); a machine of one's own gains from more.
+    """
+    from ..settings import omp_threads
+
+    chosen = threads or config.threads
+    if chosen:
+        return chosen, f"torch threads: {chosen}"
+    if omp := omp_threads(environ):
+        return None, f"torch threads: OMP_NUM_THREADS={omp}"
+    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
+
 
 def _check_labels(sentences, labels: Sequence[str], which: str) -> None:
     """Refuse a tag whose label is not in ``labels``: the net has no column for it."""
@@ -67,8 +97,8 @@ def fit(train: Sequence, dev: Sequence | None, labels: Sequence[str], config: Tr
     procs = distributed.processes_from_env() if processes is None else processes
     import torch
 
-    device = loop._device(config, procs)
-    count, why = loop.train_threads(config, threads)
+    device = device_for(config, procs)
+    count, why = train_threads(config, threads)
     before = torch.get_num_threads()
     if device == "cpu" and count:
         torch.set_num_threads(count)

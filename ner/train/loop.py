@@ -13,7 +13,7 @@ autocast where supported. The library never prints: progress goes to the
 ``progress`` callback (the CLI sends it to stderr) and into ``train.log``; within an
 epoch a line every ``PROGRESS_SECONDS`` (batch k/n, running loss) goes to the callback
 only. On the CPU torch trains on one thread unless ``threads`` or ``OMP_NUM_THREADS``
-says otherwise (``train_threads``). "(best)" marks a better dev F1; a tie kept for a
+says otherwise (``entry.train_threads``). "(best)" marks a better dev F1; a tie kept for a
 lower dev loss (an F1 of zero included) reads "(best dev loss)".
 
 Launched by ``torchrun`` or ``accelerate launch`` (several processes), each
@@ -47,16 +47,6 @@ def _seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
-    import torch
-
-    if config.device and not procs.many:
-        if config.device.startswith("cuda") and not torch.cuda.is_available():
-            raise UserError(f"device {config.device!r} asked for but no GPU is visible; use --device cpu")
-        return config.device
-    return distributed.process_device(procs, config.device, torch.cuda.is_available())
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
@@ -140,23 +130,6 @@ def evaluate_net(net, sentences, procs: Processes = Processes()):
 
 
 PROGRESS_SECONDS = 10.0  # within an epoch, a progress line at most this often
-
-
-def train_threads(config: TrainConfig, threads: int | None = None, environ=None) -> tuple[int | None, str]:
-    """Torch threads to train with on the CPU, and why: ``threads``, else the config's ``threads``,
-    else None (keep torch's) when ``OMP_NUM_THREADS`` is set, else 1.
-
-    On shared cores one thread is the safe default: with other jobs running, more threads wait on
-    each other for the same cores (issue 8; bench/NOTES.md); a machine of one's own gains from more.
-    """
-    from ..settings import omp_threads
-
-    chosen = threads or config.threads
-    if chosen:
-        return chosen, f"torch threads: {chosen}"
-    if omp := omp_threads(environ):
-        return None, f"torch threads: OMP_NUM_THREADS={omp}"
-    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
 
 
 def _rng_state(device: str) -> dict:

@@ -362,26 +362,15 @@ def test_ls_predict_says_how_to_set_the_min_score_when_it_cannot_calibrate(ls_cl
     assert "ner serve" not in err and "--min-score S" in err
 
 
-def _relative_corpus(model_dir, to):
-    """A copy of ``model_dir`` whose training config names its corpus as a run in the repository root
-    writes it: a path relative to that root (issue 18: calibration depended on the working directory)."""
-    shutil.copytree(model_dir, to)
-    config = to / "train_config.toml"
-    lines = [line for line in config.read_text(encoding="utf-8").splitlines()
-             if not line.startswith(("train =", "dev ="))]
-    config.write_text("\n".join(['train = "corpora/ml_ru_seed.conll"', 'dev = "corpora/ml_ru_seed.conll"', *lines])
-                      + "\n", encoding="utf-8")
-    return to
-
-
 def test_ls_predict_calibrates_the_same_from_another_directory(ls_client, ls_project, labelstudio, model_dir,
                                                                tmp_path, monkeypatch, capsys):
     from ner.train.calibrate import min_score_for
     from ner.cli import main
     from ner.formats.conll import read_conll
     from tests.conftest import SEED
+    from tests.tagger.conftest import relative_corpus_copy
 
-    moved = _relative_corpus(model_dir, tmp_path / "m")
+    moved = relative_corpus_copy(model_dir, tmp_path / "m")
     expected = min_score_for(Tagger.load(moved).model, [s for d in read_conll(SEED) for s in d.sentences if len(s)])
     project = _project(ls_client, ls_project)
     monkeypatch.chdir(tmp_path)  # corpora/ml_ru_seed.conll is not there

@@ -499,7 +499,6 @@ def test_ner_serve_calibrates_the_same_from_another_directory(model_dir, tmp_pat
     """The model's config names its corpus relative to the repository root (as a run there writes it);
     served from elsewhere it still starts with the threshold of its dev set, carried in the directory."""
     import os
-    import shutil
     import subprocess
     import sys
 
@@ -507,21 +506,20 @@ def test_ner_serve_calibrates_the_same_from_another_directory(model_dir, tmp_pat
     from ner.formats.conll import read_conll
     from ner.models import load_model
     from tests.conftest import ROOT, SEED
+    from tests.tagger.conftest import relative_corpus_copy
 
-    moved = tmp_path / "m"
-    shutil.copytree(model_dir, moved)
-    config = moved / "train_config.toml"
-    lines = [line for line in config.read_text(encoding="utf-8").splitlines()
-             if not line.startswith(("train =", "dev ="))]
-    config.write_text("\n".join(['train = "corpora/ml_ru_seed.conll"', 'dev = "corpora/ml_ru_seed.conll"', *lines])
-                      + "\n", encoding="utf-8")
+    moved = relative_corpus_copy(model_dir, tmp_path / "m")
     expected = min_score_for(load_model(moved), [s for d in read_conll(SEED) for s in d.sentences if len(s)])
     server = subprocess.Popen([sys.executable, "-m", "ner", "serve", "--model", str(moved), "--port", "0",
                                "--retrain-every", "0", "--log-level", "warning"], cwd=tmp_path,
                               env={**os.environ, "LABEL_STUDIO_API_KEY": "", "PYTHONPATH": str(ROOT)},
                               stderr=subprocess.PIPE, text=True)
     try:
-        first = server.stderr.readline()
+        first = ""
+        while not first.startswith("ner serve:"):  # the line that says what is served (warnings may come first)
+            first = server.stderr.readline()
+            if not first:
+                break
     finally:
         server.terminate()
         server.wait(10)

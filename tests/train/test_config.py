@@ -166,7 +166,7 @@ def test_out_of_range_settings_are_one_line_before_anything_is_built(tmp_path, c
 def test_threads_is_a_setting_with_a_flag_and_reaches_the_loop(tmp_path):
     """--threads N (config key threads) sets torch's CPU threads; 0 keeps the default rule."""
     from ner.cli import build_parser
-    from ner.train.loop import train_threads
+    from ner.train.entry import train_threads
 
     args = build_parser().parse_args(["train", "--train", "x.conll", "--threads", "3"])
     assert args.threads == 3
