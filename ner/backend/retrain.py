@@ -15,7 +15,7 @@ background thread for one project at a time. A run for project P:
    seqeval micro F1) and returns both in ``Retrained``; the backend switches
    only when the new score is not lower.
 
-The new model's span-score threshold (``ner.calibrate``: the best F1 of kept spans on
+The new model's span-score threshold (``ner.train.calibrate``: the best F1 of kept spans on
 that dev set) comes with it: the default ``--min-score`` of ``ner serve``.
 
 The Label Studio connection comes from ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``
@@ -31,8 +31,8 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..train.calibrate import corpus_problem, min_score_for
 from ..errors import UserError
+from ..train.calibrate import calibrate, corpus_problem
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -189,9 +189,7 @@ class Retrainer:
         # rename them again (its mapped labels are no source labels, so every gold entity became O)
         new = evaluate_model(model_dir, dev_file, mapping="").evaluation.micro.f1
         old = evaluate_model(served.path, dev_file, mapping="").evaluation.micro.f1
-        from ..models import load_model
-
-        threshold = min_score_for(load_model(model_dir), dev_sents)
+        threshold = calibrate(model_dir).min_score  # training wrote it, on these dev sentences
         return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)
 
 

@@ -108,9 +108,10 @@ def corpus_problem(config, config_file) -> tuple[str, str] | None:
     return None
 
 
-def calibrate(model_dir, model, *, train: str | None = None, dev: str | None = None) -> Calibration:
-    """The threshold for ``model`` (loaded from ``model_dir``): the one the directory carries, else
-    the best cut on the dev set of its training configuration (``train``/``dev`` override its files)."""
+def calibrate(model_dir, model=None, *, train: str | None = None, dev: str | None = None) -> Calibration:
+    """The threshold for the model in ``model_dir``: the one the directory carries, else the best cut
+    of ``model`` (loaded from ``model_dir`` when not given) on the dev set of its training configuration
+    (``train``/``dev`` override its files)."""
     from .config import TrainConfig, load_config
     from .prepare import prepare_data
 
@@ -128,4 +129,8 @@ def calibrate(model_dir, model, *, train: str | None = None, dev: str | None = N
         return Calibration(0.0, str(e), calibrated=False)
     if not dev_sents:
         return Calibration(0.0, "the model's training config names no dev set", calibrated=False)
+    if model is None:
+        from ..models import load_model
+
+        model = load_model(model_dir)
     return Calibration(min_score_for(model, dev_sents), dev_description(config, dev_sents))

@@ -47,6 +47,15 @@ def test_fit_without_dev_holds_out_the_configured_share(tmp_path):
     assert metrics["dev_sentences"] == round(len(sentences) * 0.25)
     assert metrics["train_sentences"] + metrics["dev_sentences"] == len(sentences)
     assert "no dev corpus:" in (out / "train.log").read_text(encoding="utf-8")
+    # the threshold it carries is the one calibration finds for the loaded model on that dev share
+    from ner.models import load_model
+    from ner.train.calibrate import calibrate, min_score_for
+    from ner.train.prepare import hold_out
+
+    _, dev = hold_out(sentences, 0.25, config.seed)
+    assert metrics["calibration"] == {"min_score": min_score_for(load_model(out), dev),
+                                      "dev": f"{len(dev)} sentences held out of {SEED} (seed 5)"}
+    assert calibrate(out).min_score == metrics["calibration"]["min_score"]
 
 
 def test_fit_refuses_a_label_outside_its_labels_before_training(tmp_path):
