@@ -1,4 +1,5 @@
-"""Training: configuration, corpus preparation, the entry points (``fit`` on records, ``train`` on files), the loop, checkpoints and the model directory it writes.
+"""Training: configuration, corpus preparation, the entry points (``fit`` on records, ``train`` on
+files), the loop, checkpoints and the model directory it writes.
 
 The backbones (networks, encoding, windows, loading) live in ``ner.models``, which training imports.
 
