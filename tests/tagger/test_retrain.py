@@ -199,10 +199,13 @@ def test_retrained_models_go_to_a_work_directory_never_the_repositorys_models(mo
     from ner.errors import UserError
     from ner.backend.retrain import Retrainer, default_work_dir
 
+    monkeypatch.delenv("NER_CACHE_DIR", raising=False)  # set for the test session: it would win over both
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "cache" / "ner" / "serve"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_work_dir() == Path.home() / ".cache" / "ner" / "serve"
+    monkeypatch.setenv("NER_CACHE_DIR", str(tmp_path / "ner-cache"))
+    assert Retrainer(model_dir).work_dir == tmp_path / "ner-cache" / "serve"
     with pytest.raises(UserError, match="inside the repository's models/"):
         Retrainer(model_dir, work_dir=ROOT / "models" / "retrained")
 
