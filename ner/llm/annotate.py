@@ -4,7 +4,7 @@ For each text the request is built (``prompt.messages``; with ``shots`` the most
 annotated sentences come first), looked up in the cache, sent otherwise (``client.complete``:
 retries and backoff there), parsed and placed (``place``). An answer that is not JSON is
 asked for once more and then recorded as the text's error; the run goes on. Up to
-``concurrency`` requests are in flight (threads; the ``openai`` client is thread-safe).
+``concurrency`` requests are in flight (daemon threads; the ``openai`` client is thread-safe).
 Only answers that parse are cached, so a re-run sends nothing for them and asks again for
 the rest; an interrupted run resumes from the cache. ``max_cost`` stops sending new texts
 once the money spent reaches it (requests in flight still finish and count). ``dry_run``
@@ -18,9 +18,9 @@ Left out: batch APIs (OpenAI's Batch API halves the price at a day's latency).
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -154,28 +154,42 @@ def annotate(items, *, config: AnnotateConfig, schema, system: str, cache, clien
         with lock:
             return run.cost
 
-    with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool_:
-        pending, next_index = set(), 0
-        try:
-            while next_index < len(items) or pending:
-                while (next_index < len(items) and len(pending) < config.concurrency
-                       and not run.stopped):
-                    if config.max_cost is not None and spent() >= config.max_cost:
-                        run.stopped = True
-                        break
-                    pending.add(pool_.submit(one, next_index))
-                    next_index += 1
-                if not pending:
+    jobs: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()
+
+    def worker():
+        while (index := jobs.get()) is not None:
+            try:
+                results.put(one(index))
+            except BaseException as e:  # handed to the caller's thread, which raises it
+                results.put(e)
+
+    # daemon threads: an interrupted run exits at once instead of waiting for requests in flight
+    for _ in range(max(1, config.concurrency)):
+        threading.Thread(target=worker, daemon=True).start()
+    in_flight, next_index = 0, 0
+    try:
+        while next_index < len(items) or in_flight:
+            while next_index < len(items) and in_flight < config.concurrency and not run.stopped:
+                if config.max_cost is not None and spent() >= config.max_cost:
+                    run.stopped = True
                     break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    outcome = future.result()
-                    with lock:
-                        run.outcomes.append(outcome)
-                    progress(outcome)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+                jobs.put(next_index)
+                next_index, in_flight = next_index + 1, in_flight + 1
+            if not in_flight:
+                break
+            try:
+                outcome = results.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            in_flight -= 1
+            if isinstance(outcome, BaseException):
+                raise outcome
+            with lock:
+                run.outcomes.append(outcome)
+            progress(outcome)
+    finally:
+        for _ in range(max(1, config.concurrency)):
+            jobs.put(None)
     run.outcomes.sort(key=lambda o: o.index)
     return run

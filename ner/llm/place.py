@@ -88,7 +88,7 @@ def parse_answer(content: str | None) -> tuple[list, bool]:
     body = fenced.group(1) if fenced else content
     starts = [i for i in (body.find("{"), body.find("[")) if i >= 0]
     if not starts:
-        raise AnswerError(f"no JSON in the answer {content[:60]!r}")
+        raise AnswerError(f"the answer is not JSON: {content[:60]!r}")
     body = body[min(starts):]
     try:
         value, _ = json.JSONDecoder().raw_decode(body)
@@ -160,29 +160,30 @@ def place_entities(text: str, entities: list, names, offsets) -> Placement:
         mention = entity.get("text") if isinstance(entity, dict) else None
         label = entity.get("label") if isinstance(entity, dict) else None
         if not isinstance(mention, str) or not isinstance(label, str) or not mention.strip():
-            unplaced.append(Unplaced(str(mention or ""), str(label or ""), MALFORMED))
+            unplaced.append((k, Unplaced(str(mention or ""), str(label or ""), MALFORMED)))
             continue
         name = schema_label(label.strip(), names)
         if name is None:
-            unplaced.append(Unplaced(mention, label, FOREIGN_LABEL))
+            unplaced.append((k, Unplaced(mention, label, FOREIGN_LABEL)))
             continue
         wanted.append((-len(mention.strip()), k, mention, name))
     taken: list[tuple[int, int, str]] = []
     used: dict[str, int] = {}
     widened = 0
-    for _, _, mention, name in sorted(wanted):
+    for _, k, mention, name in sorted(wanted):
         key = mention.strip()
         found = _occurrences(text, folded, key)
         if not found:
-            unplaced.append(Unplaced(mention, name, NOT_IN_TEXT))
+            unplaced.append((k, Unplaced(mention, name, NOT_IN_TEXT)))
             continue
         free = [(s, e, _widen(s, e, offsets)) for s, e in found]
         free = [(s, e, w) for s, e, w in free if all(w[1] <= a or w[0] >= b for a, b, _ in taken)]
         if not free:
-            unplaced.append(Unplaced(mention, name, OVERLAPS if used.get(key, 0) < len(found) else LISTED_TOO_OFTEN))
+            reason = OVERLAPS if used.get(key, 0) < len(found) else LISTED_TOO_OFTEN
+            unplaced.append((k, Unplaced(mention, name, reason)))
             continue
         used[key] = used.get(key, 0) + 1
         start, end, (ws, we) = free[0]  # earlier listings of this mention took the occurrences before it
         widened += (ws, we) != (start, end)
         taken.append((ws, we, name))
-    return Placement(tuple(sorted(taken)), tuple(unplaced), widened)
+    return Placement(tuple(sorted(taken)), tuple(u for _, u in sorted(unplaced, key=lambda x: x[0])), widened)
