@@ -211,7 +211,7 @@ def run_export(args) -> int:
     how = f"tokenizer {args.tokenizer}" if tokenizer else "estimate (3 characters a token + 4 a message)"
     report = export(items, args.out, system=system, test_share=args.test_share, seed=args.seed,
                     max_tokens=args.max_tokens, tokenizer=tokenizer, token_count=how,
-                    prices=prices_from(args, args.model), epochs=args.epochs)
+                    prices=prices_from(args, args.model), epochs=args.epochs, names=schema.names)
     print(f"{report.examples['train']} train / {report.examples['test']} test examples (split by {report.split_by}: "
           f"{report.documents['train']} / {report.documents['test']} documents); tokens {report.tokens['train']} / "
           f"{report.tokens['test']} ({report.token_count})")
@@ -222,5 +222,8 @@ def run_export(args) -> int:
     for o in report.over_limit:
         print(f"{args.corpus}: {o['id']}: {o['tokens']} tokens, over --max-tokens {args.max_tokens} "
               f"({o['split']})", file=sys.stderr)
+    for a in report.ambiguous:
+        print(f"{args.corpus}:{a['line'] or a['id']}: warning: a mention also stands untagged earlier in the text; "
+              f"'ner llm annotate' places the answer {a['answer']} on the earlier occurrence", file=sys.stderr)
     print(f"wrote {args.out}/train.jsonl, test.jsonl, report.json")
     return 1 if report.over_limit else 0

@@ -6,7 +6,9 @@ spans (mentions in text order; sentences without entities teach ``{"entities": [
 Documents are split into train and test, seeded (``test_share`` of the documents; a corpus
 of one document is split by sentence, and the report says so). The checks follow OpenAI's
 fine-tuning guide: fewer than ``MIN_EXAMPLES`` examples is an error, fewer than
-``ADVISED_EXAMPLES`` a warning, examples over ``max_tokens`` are listed. Tokens are counted
+``ADVISED_EXAMPLES`` a warning, examples over ``max_tokens`` are listed, and so are examples whose
+answer would be placed elsewhere by ``annotate`` (a mention that also stands untagged earlier in
+the text: ``round_trips``). Tokens are counted
 with a local tokenizer when one is given, else estimated (``cost.message_tokens``).
 
 Left out: uploading and starting the fine-tuning job (the provider's own tool does that).
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .cost import Prices, message_tokens
+from .place import parse_answer, place_entities
 from .prompt import format_answer, messages
 
 MIN_EXAMPLES = 10
@@ -37,6 +40,7 @@ class ExportReport:
     documents: dict[str, int]
     split_by: str                        # "document" or "sentence"
     over_limit: list[dict] = field(default_factory=list)
+    ambiguous: list[dict] = field(default_factory=list)   # answers that place back elsewhere (see ``round_trips``)
     warnings: list[str] = field(default_factory=list)
     epochs: int = 3
     training_cost: float = 0.0
@@ -63,9 +67,16 @@ def split_items(items, test_share: float, seed: int) -> tuple[list, list, str]:
     return ([i for i, t in zip(items, in_test) if not t], [i for i, t in zip(items, in_test) if t], unit)
 
 
+def round_trips(item, answer: str, names) -> bool:
+    """Whether ``answer``, placed as ``annotate`` places it, gives back ``item``'s spans: not when a mention
+    also stands untagged earlier in the text (the earlier occurrence would be taken)."""
+    placed = place_entities(item.text, parse_answer(answer)[0], names, item.offsets)
+    return list(placed.spans) == [(s.start, s.end, s.label) for s in item.spans]
+
+
 def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed: int = 13,
            max_tokens: int = 4096, tokenizer=None, token_count: str = "estimate", prices: Prices = Prices(),
-           epochs: int = 3) -> ExportReport:
+           epochs: int = 3, names=None) -> ExportReport:
     """Write ``out/train.jsonl``, ``out/test.jsonl`` and ``out/report.json``; return the report."""
     if len(items) < MIN_EXAMPLES:
         raise UserError(f"{len(items)} example(s): fine-tuning needs at least {MIN_EXAMPLES} "
@@ -73,12 +84,16 @@ def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed
     train, test, unit = split_items(items, test_share, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tokens, over = {}, []
+    tokens, over, ambiguous = {}, [], []
+    names = names or sorted({s.label for item in items for s in item.spans})
     for name, part in (("train", train), ("test", test)):
         total = 0
         with open(out / f"{name}.jsonl", "w", encoding="utf-8", newline="\n") as f:
             for item in part:
-                chat = messages(item.text, system) + [{"role": "assistant", "content": format_answer(item.spans)}]
+                answer = format_answer(item.spans)
+                chat = messages(item.text, system) + [{"role": "assistant", "content": answer}]
+                if not round_trips(item, answer, names):
+                    ambiguous.append({"split": name, "id": item.id, "line": item.line, "answer": answer})
                 n = message_tokens(chat, tokenizer)
                 total += n
                 if n > max_tokens:
@@ -96,7 +111,7 @@ def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed
         {"train": len(train), "test": len(test)}, tokens, token_count,
         dict(sorted(Counter(s.label for item in items for s in item.spans).items())),
         {"train": len({i.document for i in train}), "test": len({i.document for i in test})}, unit, over,
-        warnings, epochs, round(prices.training_cost(tokens["train"], epochs), 6))
+        ambiguous, warnings, epochs, round(prices.training_cost(tokens["train"], epochs), 6))
     (out / "report.json").write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
     return report

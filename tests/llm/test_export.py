@@ -1,0 +1,88 @@
+"""``ner llm export``: chat fine-tuning data in the shape annotate sends, checks, and the round trip
+through a model that answers exactly as it was taught."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ner.formats.registry import load
+
+from .conftest import read_jsonl
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITTEN = ROOT / "corpora" / "ml_ru_written.conll"
+
+
+def small_corpus(path: Path, n_docs: int, per_doc: int = 1) -> Path:
+    docs = []
+    for d in range(n_docs):
+        sentences = [f"Модель\tO\nBERT{d}x{k}\tB-Model\nот\tO\nЯндекса\tB-Organization\n.\tO\n" for k in range(per_doc)]
+        docs.append("-DOCSTART-\tO\n\n" + "\n".join(sentences))
+    path.write_text("\n".join(docs), encoding="utf-8")
+    return path
+
+
+def test_export_writes_the_messages_annotate_sends_split_by_document(tmp_path, run_ner):
+    code, out, err = run_ner("llm", "export", WRITTEN, "--out", tmp_path / "ft", "--test-share", "0.2",
+                             "--price-training", "3", "--epochs", "2")
+    assert code == 0, err
+    train, test = read_jsonl(tmp_path / "ft" / "train.jsonl"), read_jsonl(tmp_path / "ft" / "test.jsonl")
+    docs = list(load(WRITTEN))
+    sentences = [s for d in docs for s in d.sentences if len(s)]
+    assert len(train) + len(test) == len(sentences)
+    report = json.loads((tmp_path / "ft" / "report.json").read_text(encoding="utf-8"))
+    assert report["split_by"] == "document" and report["documents"]["test"] == round(len(docs) * 0.2)
+    assert report["examples"] == {"train": len(train), "test": len(test)}
+    assert report["training_cost"] == round(report["tokens"]["train"] * 2 * 3 / 1e6, 6)
+    assert report["token_count"].startswith("estimate")
+    assert sum(report["labels"].values()) == sum(len(s.spans) for s in sentences)
+    by_text = {s.text: s for s in sentences}
+    for example in train[:50]:
+        system, user, assistant = example["messages"]
+        assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
+        gold = by_text[user["content"]]
+        assert json.loads(assistant["content"]) == {"entities": [{"text": s.text, "label": s.label}
+                                                                 for s in gold.spans]}
+    assert f"{len(train)} train / {len(test)} test examples" in out
+    # the same seed gives the same split; a document's sentences never straddle it
+    run_ner("llm", "export", WRITTEN, "--out", tmp_path / "again", "--test-share", "0.2")
+    assert (tmp_path / "again" / "test.jsonl").read_text() == (tmp_path / "ft" / "test.jsonl").read_text()
+
+
+def test_too_few_examples_is_an_error_and_under_fifty_a_warning(tmp_path, run_ner):
+    code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "nine.conll", 9), "--out", tmp_path / "a")
+    assert code == 2 and "9 example(s): fine-tuning needs at least 10" in err
+    code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "twelve.conll", 12), "--out", tmp_path / "b")
+    assert code == 0 and "warning: 12 examples: OpenAI's guide suggests starting with about 50" in err
+
+
+def test_examples_over_the_token_limit_are_listed(tmp_path, run_ner):
+    code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "c.conll", 12), "--out", tmp_path / "o",
+                           "--max-tokens", "10")
+    assert code == 1 and err.count("over --max-tokens 10") == 12
+
+
+@pytest.mark.slow
+def test_a_model_answering_as_taught_gives_back_the_corpus_spans(llm_server, tmp_path, run_ner):
+    """Round trip: export, a server that answers each exported request with its exported answer, annotate."""
+    code, _, err = run_ner("llm", "export", WRITTEN, "--out", tmp_path / "ft", "--test-share", "0")
+    assert code == 0, err
+    examples = read_jsonl(tmp_path / "ft" / "train.jsonl")
+    llm_server.script({e["messages"][1]["content"]: [{"content": e["messages"][2]["content"]}] for e in examples})
+    code, _, err = run_ner("llm", "annotate", WRITTEN, "--endpoint", llm_server.url, "--model", "taught",
+                           "--out", tmp_path / "llm.jsonl", "--cache-dir", tmp_path / "c", "--concurrency", "4")
+    assert code == 0, err
+    requests = {r["text"]: r["messages"] for r in llm_server.log()}
+    assert all(requests[e["messages"][1]["content"]] == e["messages"][:2] for e in examples)  # exactly as taught
+    gold = [s for d in load(WRITTEN) for s in d.sentences if len(s)]
+    got = [s for d in load(tmp_path / "llm.jsonl") for s in d.sentences]
+    assert [s.words for s in got] == [s.words for s in gold]
+    differ = {g.line for g, s in zip(gold, got) if g.spans != s.spans}
+    # the only sentences that do not come back are those export listed: a mention untagged earlier in the text
+    ambiguous = json.loads((tmp_path / "ft" / "report.json").read_text(encoding="utf-8"))["ambiguous"]
+    assert differ == {a["line"] for a in ambiguous} and len(differ) == 3 and len(gold) > 3000
+    code, out, _ = run_ner("agreement", WRITTEN, tmp_path / "llm.jsonl")
+    assert code == 0 and "strict 0.999" in out
