@@ -35,6 +35,8 @@ def register(sub) -> None:
     a.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input corpus format (default: suffix)")
     add_labels_arg(a)
     a.add_argument("--guidelines", default=None, metavar="FILE.md", help="default: annotation/guidelines.md")
+    a.add_argument("--short-prompt", action="store_true",
+                   help="a one-line system message (for a model fine-tuned on 'ner llm export --short-prompt')")
     a.add_argument("--api-key-env", default="NER_LLM_API_KEY", metavar="NAME",
                    help="environment variable holding the key (default NER_LLM_API_KEY; none for local servers)")
     a.add_argument("--examples", default=None, metavar="CORPUS", help="annotated corpus to take examples from")
@@ -63,6 +65,8 @@ def register(sub) -> None:
     e.add_argument("--from", dest="fmt", default=None, metavar="FMT")
     add_labels_arg(e)
     e.add_argument("--guidelines", default=None, metavar="FILE.md")
+    e.add_argument("--short-prompt", action="store_true",
+                   help="teach with a one-line system message instead of the labels and guidelines")
     e.add_argument("--test-share", type=float, default=0.1, help="share of documents held out (0.1)")
     e.add_argument("--seed", type=int, default=13)
     e.add_argument("--max-tokens", type=int, default=4096, metavar="N", help="per-example limit to check (4096)")
@@ -123,13 +127,13 @@ def run_annotate(args) -> int:
     from ..llm.client import Endpoint, make_client
     from ..llm.inputs import read_corpus_items, read_items
     from ..llm.output import format_output
-    from ..llm.prompt import load_guidelines, system_prompt
+    from ..llm.prompt import load_guidelines, short_prompt, system_prompt
     from ..schema import load_schema
     from ..settings import cache_dir, llm_api_key
 
     _check(args)
     schema = load_schema(None if args.labels in (None, "auto") else args.labels)
-    system = system_prompt(schema, load_guidelines(args.guidelines))
+    system = short_prompt(schema) if args.short_prompt else system_prompt(schema, load_guidelines(args.guidelines))
     items = read_items(args.input, args.fmt)
     pool = read_corpus_items(args.examples, schema=schema) if args.examples else ()
     endpoint = Endpoint(args.endpoint.rstrip("/"), args.model)
@@ -201,11 +205,11 @@ def run_export(args) -> int:
     from ..llm.cost import load_tokenizer
     from ..llm.export import export
     from ..llm.inputs import read_corpus_items
-    from ..llm.prompt import load_guidelines, system_prompt
+    from ..llm.prompt import load_guidelines, short_prompt, system_prompt
     from ..schema import load_schema
 
     schema = load_schema(None if args.labels in (None, "auto") else args.labels)
-    system = system_prompt(schema, load_guidelines(args.guidelines))
+    system = short_prompt(schema) if args.short_prompt else system_prompt(schema, load_guidelines(args.guidelines))
     items = read_corpus_items(args.corpus, args.fmt, schema=schema)
     tokenizer = load_tokenizer(args.tokenizer)
     how = f"tokenizer {args.tokenizer}" if tokenizer else "estimate (3 characters a token + 4 a message)"
@@ -225,5 +229,5 @@ def run_export(args) -> int:
     for a in report.ambiguous:
         print(f"{args.corpus}:{a['line'] or a['id']}: warning: a mention also stands untagged earlier in the text; "
               f"'ner llm annotate' places the answer {a['answer']} on the earlier occurrence", file=sys.stderr)
-    print(f"wrote {args.out}/train.jsonl, test.jsonl, report.json")
+    print(f"wrote {args.out}/train.jsonl, test.jsonl, test.gold.jsonl (the held-out sentences), report.json")
     return 1 if report.over_limit else 0

@@ -1,5 +1,8 @@
 """``export``: an annotated corpus as chat fine-tuning data, in the exact shape ``annotate`` sends.
 
+Writes ``train.jsonl`` and ``test.jsonl`` (chat examples), ``test.gold.jsonl`` (the held-out
+sentences as a corpus, to annotate with each model and score against) and ``report.json``.
+
 Each sentence becomes ``{"messages": [system, user, assistant]}``: the system message of
 ``prompt.system_prompt``, the sentence's text verbatim, and ``prompt.format_answer`` of its
 spans (mentions in text order; sentences without entities teach ``{"entities": []}``).
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .cost import Prices, message_tokens
+from .output import format_record
 from .place import parse_answer, place_entities
 from .prompt import format_answer, messages
 
@@ -77,7 +81,7 @@ def round_trips(item, answer: str, names) -> bool:
 def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed: int = 13,
            max_tokens: int = 4096, tokenizer=None, token_count: str = "estimate", prices: Prices = Prices(),
            epochs: int = 3, names=None) -> ExportReport:
-    """Write ``out/train.jsonl``, ``out/test.jsonl`` and ``out/report.json``; return the report."""
+    """Write ``out/train.jsonl``, ``out/test.jsonl``, ``out/test.gold.jsonl`` and ``out/report.json``."""
     if len(items) < MIN_EXAMPLES:
         raise UserError(f"{len(items)} example(s): fine-tuning needs at least {MIN_EXAMPLES} "
                         f"(about {ADVISED_EXAMPLES} good ones to start); annotate more sentences")
@@ -112,6 +116,10 @@ def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed
         dict(sorted(Counter(s.label for item in items for s in item.spans).items())),
         {"train": len({i.document for i in train}), "test": len({i.document for i in test})}, unit, over,
         ambiguous, warnings, epochs, round(prices.training_cost(tokens["train"], epochs), 6))
+    with open(out / "test.gold.jsonl", "w", encoding="utf-8", newline="\n") as f:
+        for item in test:  # the held-out sentences as a corpus: to annotate and to score against
+            spans = [(s.start, s.end, s.label) for s in item.spans]
+            f.write(json.dumps(format_record(item, spans), ensure_ascii=False) + "\n")
     (out / "report.json").write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
     return report

@@ -27,16 +27,19 @@ from .prompt import format_answer
 _WORD = re.compile(r"\w+")
 
 
-def format_output(item, placement: Placement, annotator: str) -> dict:
-    """The output record of one placed answer (``item``: an ``inputs.Item``)."""
+def format_record(item, spans) -> dict:
+    """The corpus record of ``item`` (an ``inputs.Item``) with ``spans`` as ``(start, end, label)`` on its tokens."""
     starts = {s: i for i, (s, _) in enumerate(item.offsets)}
     ends = {e: i + 1 for i, (_, e) in enumerate(item.offsets)}
-    ranges = [(starts[s], ends[e], label) for s, e, label in placement.spans]
+    ranges = [(starts[s], ends[e], label) for s, e, label in spans]
     return {"id": item.id, "document": item.document, "docstart": item.docstart, "text": item.text,
             "tokens": list(item.words), "tags": spans_tags(len(item.words), ranges),
-            "spans": [{"start": s, "end": e, "label": label, "text": item.text[s:e]}
-                      for s, e, label in placement.spans],
-            "annotator": annotator, "truncated": placement.truncated,
+            "spans": [{"start": s, "end": e, "label": label, "text": item.text[s:e]} for s, e, label in spans]}
+
+
+def format_output(item, placement: Placement, annotator: str) -> dict:
+    """The output record of one placed answer."""
+    return {**format_record(item, placement.spans), "annotator": annotator, "truncated": placement.truncated,
             "unplaced": [u.as_dict() for u in placement.unplaced]}
 
 

@@ -2,7 +2,8 @@
 
 ``system_prompt(schema, guidelines)`` is one system message in Russian: the labels with their
 definitions (``annotation/labels.toml``), the label table and boundary rules of
-``annotation/guidelines.md`` and the answer's shape. ``messages(text, system, shots)`` puts the
+``annotation/guidelines.md`` and the answer's shape (about 4,600 characters); ``short_prompt``
+is one line, for a model fine-tuned to answer without the long one. ``messages(text, system, shots)`` puts the
 text to annotate last, verbatim, after optional example turns; ``format_answer`` writes the
 assistant's answer for known spans (mentions in text order), which is what ``ner llm export``
 teaches and ``place.parse_answer`` reads. ``response_format`` is the JSON schema of the answer
@@ -44,6 +45,13 @@ def guideline_sections(text: str) -> str:
     parts = re.split(r"(?m)^## ", text)
     kept = [p.strip() for p in parts[1:] if p.split("\n", 1)[0].strip() in _SECTIONS]
     return "\n\n".join("## " + p for p in kept)
+
+
+def short_prompt(schema: Schema) -> str:
+    """A one-line system message for a model fine-tuned on ``ner llm export --short-prompt`` data:
+    it learnt the rules from the examples, so only the labels and the answer's shape are named."""
+    return (f"Извлеки именованные сущности ({', '.join(schema.names)}); ответ: JSON "
+            '{"entities": [{"text": ..., "label": ...}]}')
 
 
 def system_prompt(schema: Schema, guidelines: str = "") -> str:

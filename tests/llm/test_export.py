@@ -86,3 +86,30 @@ def test_a_model_answering_as_taught_gives_back_the_corpus_spans(llm_server, tmp
     assert differ == {a["line"] for a in ambiguous} and len(differ) == 3 and len(gold) > 3000
     code, out, _ = run_ner("agreement", WRITTEN, tmp_path / "llm.jsonl")
     assert code == 0 and "strict 0.999" in out
+
+
+def test_a_short_prompt_export_is_called_with_the_same_short_prompt(llm_server, tmp_path, run_ner):
+    corpus = small_corpus(tmp_path / "c.conll", 6, per_doc=2)
+    code, _, err = run_ner("llm", "export", corpus, "--out", tmp_path / "ft", "--test-share", "0", "--short-prompt")
+    assert code == 0, err
+    examples = read_jsonl(tmp_path / "ft" / "train.jsonl")
+    assert len(examples[0]["messages"][0]["content"]) < 200  # the full prompt: about 4,600 characters
+    llm_server.script({e["messages"][1]["content"]: [{"content": e["messages"][2]["content"]}] for e in examples})
+    code, _, err = run_ner("llm", "annotate", corpus, "--endpoint", llm_server.url, "--model", "ft", "--out",
+                           tmp_path / "o.jsonl", "--cache-dir", tmp_path / "cache", "--short-prompt")
+    assert code == 0, err
+    sent = {r["text"]: r["messages"] for r in llm_server.log()}
+    assert [sent[e["messages"][1]["content"]] for e in examples] == [e["messages"][:2] for e in examples]
+    gold = [s.spans for d in load(corpus) for s in d.sentences]
+    assert [s.spans for d in load(tmp_path / "o.jsonl") for s in d.sentences] == gold and len(gold) == 12
+
+
+def test_the_held_out_split_is_written_as_a_corpus_to_annotate_and_score_against(tmp_path, run_ner):
+    corpus = small_corpus(tmp_path / "c.conll", 10, per_doc=2)
+    assert run_ner("llm", "export", corpus, "--out", tmp_path / "ft", "--test-share", "0.2")[0] == 0
+    held_out = [s for d in load(tmp_path / "ft" / "test.gold.jsonl") for s in d.sentences]
+    test = read_jsonl(tmp_path / "ft" / "test.jsonl")
+    assert [s.text for s in held_out] == [e["messages"][1]["content"] for e in test] and len(held_out) == 4
+    by_text = {s.text: s.spans for d in load(corpus) for s in d.sentences}
+    assert all(s.spans == by_text[s.text] for s in held_out)
+    assert len(list(load(tmp_path / "ft" / "test.gold.jsonl"))) == 2  # two whole documents of ten
