@@ -121,6 +121,16 @@ def _note_remote(endpoint, cache_root: Path) -> None:
         f.write(endpoint.host + "\n")
 
 
+def _schema(args):
+    from ..errors import UserError
+    from ..schema import load_schema
+
+    if args.labels == "auto":
+        raise UserError("--labels auto: the LLM is asked for a fixed label set; give --labels FILE or leave it out "
+                        "(annotation/labels.toml)")
+    return load_schema(args.labels)
+
+
 def run_annotate(args) -> int:
     from ..llm.annotate import AnnotateConfig, annotate
     from ..llm.cache import AnswerCache, NoCache
@@ -128,11 +138,10 @@ def run_annotate(args) -> int:
     from ..llm.inputs import read_corpus_items, read_items
     from ..llm.output import format_output
     from ..llm.prompt import load_guidelines, short_prompt, system_prompt
-    from ..schema import load_schema
     from ..settings import cache_dir, llm_api_key
 
     _check(args)
-    schema = load_schema(None if args.labels in (None, "auto") else args.labels)
+    schema = _schema(args)
     system = short_prompt(schema) if args.short_prompt else system_prompt(schema, load_guidelines(args.guidelines))
     items = read_items(args.input, args.fmt)
     pool = read_corpus_items(args.examples, schema=schema) if args.examples else ()
@@ -206,9 +215,8 @@ def run_export(args) -> int:
     from ..llm.export import export
     from ..llm.inputs import read_corpus_items
     from ..llm.prompt import load_guidelines, short_prompt, system_prompt
-    from ..schema import load_schema
 
-    schema = load_schema(None if args.labels in (None, "auto") else args.labels)
+    schema = _schema(args)
     system = short_prompt(schema) if args.short_prompt else system_prompt(schema, load_guidelines(args.guidelines))
     items = read_corpus_items(args.corpus, args.fmt, schema=schema)
     tokenizer = load_tokenizer(args.tokenizer)
@@ -224,7 +232,7 @@ def run_export(args) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for o in report.over_limit:
-        print(f"{args.corpus}: {o['id']}: {o['tokens']} tokens, over --max-tokens {args.max_tokens} "
+        print(f"{args.corpus}:{o['line'] or o['id']}: {o['tokens']} tokens, over --max-tokens {args.max_tokens} "
               f"({o['split']})", file=sys.stderr)
     for a in report.ambiguous:
         print(f"{args.corpus}:{a['line'] or a['id']}: warning: a mention also stands untagged earlier in the text; "

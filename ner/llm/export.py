@@ -101,7 +101,7 @@ def export(items, out: str | Path, *, system: str, test_share: float = 0.1, seed
                 n = message_tokens(chat, tokenizer)
                 total += n
                 if n > max_tokens:
-                    over.append({"split": name, "id": item.id, "tokens": n})
+                    over.append({"split": name, "id": item.id, "line": item.line, "tokens": n})
                 f.write(json.dumps({"messages": chat}, ensure_ascii=False) + "\n")
         tokens[name] = total
     warnings = []

@@ -62,7 +62,7 @@ def test_too_few_examples_is_an_error_and_under_fifty_a_warning(tmp_path, run_ne
 def test_examples_over_the_token_limit_are_listed(tmp_path, run_ner):
     code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "c.conll", 12), "--out", tmp_path / "o",
                            "--max-tokens", "10")
-    assert code == 1 and err.count("over --max-tokens 10") == 12
+    assert code == 1 and err.count("over --max-tokens 10") == 12 and f"{tmp_path / 'c.conll'}:3: " in err
 
 
 @pytest.mark.slow
@@ -113,3 +113,31 @@ def test_the_held_out_split_is_written_as_a_corpus_to_annotate_and_score_against
     by_text = {s.text: s.spans for d in load(corpus) for s in d.sentences}
     assert all(s.spans == by_text[s.text] for s in held_out)
     assert len(list(load(tmp_path / "ft" / "test.gold.jsonl"))) == 2  # two whole documents of ten
+
+
+def test_tokens_are_counted_with_a_local_tokenizer_when_given(tmp_path, run_ner):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    # a tokenizer that makes one token of every character: the count is checkable by hand
+    alphabet = sorted(set((ROOT / "annotation" / "guidelines.md").read_text(encoding="utf-8")
+                          + (ROOT / "annotation" / "labels.toml").read_text(encoding="utf-8")
+                          + "МодельBERTотЯндекса.0123456789x{}[]\":,_ "))
+    tok = Tokenizer(models.WordLevel({c: i for i, c in enumerate(["[UNK]", *alphabet])}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(tmp_path / "tok")
+    corpus = small_corpus(tmp_path / "c.conll", 12)
+    code, out, err = run_ner("llm", "export", corpus, "--out", tmp_path / "ft", "--tokenizer", tmp_path / "tok",
+                             "--test-share", "0", "--max-tokens", "100000")
+    assert code == 0, err
+    report = json.loads((tmp_path / "ft" / "report.json").read_text(encoding="utf-8"))
+    chars = sum(len(m["content"]) + 4 for e in read_jsonl(tmp_path / "ft" / "train.jsonl") for m in e["messages"])
+    assert report["token_count"] == f"tokenizer {tmp_path / 'tok'}" and report["tokens"]["train"] == chars
+    code, _, err = run_ner("llm", "export", corpus, "--out", tmp_path / "x", "--tokenizer", tmp_path / "none")
+    assert code == 2 and "--tokenizer" in err and "cannot load a tokenizer" in err
+
+
+def test_labels_auto_is_refused_for_an_llm(tmp_path, run_ner):
+    code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "c.conll", 12), "--out", tmp_path / "o",
+                           "--labels", "auto")
+    assert code == 2 and "--labels auto: the LLM is asked for a fixed label set" in err
