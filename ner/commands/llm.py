@@ -192,6 +192,9 @@ def format_summary(s: dict, out: str) -> str:
              f"{s['spans']} spans placed ({s['widened_to_tokens']} widened to whole tokens), "
              f"{s['truncated_answers']} cut-off answers; unplaced: "
              + (", ".join(f"{n} {reason}" for reason, n in s["unplaced"].items()) or "none")]
+    if s["refused"]:
+        lines.append(f"stopped: the endpoint refused the request ({s['refused']}); check --endpoint, --model and "
+                     f"the key")
     if s["stopped_by_max_cost"]:
         lines.append("stopped: --max-cost reached; a re-run sends only what is missing")
     if not s["dry_run"]:

@@ -7,7 +7,8 @@ asked for once more and then recorded as the text's error; the run goes on. Up t
 ``concurrency`` requests are in flight (daemon threads; the ``openai`` client is thread-safe).
 Only answers that parse are cached, so a re-run sends nothing for them and asks again for
 the rest; an interrupted run resumes from the cache. ``max_cost`` stops sending new texts
-once the money spent reaches it (requests in flight still finish and count). ``dry_run``
+once the money spent reaches it (requests in flight still finish and count); a 401, 403 or
+404 (a wrong key, endpoint or model) stops sending at once. ``dry_run``
 sends nothing and estimates the tokens and cost of what would be sent.
 
 The result (``Run``) holds one ``Outcome`` per text that was handled and the summary
@@ -56,6 +57,7 @@ class Outcome:
     output_tokens: int = 0
     requests: int = 0
     cached: bool = False
+    fatal: bool = False         # the endpoint refused us (401/403/404): no further text is sent
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Run:
     config: AnnotateConfig
     outcomes: list[Outcome] = field(default_factory=list)
     stopped: bool = False       # max_cost reached before every text was sent
+    refused: str | None = None  # why the endpoint stopped the run (a 401/403/404 error)
     structured: bool = True
 
     @property
@@ -83,7 +86,7 @@ class Run:
                 "output_tokens": sum(o.output_tokens for o in fresh),
                 "cost": round(self.cost, 6), "prices_per_1m": {"input": self.config.prices.input,
                                                                "output": self.config.prices.output},
-                "stopped_by_max_cost": self.stopped, "structured_output": self.structured,
+                "stopped_by_max_cost": self.stopped, "refused": self.refused, "structured_output": self.structured,
                 "spans": sum(len(p.spans) for p in placed), "widened_to_tokens": sum(p.widened for p in placed),
                 "truncated_answers": sum(p.truncated for p in placed),
                 "unplaced": dict(sorted(reasons.items()))}
@@ -134,7 +137,7 @@ def annotate(items, *, config: AnnotateConfig, schema, system: str, cache, clien
             try:
                 sent = complete(client, request, retries=config.retries, backoff=config.backoff, key=key, **extra)
             except RequestFailed as e:
-                return Outcome(index, None, str(e), tokens_in, tokens_out, used + config.retries + 1)
+                return Outcome(index, None, str(e), tokens_in, tokens_out, used + e.attempts, fatal=e.fatal)
             used, tokens_in, tokens_out = used + sent.attempts, tokens_in + sent.input_tokens, \
                 tokens_out + sent.output_tokens
             if "response_format" in request and not sent.structured:
@@ -170,7 +173,8 @@ def annotate(items, *, config: AnnotateConfig, schema, system: str, cache, clien
     in_flight, next_index = 0, 0
     try:
         while next_index < len(items) or in_flight:
-            while next_index < len(items) and in_flight < config.concurrency and not run.stopped:
+            while (next_index < len(items) and in_flight < config.concurrency and not run.stopped
+                   and run.refused is None):
                 if config.max_cost is not None and spent() >= config.max_cost:
                     run.stopped = True
                     break
@@ -187,6 +191,8 @@ def annotate(items, *, config: AnnotateConfig, schema, system: str, cache, clien
                 raise outcome
             with lock:
                 run.outcomes.append(outcome)
+            if outcome.fatal:
+                run.refused = outcome.error
             progress(outcome)
     finally:
         for _ in range(max(1, config.concurrency)):

@@ -4,8 +4,8 @@
 ``annotator`` is what outputs record (host and model, never a key or a user name).
 ``complete(client, request)`` sends one request: on 429 it waits what ``Retry-After`` says
 (else an exponential backoff), on 5xx, timeouts and dropped connections it backs off and
-tries again, ``retries`` times; a 400 that names ``response_format`` is retried once without
-it (the server does not take structured output) and ``Sent.structured`` says so. The key
+tries again, ``retries`` times; a 400 to a request with ``response_format`` is retried once
+without it (the server does not take structured output) and ``Sent.structured`` says so. The key
 is handed to the client and nowhere else; ``redact`` takes it out of any message.
 
 Left out: streaming; the Responses API; provider SDKs (GigaChat and YandexGPT are reached
@@ -58,6 +58,11 @@ class Sent:
 class RequestFailed(Exception):
     """No answer after the retries; the message names the last error (key redacted)."""
 
+    def __init__(self, message: str, attempts: int, fatal: bool = False):
+        super().__init__(message)
+        self.attempts = attempts
+        self.fatal = fatal  # the key, the endpoint or the model is wrong: every other text would fail alike
+
 
 def redact(message: str, key: str | None) -> str:
     return message.replace(key, "[key]") if key else message
@@ -91,21 +96,22 @@ def complete(client, request: dict, *, retries: int = 5, backoff: float = 1.0, k
         try:
             answer = client.chat.completions.create(**request)
         except openai.BadRequestError as e:
-            if "response_format" in request and attempts <= retries + 1:
+            if "response_format" in request:
                 request.pop("response_format")  # plain JSON from here on: the prompt asks for it
                 continue
-            raise RequestFailed(redact(f"HTTP {e.status_code}: {e.message}", key)) from None
+            raise RequestFailed(redact(f"HTTP {e.status_code}: {e.message}", key), attempts) from None
         except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
                 openai.APIConnectionError) as e:
             if attempts > retries:
                 status = getattr(e, "status_code", None)
                 what = f"HTTP {status}" if status else type(e).__name__
-                raise RequestFailed(redact(f"{what} after {attempts} attempt(s): {e}", key)) from None
+                raise RequestFailed(redact(f"{what} after {attempts} attempt(s): {e}", key), attempts) from None
             wait = _retry_after(e)
             sleep(wait if wait is not None else min(backoff * 2 ** (attempts - 1), MAX_WAIT))
             continue
-        except openai.APIStatusError as e:
-            raise RequestFailed(redact(f"HTTP {e.status_code}: {e.message}", key)) from None
+        except openai.APIStatusError as e:  # 401, 403, 404...: asking again will not help
+            raise RequestFailed(redact(f"HTTP {e.status_code}: {e.message}", key), attempts,
+                                e.status_code in (401, 403, 404)) from None
         usage = getattr(answer, "usage", None)
         choices = answer.choices or []
         message = choices[0].message if choices else None

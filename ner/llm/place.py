@@ -3,7 +3,8 @@
 LLMs cannot count characters, so answers carry only ``{"text", "label"}`` and every mention is
 looked up in the text. ``parse_answer`` takes the answer however it comes: bare JSON, fenced
 in a markdown block, wrapped in prose, or cut off (the complete entities before the cut are
-kept). ``place_entities`` then finds each mention:
+kept; ``{"Model": ["BERT"]}``, mentions grouped by label, is read too). ``place_entities`` then
+finds each mention:
 
 - exactly, then ignoring case and ё/е, and only at word boundaries (no letter or digit
   touching either end);
@@ -34,6 +35,7 @@ MALFORMED = "entry without text and label"
 REASONS = (NOT_IN_TEXT, OVERLAPS, LISTED_TOO_OFTEN, FOREIGN_LABEL, MALFORMED)
 
 _FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)(?:```|$)", re.S)
+_OPENING = re.compile(r"[\[{]")
 
 
 class AnswerError(ValueError):
@@ -59,11 +61,8 @@ class Placement:
 
 
 def _salvage(body: str) -> list:
-    """The complete ``{...}`` objects of a cut-off ``"entities": [`` list."""
-    start = body.find("[")
-    if start < 0:
-        raise AnswerError("no JSON object or list in the answer")
-    decoder, out, pos = json.JSONDecoder(), [], start + 1
+    """The complete ``{...}`` objects of a cut-off list (``body`` starts before its ``[``)."""
+    decoder, out, pos = json.JSONDecoder(), [], body.find("[") + 1
     while True:
         while pos < len(body) and body[pos] in " \t\r\n,":
             pos += 1
@@ -74,8 +73,24 @@ def _salvage(body: str) -> list:
         out.append(value)
 
 
+def _entities(value):
+    """The entity list of a decoded answer, or None when it has none: ``{"entities": [...]}``, a bare
+    list of objects, or ``{"Model": ["BERT", ...], ...}`` (mentions grouped by label)."""
+    if isinstance(value, dict) and isinstance(value.get("entities"), list):
+        return value["entities"]
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return value
+    if isinstance(value, dict) and value and all(isinstance(v, list) and all(isinstance(m, str) for m in v)
+                                                 for v in value.values()):
+        return [{"text": m, "label": label} for label, mentions in value.items() for m in mentions]
+    return None
+
+
 def parse_answer(content: str | None) -> tuple[list, bool]:
-    """``(entities, truncated)`` from an answer; AnswerError when it holds no JSON.
+    """``(entities, truncated)`` from an answer; AnswerError when it holds no JSON entities.
+
+    The first JSON value in the answer (inside a markdown fence if there is one) that holds
+    entities is taken; failing that, a cut-off ``"entities": [`` list gives its complete objects.
 
     >>> parse_answer('Вот: ```json\\n{"entities": [{"text": "BERT", "label": "Model"}]}\\n```')
     ([{'text': 'BERT', 'label': 'Model'}], False)
@@ -86,22 +101,19 @@ def parse_answer(content: str | None) -> tuple[list, bool]:
         raise AnswerError("the answer is empty")
     fenced = _FENCE.search(content)
     body = fenced.group(1) if fenced else content
-    starts = [i for i in (body.find("{"), body.find("[")) if i >= 0]
-    if not starts:
-        raise AnswerError(f"the answer is not JSON: {content[:60]!r}")
-    body = body[min(starts):]
-    try:
-        value, _ = json.JSONDecoder().raw_decode(body)
-        truncated = False
-    except json.JSONDecodeError:
-        if '"entities"' not in body and not body.startswith("["):
-            raise AnswerError(f"the answer is not JSON: {content[:60]!r}") from None
-        value, truncated = {"entities": _salvage(body)}, True
-    if isinstance(value, dict):
-        value = value.get("entities", [])
-    if not isinstance(value, list):
-        raise AnswerError(f"'entities' is not a list in {content[:60]!r}")
-    return value, truncated
+    decoder = json.JSONDecoder()
+    for opening in _OPENING.finditer(body):
+        try:
+            value, _ = decoder.raw_decode(body, opening.start())
+        except json.JSONDecodeError:
+            continue
+        entities = _entities(value)
+        if entities is not None and not (isinstance(value, list) and '"entities"' in body[:opening.start()]):
+            return entities, False  # (a list inside a cut-off {"entities": [...] is not the whole answer)
+    cut = body.find('"entities"')
+    if cut >= 0 and "[" in body[cut:]:
+        return _salvage(body[cut:]), True
+    raise AnswerError(f"the answer is not JSON: {content[:60]!r}")
 
 
 def fold(text: str) -> str:

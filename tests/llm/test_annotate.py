@@ -205,3 +205,12 @@ def test_usage_errors_exit_2(llm_server, texts, tmp_path, run_ner):
                                   "--concurrency", "0"))[0] == 2
     code, _, err = run_ner(*annotate_args(llm_server, tmp_path / "missing.txt", tmp_path / "o.jsonl", tmp_path / "c"))
     assert code == 2 and "missing.txt: no such file" in err and "Traceback" not in err
+
+
+def test_a_refused_key_stops_the_run_instead_of_failing_every_text(llm_server, texts, tmp_path, run_ner):
+    llm_server.script(default={"status": 401})
+    code, _, err = run_ner(*annotate_args(llm_server, texts, tmp_path / "o.jsonl", tmp_path / "c",
+                                          "--concurrency", "1"))
+    assert code == 1 and len(llm_server.log()) == 1
+    assert "stopped: the endpoint refused the request (HTTP 401: Error code: 401 - scripted 401)" in err
+    assert f"1 failed, {len(TEXTS) - 1} not sent" in err

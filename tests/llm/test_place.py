@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
@@ -33,6 +35,8 @@ def E(*pairs):
     'Вот сущности:\n{"entities": [{"text": "BERT", "label": "Model"}]}\nНадеюсь, помог.',
     '[{"text": "BERT", "label": "Model"}]',
     '```\n{"entities": [{"text": "BERT", "label": "Model"}]}',   # fence never closed
+    'Ответ [в формате JSON]: {"entities": [{"text": "BERT", "label": "Model"}]}',  # brackets in the prose
+    '{"Model": ["BERT"]}',                                          # mentions grouped by label
 ])
 def test_answer_shapes_parse_to_the_same_entities(content):
     assert parse_answer(content) == ([{"text": "BERT", "label": "Model"}], False)
@@ -43,7 +47,7 @@ def test_a_cut_off_answer_keeps_the_complete_entities_before_the_cut():
     assert entities == [{"text": "BERT", "label": "Model"}] and truncated
 
 
-@pytest.mark.parametrize("content", ["", "   ", None, "Я не знаю.", "BERT — модель"])
+@pytest.mark.parametrize("content", ["", "   ", None, "Я не знаю.", "BERT — модель", '{"result": "BERT"}', "[1, 2]"])
 def test_an_answer_without_json_is_an_error(content):
     with pytest.raises(AnswerError):
         parse_answer(content)
@@ -160,3 +164,21 @@ def test_a_taught_answer_gives_back_the_spans_when_each_mention_occurs_as_often_
         assume(False)  # an untagged copy of a mention: the earlier occurrences are taken (docs/llm.md)
     placed = place_entities(text, parse_answer(format_answer(gold))[0], NAMES, offsets)
     assert list(placed.spans) == [(s.start, s.end, s.label) for s in gold] and not placed.unplaced
+
+
+MENTION = st.text(alphabet=st.sampled_from('abcЯё {}[]",:\\`ab'), min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(MENTION, st.sampled_from(NAMES)), max_size=5), st.data())
+def test_any_cut_of_an_answer_gives_a_prefix_of_its_entities(pairs, data):
+    full = [{"text": t, "label": lab} for t, lab in pairs]
+    content = json.dumps({"entities": full}, ensure_ascii=False)
+    assert parse_answer(content) == (full, False)
+    assert parse_answer("Вот ответ:\n" + content + "\nГотово.") == (full, False)
+    cut = data.draw(st.integers(len('{"entities": ['), len(content) - 1))
+    entities, truncated = parse_answer(content[:cut])
+    assert truncated and entities == full[: len(entities)]
+    complete_objects = sum(1 for k in range(len(full))
+                           if len(json.dumps({"entities": full[: k + 1]}, ensure_ascii=False)) - 2 <= cut)
+    assert len(entities) == complete_objects
