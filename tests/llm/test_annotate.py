@@ -214,3 +214,26 @@ def test_a_refused_key_stops_the_run_instead_of_failing_every_text(llm_server, t
     assert code == 1 and len(llm_server.log()) == 1
     assert "stopped: the endpoint refused the request (HTTP 401: Error code: 401 - scripted 401)" in err
     assert f"1 failed, {len(TEXTS) - 1} not sent" in err
+
+
+def test_examples_come_before_the_text_as_turns_the_most_similar_last(llm_server, tmp_path, run_ner):
+    examples = tmp_path / "examples.jsonl"
+    records = [{"text": "Сбер обучил GigaChat на своих данных.", "spans": [{"start": 0, "end": 4, "label": "Organization"},
+                                                                         {"start": 12, "end": 20, "label": "Model"}]},
+               {"text": "Погода сегодня хорошая.", "spans": []},
+               {"text": "Яндекс обучил YandexGPT на своих данных.", "spans": [{"start": 0, "end": 6, "label": "Organization"},
+                                                                             {"start": 14, "end": 23, "label": "Model"}]}]
+    examples.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    inputs = tmp_path / "in.jsonl"  # JSONL with a text field only
+    inputs.write_text(json.dumps({"text": "Яндекс обучил YaLM на своих данных."}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    code, _, err = run_ner(*annotate_args(llm_server, inputs, tmp_path / "o.jsonl", tmp_path / "c",
+                                          "--examples", examples, "--shots", "2"))
+    assert code == 0, err
+    (request,) = llm_server.log()
+    turns = [(m["role"], m["content"]) for m in request["messages"][1:]]
+    assert turns == [("user", records[0]["text"]),
+                     ("assistant", answer(("Сбер", "Organization"), ("GigaChat", "Model"))),
+                     ("user", records[2]["text"]),
+                     ("assistant", answer(("Яндекс", "Organization"), ("YandexGPT", "Model"))),
+                     ("user", "Яндекс обучил YaLM на своих данных.")]
