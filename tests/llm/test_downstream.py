@@ -59,3 +59,27 @@ def test_push_as_predictions_shows_the_llm_spans(annotated, labelstudio, ls_clie
     assert prediction["model_version"] == "llm-fake"
     shown = sorted((r["value"]["text"], r["value"]["labels"][0]) for r in prediction["result"])
     assert shown == [("BERT-а", "Model"), ("ImageNet", "Dataset"), ("YaLM", "Model"), ("Яндекс", "Organization")]
+
+
+@pytest.mark.slow
+def test_the_critic_reads_the_output(llm_server, tmp_path, run_ner):
+    from pathlib import Path
+
+    from ner.formats.jsonl import dump_jsonl
+    from ner.formats.registry import load
+    from ner.records import Document
+
+    written = Path(__file__).resolve().parents[2] / "corpora" / "ml_ru_written.conll"
+    docs = list(load(written))[:40]
+    gold = tmp_path / "gold.jsonl"
+    dump_jsonl([Document(d.id, d.sentences, d.path, d.meta) for d in docs], gold)
+    assert run_ner("llm", "export", gold, "--out", tmp_path / "ft", "--test-share", "0")[0] == 0
+    examples = read_jsonl(tmp_path / "ft" / "train.jsonl")
+    llm_server.script({e["messages"][1]["content"]: [{"content": e["messages"][2]["content"]}] for e in examples})
+    out = tmp_path / "llm.jsonl"
+    assert run_ner("llm", "annotate", gold, "--endpoint", llm_server.url, "--model", "taught", "--out", out,
+                   "--cache-dir", tmp_path / "c")[0] == 0
+    code, stdout, err = run_ner("critic", out, "--folds", "2", "--epochs", "1", "--workers", "1", "--work",
+                                tmp_path / "work", "--json", tmp_path / "suspects.jsonl")
+    assert "error" not in err  # the exit code says whether suspects were found, which is not the point here
+    assert f"file {out}: " in stdout and f"of {sum(len(d.sentences) for d in docs)} sentences" in stdout
