@@ -92,14 +92,14 @@ class Run:
                 "unplaced": dict(sorted(reasons.items()))}
 
 
-def build_request(item, config: AnnotateConfig, system: str, schema, pool=(), structured: bool = True) -> dict:
+def build_request(item, config: AnnotateConfig, system: str, schema, pool=()) -> dict:
     """The keyword arguments of ``chat.completions.create`` for one text."""
     shots = similar_shots(item.text, pool, config.shots) if config.shots else []
     request = {"model": config.endpoint.model, "messages": messages(item.text, system, shots),
                "temperature": config.temperature}
     if config.max_tokens:
         request["max_tokens"] = config.max_tokens
-    if config.structured and structured:
+    if config.structured:
         request["response_format"] = response_format(schema)
     return request
 
