@@ -26,7 +26,8 @@ def register(sub) -> None:
                        description="Send each text (a .txt line, a JSONL record's text, a corpus sentence) to an "
                                    "OpenAI-compatible chat endpoint and write one JSONL record per answered text, "
                                    "in input order: text, tokens, tags, spans, annotator, unplaced mentions.")
-    a.add_argument("input", metavar="INPUT", help=".txt (one text per line), .jsonl, or any corpus file")
+    a.add_argument("input", metavar="INPUT", help=".txt (one text per line; --from conll for CoNLL in a .txt), "
+                                                  ".jsonl, or any corpus file")
     a.add_argument("--endpoint", required=True, metavar="URL",
                    help="the API's base URL, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1")
     a.add_argument("--model", required=True, metavar="NAME", help="model name the endpoint knows")
