@@ -188,7 +188,7 @@ def format_summary(s: dict, out: str) -> str:
     head = "dry run: would send" if s["dry_run"] else "sent"
     lines = [f"{s['annotator']}: {s['texts']} texts, {s['answered']} answered ({s['cached']} from the cache), "
              f"{s['failed']} failed, {s['not_sent']} not sent",
-             f"{head} {s['requests'] if not s['dry_run'] else s['texts'] - s['cached']} request(s); tokens in "
+             f"{head} {s['requests'] if not s['dry_run'] else s['texts'] - s['cached'] - s['not_sent']} request(s); tokens in "
              f"{s['input_tokens']}, out {s['output_tokens']}{' (estimated)' if s['dry_run'] else ''}; cost {cost}",
              f"{s['spans']} spans placed ({s['widened_to_tokens']} widened to whole tokens), "
              f"{s['truncated_answers']} cut-off answers; unplaced: "
