@@ -60,22 +60,16 @@ def load_pool(name: str, seed: int = 13):
             [s for d in docs[:cut] for s in d.sentences if len(s)])
 
 
-def train_and_score(labelled, test, args, seed, tmp: Path, labels_file: str):
-    from ner.formats.conll import write_conll
+def train_and_score(labelled, test, args, seed, tmp: Path, labels: list[str]):
     from ner.models import load_model
     from ner.quality.curve_stats import f1_of, span_counts
-    from ner.records import Document
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import TrainConfig, fit
 
-    path = tmp / "train.conll"
-    write_conll([Document("labelled", tuple(labelled))], path, docstart=False)
-    config = TrainConfig(train=str(path), out=str(tmp / "model"), seed=seed, labels=labels_file, epochs=args.epochs,
-                         patience=args.patience, hidden=args.hidden)
-    model = load_model(train(config))
+    config = TrainConfig(seed=seed, epochs=args.epochs, patience=args.patience, hidden=args.hidden)
+    model = load_model(fit(labelled, None, labels, config, tmp / "model"))
     pred = [p.tags for p in model.predict([s.words for s in test])]
-    labels = sorted({t[2:] for s in test for t in s.tags if t != "O"})
-    micro, _ = f1_of(span_counts([s.tags for s in test], pred, labels).sum(0))
+    scored = sorted({t[2:] for s in test for t in s.tags if t != "O"})
+    micro, _ = f1_of(span_counts([s.tags for s in test], pred, scored).sum(0))
     return model, float(micro)
 
 
@@ -104,7 +98,7 @@ def choose(strategy: str, pool, rest, model, budget: int, seed: int) -> set[int]
     return {int(c.candidate.where) for c in chosen}
 
 
-def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) -> list[tuple[int, int, float]]:
+def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log) -> list[tuple[int, int, float]]:
     """(sentences, tokens, F1) after each round."""
     labelled = first_batch(pool, seed, args.start_tokens)
     rest = [i for i in range(len(pool)) if i not in set(labelled)]
@@ -112,7 +106,7 @@ def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) 
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
         for rnd in range(args.rounds + 1):
             t0 = time.monotonic()
-            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels_file)
+            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels)
             tokens = sum(len(pool[i]) for i in labelled)
             curve.append((len(labelled), tokens, f1))
             log(f"{strategy:9s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
@@ -199,13 +193,11 @@ def main() -> int:
               f"hidden {args.hidden}, <= {args.epochs} epochs (patience {args.patience}); load average "
               f"{load0[0]:.1f} on {os.cpu_count()} cores", flush=True)
         curves = {s: [] for s in STRATEGIES}
-        with tempfile.TemporaryDirectory() as tmp:
-            labels_file = Path(tmp) / "labels.txt"
-            labels_file.write_text("\n".join(sorted({t[2:] for s in pool + test for t in s.tags if t != "O"})) + "\n")
-            for seed in range(1, args.seeds + 1):
-                for strategy in STRATEGIES:
-                    curves[strategy].append(simulate(strategy, pool, test, args, seed, str(labels_file),
-                                                     lambda line: print(line, file=sys.stderr, flush=True)))
+        labels = sorted({t[2:] for s in pool + test for t in s.tags if t != "O"})
+        for seed in range(1, args.seeds + 1):
+            for strategy in STRATEGIES:
+                curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
+                                                 lambda line: print(line, file=sys.stderr, flush=True)))
         mean = mean_curves(curves, args.rounds)
         lines += report(name, mean, args.rounds)
         print("\n".join(report(name, mean, args.rounds)), flush=True)
