@@ -83,7 +83,8 @@ def review_config(xml: str) -> str:
     if any(t.tag == "Choices" and t.get("name") == VERDICT for t in root.iter()):
         return xml
     end = xml.rstrip().rfind("</View>")
-    added = (f'  <Text name="{NOTE}" value="${NOTE}"/>\n'
+    added = (f'  <View style="margin-top: 8px; padding: 4px 8px; background: #fff3cd; border-radius: 4px">\n'
+             f'    <Text name="{NOTE}" value="${NOTE}"/>\n  </View>\n'
              f'  <Header value={quoteattr(HEADER)} size="5"/>\n'
              f'  <Choices name="{VERDICT}" toName={quoteattr(names.to_name)} choice="single" showInline="true">\n'
              f'    <Choice value="{KEPT}"/>\n    <Choice value="{FIXED}"/>\n  </Choices>\n')
