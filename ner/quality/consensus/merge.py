@@ -1,0 +1,168 @@
+"""The merge: aligned texts -> candidates -> EM -> one scored version per text, and majority vote beside it.
+
+``merge(texts, annotators, anchors=...)`` fits the model of ``em.py`` over every
+candidate span, decodes each text (``decode.py``) and returns a ``Merge``: the merged
+spans with scores per text, the sentence scores, majority vote's spans, the fit, and the
+``Estimate`` of each annotator's precision, recall and F1 (micro and per label):
+
+- estimated true positives of ``a`` for label ``l``: the sum of ``p[c, l]`` over the candidates
+  ``a`` labelled ``l``; its predictions: how many it labelled ``l``; the expected number of true
+  ``l`` spans: the sum of ``p[c, l]`` over all candidates of the texts ``a`` has.
+
+``truth(texts, gold)`` counts the same against gold spans (strict: same words, same
+label), for the annotators, the merge and majority vote alike.
+
+Left out: entities no annotator marked (they make every recall estimate a little high).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...bio import tags_spans
+from .decode import best_spans, decode_text
+from .em import Candidates, build_candidates, fit
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Strict counts: true positives, predicted spans, true spans."""
+
+    tp: float = 0.0
+    pred: float = 0.0
+    gold: float = 0.0
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(self.tp + other.tp, self.pred + other.pred, self.gold + other.gold)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / self.pred if self.pred else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (self.pred + self.gold) if self.pred + self.gold else 0.0
+
+    def as_dict(self) -> dict:
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One annotator's figures: ``labels[l]`` and their micro sum."""
+
+    who: str
+    labels: dict
+
+    @property
+    def micro(self) -> Counts:
+        return sum(self.labels.values(), Counts())
+
+
+@dataclass(frozen=True)
+class Merge:
+    labels: tuple
+    annotators: tuple
+    spans: list                      # per text: [(i, j, label, score)]
+    scores: list                     # per text: the sentence score
+    vote: list                       # per text: majority vote's [(i, j, label, share)]
+    anchored: frozenset              # indices of the texts whose spans were given (gold, reviewed)
+    estimates: list                  # Estimate per annotator, in ``annotators`` order
+    candidates: Candidates = field(repr=False)
+    iterations: int = 0
+
+
+def span_sets(texts, annotators):
+    """``(spans[t][a], present[t][a])`` of the aligned texts."""
+    sets, present = [], []
+    for text in texts:
+        sets.append([frozenset(tags_spans(text.tags[a])) if a in text.tags else frozenset() for a in annotators])
+        present.append([a in text.tags for a in annotators])
+    return sets, present
+
+
+def estimates(cands: Candidates, posterior: np.ndarray, present) -> list[Estimate]:
+    out = []
+    text_of = np.array([t for t, _, _ in cands.spans], dtype=np.int64)
+    for a, who in enumerate(cands.annotators):
+        has = np.array([present[t][a] for t in text_of], dtype=bool) if len(text_of) else np.zeros(0, bool)
+        labels = {}
+        for l, label in enumerate(cands.labels):
+            said = cands.responses[:, a] == l
+            labels[label] = Counts(float(posterior[said, l].sum()), float(said.sum()), float(posterior[has, l].sum()))
+        out.append(Estimate(who, labels))
+    return out
+
+
+def majority(ranges, responses, labels) -> list[tuple[int, int, str, float]]:
+    """Majority vote of one text: a range and label more than half the present annotators gave."""
+    options = []
+    for r, row in zip(ranges, responses):
+        present = row[row >= 0]
+        for l, label in enumerate(labels):
+            votes = int((present == l).sum())
+            if present.size and votes * 2 > present.size:
+                options.append((r[0], r[1], votes / present.size, (label, votes / present.size)))
+    return [(i, j, label, share) for i, j, _, (label, share) in best_spans(options)]
+
+
+def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.0) -> Merge:
+    """Merge the aligned ``texts`` (see the module docstring); ``anchors[t]`` fixes text ``t``'s spans."""
+    anchors = anchors or {}
+    sets, present = span_sets(texts, annotators)
+    if labels is None:
+        labels = sorted({s[2] for per in sets for spans in per for s in spans}
+                        | {s[2] for spans in anchors.values() for s in spans})
+    cands = build_candidates(sets, present, labels, annotators, anchors)
+    model = fit(cands, smoothing=smoothing)
+    by_text: dict[int, list[int]] = {}
+    for c, (t, _, _) in enumerate(cands.spans):
+        by_text.setdefault(t, []).append(c)
+    merged, scores, vote = [], [], []
+    for t in range(len(texts)):
+        rows = by_text.get(t, [])
+        ranges = [cands.spans[c][1:] for c in rows]
+        if t in anchors:
+            merged.append([(i, j, label, 1.0) for i, j, label in sorted(anchors[t])])
+            scores.append(1.0)
+        else:
+            spans, score = decode_text(ranges, model.posterior[rows], labels)
+            merged.append(spans)
+            scores.append(score)
+        vote.append(majority(ranges, cands.responses[rows], labels))
+    return Merge(tuple(labels), tuple(annotators), merged, scores, vote, frozenset(anchors),
+                 estimates(cands, model.posterior, present), cands, model.iterations)
+
+
+def truth_counts(predicted, gold, labels) -> dict:
+    """Per-label strict counts of ``predicted`` against ``gold`` (sets of ``(i, j, label)``)."""
+    out = {}
+    for label in labels:
+        p = {s[:3] for s in predicted if s[2] == label}
+        g = {s for s in gold if s[2] == label}
+        out[label] = Counts(len(p & g), len(p), len(g))
+    return out
+
+
+def add_counts(total: dict, more: dict) -> dict:
+    return {k: total.get(k, Counts()) + more.get(k, Counts()) for k in set(total) | set(more)}
+
+
+def truth(texts, result: Merge, gold: dict) -> dict:
+    """True strict counts per label on the texts with gold (``gold[t]``: a set of spans): each annotator
+    on the texts it has, and the merge and majority vote (keys ``merge``, ``vote``)."""
+    out: dict = {who: {} for who in (*result.annotators, "merge", "vote")}
+    for t, g in gold.items():
+        text = texts[t]
+        for who in result.annotators:
+            if who in text.tags:
+                out[who] = add_counts(out[who], truth_counts(tags_spans(text.tags[who]), g, result.labels))
+        out["merge"] = add_counts(out["merge"], truth_counts(result.spans[t], g, result.labels))
+        out["vote"] = add_counts(out["vote"], truth_counts(result.vote[t], g, result.labels))
+    return out
