@@ -11,7 +11,8 @@ decision in it is right, missing entities included: the product of the chosen sp
 scores and of ``p[c, none]`` of each candidate left out that overlaps no chosen span (one
 that does is wrong whenever the chosen span is right, so it is already counted).
 
-Left out: entities no annotator marked (no candidate: nobody can be scored on them).
+The caller multiplies in the probability that the words no one marked hold no entity
+(``em.py``'s silent row). Left out: where in those words a missed entity would be.
 """
 
 from __future__ import annotations

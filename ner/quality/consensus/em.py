@@ -6,6 +6,13 @@ Annotator ``a``'s *response* on it is the label it gave those exact words, ``non
 marked nothing overlapping them, or ``other`` when it marked an overlapping range (a
 boundary disagreement); an annotator that lacks the text gives no response.
 
+Candidates exist because someone marked them, so on its own a "none" candidate always has a
+dissenter, which the independence below cannot explain (fitted that way, EM takes one
+annotator's false positives for entities the others missed). Each text therefore also gets
+one *silent* row standing for its words no one marked (``weights``: how many), on which every
+present annotator answered none; it teaches how rarely each one marks nothing where nothing
+is, and its label posterior is the expected number of entities everyone missed.
+
 The model (Dawid & Skene 1979, per candidate): ``P(z) = prior[z]`` and, independently
 given ``z``, ``P(response of a = r | z) = confusion[a, z, r]``. EM alternates the posterior
 of every candidate (E) with the prior and confusions re-estimated from the posteriors plus
@@ -28,13 +35,19 @@ import numpy as np
 @dataclass(frozen=True)
 class Candidates:
     """All candidates of a corpus: ``spans[c] = (text index, i, j)``, ``responses[c, a]`` in
-    0..K-1 (a label), K (none), K + 1 (other) or -1 (absent); ``known[c]`` the anchored class or -1."""
+    0..K-1 (a label), K (none), K + 1 (other) or -1 (absent); ``known[c]`` the anchored class or -1;
+    ``weights[c]`` 1, or for a text's silent row (``i = j = -1``) the number of its unmarked words."""
 
     spans: tuple
     responses: np.ndarray
     known: np.ndarray
     labels: tuple
     annotators: tuple
+    weights: np.ndarray = None
+
+    def __post_init__(self):
+        if self.weights is None:
+            object.__setattr__(self, "weights", np.ones(len(self.spans)))
 
     @property
     def none(self) -> int:
@@ -45,16 +58,17 @@ def _overlaps(x, y) -> bool:
     return x[0] < y[1] and y[0] < x[1]
 
 
-def build_candidates(span_sets, present, labels, annotators, anchors=None) -> Candidates:
+def build_candidates(span_sets, present, labels, annotators, anchors=None, lengths=None) -> Candidates:
     """Candidates from ``span_sets[t][a]`` (a set of ``(i, j, label)``) and ``present[t][a]`` (bool).
 
     ``anchors[t]`` (a set of ``(i, j, label)``) fixes the true spans of text ``t``: its ranges join
-    the candidates and every candidate of ``t`` gets its known class.
+    the candidates and every candidate of ``t`` gets its known class. ``lengths[t]`` (words) adds
+    text ``t``'s silent row (see the module docstring).
     """
     anchors = anchors or {}
     index = {label: k for k, label in enumerate(labels)}
     none, other = len(labels), len(labels) + 1
-    spans, rows, known = [], [], []
+    spans, rows, known, weights = [], [], [], []
     for t, per_annotator in enumerate(span_sets):
         ranges = sorted({(i, j) for spans_a in per_annotator for i, j, _ in spans_a}
                         | {(i, j) for i, j, _ in anchors.get(t, ())})
@@ -75,8 +89,18 @@ def build_candidates(span_sets, present, labels, annotators, anchors=None) -> Ca
             spans.append((t, *r))
             rows.append(row)
             known.append(anchor.get(r, none) if t in anchors else -1)
+            weights.append(1.0)
+        if lengths is not None:
+            marked = {k for i, j in ranges for k in range(i, j)}
+            silent = lengths[t] - len(marked)
+            if silent > 0 and any(present[t]):
+                spans.append((t, -1, -1))
+                rows.append([none if present[t][a] else -1 for a in range(len(annotators))])
+                known.append(none if t in anchors else -1)
+                weights.append(float(silent))
     responses = np.array(rows, dtype=np.int64).reshape(len(rows), len(annotators))
-    return Candidates(tuple(spans), responses, np.array(known, dtype=np.int64), tuple(labels), tuple(annotators))
+    return Candidates(tuple(spans), responses, np.array(known, dtype=np.int64), tuple(labels), tuple(annotators),
+                      np.array(weights))
 
 
 @dataclass(frozen=True)
@@ -97,8 +121,8 @@ def _one_hot(responses: np.ndarray, n_responses: int) -> np.ndarray:
     return out
 
 
-def e_step(onehot, prior, confusion, known) -> tuple[np.ndarray, float]:
-    """Posteriors ``[C, K+1]`` and the log-likelihood of the unanchored candidates' responses."""
+def e_step(onehot, prior, confusion, known, weights=None) -> tuple[np.ndarray, float]:
+    """Posteriors ``[C, K+1]`` and the (weighted) log-likelihood of the unanchored candidates' responses."""
     log_joint = np.log(prior)[None, :] + np.einsum("car,azr->cz", onehot, np.log(confusion))
     top = log_joint.max(1, keepdims=True)
     log_evidence = top[:, 0] + np.log(np.exp(log_joint - top).sum(1))
@@ -106,7 +130,8 @@ def e_step(onehot, prior, confusion, known) -> tuple[np.ndarray, float]:
     fixed = known >= 0
     posterior[fixed] = 0.0
     posterior[fixed, known[fixed]] = 1.0
-    return posterior, float(log_evidence[~fixed].sum())
+    weights = np.ones(len(known)) if weights is None else weights
+    return posterior, float((weights * log_evidence)[~fixed].sum())
 
 
 def pseudo_counts(n_classes: int, smoothing: float) -> np.ndarray:
@@ -117,8 +142,10 @@ def pseudo_counts(n_classes: int, smoothing: float) -> np.ndarray:
     return alpha
 
 
-def m_step(onehot, posterior, smoothing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Prior ``[K+1]`` and confusions ``[A, K+1, K+2]`` from the posteriors plus ``pseudo_counts``."""
+def m_step(onehot, posterior, smoothing: float, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Prior ``[K+1]`` and confusions ``[A, K+1, K+2]`` from the (weighted) posteriors plus ``pseudo_counts``."""
+    if weights is not None:
+        posterior = posterior * weights[:, None]
     counts = np.einsum("cz,car->azr", posterior, onehot) + pseudo_counts(posterior.shape[1], smoothing)[None]
     confusion = counts / counts.sum(2, keepdims=True)
     prior = posterior.sum(0) + smoothing
@@ -147,14 +174,15 @@ def fit(cands: Candidates, *, smoothing: float = 1.0, tol: float = 1e-6, max_ite
     if not len(posterior):
         shape = (len(cands.annotators), k + 1, k + 2)
         return Fit(posterior.reshape(0, k + 1), np.full(k + 1, 1 / (k + 1)), np.full(shape, 1 / (k + 2)), 0.0, 0)
-    prior, confusion = m_step(onehot, posterior, smoothing)
+    w = cands.weights
+    prior, confusion = m_step(onehot, posterior, smoothing, w)
     last = -np.inf
     iterations = 0
     for iterations in range(1, max_iter + 1):
-        posterior, ll = e_step(onehot, prior, confusion, cands.known)
-        prior, confusion = m_step(onehot, posterior, smoothing)
+        posterior, ll = e_step(onehot, prior, confusion, cands.known, w)
+        prior, confusion = m_step(onehot, posterior, smoothing, w)
         if abs(ll - last) < tol * max(1.0, abs(ll)):
             break
         last = ll
-    posterior, ll = e_step(onehot, prior, confusion, cands.known)
+    posterior, ll = e_step(onehot, prior, confusion, cands.known, w)
     return Fit(posterior, prior, confusion, ll, iterations)

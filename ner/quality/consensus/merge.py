@@ -12,7 +12,9 @@ spans with scores per text, the sentence scores, majority vote's spans, the fit,
 ``truth(texts, gold)`` counts the same against gold spans (strict: same words, same
 label), for the annotators, the merge and majority vote alike.
 
-Left out: entities no annotator marked (they make every recall estimate a little high).
+The expected number of true spans includes the silent rows' (entities everyone missed).
+
+Left out: the place of entities everyone missed (they are counted, not found).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def estimates(cands: Candidates, posterior: np.ndarray, present) -> list[Estimat
         labels = {}
         for l, label in enumerate(cands.labels):
             said = cands.responses[:, a] == l
-            labels[label] = Counts(float(posterior[said, l].sum()), float(said.sum()), float(posterior[has, l].sum()))
+            expected = float((posterior[has, l] * cands.weights[has]).sum())
+            labels[label] = Counts(float(posterior[said, l].sum()), float(said.sum()), expected)
         out.append(Estimate(who, labels))
     return out
 
@@ -119,11 +122,16 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
     if labels is None:
         labels = sorted({s[2] for per in sets for spans in per for s in spans}
                         | {s[2] for spans in anchors.values() for s in spans})
-    cands = build_candidates(sets, present, labels, annotators, anchors)
+    cands = build_candidates(sets, present, labels, annotators, anchors, [len(t.sentence) for t in texts])
     model = fit(cands, smoothing=smoothing)
     by_text: dict[int, list[int]] = {}
-    for c, (t, _, _) in enumerate(cands.spans):
-        by_text.setdefault(t, []).append(c)
+    silent: dict[int, int] = {}
+    for c, (t, i, _) in enumerate(cands.spans):
+        if i < 0:
+            silent[t] = c
+        else:
+            by_text.setdefault(t, []).append(c)
+    none = len(labels)
     merged, scores, vote = [], [], []
     for t in range(len(texts)):
         rows = by_text.get(t, [])
@@ -133,6 +141,8 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
             scores.append(1.0)
         else:
             spans, score = decode_text(ranges, model.posterior[rows], labels)
+            if t in silent:  # the words no one marked hold no entity either
+                score *= float(model.posterior[silent[t], none]) ** float(cands.weights[silent[t]])
             merged.append(spans)
             scores.append(score)
         vote.append(majority(ranges, cands.responses[rows], labels))

@@ -11,7 +11,7 @@ then those the first lacks, and a ``Note`` for everything that is not a clean ma
   onto the first version's words by character position; a span whose edge falls inside a
   word is widened to whole words (noted); one that then overlaps another is left out (noted);
 - a text an annotator lacks: it counts as absent there (no vote), noted once per text;
-- a text close to one of the first annotator's but with other words (similarity >= 0.9):
+- a text close to one of the first annotator's but with other words (similarity >= 0.7):
   noted with both places and the first differing word; that version is left out of the
   merge and its annotator counts as absent on the first annotator's text;
 - a text no other annotator has: kept, with the versions that have it.
@@ -32,7 +32,7 @@ from ...bio import spans_tags, tags_spans
 from ...errors import UserError
 from ...records import Sentence
 
-NEAR = 0.9  # a text this similar to an unmatched one of the first annotator's is "the same text, other words"
+NEAR = 0.7  # a text this similar to an unmatched one of the first annotator's is "the same text, other words"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,13 @@ class Version:
     who: str
     sentence: Sentence
     where: str
+    per_word: bool = False                # a word per line (CoNLL): word i is ``line + i``
+
+    def place(self, word: int) -> str:
+        """Where word ``word`` stands: its own line in CoNLL, the sentence's elsewhere."""
+        if not self.per_word or not self.sentence.line:
+            return self.where
+        return f"{self.where.rsplit(':', 1)[0]}:{self.sentence.line + word}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +133,14 @@ def _read_versions(path, who: str, *, fmt: str | None = None, schema=None) -> li
                     line = record.get("line", number) if isinstance(record, dict) else number
                     out += [Version(who, s, f"{path}:{number}") for s in _tagged_record(record, where, line) if len(s)]
         return out
+    from ...formats.registry import guess_format
+
     report = Report()
+    per_word = guess_format(path, fmt) == "conll"
     for doc in load(path, fmt, schema=schema, report=report):
         for n, s in enumerate(doc.sentences, 1):
             if len(s):
-                out.append(Version(who, s, f"{path}:{s.line}" if s.line else f"{path} sentence {n}"))
+                out.append(Version(who, s, f"{path}:{s.line}" if s.line else f"{path} sentence {n}", per_word))
     if report.errors:
         first = report.errors[0]
         raise UserError(f"{first} ({len(report.errors)} error(s); 'ner validate {path}' lists them)")
@@ -148,8 +158,9 @@ def _char_starts(words) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def project_tags(source: Sentence, target_words, where: str, notes: list) -> tuple[str, ...]:
-    """``source``'s spans moved onto ``target_words`` (the same characters, other words)."""
+def project_tags(version: Version, target_words, notes: list) -> tuple[str, ...]:
+    """``version``'s spans moved onto ``target_words`` (the same characters, other words)."""
+    source = version.sentence
     s_starts, s_ends = _char_starts(source.words)
     t_starts, t_ends = _char_starts(target_words)
     spans = []
@@ -158,21 +169,22 @@ def project_tags(source: Sentence, target_words, where: str, notes: list) -> tup
         first = max(k for k, x in enumerate(t_starts) if x <= a)
         last = min(k for k, x in enumerate(t_ends) if x >= b)
         if t_starts[first] != a or t_ends[last] != b:
-            notes.append(Note(where, f"{label} {' '.join(source.words[i:j])!r} does not start and end on the first "
+            notes.append(Note(version.place(i), f"{label} {' '.join(source.words[i:j])!r} does not start and end on the first "
                                      f"version's words; widened to {' '.join(target_words[first:last + 1])!r}"))
         if spans and first < spans[-1][1]:
-            notes.append(Note(where, f"{label} {' '.join(source.words[i:j])!r} overlaps the span before it once "
+            notes.append(Note(version.place(i), f"{label} {' '.join(source.words[i:j])!r} overlaps the span before it once "
                                      f"moved onto the first version's words; left out"))
             continue
         spans.append((first, last + 1, label))
     return tuple(spans_tags(len(target_words), spans))
 
 
-def _first_difference(a, b) -> str:
+def _first_difference(a, b) -> tuple[int, str]:
+    """The index of the first word where ``b`` differs from ``a``, and the difference in words."""
     k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     x = repr(a[k]) if k < len(a) else "the end"
     y = repr(b[k]) if k < len(b) else "the end"
-    return f"word {k + 1}: {y} where the other has {x}"
+    return k, f"word {k + 1}: {y} where the other has {x}"
 
 
 def align(versions: dict[str, list[Version]], silent=()) -> tuple[list[Text], list[Note]]:
@@ -206,8 +218,8 @@ def align(versions: dict[str, list[Version]], silent=()) -> tuple[list[Text], li
                 if who in found[target]:
                     continue
                 ref = found[target][reference]
-                differs = _first_difference(ref.sentence.words, v.sentence.words)
-                notes.append(Note(v.where, f"the text of {ref.where} with other words ({differs}); this version "
+                k, differs = _first_difference(ref.sentence.words, v.sentence.words)
+                notes.append(Note(v.place(min(k, len(v.sentence) - 1)), f"the text of {ref.where} with other words ({differs}); this version "
                                            f"is left out of the merge and {who} counts as absent there"))
                 del found[slot][who]
             if not found[slot]:
@@ -226,7 +238,7 @@ def align(versions: dict[str, list[Version]], silent=()) -> tuple[list[Text], li
             if v.sentence.words == first.sentence.words:
                 tags[who] = tuple(v.sentence.tags)
             else:
-                tags[who] = project_tags(v.sentence, first.sentence.words, v.where, notes)
+                tags[who] = project_tags(v, first.sentence.words, notes)
         missing = [who for who in names if who not in have and who not in silent]
         if missing:
             text = first.sentence.text
