@@ -3,8 +3,9 @@
 ``least_sure(result, share=, top=)`` picks the texts to review (lowest sentence score first;
 anchored texts never). ``push_review(client, title, texts, result, picks)`` sends one task
 per text: the merge as the task's annotation (pre-selected, a reviewer edits it), and each
-annotator's version as a prediction whose model version is the annotator's name, so the
-reviewer can switch between them. The task data keeps the text's content key and copy
+annotator's version as a prediction whose model version is the annotator's name and whose
+score is its estimated F1, so the reviewer can switch between them (Label Studio shows them as
+tabs beside the merge). The task data keeps the text's content key and copy
 (``ner_consensus_key``/``_copy``), its place, score and the merged tags; a text already in
 the project is not sent again. ``answers(client, title)`` reads back the reviewed tasks
 (changed, updated by someone, or annotated again: the critic queue's rule) as
@@ -49,8 +50,9 @@ def _text_id(text) -> str:
     return hashlib.sha1(f"{text.key}\x1e{text.copy}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def review_task(text, spans, score: float, names, order=None) -> dict:
-    """One review task: the merge as the annotation, each annotator's version as a prediction."""
+def review_task(text, spans, score: float, names, quality: dict) -> dict:
+    """One review task: the merge as the annotation, each annotator's version as a prediction scored with the
+    annotator's estimated F1 (``quality``; its keys also give the order of the tabs)."""
     from ...labelstudio.tasks import document_parts, spans_to_results, tagged_task
 
     sentence = merged_sentence(text, spans)
@@ -60,12 +62,12 @@ def review_task(text, spans, score: float, names, order=None) -> dict:
     body = task["data"][names.text_key]
     offsets = task["meta"]["ner"]["tokens"]
     predictions = []
-    for who in order or sorted(text.tags):
+    for who, f1 in quality.items():
         if who not in text.tags:
             continue
         found = [Span(offsets[i][0], offsets[j - 1][1], lab, body[offsets[i][0]:offsets[j - 1][1]])
                  for i, j, lab in tags_spans(text.tags[who])]
-        predictions.append({"model_version": who, "score": 1.0,
+        predictions.append({"model_version": who, "score": round(float(f1), 4),
                             "result": spans_to_results(body, found, names.from_name, names.to_name,
                                                        [1.0] * len(found))})
     task["predictions"] = predictions
@@ -82,7 +84,8 @@ def push_review(client, title: str, texts, result, picks) -> int:
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
     have = {t.get("data", {}).get("ner_consensus_id") for t in client.iter_tasks(project["id"], with_results=False)}
-    tasks = [review_task(texts[t], result.spans[t], result.scores[t], names, result.annotators) for t in picks]
+    quality = {e.who: e.micro.f1 for e in result.estimates}
+    tasks = [review_task(texts[t], result.spans[t], result.scores[t], names, quality) for t in picks]
     tasks = [task for task in tasks if task["data"]["ner_consensus_id"] not in have]
     if not tasks:
         return 0
