@@ -9,6 +9,7 @@ factRuEval (PER/LOC/ORG; the testset is the corpus every annotator labels):
 - ``bilstm-h64``: a smaller BiLSTM (hidden 64, another seed) on the whole devset, as one
   member of an ensemble would be.
 
+The testset with its labels mapped (``gold.conll``, key ``gold``, never merged) scores them.
 Each output is ``OUT/factrueval/NAME.jsonl`` (our models: JSONL records with tokens and tags;
 natasha: ``ner tag`` records); a model directory already trained is reused, an output already
 written is kept. The settings are reduced for a shared 2-core machine (``--epochs``, 1 thread).
@@ -73,7 +74,7 @@ def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
     test = factrueval_sentences("testset.conll")
     half = len(dev) // 2
     files = {}
-    for name, part in (("dev", dev), ("dev-a", dev[:half]), ("dev-b", dev[half:])):
+    for name, part in (("dev", dev), ("dev-a", dev[:half]), ("dev-b", dev[half:]), ("gold", test)):
         files[name] = out / f"{name}.conll"
         if not files[name].exists():
             write_conll([Document(name, tuple(part))], files[name], docstart=False)
@@ -82,7 +83,7 @@ def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
         "bilstm-a": dict(train="dev-a"), "cnn-b": dict(train="dev-b", backbone="navec-cnn"),
         "bilstm-h64": dict(train="dev", hidden=64, seed=7),
     }
-    paths = {}
+    paths = {"gold": files["gold"]}
     target = out / "natasha.jsonl"
     if not target.exists():
         started = time.perf_counter()

@@ -1,0 +1,177 @@
+"""Benchmark: ``ner consensus`` over real annotators, beside majority vote, with a review-budget curve.
+
+The annotators are real systems, trained or built independently (``consensus_annotators.py``;
+their outputs are cached in ``out/consensus/`` so the merge re-runs in seconds). On the
+factRuEval testset (PER/LOC/ORG, strict IOB2 spans) the script prints, from one run:
+
+- per annotator its true strict F1 (against the gold, which the merge never sees) and the F1
+  the merge estimated without gold, their ranks, and Spearman's rank correlation;
+- majority vote and ours (strict P/R/F1), and the gain over the best single annotator;
+- the review-budget curve: corpus F1 after people fix the k% least sure sentences (people are
+  simulated by the gold), k = 0..50%, for ours (lowest sentence score first), random order
+  (mean of 5 seeds) and "any disagreement first" (sentences where annotators differ, in random
+  order, then the rest); and the share of sentences each order needs to reach F1 0.95;
+- with ``--refit``, "ours + learn": after each budget the reviewed sentences anchor the EM
+  (as ``--learn`` does) and the rest is merged again.
+
+Usage: ``python bench/bench_consensus.py [--epochs 10] [--out out/consensus] [--only a,b,c] [--refit]``.
+The first run trains the annotators (reduced settings: ``--epochs`` per model, 1 torch thread);
+later runs reuse them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from consensus_annotators import make_factrueval  # noqa: E402
+
+BUDGETS = [0, 5, 10, 15, 20, 25, 30, 40, 50]
+
+
+def counts_per_text(predicted, gold):
+    """(tp, pred, gold) of one text's spans against its gold spans, strict."""
+    p = {s[:3] for s in predicted}
+    return len(p & gold), len(p), len(gold)
+
+
+def corpus_f1(per_text, gold_per_text, fixed) -> float:
+    tp = pred = true = 0
+    for t, (a, b, c) in enumerate(per_text):
+        if t in fixed:
+            n = gold_per_text[t]
+            tp, pred, true = tp + n, pred + n, true + n
+        else:
+            tp, pred, true = tp + a, pred + b, true + c
+    return 2 * tp / (pred + true) if pred + true else 1.0
+
+
+def spearman(x, y) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+def curve(order, per_text, gold_sizes, steps) -> list[float]:
+    n = len(per_text)
+    return [corpus_f1(per_text, gold_sizes, set(order[: round(k / 100 * n)])) for k in steps]
+
+
+def needed(order, per_text, gold_sizes, target=0.95) -> float | None:
+    """The smallest share of sentences (1% steps) whose review lifts corpus F1 to ``target``."""
+    for k in range(0, 101):
+        if corpus_f1(per_text, gold_sizes, set(order[: round(k / 100 * len(per_text))])) >= target:
+            return k / 100
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=10, help="epochs of each trained annotator (default 10)")
+    parser.add_argument("--out", default=str(ROOT / "out" / "consensus"))
+    parser.add_argument("--only", default="", help="comma-separated annotators to merge (default: all)")
+    parser.add_argument("--refit", action="store_true", help="also the curve with reviewed sentences anchoring EM")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    from ner.bio import tags_spans
+    from ner.quality.consensus import consensus
+    from ner.quality.consensus.merge import Counts
+
+    paths = make_factrueval(Path(args.out), args.epochs, log=lambda line: print(line, file=sys.stderr, flush=True))
+    gold = paths.pop("gold")
+    if args.only:
+        paths = {k: v for k, v in paths.items() if k in args.only.split(",")}
+    names = list(paths)
+    started = time.perf_counter()
+    out = consensus([str(p) for p in paths.values()], names=",".join(names), gold=str(gold),
+                    anchor=False)
+    seconds = time.perf_counter() - started
+    result, truth, texts = out.result, out.truth, out.texts
+    micro = {who: sum(c.values(), Counts()) for who, c in truth.items()}
+    est = {e.who: e.micro for e in result.estimates}
+    print(f"factRuEval testset: {len(texts)} sentences, {len(out.gold)} with gold; {len(names)} annotators; "
+          f"labels {', '.join(result.labels)}; strict spans; merge (read, align, EM, decode) {seconds:.1f} s; "
+          f"EM {result.iterations} iterations; {len(out.notes)} alignment notes")
+    print(f"annotators trained {args.epochs} epochs each, 1 torch thread (reduced for a shared 2-core machine)")
+    true_rank = {w: r for r, w in enumerate(sorted(names, key=lambda w: -micro[w].f1), 1)}
+    est_rank = {w: r for r, w in enumerate(sorted(names, key=lambda w: -est[w].f1), 1)}
+    print(f"\n{'annotator':<12}{'true P':>8}{'true R':>8}{'true F1':>8}{'est P':>8}{'est R':>8}{'est F1':>8}"
+          f"{'true #':>7}{'est #':>6}")
+    for w in sorted(names, key=lambda w: true_rank[w]):
+        t, e = micro[w], est[w]
+        print(f"{w:<12}{t.precision:>8.3f}{t.recall:>8.3f}{t.f1:>8.3f}{e.precision:>8.3f}{e.recall:>8.3f}{e.f1:>8.3f}"
+              f"{true_rank[w]:>7}{est_rank[w]:>6}")
+    rho = spearman([micro[w].f1 for w in names], [est[w].f1 for w in names])
+    best = max(names, key=lambda w: micro[w].f1)
+    print(f"Spearman (true F1, estimated F1) over {len(names)} annotators: {rho:.3f} (goal >= 0.9); "
+          f"mean |est - true| F1: {sum(abs(est[w].f1 - micro[w].f1) for w in names) / len(names):.3f}")
+    print(f"\n{'merge':<22}{'P':>7}{'R':>7}{'F1':>7}   per label F1 ({', '.join(result.labels)})")
+    for name, key in (("best single: " + best, best), ("majority vote", "vote"), ("ours (Dawid-Skene EM)", "merge")):
+        c = micro[key]
+        per = "  ".join(f"{truth[key][lab].f1:.3f}" for lab in result.labels)
+        print(f"{name:<22}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}   {per}")
+    print(f"ours - best single: {micro['merge'].f1 - micro[best].f1:+.3f} (goal >= +0.02); ours - majority vote: "
+          f"{micro['merge'].f1 - micro['vote'].f1:+.3f}")
+
+    gold_spans = [out.gold.get(t, frozenset()) for t in range(len(texts))]
+    per_text = [counts_per_text(result.spans[t], gold_spans[t]) for t in range(len(texts))]
+    sizes = [len(g) for g in gold_spans]
+    ours = sorted(range(len(texts)), key=lambda t: (result.scores[t], t))
+    randoms = []
+    for seed in range(5):
+        order = list(range(len(texts)))
+        random.Random(seed).shuffle(order)
+        randoms.append(order)
+    disagree = []
+    for seed in range(5):
+        order = list(range(len(texts)))
+        random.Random(100 + seed).shuffle(order)
+        differs = lambda t: len({frozenset(tags_spans(v)) for v in texts[t].tags.values()}) > 1  # noqa: E731
+        disagree.append([t for t in order if differs(t)] + [t for t in order if not differs(t)])
+    n_disagree = sum(1 for t in range(len(texts)) if len({frozenset(tags_spans(v)) for v in texts[t].tags.values()}) > 1)
+    mean = lambda rows: [sum(col) / len(col) for col in zip(*rows)]  # noqa: E731
+    rows = {"ours": curve(ours, per_text, sizes, BUDGETS),
+            "random (5 seeds)": mean([curve(o, per_text, sizes, BUDGETS) for o in randoms]),
+            "disagreement first": mean([curve(o, per_text, sizes, BUDGETS) for o in disagree])}
+    if args.refit:
+        refit = []
+        for k in BUDGETS:
+            picked = ours[: round(k / 100 * len(texts))]
+            reviewed = {(texts[t].key, texts[t].copy): tuple(out_tags(texts[t], gold_spans[t])) for t in picked}
+            again = consensus([str(p) for p in paths.values()], names=",".join(names),
+                              gold=str(gold), anchor=False, reviewed=reviewed)
+            refit.append(sum(again.truth["merge"].values(), Counts()).f1)
+        rows["ours + learn"] = refit
+    print(f"\nreview-budget curve: corpus strict F1 after the k% least sure sentences are fixed by people "
+          f"(simulated by the gold); {n_disagree} of {len(texts)} sentences have any disagreement")
+    print(f"{'order':<20}" + "".join(f"{k:>6}%" for k in BUDGETS))
+    for name, values in rows.items():
+        print(f"{name:<20}" + "".join(f"{v:>7.3f}" for v in values))
+    need = {"ours": needed(ours, per_text, sizes),
+            "random (5 seeds)": mean([[needed(o, per_text, sizes) or 1.0] for o in randoms])[0],
+            "disagreement first": mean([[needed(o, per_text, sizes) or 1.0] for o in disagree])[0]}
+    print("share of sentences to review for corpus F1 0.95: "
+          + ", ".join(f"{k} {v:.0%}" if v is not None else f"{k} never" for k, v in need.items())
+          + f" (goal: ours <= half of random's, i.e. <= {need['random (5 seeds)'] / 2:.0%})")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+
+
+def out_tags(text, spans):
+    from ner.bio import spans_tags
+
+    return spans_tags(len(text.sentence), sorted(spans))
+
+
+if __name__ == "__main__":
+    main()
