@@ -14,7 +14,9 @@ factRuEval testset (PER/LOC/ORG, strict IOB2 spans) the script prints, from one 
 - with ``--refit``, "ours + learn": after each budget the reviewed sentences anchor the EM
   (as ``--learn`` does) and the rest is merged again.
 
-Usage: ``python bench/bench_consensus.py [--epochs 10] [--out out/consensus] [--only a,b,c] [--refit]``.
+Usage: ``python bench/bench_consensus.py [--corpus factrueval|project|both] [--epochs 10] [--project-epochs 6]
+[--out out/consensus] [--only a,b,c] [--refit]``. The project corpora (ML labels) are the second
+corpus: see ``consensus_annotators.py`` for both sets of annotators.
 The first run trains the annotators (reduced settings: ``--epochs`` per model, 1 torch thread);
 later runs reuse them.
 """
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from consensus_annotators import make_factrueval  # noqa: E402
+from consensus_annotators import make_factrueval, make_project  # noqa: E402
 
 BUDGETS = [0, 5, 10, 15, 20, 25, 30, 40, 50]
 
@@ -79,16 +81,28 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "out" / "consensus"))
     parser.add_argument("--only", default="", help="comma-separated annotators to merge (default: all)")
     parser.add_argument("--refit", action="store_true", help="also the curve with reviewed sentences anchoring EM")
+    parser.add_argument("--corpus", choices=("factrueval", "project", "both"), default="both")
+    parser.add_argument("--project-epochs", type=int, default=6, help="epochs of the project corpora's annotators")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.corpus in ("factrueval", "both"):
+        report("factRuEval testset", make_factrueval(Path(args.out), args.epochs, log=log), args, args.epochs)
+    if args.corpus in ("project", "both"):
+        if args.corpus == "both":
+            print("\n" + "=" * 100 + "\n")
+        report("project corpora, held-out test split", make_project(Path(args.out), args.project_epochs, log=log),
+               args, args.project_epochs)
+
+
+def report(title: str, paths: dict, args, epochs: int) -> None:
     from ner.bio import tags_spans
     from ner.quality.consensus import consensus
     from ner.quality.consensus.merge import Counts
 
-    paths = make_factrueval(Path(args.out), args.epochs, log=lambda line: print(line, file=sys.stderr, flush=True))
     gold = paths.pop("gold")
     if args.only:
         paths = {k: v for k, v in paths.items() if k in args.only.split(",")}
@@ -97,32 +111,42 @@ def main() -> None:
     out = consensus([str(p) for p in paths.values()], names=",".join(names), gold=str(gold),
                     anchor=False)
     seconds = time.perf_counter() - started
+    weighted = consensus([str(p) for p in paths.values()], names=",".join(names), gold=str(gold), anchor=False,
+                         redundancy=True)
     result, truth, texts = out.result, out.truth, out.texts
     micro = {who: sum(c.values(), Counts()) for who, c in truth.items()}
     est = {e.who: e.micro for e in result.estimates}
-    print(f"factRuEval testset: {len(texts)} sentences, {len(out.gold)} with gold; {len(names)} annotators; "
+    print(f"{title}: {len(texts)} sentences, {len(out.gold)} with gold; {len(names)} annotators; "
           f"labels {', '.join(result.labels)}; strict spans; merge (read, align, EM, decode) {seconds:.1f} s; "
           f"EM {result.iterations} iterations; {len(out.notes)} alignment notes")
-    print(f"annotators trained {args.epochs} epochs each, 1 torch thread (reduced for a shared 2-core machine)")
+    print(f"annotators trained {epochs} epochs each, 1 torch thread (reduced for a shared 2-core machine)")
     true_rank = {w: r for r, w in enumerate(sorted(names, key=lambda w: -micro[w].f1), 1)}
     est_rank = {w: r for r, w in enumerate(sorted(names, key=lambda w: -est[w].f1), 1)}
-    print(f"\n{'annotator':<12}{'true P':>8}{'true R':>8}{'true F1':>8}{'est P':>8}{'est R':>8}{'est F1':>8}"
+    print(f"\n{'annotator':<14}{'true P':>8}{'true R':>8}{'true F1':>8}{'est P':>8}{'est R':>8}{'est F1':>8}"
           f"{'true #':>7}{'est #':>6}")
     for w in sorted(names, key=lambda w: true_rank[w]):
         t, e = micro[w], est[w]
-        print(f"{w:<12}{t.precision:>8.3f}{t.recall:>8.3f}{t.f1:>8.3f}{e.precision:>8.3f}{e.recall:>8.3f}{e.f1:>8.3f}"
+        print(f"{w:<14}{t.precision:>8.3f}{t.recall:>8.3f}{t.f1:>8.3f}{e.precision:>8.3f}{e.recall:>8.3f}{e.f1:>8.3f}"
               f"{true_rank[w]:>7}{est_rank[w]:>6}")
     rho = spearman([micro[w].f1 for w in names], [est[w].f1 for w in names])
     best = max(names, key=lambda w: micro[w].f1)
     print(f"Spearman (true F1, estimated F1) over {len(names)} annotators: {rho:.3f} (goal >= 0.9); "
           f"mean |est - true| F1: {sum(abs(est[w].f1 - micro[w].f1) for w in names) / len(names):.3f}")
-    print(f"\n{'merge':<22}{'P':>7}{'R':>7}{'F1':>7}   per label F1 ({', '.join(result.labels)})")
-    for name, key in (("best single: " + best, best), ("majority vote", "vote"), ("ours (Dawid-Skene EM)", "merge")):
+    est_w = {e.who: e.micro.f1 for e in weighted.result.estimates}
+    print(f"with --redundancy (weights {', '.join(f'{w} {x:.2f}' for w, x in zip(names, weighted.result.weights))}): "
+          f"estimated F1 {', '.join(f'{w} {est_w[w]:.3f}' for w in names)}; Spearman "
+          f"{spearman([micro[w].f1 for w in names], [est_w[w] for w in names]):.3f}")
+    truth["merge, --redundancy"] = weighted.truth["merge"]
+    micro["merge, --redundancy"] = sum(weighted.truth["merge"].values(), Counts())
+    print(f"\n{'merge':<26}{'P':>7}{'R':>7}{'F1':>7}   per label F1 ({', '.join(result.labels)})")
+    for name, key in (("best single: " + best, best), ("majority vote", "vote"), ("ours (Dawid-Skene EM)", "merge"),
+                      ("ours, --redundancy", "merge, --redundancy")):
         c = micro[key]
         per = "  ".join(f"{truth[key][lab].f1:.3f}" for lab in result.labels)
-        print(f"{name:<22}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}   {per}")
+        print(f"{name:<26}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}   {per}")
     print(f"ours - best single: {micro['merge'].f1 - micro[best].f1:+.3f} (goal >= +0.02); ours - majority vote: "
-          f"{micro['merge'].f1 - micro['vote'].f1:+.3f}")
+          f"{micro['merge'].f1 - micro['vote'].f1:+.3f}; with --redundancy: "
+          f"{micro['merge, --redundancy'].f1 - micro[best].f1:+.3f} and {micro['merge, --redundancy'].f1 - micro['vote'].f1:+.3f}")
 
     gold_spans = [out.gold.get(t, frozenset()) for t in range(len(texts))]
     per_text = [counts_per_text(result.spans[t], gold_spans[t]) for t in range(len(texts))]

@@ -10,7 +10,16 @@ factRuEval (PER/LOC/ORG; the testset is the corpus every annotator labels):
   member of an ensemble would be.
 
 The testset with its labels mapped (``gold.conll``, key ``gold``, never merged) scores them.
-Each output is ``OUT/factrueval/NAME.jsonl`` (our models: JSONL records with tokens and tags;
+The project corpora (``corpora/ml_ru_written.conll``, the ML labels), split by document with
+``ner split`` (seed 13); every annotator labels the held-out test split:
+
+- ``lexicon``: the bundled name lists alone (``annotation/lexicons``, longest match);
+- ``bilstm-a``, ``cnn-b``: BiLSTM (with the lexicon feature) and CNN on the train split's halves;
+- ``bilstm-nolex``: a BiLSTM on the whole train split without the lexicon feature.
+
+(The bundled default model saw this split in ``make demo``'s training, so it is not one of them.)
+
+Each output is ``OUT/factrueval/NAME.jsonl`` (``OUT/project/NAME.jsonl``) (our models: JSONL records with tokens and tags;
 natasha: ``ner tag`` records); a model directory already trained is reused, an output already
 written is kept. The settings are reduced for a shared 2-core machine (``--epochs``, 1 thread).
 """
@@ -109,11 +118,61 @@ def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
     return paths
 
 
+def make_project(out: Path, epochs: int, log=print) -> dict[str, Path]:
+    from ner.formats.conll import read_conll, write_conll
+    from ner.models.lexicon import load_lexicon
+    from ner.records import Document
+    from ner.split import split_corpus
+    from ner.train.config import TrainConfig
+    from ner.train.loop import train
+
+    out = out / "project"
+    out.mkdir(parents=True, exist_ok=True)
+    docs = list(read_conll(ROOT / "corpora" / "ml_ru_written.conll"))
+    parts = dict(split_corpus(docs, seed=13))
+    train_s = [s for d in parts["train"] for s in d.sentences if len(s)]
+    dev_s = [s for d in parts["dev"] for s in d.sentences if len(s)]
+    test = [s for d in parts["test"] for s in d.sentences if len(s)]
+    half = len(train_s) // 2
+    files = {}
+    for name, part in (("train", train_s), ("train-a", train_s[:half]), ("train-b", train_s[half:]), ("dev", dev_s),
+                       ("gold", test)):
+        files[name] = out / f"{name}.conll"
+        if not files[name].exists():
+            write_conll([Document(name, tuple(part))], files[name], docstart=False)
+    paths = {"gold": files["gold"]}
+    target = out / "lexicon.jsonl"
+    if not target.exists():
+        lexicon = load_lexicon()
+        target.write_text("".join(json.dumps({"text": s.text, "tokens": list(s.words), "tags": list(lexicon.tags(
+            s.words))}, ensure_ascii=False) + "\n" for s in test), encoding="utf-8")
+    paths["lexicon"] = target
+    plans = {"bilstm-a": dict(train="train-a"), "cnn-b": dict(train="train-b", backbone="navec-cnn"),
+             "bilstm-nolex": dict(train="train", lexicon="none")}
+    for name, plan in plans.items():
+        model_dir = out / "models" / name
+        target = out / f"{name}.jsonl"
+        paths[name] = target
+        if target.exists():
+            continue
+        if not (model_dir / "ner_model.json").exists():
+            plan = dict(plan)
+            config = TrainConfig(train=str(files[plan.pop("train")]), dev=str(files["dev"]), epochs=epochs, seed=13,
+                                 out=str(model_dir), **plan)
+            started = time.perf_counter()
+            train(config, lambda line: None)
+            log(f"[{name}] trained in {time.perf_counter() - started:.0f} s ({epochs} epochs)")
+        target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in model_records(model_dir, test)),
+                          encoding="utf-8")
+    return paths
+
+
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
     epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    made = make_factrueval(ROOT / "out" / "consensus", epochs, log=lambda line: print(line, flush=True))
+    make = make_project if sys.argv[2:] == ["project"] else make_factrueval
+    made = make(ROOT / "out" / "consensus", epochs, log=lambda line: print(line, flush=True))
     print(json.dumps({k: str(v) for k, v in made.items()}, indent=1))

@@ -33,6 +33,9 @@ def register(sub) -> None:
     p.add_argument("--json", metavar="REPORT", help="write the report as JSON")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT", help="input format (default: from suffix)")
     p.add_argument("--map", default="", help="rename labels in every input, e.g. Person=PER,Org=ORG (others become O)")
+    p.add_argument("--redundancy", action="store_true",
+                   help="annotators that agree with each other more than the rest (trained on the same data) "
+                        "count less than one voice each")
     p.add_argument("--smoothing", type=float, default=1.0, help="pseudo-counts of the EM's confusions (default 1)")
     p.add_argument("--push-review", action="store_true", help="send the least sure sentences to --project")
     p.add_argument("--project", help="Label Studio project of the review queue")
@@ -66,7 +69,7 @@ def run(args) -> int:
     guess_format(args.out)  # an unknown suffix is refused before any work
     mapping = parse_map(args.map) if args.map else None
     common = dict(names=args.names, fmt=args.fmt, mapping=mapping, gold=args.gold, anchor=args.anchor,
-                  smoothing=args.smoothing)
+                  smoothing=args.smoothing, redundancy=args.redundancy)
     reviewed = review.answers(_client(args), args.learn) if args.learn else None
     outcome = consensus(args.paths, reviewed=reviewed, **common)
     if args.learn:

@@ -207,3 +207,20 @@ def test_overlapping_candidates_decode_to_valid_iob2_with_scores():
 def test_fit_of_no_candidates_is_empty():
     cands = Candidates((), np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), ("PER",), ("a", "b"))
     assert fit(cands).posterior.shape == (0, 2)
+
+
+def test_redundant_annotators_count_as_one_voice():
+    from ner.quality.consensus.merge import Counts, redundancy_weights
+
+    texts, gold = simulate(1500, {"good": (0.95, 0.03), "fair": (0.75, 0.15), "other": (0.7, 0.2)}, seed=21)
+    clones = [Text(t.key, t.sentence, t.where, {**t.tags, "clone": t.tags["fair"]}) for t in texts]
+    names = ["good", "fair", "clone", "other"]
+    sets = [[frozenset(tags_spans(t.tags[a])) for a in names] for t in clones]
+    weights = redundancy_weights(sets, [[True] * 4 for _ in clones])
+    assert weights[1] == pytest.approx(weights[2]) and weights[1] <= 0.5               # fair and its clone: one voice
+    assert weights[3] > 1.5 * weights[1], weights
+    plain = merge(clones, names, labels=["LOC", "PER"])
+    weighted = merge(clones, names, labels=["LOC", "PER"], redundancy=True)
+    f1 = {name: sum(truth(clones, r, gold)["merge"].values(), Counts()).f1
+          for name, r in (("plain", plain), ("weighted", weighted))}
+    assert f1["weighted"] > f1["plain"] + 0.05, f1   # plain EM takes fair and its clone for the truth

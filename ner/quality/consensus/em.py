@@ -21,8 +21,9 @@ candidates does not make every annotator look random), starting from majority vo
 moves less than ``tol``. Anchored candidates (gold or reviewed sentences) keep their known
 class: they teach the confusions and are not re-estimated.
 
-Left out: dependence between annotators (models trained on the same data share errors,
-which the model reads as agreement); features beyond the responses.
+Left out: a model of the dependence between annotators (models trained on the same data
+share errors, which the model reads as agreement; ``annotator_weights`` only discounts
+redundant annotators); features beyond the responses.
 """
 
 from __future__ import annotations
@@ -166,10 +167,14 @@ def vote_posterior(cands: Candidates) -> np.ndarray:
     return posterior
 
 
-def fit(cands: Candidates, *, smoothing: float = 1.0, tol: float = 1e-6, max_iter: int = 200) -> Fit:
-    """Dawid-Skene EM from majority vote; see the module docstring."""
+def fit(cands: Candidates, *, smoothing: float = 1.0, tol: float = 1e-6, max_iter: int = 200,
+        annotator_weights=None) -> Fit:
+    """Dawid-Skene EM from majority vote; see the module docstring. ``annotator_weights[a]`` (default 1)
+    scales annotator ``a``'s evidence in the posteriors (a tempered likelihood), so that annotators who
+    share their errors count less than one voice each (``merge.redundancy_weights``)."""
     k = len(cands.labels)
     onehot = _one_hot(cands.responses, k + 2)
+    evidence = onehot if annotator_weights is None else onehot * np.asarray(annotator_weights)[None, :, None]
     posterior = vote_posterior(cands)
     if not len(posterior):
         shape = (len(cands.annotators), k + 1, k + 2)
@@ -179,10 +184,10 @@ def fit(cands: Candidates, *, smoothing: float = 1.0, tol: float = 1e-6, max_ite
     last = -np.inf
     iterations = 0
     for iterations in range(1, max_iter + 1):
-        posterior, ll = e_step(onehot, prior, confusion, cands.known, w)
+        posterior, ll = e_step(evidence, prior, confusion, cands.known, w)
         prior, confusion = m_step(onehot, posterior, smoothing, w)
         if abs(ll - last) < tol * max(1.0, abs(ll)):
             break
         last = ll
-    posterior, ll = e_step(onehot, prior, confusion, cands.known, w)
+    posterior, ll = e_step(evidence, prior, confusion, cands.known, w)
     return Fit(posterior, prior, confusion, ll, iterations)

@@ -78,6 +78,7 @@ class Merge:
     estimates: list                  # Estimate per annotator, in ``annotators`` order
     candidates: Candidates = field(repr=False)
     iterations: int = 0
+    weights: tuple = ()              # each annotator's weight in the posteriors (redundancy), or ()
 
 
 def span_sets(texts, annotators):
@@ -115,15 +116,36 @@ def majority(ranges, responses, labels) -> list[tuple[int, int, str, float]]:
     return [(i, j, label, share) for i, j, _, (label, share) in best_spans(options)]
 
 
-def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.0) -> Merge:
-    """Merge the aligned ``texts`` (see the module docstring); ``anchors[t]`` fixes text ``t``'s spans."""
+def redundancy_weights(sets, present) -> np.ndarray:
+    """One weight per annotator: 1 over its summed redundancy with all (itself 1), where the redundancy
+    of a pair is how far its strict agreement F1 exceeds the least agreeing pair's, scaled to 0..1."""
+    n = len(present[0]) if present else 0
+    agree = np.eye(n)
+    for a in range(n):
+        for b in range(a + 1, n):
+            both = [t for t in range(len(sets)) if present[t][a] and present[t][b]]
+            shared = sum(len(sets[t][a] & sets[t][b]) for t in both)
+            total = sum(len(sets[t][a]) + len(sets[t][b]) for t in both)
+            agree[a, b] = agree[b, a] = 2 * shared / total if total else 1.0
+    if n < 3:
+        return np.ones(n)
+    floor = agree[~np.eye(n, dtype=bool)].min()
+    similar = np.clip((agree - floor) / (1 - floor), 0, 1) if floor < 1 else np.ones((n, n))
+    np.fill_diagonal(similar, 1.0)
+    return 1.0 / similar.sum(1)
+
+
+def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.0, redundancy: bool = False) -> Merge:
+    """Merge the aligned ``texts`` (see the module docstring); ``anchors[t]`` fixes text ``t``'s spans;
+    ``redundancy``: annotators that agree more than the rest count less (``redundancy_weights``)."""
     anchors = anchors or {}
     sets, present = span_sets(texts, annotators)
     if labels is None:
         labels = sorted({s[2] for per in sets for spans in per for s in spans}
                         | {s[2] for spans in anchors.values() for s in spans})
     cands = build_candidates(sets, present, labels, annotators, anchors, [len(t.sentence) for t in texts])
-    model = fit(cands, smoothing=smoothing)
+    weights = redundancy_weights(sets, present) if redundancy else None
+    model = fit(cands, smoothing=smoothing, annotator_weights=weights)
     by_text: dict[int, list[int]] = {}
     silent: dict[int, int] = {}
     for c, (t, i, _) in enumerate(cands.spans):
@@ -147,7 +169,8 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
             scores.append(score)
         vote.append(majority(ranges, cands.responses[rows], labels))
     return Merge(tuple(labels), tuple(annotators), merged, scores, vote, frozenset(anchors),
-                 estimates(cands, model.posterior, present), cands, model.iterations)
+                 estimates(cands, model.posterior, present), cands, model.iterations,
+                 tuple(float(w) for w in weights) if weights is not None else ())
 
 
 def truth_counts(predicted, gold, labels) -> dict:

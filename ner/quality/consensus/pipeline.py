@@ -61,7 +61,8 @@ def read_all(paths, *, names: str = "", fmt: str | None = None, mapping=None, go
 
 
 def consensus(paths, *, names: str = "", fmt: str | None = None, mapping=None, gold: str = "",
-              anchor: bool = True, reviewed: dict | None = None, smoothing: float = 1.0) -> Outcome:
+              anchor: bool = True, reviewed: dict | None = None, smoothing: float = 1.0,
+              redundancy: bool = False) -> Outcome:
     """Merge the annotators' versions of the same texts; see the module docstring."""
     texts, who, files, gold_spans, notes = read_all(paths, names=names, fmt=fmt, mapping=mapping, gold=gold)
     anchors = dict(gold_spans) if anchor else {}
@@ -72,5 +73,5 @@ def consensus(paths, *, names: str = "", fmt: str | None = None, mapping=None, g
                 anchors[where[slot]] = frozenset(tags_spans(tags))
     labels = sorted({s[2] for t in texts for tags in t.tags.values() for s in tags_spans(tags)}
                     | {s[2] for spans in (*anchors.values(), *gold_spans.values()) for s in spans})
-    result = merge(texts, who, labels=labels, anchors=anchors, smoothing=smoothing)
+    result = merge(texts, who, labels=labels, anchors=anchors, smoothing=smoothing, redundancy=redundancy)
     return Outcome(texts, result, files, notes, truth(texts, result, gold_spans) if gold else None, gold_spans)
