@@ -74,8 +74,6 @@ def model_records(model_dir, sentences, batch: int = 64):
 def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
     from ner.formats.conll import write_conll
     from ner.records import Document
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
 
     out = out / "factrueval"
     out.mkdir(parents=True, exist_ok=True)
@@ -101,21 +99,29 @@ def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
         log(f"[natasha] tagged in {time.perf_counter() - started:.0f} s")
     paths["natasha"] = target
     for name, plan in plans.items():
-        model_dir = out / "models" / name
-        target = out / f"{name}.jsonl"
-        paths[name] = target
-        if target.exists():
-            continue
-        if not (model_dir / "ner_model.json").exists():
-            plan = dict(plan)
-            config = TrainConfig(train=str(files[plan.pop("train")]), map=IDENTITY, epochs=epochs,
-                                 seed=plan.pop("seed", 13), out=str(model_dir), **plan)
-            started = time.perf_counter()
-            train(config, lambda line: None)
-            log(f"[{name}] trained in {time.perf_counter() - started:.0f} s ({epochs} epochs)")
-        target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in model_records(model_dir, test)),
-                          encoding="utf-8")
+        paths[name] = train_and_tag(out, name, plan, files, test, epochs, log, map=IDENTITY)
     return paths
+
+
+def train_and_tag(out: Path, name: str, plan: dict, files: dict, test, epochs: int, log, **settings) -> Path:
+    """Train model ``name`` by ``plan`` (unless its directory holds one) and write its tags of ``test``."""
+    from ner.train.config import TrainConfig
+    from ner.train.loop import train
+
+    model_dir = out / "models" / name
+    target = out / f"{name}.jsonl"
+    if target.exists():
+        return target
+    if not (model_dir / "ner_model.json").exists():
+        plan = dict(plan)
+        config = TrainConfig(train=str(files[plan.pop("train")]), epochs=epochs, seed=plan.pop("seed", 13),
+                             out=str(model_dir), **settings, **plan)
+        started = time.perf_counter()
+        train(config, lambda line: None)
+        log(f"[{name}] trained in {time.perf_counter() - started:.0f} s ({epochs} epochs)")
+    target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in model_records(model_dir, test)),
+                      encoding="utf-8")
+    return target
 
 
 def make_project(out: Path, epochs: int, log=print) -> dict[str, Path]:
@@ -123,8 +129,6 @@ def make_project(out: Path, epochs: int, log=print) -> dict[str, Path]:
     from ner.models.lexicon import load_lexicon
     from ner.records import Document
     from ner.split import split_corpus
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
 
     out = out / "project"
     out.mkdir(parents=True, exist_ok=True)
@@ -150,20 +154,7 @@ def make_project(out: Path, epochs: int, log=print) -> dict[str, Path]:
     plans = {"bilstm-a": dict(train="train-a"), "cnn-b": dict(train="train-b", backbone="navec-cnn"),
              "bilstm-nolex": dict(train="train", lexicon="none")}
     for name, plan in plans.items():
-        model_dir = out / "models" / name
-        target = out / f"{name}.jsonl"
-        paths[name] = target
-        if target.exists():
-            continue
-        if not (model_dir / "ner_model.json").exists():
-            plan = dict(plan)
-            config = TrainConfig(train=str(files[plan.pop("train")]), dev=str(files["dev"]), epochs=epochs, seed=13,
-                                 out=str(model_dir), **plan)
-            started = time.perf_counter()
-            train(config, lambda line: None)
-            log(f"[{name}] trained in {time.perf_counter() - started:.0f} s ({epochs} epochs)")
-        target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in model_records(model_dir, test)),
-                          encoding="utf-8")
+        paths[name] = train_and_tag(out, name, plan, files, test, epochs, log, dev=str(files["dev"]))
     return paths
 
 

@@ -151,6 +151,17 @@ def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
         torch.set_num_threads(before)
 
 
+def _train_on_silver(config, data, sentences, silver_tags, weight, temperature, progress, threads) -> Path:
+    """The student trained on the gold of ``data`` plus the silver ``sentences`` (columns ``silver_tags``)."""
+    labels, train_sents, dev_sents, notes = data
+
+    def make_net(cfg, net_tags, sents, device):
+        return DistillNet(build_student(cfg, net_tags, sents, device), weight, temperature, silver_tags)
+
+    return _train(config, (labels, tuple(train_sents) + tuple(sentences), dev_sents, notes), make_net, progress,
+                  threads)
+
+
 def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = DEFAULT_WEIGHT,
             temperature: float = 1.0, silver: str = "", progress: Callable[[str], None] = lambda line: None,
             threads: int | None = None) -> Path:
@@ -199,12 +210,8 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
     del model
     notes = [*notes, f"distillation: gold {len(train_sents)} sentences + silver {len(sentences)} from {texts} "
                      f"(weight {weight}, temperature {temperature})"]
-
-    def make_net(cfg, net_tags, sents, device):
-        return DistillNet(build_student(cfg, net_tags, sents, device), weight, temperature, teacher_tags)
-
-    out = _train(config, (labels, tuple(train_sents) + tuple(sentences), dev_sents, notes), make_net, progress,
-                 threads)
+    out = _train_on_silver(config, (labels, train_sents, dev_sents, notes), sentences, teacher_tags, weight,
+                           temperature, progress, threads)
     info = {"teacher": teacher if isinstance(teacher, str) else ",".join(teacher), "texts": str(texts),
             "texts_count": len(lines), "silver_sentences": len(sentences), "silver_words": n_words,
             "gold_sentences": len(train_sents), "weight": weight, "temperature": temperature,
@@ -246,12 +253,8 @@ def distill_scored(config: TrainConfig, path: str, *, weight: float = DEFAULT_WE
     silver_tags = tuple(silver_tags) + missing
     notes = [*notes, f"distillation: gold {len(train_sents)} sentences + scored silver {len(sentences)} from {path} "
                      f"(weight {weight}, temperature {temperature})"]
-
-    def make_net(cfg, net_tags, sents, device):
-        return DistillNet(build_student(cfg, net_tags, sents, device), weight, temperature, silver_tags)
-
-    out = _train(config, (labels, tuple(train_sents) + tuple(sentences), dev_sents, notes), make_net, progress,
-                 threads)
+    out = _train_on_silver(config, (labels, train_sents, dev_sents, notes), sentences, silver_tags, weight,
+                           temperature, progress, threads)
     info = {"silver": str(path), "silver_sentences": len(sentences), "gold_sentences": len(train_sents),
             "weight": weight, "temperature": temperature,
             "silver_spans": sum(1 for s in sentences for t in s.tags if t.startswith("B-"))}
