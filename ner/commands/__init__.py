@@ -18,3 +18,16 @@ def schema_from_arg(value):
     if value == "auto":
         return None
     return load_schema(value)
+
+
+def add_connection_args(parser) -> None:
+    """``--url`` and ``--api-key`` of a command that talks to Label Studio."""
+    parser.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
+    parser.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
+
+
+def client_from_args(args):
+    """A connected Label Studio client from ``--url``/``--api-key`` (or the environment, via settings)."""
+    from ..labelstudio.client import Client, connection_from
+
+    return Client(connection_from(args.url, args.api_key))

@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import add_connection_args, client_from_args
+
 
 def register(sub) -> None:
     p = sub.add_parser("consensus", help="merge several annotators' versions; rank annotators without gold",
@@ -42,15 +44,8 @@ def register(sub) -> None:
     p.add_argument("--share", type=float, default=0.0, metavar="K", help="review the least sure share K (0-1)")
     p.add_argument("--top", type=int, default=0, metavar="N", help="review the N least sure sentences")
     p.add_argument("--learn", metavar="PROJECT", help="anchor the merge on the sentences reviewed in PROJECT")
-    p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
-    p.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
+    add_connection_args(p)
     p.set_defaults(func=run)
-
-
-def _client(args):
-    from ..labelstudio.client import Client, connection_from
-
-    return Client(connection_from(args.url, args.api_key))
 
 
 def run(args) -> int:
@@ -70,7 +65,7 @@ def run(args) -> int:
     mapping = parse_map(args.map) if args.map else None
     common = dict(names=args.names, fmt=args.fmt, mapping=mapping, gold=args.gold, anchor=args.anchor,
                   smoothing=args.smoothing, redundancy=args.redundancy)
-    reviewed = review.answers(_client(args), args.learn) if args.learn else None
+    reviewed = review.answers(client_from_args(args), args.learn) if args.learn else None
     outcome = consensus(args.paths, reviewed=reviewed, **common)
     if args.learn:
         before = consensus(args.paths, **common)
@@ -90,7 +85,7 @@ def run(args) -> int:
         print(note, file=sys.stderr)
     if args.push_review:
         picks = review.least_sure(outcome.result, share=args.share, top=args.top)
-        sent = review.push_review(_client(args), args.project, outcome.texts, outcome.result, picks)
+        sent = review.push_review(client_from_args(args), args.project, outcome.texts, outcome.result, picks)
         print(f"{sent} sentence(s) sent to project {args.project!r} for review (of {len(picks)} least sure)",
               file=sys.stderr)
     return 1 if outcome.notes else 0
