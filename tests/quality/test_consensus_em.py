@@ -224,3 +224,14 @@ def test_redundant_annotators_count_as_one_voice():
     f1 = {name: sum(truth(clones, r, gold)["merge"].values(), Counts()).f1
           for name, r in (("plain", plain), ("weighted", weighted))}
     assert f1["weighted"] > f1["plain"] + 0.05, f1   # plain EM takes fair and its clone for the truth
+
+
+def test_a_unanimous_sentence_is_not_less_sure_for_being_long():
+    """The sentence score counts the candidates, not the words nobody marked (a length penalty that put long
+    unanimous sentences before real disagreements in the review order)."""
+    texts, _ = simulate(300, {"a": (0.9, 0.05), "b": (0.8, 0.1), "c": (0.7, 0.1)}, seed=2)
+    tags = ("B-PER", "O", "O", "O", "O", "O")
+    short = Text("short", Sentence(("Иван", "спит"), ("O", "O")), "s:1", {w: tags[:2] for w in "abc"})
+    long = Text("long", Sentence(("Иван",) + ("спит",) * 5, ("O",) * 6), "l:1", {w: tags for w in "abc"})
+    result = merge([*texts, short, long], ["a", "b", "c"], labels=["LOC", "PER"])
+    assert result.scores[-1] == pytest.approx(result.scores[-2]) and result.scores[-1] > 0.9

@@ -11,8 +11,9 @@ decision in it is right, missing entities included: the product of the chosen sp
 scores and of ``p[c, none]`` of each candidate left out that overlaps no chosen span (one
 that does is wrong whenever the chosen span is right, so it is already counted).
 
-The caller multiplies in the probability that the words no one marked hold no entity
-(``em.py``'s silent row). Left out: where in those words a missed entity would be.
+"Missing entities included" means candidates someone marked and the merge left out. Left out:
+entities no annotator marked (``em.py``'s silent rows count them for the whole corpus; per
+sentence their estimate is only a length penalty, see ``merge.py``).
 """
 
 from __future__ import annotations

@@ -147,13 +147,9 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
     weights = redundancy_weights(sets, present) if redundancy else None
     model = fit(cands, smoothing=smoothing, annotator_weights=weights)
     by_text: dict[int, list[int]] = {}
-    silent: dict[int, int] = {}
     for c, (t, i, _) in enumerate(cands.spans):
-        if i < 0:
-            silent[t] = c
-        else:
+        if i >= 0:  # a text's silent row (its unmarked words) teaches the model, it is not decoded
             by_text.setdefault(t, []).append(c)
-    none = len(labels)
     merged, scores, vote = [], [], []
     for t in range(len(texts)):
         rows = by_text.get(t, [])
@@ -162,9 +158,11 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
             merged.append([(i, j, label, 1.0) for i, j, label in sorted(anchors[t])])
             scores.append(1.0)
         else:
+            # the silent row's chance that everyone missed something is left out of the sentence score: under
+            # the independence EM assumes it is a length penalty, and it put long unanimous sentences before
+            # real disagreements (factRuEval, 5 annotators: F1 0.95 after reviewing 51% of sentences with it,
+            # 38% without; random order 80%)
             spans, score = decode_text(ranges, model.posterior[rows], labels)
-            if t in silent:  # the words no one marked hold no entity either
-                score *= float(model.posterior[silent[t], none]) ** float(cands.weights[silent[t]])
             merged.append(spans)
             scores.append(score)
         vote.append(majority(ranges, cands.responses[rows], labels))
