@@ -101,7 +101,8 @@ def main() -> None:
 def report(title: str, paths: dict, args, epochs: int) -> None:
     from ner.bio import tags_spans
     from ner.quality.consensus import consensus
-    from ner.quality.consensus.merge import Counts
+    from ner.quality.consensus.merge import Counts, merge
+    from ner.quality.consensus.merge import truth as truth_of
 
     gold = paths.pop("gold")
     if args.only:
@@ -168,20 +169,25 @@ def report(title: str, paths: dict, args, epochs: int) -> None:
     rows = {"ours": curve(ours, per_text, sizes, BUDGETS),
             "random (5 seeds)": mean([curve(o, per_text, sizes, BUDGETS) for o in randoms]),
             "disagreement first": mean([curve(o, per_text, sizes, BUDGETS) for o in disagree])}
+    rhos = []
     if args.refit:
         refit = []
         for k in BUDGETS:
             picked = ours[: round(k / 100 * len(texts))]
-            reviewed = {(texts[t].key, texts[t].copy): tuple(out_tags(texts[t], gold_spans[t])) for t in picked}
-            again = consensus([str(p) for p in paths.values()], names=",".join(names),
-                              gold=str(gold), anchor=False, reviewed=reviewed)
-            refit.append(sum(again.truth["merge"].values(), Counts()).f1)
+            # what consensus(reviewed=...) does with the answers, on the texts already aligned
+            again = merge(texts, names, labels=list(result.labels), anchors={t: gold_spans[t] for t in picked})
+            refit.append(sum(truth_of(texts, again, out.gold)["merge"].values(), Counts()).f1)
+            est_k = {e.who: e.micro.f1 for e in again.estimates}
+            rhos.append(spearman([micro[w].f1 for w in names], [est_k[w] for w in names]))
         rows["ours + learn"] = refit
     print(f"\nreview-budget curve: corpus strict F1 after the k% least sure sentences are fixed by people "
           f"(simulated by the gold); {n_disagree} of {len(texts)} sentences have any disagreement")
     print(f"{'order':<20}" + "".join(f"{k:>6}%" for k in BUDGETS))
     for name, values in rows.items():
         print(f"{name:<20}" + "".join(f"{v:>7.3f}" for v in values))
+    if rhos:
+        print(f"{'Spearman, learned':<20}" + "".join(f"{v:>7.3f}" for v in rhos)
+              + "   (true vs estimated F1 once the reviewed sentences anchor the EM)")
     need = {"ours": needed(ours, per_text, sizes),
             "random (5 seeds)": mean([[needed(o, per_text, sizes) or 1.0] for o in randoms])[0],
             "disagreement first": mean([[needed(o, per_text, sizes) or 1.0] for o in disagree])[0]}
@@ -189,12 +195,6 @@ def report(title: str, paths: dict, args, epochs: int) -> None:
           + ", ".join(f"{k} {v:.0%}" if v is not None else f"{k} never" for k, v in need.items())
           + f" (goal: ours <= half of random's, i.e. <= {need['random (5 seeds)'] / 2:.0%})")
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-
-
-def out_tags(text, spans):
-    from ner.bio import spans_tags
-
-    return spans_tags(len(text.sentence), sorted(spans))
 
 
 if __name__ == "__main__":
