@@ -73,7 +73,8 @@ def run(args) -> int:
               + ", ".join(f"{b.who} {b.micro.f1:.3f} -> {a.micro.f1:.3f}"
                           for b, a in zip(before.result.estimates, outcome.result.estimates)), file=sys.stderr)
     written = output.dump_merged(outcome.texts, outcome.result, args.out, None)
-    report = output.report_dict(outcome.result, outcome.files, outcome.truth, outcome.notes, len(outcome.texts))
+    report = output.report_dict(outcome.result, outcome.files, outcome.truth, outcome.notes, len(outcome.texts),
+                                outcome.info)
     print(output.format_report(report))
     if guess_format(args.out) != "jsonl":
         print(f"note: {args.out} holds no scores ({guess_format(args.out)}); a .jsonl output keeps them",
@@ -81,8 +82,8 @@ def run(args) -> int:
     print(f"{written} merged sentences written to {args.out}", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    for note in outcome.notes:
-        print(note, file=sys.stderr)
+    for line in (*outcome.info, *outcome.notes):
+        print(line, file=sys.stderr)
     if args.push_review:
         picks = review.least_sure(outcome.result, share=args.share, top=args.top)
         sent = review.push_review(client_from_args(args), args.project, outcome.texts, outcome.result, picks)

@@ -107,8 +107,11 @@ def test_gold_anchors_the_merge_and_gives_true_figures(tmp_path):
     assert out.result.spans[1] == [(0, 1, "PER", 1.0)]
     true = out.truth
     assert true["a"]["PER"].tp == 1 and true["b"]["PER"].tp == 0 and true["b"]["PER"].gold == 1
-    assert [str(n) for n in out.notes] == [f"{gold}: 2 of 3 texts have no gold sentence; the true figures count the "
-                                           f"other 1"]
+    assert out.notes == [] and out.info == (f"{gold}: 2 of 3 texts have no gold sentence; the true figures count "
+                                            f"the other 1",)
+    stale = consensus([a, b], reviewed={("Прошлогодний текст", 0): ("O", "O")})
+    assert [str(n) for n in stale.notes] == ["review: a reviewed sentence ('Прошлогодний текст') is in none of the "
+                                             "files (with the same words); its answer is not used"]
     free = consensus([a, b], gold=gold, anchor=False)
     assert free.result.anchored == frozenset() and free.truth["merge"]["PER"].gold == 1
 

@@ -60,7 +60,7 @@ def _figures(counts_by_label: dict, labels) -> dict:
     return out
 
 
-def report_dict(result, files: dict, truth: dict | None = None, notes=(), texts: int = 0) -> dict:
+def report_dict(result, files: dict, truth: dict | None = None, notes=(), texts: int = 0, info=()) -> dict:
     """The JSON report: ``annotators`` (file, estimated figures, rank; with gold the true ones beside)."""
     ranked = sorted(result.estimates, key=lambda e: -e.micro.f1)
     rank = {e.who: n for n, e in enumerate(ranked, 1)}
@@ -74,7 +74,7 @@ def report_dict(result, files: dict, truth: dict | None = None, notes=(), texts:
               "anchored": len(result.anchored), "annotators": annotators,
               "sentence_scores": {"mean": round(sum(result.scores) / len(result.scores), 4) if result.scores else None,
                                   "below_0.5": sum(1 for s in result.scores if s < 0.5)},
-              "notes": [str(n) for n in notes]}
+              "notes": [str(n) for n in notes], "info": list(info)}
     if truth is not None:
         report[MERGE] = _figures(truth[MERGE], result.labels)
         report[VOTE] = _figures(truth[VOTE], result.labels)

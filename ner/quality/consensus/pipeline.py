@@ -26,9 +26,10 @@ class Outcome:
     texts: list                    # Text per merged text
     result: Merge
     files: dict                    # annotator -> file
-    notes: list                    # Note per alignment problem
+    notes: list                    # Note per alignment problem (a text missing, other words, a stale answer)
     truth: dict | None             # merge.truth(...) when gold was given
     gold: dict                     # text index -> gold spans
+    info: tuple = ()               # lines worth saying that are no problem (how much of the corpus gold covers)
 
 
 def read_all(paths, *, names: str = "", fmt: str | None = None, mapping=None, gold: str = "") -> tuple:
@@ -54,9 +55,6 @@ def read_all(paths, *, names: str = "", fmt: str | None = None, mapping=None, go
         if g is not None:
             gold_spans[len(kept)] = frozenset(tags_spans(g))
         kept.append(Text(text.key, text.sentence, text.where, tags, text.copy))
-    if gold and len(gold_spans) < len(kept):
-        notes.append(Note(gold, f"{len(kept) - len(gold_spans)} of {len(kept)} texts have no gold sentence; "
-                                f"the true figures count the other {len(gold_spans)}"))
     return kept, who, dict(zip(who, map(str, paths))), gold_spans, notes
 
 
@@ -71,7 +69,14 @@ def consensus(paths, *, names: str = "", fmt: str | None = None, mapping=None, g
         for slot, tags in reviewed.items():
             if slot in where and len(tags) == len(texts[where[slot]].sentence):
                 anchors[where[slot]] = frozenset(tags_spans(tags))
+            else:  # the files changed since the push: the answer has no text to anchor
+                notes.append(Note("review", f"a reviewed sentence ({slot[0][:40]!r}) is in none of the files "
+                                            f"(with the same words); its answer is not used"))
     labels = sorted({s[2] for t in texts for tags in t.tags.values() for s in tags_spans(tags)}
                     | {s[2] for spans in (*anchors.values(), *gold_spans.values()) for s in spans})
     result = merge(texts, who, labels=labels, anchors=anchors, smoothing=smoothing, redundancy=redundancy)
-    return Outcome(texts, result, files, notes, truth(texts, result, gold_spans) if gold else None, gold_spans)
+    info = ()
+    if gold and len(gold_spans) < len(texts):
+        info = (f"{gold}: {len(texts) - len(gold_spans)} of {len(texts)} texts have no gold sentence; the true "
+                f"figures count the other {len(gold_spans)}",)
+    return Outcome(texts, result, files, notes, truth(texts, result, gold_spans) if gold else None, gold_spans, info)
