@@ -124,6 +124,7 @@ def test_cli_writes_the_merge_with_scores_and_the_report(tmp_path, capsys):
     assert main(["consensus", a, b, c, "--out", str(merged), "--json", str(report), "--gold", a]) == 0
     table = capsys.readouterr().out
     assert "rank  annotator" in table and "majority vote" in table and "merge (ours)" in table
+    assert "majority vote differs from the merge in 0 of 3 texts" in table
     records = [json.loads(line) for line in merged.read_text(encoding="utf-8").splitlines()]
     assert [r["tags"] for r in records][0] == ["B-PER", "O", "O", "B-LOC"]
     assert all(0 <= s["score"] <= 1 for r in records for s in r["spans"]) and all("score" in r for r in records)

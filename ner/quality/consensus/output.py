@@ -74,6 +74,7 @@ def report_dict(result, files: dict, truth: dict | None = None, notes=(), texts:
               "anchored": len(result.anchored), "annotators": annotators,
               "sentence_scores": {"mean": round(sum(result.scores) / len(result.scores), 4) if result.scores else None,
                                   "below_0.5": sum(1 for s in result.scores if s < 0.5)},
+              "vote_differs": sum(1 for m, v in zip(result.spans, result.vote) if [x[:3] for x in m] != [x[:3] for x in v]),
               "notes": [str(n) for n in notes], "info": list(info)}
     if truth is not None:
         report[MERGE] = _figures(truth[MERGE], result.labels)
@@ -106,5 +107,6 @@ def format_report(report: dict) -> str:
     lines += [_row(r, widths) for r in rows]
     s = report["sentence_scores"]
     if s["mean"] is not None:
-        lines.append(f"sentence scores: mean {s['mean']:.3f}, {s['below_0.5']} below 0.5")
+        lines.append(f"sentence scores: mean {s['mean']:.3f}, {s['below_0.5']} below 0.5; majority vote differs from "
+                     f"the merge in {report['vote_differs']} of {report['texts']} texts")
     return "\n".join(lines)
