@@ -147,7 +147,8 @@ def report(title: str, paths: dict, args, epochs: int) -> None:
         print(f"{name:<26}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}   {per}")
     print(f"ours - best single: {micro['merge'].f1 - micro[best].f1:+.3f} (goal >= +0.02); ours - majority vote: "
           f"{micro['merge'].f1 - micro['vote'].f1:+.3f}; with --redundancy: "
-          f"{micro['merge, --redundancy'].f1 - micro[best].f1:+.3f} and {micro['merge, --redundancy'].f1 - micro['vote'].f1:+.3f}")
+          f"{micro['merge, --redundancy'].f1 - micro[best].f1:+.3f} and "
+          f"{micro['merge, --redundancy'].f1 - micro['vote'].f1:+.3f}")
 
     gold_spans = [out.gold.get(t, frozenset()) for t in range(len(texts))]
     per_text = [counts_per_text(result.spans[t], gold_spans[t]) for t in range(len(texts))]
@@ -158,13 +159,15 @@ def report(title: str, paths: dict, args, epochs: int) -> None:
         order = list(range(len(texts)))
         random.Random(seed).shuffle(order)
         randoms.append(order)
+    def differs(t) -> bool:
+        return len({frozenset(tags_spans(v)) for v in texts[t].tags.values()}) > 1
+
     disagree = []
     for seed in range(5):
         order = list(range(len(texts)))
         random.Random(100 + seed).shuffle(order)
-        differs = lambda t: len({frozenset(tags_spans(v)) for v in texts[t].tags.values()}) > 1  # noqa: E731
         disagree.append([t for t in order if differs(t)] + [t for t in order if not differs(t)])
-    n_disagree = sum(1 for t in range(len(texts)) if len({frozenset(tags_spans(v)) for v in texts[t].tags.values()}) > 1)
+    n_disagree = sum(1 for t in range(len(texts)) if differs(t))
     mean = lambda rows: [sum(col) / len(col) for col in zip(*rows)]  # noqa: E731
     rows = {"ours": curve(ours, per_text, sizes, BUDGETS),
             "random (5 seeds)": mean([curve(o, per_text, sizes, BUDGETS) for o in randoms]),

@@ -19,8 +19,8 @@ The project corpora (``corpora/ml_ru_written.conll``, the ML labels), split by d
 
 (The bundled default model saw this split in ``make demo``'s training, so it is not one of them.)
 
-Each output is ``OUT/factrueval/NAME.jsonl`` (``OUT/project/NAME.jsonl``) (our models: JSONL records with tokens and tags;
-natasha: ``ner tag`` records); a model directory already trained is reused, an output already
+Each output is ``OUT/factrueval/NAME.jsonl`` (``OUT/project/NAME.jsonl``): our models' are JSONL
+records with tokens and tags, natasha's ``ner tag`` records; a model directory already trained is reused, an output already
 written is kept. The settings are reduced for a shared 2-core machine (``--epochs``, 1 thread).
 """
 

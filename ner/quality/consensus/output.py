@@ -74,7 +74,8 @@ def report_dict(result, files: dict, truth: dict | None = None, notes=(), texts:
               "anchored": len(result.anchored), "annotators": annotators,
               "sentence_scores": {"mean": round(sum(result.scores) / len(result.scores), 4) if result.scores else None,
                                   "below_0.5": sum(1 for s in result.scores if s < 0.5)},
-              "vote_differs": sum(1 for m, v in zip(result.spans, result.vote) if [x[:3] for x in m] != [x[:3] for x in v]),
+              "vote_differs": sum(1 for m, v in zip(result.spans, result.vote)
+                                  if [x[:3] for x in m] != [x[:3] for x in v]),
               "notes": [str(n) for n in notes], "info": list(info)}
     if truth is not None:
         report[MERGE] = _figures(truth[MERGE], result.labels)

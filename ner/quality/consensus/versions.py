@@ -169,11 +169,12 @@ def project_tags(version: Version, target_words, notes: list) -> tuple[str, ...]
         first = max(k for k, x in enumerate(t_starts) if x <= a)
         last = min(k for k, x in enumerate(t_ends) if x >= b)
         if t_starts[first] != a or t_ends[last] != b:
-            notes.append(Note(version.place(i), f"{label} {' '.join(source.words[i:j])!r} does not start and end on the first "
-                                     f"version's words; widened to {' '.join(target_words[first:last + 1])!r}"))
+            said = " ".join(source.words[i:j])
+            notes.append(Note(version.place(i), f"{label} {said!r} does not start and end on the first version's "
+                                                f"words; widened to {' '.join(target_words[first:last + 1])!r}"))
         if spans and first < spans[-1][1]:
-            notes.append(Note(version.place(i), f"{label} {' '.join(source.words[i:j])!r} overlaps the span before it once "
-                                     f"moved onto the first version's words; left out"))
+            notes.append(Note(version.place(i), f"{label} {' '.join(source.words[i:j])!r} overlaps the span before "
+                                                f"it once moved onto the first version's words; left out"))
             continue
         spans.append((first, last + 1, label))
     return tuple(spans_tags(len(target_words), spans))
@@ -219,8 +220,9 @@ def align(versions: dict[str, list[Version]], silent=()) -> tuple[list[Text], li
                     continue
                 ref = found[target][reference]
                 k, differs = _first_difference(ref.sentence.words, v.sentence.words)
-                notes.append(Note(v.place(min(k, len(v.sentence) - 1)), f"the text of {ref.where} with other words ({differs}); this version "
-                                           f"is left out of the merge and {who} counts as absent there"))
+                notes.append(Note(v.place(min(k, len(v.sentence) - 1)),
+                                  f"the text of {ref.where} with other words ({differs}); this version is left out "
+                                  f"of the merge and {who} counts as absent there"))
                 del found[slot][who]
             if not found[slot]:
                 dropped.add(slot)
