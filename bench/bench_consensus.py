@@ -11,6 +11,8 @@ factRuEval testset (PER/LOC/ORG, strict IOB2 spans) the script prints, from one 
   simulated by the gold), k = 0..50%, for ours (lowest sentence score first), random order
   (mean of 5 seeds) and "any disagreement first" (sentences where annotators differ, in random
   order, then the rest); and the share of sentences each order needs to reach F1 0.95;
+- calibration: mean span score against span precision, mean sentence score against the share of
+  sentences fully right, without gold and with a random 5% of the sentences known (``--gold``);
 - with ``--refit``, "ours + learn": after each budget the reviewed sentences anchor the EM
   (as ``--learn`` does) and the rest is merged again.
 
@@ -151,6 +153,16 @@ def report(title: str, paths: dict, args, epochs: int) -> None:
           f"{micro['merge, --redundancy'].f1 - micro['vote'].f1:+.3f}")
 
     gold_spans = [out.gold.get(t, frozenset()) for t in range(len(texts))]
+    sample = set(random.Random(7).sample(range(len(texts)), len(texts) // 20))
+    known = merge(texts, names, labels=list(result.labels), anchors={t: gold_spans[t] for t in sample})
+    rest = [t for t in range(len(texts)) if t not in sample]
+    for name, r in (("without gold", result), ("with 5% gold", known)):
+        spans = [(s[3], s[:3] in gold_spans[t]) for t in rest for s in r.spans[t]]
+        right = [{s[:3] for s in r.spans[t]} == set(gold_spans[t]) for t in rest]
+        print(f"calibration {name:<13}(on the other 95%): mean span score {sum(x for x, _ in spans) / len(spans):.3f} "
+              f"vs span precision {sum(y for _, y in spans) / len(spans):.3f}; mean sentence score "
+              f"{sum(r.scores[t] for t in rest) / len(rest):.3f} vs sentences right {sum(right) / len(right):.3f}")
+
     per_text = [counts_per_text(result.spans[t], gold_spans[t]) for t in range(len(texts))]
     sizes = [len(g) for g in gold_spans]
     ours = sorted(range(len(texts)), key=lambda t: (result.scores[t], t))

@@ -235,3 +235,37 @@ def test_a_unanimous_sentence_is_not_less_sure_for_being_long():
     long = Text("long", Sentence(("Иван",) + ("спит",) * 5, ("O",) * 6), "l:1", {w: tags for w in "abc"})
     result = merge([*texts, short, long], ["a", "b", "c"], labels=["LOC", "PER"])
     assert result.scores[-1] == pytest.approx(result.scores[-2]) and result.scores[-1] > 0.9
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**16), st.floats(0.3, 3.0), st.floats(-2, 2))
+def test_calibration_fit_equals_plain_logistic_regression(seed, slope, shift):
+    from sklearn.linear_model import LogisticRegression
+
+    from ner.quality.consensus.calibrate import fit_calibration, logit
+
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.01, 0.99, 400)
+    y = rng.random(400) < 1 / (1 + np.exp(-(slope * logit(p) + shift)))
+    if y.all() or not y.any():
+        return
+    ours = fit_calibration(p, y, ridge=0.0)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(logit(p)[:, None], y)
+    assert ours.a == pytest.approx(reference.coef_[0, 0], abs=1e-3)
+    assert ours.b == pytest.approx(reference.intercept_[0], abs=1e-3)
+
+
+def test_anchored_sentences_calibrate_overconfident_span_scores():
+    """A clone makes EM far too sure; a fifth of the texts known brings the span scores to the precision."""
+    texts, gold = simulate(1500, {"good": (0.95, 0.03), "fair": (0.75, 0.15), "other": (0.7, 0.2)}, seed=21)
+    clones = [Text(t.key, t.sentence, t.where, {**t.tags, "clone": t.tags["fair"]}) for t in texts]
+    names = ["good", "fair", "clone", "other"]
+    plain = merge(clones, names, labels=["LOC", "PER"])
+    known = merge(clones, names, labels=["LOC", "PER"], anchors={t: gold[t] for t in range(300)})
+    assert known.calibration is not None and plain.calibration is None
+
+    def gap(result):
+        spans = [(s[3], s[:3] in gold[t]) for t in range(300, 1500) for s in result.spans[t]]
+        return abs(np.mean([s for s, _ in spans]) - np.mean([ok for _, ok in spans]))
+
+    assert gap(plain) > 0.1 and gap(known) < 0.03, (gap(plain), gap(known))

@@ -48,19 +48,24 @@ def best_spans(options) -> list:
     return chosen[::-1]
 
 
-def decode_text(ranges, posterior: np.ndarray, labels) -> tuple[list[tuple[int, int, str, float]], float]:
-    """``([(i, j, label, score)], sentence score)`` for one text's candidate ``ranges`` and posteriors."""
+def decode_text(ranges, posterior: np.ndarray, labels, calibrate=None) -> tuple[list[tuple[int, int, str, float]], float]:
+    """``([(i, j, label, score)], sentence score)`` for one text's candidate ``ranges`` and posteriors.
+
+    ``calibrate`` (``calibrate.Calibration``) maps the probabilities the scores are made of (a span's
+    label; for a candidate left out, ``1 -`` its best label's); the decision itself uses the posteriors.
+    """
     none = len(labels)
     options = []
     for r, p in zip(ranges, posterior):
         best = int(np.argmax(p[:none])) if none else 0
         options.append((r[0], r[1], float(p[best] - p[none]), (r, best)))
     chosen = best_spans(options)
-    spans = [(r[0], r[1], labels[k], float(posterior[ranges.index(r)][k])) for *_, (r, k) in chosen]
+    sure = (lambda p: float(p)) if calibrate is None else (lambda p: float(calibrate(p)))
+    spans = [(r[0], r[1], labels[k], sure(posterior[ranges.index(r)][k])) for *_, (r, k) in chosen]
     score = 1.0
     for _, _, _, s in spans:
         score *= s
     for r, p in zip(ranges, posterior):
         if not any(r[0] < j and i < r[1] for i, j, _, _ in spans):
-            score *= float(p[none])
+            score *= float(p[none]) if calibrate is None else 1.0 - sure(p[:none].max() if none else 0.0)
     return spans, score

@@ -79,6 +79,7 @@ class Merge:
     candidates: Candidates = field(repr=False)
     iterations: int = 0
     weights: tuple = ()              # each annotator's weight in the posteriors (redundancy), or ()
+    calibration: object = None       # calibrate.Calibration learned from the anchored texts, or None
 
 
 def span_sets(texts, annotators):
@@ -135,6 +136,32 @@ def redundancy_weights(sets, present) -> np.ndarray:
     return 1.0 / similar.sum(1)
 
 
+def anchored_calibration(cands: Candidates, smoothing: float, weights=None):
+    """``calibrate.fit_calibration`` from the anchored texts, cross-fitted: EM is fitted with one half of the
+    anchored texts known and the other half's candidates (those some annotator marked) are the cases, then the
+    other way round, so the calibration is never learned on texts the model was taught with."""
+    from dataclasses import replace
+
+    from .calibrate import fit_calibration
+
+    text_of = np.array([t for t, _, _ in cands.spans], dtype=np.int64)
+    anchored = sorted({int(t) for t in text_of[cands.known >= 0]})
+    marked = (cands.responses >= 0).any(1) & np.array([i >= 0 for _, i, _ in cands.spans]) & (
+        (cands.responses < len(cands.labels)).any(1) | (cands.responses == len(cands.labels) + 1).any(1))
+    p, y = [], []
+    for half in (set(anchored[0::2]), set(anchored[1::2])):
+        held = np.isin(text_of, list(half))
+        model = fit(replace(cands, known=np.where(held, -1, cands.known)), smoothing=smoothing,
+                    annotator_weights=weights)
+        rows = np.nonzero(held & marked & (cands.known >= 0))[0]
+        if not len(rows) or not cands.labels:
+            continue
+        best = model.posterior[rows, : len(cands.labels)].argmax(1)
+        p += list(model.posterior[rows, best])
+        y += list(cands.known[rows] == best)
+    return fit_calibration(p, y) if p else None
+
+
 def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.0, redundancy: bool = False) -> Merge:
     """Merge the aligned ``texts`` (see the module docstring); ``anchors[t]`` fixes text ``t``'s spans;
     ``redundancy``: annotators that agree more than the rest count less (``redundancy_weights``)."""
@@ -146,6 +173,7 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
     cands = build_candidates(sets, present, labels, annotators, anchors, [len(t.sentence) for t in texts])
     weights = redundancy_weights(sets, present) if redundancy else None
     model = fit(cands, smoothing=smoothing, annotator_weights=weights)
+    calibration = anchored_calibration(cands, smoothing, weights) if anchors else None
     by_text: dict[int, list[int]] = {}
     for c, (t, i, _) in enumerate(cands.spans):
         if i >= 0:  # a text's silent row (its unmarked words) teaches the model, it is not decoded
@@ -162,13 +190,13 @@ def merge(texts, annotators, *, labels=None, anchors=None, smoothing: float = 1.
             # the independence EM assumes it is a length penalty, and it put long unanimous sentences before
             # real disagreements (factRuEval, 5 annotators: F1 0.95 after reviewing 51% of sentences with it,
             # 38% without; random order 80%)
-            spans, score = decode_text(ranges, model.posterior[rows], labels)
+            spans, score = decode_text(ranges, model.posterior[rows], labels, calibration)
             merged.append(spans)
             scores.append(score)
         vote.append(majority(ranges, cands.responses[rows], labels))
     return Merge(tuple(labels), tuple(annotators), merged, scores, vote, frozenset(anchors),
                  estimates(cands, model.posterior, present), cands, model.iterations,
-                 tuple(float(w) for w in weights) if weights is not None else ())
+                 tuple(float(w) for w in weights) if weights is not None else (), calibration)
 
 
 def truth_counts(predicted, gold, labels) -> dict:
