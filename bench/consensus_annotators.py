@@ -106,7 +106,7 @@ def make_factrueval(out: Path, epochs: int, log=print) -> dict[str, Path]:
 def train_and_tag(out: Path, name: str, plan: dict, files: dict, test, epochs: int, log, **settings) -> Path:
     """Train model ``name`` by ``plan`` (unless its directory holds one) and write its tags of ``test``."""
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import train
 
     model_dir = out / "models" / name
     target = out / f"{name}.jsonl"
