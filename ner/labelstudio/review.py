@@ -46,10 +46,12 @@ HEADER = "Верно - Submit (kept); ошибка - исправьте разм
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """An alternative shown as a prediction: ``name`` is its tab's model version ("critic", "annotator 3")."""
+    """An alternative shown as a prediction: ``name`` is its tab's model version ("critic", "annotator 3"),
+    ``score`` its score there (None: the item's)."""
 
     name: str
     tags: tuple[str, ...]
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +128,9 @@ def queue_task(item: ReviewItem, names) -> dict:
 
     def prediction(version: Version) -> dict:
         spans = [token_span(text, offsets, i, j, lab) for i, j, lab in tags_spans(version.tags)]
-        return {"model_version": version.name, "score": float(item.score),
-                "result": spans_to_results(text, spans, names.from_name, names.to_name, [item.score] * len(spans))}
+        score = float(item.score if version.score is None else version.score)
+        return {"model_version": version.name, "score": score,
+                "result": spans_to_results(text, spans, names.from_name, names.to_name, [score] * len(spans))}
 
     task["data"] = {names.text_key: text, NOTE: item.note, "suspicion": round(float(item.score), 3),
                     "where": item.where}
@@ -151,6 +154,19 @@ def push_queue(client, title: str, items, labels) -> int:
     readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],
                  [names.text_key, NOTE, "suspicion", "where"], first=True)
     return created
+
+
+def latest_annotation(task: dict) -> tuple[dict | None, bool]:
+    """The task's latest submitted annotation, and whether anyone touched the task after an import that
+    carried annotations (more than one annotation, an ``updated_by``, or a last action other than import):
+    for queues whose tasks arrive annotated (an open queue needs only ``annotations.submitted``)."""
+    done = [a for a in task.get("annotations") or () if not a.get("was_cancelled")]
+    if not done:
+        return None, False
+    latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
+    # an imported annotation has no updated_by and no last action (its two times differ by microseconds)
+    return latest, len(done) > 1 or latest.get("updated_by") is not None or latest.get("last_action") not in (
+        None, "imported")
 
 
 def _verdict(annotation: dict) -> str:

@@ -44,3 +44,11 @@ def test_a_queue_task_is_open_readable_and_its_predictions_sit_on_the_words():
         assert r.before.tags == SENTENCE.tags and r.after.words == SENTENCE.words
     back["annotations"] = [{"id": 1, "result": [], "was_cancelled": True}]
     assert reviewed([back], names) == []                             # skipped: not reviewed
+
+
+def test_a_version_may_carry_its_own_score():
+    names = config_names(format_labeling_config(Schema.auto(["Model", "Organization"])))
+    item = ReviewItem("k2", SENTENCE, 0.4, "a.conll:1", "?", (Version("alpha", SENTENCE.tags, 0.91),
+                                                              Version("beta", ("O",) * 5)))
+    scores = {p["model_version"]: p["score"] for p in queue_task(item, names)["predictions"]}
+    assert scores == {CURRENT: 0.4, "alpha": 0.91, "beta": 0.4}
