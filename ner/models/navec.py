@@ -182,6 +182,7 @@ class NavecNet:
         self.lexicon = lexicon
         self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
         self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
+        self.lexicon_hidden: dict = {}  # words -> positions whose lexicon id is O (train/augment.py's swapped names)
         self.window = window or DEFAULT_WINDOW
         self.stride = stride if stride >= 0 else DEFAULT_STRIDE
         self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
@@ -242,7 +243,8 @@ class NavecNet:
             key = tuple(words)
             if key not in known:
                 known[key] = self.lexicon.word_ids(key)
-            rows.append(known[key])
+            hide = self.lexicon_hidden.get(key, ())
+            rows.append([1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key])
         length = max(len(r) for r in rows)
         return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
 

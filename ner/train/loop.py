@@ -60,7 +60,7 @@ def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False}
+PREDATES = {"morph": False, "augment": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -218,6 +218,11 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     net = (make_net or build_net)(config, tags, train_sents, device)  # make_net: distill.py's student
     examples = net.examples(train_sents)
     dev_examples = net.examples(dev_sents)
+    augmenter = None
+    if getattr(config, "augment", 0.0):  # mention replacement, new names every epoch (augment.py)
+        from .augment import Augmenter
+
+        augmenter = Augmenter(train_sents, config.augment, config.seed)
     if procs.many:
         torch.manual_seed(config.seed + procs.rank)  # same initial weights, different dropout per process
     if not any(t != "O" for s in dev_sents for t in s.tags):
@@ -285,6 +290,9 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         if bad >= config.patience:
             break
         t0 = time.monotonic()
+        if augmenter is not None:
+            sentences, getattr(net, "net", net).lexicon_hidden = augmenter.epoch(epoch)  # a student wraps its net
+            examples = net.examples(sentences)
         order = list(range(len(examples)))
         random.Random(config.seed * 1000 + epoch).shuffle(order)
         mine = distributed.shard(order, procs)

@@ -1,0 +1,166 @@
+"""Benchmark: F1 on names a model never saw (name-disjoint) beside names it saw, the lists alone beside models.
+
+The corpus (``--corpus project``: the written corpus and the normalized seed; ``factrueval``: the
+factRuEval devset, Person/Org/Location as PER/ORG/LOC) is split by ``ner.quality.disjoint``: a seeded
+30% of the distinct names (folded for case, ё/е, Russian endings and script) is held out, the test part
+is every sentence that mentions one, training gets the rest (its own 10% dev), and the held-out names
+are removed from the lists for both the lexicon feature and the lists alone. One split per seed.
+
+Variants (``--variants``), each trained with the same settings (``--epochs``, batch 16, patience 5, as
+the demo), scored on the same test sentences:
+
+- ``lists``: ``ner tag --lexicon`` with the pruned lists (project corpus only);
+- ``default``: today's navec model with the pruned lists as its lexicon feature;
+- ``no-lexicon``: the same without the lexicon feature;
+- ``NAME:key=value;key=value``: the default with TrainConfig changes, e.g. ``augment:augment=0.5``;
+- ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
+  names may be names it saw).
+
+Each (variant, seed) result is kept in ``--out``/CORPUS/results/, so variants can run one at a time
+(``--variants augment --seeds 0``) and the table, printed at the end of every run, holds them all: F1
+on unseen and on seen names per label and micro, mean +- sd over the seeds run.
+
+    .venv/bin/python bench/bench_novel.py [--corpus project|factrueval] [--epochs 8] [--seeds 0,1,2]
+        [--variants lists,default,no-lexicon] [--out /tmp/bench-novel]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+FACTRUEVAL = ROOT.parent / "shared" / "corpora" / "factrueval2016"
+MAP = "Person=PER,Org=ORG,Location=LOC,LocOrg=LOC"
+
+
+def corpus(name: str, factrueval: Path):
+    from ner.corpus import parse_map, read_split, resolve_schema
+
+    if name == "factrueval":
+        mapping = parse_map(MAP)
+        return list(read_split(str(factrueval / "devset.conll"), resolve_schema("", mapping), mapping).sentences), MAP
+    files = [ROOT / "corpora" / "ml_ru_written.conll", ROOT / "corpora" / "ml_ru_seed.normalized.conll"]
+    return [s for f in files for s in read_split(str(f), resolve_schema("", None)).sentences], ""
+
+
+def natasha_tags(sentences):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_navec_vs_natasha import natasha_tags as tags
+
+    return tags(sentences)[0]
+
+
+def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping: str, lexdir: Path | None):
+    from ner.formats.conll import write_conll
+    from ner.models import load_model
+    from ner.records import Document
+    from ner.train.config import TrainConfig
+    from ner.train.loop import train
+
+    words = [list(s.words) for s in split.test]
+    if variant == "lists":
+        from ner.models.lexicon import load_lexicon
+
+        lexicon = load_lexicon(lexdir)
+        return [lexicon.tags(w) for w in words]
+    if variant == "natasha":
+        return natasha_tags(split.test)
+    name, _, settings = variant.partition(":")
+    extra = dict(kv.split("=", 1) for kv in settings.split(";") if kv)
+    import tomllib
+
+    extra = tomllib.loads("\n".join(f"{k} = {v}" for k, v in extra.items()))
+    train_file = work / f"train-{seed}.conll"
+    if not train_file.exists():
+        write_conll([Document(id="train", sentences=tuple(split.train))], train_file)
+    lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
+    config = TrainConfig(train=str(train_file), out=str(work / f"model-{name}-{seed}"), map=mapping, epochs=epochs,
+                         patience=5, batch_size=16, seed=seed, lexicon=lexicon).replace(**extra)
+    train(config, progress=lambda line: print(f"  [{name} seed {seed}] {line}", file=sys.stderr))
+    from ner.markup import clean_tags
+
+    model = load_model(config.out)
+    return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
+
+
+def table(results: dict, variants: list[str]) -> str:
+    from ner.quality.disjoint import Counts
+
+    labels = sorted({label for r in results.values() for kind in r["counts"].values() for label in kind})
+    lines = []
+    for kind in ("unseen", "seen"):
+        lines.append(f"\nF1 on {kind} names (mean +- sd over seeds)")
+        lines.append(f"{'':<14}" + "".join(f"{v.split(':')[0]:>18}" for v in variants))
+        for label in labels + ["micro"]:
+            row, support = f"{label:<14}", 0
+            for v in variants:
+                f1s = []
+                for key, r in results.items():
+                    if key.split("@")[0] != v:
+                        continue
+                    per = {k: Counts(*c) for k, c in r["counts"][kind].items()}
+                    c = sum(per.values(), Counts()) if label == "micro" else per.get(label, Counts())
+                    f1s.append(c.f1)
+                    support = max(support, c.tp + c.fn)
+                sd = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
+                row += f"{statistics.mean(f1s):>11.3f} +-{sd:.3f}" if f1s else f"{'-':>18}"
+            lines.append(row + f"  (n={len(f1s)}, gold {support})")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", choices=("project", "factrueval"), default="project")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--fraction", type=float, default=0.3)
+    parser.add_argument("--variants", default="lists,default,no-lexicon")
+    parser.add_argument("--out", default="/tmp/bench-novel")
+    parser.add_argument("--factrueval", default=str(FACTRUEVAL), help="the factRuEval-2016 directory (devset.conll)")
+    args = parser.parse_args(argv)
+    from ner.models.lexicon import BUNDLED
+    from ner.quality.disjoint import disjoint_split, seen_unseen, without_names
+
+    sentences, mapping = corpus(args.corpus, Path(args.factrueval))
+    work = Path(args.out) / args.corpus
+    work.mkdir(parents=True, exist_ok=True)
+    store = work / "results"  # one file per (variant, seed): runs of other variants can go on beside this one
+    store.mkdir(exist_ok=True)
+    variants = [v for v in args.variants.split(",") if v]
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        split = disjoint_split(sentences, args.fraction, seed)
+        print(f"seed {seed}: {split.names} names, {len(split.held_out)} held out; train {len(split.train)} "
+              f"sentences, test {len(split.test)}", file=sys.stderr)
+        lexdir = None
+        if args.corpus == "project":
+            files = {p.name: p.read_text(encoding="utf-8") for p in sorted(BUNDLED.glob("*.txt"))}
+            pruned, dropped = without_names(files, split.held_out)
+            lexdir = work / f"lexicon-{seed}"
+            lexdir.mkdir(exist_ok=True)
+            for name, text in pruned.items():
+                (lexdir / name).write_text(text, encoding="utf-8")
+            print(f"  lists: {dropped} lines naming held-out names dropped", file=sys.stderr)
+        for variant in variants:
+            started = time.perf_counter()
+            predicted = run_variant(variant, split, work, seed, args.epochs, mapping, lexdir)
+            counts = seen_unseen(split.test, predicted, split.held_out)
+            result = {"counts": {k: {label: [c.tp, c.fp, c.fn] for label, c in v.items()} for k, v in counts.items()},
+                      "seconds": round(time.perf_counter() - started, 1),
+                      "epochs": 0 if variant in ("lists", "natasha") else args.epochs}
+            (store / f"{variant.replace('/', '_')}@{seed}.json").write_text(json.dumps(result, indent=1))
+    results = {p.stem: json.loads(p.read_text()) for p in sorted(store.glob("*.json"))}
+    shown = list(dict.fromkeys(k.split("@")[0] for k in results))
+    print(f"{args.corpus}: name-disjoint, {args.fraction:.0%} of names held out per seed; epochs "
+          f"{sorted({r['epochs'] for r in results.values()} - {0})}; seeds per variant in n=")
+    print(table(results, shown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
