@@ -80,7 +80,8 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     if not train_file.exists():
         write_conll([Document(id="train", sentences=tuple(split.train))], train_file)
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
-    config = TrainConfig(train=str(train_file), out=str(work / f"model-{name}-{seed}"), map=mapping, epochs=epochs,
+    config = TrainConfig(train=str(train_file), out=str(work / f"model-{name}-{seed}"), epochs=epochs,
+                         labels="auto" if mapping else "",  # the split's sentences carry the mapped labels
                          patience=5, batch_size=16, seed=seed, lexicon=lexicon).replace(**extra)
     train(config, progress=lambda line: print(f"  [{name} seed {seed}] {line}", file=sys.stderr))
     from ner.markup import clean_tags

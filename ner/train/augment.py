@@ -8,10 +8,10 @@ epoch ``k``: each sentence with names is, with probability ``share``, replaced b
 names (Date aside: dates are patterns) are each swapped for
 
 - another name of the label from the training sentences themselves (half the time), or
-- a generated one with a realistic shape (``generate_name``): CamelCase, acronym with a
-  version, hyphenated or dotted lower case, a Cyrillic spelling with the case ending of the
-  word it replaces ("Зорексом" for "Яндексом"); for labels whose names are phrases
-  (Method_ML, Task, Activity) only names from the corpus.
+- a generated one in a shape names of its label take (``generate_name``): CamelCase, acronym
+  with a version, hyphenated, dotted or plain lower case, "X AI"/"X Bench", a Cyrillic spelling
+  with the case ending of the word it replaces ("Зорексом" for "Яндексом"); for labels whose
+  names are phrases (Method_ML, Task, Activity) only names from the corpus.
 
 The positions of swapped-in words are returned too: the lexicon feature is hidden there
 (``NavecNet.lexicon_hidden``), so a name from the lists does not teach the lists again.
@@ -31,36 +31,53 @@ from ..records import Sentence
 PHRASE_LABELS = {"Method_ML", "Task", "Activity"}
 KEEP_LABELS = {"Date"}
 _CONSONANTS, _VOWELS = "bdfgklmnprstvz", "aeiou"
-_CYRILLIC = dict(zip("bdfgklmnprstvzaeiou", "бдфгклмнпрствзаеиоу"))
+_CYRILLIC = dict(zip("bdfgklmnprstvzaeiou", "бдфгклмнпрствзаеиоу")) | {"x": "кс"}
 
 
 def _syllables(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(n)) + rng.choice(_CONSONANTS + "x")
 
 
+# the shapes each label's names take (generate_name); the corpus shows them: "Sber AI", "GPT-4o", "SQuAD", "llama.cpp"
+SHAPES = {"Model": ("acronym", "versioned", "camel", "cyrillic"),
+          "Organization": ("camel", "cyrillic", "suffixed", "word"),
+          "Dataset": ("camel", "acronym", "suffixed", "cyrillic"),
+          "Application": ("lower", "hyphen", "dotted", "camel", "cyrillic")}
+SUFFIXES = {"Organization": [" AI", " Labs", " Research", "Tech"], "Dataset": ["QA", "Bench", "-1M", " Corpus", "-Instruct"]}
+
+
 def generate_name(label: str, rng: random.Random, like: str = "") -> str:
-    """A made-up name of a realistic shape; ``like`` (the word it replaces) lends its Cyrillic case ending.
+    """A made-up name in one of the shapes names of ``label`` take (``SHAPES``); ``like`` (the word it
+    replaces) lends its Cyrillic case ending to a Cyrillic name.
 
     >>> generate_name("Model", random.Random(1))
-    'Vikalon-2'
+    'STP-2'
     """
     stem = _syllables(rng, rng.randint(1, 2))
-    shape = rng.randrange(6)
-    if shape == 0:  # CamelCase
+    shape = rng.choice(SHAPES.get(label, ("camel", "cyrillic", "word")))
+    if shape == "camel":
         return stem.capitalize() + _syllables(rng, 1).capitalize()
-    if shape == 1:  # acronym with a version
+    if shape == "acronym":
         acronym = "".join(rng.choice("ABCDEFGHKLMNPRSTVXZ") for _ in range(rng.randint(2, 4)))
+        if label == "Dataset":
+            return acronym + rng.choice(["", "", "-2", " v2", "++", "-QA"])
         return acronym + rng.choice(["-", " ", ""]) + rng.choice(["2", "3.5", "7B", "v2", "1.1", "XL", "13B"])
-    if shape == 2:  # hyphenated lower case
+    if shape == "versioned":
+        return stem.capitalize() + rng.choice([" 2", "-3", "-7B", " 1.5", "-instruct", " Pro"])
+    if shape == "hyphen":
         return f"{stem}-{_syllables(rng, 1)}"
-    if shape == 3:  # dotted
+    if shape == "dotted":
         return f"{stem}.{rng.choice(['ai', 'js', 'io', 'cpp', 'py'])}"
-    if shape == 4:  # a Cyrillic spelling, declined as the word it replaces
+    if shape == "lower":
+        return stem
+    if shape == "suffixed":
+        return stem.capitalize() + rng.choice(SUFFIXES[label])
+    if shape == "cyrillic":  # declined as the word it replaces
         from ..models.lexicon import stem as russian_stem
 
         ending = like[len(russian_stem(like)):] if like and like.isalpha() and not like.isascii() else ""
         return "".join(_CYRILLIC.get(c, c) for c in stem).capitalize() + ending
-    return stem.capitalize() + rng.choice(["", " 2", "-3", " Pro", "-7B"])  # a word with a version
+    return stem.capitalize()
 
 
 def name_pool(sentences) -> dict[str, list[tuple[str, ...]]]:

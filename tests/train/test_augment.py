@@ -45,13 +45,19 @@ def test_swapped_names_keep_labels_dates_and_context(seed, sentence):
     assert new <= {i for i, t in enumerate(out.tags) if t != "O"}
 
 
-def test_generated_names_have_the_promised_shapes():
+def test_generated_names_take_their_labels_shapes():
     rng = random.Random(0)
-    names = [generate_name("Model", rng, like="Яндексом") for _ in range(300)]
-    assert any(n[0].isupper() and any(c.isupper() for c in n[1:]) and n.isalpha() for n in names)  # CamelCase
-    assert any(n.split("-")[0].isupper() and len(n.split("-")[0]) >= 2 for n in names if "-" in n)  # acronym-version
-    assert any(n.islower() and "-" in n for n in names) and any("." in n and n.split(".")[1].isalpha() for n in names)
-    assert any(n.endswith("ом") and n[0] in "БДФГКЛМНПРСТВЗ" for n in names)  # Cyrillic, the replaced word's case
+
+    def names(label):
+        return [generate_name(label, rng, like="Яндексом") for _ in range(300)]
+
+    models, apps, orgs = names("Model"), names("Application"), names("Organization")
+    assert any(n.split("-")[0].isupper() and len(n.split("-")[0]) >= 2 for n in models if "-" in n)  # acronym-version
+    assert any(n[0].isupper() and any(c.isupper() for c in n[1:]) and n.isalpha() for n in orgs)  # CamelCase
+    assert any(n.endswith((" AI", " Labs")) for n in orgs) and not any(n.endswith(" AI") for n in models)
+    assert any(n.islower() and "-" in n for n in apps) and any("." in n and n.split(".")[1].isalpha() for n in apps)
+    assert any(n.endswith("ом") and n[0] in "БДФГКЛМНПРСТВЗ" for n in models)  # Cyrillic, the replaced word's case
+    assert all(n.isascii() or not any("a" <= c <= "z" for c in n.lower()) for n in models + apps + orgs)
 
 
 def test_epochs_differ_are_seeded_and_leave_other_sentences_alone():
