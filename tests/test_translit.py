@@ -93,3 +93,20 @@ def test_a_name_in_either_script_in_any_case_ending_is_found(tmp_path_factory, n
     lexicon = load_lexicon(d)
     text = cyrillic + ending if latin_listed else latin
     assert lexicon.spans(["Мы", "взяли", text, "."]) == [(2, 3, "Model")]
+
+
+def test_ner_tag_lexicon_finds_the_other_script(tmp_path, capsys):
+    import json
+
+    from ner.cli import main
+
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "Model.txt").write_text("Zorbax\nZorbax-2\n", encoding="utf-8")
+    (lists / "Organization.txt").write_text("Фелинор\n", encoding="utf-8")
+    text = tmp_path / "in.txt"
+    text.write_text("В Felinor дообучили Зорбакс, а потом сравнили с Зорбаксом-2 и Зорбаксами.\n", encoding="utf-8")
+    assert main(["tag", str(text), "--lexicon", str(lists), "--no-progress"]) == 0
+    found = [(e["text"], e["label"]) for e in json.loads(capsys.readouterr().out)["entities"]]
+    assert found == [("Felinor", "Organization"), ("Зорбакс", "Model"), ("Зорбаксом-2", "Model"),
+                     ("Зорбаксами", "Model")]

@@ -40,6 +40,7 @@ _DOUBLE = re.compile(r"([a-z])\1+")
 _ENDINGS = sorted("""iami ami ogo ego omu emu imi iei iam iah iem ah oi ei ii ia iu om em am ov ev ih im a u e i o
 """.split(), key=len, reverse=True)
 _CYRILLIC = re.compile("[а-яё]")
+_VERSIONED = re.compile(r"([a-z]{3,})(-[\w.]*\d[\w.]*)")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -76,6 +77,9 @@ def key_forms(romanized: str) -> frozenset[str]:
     >>> sorted(key_forms("mistralem"))
     ['mistral', 'mistralem']
     """
+    versioned = _VERSIONED.fullmatch(romanized)  # "lamoi-2": the ending sits before the version
+    if versioned:
+        return frozenset(f + versioned.group(2) for f in key_forms(versioned.group(1)))
     forms = {romanized}
     if romanized.isalpha() and romanized.isascii():
         forms.update(romanized[: -len(e)] for e in _ENDINGS if romanized.endswith(e) and len(romanized) - len(e) >= 3)
