@@ -18,7 +18,8 @@ the demo), scored on the same test sentences:
 
 Each (variant, seed) result is kept in ``--out``/CORPUS/results/, so variants can run one at a time
 (``--variants augment --seeds 0``) and the table, printed at the end of every run, holds them all: F1
-on unseen and on seen names per label and micro, mean +- sd over the seeds run.
+on unseen and on seen names per label and micro, mean +- sd over the seeds run, and each variant's micro
+F1 minus the default's on the seeds both ran (paired: the split moves F1 more than most changes do).
 
     .venv/bin/python bench/bench_novel.py [--corpus project|factrueval] [--epochs 8] [--seeds 0,1,2]
         [--variants lists,default,no-lexicon] [--out /tmp/bench-novel]
@@ -90,28 +91,44 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
 
 
-def table(results: dict, variants: list[str]) -> str:
+def micro(result: dict, kind: str) -> float:
     from ner.quality.disjoint import Counts
 
+    return sum((Counts(*c) for c in result["counts"][kind].values()), Counts()).f1
+
+
+def table(results: dict, variants: list[str], base: str = "default") -> str:
+    """F1 per label and micro, mean +- sd over seeds; then each variant minus ``base`` on the seeds both ran."""
+    from ner.quality.disjoint import Counts
+
+    runs = {v: [r for key, r in results.items() if key.rsplit("@", 1)[0] == v] for v in variants}
     labels = sorted({label for r in results.values() for kind in r["counts"].values() for label in kind})
     lines = []
     for kind in ("unseen", "seen"):
         lines.append(f"\nF1 on {kind} names (mean +- sd over seeds)")
-        lines.append(f"{'':<14}" + "".join(f"{v.split(':')[0]:>18}" for v in variants))
+        lines.append(f"{'':<14}" + "".join(f"{v.split(':')[0][:18]:>20}" for v in variants))
+        lines.append(f"{'seeds':<14}" + "".join(f"{len(runs[v]):>20}" for v in variants))
         for label in labels + ["micro"]:
-            row, support = f"{label:<14}", 0
+            row = f"{label:<14}"
             for v in variants:
                 f1s = []
-                for key, r in results.items():
-                    if key.split("@")[0] != v:
-                        continue
+                for r in runs[v]:
                     per = {k: Counts(*c) for k, c in r["counts"][kind].items()}
                     c = sum(per.values(), Counts()) if label == "micro" else per.get(label, Counts())
                     f1s.append(c.f1)
-                    support = max(support, c.tp + c.fn)
                 sd = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
-                row += f"{statistics.mean(f1s):>11.3f} +-{sd:.3f}" if f1s else f"{'-':>18}"
-            lines.append(row + f"  (n={len(f1s)}, gold {support})")
+                row += f"{statistics.mean(f1s):>13.3f} +-{sd:.3f}" if f1s else f"{'-':>20}"
+            lines.append(row)
+    if any(key.rsplit("@", 1)[0] == base for key in results):
+        lines.append(f"\nmicro F1 minus {base}'s on the same seeds (paired), unseen / seen names")
+        for v in variants:
+            pairs = [(micro(results[k], kind) - micro(results[f"{base}@{k.rsplit('@', 1)[1]}"], kind))
+                     for kind in ("unseen", "seen") for k in results
+                     if k.rsplit("@", 1)[0] == v and f"{base}@{k.rsplit('@', 1)[1]}" in results]
+            if v != base and pairs:
+                unseen, seen = pairs[: len(pairs) // 2], pairs[len(pairs) // 2:]
+                lines.append(f"{v.split(':')[0]:<20} {statistics.mean(unseen):+.3f} / {statistics.mean(seen):+.3f}"
+                             f"  ({len(unseen)} seed{'s' * (len(unseen) > 1)})")
     return "\n".join(lines)
 
 
@@ -158,7 +175,7 @@ def main(argv=None) -> int:
     results = {p.stem: json.loads(p.read_text()) for p in sorted(store.glob("*.json"))}
     shown = list(dict.fromkeys(k.split("@")[0] for k in results))
     print(f"{args.corpus}: name-disjoint, {args.fraction:.0%} of names held out per seed; epochs "
-          f"{sorted({r['epochs'] for r in results.values()} - {0})}; seeds per variant in n=")
+          f"{sorted({r['epochs'] for r in results.values()} - {0})}, batch 16, patience 5")
     print(table(results, shown))
     return 0
 
