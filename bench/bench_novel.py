@@ -73,11 +73,8 @@ def o_bias_tags(model_dir: Path, words, bias: float):
 
 
 def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping: str, lexdir: Path | None):
-    from ner.formats.conll import write_conll
     from ner.models import load_model
-    from ner.records import Document
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import TrainConfig, fit
 
     words = [list(s.words) for s in split.test]
     if variant == "lists":
@@ -90,18 +87,20 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     if variant.startswith("o-bias="):  # the default's trained model, the O tag's score lowered before decoding
         return o_bias_tags(work / f"model-default-{seed}", words, float(variant.split("=", 1)[1]))
     name, _, settings = variant.partition(":")
-    extra = dict(kv.split("=", 1) for kv in settings.split(";") if kv)
     import tomllib
 
-    extra = tomllib.loads("\n".join(f"{k} = {v}" for k, v in extra.items()))
-    train_file = work / f"train-{seed}.conll"
-    if not train_file.exists():
-        write_conll([Document(id="train", sentences=tuple(split.train))], train_file)
+    extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
-    config = TrainConfig(train=str(train_file), out=str(work / f"model-{name}-{seed}"), epochs=epochs,
-                         labels="auto" if mapping else "",  # the split's sentences carry the mapped labels
-                         patience=5, batch_size=16, seed=seed, lexicon=lexicon).replace(**extra)
-    train(config, progress=lambda line: print(f"  [{name} seed {seed}] {line}", file=sys.stderr))
+    config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
+                         seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
+    if mapping:  # factRuEval: the mapped labels the split has
+        labels = sorted({t[2:] for s in split.train for t in s.tags if t != "O"})
+    else:
+        from ner.schema import load_schema
+
+        labels = list(load_schema().names)
+    fit(split.train, None, labels, config,
+        progress=lambda line: print(f"  [{name} seed {seed}] {line}", file=sys.stderr))
     from ner.markup import clean_tags
 
     model = load_model(config.out)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from ..bio import spans_tags
 from ..errors import UserError
+from .translit import crosses, forms_of
 
 BUNDLED = Path(__file__).resolve().parents[2] / "annotation" / "lexicons"
 NOT_AN_ENTITY = "O"
@@ -68,25 +69,6 @@ def stem(word: str) -> str:
             if low.endswith(ending) and len(low) - len(ending) >= 3:
                 return low[: -len(ending)]
     return low
-
-
-def _cross(words, last: bool = True) -> list:
-    """Each word's rough Latin form (``translit.romanize``); with ``last``, also every form of each
-    word without a case ending (``translit.key_forms``): what names in the other script match on."""
-    from .translit import key_forms, romanize
-
-    rom = [romanize(_exact(w)) for w in words]
-    return [rom, [key_forms(r) for r in rom]] if last else rom
-
-
-def _crossing(entry, words):
-    """A translit entry only where the words are in the other script: a Cyrillic word for a Latin
-    name starts with a capital unless the key is long ("гигачат" finds GigaChat, "голоса" not Golos)."""
-    if entry is None or entry[2] == bool(_CYRILLIC.search("".join(words))):
-        return None
-    if not entry[2] and not words[0][:1].isupper() and len(_cross(words[:1], False)[0]) < 7:
-        return None
-    return entry
 
 
 def is_acronym(name: str) -> bool:
@@ -130,7 +112,7 @@ class Lexicon:
         keys = [(self.folded, fold)]
         if is_acronym(name):  # as written; with a digit ("GPT-4", "T5") in lower case too
             keys = [(self.exact, tuple(_exact(w) for w in words))] + (keys if re.search(r"\d", name) else [])
-        rom, forms = _cross(words)
+        rom, forms = forms_of([_exact(w) for w in words])
         if not is_acronym(name) and sum(map(len, rom)) >= 4 and min(map(len, rom)) >= 2:
             keys += [(self.translit, (*rom[:-1], form)) for form in forms[-1]]
         for table, key in keys:
@@ -145,17 +127,18 @@ class Lexicon:
         words = list(words)
         exact = [_exact(w) for w in words]
         folded = [stem(w) for w in words]
-        rom, forms = _cross(words)
+        rom, forms = forms_of(exact)
         found, i, n = [], 0, len(words)
         dates = {start: (end, label) for start, end, label in _date_spans(words)}
         while i < n:
             hit = None
             for size in range(min(self.longest, n - i), 0, -1):
                 entry = self.exact.get(tuple(exact[i:i + size])) or self.folded.get(tuple(folded[i:i + size]))
-                for form in () if entry else forms[i + size - 1]:
-                    entry = _crossing(self.translit.get((*rom[i:i + size - 1], form)), words[i:i + size])
-                    if entry:
+                for form in () if entry else forms[i + size - 1]:  # a name in the other script
+                    entry = self.translit.get((*rom[i:i + size - 1], form))
+                    if entry and crosses(entry[2], exact[i:i + size]):
                         break
+                    entry = None
                 if entry:
                     hit = (i, i + size, entry[0])
                     break

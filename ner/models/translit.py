@@ -86,6 +86,22 @@ def key_forms(romanized: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+def forms_of(words) -> tuple[list[str], list[frozenset[str]]]:
+    """Each word romanised, and each one's ``key_forms``: what a lexicon matches across scripts on."""
+    rom = [romanize(w) for w in words]
+    return rom, [key_forms(r) for r in rom]
+
+
+def crosses(listed_cyrillic: bool, words) -> bool:
+    """Whether ``words`` may match a name listed in the other script (Cyrillic when ``listed_cyrillic``):
+    they are in the other script, and a lower-case Cyrillic word matches a Latin name only with a key of
+    seven letters or more ("гигачат" finds GigaChat, "голоса" does not find Golos).
+    """
+    if listed_cyrillic == bool(_CYRILLIC.search("".join(words).lower())):
+        return False
+    return listed_cyrillic or words[0][:1].isupper() or len(romanize(words[0])) >= 7
+
+
 def latin_key(word: str) -> str:
     """``translit_key`` for a word with letters, the word itself otherwise (digits, punctuation)."""
     return translit_key(word) if any(c.isalpha() for c in word) else word
