@@ -85,7 +85,7 @@ def test_the_lexicon_feature_is_hidden_on_swapped_in_words(tmp_path):
 def test_training_with_mention_replacement(tmp_path, backbone):
     from ner.models import load_model
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import train
 
     lines = []
     config = TrainConfig(train=str(SEED), out=str(tmp_path / "m"), epochs=2, hidden=16, seed=5, augment=1.0,
