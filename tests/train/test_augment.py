@@ -96,3 +96,16 @@ def test_training_with_mention_replacement(tmp_path, backbone):
     assert len(load_model(out).predict([["Яндекс", "выпустил", "YaLM"]])[0].tags) == 3
     with pytest.raises(Exception, match="augment"):
         TrainConfig(train="x", augment=1.5).validate()
+
+
+def test_a_distillations_silver_sentences_pass_untouched():
+    import numpy as np
+
+    from ner.train.silver import SilverSentence
+
+    silver = SilverSentence(("Zorax", "вышла"), ("B-Model", "O"), (0.9, 0.9), np.full((2, 3), 1 / 3), 1,
+                            "Zorax вышла", ((0, 5), (6, 11)))
+    aug = Augmenter([S1, silver, S2], share=1.0, seed=0)
+    assert aug.pool == name_pool([S1, S2])  # the teacher's guesses are no names to swap in
+    out, hidden = aug.epoch(1)
+    assert out[1] is silver and out[0] != S1 and silver.words not in hidden
