@@ -323,6 +323,8 @@ class NavecNet:
                 padded = np.zeros((len(chunk), max(lengths), n_tags), dtype=np.float32)
                 for row, j in enumerate(chunk):
                     padded[row, : lengths[row]] = emissions[j]
+                if self.hp.get("o_bias"):  # O less likely where the model hesitates (TrainConfig.o_bias)
+                    padded[:, :, self.tag_ids["O"]] -= self.hp["o_bias"]
                 paths, probs = self.module.crf.decode(padded, lengths)
                 for row, (j, n) in enumerate(zip(chunk, lengths)):
                     out[j] = (paths[row, :n], probs[row, :n])
@@ -357,6 +359,8 @@ class NavecNet:
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
+        if not hp.get("o_bias"):
+            hp.pop("o_bias", None)
         return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
                 "chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}

@@ -50,7 +50,7 @@ def _seed(seed: int) -> None:
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False, "augment": 0.0}
+PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -70,7 +70,7 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         from ..models.cnn import CNNNet
 
         net = CNNNet(tags, CNNNet.chars_of(train_sents), {**_dropout(config), "word_dropout": config.word_dropout,
-                                                          "morph_dim": _morph_dim(config)},
+                                                          "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
                      config.window, config.stride, device=device)
         net.fill_morph()
         return net
@@ -81,7 +81,7 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
         net = NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, **_dropout(config),
                                                       "layers": config.layers, "word_dropout": config.word_dropout,
-                                                      "morph_dim": _morph_dim(config)},
+                                                      "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
                        config.window, config.stride, device=device, lexicon=lexicon)
         net.fill_morph()
         return net
