@@ -165,7 +165,7 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
         from .views import uncertain_first
 
         client.set_model_version(project["id"], tagger.version)
-        uncertain_first(client, project["id"])
+        uncertain_first(client, project["id"], names.text_key)
     return summary
 
 
