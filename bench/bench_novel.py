@@ -107,16 +107,20 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
 
 
-def micro(result: dict, kind: str) -> float:
-    from ner.quality.disjoint import Counts
+def counts(stored):
+    """``consensus.merge.Counts`` of the ``[tp, fp, fn]`` a result file keeps."""
+    from ner.quality.consensus.merge import Counts
 
-    return sum((Counts(*c) for c in result["counts"][kind].values()), Counts()).f1
+    tp, fp, fn = stored
+    return Counts(tp, tp + fp, tp + fn)
+
+
+def micro(result: dict, kind: str) -> float:
+    return sum(map(counts, result["counts"][kind].values()), counts([0, 0, 0])).f1
 
 
 def table(results: dict, variants: list[str], base: str = "default") -> str:
     """F1 per label and micro, mean +- sd over seeds; then each variant minus ``base`` on the seeds both ran."""
-    from ner.quality.disjoint import Counts
-
     runs = {v: [r for key, r in results.items() if key.rsplit("@", 1)[0] == v] for v in variants}
     labels = sorted({label for r in results.values() for kind in r["counts"].values() for label in kind})
     lines = []
@@ -129,8 +133,9 @@ def table(results: dict, variants: list[str], base: str = "default") -> str:
             for v in variants:
                 f1s = []
                 for r in runs[v]:
-                    per = {k: Counts(*c) for k, c in r["counts"][kind].items()}
-                    c = sum(per.values(), Counts()) if label == "micro" else per.get(label, Counts())
+                    per = {k: counts(c) for k, c in r["counts"][kind].items()}
+                    none = counts([0, 0, 0])
+                    c = sum(per.values(), none) if label == "micro" else per.get(label, none)
                     f1s.append(c.f1)
                 sd = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
                 row += f"{statistics.mean(f1s):>13.3f} +-{sd:.3f}" if f1s else f"{'-':>20}"
@@ -183,8 +188,9 @@ def main(argv=None) -> int:
         for variant in variants:
             started = time.perf_counter()
             predicted = run_variant(variant, split, work, seed, args.epochs, mapping, lexdir)
-            counts = seen_unseen(split.test, predicted, split.held_out)
-            result = {"counts": {k: {label: [c.tp, c.fp, c.fn] for label, c in v.items()} for k, v in counts.items()},
+            found = seen_unseen(split.test, predicted, split.held_out)
+            result = {"counts": {k: {label: [int(c.tp), int(c.pred - c.tp), int(c.gold - c.tp)] for label, c in v.items()}
+                                 for k, v in found.items()},
                       "seconds": round(time.perf_counter() - started, 1),
                       "epochs": 0 if variant in ("lists", "natasha") or variant.startswith("o-bias") else args.epochs}
             (store / f"{variant.replace('/', '_')}@{seed}.json").write_text(json.dumps(result, indent=1))

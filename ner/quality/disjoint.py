@@ -82,29 +82,17 @@ def without_names(files: dict[str, str], held_out) -> tuple[dict[str, str], int]
     return out, dropped
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def __add__(self, other: "Counts") -> "Counts":
-        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
-
-    @property
-    def f1(self) -> float:
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
-
-
 def seen_unseen(sentences, predicted, held_out) -> dict[str, dict[str, Counts]]:
-    """``{"unseen"|"seen": {label: Counts}}`` of predicted tags against the sentences' gold tags."""
+    """``{"unseen"|"seen": {label: Counts}}`` (``consensus.merge.Counts``: true positives, predicted and
+    gold spans) of predicted tags against the sentences' gold tags."""
     from ..bio import tags_spans, to_iob2
+    from .consensus.merge import Counts
 
     held_keys = {key for _, key in held_out}
     out = {"unseen": {}, "seen": {}}
 
-    def add(kind, label, **n):
-        out[kind][label] = out[kind].get(label, Counts()) + Counts(**n)
+    def add(kind, label, tp=0, fp=0, fn=0):
+        out[kind][label] = out[kind].get(label, Counts()) + Counts(tp, tp + fp, tp + fn)
 
     for s, tags in zip(sentences, predicted):
         gold = {(a, b, label): (label, key) in held_out for a, b, label, key in sentence_names(s)}
