@@ -85,3 +85,16 @@ def cells(text: str) -> list[Cell]:
         row += 1
         pos += len(line)
     return out
+
+
+def row_cells(words) -> list[tuple[int, int]] | None:
+    """The word ranges of the cells of a table row given as tokens (``|`` tokens between cells), or None
+    when the words are not a row (a first ``|`` and at least two in all). Empty cells are left out.
+
+    >>> row_cells(["|", "Stanford", "NLP", "|", "Stanza", "|"])
+    [(1, 3), (4, 5)]
+    """
+    if not words or words[0] != "|" or sum(w == "|" for w in words) < 2:
+        return None
+    pipes = [i for i, w in enumerate(words) if w == "|"] + [len(words)]
+    return [(a + 1, b) for a, b in zip(pipes, pipes[1:]) if b > a + 1]
