@@ -28,13 +28,10 @@ _OPENING = frozenset("([{«„“")
 
 def sentences():
     """(tokens, original text) of every sentence of the written corpus's sources."""
-    from ner.schema import load_schema
-
     spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    docs = build.parse_sources(build.SOURCES, load_schema().names)
-    return [(s.words, s.source_text) for d in docs for s in d.sentences]
+    return build.sentence_texts()
 
 
 def before_rule(words) -> str:

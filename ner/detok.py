@@ -35,6 +35,7 @@ _CAMEL_END = re.compile(r"[a-z][A-Z]\Z|[A-Z]v\Z")  # ruT5, mT5, YOLOv8, LayoutLM
 _GLUED_STEMS = frozenset({"word", "bf", "fp", "int", "tiny", "pymorphy", "collection", "oasst", "gsm", "mp", "qwen",
                           "iob", "smollm"})
 _FILE = re.compile(r"(?:^|\.)(?:jsonl?|csv|txt|conll|py|md|ya?ml|parquet|pt|bin|gguf|safetensors)\Z")
+_CAMEL = re.compile(r"[A-Z]\w*[a-z][A-Z]")  # OutOfMemoryError
 _ABBREVIATIONS = frozenset({"см", "т", "е", "др", "пр", "напр", "ср", "им", "г", "гг", "рис", "табл", "стр"})
 _TIME_PART = re.compile(r"\d{1,2}\Z")
 
@@ -78,13 +79,9 @@ def _glued(words, k: int, open_marks: dict) -> bool | None:
     if word == "." and (after == "/" and prev not in ("~", "/") or _dotfile(prev, after)):
         return False  # в .env, через .to(device), -v ./models
     if word in _CLOSING and word not in _PAIRED or prev in _OPENING or word == "(" and prev == "]":
-        return True  # also a link's '](' 
-    if word == "`" or prev == "`":  # a run of backticks is one mark: ``` or `
-        if prev == "`" and word == "`":
-            return True
-        if word == "`":
-            return open_marks.get("`", False)  # closing: glued to the code before it
-        return open_marks.get("`", False)  # after the run: glued when it opened a span
+        return True  # also a link's ']('
+    if word == "`" or prev == "`":  # a run of backticks is one mark (``` or `): glued inside, and to the code
+        return prev == word or open_marks.get("`", False)  # it opens (after it) or closes (before it)
     if word in _PAIRED or prev in _PAIRED:
         if word in _PAIRED and prev in _PAIRED:
             return True
@@ -114,9 +111,8 @@ def _glued(words, k: int, open_marks: dict) -> bool | None:
         return True
     if prev == "." and before[-1:].isdigit() and word.isdigit():
         return True  # 2 . 5
-    if prev == "." and word == "/" or prev == "." and _ASCII_WORD.match(word) and not (k == 2 and before.isdigit()) \
-            and (before[-1:] in ("/", ")") or _dotfile(before, word) or (
-                before[-1:].isascii() and before[-1:].isalnum() and (_LOWER_START.match(word) or re.match(r"[A-Z]\w*[a-z][A-Z]", word)))):
+    if prev == "." and (word == "/" or _ASCII_WORD.match(word) and not (k == 2 and before.isdigit())
+                        and _name_after_dot(before, word)):
         return True  # config . yaml, llama . cpp, torch . cuda . OutOfMemoryError, в . env, ~/. cache
     if prev == ":" and _TIME_PART.match(before) and word.isdigit():
         return True  # 10:02
@@ -124,8 +120,8 @@ def _glued(words, k: int, open_marks: dict) -> bool | None:
         return True
     if prev == ":" and word == "/":
         return True
-    if word == "(" and _IDENT.match(prev) and not (_FILE.search(prev) and (before == "." or "." in prev)) and (after in (")", '"', "'") or "." in prev or "_" in prev
-                                               or before in (".", "=")):
+    if word == "(" and _IDENT.match(prev) and not (_FILE.search(prev) and (before == "." or "." in prev)) \
+            and (after in (")", '"', "'") or "." in prev or "_" in prev or before in (".", "=")):
         return True  # from_pretrained("..."), OpenAI()
     if prev == "--" and _ASCII_WORD.match(word):
         return True  # --lr
@@ -156,7 +152,13 @@ def _version_glued(prev: str, word: str, after: str) -> bool:
         return True  # multilingual-e5, support_v3, mT5, DINOv2, int8
     if re.match(r"\d[\d.]*-", word):
         return True  # Qwen2.5-7, StarCoder2-15
-    return prev.isupper() and (len(prev) <= 2 and word.isdigit() or _SIZE.fullmatch(after) is not None and len(after) == 1)
+    return prev.isupper() and (len(prev) <= 2 and word.isdigit() or len(after) == 1 and bool(_SIZE.fullmatch(after)))
+
+
+def _name_after_dot(before: str, word: str) -> bool:
+    """Whether ``before . word`` is one name (a file, a module path, a host), not a sentence end."""
+    return before[-1:] in ("/", ")") or _dotfile(before, word) or before[-1:].isalnum() and bool(_FILE.fullmatch(word)) \
+        or before[-1:].isascii() and before[-1:].isalnum() and bool(_LOWER_START.match(word) or _CAMEL.match(word))
 
 
 def _dotfile(prev: str, after: str) -> bool:

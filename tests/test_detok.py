@@ -15,19 +15,12 @@ from ner.text import tokenize
 from .conftest import ROOT
 
 
-def _written():
-    from ner.schema import load_schema
-
+@pytest.fixture(scope="module")
+def written():
     spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    docs = build.parse_sources(build.SOURCES, load_schema().names)
-    return [(s.words, s.source_text) for d in docs for s in d.sentences]
-
-
-@pytest.fixture(scope="module")
-def written():
-    return _written()
+    return build.sentence_texts()
 
 
 def test_the_written_corpus_comes_back_exactly_for_98_percent_of_its_sentences(written):
