@@ -85,7 +85,7 @@ def navec_model_dir(tmp_path_factory) -> Path:
     import torch
 
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train.entry import train
 
     torch.set_num_threads(1)  # several threads on shared cores are far slower than one
     out = tmp_path_factory.mktemp("navec-model") / "seed-navec"
