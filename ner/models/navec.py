@@ -44,9 +44,9 @@ DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, 
             "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "morph_dim": 0}
 MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
-# Torch threads a loaded model predicts on (CPU). On 2 cores a second thread gained nothing
-# with one core free (bench_tag: 1.39 s vs 1.30 s) and made the BiLSTM over 20x slower while other
-# processes kept both busy. Override per model (``model.threads``); None keeps torch's setting.
+# Torch threads a loaded model predicts on (CPU): a second thread gains little on small batches and
+# slows the BiLSTM badly when other processes keep the cores busy (docs/architecture.md, bench notes).
+# Override per model (``model.threads``); None keeps torch's setting.
 PREDICT_THREADS = 1
 
 
