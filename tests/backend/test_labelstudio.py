@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from ner.backend.app import Backend, create_app
+from ner.backend.app import Backend
 from ner.schema import load_schema
+from tests.backend.serving import serving
 from tests.tagger.test_labelstudio import TEXTS, _predictions, _project
 
 pytestmark = pytest.mark.labelstudio
@@ -29,22 +27,9 @@ def _add_backend(ls_client, project_id: int, url: str):
 @pytest.fixture
 def served(tagger):
     """The ML backend on a real port, as Label Studio reaches it."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     backend = Backend(tagger)
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield backend, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(backend) as url:
+        yield backend, url
 
 
 def test_label_studio_calls_the_backend_and_shows_its_predictions(ls_client, ls_project, served, tagger):
@@ -74,8 +59,6 @@ def test_label_studio_calls_the_backend_and_shows_its_predictions(ls_client, ls_
 def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
         ls_client, ls_project, labelstudio, tagger, model_dir, tmp_path):
     """Label Studio's "Start Training" reaches the backend, which trains and then switches or keeps by dev F1."""
-    import uvicorn
-
     from ner.formats.conll import read_conll
     from ner.labelstudio.client import Connection
     from ner.labelstudio.layout import Layout
@@ -89,16 +72,8 @@ def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
     trainer = Retrainer(model_dir, work_dir=tmp_path, connection=Connection(labelstudio.url, labelstudio.api_key),
                         overrides={"epochs": 2, "patience": 2})
     backend = Backend(tagger, trainer=trainer)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        ml = _add_backend(ls_client, project["id"], f"http://127.0.0.1:{port}")
+    with serving(backend) as url:
+        ml = _add_backend(ls_client, project["id"], url)
         ls_client._sdk.ml.train(id=ml.id)
         assert backend.idle.wait(300)
         pid = str(project["id"])
@@ -111,8 +86,5 @@ def test_start_training_in_label_studio_retrains_and_serves_the_better_model(
         assert served.version == last["model_version"] and backend.tagger.version == tagger.version
         assert Path(last["model_dir"]).is_relative_to(tmp_path)  # the work directory, not models/
         # Label Studio asks /setup again when the backend is saved, and then shows what the project is served.
-        ls_client._sdk.ml.update(id=ml.id, url=f"http://127.0.0.1:{port}", project=project["id"])
+        ls_client._sdk.ml.update(id=ml.id, url=url, project=project["id"])
         assert ls_client._sdk.ml.get(id=ml.id).model_version == served.version
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
-import socket
-import threading
-import time
 
 import pytest
 
