@@ -36,7 +36,7 @@ from typing import Sequence
 from ..errors import UserError
 from .base import LoadedModel, Prediction, SavedNet
 from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
-from .windows import merge_scores, open_window, plan_windows
+from .windows import join_windows, open_window, plan_windows
 
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
@@ -201,17 +201,7 @@ class NavecNet(SavedNet):
                         results[j] = em[row, : lengths[row]]
         finally:
             self.module.train(was_training)
-        out, pos = [], 0
-        for words, plan in zip(batch, plans):
-            rows = results[pos : pos + len(plan)]
-            pos += len(plan)
-            if len(plan) == 1:
-                out.append(rows[0])
-            elif plan:
-                out.append(merge_scores(len(words), plan, rows).astype(np.float32))
-            else:
-                out.append(np.zeros((0, len(self.tags)), dtype=np.float32))
-        return out
+        return join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
 
     def decode(self, emissions: Sequence, batch_size: int = 64) -> list[tuple]:
         """``(path, marginals)`` for each ``[words, tags]`` emission array: the CRF over the whole sentence."""

@@ -29,7 +29,7 @@ from ..bio import spans_tags, tags_spans
 from ..errors import UserError
 from .base import LoadedModel, Prediction, SavedNet
 from .subwords import IGNORE, encode_words, first_pieces, piece_counts
-from .windows import merge_scores, open_window, plan_windows
+from .windows import join_windows, open_window, plan_windows
 
 DEFAULT_STRIDE = 128
 
@@ -148,7 +148,6 @@ class TransformerNet(SavedNet):
 
         Windows of similar lengths go through the encoder together (eval mode, no grad).
         """
-        import numpy as np
         import torch
 
         encoded, plans = [], []
@@ -170,17 +169,7 @@ class TransformerNet(SavedNet):
                         results[j] = probs[row, first_pieces(encoded[j].word_ids)]
         finally:
             self.module.train(was_training)
-        out, pos = [], 0
-        for words, plan in zip(batch, plans):
-            rows = results[pos : pos + len(plan)]
-            pos += len(plan)
-            if len(plan) == 1:
-                out.append(rows[0])
-            elif plan:
-                out.append(merge_scores(len(words), plan, rows))
-            else:
-                out.append(np.zeros((0, len(self.tags))))
-        return out
+        return join_windows([len(words) for words in batch], plans, results, len(self.tags))
 
     def predict_with_probabilities(self, batch: Sequence[Sequence[str]],
                                    batch_size: int = 16) -> list[tuple[Prediction, "object"]]:
