@@ -198,6 +198,9 @@ def test_retrained_models_go_to_a_work_directory_never_the_repositorys_models(mo
     from ner.errors import UserError
     from ner.backend.retrain import Retrainer, default_work_dir
 
+    monkeypatch.setenv("NER_CACHE_DIR", str(tmp_path / "ner-cache"))  # tests/conftest.py sets one for every test
+    assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "ner-cache" / "serve"
+    monkeypatch.delenv("NER_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "cache" / "ner" / "serve"
     monkeypatch.delenv("XDG_CACHE_HOME")
