@@ -85,7 +85,7 @@ def serve(model_dir, work_dir, **retrainer):
 def test_retraining_keeps_the_base_corpus_and_switches_on_a_better_dev_score(weak_model_dir, tmp_path, caplog):
     from ner.formats.conll import read_conll
 
-    caplog.set_level("INFO", "ner.backend.app")
+    caplog.set_level("INFO", "ner.backend")  # the logger app.py and http.py share
     backend, client = serve(weak_model_dir, tmp_path / "work", overrides=OVERRIDES)
     r = client.post("/train", json=train_request())
     assert r.status_code == 201 and r.json()["training"] == "started"
