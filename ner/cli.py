@@ -21,12 +21,12 @@ EXTRAS = {
     "torch": "train", "transformers": "train", "tokenizers": "train", "seqeval": "train", "natasha": "train",
     "navec": "train", "slovnet": "train", "matplotlib": "export", "tqdm": "train", "label_studio_sdk": "labelstudio",
     "datasets": "export", "spacy": "export", "starlette": "serve", "uvicorn": "serve", "msgpack": "export",
-    "sklearn": "quality", "cleanlab": "dev", "peft": "train", "ray": "ray", "selenium": "dev",
+    "sklearn": "quality", "cleanlab": "dev", "peft": "train", "ray": "ray", "selenium": "dev", "openai": "llm",
 }
 
 # A name whose module is absent is skipped, so a command can land in its own commit.
 COMMANDS = ("validate", "stats", "split", "convert", "ls", "train", "evaluate", "tag", "serve",
-            "critic", "curve", "select", "agreement", "distill")
+            "critic", "curve", "select", "agreement", "distill", "llm")
 
 
 class UsageError(Exception):
