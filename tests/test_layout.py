@@ -169,6 +169,7 @@ TOO_LONG = {
     "ner/quality/agreement.py",  # 333 lines: three over
 }
 COMMANDS_TOO_LONG = {
+    "ner/commands/llm.py",  # landed with the LLM annotator at 245 lines: its workflow belongs in ner/llm/
     "ner/commands/ls.py",  # issue 17 parts 2-3: calibration and predict move to the library
     "ner/commands/tag.py",  # issue 17 part 3: the tagging engines move to the library
 }
