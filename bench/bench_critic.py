@@ -208,7 +208,7 @@ def testset_top(args, labels, t0) -> None:
     from ner.quality.critic.report import format_table
     from ner.quality.critic.folds import _reorder, tag_names, word_probabilities
     from ner.train.config import TrainConfig, parse_map
-    from ner.train.loop import train
+    from ner.train import train
 
     import torch
 

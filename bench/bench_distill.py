@@ -104,7 +104,7 @@ def main() -> None:
     from ner.train.config import TrainConfig
     from ner.train.distill import distill
     from ner.train.folds import train_folds
-    from ner.train.loop import train
+    from ner.train import train
 
     load_before = os.getloadavg()
     out = Path(args.out)

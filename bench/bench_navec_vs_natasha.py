@@ -71,7 +71,7 @@ def main() -> None:
     from ner.models import load_model
     from ner.corpus import parse_map, read_split, resolve_schema
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import train
 
     dev, test = FACTRUEVAL / "devset.conll", FACTRUEVAL / "testset.conll"
     if not test.exists():

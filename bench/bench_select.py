@@ -1,17 +1,28 @@
-"""Benchmark: active learning by ``ner select`` vs random selection, simulated on factRuEval.
+"""Benchmark: does ``ner select`` save annotation time? Simulated active learning, measured in tokens.
 
-The pool is factRuEval's devset (its gold tags play the annotator), the testset scores
-every round. Each run starts from the same random 50 sentences, trains the navec model,
-adds 100 sentences (ours: ``ner.quality.select`` with uncertainty + diversity, from the
-model just trained; the peer: random), and repeats for 8 rounds; 3 seeds. Prints strict
-micro F1 per round for both, and the labels ours needs to reach random's final F1, as a
-share of random's final labelled set (goal: at most 60%). Usage:
+Two pools, each with gold tags playing the annotator:
+- ``factrueval``: factRuEval's devset is the pool, its testset scores every round;
+- ``written``: the project's written corpus (``corpora/ml_ru_written.conll``), split by document
+  (seeded, 25% of documents held out to score, the rest the pool).
 
-    python bench/bench_select.py [--rounds 8] [--step 100] [--start 50] [--seeds 3] [--epochs 10]
-                                 [--hidden 128] [--test-limit 0] [--json FILE]
+Every run starts from the same random ``--start-tokens`` words of sentences and adds
+``--step-tokens`` words a round, so every strategy pays the same annotation cost per round:
+- ``ours``: ``ner select`` as shipped (``cost="tokens"``: expected wrong words per word read,
+  near-duplicates penalised, the batch filled up to the words budget);
+- ``previous``: the strategy before cost-awareness (errors + least confident word, a text counted as
+  one), filling the same words budget;
+- ``random``: a seeded shuffle filling the same budget, the peer.
 
-Every training stops early on a dev split held out of its own labelled set (10%), never on
-the testset. On a shared machine set OMP_NUM_THREADS=1; the load average is printed.
+Prints per pool the mean strict micro F1 and tokens per round (``--seeds`` seeds), and last:
+``labels needed to reach random's final F1: N% of sentences, M% of tokens`` for ours and previous.
+Goals (issue 22): at most 60% of random's tokens on both pools, ours >= random in every round.
+
+    python bench/bench_select.py [--pools factrueval,written] [--rounds 6] [--start-tokens 1500]
+        [--step-tokens 1500] [--seeds 3] [--epochs 30] [--patience 6] [--hidden 128] [--json FILE]
+
+``ner train``'s defaults are the defaults here (30 epochs, patience 6, hidden 128); every training
+stops early on a dev split held out of its own labelled set (10%), never on the scoring part.
+On a shared machine set OMP_NUM_THREADS=1; the load average is printed.
 """
 
 from __future__ import annotations
@@ -28,58 +39,89 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FACTRUEVAL = ROOT.parent / "shared" / "corpora" / "factrueval2016"
+WRITTEN = ROOT / "corpora" / "ml_ru_written.conll"
+STRATEGIES = ("ours", "previous", "random")
 
 
-def train_and_score(labelled, test, args, seed, tmp: Path, labels_file: str):
-    from ner.formats.conll import write_conll
+def load_pool(name: str, seed: int = 13):
+    """(pool sentences, scoring sentences) of a named pool."""
+    from ner.formats.conll import read_conll
+
+    if name == "factrueval":
+        if not FACTRUEVAL.exists():
+            raise SystemExit(f"{FACTRUEVAL} is not there: the factrueval pool needs ../shared")
+        pool = [s for d in read_conll(FACTRUEVAL / "devset.conll") for s in d.sentences if len(s)]
+        test = [s for d in read_conll(FACTRUEVAL / "testset.conll") for s in d.sentences if len(s)]
+        return pool, test
+    docs = [d for d in read_conll(WRITTEN) if d.sentences]
+    random.Random(seed).shuffle(docs)
+    cut = max(1, len(docs) // 4)
+    return ([s for d in docs[cut:] for s in d.sentences if len(s)],
+            [s for d in docs[:cut] for s in d.sentences if len(s)])
+
+
+def train_and_score(labelled, test, args, seed, tmp: Path, labels: list[str]):
     from ner.models import load_model
     from ner.quality.curve_stats import f1_of, span_counts
-    from ner.records import Document
-    from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train import TrainConfig, fit
 
-    path = tmp / "train.conll"
-    write_conll([Document("labelled", tuple(labelled))], path, docstart=False)
-    config = TrainConfig(train=str(path), out=str(tmp / "model"), seed=seed, labels=labels_file, epochs=args.epochs,
-                         patience=args.patience, hidden=args.hidden)
-    model = load_model(train(config))
+    config = TrainConfig(seed=seed, epochs=args.epochs, patience=args.patience, hidden=args.hidden)
+    model = load_model(fit(labelled, None, labels, config, tmp / "model"))
     pred = [p.tags for p in model.predict([s.words for s in test])]
-    labels = sorted({t[2:] for s in test for t in s.tags if t != "O"})
-    micro, _ = f1_of(span_counts([s.tags for s in test], pred, labels).sum(0))
+    scored = sorted({t[2:] for s in test for t in s.tags if t != "O"})
+    micro, _ = f1_of(span_counts([s.tags for s in test], pred, scored).sum(0))
     return model, float(micro)
 
 
-def simulate(strategy: str, pool, test, args, seed: int, labels_file: str, log) -> list[tuple[int, int, float]]:
-    """(sentences, tokens, F1) after each round."""
-    from ner.quality.select import Candidate, select
-
+def first_batch(pool, seed: int, budget: int) -> list[int]:
+    """The seeded random start every strategy shares: whole sentences up to ``budget`` words."""
     order = list(range(len(pool)))
     random.Random(seed).shuffle(order)
-    labelled = order[:args.start]
-    rest = order[args.start:]
+    out, used = [], 0
+    for i in order:
+        if used + len(pool[i]) <= budget:
+            out.append(i)
+            used += len(pool[i])
+    return out
+
+
+def choose(strategy: str, pool, rest, model, budget: int, seed: int) -> set[int]:
+    from ner.quality.select import Candidate, select
+
+    candidates = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in rest]
+    if strategy == "random":
+        chosen = select(candidates, strategy="random", seed=seed, budget=budget)
+    elif strategy == "previous":
+        chosen = select(candidates, model=model, measures=("errors", "least"), budget=budget)
+    else:
+        chosen = select(candidates, model=model, budget=budget)
+    return {int(c.candidate.where) for c in chosen}
+
+
+def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log) -> list[tuple[int, int, float]]:
+    """(sentences, tokens, F1) after each round."""
+    labelled = first_batch(pool, seed, args.start_tokens)
+    rest = [i for i in range(len(pool)) if i not in set(labelled)]
     curve = []
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
         for rnd in range(args.rounds + 1):
             t0 = time.monotonic()
-            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels_file)
+            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels)
             tokens = sum(len(pool[i]) for i in labelled)
             curve.append((len(labelled), tokens, f1))
-            log(f"{strategy:11s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
+            log(f"{strategy:9s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
                 f"({time.monotonic() - t0:.0f} s)")
             if rnd == args.rounds:
                 break
-            candidates = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in rest]
-            chosen = select(candidates, args.step, model=model if strategy == "ours" else None,
-                            strategy="uncertainty" if strategy == "ours" else "random", seed=seed * 100 + rnd)
-            picked = {int(c.candidate.where) for c in chosen}
+            picked = choose(strategy, pool, rest, model, args.step_tokens, seed * 100 + rnd)
             labelled += [i for i in rest if i in picked]
             rest = [i for i in rest if i not in picked]
     return curve
 
 
 def labels_to_reach(curve, target: float) -> float | None:
-    """Sentences at which ``curve`` ((size, F1), growing) first reaches ``target``, interpolated
-    linearly between rounds; None if it never does.
+    """Labels (the x of ``curve``'s (x, F1) points, growing) at which it first reaches ``target``,
+    interpolated linearly between rounds; None if it never does.
 
     >>> labels_to_reach([(50, 0.2), (150, 0.4), (250, 0.6)], 0.5)
     200.0
@@ -95,64 +137,77 @@ def labels_to_reach(curve, target: float) -> float | None:
     return None
 
 
+def mean_curves(curves, rounds: int) -> dict:
+    return {k: [tuple(sum(c[r][j] for c in v) / len(v) for j in range(3)) for r in range(rounds + 1)]
+            for k, v in curves.items() if v}
+
+
+def report(name: str, mean: dict, rounds: int) -> list[str]:
+    lines = [f"\npool {name}: mean over seeds (sentences / tokens / strict micro F1)",
+             f"{'round':>5}  " + "  ".join(f"{s + ' F1':>12} {'tokens':>7} {'sents':>5}" for s in STRATEGIES)]
+    for r in range(rounds + 1):
+        lines.append(f"{r:>5}  " + "  ".join(f"{mean[s][r][2]:>12.4f} {mean[s][r][1]:>7.0f} {mean[s][r][0]:>5.0f}"
+                                             for s in STRATEGIES))
+    behind = [r for r in range(rounds + 1) if mean["ours"][r][2] < mean["random"][r][2]]
+    lines.append("ours at or above random in every round" if not behind else
+                 f"ours below random in round(s) {', '.join(map(str, behind))}")
+    final_n, final_t, final_f1 = mean["random"][-1]
+    for s in ("ours", "previous"):
+        need_n = labels_to_reach([(n, f) for n, _, f in mean[s]], final_f1)
+        need_t = labels_to_reach([(t, f) for _, t, f in mean[s]], final_f1)
+        if need_t is None:
+            lines.append(f"{s}: labels needed to reach random's final F1 ({final_f1:.4f}): not reached "
+                         f"(ends at {mean[s][-1][2]:.4f}); > 100% of tokens")
+        else:
+            lines.append(f"{s}: labels needed to reach random's final F1 ({final_f1:.4f}): "
+                         f"{need_n / final_n:.0%} of sentences, {need_t / final_t:.0%} of tokens")
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=8)
-    p.add_argument("--step", type=int, default=100)
-    p.add_argument("--start", type=int, default=50)
+    p.add_argument("--pools", default="factrueval,written")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--start-tokens", type=int, default=1500)
+    p.add_argument("--step-tokens", type=int, default=1500)
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--patience", type=int, default=6)
     p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--test-limit", type=int, default=0, help="score on the first N test sentences (0: all)")
+    p.add_argument("--test-limit", type=int, default=0, help="score on the first N scoring sentences (0: all)")
     p.add_argument("--json", default=None, help="also write the curves as JSON")
     args = p.parse_args()
 
     import torch
 
-    from ner.formats.conll import read_conll
-
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    pool = [s for d in read_conll(FACTRUEVAL / "devset.conll") for s in d.sentences if len(s)]
-    test = [s for d in read_conll(FACTRUEVAL / "testset.conll") for s in d.sentences if len(s)]
-    if args.test_limit:
-        test = test[:args.test_limit]
-    load0 = os.getloadavg()
-    print(f"pool {len(pool)} sentences (factRuEval devset), test {len(test)} sentences; start {args.start}, "
-          f"+{args.step} x {args.rounds} rounds, {args.seeds} seeds, navec hidden {args.hidden}, <= {args.epochs} "
-          f"epochs; load average at start {load0[0]:.1f} on {os.cpu_count()} cores", flush=True)
     started = time.monotonic()
-    curves = {"ours": [], "random": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        labels_file = Path(tmp) / "labels.txt"
-        labels_file.write_text("\n".join(sorted({t[2:] for s in pool for t in s.tags if t != "O"})) + "\n")
+    load0 = os.getloadavg()
+    out, lines = {}, []
+    for name in args.pools.split(","):
+        pool, test = load_pool(name)
+        if args.test_limit:
+            test = test[:args.test_limit]
+        print(f"pool {name}: {len(pool)} sentences ({sum(map(len, pool))} tokens), scored on {len(test)}; start "
+              f"{args.start_tokens} tokens, +{args.step_tokens} x {args.rounds} rounds, {args.seeds} seeds, navec "
+              f"hidden {args.hidden}, <= {args.epochs} epochs (patience {args.patience}); load average "
+              f"{load0[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        curves = {s: [] for s in STRATEGIES}
+        labels = sorted({t[2:] for s in pool + test for t in s.tags if t != "O"})
         for seed in range(1, args.seeds + 1):
-            for strategy in curves:
-                curves[strategy].append(simulate(strategy, pool, test, args, seed, str(labels_file),
+            for strategy in STRATEGIES:
+                curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
                                                  lambda line: print(line, file=sys.stderr, flush=True)))
-    rounds = range(args.rounds + 1)
-    mean = {k: [(v[0][r][0], sum(c[r][1] for c in v) / len(v), sum(c[r][2] for c in v) / len(v)) for r in rounds]
-            for k, v in curves.items()}
-    print(f"\n{'round':>5}  {'sentences':>9}  {'ours F1':>8}  {'random F1':>9}  {'ours tokens':>11}  {'random tokens':>13}")
-    for r in rounds:
-        (n, ot, of), (_, rt, rf) = mean["ours"][r], mean["random"][r]
-        print(f"{r:>5}  {n:>9}  {of:>8.4f}  {rf:>9.4f}  {ot:>11.0f}  {rt:>13.0f}")
-    final_n, final_t, final_f1 = mean["random"][-1]
-    need = labels_to_reach([(n, f) for n, _, f in mean["ours"]], final_f1)
-    need_t = labels_to_reach([(t, f) for _, t, f in mean["ours"]], final_f1)
-    if need is None:
-        print(f"\nlabels needed to reach random's final F1 ({final_f1:.4f} at {final_n} sentences): not reached "
-              f"within {final_n} (ours ends at {mean['ours'][-1][2]:.4f}); > 100%")
-    else:
-        print(f"\nlabels needed to reach random's final F1 ({final_f1:.4f} at {final_n} sentences): "
-              f"{need / final_n:.0%} ({need:.0f} sentences; goal <= 60%)")
-        print(f"in tokens (ours picks longer sentences): {need_t / final_t:.0%} ({need_t:.0f} of random's "
-              f"{final_t:.0f} tokens)")
+        mean = mean_curves(curves, args.rounds)
+        lines += report(name, mean, args.rounds)
+        print("\n".join(report(name, mean, args.rounds)), flush=True)
+        out[name] = {"curves": curves, "mean": mean}
+    print("\n=== summary ===\n" + "\n".join(lines))
     load1 = os.getloadavg()
     print(f"{(time.monotonic() - started) / 60:.1f} min; load average at the end {load1[0]:.1f} "
           f"(15 min: {load1[2]:.1f}) on {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "curves": curves, "mean": mean}, indent=2))
+        Path(args.json).write_text(json.dumps({"args": vars(args), "pools": out}, indent=2))
     return 0
 
 

@@ -199,3 +199,28 @@ def test_the_environment_is_read_in_one_module():
                        if p.name != "settings.py" and ("os.environ" in p.read_text(encoding="utf-8")
                                                        or "getenv(" in p.read_text(encoding="utf-8")))
     assert offenders == []
+
+
+def _private_command_imports(path: Path, package: str) -> list[str]:
+    """``from ner.commands.X import _name`` (or ``from .X import _name`` inside commands/) in one file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        module = node.module or ""
+        if node.level and package == "ner.commands":
+            module = f"ner.commands.{module}" if module else "ner.commands"
+        if module.startswith("ner.commands.") and any(a.name.startswith("_") for a in node.names):
+            found.append(f"{path.name}:{node.lineno} imports {', '.join(a.name for a in node.names)} from {module}")
+    return found
+
+
+def test_no_command_or_test_imports_a_commands_private_names():
+    """Commands are signatures over library functions (issue 17): what two commands share lives in
+    ``ner/commands/__init__.py`` or the library, and tests call the library, not a command's helpers."""
+    tests = Path(__file__).resolve().parent
+    offenders = [hit for p in sorted((ROOT / "commands").glob("*.py"))
+                 for hit in _private_command_imports(p, "ner.commands")]
+    offenders += [hit for p in sorted(tests.rglob("*.py")) if p.name != "test_layout.py"
+                  for hit in _private_command_imports(p, "tests")]
+    assert offenders == []

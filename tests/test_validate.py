@@ -82,6 +82,26 @@ def test_fix_of_several_files_goes_to_a_directory(capsys, tmp_path):
     assert (tmp_path / "fixed" / "b.conll").read_text(encoding="utf-8") == "y\tB-Date\n\n"
 
 
+def test_validate_files_returns_the_report_the_command_prints(tmp_path):
+    """The workflow is a library function: issues and repairs per file, the summary, no printing."""
+    from ner.schema import load_schema
+    from ner.errors import UserError
+    from ner.validate import validate_files
+
+    a, b = tmp_path / "a.conll", tmp_path / "b.conll"
+    a.write_text("GPT\tB_Model\nи\tO\n", encoding="utf-8")
+    b.write_text("BERT\tX-Model\n", encoding="utf-8")
+    result = validate_files([a, b], schema=load_schema(), fix=str(tmp_path / "fixed") + "/")
+    assert [f.path for f in result.files] == [str(a), str(b)]
+    assert [f.target for f in result.files] == [tmp_path / "fixed" / "a.conll", tmp_path / "fixed" / "b.conll"]
+    assert [str(c) for c in result.files[0].report.changes] == [f"{a}:1: 'B_Model' -> 'B-Model' (tag shape)"]
+    assert [i.code for i in result.files[1].report.errors] == ["E111"] and result.files[0].sentences == 1
+    assert (result.fixable, result.remaining) == (1, 1)
+    assert result.summary() == "2 file(s): 2 error(s), 0 warning(s) [E111 x2]; 1 error(s) repaired by --fix"
+    with pytest.raises(UserError, match="would overwrite"):
+        validate_files([a], fix=str(a))
+
+
 def test_missing_schema_file_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "validate", str(SEED), "--labels", str(tmp_path / "nope.toml"))
     assert code == 2

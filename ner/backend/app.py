@@ -48,7 +48,7 @@ from ..errors import UserError
 from .http import Auth, BadRequest, Refused, create_app  # noqa: F401  (re-exported: the app and its parts)
 from ..tagger.core import Tagger
 
-log = logging.getLogger("ner.backend")
+log = logging.getLogger(__name__)  # "ner.backend.app", the name tests and log configs use
 
 ANNOTATION_EVENTS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED"})
 

@@ -15,8 +15,8 @@ background thread for one project at a time. A run for project P:
    seqeval micro F1) and returns both in ``Retrained``; the backend switches
    only when the new score is not lower.
 
-``min_score_for`` picks the span-score threshold with the best F1 of kept spans on
-the dev set: the default ``--min-score`` of ``ner serve``.
+The new model's span-score threshold (``ner.train.calibrate``: the best F1 of kept spans on
+that dev set) comes with it: the default ``--min-score`` of ``ner serve``.
 
 The Label Studio connection comes from ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``
 (or flags), else from what Label Studio sent to ``/setup`` (``hostname``, ``access_token``).
@@ -28,11 +28,11 @@ scheduling (``app.py`` runs one training at a time).
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from ..train.calibrate import calibrate, corpus_problem
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -61,39 +61,6 @@ class Retrained:
         return self.dev_f1 >= self.served_f1
 
 
-def best_threshold(found: list[tuple[float, bool]], n_gold: int) -> float:
-    """The score threshold whose kept spans (score >= it) have the best F1 against ``n_gold`` gold spans.
-
-    ``found`` holds each predicted span's ``(score, right)``. Ties go to the higher
-    threshold (fewer spans to delete); 0.0 when no span is right.
-
-    >>> best_threshold([(0.9, True), (0.6, False), (0.4, False)], 1)
-    0.9
-    """
-    found = sorted(found, key=lambda x: -x[0])
-    best, threshold, right = 0.0, 0.0, 0
-    for n, (score, ok) in enumerate(found, 1):
-        right += ok
-        if n < len(found) and found[n][0] == score:
-            continue  # a threshold keeps all spans of one score or none
-        f1 = 2 * right / (n + n_gold)
-        if f1 > best:
-            best, threshold = f1, score
-    return math.floor(threshold * 10000) / 10000  # 4 digits, rounded down: the span at it stays
-
-
-def min_score_for(model, sentences) -> float:
-    """``best_threshold`` of ``model``'s spans on gold ``sentences`` (span score: its words' lowest probability)."""
-    from ..bio import tags_spans
-
-    predictions = model.predict([list(s.words) for s in sentences]) if sentences else []
-    gold, found = set(), []
-    for k, (sentence, prediction) in enumerate(zip(sentences, predictions)):
-        gold |= {(k, i, j, label) for i, j, label in tags_spans(sentence.tags)}
-        found += [(min(prediction.scores[i:j]), (k, i, j, label)) for i, j, label in tags_spans(prediction.tags)]
-    return best_threshold([(score, span in gold) for score, span in found], len(gold))
-
-
 class Retrainer:
     def __init__(self, model_dir: str | Path, *, work_dir: str | Path | None = None, train: str | None = None,
                  dev: str | None = None, connection=None, overrides: dict | None = None, min_sentences: int = 1):
@@ -115,14 +82,11 @@ class Retrainer:
         config_file = self.model_dir / "train_config.toml"
         base = load_config(config_file) if config_file.exists() else TrainConfig()
         base = base.replace(train=self.train, dev=self.dev)
-        if not base.train:
-            raise UserError(f"{config_file} names no training corpus: pass ner serve --train FILE (the corpus "
-                            f"the model was trained on) so that retraining keeps it")
-        for key, flag in (("train", "--train"), ("dev", "--dev")):
-            path = getattr(base, key)
-            if path and not Path(path).exists():
-                raise UserError(f"the base {key} corpus {path} (from {config_file}) is not there; "
-                                f"pass ner serve {flag} FILE")
+        problem = corpus_problem(base, config_file)
+        if problem:
+            reason, flag = problem
+            why = "" if base.train else " (the corpus the model was trained on) so that retraining keeps it"
+            raise UserError(f"{reason}; pass ner serve {flag} FILE{why}")
         return base
 
     def check(self, payload: dict | None = None) -> None:
@@ -195,7 +159,7 @@ class Retrainer:
         from ..formats.conll import write_conll
         from ..models import read_model_info
         from ..records import Document
-        from ..train import train
+        from ..train import fit
 
         project = str(project_number(payload))
         documents = self.documents(int(project), setup, payload.get("tasks"), payload.get("label_config"))
@@ -209,23 +173,33 @@ class Retrainer:
             if not run.exists():
                 break
         run.mkdir(parents=True)
+        # what the run trained and stopped on, kept beside the model and named by its saved configuration
+        # (mapped already: no --map/--keep), so that the new model can itself be served and retrained
         train_file, dev_file = run / "train.conll", run / "dev.conll"
         write_conll([Document("base", tuple(train_sents)), *documents], train_file)
         write_conll([Document("dev", tuple(dev_sents))], dev_file)
-        # The corpus is written mapped (--map and --keep applied): no renaming again, labels from the data.
+        added_train = [s for d in documents for s in d.sentences if len(s)]
+        labels = train_labels(base, [*train_sents, *added_train, *dev_sents])
         renamed = bool(base.map or base.keep)
         config = base.replace(train=str(train_file), dev=str(dev_file), map="", keep="",
                               labels="auto" if renamed else base.labels, out=str(run / name), name=name,
                               **self.overrides)
-        model_dir = Path(train(config))
+        model_dir = Path(fit([*train_sents, *added_train], dev_sents, labels, config))
         # mapping="": the dev file holds the model's labels already; the served model's own --map would
         # rename them again (its mapped labels are no source labels, so every gold entity became O)
         new = evaluate_model(model_dir, dev_file, mapping="").evaluation.micro.f1
         old = evaluate_model(served.path, dev_file, mapping="").evaluation.micro.f1
-        from ..models import load_model
-
-        threshold = min_score_for(load_model(model_dir), dev_sents)
+        threshold = calibrate(model_dir).min_score  # training wrote it, on these dev sentences
         return Retrained(model_dir, dev, round(new, 4), round(old, 4), len(added), threshold)
+
+
+def train_labels(base, sentences) -> list[str]:
+    """The labels a retraining trains: the base schema's (``--labels``, else the default schema), or
+    those of the mapped sentences when ``--map``/``--keep`` renamed them or ``--labels auto`` asks."""
+    from ..train.prepare import labels_of, resolve_schema
+
+    schema = None if (base.map or base.keep) else resolve_schema(base.labels, None)
+    return list(schema.names) if schema is not None else labels_of(sentences)
 
 
 def project_number(payload) -> int:

@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import add_labels_arg, schema_from_arg
+from . import add_labels_arg, refuse_input, schema_from_arg
 
 
 def register(sub) -> None:
@@ -32,18 +32,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
-
-
-def refuse(report, command: str, limit: int = 10) -> None:
-    """Print the first input errors and why nothing was written (shared with ``ner split``)."""
-    for issue in report.errors[:limit]:
-        print(issue, file=sys.stderr)
-    if len(report.errors) > limit:
-        print(f"... {len(report.errors) - limit} more error(s); ner validate lists them all", file=sys.stderr)
-    hint = ("; labels outside the schema: pass --labels auto to take the labels found in the data, "
-            "or --labels FILE" if any(i.code == "E112" for i in report.errors) else
-            "; repair the input first (ner validate --fix)")
-    print(f"ner {command}: {report.summary()}{hint}; nothing written", file=sys.stderr)
 
 
 def run(args) -> int:
@@ -76,7 +64,7 @@ def run(args) -> int:
         raise
     if report.errors:
         _remove(partial)
-        refuse(report, "convert")
+        refuse_input(report, "convert")
         return 1
     _remove(out)
     partial.rename(out)

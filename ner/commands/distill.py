@@ -8,14 +8,13 @@ too (``--epochs``, ``--seed``, ``--map``, ``--config`` ...), with the same defau
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from . import add_train_flags, config_from_args
 
 
 def register(sub) -> None:
-    from ..train.config import FIELDS
     from ..train.distill import DEFAULT_WEIGHT
-    from .train import _METAVARS, flag_of
 
     p = sub.add_parser("distill", help="train a fast student from a teacher's labels of unlabelled texts",
                        description="The teacher (a model directory, or several averaged) labels each line of "
@@ -30,26 +29,14 @@ def register(sub) -> None:
                    help=f"weight of the teacher's soft targets against the gold likelihood (default: {DEFAULT_WEIGHT})")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
                    help="soften (T > 1) or sharpen (T < 1) the teacher's distributions (default: 1.0)")
-    p.add_argument("--config", metavar="FILE", help="TOML file with training settings (see configs/train.toml)")
-    for key, field in FIELDS.items():
-        if key in ("base_model", "lora"):  # the student is never a transformer
-            continue
-        default = field.default
-        help_text = field.metadata["help"]
-        if key == "backbone":
-            help_text = "the student: navec (BiLSTM-CRF) or navec-cnn (CNN-CRF, faster) (default: navec)"
-        if isinstance(default, bool):
-            p.add_argument(flag_of(key), dest=key, action=argparse.BooleanOptionalAction, default=None,
-                           help=help_text)
-        else:
-            p.add_argument(flag_of(key), dest=key, type=type(default), default=None,
-                           metavar=_METAVARS.get(key, "N" if isinstance(default, int) else "X"), help=help_text)
-    p.set_defaults(func=run, base_model=None, lora=None)
+    add_train_flags(p, skip=("base_model", "lora"),  # the student is never a transformer
+                    helps={"backbone": "the student: navec (BiLSTM-CRF) or navec-cnn (CNN-CRF, faster) "
+                                       "(default: navec)"})
+    p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..train.distill import distill
-    from .train import config_from_args
 
     config, notes = config_from_args(args)
     for note in notes:

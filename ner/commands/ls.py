@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import sys
 
+from . import add_connection_args
+
 LABELS_HELP = ("label schema: a TOML file like annotation/labels.toml or one label per line; 'auto' takes the "
                "labels found in the data (default: the labels of the project's labeling config)")
-
-
-def _connection_args(p) -> None:
-    p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL or http://127.0.0.1:8089)")
-    p.add_argument("--api-key", default=None,
-                   help="legacy API token or personal access token (default: $LABEL_STUDIO_API_KEY)")
 
 
 def register(sub) -> None:
@@ -37,7 +33,7 @@ def register(sub) -> None:
                         "(default: annotation/labels.toml)")
     p.add_argument("--write-config", metavar="FILE", default=None,
                    help="also write the labeling config XML to FILE (e.g. annotation/labeling_config.xml)")
-    _connection_args(p)
+    add_connection_args(p)
     p.set_defaults(func=run_init)
 
     p = lsub.add_parser("push", help="send corpora as tasks of one sitting (no duplicates on re-push)")
@@ -56,7 +52,7 @@ def register(sub) -> None:
     p.add_argument("--tasks-per-request", type=int, default=500, metavar="N",
                    help="tasks per import request (default 500); keep it on re-push: complete batches are then "
                         "checked with one count")
-    _connection_args(p)
+    add_connection_args(p)
     p.set_defaults(func=run_push)
 
     p = lsub.add_parser("pull", help="write the project's annotations as a corpus (format by OUT's extension)")
@@ -64,7 +60,7 @@ def register(sub) -> None:
     p.add_argument("--project", required=True)
     p.add_argument("--labels", metavar="FILE|auto", default=None, help=LABELS_HELP)
     _policy_args(p)
-    _connection_args(p)
+    add_connection_args(p)
     p.set_defaults(func=run_pull)
 
     p = lsub.add_parser("convert", help="convert a UI export file (JSON, JSON-MIN, CONLL2003) to a corpus, offline")
@@ -75,17 +71,9 @@ def register(sub) -> None:
     _policy_args(p)
     p.set_defaults(func=run_convert)
 
-    p = lsub.add_parser("predict", help="pre-annotate the project's tasks with a trained model")
-    p.add_argument("--project", required=True)
-    p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--min-score", type=float, default=None, metavar="S",
-                   help="send only spans scored S or more (default: the threshold with the best F1 on the model's "
-                        "dev set, printed; 0 when the model directory names none)")
-    p.add_argument("--tasks-per-call", type=int, default=32, metavar="N", help="tasks per model call and request")
-    p.add_argument("--include-annotated", action="store_true",
-                   help="also pre-annotate tasks that already have annotations (the annotations stay as they are)")
-    _connection_args(p)
-    p.set_defaults(func=run_predict)
+    from .ls_predict import register_predict
+
+    register_predict(lsub)
 
 
 def _policy_args(p) -> None:
@@ -101,20 +89,6 @@ def _client(args):
     from ..labelstudio.client import Client, connection_from
 
     return Client(connection_from(args.url, args.api_key))
-
-
-def _schema(value, project=None):
-    """The schema of a --labels value: None (auto) for 'auto', the project's config labels when not given."""
-    from ..schema import Schema, load_schema
-
-    if value == "auto":
-        return None
-    if value is None and project is not None:
-        from ..labelstudio.config import config_names
-
-        labels = config_names(project["label_config"], f"project {project['title']!r}").labels
-        return Schema.auto(labels, f"project {project['title']!r}") if labels else None
-    return load_schema(value)
 
 
 def _read(paths, schema):
@@ -134,6 +108,7 @@ def _read(paths, schema):
 
 
 def run_init(args) -> int:
+    from ..labelstudio.summary import schema_for
     from ..labelstudio.config import dump_labeling_config
     from ..labelstudio.sync import init_project
     from ..schema import Schema
@@ -153,7 +128,7 @@ def run_init(args) -> int:
             return 2
         schema = Schema.auto(found)
     else:
-        schema = _schema(args.labels)
+        schema = schema_for(args.labels)
     project, created = init_project(_client(args), args.project, schema)
     if args.write_config:
         dump_labeling_config(schema, args.write_config)
@@ -163,6 +138,7 @@ def run_init(args) -> int:
 
 
 def run_push(args) -> int:
+    from ..labelstudio.summary import push_lines, schema_for
     from ..labelstudio.layout import Layout
     from ..labelstudio.sync import push
 
@@ -172,7 +148,7 @@ def run_push(args) -> int:
     client = _client(args)
     client.project(args.project)  # a missing project is one line before the corpus is read
     # Without --labels the project's config decides: push refuses labels it lacks, in one line.
-    docs = _read(args.paths, None if args.labels is None else _schema(args.labels))
+    docs = _read(args.paths, None if args.labels is None else schema_for(args.labels))
     if docs is None:
         return 1
     layout = Layout(args.sentences_per_task, args.chars_per_task)
@@ -182,34 +158,9 @@ def run_push(args) -> int:
                   progress=bar.update if bar is not None else None)
     if bar is not None:
         bar.close()
-    print(f"{result.documents} document(s) as {result.tasks} task(s), {layout.describe()} "
-          f"(--sentences-per-task {layout.sentences} --chars-per-task {layout.chars}); the document ids stay in "
-          f"task meta, so pull puts documents back together")
-    if result.same_content:
-        print(f"{len(result.same_content)} document(s) repeat the content of another and were pushed once: "
-              + _listing(f"{a} = {b}" for a, b in result.same_content))
-    status = 0
-    if result.changed:
-        print(f"changed: {len(result.changed)} document(s) differ from their tasks in the project and were not "
-              f"pushed: {_listing(result.changed)}; delete those tasks in Label Studio to push the new versions")
-        status = 1
-    if result.relaid:
-        print(f"layout: {len(result.relaid)} document(s) are in the project cut another way and were not pushed: "
-              f"{_listing(result.relaid)}; push with the layout they were pushed with, or delete their tasks")
-        status = 1
-    kind = "prediction(s)" if args.tags_as == "predictions" else "annotation(s)"
-    attached = f", {result.attached} {kind} attached to tasks already there" if result.attached else ""
-    if result.kept_annotated:
-        attached += f", {result.kept_annotated} task(s) already annotated by a person left as they are"
-    print(f"{result.created} task(s) created, {result.unchanged} already there, {len(result.changed)} document(s) "
-          f"changed{attached} (project id {result.project_id})")
+    lines, status = push_lines(result, layout, args.tags_as)
+    print("\n".join(lines))
     return status
-
-
-def _listing(items, most: int = 5) -> str:
-    items = list(items)
-    shown = ", ".join(repr(x) if isinstance(x, str) and " = " not in x else str(x) for x in items[:most])
-    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
 def _bar(total, what: str):
@@ -221,93 +172,35 @@ def _bar(total, what: str):
 
 
 def _write(result, out: str, quiet: bool) -> int:
-    from pathlib import Path
-
-    from ..formats.registry import dump
+    from ..labelstudio.summary import dump_pulled
 
     for issue in result.report.issues:
         if not quiet or issue.severity == "error":
             print(issue)
-    out_path = Path(out)
-    for who, docs in sorted(result.documents.items()):
-        target = out_path if not who else out_path.with_name(f"{out_path.stem}.{who}{out_path.suffix or '.conll'}")
-        n = dump(docs, target)
-        print(f"wrote {target} ({len(docs)} document(s), {n} sentence(s))")
-    if not result.documents:
-        print("no annotated tasks: nothing written (--unannotated writes them with O tags)")
-    print(f"{result.tasks} task(s), {result.annotated} annotated: {result.report.summary()}")
+    print("\n".join(dump_pulled(result, out)))
     return 1 if result.report.errors else 0
 
 
-def _out_format(out: str) -> None:
-    """Refuse an output file whose extension names no corpus format, before any work is done."""
-    from ..errors import UserError
-    from ..formats.registry import FORMATS, guess_format
-
-    try:
-        guess_format(out, None)
-    except UserError:
-        suffixes = ", ".join(x for f in FORMATS.values() for x in f.suffixes)
-        raise UserError(f"{out}: the extension names no corpus format; use one of {suffixes}") from None
-
-
 def run_pull(args) -> int:
+    from ..formats.registry import require_output
+    from ..labelstudio.summary import schema_for
     from ..labelstudio.sync import pull
 
-    _out_format(args.out)  # an unknown extension is refused before the server is asked
+    require_output(args.out)  # an unknown extension is refused before the server is asked
     client = _client(args)
-    schema = _schema(args.labels, client.project(args.project))
+    schema = schema_for(args.labels, client.project(args.project))
     result = pull(client, args.project, schema=schema, all_annotators=args.all_annotators,
                   unannotated=args.unannotated)
     return _write(result, args.out, args.quiet)
 
 
 def run_convert(args) -> int:
+    from ..formats.registry import require_output
+    from ..labelstudio.summary import schema_for
     from ..labelstudio.sync import convert_export
 
-    _out_format(args.out)
-    fmt, result = convert_export(args.export, schema=_schema(args.labels), all_annotators=args.all_annotators,
+    require_output(args.out)
+    fmt, result = convert_export(args.export, schema=schema_for(args.labels), all_annotators=args.all_annotators,
                                  unannotated=args.unannotated)
     print(f"{args.export}: {fmt} export")
     return _write(result, args.out, args.quiet)
-
-
-def run_predict(args) -> int:
-    """Print the threshold and the summary; exit 1 if some task could not be predicted (each one listed)."""
-    from ..labelstudio.predict import predict_project
-    from ..tagger.core import Tagger
-
-    if args.min_score is not None and not 0 <= args.min_score <= 1:
-        print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
-        return 2
-    client = _client(args)
-    client.project(args.project)  # a missing project is one line before the model loads and calibrates
-    tagger = Tagger.load(args.model)
-    min_score, where = args.min_score, "--min-score"
-    if min_score is None:
-        min_score, where = _calibrated(args.model, tagger)
-    print(f"min score {min_score} ({where}); spans starting or ending on a token with no letter or digit are "
-          f"never sent", file=sys.stderr)
-    summary = predict_project(client, args.project, tagger, batch_size=args.tasks_per_call,
-                              include_annotated=args.include_annotated, min_score=min_score)
-    for problem in summary.problems:
-        print(problem, file=sys.stderr)
-    print(summary)
-    print(f"project model version: {summary.model_version} (sort the Data Manager by Prediction score, "
-          f"ascending, for uncertain tasks first)")
-    return 1 if summary.problems else 0
-
-
-def _calibrated(model_dir, tagger) -> tuple[float, str]:
-    """The span-score threshold with the best F1 on the model's dev set, and where it came from."""
-    from ..errors import UserError
-    from ..backend.retrain import Retrainer, min_score_for
-
-    try:
-        _, _, dev_sents, dev = Retrainer(model_dir).base_split()
-    except UserError as e:
-        # The reason without its hint for ner serve's flags; this command's own way out instead.
-        return 0.0, f"not calibrated: {str(e).split('; pass ner serve')[0]}; --min-score S sets one"
-    if not dev_sents:
-        return 0.0, "not calibrated: the model's training config names no dev set; --min-score S sets one"
-    return min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"

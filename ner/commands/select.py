@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
+WORDS_PER_MINUTE = 60.0  # reading and labelling together; people read prose at ~200, labelling is slower
+
 
 def register(sub) -> None:
     p = sub.add_parser("select", help="pick the texts whose labels help the model most (active learning)",
@@ -21,12 +23,23 @@ def register(sub) -> None:
     p.add_argument("pool", nargs="?", default=None, help="text file (one text per line) or corpus (CoNLL, JSONL...)")
     p.add_argument("--project", default=None, help="Label Studio project title: its unannotated tasks are the pool")
     p.add_argument("--model", default=None, help="model directory (needed by --strategy uncertainty)")
-    p.add_argument("-n", type=int, required=True, help="how many texts to choose")
+    p.add_argument("-n", type=int, default=None, help="how many texts to choose (at most, with a budget)")
+    p.add_argument("--budget-tokens", type=int, default=None, metavar="N",
+                   help="fill the batch up to N words (the annotator's reading)")
+    p.add_argument("--budget-minutes", type=float, default=None, metavar="M",
+                   help="fill the batch up to M minutes of annotation at --words-per-minute")
+    p.add_argument("--words-per-minute", type=float, default=WORDS_PER_MINUTE, metavar="W",
+                   help=f"annotation speed for --budget-minutes, words read and labelled per minute (default "
+                        f"{WORDS_PER_MINUTE:g}: measure your team's own from Label Studio's lead times)")
+    p.add_argument("--cost", choices=("tokens", "sentences"), default="tokens",
+                   help="what a text costs: its words (default: long texts cost more, so selection looks "
+                        "for the most to learn per word read) or 1 per text (the older behaviour)")
     p.add_argument("--strategy", choices=("uncertainty", "random"), default="uncertainty")
-    p.add_argument("--measures", default="errors,least", metavar="M,M",
-                   help="uncertainty measures to combine (ranks averaged): errors (expected wrong words, favours "
-                        "longer texts), least (least confident word), mnlp (mean log-probability, length-"
-                        "normalised); default errors,least")
+    p.add_argument("--measures", default=None, metavar="M,M",
+                   help="uncertainty measures to combine (ranks averaged): density (expected wrong words per word "
+                        "read), errors (expected wrong words, favours longer texts), least (least confident word), "
+                        "mnlp (mean log-probability, length-normalised); default density with --cost tokens, "
+                        "errors,least with --cost sentences")
     p.add_argument("--diversity", type=float, default=1.0,
                    help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
     p.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
@@ -75,6 +88,26 @@ def _write(choices, path: str) -> str:
     return "sentences"
 
 
+def _budget(args) -> float | None:
+    """The batch's budget in the unit of ``--cost`` (None: only -n limits it)."""
+    from ..errors import UserError
+
+    if args.budget_tokens is not None and args.budget_minutes is not None:
+        raise UserError("give one of --budget-tokens and --budget-minutes, not both")
+    if args.budget_tokens is not None and args.budget_tokens < 1:
+        raise UserError("--budget-tokens must be 1 or more")
+    if args.budget_minutes is not None and not args.budget_minutes > 0:
+        raise UserError("--budget-minutes must be more than 0")
+    if not args.words_per_minute > 0:
+        raise UserError("--words-per-minute must be more than 0")
+    words = args.budget_tokens if args.budget_minutes is None else args.budget_minutes * args.words_per_minute
+    if words is None and args.n is None:
+        raise UserError("give -n, --budget-tokens or --budget-minutes: how much to choose")
+    if words is not None and args.cost == "sentences":
+        raise UserError("a words budget needs --cost tokens")
+    return words
+
+
 def run(args) -> int:
     from ..check import Report
     from ..errors import UserError
@@ -83,8 +116,9 @@ def run(args) -> int:
 
     if (args.pool is None) == (args.project is None):
         raise UserError("give a POOL file or --project (one of them)")
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise UserError("-n must be 1 or more")
+    budget = _budget(args)
     if args.strategy == "uncertainty" and not args.model:
         raise UserError("--strategy uncertainty needs --model DIR (or use --strategy random)")
     if not 0 <= args.diversity <= 1:
@@ -97,9 +131,11 @@ def run(args) -> int:
                             f"rest of the pool; give another file")
     from ..quality.select import MEASURES
 
-    measures = tuple(m.strip() for m in args.measures.split(",") if m.strip())
-    if not measures or set(measures) - set(MEASURES):
-        raise UserError(f"--measures {args.measures!r}: choose from {', '.join(MEASURES)}")
+    measures = None
+    if args.measures is not None:
+        measures = tuple(m.strip() for m in args.measures.split(",") if m.strip())
+        if not measures or set(measures) - set(MEASURES):
+            raise UserError(f"--measures {args.measures!r}: choose from {', '.join(MEASURES)}")
     report = Report()
     client = None
     if args.project:
@@ -115,12 +151,14 @@ def run(args) -> int:
 
         model = load_model(args.model)
     choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
-                     measures=measures)
+                     measures=measures, cost=args.cost, budget=budget)
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))
     else:
-        print(f"{len(choices)} of {len(pool)} texts chosen ({args.strategy})")
+        words = sum(c.tokens for c in choices)
+        print(f"{len(choices)} of {len(pool)} texts chosen ({args.strategy}): {words} words, about "
+              f"{words / args.words_per_minute:.0f} min at {args.words_per_minute:g} words/min")
         for c in choices:
             text = c.candidate.text if len(c.candidate.text) <= 80 else c.candidate.text[:77] + "..."
             scores = "" if c.priority is None else \

@@ -25,8 +25,8 @@ def register(sub) -> None:
                    help="retrain after N annotation events (Start Training in Label Studio always retrains); "
                         "0 turns retraining off")
     p.add_argument("--work-dir", metavar="DIR", default=None,
-                   help="where retrained models go, one folder per project (default: ~/.cache/ner/serve; "
-                        "never the repository's models/)")
+                   help="where retrained models go, one folder per project (default: $NER_CACHE_DIR/serve, else "
+                        "~/.cache/ner/serve; never the repository's models/)")
     p.add_argument("--train", metavar="FILE", default=None,
                    help="base training corpus that retraining adds a project's annotations to "
                         "(default: train in the model's train_config.toml)")
@@ -47,7 +47,8 @@ def run(args) -> int:
     import logging
 
     from ..errors import UserError
-    from ..backend.retrain import Retrainer, min_score_for
+    from ..backend.retrain import Retrainer
+    from ..train.calibrate import calibrate
     from ..backend.app import Auth, Backend, create_app
     from ..tagger.core import Tagger, default_model_path
 
@@ -73,11 +74,8 @@ def run(args) -> int:
     retrainer = Retrainer(model, work_dir=args.work_dir, train=args.train, dev=args.dev, connection=connection)
     min_score, where = args.min_score, "--min-score"
     if min_score is None:
-        try:
-            _, _, dev_sents, dev = retrainer.base_split()
-            min_score, where = min_score_for(tagger.model, dev_sents), f"calibrated on {dev}"
-        except UserError as e:
-            min_score, where = 0.0, f"not calibrated: {e}"
+        found = calibrate(model, tagger.model, train=args.train, dev=args.dev)
+        min_score, where = found.min_score, found.describe("pass --train/--dev FILE or --min-score S")
     backend = Backend(tagger, trainer=retrainer if args.retrain_every else None,
                       retrain_every=max(args.retrain_every, 1), min_score=min_score,
                       recalibrate=args.min_score is None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..bio import tags_spans
-from . import add_labels_arg, schema_from_arg
+from . import add_labels_arg, refuse_input, schema_from_arg
 
 
 def register(sub) -> None:
@@ -39,7 +39,6 @@ def run(args) -> int:
     from ..formats.conll import write_conll
     from ..formats.registry import load_many, require
     from ..split import parse_ratios, split_corpus, split_counts
-    from .convert import refuse
 
     ratios = parse_ratios(args.ratios)
     mapping = label_mapping(args.map, args.keep)
@@ -53,7 +52,7 @@ def run(args) -> int:
     if line:
         raise UserError(line)
     if report.errors:
-        refuse(report, "split")
+        refuse_input(report, "split")
         return 1
     if mapping:
         check_map(mapping, {label for d in documents for s in d.sentences for _, _, label in tags_spans(s.tags)},

@@ -8,41 +8,16 @@ is not given leaves the config file's value alone.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-# metavars of the flags that are not plain numbers
-_METAVARS = {"train": "FILE", "dev": "FILE", "backbone": "navec|navec-cnn|transformer",
-             "base_model": "NAME_OR_DIR", "out": "DIR", "name": "NAME", "labels": "FILE|auto", "map": "A=B,...",
-             "keep": "L1,L2,...", "device": "DEVICE", "lr": "RATE", "max_minutes": "M",
-             "lexicon": "DIR|none"}
-
-
-def flag_of(key: str) -> str:
-    return "--" + key.replace("_", "-")
-
+from . import add_train_flags, config_from_args
 
 def register(sub) -> None:
-    from ..train.config import FIELDS
-
     p = sub.add_parser("train", help="train a model (navec offline, or any Hugging Face encoder)",
                        description="Train a model on a corpus (any format, by extension). Settings come from "
                                    "--config (TOML) and are overridden by flags; the final configuration is saved "
                                    "in the model directory (train_config.toml). Progress goes to stderr.")
-    p.add_argument("--config", metavar="FILE", help="TOML file with training settings (see configs/train.toml)")
-    for key, field in FIELDS.items():
-        default = field.default
-        shown = f"{default!r}" if isinstance(default, str) else str(default).lower() if isinstance(default, bool) \
-            else str(default)
-        help_text = field.metadata["help"]
-        if "default" not in help_text:  # some helps say what the empty default means
-            help_text += f" (default: {shown})"
-        if isinstance(default, bool):
-            p.add_argument(flag_of(key), dest=key, action=argparse.BooleanOptionalAction, default=None,
-                           help=help_text)
-        else:
-            p.add_argument(flag_of(key), dest=key, type=type(default), default=None,
-                           metavar=_METAVARS.get(key, "N" if isinstance(default, int) else "X"), help=help_text)
+    add_train_flags(p)
     p.add_argument("--resume", action="store_true", help="continue the interrupted run that writes --out")
     p.add_argument("--folds", type=int, default=0, metavar="K",
                    help="train K models, each without one K-th of the corpus, into OUT/fold-1..K; OUT is their "
@@ -50,18 +25,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def config_from_args(args):
-    """The ``TrainConfig`` that ``--config`` and the flags describe, and notes about old key names."""
-    from ..train.config import FIELDS, TrainConfig, load_config
-
-    notes: list[str] = []
-    config = load_config(args.config, notes) if args.config else TrainConfig()
-    return config.replace(**{key: getattr(args, key) for key in FIELDS}), notes
-
-
 def run(args) -> int:
     from ..train.distributed import processes_from_env
-    from ..train.loop import train
+    from ..train import train
 
     config, notes = config_from_args(args)
     main = processes_from_env().main  # under torchrun only rank 0 speaks

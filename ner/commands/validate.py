@@ -1,12 +1,9 @@
 """``ner validate PATH... [--fix OUT]``: one line per problem, a summary, exit 1 on errors.
 
-Files are read by their extension (CoNLL streamed in constant memory; JSONL, CSV,
-spaCy and datasets directories through the format registry); ``--fix`` writes the
-format OUT's extension names. A missing file is a usage error (exit 2)."""
+The workflow is ``ner.validate.validate_files``; this module prints its report. A missing
+file is a usage error (exit 2)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from . import add_labels_arg, schema_from_arg
 
@@ -28,62 +25,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def fix_targets(paths: list[str], out: str) -> list[Path]:
-    """Where each input's repaired copy goes: OUT itself for one file, OUT/NAME for several."""
-    out_path = Path(out)
-    if len(paths) == 1 and not out_path.is_dir() and not out.endswith("/"):
-        return [out_path]
-    return [out_path / Path(p).name for p in paths]
-
-
 def run(args) -> int:
-    from ..check import Report
-    from ..errors import UserError
-    from ..formats.conll import iter_sentences, read_conll, write_conll
-    from ..formats.registry import dump, guess_format, load, require
+    from ..validate import validate_files
 
-    schema = schema_from_arg(args.labels)
-    targets = fix_targets(args.paths, args.fix) if args.fix else [None] * len(args.paths)
-    formats = [guess_format(path, args.fmt) for path in args.paths]
-    for path, target in zip(args.paths, targets):
-        require(path)
-        if target is not None and Path(path).resolve() == target.resolve():
-            raise UserError(f"--fix would overwrite {path}; write to another path")
-        if target is not None:
-            guess_format(target)  # an OUT whose format cannot be told is refused before any work
-    total = Report()
-    infer = not args.no_infer_sentences
-    for path, fmt, target in zip(args.paths, formats, targets):
-        report = Report()
-
-        def documents():
-            if fmt == "conll":
-                return read_conll(path, schema=schema, report=report, infer_sentences=infer)
-            return load(path, fmt, schema=schema, report=report)
-
-        if target is not None:
-            if guess_format(target) == "conll":
-                n_sentences = write_conll(documents(), target)
-            else:
-                n_sentences = dump(documents(), target, schema=schema)
-        elif fmt == "conll":
-            for _ in iter_sentences(path, schema=schema, report=report, infer_sentences=infer):
-                pass
-        else:
-            for _ in documents():
-                pass
-        for issue in sorted(report.issues, key=lambda i: i.line):
+    result = validate_files(args.paths, fmt=args.fmt, schema=schema_from_arg(args.labels), fix=args.fix,
+                            infer_sentences=not args.no_infer_sentences)
+    for one in result.files:
+        for issue in sorted(one.report.issues, key=lambda i: i.line):
             if not args.quiet or issue.severity == "error":
                 print(issue)
-        if target is not None:
-            for change in report.changes:
+        if one.target is not None:
+            for change in one.report.changes:
                 print(f"fixed {change}")
-            print(f"wrote {target} ({n_sentences} sentences, {len(report.changes)} change(s))")
-        total.issues += report.issues
-        total.changes += report.changes
-    fixable = sum(1 for i in total.errors if i.fixable)
-    remaining = len(total.errors) - (fixable if args.fix else 0)
-    print(f"{len(args.paths)} file(s): {total.summary()}"
-          + (f"; {fixable} error(s) repaired by --fix" if args.fix and fixable else
-             f"; {fixable} of the errors --fix can repair" if fixable else ""))
-    return 1 if remaining else 0
+            print(f"wrote {one.target} ({one.sentences} sentences, {len(one.report.changes)} change(s))")
+    print(result.summary())
+    return 1 if result.remaining else 0

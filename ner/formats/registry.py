@@ -87,6 +87,15 @@ def require(path: str | Path) -> None:
         raise UserError(f"{path}: no such file or directory; check the path")
 
 
+def require_output(out: str | Path) -> None:
+    """Refuse an output file whose extension names no corpus format, before any work is done."""
+    try:
+        guess_format(out, None)
+    except UserError:
+        suffixes = ", ".join(x for f in FORMATS.values() for x in f.suffixes)
+        raise UserError(f"{out}: the extension names no corpus format; use one of {suffixes}") from None
+
+
 def load(path: str | Path, fmt: str | None = None, *, schema=None, report=None) -> Iterator[Document]:
     """Stream the documents of ``path`` in format ``fmt`` (guessed when None); UserError when it is missing."""
     name = guess_format(path, fmt)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from dataclasses import dataclass
 
 from ..errors import UserError
@@ -37,6 +38,12 @@ class Connection:
     page_size: int = 1000
 
 
+def local_server_script() -> Path | None:
+    """``scripts/labelstudio.sh``, absolute (a hint that works anywhere); None outside the repository."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "labelstudio.sh"
+    return script if script.is_file() else None
+
+
 def connection_from(url: str | None = None, api_key: str | None = None, **kwargs) -> Connection:
     """Flags first, then ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY``; the one place env is read."""
     from ..settings import labelstudio_api_key, labelstudio_url
@@ -44,9 +51,10 @@ def connection_from(url: str | None = None, api_key: str | None = None, **kwargs
     url = (url or labelstudio_url()).rstrip("/")
     api_key = api_key or labelstudio_api_key()
     if not api_key:
-        raise UserError("no Label Studio API key: set LABEL_STUDIO_API_KEY or pass --api-key (Account & "
-                        "Settings -> Access Token in the UI; for the local server: "
-                        "eval \"$(scripts/labelstudio.sh env)\")")
+        script = local_server_script()
+        local = f"; for the local server: eval \"$({script} env)\"" if script else ""
+        raise UserError(f"no Label Studio API key: set LABEL_STUDIO_API_KEY or pass --api-key (Account & "
+                        f"Settings -> Access Token in the UI{local})")
     if not url.startswith(("http://", "https://")):
         raise UserError(f"Label Studio URL {url!r} must start with http:// or https://")
     return Connection(url, api_key, **kwargs)
@@ -116,8 +124,10 @@ class Client:
                 if _retryable(exc) else ""
             return UserError(f"{what}: Label Studio at {url} answered {status}: {detail or body}{again}")
         if isinstance(exc, httpx.ConnectError):
+            script = local_server_script()
+            start = f"start the local one with {script}, or " if script else ""
             return UserError(f"cannot reach Label Studio at {url} ({exc}); is it running? "
-                             f"start the local one with scripts/labelstudio.sh, or set LABEL_STUDIO_URL")
+                             f"{start}set LABEL_STUDIO_URL")
         if isinstance(exc, httpx.TransportError):
             return UserError(f"{what}: the connection to {url} failed after {self.conn.retries} retries "
                              f"({type(exc).__name__}: {exc}); run the command again, it resumes")

@@ -6,8 +6,8 @@ corpus has several, else sentences) and trains on growing prefixes of it, so eac
 subset holds the smaller ones (nested). Points are fractions of the training
 sentences (default 10/25/50/75/100%), optionally led by a fixed ``start`` (50
 sentences: where the guides begin); a document-based point takes whole documents
-until it holds that many sentences. Each run trains through ``ner.train.loop.train``
-into a temporary directory, is loaded with ``load_model`` and scored on the
+until it holds that many sentences. Each run trains on the records through
+``ner.train.fit`` into a temporary directory, is loaded with ``load_model`` and scored on the
 evaluation sentences; ``curve_stats.py`` turns the runs into F1 with 95% bootstrap
 intervals, a verdict per label and an estimate for the next point.
 
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from ..records import Document
 from .curve_stats import Estimate, bootstrap, f1_of, next_point, span_counts, verdict
 
 
@@ -172,23 +171,29 @@ def estimate_seconds(history: list[tuple[int, float]], size: int) -> float:
     return round(max(float(a), 0.0) + b * size, 6)
 
 
-def _labels_file(labels, directory: Path) -> str:
-    path = directory / "labels.txt"
-    path.write_text("\n".join(labels) + "\n", encoding="utf-8")
-    return str(path)
+def curve_labels(base, train_labels, dev) -> list[str]:
+    """The labels every run trains: ``base.labels``'s schema when it names one, else those of the
+    training corpus and of ``dev`` (a label only the dev corpus has is then "not learned", not an error)."""
+    from ..bio import tags_spans
+    from ..corpus import label_mapping, resolve_schema
+
+    if base.labels not in ("", "auto"):
+        return list(resolve_schema(base.labels, label_mapping(base.map, base.keep)).names)
+    dev_labels = {lab for s in dev or () for _, _, lab in tags_spans(s.tags)}
+    return sorted(set(train_labels) | dev_labels)
 
 
 def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptions = CurveOptions(),
                    progress: Callable[[str], None] = lambda line: None, train_progress=None) -> Curve:
-    """Train ``base`` (a ``TrainConfig``; its ``train`` is replaced) on nested subsets; see the docstring.
+    """Train ``base`` (a ``TrainConfig``; its ``train``, ``dev``, ``map`` and ``keep`` are not read: the
+    records come mapped) on nested subsets; see the docstring.
 
     ``dev`` (sentences) is what training stops early on (none: it holds out part of each
     subset); ``evaluation`` (sentences) is what every run is scored on.
     """
     from ..bio import tags_spans
-    from ..formats.conll import write_conll
     from ..models import load_model
-    from ..train.loop import train
+    from ..train import fit
 
     started = time.monotonic()
     unit, units = units_of(documents, options.by)
@@ -219,14 +224,10 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
     k = 0
     with tempfile.TemporaryDirectory(prefix="ner-curve-") as tmp:
         tmp = Path(tmp)
-        # the dev corpus's labels too: one TRAIN lacks stopped every run on the temporary dev copy's
+        # the dev corpus's labels too: one TRAIN lacks stopped every run on the dev corpus's
         # "labels outside the schema" (its --labels auto advice changed nothing); now it is "not learned"
-        dev_labels = {lab for s in dev or () for _, _, lab in tags_spans(s.tags)}
-        labels_arg = base.labels if base.labels not in ("", "auto") else \
-            _labels_file(sorted(set(train_labels) | dev_labels), tmp)
-        if dev is not None:
-            write_conll([Document("dev", tuple(s for s in dev if len(s)))], tmp / "dev.conll", docstart=False)
-            base = replace(base, dev=str(tmp / "dev.conll"))
+        trained_labels = curve_labels(base, train_labels, dev)
+        dev_sents = None if dev is None else [s for s in dev if len(s)]
         for seed in range(1, options.seeds + 1):
             order = list(range(len(units)))
             random.Random(seed).shuffle(order)
@@ -241,13 +242,11 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
                     continue
                 progress(f"[{k}/{total_runs}] {point.name}: {len(subset)} sentences{' (whole documents)' * (unit == 'document')}, "
                          f"seed {seed}: training")
-                path = tmp / "train.conll"
-                write_conll([Document("subset", tuple(subset))], path, docstart=False)
                 caps = [x for x in ((budget - elapsed) / 60 if budget else 0.0, base.max_minutes) if x > 0]
-                config = replace(base, train=str(path), out=str(tmp / "model"), seed=seed, labels=labels_arg,
-                                 max_minutes=min(caps) if caps else 0.0)
+                config = replace(base, seed=seed, max_minutes=min(caps) if caps else 0.0)
                 t0 = time.monotonic()
-                out = train(config, progress=train_progress or (lambda line: None))
+                out = fit(subset, dev_sents, trained_labels, config, tmp / "model",
+                          progress=train_progress or (lambda line: None))
                 model = load_model(out)
                 pred = [p.tags for p in model.predict([s.words for s in evaluation])]
                 counts = span_counts([s.tags for s in evaluation], pred, labels)

@@ -13,6 +13,12 @@ and picks ``n`` of them greedily:
   pool and the priority is their mean (in [0, 1], 1 = most uncertain). Per sentence labelled,
   errors + least beat MNLP + least in a factRuEval pilot, by picking longer sentences:
   ``bench/bench_select.py`` reports both sentences and tokens;
+- cost: an annotator's time goes with what they read, so with ``cost="tokens"`` (the default)
+  the measure is ``density``, the expected wrong words per word read (``errors / (words +
+  OVERHEAD)``: the overhead stands for opening a task and reading its context, so one-word
+  fragments do not win on a single unsure word); ``cost="sentences"`` keeps the measures above,
+  a text counting as one. ``budget`` (in words, or sentences) fills the batch greedily: the best
+  text that still fits, until nothing does;
 - diversity: each pick multiplies every other candidate's priority by
   ``1 - diversity * similarity`` to its most similar pick so far (cosine of TF-IDF vectors of
   word 1-2-grams), so near-duplicates are not chosen together (pure uncertainty piles them up).
@@ -20,8 +26,8 @@ and picks ``n`` of them greedily:
 ``strategy="random"`` draws ``n`` with a seeded shuffle, the baseline. Candidates come from
 ``select_pool.py`` (text files, corpora, Label Studio tasks).
 
-Left out: committee or MC-dropout (BALD) uncertainty; costs per candidate (a long text counts
-as one, like a short one).
+Left out: committee or MC-dropout (BALD) uncertainty; per-annotator reading speeds (the
+minutes budget of ``ner select`` is words at one rate).
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ import random
 from dataclasses import dataclass
 
 STRATEGIES = ("uncertainty", "random")
-MEASURES = ("mnlp", "least", "errors")
-DEFAULT_MEASURES = ("errors", "least")
+MEASURES = ("mnlp", "least", "errors", "density")
+COSTS = ("tokens", "sentences")
+DEFAULT_MEASURES = {"tokens": ("density",), "sentences": ("errors", "least")}
+OVERHEAD = 3  # words' worth of reading that every text costs on top of its own words
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,15 @@ class Candidate:
     task: int | None = None   # Label Studio task id
     source: object = None     # the pool's own record (a Sentence of a corpus), written back by --out
 
+    @property
+    def tokens(self) -> int:
+        return sum(len(words) for words in self.sentences)
+
+
+def cost_of(candidate: Candidate, cost: str) -> int:
+    """What labelling ``candidate`` costs: its words (``tokens``) or 1 (``sentences``)."""
+    return candidate.tokens if cost == "tokens" else 1
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -54,6 +71,7 @@ class Choice:
     least: float | None       # top probability of the least confident word (1 = certain)
     errors: float | None      # expected wrong words: sum of (1 - top probability)
     similarity: float | None  # to the most similar earlier choice
+    tokens: int = 0           # words the annotator reads
 
     def as_dict(self) -> dict:
         def r(x):
@@ -61,7 +79,7 @@ class Choice:
 
         return {"rank": self.rank, "where": self.candidate.where, "task": self.candidate.task,
                 "priority": r(self.priority), "mnlp": r(self.mnlp), "least": r(self.least), "errors": r(self.errors),
-                "similarity": r(self.similarity), "text": self.candidate.text}
+                "similarity": r(self.similarity), "tokens": self.tokens, "text": self.candidate.text}
 
 
 def word_distributions(model, batch) -> list:
@@ -104,14 +122,23 @@ def _percentiles(values) -> list[float]:
     return ranks
 
 
-def priorities(scores, measures=DEFAULT_MEASURES) -> list[float]:
+def density(errors: float, tokens: int) -> float:
+    """Expected wrong words per word read, the text's overhead included (see ``OVERHEAD``)."""
+    return errors / (tokens + OVERHEAD)
+
+
+def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None) -> list[float]:
     """Mean of the percentile ranks of the chosen uncertainty measures over ``(mnlp, least, errors)``
-    triples: low MNLP, low top probability and many expected errors rank high."""
+    triples: low MNLP, low top probability, many expected errors and many per word read
+    (``density``, which needs each text's ``tokens``) rank high."""
     unknown = set(measures) - set(MEASURES)
     if unknown or not measures:
         raise ValueError(f"measures {sorted(unknown) or '(none)'}: choose from {', '.join(MEASURES)}")
-    keys = {"mnlp": lambda s: -s[0], "least": lambda s: -s[1], "errors": lambda s: s[2]}
-    ranks = [_percentiles([keys[m](s) for s in scores]) for m in measures]
+    if "density" in measures and tokens is None:
+        raise ValueError("the density measure needs each text's tokens")
+    keys = {"mnlp": lambda i, s: -s[0], "least": lambda i, s: -s[1], "errors": lambda i, s: s[2],
+            "density": lambda i, s: density(s[2], tokens[i])}
+    ranks = [_percentiles([keys[m](i, s) for i, s in enumerate(scores)]) for m in measures]
     return [sum(r[i] for r in ranks) / len(ranks) for i in range(len(scores))]
 
 
@@ -129,40 +156,60 @@ def ngram_vectors(candidates):
     return TfidfVectorizer(analyzer=grams).fit_transform(candidates)
 
 
-def greedy(priority, vectors, n: int, diversity: float = 1.0) -> list[tuple[int, float, float]]:
-    """``(index, penalised priority, similarity)`` of ``n`` picks; see the module docstring.
+def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
+           budget: float | None = None) -> list[tuple[int, float, float]]:
+    """``(index, penalised priority, similarity)`` of at most ``n`` picks whose ``costs`` add up to
+    at most ``budget`` (either may be None: no limit); see the module docstring.
 
-    With ``diversity=0`` it is the ``n`` highest priorities in order (ties: the earlier index).
+    With ``diversity=0`` and no budget it is the ``n`` highest priorities in order (ties: the
+    earlier index). A text that no longer fits the budget is passed over for the next best.
     """
     import numpy as np
 
     base = np.asarray(priority, dtype=float)
     most_similar = np.zeros(len(base))
     free = np.ones(len(base), dtype=bool)
+    cost = np.zeros(len(base)) if costs is None else np.asarray(costs, dtype=float)
+    left = np.inf if budget is None else float(budget)
     picks = []
-    for _ in range(min(n, len(base))):
+    for _ in range(len(base) if n is None else min(n, len(base))):
+        free &= cost <= left
+        if not free.any():
+            break
         score = np.where(free, base * (1.0 - diversity * most_similar), -np.inf)
         i = int(np.argmax(score))
         picks.append((i, float(score[i]), float(most_similar[i])))
         free[i] = False
+        left -= cost[i]
         if diversity and vectors is not None:
             sims = np.asarray((vectors @ vectors[i].T).todense()).ravel()
             most_similar = np.maximum(most_similar, np.clip(sims, 0.0, 1.0))
     return picks
 
 
-def select(candidates, n: int, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
-           seed: int = 0, batch_size: int = 64, measures=DEFAULT_MEASURES) -> list[Choice]:
-    """The ``n`` candidates to label first, in order; see the module docstring."""
+def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
+           seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
+           budget: float | None = None) -> list[Choice]:
+    """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
+    (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
+    ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
     candidates = list(candidates)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
-    if n < 1 or not candidates:
+    if cost not in COSTS:
+        raise ValueError(f"cost {cost!r}: use one of {', '.join(COSTS)}")
+    if n is None and budget is None:
+        raise ValueError("give n, a budget, or both")
+    if (n is not None and n < 1) or not candidates:
         return []
+    costs = [cost_of(c, cost) for c in candidates]
     if strategy == "random":
         order = list(range(len(candidates)))
         random.Random(seed).shuffle(order)
-        return [Choice(candidates[i], r, None, None, None, None, None) for r, i in enumerate(order[:n], 1)]
+        if budget is not None:
+            order = list(_fits(order, costs, budget))
+        return [Choice(candidates[i], r, None, None, None, None, None, candidates[i].tokens)
+                for r, i in enumerate(order[:n], 1)]
     if model is None:
         raise ValueError("the uncertainty strategy needs a model")
     flat = [words for c in candidates for words in c.sentences if words]
@@ -174,7 +221,16 @@ def select(candidates, n: int, *, model=None, strategy: str = "uncertainty", div
         m = sum(1 for words in c.sentences if words)
         scores.append(uncertainty(dists[k:k + m]))
         k += m
-    prio = priorities(scores, measures)
+    prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates])
     vectors = ngram_vectors(candidates) if diversity else None
-    return [Choice(candidates[i], r, p, *scores[i], sim)
-            for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity), 1)]
+    return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
+            for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity, costs, budget), 1)]
+
+
+def _fits(order, costs, budget: float):
+    """The indices of ``order`` taken in turn while they fit in ``budget`` (one too large is passed over)."""
+    left = budget
+    for i in order:
+        if costs[i] <= left:
+            left -= costs[i]
+            yield i

@@ -1,4 +1,5 @@
-"""Training: configuration, corpus preparation, the loop, checkpoints and the model directory it writes.
+"""Training: configuration, corpus preparation, the entry points (``fit`` on records, ``train`` on
+files), the loop, checkpoints and the model directory it writes.
 
 The backbones (networks, encoding, windows, loading) live in ``ner.models``, which training imports.
 
@@ -7,12 +8,20 @@ Importing this package loads nothing heavy; torch and transformers load inside t
 
 from .config import TrainConfig, load_config
 
-__all__ = ["TrainConfig", "load_config", "train"]
+__all__ = ["TrainConfig", "fit", "load_config", "train"]
 
 
 def train(config, progress=lambda line: None, resume: bool = False, **options):
-    """Train a model as ``config`` says (see ``loop.train`` for ``threads``, ``progress_seconds``);
+    """Train a model on the files ``config`` names (see ``entry.train`` for ``threads``, ``progress_seconds``);
     returns the model directory."""
-    from .loop import train as _train
+    from .entry import train as _train
 
     return _train(config, progress, resume, **options)
+
+
+def fit(train, dev, labels, config, out=None, **options):
+    """Train on sentences (``dev`` None: a held-out share of ``train``) with tags over ``labels``
+    (see ``entry.fit``); returns the model directory."""
+    from .entry import fit as _fit
+
+    return _fit(train, dev, labels, config, out, **options)

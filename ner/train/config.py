@@ -53,8 +53,8 @@ class TrainConfig:
     seed: int = _f(13, "random seed (data order, initialisation, dropout)")
     device: str = _f("", "cpu, cuda or cuda:N; empty: a GPU when present")
     bf16: bool = _f(True, "use bfloat16 autocast on a GPU that supports it")
-    threads: int = _f(0, "CPU threads for torch; 0: OMP_NUM_THREADS when set, else 1 (on shared cores one "
-                         "thread ran an epoch over 3x faster than two)")
+    threads: int = _f(0, "CPU threads for torch; 0: OMP_NUM_THREADS when set, else 1 (on shared cores more "
+                         "threads only wait on each other)")
     hidden: int = _f(128, "navec only: BiLSTM size per direction")
     dropout: float = _f(-1.0, "navec backbones: dropout; -1: the backbone's own (0.4 BiLSTM, 0.3 CNN)")
     layers: int = _f(1, "navec only: BiLSTM layers")
@@ -83,8 +83,10 @@ class TrainConfig:
     def model_name(self) -> str:
         return self.name or Path(self.out).name
 
-    def validate(self) -> None:
-        if not self.train:
+    def validate(self, corpus: bool = True) -> None:
+        """Raise ``UserError`` for a setting that cannot train; ``corpus=False``: no ``train`` file needed
+        (``fit`` takes the sentences themselves)."""
+        if corpus and not self.train:
             raise UserError("no training corpus: pass --train FILE or set train in the config")
         if self.backbone not in BACKBONES:
             raise UserError(f"--backbone {self.backbone!r} is unknown; use one of {', '.join(BACKBONES)}")

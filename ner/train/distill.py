@@ -35,8 +35,8 @@ from .config import TrainConfig
 from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts, teacher_dirs
 
 STUDENTS = ("navec", "navec-cnn")
-# On factRuEval (devset gold + a 5-fold teacher on half A of the testset, strict F1 on half B), a BiLSTM student:
-# weight 2 .760, weight 1 .749, weight 1 at temperature 2 .749 (teacher .764).
+# The silver windows outnumber the gold ones, but each carries a whole distribution per word: weighting them
+# above the gold likelihood lets the teacher lead (the sweep that chose 2 is in bench/NOTES.md).
 DEFAULT_WEIGHT = 2.0
 LOG_FLOOR = 1e-8  # marginals the CRF forbids (exactly 0) are read as this, not log 0
 
@@ -128,23 +128,13 @@ def build_student(config: TrainConfig, tags, train_sents, device):
 
 
 def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
-    """``loop.train``'s steps on prepared data, with ``make_net`` building the net (one process)."""
-    import torch
-
-    from . import loop
+    """``fit`` on prepared data, with ``make_net`` building the net, in this process alone."""
     from .distributed import Processes
+    from .entry import fit
 
-    device = loop._device(config)
-    count, why = loop.train_threads(config, threads)
     labels, train_sents, dev_sents, notes = data
-    before = torch.get_num_threads()
-    if device == "cpu" and count:
-        torch.set_num_threads(count)
-    try:
-        return loop._train(config, progress, False, Processes(), device, labels, train_sents, dev_sents, notes,
-                           threads_note=why if device == "cpu" else "", make_net=make_net)
-    finally:
-        torch.set_num_threads(before)
+    return fit(train_sents, dev_sents, labels, config, progress=progress, threads=threads, notes=notes,
+               make_net=make_net, processes=Processes())
 
 
 def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = DEFAULT_WEIGHT,

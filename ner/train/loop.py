@@ -1,6 +1,6 @@
 """The training loop shared by both backbones.
 
-``train(config, progress=print_to_stderr)`` checks the input (``prepare.py``),
+``_train`` (called by ``entry.py``'s ``fit``, on sentences already checked)
 builds the backbone, trains with a seeded data order, evaluates on dev after
 every epoch (strict seqeval micro F1), keeps the best weights, stops early
 after ``patience`` epochs without improvement, and writes the model directory
@@ -13,7 +13,7 @@ autocast where supported. The library never prints: progress goes to the
 ``progress`` callback (the CLI sends it to stderr) and into ``train.log``; within an
 epoch a line every ``PROGRESS_SECONDS`` (batch k/n, running loss) goes to the callback
 only. On the CPU torch trains on one thread unless ``threads`` or ``OMP_NUM_THREADS``
-says otherwise (``train_threads``). "(best)" marks a better dev F1; a tie kept for a
+says otherwise (``entry.train_threads``). "(best)" marks a better dev F1; a tie kept for a
 lower dev loss (an F1 of zero included) reads "(best dev loss)".
 
 Launched by ``torchrun`` or ``accelerate launch`` (several processes), each
@@ -30,8 +30,8 @@ import random
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
 
+from .calibrate import CALIBRATION_KEY, dev_description, span_threshold
 from ..errors import UserError
 from . import distributed
 from .config import TrainConfig
@@ -49,16 +49,6 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _device(config: TrainConfig, procs: Processes = Processes()) -> str:
-    import torch
-
-    if config.device and not procs.many:
-        if config.device.startswith("cuda") and not torch.cuda.is_available():
-            raise UserError(f"device {config.device!r} asked for but no GPU is visible; use --device cpu")
-        return config.device
-    return distributed.process_device(procs, config.device, torch.cuda.is_available())
-
-
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
 PREDATES = {"morph": False}
 
@@ -70,8 +60,8 @@ def _morph_dim(config: TrainConfig) -> int:
 
 
 def _dropout(config: TrainConfig) -> dict:
-    """The dropout hparam, or none: the backbone's own default (CNN 0.3 scored .770 where the BiLSTM's 0.4 gave
-    .764 as a factRuEval student)."""
+    """The dropout hparam, or none: the backbone's own default (each was chosen for its backbone, since a
+    CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md)."""
     return {"dropout": config.dropout} if config.dropout >= 0 else {}
 
 
@@ -140,56 +130,6 @@ def evaluate_net(net, sentences, procs: Processes = Processes()):
 
 
 PROGRESS_SECONDS = 10.0  # within an epoch, a progress line at most this often
-
-
-def train_threads(config: TrainConfig, threads: int | None = None, environ=None) -> tuple[int | None, str]:
-    """Torch threads to train with on the CPU, and why: ``threads``, else the config's ``threads``,
-    else None (keep torch's) when ``OMP_NUM_THREADS`` is set, else 1.
-
-    On shared cores one thread is the safe default: with other jobs running, 2 threads ran an
-    epoch more than 3x slower than 1 (issue 8); a machine of one's own gains from more.
-    """
-    from ..settings import omp_threads
-
-    chosen = threads or config.threads
-    if chosen:
-        return chosen, f"torch threads: {chosen}"
-    if omp := omp_threads(environ):
-        return None, f"torch threads: OMP_NUM_THREADS={omp}"
-    return 1, "torch threads: 1 (the default on shared cores; set OMP_NUM_THREADS or --threads for more)"
-
-
-def train(config: TrainConfig, progress: Callable[[str], None] = lambda line: None, resume: bool = False, *,
-          threads: int | None = None, progress_seconds: float = PROGRESS_SECONDS) -> Path:
-    """Train a model as ``config`` says and write its directory; returns the directory.
-
-    Under ``torchrun``/``accelerate launch`` every process calls this; input is
-    checked before the processes join, and only rank 0 reports and writes.
-    Torch's thread count is set for the run as ``train_threads`` says and restored after it.
-    Within an epoch a line (batch k/n, running loss) goes to ``progress`` every
-    ``progress_seconds``; ``train.log`` keeps the per-epoch lines.
-    """
-    config.validate()
-    procs = distributed.processes_from_env()
-    labels, train_sents, dev_sents, notes = prepare_data(config)  # input checked before torch loads
-    import torch
-
-    device = _device(config, procs)
-    count, why = train_threads(config, threads)
-    before = torch.get_num_threads()
-    if device == "cpu" and count:
-        torch.set_num_threads(count)
-    distributed.start(procs, device)
-    try:
-        out = _train(config, progress if procs.main else lambda line: None, resume, procs, device,
-                     labels, train_sents, dev_sents, notes, progress_seconds, why if device == "cpu" else "")
-    except BaseException:
-        distributed.stop(procs, wait=False)  # the others fail in their next collective; no barrier to hang in
-        raise
-    finally:
-        torch.set_num_threads(before)
-    distributed.stop(procs)
-    return out
 
 
 def _rng_state(device: str) -> dict:
@@ -355,7 +295,10 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     log(f"best epoch {best_epoch}: dev micro F1 {ev.micro.f1:.4f}")
     metrics = {"dev": ev.as_dict(), "best_epoch": best_epoch, "history": history,
                "train_sentences": len(train_sents), "dev_sentences": len(dev_sents),
-               "train_seconds": round(sum(h["seconds"] for h in history), 1)}
+               "train_seconds": round(sum(h["seconds"] for h in history), 1),
+               # the pre-annotation threshold travels with the model: ls predict and serve read it from anywhere
+               CALIBRATION_KEY: {"min_score": span_threshold(dev_sents, preds),
+                                 "dev": dev_description(config, dev_sents)}}
     if procs.many:
         metrics["processes"] = procs.world
     if procs.main:

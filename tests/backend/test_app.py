@@ -430,7 +430,7 @@ def test_ner_serve_command_serves_with_a_token(model_dir):
         # no --min-score: the threshold calibrated on the model's dev set, in /health and on the first line
         from ner.formats.conll import read_conll
         from ner.models import load_model
-        from ner.backend.retrain import min_score_for
+        from ner.train.calibrate import min_score_for
         from tests.conftest import SEED
 
         expected = min_score_for(load_model(model_dir), [s for d in read_conll(SEED) for s in d.sentences if len(s)])
@@ -491,3 +491,36 @@ def test_one_projects_success_does_not_clear_anothers_training_error(tagger, nav
     health = client.get("/health").json()
     assert health["projects"]["8"]["last_training"]["status"] == "switched"
     assert health["training_error"] == "project 7: OSError: No space left on device"
+
+
+@pytest.mark.slow
+def test_ner_serve_calibrates_the_same_from_another_directory(model_dir, tmp_path):
+    """The model's config names its corpus relative to the repository root (as a run there writes it);
+    served from elsewhere it still starts with the threshold of its dev set, carried in the directory."""
+    import os
+    import subprocess
+    import sys
+
+    from ner.train.calibrate import min_score_for
+    from ner.formats.conll import read_conll
+    from ner.models import load_model
+    from tests.conftest import ROOT, SEED
+    from tests.plugins.models import relative_corpus_copy
+
+    moved = relative_corpus_copy(model_dir, tmp_path / "m")
+    expected = min_score_for(load_model(moved), [s for d in read_conll(SEED) for s in d.sentences if len(s)])
+    server = subprocess.Popen([sys.executable, "-m", "ner", "serve", "--model", str(moved), "--port", "0",
+                               "--retrain-every", "0", "--log-level", "warning"], cwd=tmp_path,
+                              env={**os.environ, "LABEL_STUDIO_API_KEY": "", "PYTHONPATH": str(ROOT)},
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        first = ""
+        while not first.startswith("ner serve:"):  # the line that says what is served (warnings may come first)
+            first = server.stderr.readline()
+            if not first:
+                break
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert f"retraining off; min score {expected} calibrated on {SEED})" in first
+    assert expected > 0

@@ -198,13 +198,13 @@ def test_retrained_models_go_to_a_work_directory_never_the_repositorys_models(mo
     from ner.errors import UserError
     from ner.backend.retrain import Retrainer, default_work_dir
 
-    monkeypatch.setenv("NER_CACHE_DIR", str(tmp_path / "ner-cache"))  # tests/conftest.py sets one for every test
-    assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "ner-cache" / "serve"
-    monkeypatch.delenv("NER_CACHE_DIR")
+    monkeypatch.delenv("NER_CACHE_DIR", raising=False)  # set for the test session: it would win over both
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert Retrainer(model_dir).work_dir == default_work_dir() == tmp_path / "cache" / "ner" / "serve"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_work_dir() == Path.home() / ".cache" / "ner" / "serve"
+    monkeypatch.setenv("NER_CACHE_DIR", str(tmp_path / "ner-cache"))
+    assert Retrainer(model_dir).work_dir == tmp_path / "ner-cache" / "serve"
     with pytest.raises(UserError, match="inside the repository's models/"):
         Retrainer(model_dir, work_dir=ROOT / "models" / "retrained")
 
@@ -225,7 +225,7 @@ def reference_threshold(found, n_gold):
 def test_best_threshold_is_the_best_f1_cut(found, extra_gold):
     import math
 
-    from ner.backend.retrain import best_threshold
+    from ner.train.calibrate import best_threshold
 
     n_gold = sum(ok for _, ok in found) + extra_gold
     assert best_threshold(found, n_gold) == math.floor(reference_threshold(found, n_gold) * 10000) / 10000
@@ -239,7 +239,7 @@ def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir
     from ner.bio import tags_spans
     from ner.formats.conll import read_conll
     from ner.models import load_model
-    from ner.backend.retrain import min_score_for
+    from ner.train.calibrate import min_score_for
 
     model = load_model(weak_model_dir)
     sentences = [s for d in read_conll(SEED) for s in d.sentences]

@@ -45,3 +45,19 @@ def test_push_without_tags_does_not_ask_for_their_labels_in_the_config(ls_client
     assert push(ls_client, title, docs, tags_as=None).created == 1
     [task] = ls_client.iter_tasks(ls_client.project(title)["id"])
     assert task["annotations"] == [] and task["predictions"] == []
+
+
+def test_the_key_and_server_hints_name_a_script_that_runs_from_any_directory(tmp_path, monkeypatch, capsys):
+    """Issue 18: 'eval "$(scripts/labelstudio.sh env)"' works only in the repository root."""
+    from ner.labelstudio.client import Client, Connection
+    from tests.conftest import ROOT
+
+    script = ROOT / "scripts" / "labelstudio.sh"
+    assert script.is_file()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    assert main(["ls", "pull", "--project", "x", "out.conll"]) == 2
+    err = capsys.readouterr().err
+    assert f'for the local server: eval "$({script} env)"' in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(UserError, match=f"start the local one with {script}, or set LABEL_STUDIO_URL"):
+        Client(Connection("http://127.0.0.1:9", "k", retries=0))

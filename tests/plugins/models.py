@@ -86,7 +86,7 @@ def navec_model_dir(tmp_path_factory) -> Path:
     import torch
 
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train.entry import train
 
     torch.set_num_threads(1)  # several threads on shared cores are far slower than one
     out = tmp_path_factory.mktemp("navec-model") / "seed-navec"
@@ -112,3 +112,17 @@ def tagger(model_dir):
     from ner.tagger.core import Tagger
 
     return Tagger.load(model_dir)
+
+
+def relative_corpus_copy(model_dir, to):
+    """A copy of ``model_dir`` whose training config names its corpus as a run in the repository root
+    writes it: relative to that root (issue 18: calibration depended on the working directory)."""
+    import shutil
+
+    shutil.copytree(model_dir, to)
+    config = to / "train_config.toml"
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines()
+             if not line.startswith(("train =", "dev ="))]
+    config.write_text("\n".join(['train = "corpora/ml_ru_seed.conll"', 'dev = "corpora/ml_ru_seed.conll"', *lines])
+                      + "\n", encoding="utf-8")
+    return to

@@ -58,11 +58,10 @@ def test_every_sentence_is_scored_by_a_model_that_did_not_see_it(tmp_path):
     assert all(np.allclose(p.sum(1), 1) for p in probs)
     folds = fold_of(keys, 2, TINY.seed)
     for f in range(2):
-        trained_on = (tmp_path / f"fold-{f + 1}" / "train.conll").read_text(encoding="utf-8")
-        for s, x in zip(sentences, folds):
-            assert (s.words[4] + "\t") in trained_on or x == f
-            assert (s.words[4] + "\t") not in trained_on or x != f
-        assert (tmp_path / f"fold-{f + 1}" / "model" / "ner_model.json").exists()
+        metrics = json.loads((tmp_path / f"fold-{f + 1}" / "model" / "metrics.json").read_text(encoding="utf-8"))
+        # trained (and stopped early) on exactly the sentences of the other fold; no corpus file written
+        assert metrics["train_sentences"] + metrics["dev_sentences"] == sum(x != f for x in folds)
+        assert sorted(p.name for p in (tmp_path / f"fold-{f + 1}").iterdir()) == ["model"]
 
 
 @pytest.mark.slow

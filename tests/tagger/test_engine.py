@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ner.commands.tag import tag_engine
+from ner.tagger.engines import tag_engine
 
 TEXTS = ["Модель BERT обучили на датасете ImageNet.", "Ёжик и йод: 😀 GPT-3 и PyTorch'е.",
          "Сбер выпустил GigaChat в 2023 году.", "Alpaca", "У ChatGPT есть датасет Alpaca. Вторая фраза про LLaMA."]
@@ -20,10 +20,10 @@ def lines():
 
 
 def local_rows(model_dir, lines, fmt="jsonl"):
-    from ner.commands.tag import _init_worker, _tag_rows
+    from ner.tagger.engines import init_worker, tag_rows
 
-    _init_worker(str(model_dir), 16, fmt, {}, one_thread=False)
-    return _tag_rows(lines)
+    init_worker(str(model_dir), 16, fmt, {}, one_thread=False)
+    return tag_rows(lines)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "conll"])

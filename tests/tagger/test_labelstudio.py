@@ -145,7 +145,8 @@ def test_ls_predict_sends_only_spans_at_or_above_the_min_score(ls_client, ls_pro
 def test_ls_predict_default_min_score_is_calibrated_on_the_models_dev_set(ls_client, ls_project, labelstudio,
                                                                           model_dir, capsys):
     from ner.cli import main
-    from ner.backend.retrain import Retrainer, min_score_for
+    from ner.backend.retrain import Retrainer
+    from ner.train.calibrate import min_score_for
 
     _, _, dev, where = Retrainer(model_dir).base_split()
     expected = min_score_for(Tagger.load(model_dir).model, dev)
@@ -234,11 +235,15 @@ def test_ls_predict_into_a_missing_project_is_one_line_before_the_model_is_loade
 
 def test_ls_predict_says_how_to_set_the_min_score_when_it_cannot_calibrate(ls_client, ls_project, labelstudio,
                                                                            model_dir, tmp_path, capsys):
-    """A model moved away from its training corpus: the hint names this command's flag, not ner serve's."""
+    """A model written before models carried their threshold, moved away from its training corpus:
+    the hint names this command's flag, not ner serve's."""
     from ner.cli import main
 
     moved = tmp_path / "moved"
     shutil.copytree(model_dir, moved)
+    metrics = json.loads((moved / "metrics.json").read_text(encoding="utf-8"))
+    del metrics["calibration"]
+    (moved / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     config = moved / "train_config.toml"
     lines = [line for line in config.read_text(encoding="utf-8").splitlines()
              if not line.startswith(("train =", "dev ="))]
@@ -250,3 +255,21 @@ def test_ls_predict_says_how_to_set_the_min_score_when_it_cannot_calibrate(ls_cl
     err = capsys.readouterr().err
     assert "min score 0.0 (not calibrated: " in err and "gone/train.conll" in err
     assert "ner serve" not in err and "--min-score S" in err
+
+
+def test_ls_predict_calibrates_the_same_from_another_directory(ls_client, ls_project, labelstudio, model_dir,
+                                                               tmp_path, monkeypatch, capsys):
+    from ner.train.calibrate import min_score_for
+    from ner.cli import main
+    from ner.formats.conll import read_conll
+    from tests.conftest import SEED
+    from tests.plugins.models import relative_corpus_copy
+
+    moved = relative_corpus_copy(model_dir, tmp_path / "m")
+    expected = min_score_for(Tagger.load(moved).model, [s for d in read_conll(SEED) for s in d.sentences if len(s)])
+    project = _project(ls_client, ls_project)
+    monkeypatch.chdir(tmp_path)  # corpora/ml_ru_seed.conll is not there
+    assert main(["ls", "predict", "--project", project["title"], "--model", str(moved),
+                 "--url", labelstudio.url, "--api-key", labelstudio.api_key]) == 0
+    assert f"min score {expected} (calibrated on {SEED})" in capsys.readouterr().err
+    assert expected > 0

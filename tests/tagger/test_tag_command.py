@@ -99,7 +99,7 @@ def test_input_that_is_not_text_a_line_at_a_time_is_refused_in_bounded_memory():
     """/dev/zero piped into ner tag grew to 7.8 GB: NUL bytes and over-long lines are one error naming the line."""
     import io
 
-    from ner.commands.tag import read_lines
+    from ner.tagger.engines import read_lines
     from ner.errors import UserError
 
     with pytest.raises(UserError, match=r"^stdin:2: binary data \(NUL bytes\)"):

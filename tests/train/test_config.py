@@ -56,7 +56,7 @@ def test_example_config_says_the_dataclass_defaults():
 
 def test_no_flags_give_the_dataclass_defaults_and_help_shows_them():
     from ner.cli import build_parser
-    from ner.commands.train import config_from_args
+    from ner.commands import config_from_args
 
     parser = build_parser()
     config, notes = config_from_args(parser.parse_args(["train"]))
@@ -166,7 +166,7 @@ def test_out_of_range_settings_are_one_line_before_anything_is_built(tmp_path, c
 def test_threads_is_a_setting_with_a_flag_and_reaches_the_loop(tmp_path):
     """--threads N (config key threads) sets torch's CPU threads; 0 keeps the default rule."""
     from ner.cli import build_parser
-    from ner.train.loop import train_threads
+    from ner.train.entry import train_threads
 
     args = build_parser().parse_args(["train", "--train", "x.conll", "--threads", "3"])
     assert args.threads == 3

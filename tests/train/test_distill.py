@@ -49,7 +49,7 @@ def config(data, out, **kw):
 
 @pytest.fixture(scope="module")
 def teacher(data):
-    from ner.train.loop import train
+    from ner.train.entry import train
 
     return train(config(data, "teacher", train=data["teach"], epochs=5))
 
@@ -66,7 +66,7 @@ def f1(model_dir, sentences, reference=None) -> float:
 
 def test_student_learns_from_the_teacher(data, teacher):
     from ner.train.distill import distill
-    from ner.train.loop import train
+    from ner.train.entry import train
 
     lines = []
     student = distill(config(data, "student"), str(teacher), data["texts"], silver=str(data["dir"] / "silver.jsonl"),

@@ -61,7 +61,7 @@ def test_resume_refuses_another_number_of_processes(tmp_path):
     import torch
 
     from ner.train.config import TrainConfig
-    from ner.train.loop import train
+    from ner.train.entry import train
 
     def interrupt(line):
         if line.startswith("epoch 1/") and ": loss" in line:  # the end of epoch 1, not a line within it

@@ -11,7 +11,7 @@ from ner.errors import UserError
 from ner.models import load_model
 from ner.models.lexfeatures import LexiconFeatures, resolve_lexicon
 from ner.train.config import TrainConfig
-from ner.train.loop import train
+from ner.train.entry import train
 from tests.conftest import SEED
 
 SENTENCE = ["Мы", "дообучили", "LLaMA", "2", "через", "LoRA", "в", "2023", "году", "."]

@@ -12,7 +12,7 @@ from ner.errors import UserError
 from ner.models import load_model
 from ner.models.morph import GRAMMEMES, vocab_table, word_masks
 from ner.train.config import TrainConfig
-from ner.train.loop import train
+from ner.train.entry import train
 from tests.conftest import SEED
 
 NAME, SURN, PATR, GEOX, ORGN = (1 << i for i in range(len(GRAMMEMES)))

@@ -5,7 +5,8 @@ import pytest
 from ner.formats.conll import read_conll, write_conll
 from ner.records import Document, Sentence
 from ner.train.config import TrainConfig
-from ner.train.loop import train, train_threads
+from ner.train.entry import train
+from ner.train.entry import train_threads
 from tests.conftest import SEED
 
 torch = pytest.importorskip("torch")

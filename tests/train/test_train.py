@@ -9,7 +9,7 @@ from ner.cli import main
 from ner.errors import UserError
 from ner.models import Prediction, load_model
 from ner.train.config import TrainConfig
-from ner.train.loop import train
+from ner.train.entry import train
 from tests.conftest import ROOT, SEED
 
 

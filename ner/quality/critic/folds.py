@@ -3,7 +3,7 @@
 ``fold_of(keys, k, seed)`` deals groups (documents where the corpus has them,
 else single sentences) into ``k`` seeded folds of about equal size.
 ``out_of_fold(sentences, keys, labels, config, work)`` trains one model per fold
-on the other folds through the public training entry (``ner.train.loop.train``),
+on the other folds through the library's training entry on records (``ner.train.fit``),
 in ``config.workers`` processes with one torch thread each, and returns each
 sentence's word-by-tag marginals (a T x K array; the columns follow ``tag_names``).
 ``word_probabilities(model, words)`` wraps the models package's
@@ -85,30 +85,21 @@ def run_fold(job: dict) -> list[np.ndarray]:
     import torch
 
     torch.set_num_threads(1)
-    from ...formats.conll import write_conll
     from ...models import load_model
-    from ...records import Document, Sentence
-    from ...train.config import TrainConfig
-    from ...train.loop import train
+    from ...records import Sentence
+    from ...train import TrainConfig, fit
 
     work = Path(job["dir"])
-    work.mkdir(parents=True, exist_ok=True)
-    train_file = work / "train.conll"
     sentences = [Sentence(tuple(w), tuple(t)) for w, t in job["train"]]
-    write_conll([Document("fold", tuple(sentences))], train_file, docstart=False)
-    labels = job["labels"]
     # every fold model gets every label, one that its training part lacks included (a label seen once
     # is held out by one fold: an identity --map refused it there as never occurring)
-    labels_file = work / "labels.txt"
-    labels_file.write_text("".join(f"{x}\n" for x in labels), encoding="utf-8")
-    config = TrainConfig(train=str(train_file), out=str(work / "model"), labels=str(labels_file),
-                         epochs=job["epochs"], patience=job["patience"], seed=job["seed"], device="cpu",
+    config = TrainConfig(epochs=job["epochs"], patience=job["patience"], seed=job["seed"], device="cpu",
                          hidden=job["hidden"], max_minutes=job["max_minutes"])
-    train(config)
+    fit(sentences, None, job["labels"], config, work / "model")
     model = load_model(work / "model", device="cpu")
     model.threads = 1
     probs, tags = word_probabilities(model, job["held_out"])
-    return _reorder(probs, tags, tag_names(labels))
+    return _reorder(probs, tags, tag_names(job["labels"]))
 
 
 def out_of_fold(sentences, keys: Sequence[str], labels: Sequence[str], config: FoldConfig, work: str | Path,
