@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -52,6 +53,26 @@ def read_model_info(path: str | Path) -> dict:
         return json.loads(info_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise UserError(f"{info_file}: unreadable ({e}); the model directory is damaged, retrain it") from None
+
+
+@contextmanager
+def evaluating(module):
+    """Eval mode and no autograd inside the block; the module's own mode back after it."""
+    import torch
+
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.inference_mode():
+            yield module
+    finally:
+        module.train(was_training)
+
+
+def batches_by_length(sizes: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Item indexes, shortest first, in batches of ``batch_size``: items of similar lengths pad little together."""
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def write_model_info(directory: str | Path, info: dict) -> Path:

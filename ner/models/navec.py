@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from .base import LoadedModel, Prediction, SavedNet
+from .base import LoadedModel, Prediction, SavedNet, batches_by_length, evaluating
 from .features import MAX_CHARS, Featurizer, VectorCache, _load_navec, bundled_navec_path
 from .windows import join_windows, open_window, plan_windows
 
@@ -180,27 +180,20 @@ class NavecNet(SavedNet):
                 plan = plan_windows([1] * len(words), self.window, self.stride)
             plans.append(plan)
             pieces += [words[a:b] for a, b in plan]
-        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         results: list = [None] * len(pieces)
-        was_training = self.module.training
-        self.module.eval()
-        try:
-            with torch.inference_mode():
-                for i in range(0, len(order), batch_size):
-                    chunk = order[i : i + batch_size]
-                    items = [pieces[j] for j in chunk]
-                    prepare = self.module.prepare
-                    x = None if cache is None else cache.gather(items, lambda ws: prepare(self._word_vectors([ws])[0]))
-                    if x is None:
-                        x = prepare(self._word_vectors(items))
-                    if self.lexicon is not None:  # depends on the neighbours, so never cached per word
-                        x = torch.cat([x, self.module.lexicon_features(self.lexicon.tensor(items).to(x.device))], -1)
-                    lengths = [len(words) for words in items]
-                    em = self.module.infer(x, torch.tensor(lengths)).float().cpu().numpy()
-                    for row, j in enumerate(chunk):
-                        results[j] = em[row, : lengths[row]]
-        finally:
-            self.module.train(was_training)
+        with evaluating(self.module):
+            for chunk in batches_by_length([len(p) for p in pieces], batch_size):
+                items = [pieces[j] for j in chunk]
+                prepare = self.module.prepare
+                x = None if cache is None else cache.gather(items, lambda ws: prepare(self._word_vectors([ws])[0]))
+                if x is None:
+                    x = prepare(self._word_vectors(items))
+                if self.lexicon is not None:  # depends on the neighbours, so never cached per word
+                    x = torch.cat([x, self.module.lexicon_features(self.lexicon.tensor(items).to(x.device))], -1)
+                lengths = [len(words) for words in items]
+                em = self.module.infer(x, torch.tensor(lengths)).float().cpu().numpy()
+                for row, j in enumerate(chunk):
+                    results[j] = em[row, : lengths[row]]
         return join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
 
     def decode(self, emissions: Sequence, batch_size: int = 64) -> list[tuple]:

@@ -27,7 +27,7 @@ from typing import Sequence
 
 from ..bio import spans_tags, tags_spans
 from ..errors import UserError
-from .base import LoadedModel, Prediction, SavedNet
+from .base import LoadedModel, Prediction, SavedNet, batches_by_length, evaluating
 from .subwords import IGNORE, encode_words, first_pieces, piece_counts
 from .windows import join_windows, open_window, plan_windows
 
@@ -155,20 +155,13 @@ class TransformerNet(SavedNet):
             plan = self._plan(words) if words else []
             plans.append(plan)
             encoded.extend(encode_words(self.tokenizer, words[a:b], self.window) for a, b in plan)
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
         results: list = [None] * len(encoded)
-        was_training = self.module.training
-        self.module.eval()
-        try:
-            with torch.inference_mode():
-                for i in range(0, len(order), batch_size):
-                    chunk = order[i : i + batch_size]
-                    logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
-                    probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
-                    for row, j in enumerate(chunk):
-                        results[j] = probs[row, first_pieces(encoded[j].word_ids)]
-        finally:
-            self.module.train(was_training)
+        with evaluating(self.module):
+            for chunk in batches_by_length([len(e.input_ids) for e in encoded], batch_size):
+                logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
+                probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+                for row, j in enumerate(chunk):
+                    results[j] = probs[row, first_pieces(encoded[j].word_ids)]
         return join_windows([len(words) for words in batch], plans, results, len(self.tags))
 
     def predict_with_probabilities(self, batch: Sequence[Sequence[str]],
