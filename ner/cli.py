@@ -26,7 +26,7 @@ EXTRAS = {
 
 # A name whose module is absent is skipped, so a command can land in its own commit.
 COMMANDS = ("validate", "stats", "split", "convert", "ls", "train", "evaluate", "tag", "serve",
-            "critic", "curve", "select", "agreement", "distill", "llm")
+            "critic", "curve", "select", "agreement", "distill", "llm", "consensus")
 
 
 class UsageError(Exception):

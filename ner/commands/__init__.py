@@ -87,3 +87,16 @@ def refuse_input(report, command: str, limit: int = 10) -> None:
             "or --labels FILE" if any(i.code == "E112" for i in report.errors) else
             "; repair the input first (ner validate --fix)")
     print(f"ner {command}: {report.summary()}{hint}; nothing written", file=sys.stderr)
+
+
+def add_connection_args(parser) -> None:
+    """``--url`` and ``--api-key`` of a command that talks to Label Studio."""
+    parser.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
+    parser.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
+
+
+def client_from_args(args):
+    """A connected Label Studio client from ``--url``/``--api-key`` (or the environment, via settings)."""
+    from ..labelstudio.client import Client, connection_from
+
+    return Client(connection_from(args.url, args.api_key))

@@ -16,6 +16,10 @@ The loss of a batch is the mean over its windows of
   The teacher's mass on ``I-X`` at a window's first word (a cut, or a transformer's
   softmax) moves to ``B-X``, which is what the CRF can give there.
 
+``distill_scored(config, path)`` learns from a scored corpus instead of a teacher (``ner
+consensus``'s merge): each span's ``score`` is its words' target probability
+(``silver.load_scored``), so a doubtful span pulls the student less than a sure one.
+
 The model directory is ``ner train``'s, plus ``distill.json`` (teacher versions,
 texts, weight, temperature, silver counts) and a "Distillation" section in its card.
 
@@ -32,7 +36,7 @@ from typing import Callable, Sequence
 
 from ..errors import UserError
 from .config import TrainConfig
-from .silver import SilverSentence, dump_silver, label_texts, load_teacher, read_texts, teacher_dirs
+from .silver import SilverSentence, dump_silver, label_texts, load_scored, load_teacher, read_texts, teacher_dirs
 
 STUDENTS = ("navec", "navec-cnn")
 # The silver windows outnumber the gold ones, but each carries a whole distribution per word: weighting them
@@ -137,6 +141,17 @@ def _train(config: TrainConfig, data, make_net, progress, threads=None) -> Path:
                make_net=make_net, processes=Processes())
 
 
+def _train_on_silver(config, data, sentences, silver_tags, weight, temperature, progress, threads) -> Path:
+    """The student trained on the gold of ``data`` plus the silver ``sentences`` (columns ``silver_tags``)."""
+    labels, train_sents, dev_sents, notes = data
+
+    def make_net(cfg, net_tags, sents, device):
+        return DistillNet(build_student(cfg, net_tags, sents, device), weight, temperature, silver_tags)
+
+    return _train(config, (labels, tuple(train_sents) + tuple(sentences), dev_sents, notes), make_net, progress,
+                  threads)
+
+
 def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, weight: float = DEFAULT_WEIGHT,
             temperature: float = 1.0, silver: str = "", progress: Callable[[str], None] = lambda line: None,
             threads: int | None = None) -> Path:
@@ -185,12 +200,8 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
     del model
     notes = [*notes, f"distillation: gold {len(train_sents)} sentences + silver {len(sentences)} from {texts} "
                      f"(weight {weight}, temperature {temperature})"]
-
-    def make_net(cfg, net_tags, sents, device):
-        return DistillNet(build_student(cfg, net_tags, sents, device), weight, temperature, teacher_tags)
-
-    out = _train(config, (labels, tuple(train_sents) + tuple(sentences), dev_sents, notes), make_net, progress,
-                 threads)
+    out = _train_on_silver(config, (labels, train_sents, dev_sents, notes), sentences, teacher_tags, weight,
+                           temperature, progress, threads)
     info = {"teacher": teacher if isinstance(teacher, str) else ",".join(teacher), "texts": str(texts),
             "texts_count": len(lines), "silver_sentences": len(sentences), "silver_words": n_words,
             "gold_sentences": len(train_sents), "weight": weight, "temperature": temperature,
@@ -202,6 +213,46 @@ def distill(config: TrainConfig, teacher: str | Sequence[str], texts: str, *, we
                    f"{teacher_seconds:.0f} s)\n- loss: gold CRF likelihood + {weight} x cross-entropy of the "
                    f"teacher's distributions (temperature {temperature}) against the student's CRF marginals\n"
                    f"- details: `distill.json`\n")
+    return out
+
+
+def distill_scored(config: TrainConfig, path: str, *, weight: float = DEFAULT_WEIGHT, temperature: float = 1.0,
+                   progress: Callable[[str], None] = lambda line: None, threads: int | None = None) -> Path:
+    """Train the student on gold plus a scored corpus (spans with ``score``, e.g. a merge) into ``config.out``."""
+    from .prepare import prepare_data
+
+    if config.backbone not in STUDENTS:
+        raise UserError(f"--backbone {config.backbone!r}: a student is one of {', '.join(STUDENTS)}")
+    config.validate()
+    if weight < 0 or temperature <= 0:
+        raise UserError(f"--weight {weight} --temperature {temperature}: the weight must be 0 or more, the "
+                        f"temperature above 0")
+    labels, train_sents, dev_sents, notes = prepare_data(config)
+    sentences, silver_tags = load_scored(path)
+    extra = sorted({t[2:] for t in silver_tags if t != "O"} - set(labels))
+    if extra:
+        raise UserError(f"--silver {path}: labels {', '.join(extra)} are not in the gold corpus's schema "
+                        f"({', '.join(labels)}); train the student with --labels or --map that include them")
+    tags = ["O"] + [f"{p}-{label}" for label in labels for p in "BI"]
+    missing = tuple(t for t in tags if t not in silver_tags)
+    if missing:  # the silver corpus never has these labels: their columns are zero
+        import numpy as np
+
+        sentences = [SilverSentence(s.words, s.tags, s.scores, np.pad(s.probs, ((0, 0), (0, len(missing)))),
+                                    s.line, s.text, s.offsets) for s in sentences]
+    silver_tags = tuple(silver_tags) + missing
+    notes = [*notes, f"distillation: gold {len(train_sents)} sentences + scored silver {len(sentences)} from {path} "
+                     f"(weight {weight}, temperature {temperature})"]
+    out = _train_on_silver(config, (labels, train_sents, dev_sents, notes), sentences, silver_tags, weight,
+                           temperature, progress, threads)
+    info = {"silver": str(path), "silver_sentences": len(sentences), "gold_sentences": len(train_sents),
+            "weight": weight, "temperature": temperature,
+            "silver_spans": sum(1 for s in sentences for t in s.tags if t.startswith("B-"))}
+    (out / "distill.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    with open(out / "README.md", "a", encoding="utf-8") as card:
+        card.write(f"\n## Distillation\n- scored silver corpus: `{path}` ({len(sentences)} sentences; each span's "
+                   f"score is its words' target probability)\n- loss: gold CRF likelihood + {weight} x cross-entropy "
+                   f"against the student's CRF marginals\n- details: `distill.json`\n")
     return out
 
 

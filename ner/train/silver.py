@@ -14,6 +14,10 @@ back (``text``, ``tokens``, ``tags``, ``spans``), with the teacher's scores besi
 them: ``scores`` per word (the chosen tag's probability), ``score`` per span (its
 lowest word score) and per sentence (its lowest), and ``line`` (the text's line).
 
+``load_scored(path)`` reads such a file back as silver sentences, or any JSONL whose spans
+carry a ``score`` (``ner consensus``'s merge): a word inside a span of score ``s`` gets ``s`` on
+its tag and ``1 - s`` on ``O``; a word outside every span is ``O`` for sure.
+
 Left out: deduplication of the texts; filtering silver sentences by score (the
 student's loss weighs them by the teacher's probabilities instead).
 """
@@ -149,3 +153,49 @@ def dump_silver(silver: Sequence[SilverSentence], path: str | Path, source: str 
         for index, s in enumerate(silver, 1):
             f.write(json.dumps(silver_record(s, index, source), ensure_ascii=False) + "\n")
     return len(silver)
+
+
+def load_scored(path: str | Path) -> tuple[list[SilverSentence], tuple[str, ...]]:
+    """``(silver sentences, their tag columns)`` of a JSONL corpus whose spans carry a ``score`` (0 to 1)."""
+    import numpy as np
+
+    from ..bio import tags_spans
+    from ..formats.jsonl import parse_record
+    from ..formats.registry import require
+
+    require(path)
+    sentences, records = [], []
+    with open(path, encoding="utf-8-sig") as f:
+        for number, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise UserError(f"{path}:{number}: not valid JSON ({e.msg}); each line must hold one object") from None
+            sentence = parse_record(record, f"{path}:{number}", number)
+            if len(sentence):
+                sentences.append(sentence)
+                records.append(record)
+    labels = sorted({label for s in sentences for _, _, label in tags_spans(s.tags)})
+    tags = ("O",) + tuple(f"{p}-{label}" for label in labels for p in "BI")
+    column = {t: k for k, t in enumerate(tags)}
+    out = []
+    for number, (s, record) in enumerate(zip(sentences, records), 1):
+        spans = tags_spans(s.tags)
+        given = sorted((sp for sp in record.get("spans") or () if isinstance(sp, dict)), key=lambda sp: sp["start"])
+        scores = [sp.get("score", 1.0) for sp in given] if "spans" in record else [1.0] * len(spans)
+        if len(scores) != len(spans) or not all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in scores):
+            raise UserError(f"{path}:{s.line or number}: each span needs a score between 0 and 1 (the output of "
+                            f"'ner consensus' or 'ner distill --silver' has them)")
+        probs = np.zeros((len(s), len(tags)))
+        probs[:, 0] = 1.0
+        word_scores = [1.0] * len(s)
+        for (i, j, label), score in zip(spans, scores):
+            for k in range(i, j):
+                probs[k, 0] = 1.0 - score
+                probs[k, column[("B-" if k == i else "I-") + label]] = score
+                word_scores[k] = float(score)
+        text, offsets = s.layout
+        out.append(SilverSentence(s.words, s.tags, tuple(word_scores), probs, s.line or number, text, offsets))
+    return out, tags
