@@ -5,7 +5,10 @@ critic learned from synthetic corruptions of the corpus (plus reviewers'
 verdicts, once ``--learn`` has pulled some) scores every span, and the top
 ``--top`` suspects are printed; ``--json``/``--html`` write all of them over
 ``--threshold`` (at least ``--top``). ``--push-review --project P`` sends the
-top suspects to Label Studio; ``--learn P`` pulls the verdicts and refits.
+top suspects to Label Studio as open tasks, most suspect first (the project is
+checked, or made, before the training starts); ``--learn P`` pulls the verdicts and
+refits, and ``--apply FILE`` writes the reviewers' corrections into FILE at their
+lines, listing each change.
 Without FILES, ``--project P`` reads the project's annotations (per annotator).
 Exit codes: 0 nothing over the threshold, 1 suspects found, 2 usage or unusable input.
 """
@@ -41,6 +44,9 @@ def register(sub) -> None:
     p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
     p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts from PROJECT and refit the critic")
+    p.add_argument("--apply", action="append", default=[], metavar="FILE",
+                   help="with --learn: write the reviewers' corrections into FILE (a suspects' source corpus) at "
+                        "their lines, every other byte unchanged; repeat for several files")
     p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
     p.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
     p.set_defaults(func=run)
@@ -68,12 +74,18 @@ def run(args) -> int:
         raise UserError("--top must be 1 or more and --threshold between 0 and 1")
     work = Path(args.work)
     critic_dir = work / "critic"
+    if args.apply and not args.learn:
+        raise UserError("--apply needs --learn PROJECT (the review project whose corrections to write)")
+    for path in args.apply:
+        if not Path(path).is_file():
+            raise UserError(f"--apply {path}: no such file")
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
-        new, summary = review.learn(_client(args), args.learn, old, args.verdict_weight, args.seed)
+        reviewed = review.read_queue(_client(args), args.learn)
+        new, summary = review.learn(None, args.learn, old, args.verdict_weight, args.seed, reviewed=reviewed)
         new.save(critic_dir)
         print(summary)
-        return 0
+        return _apply(reviewed, args.apply)
     mapping = parse_map(args.map) if args.map else None
     if args.paths:
         for path in args.paths:
@@ -84,6 +96,10 @@ def run(args) -> int:
         items, labels = project_items(_client(args), args.project, args.labels or "auto", mapping)
     else:
         raise UserError("give corpus FILES, or --project P to read a Label Studio project, or --learn P")
+    if args.push_review:
+        if not args.project:
+            raise UserError("--push-review needs --project P (the review queue)")
+        review.ensure_queue(_client(args), args.project, labels)  # before the training, not after it
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -95,9 +111,10 @@ def run(args) -> int:
         if len(old.verdict_y):
             critic = critic.refit(old.verdict_x, old.verdict_y, args.verdict_weight, args.seed)
             say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
+    reviewed = None
     if args.learn:
-        critic, summary = review.learn(_client(args), args.learn, critic, args.verdict_weight, args.seed,
-                                       items=items, labels=labels, probs=probs)
+        reviewed = review.read_queue(_client(args), args.learn)
+        critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed)
         say(summary)
     critic.save(critic_dir)
     suspects = score_items(items, labels, probs, critic)
@@ -112,8 +129,28 @@ def run(args) -> int:
     if args.html:
         Path(args.html).write_text(format_html(items, listed, groups), encoding="utf-8")
     if args.push_review:
-        if not args.project:
-            raise UserError("--push-review needs --project P (the review queue)")
         sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
-        say(f"{sent} suspect(s) sent to project {args.project!r} for review (sort by prediction score)")
-    return 1 if over else 0
+        say(f"{sent} suspect(s) sent to project {args.project!r} as open tasks; its tab 'Review queue' lists "
+            f"them most suspect first")
+    applied = _apply(reviewed, args.apply) if args.apply else 0
+    return 1 if over or applied else 0
+
+
+def _apply(reviewed, files) -> int:
+    """Write the reviewers' corrections into ``files``; print each change; 1 when some were not written."""
+    from ..formats.retag import retag_file
+    from ..quality.critic.review import corrections
+
+    if not files:
+        return 0
+    retags, left = corrections(reviewed, files)
+    problems = []
+    for path in files:
+        changes, trouble = retag_file(path, [r for r in retags if r.path == path])
+        print(f"{path}: {len(changes)} correction(s) written")
+        for line in changes:
+            print(f"  {line}")
+        problems += trouble
+    for line in problems + left:
+        print(f"not written: {line}", file=sys.stderr)
+    return 1 if problems or left else 0

@@ -16,7 +16,7 @@ def register(sub) -> None:
     p = sub.add_parser("curve", help="learning curve: F1 on growing subsets of the training data, per label",
                        description="Train on growing nested subsets of TRAIN (by document when it has documents), "
                                    "several seeds per point, and score every run on --test (or --dev): micro "
-                                   "and per-label F1 with 95%% bootstrap intervals, a verdict per label (still "
+                                   "and per-label F1 with 95% bootstrap intervals, a verdict per label (still "
                                    "rising? flat since when?) and the labels needed for the next point.")
     p.add_argument("train", metavar="TRAIN", help="training corpus (CoNLL, JSONL, ...)")
     p.add_argument("--dev", default=None, help="development corpus: early stopping, and scoring when no --test")
@@ -66,7 +66,7 @@ def _f(e) -> str:
 def format_curve(curve, tolerance: float = 0.01) -> str:
     """Table (one row per point: micro, then each label, mean [95% interval]), verdicts, next point."""
     pts = curve.done
-    header = ["", *(p.name for p in pts), "support"]
+    header = ["", *(p.name + "*" * bool(p.flag) for p in pts), "support"]
     rows = [["sentences", *(f"{p.size:.0f}" for p in pts), ""], ["runs", *(str(len(p.counts)) for p in pts), ""],
             ["micro", *(_f(p.micro) for p in pts), str(sum(curve.support.values()))]]
     rows += [[lab, *(_f(p.labels[lab]) for p in pts), str(curve.support[lab])] for lab in curve.labels]
@@ -75,6 +75,10 @@ def format_curve(curve, tolerance: float = 0.01) -> str:
     out = [f"Learning curve: nested subsets by {curve.unit}, strict F1 mean over seeds [95% bootstrap interval], "
            f"{curve.seconds / 60:.1f} min"]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    flagged = [f"{p.name}: {p.flag}" for p in pts if p.flag]
+    if flagged:
+        out += [f"* undertrained ({'; '.join(flagged)}): its F1 says little about the data; raise --epochs "
+                f"(or --budget)"]
     out += ["", "Verdicts"] + [f"  {line}" for line in curve.verdicts(tolerance)]
     nxt = curve.next_step()
     if nxt:

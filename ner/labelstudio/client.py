@@ -320,6 +320,15 @@ class Client:
         """Replace a task's ``data`` (annotations and predictions stay)."""
         self.call(lambda: self._sdk.tasks.update(id=task_id, data=data), f"update task {task_id}")
 
+    def refresh_columns(self, project_id: int) -> None:
+        """Have the server recount the project's data fields: the Data Manager offers a column only for
+        fields it counted, and Label Studio 1.23 does not count fields added by a task update."""
+        def reset():
+            r = self._sdk._client_wrapper.httpx_client.request(f"api/projects/{project_id}/summary/reset/",
+                                                                method="POST", json={})
+            r.raise_for_status()
+        self.call(reset, "refresh the Data Manager's columns")
+
     def user_emails(self) -> dict[int, str]:
         """``{user id: e-mail}`` of the server's users (exports name annotators by id)."""
         return {u.id: u.email for u in self.call(lambda: list(self._sdk.users.list()), "list the users")}

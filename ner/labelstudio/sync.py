@@ -227,7 +227,7 @@ def push(client, title: str, documents, *, layout: Layout = Layout(), tags_as: s
     if result.created:
         from .views import hide_bookkeeping
 
-        hide_bookkeeping(client, project_id)
+        hide_bookkeeping(client, project_id, names.text_key)
     # tasks pushed earlier as text only get the tags now (one count first: an unchanged re-push lists nothing)
     if tags_as == "annotations" and there and client.count_unannotated(project_id):
         from .predict import attach_annotations

@@ -1,37 +1,69 @@
-"""Data Manager tabs: what an annotator sees when the project opens, set up by push and predict.
+"""Data Manager tabs: what an annotator sees when the project opens, for every tab the toolkit makes.
 
-``hide_bookkeeping`` keeps the one bookkeeping column (``data.ner``, see ``tasks.py``)
-out of every tab; when the project has no tab yet, it makes the "Default" one with
-the columns Label Studio's own first tab hides. ``uncertain_first`` makes (or brings
-up to date) a tab sorted by prediction score, lowest first, with the score shown:
-after ``ner ls predict`` the uncertain tasks are one click away, no sorting by hand.
+Label Studio draws its own columns first (ID, Completed, counts, Annotated by, Inner ID,
+results, model versions...) and the task's data after them, so by default the text sits
+off-screen. ``readable_tab`` makes (or brings up to date) a tab that shows only the ID, the
+annotation count, the columns the caller names (a score, and the data fields: the text,
+a rank...) and hides every other column, the bookkeeping field ``data.ner`` included; the
+text is then the first wide column, the rank and score beside it. ``first`` puts the tab
+first, the one the project opens on. Every tab goes through it: "Default" after a push
+(``hide_bookkeeping``), "Uncertain first" after ``ner ls predict`` (``uncertain_first``),
+"ner select" and the review queue.
 
-Left out: filters, per-user tabs, column widths.
+Left out: filters, per-user tabs, column widths (Label Studio has no column order setting).
 """
 
 from __future__ import annotations
 
 BOOKKEEPING = "tasks:data.ner"
 UNCERTAIN = "Uncertain first"
-# The columns Label Studio 1.23's frontend hides in the first tab it makes (read from such a tab).
-_EXPLORE = ("tasks:inner_id", "tasks:annotations_results", "tasks:annotations_ids", "tasks:predictions_score",
-            "tasks:predictions_model_versions", "tasks:predictions_results", "tasks:file_upload",
-            "tasks:storage_filename", "tasks:created_at", "tasks:updated_at", "tasks:updated_by",
-            "tasks:avg_lead_time", "tasks:draft_exists")
-_LABELING = ("tasks:id", "tasks:inner_id", "tasks:completed_at", "tasks:cancelled_annotations",
-             "tasks:total_predictions", "tasks:annotators", *_EXPLORE[1:])
+# Label Studio 1.23's own columns (data_manager.functions.get_all_columns), in the order it draws them.
+BUILTIN = ("id", "inner_id", "completed_at", "total_annotations", "cancelled_annotations", "total_predictions",
+           "annotators", "annotations_results", "annotations_ids", "predictions_score", "predictions_model_versions",
+           "predictions_results", "file_upload", "storage_filename", "created_at", "updated_at", "updated_by",
+           "avg_lead_time", "draft_exists")
+SHOWN = ("id", "total_annotations")
 
 
-def _hidden(explore, labeling) -> dict:
-    return {"explore": [*explore, BOOKKEEPING], "labeling": [*labeling, BOOKKEEPING]}
+def hidden_columns(show, data_fields=()) -> dict:
+    """The ``hiddenColumns`` of a tab that shows ``SHOWN``, the built-in columns in ``show`` and the data
+    fields in ``show``; every other built-in column and data field (``data.ner`` always) is hidden. The
+    labeling side list (beside the editor) keeps only the shown data and score, not even the ID.
+
+    >>> hidden_columns(["text"], ["text", "ner"])["explore"][-2:]
+    ['tasks:draft_exists', 'tasks:data.ner']
+    """
+    show = set(show)
+    data = [f"tasks:data.{k}" for k in dict.fromkeys([*data_fields, "ner"]) if k not in show]
+    explore = [f"tasks:{c}" for c in BUILTIN if c not in show and c not in SHOWN] + data
+    labeling = [f"tasks:{c}" for c in BUILTIN if c not in show] + data
+    return {"explore": explore, "labeling": labeling}
 
 
-def hide_bookkeeping(client, project_id: int) -> None:
-    """``data.ner`` hidden in every tab of the project (a "Default" tab made when there is none)."""
+def readable_tab(client, project_id: int, title: str, ordering, show, data_fields=(), *,
+                 first: bool = False) -> int:
+    """Make or update the tab ``title``: ``ordering`` (e.g. ``["-tasks:data.suspicion"]``), the columns
+    ``show`` (built-in ids or data fields), the other ``data_fields`` hidden; returns its id."""
+    data = {"title": title, "type": "list", "target": "tasks", "ordering": list(ordering),
+            "hiddenColumns": hidden_columns(show, data_fields)}
+    views = client.list_views(project_id)
+    mine = next(((i, d) for i, d in views if d.get("title") == title), None)
+    if mine is None:
+        view_id = client.save_view_returning(project_id, data)
+    else:
+        view_id = mine[0]
+        if any(mine[1].get(k) != v for k, v in data.items()):
+            client.save_view(project_id, {**mine[1], **data}, view_id)
+    if first and views and views[0][0] != view_id:
+        client.order_views(project_id, [view_id] + [i for i, _ in views if i != view_id])
+    return view_id
+
+
+def hide_bookkeeping(client, project_id: int, text_key: str = "text") -> None:
+    """A readable "Default" tab when the project has none; in the tabs it has, ``data.ner`` hidden."""
     views = client.list_views(project_id)
     if not views:
-        client.save_view(project_id, {"title": "Default", "type": "list", "target": "tasks",
-                                      "hiddenColumns": _hidden(_EXPLORE, _LABELING)})
+        readable_tab(client, project_id, "Default", [], [text_key, "annotators"])
         return
     for view_id, data in views:
         hidden = dict(data.get("hiddenColumns") or {})
@@ -42,16 +74,7 @@ def hide_bookkeeping(client, project_id: int) -> None:
         client.save_view(project_id, {**data, "hiddenColumns": hidden}, view_id)
 
 
-def uncertain_first(client, project_id: int) -> None:
-    """A tab "Uncertain first": ordered by prediction score, ascending, the score column shown."""
-    hide_bookkeeping(client, project_id)
-    found = [(view_id, data) for view_id, data in client.list_views(project_id) if data.get("title") == UNCERTAIN]
-    explore = [c for c in _EXPLORE if c != "tasks:predictions_score"]
-    data = {"title": UNCERTAIN, "type": "list", "target": "tasks", "ordering": ["tasks:predictions_score"],
-            "hiddenColumns": _hidden(explore, _LABELING)}
-    if found:
-        view_id, old = found[0]
-        if old.get("ordering") == data["ordering"]:
-            return
-        data = {**old, "ordering": data["ordering"]}
-    client.save_view(project_id, data, found[0][0] if found else None)
+def uncertain_first(client, project_id: int, text_key: str = "text") -> None:
+    """A tab "Uncertain first": ordered by prediction score, ascending, the score beside the text."""
+    hide_bookkeeping(client, project_id, text_key)
+    readable_tab(client, project_id, UNCERTAIN, ["tasks:predictions_score"], [text_key, "predictions_score"])

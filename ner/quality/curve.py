@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .curve_stats import Estimate, bootstrap, f1_of, next_point, span_counts, verdict
+from .curve_stats import Estimate, bootstrap, f1_of, next_point, run_undertrained, span_counts, verdict
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,16 @@ class Point:
     seeds: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     counts: list = field(default_factory=list)          # per run: [eval sentences, labels, 3]
+    undertrained: list[str] = field(default_factory=list)  # per run: why not to trust it ("" when fine)
     micro: Estimate | None = None
     labels: dict[str, Estimate] = field(default_factory=dict)
+
+    @property
+    def flag(self) -> str:
+        """Why the point is undertrained ("3 of 3 runs stopped at the epoch cap"), "" when no run is."""
+        whys = [w for w in self.undertrained if w]
+        return "; ".join(f"{whys.count(w)} of {len(self.undertrained)} run{'s' * (len(self.undertrained) > 1)} {w}"
+                         for w in dict.fromkeys(whys))
 
     @property
     def size(self) -> float:
@@ -78,8 +86,9 @@ class Curve:
     def verdicts(self, tolerance: float = 0.01) -> list[str]:
         pts = self.done
         names = [p.name for p in pts]
-        return [verdict(lab, names, [p.labels[lab] for p in pts], self.support[lab], tolerance=tolerance)
-                for lab in self.labels]
+        flags = [p.flag for p in pts]
+        return [verdict(lab, names, [p.labels[lab] for p in pts], self.support[lab], tolerance=tolerance,
+                        undertrained=flags) for lab in self.labels]
 
     def next_step(self) -> dict | None:
         """The next point: its size, the sentences and entities (per label) it adds, and expected F1s."""
@@ -102,6 +111,7 @@ class Curve:
             "unit": self.unit, "labels": self.labels, "support": self.support, "seconds": round(self.seconds, 1),
             "points": [{"name": p.name, "target_sentences": p.target, "sentences": p.sentences,
                         "entities": p.entities, "seeds": p.seeds, "seconds": [round(s, 1) for s in p.seconds],
+                        "undertrained": p.undertrained,
                         "micro": p.micro.as_dict() if p.micro else None,
                         "labels": {k: v.as_dict() for k, v in p.labels.items()}} for p in self.points],
             "verdicts": self.verdicts(tolerance), "next": self.next_step(), "skipped": self.skipped,
@@ -183,6 +193,18 @@ def curve_labels(base, train_labels, dev) -> list[str]:
     return sorted(set(train_labels) | dev_labels)
 
 
+def _undertrained(out, config, micro: float) -> str:
+    """``run_undertrained`` of the run saved in ``out`` (its ``metrics.json``: epochs run, best epoch)."""
+    import json
+
+    try:
+        metrics = json.loads((Path(out) / "metrics.json").read_text(encoding="utf-8"))
+        run, best = len(metrics["history"]), int(metrics["best_epoch"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return "" if micro > 0 else "scored 0.000"
+    return run_undertrained(run, best, config.epochs, config.patience, micro)
+
+
 def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptions = CurveOptions(),
                    progress: Callable[[str], None] = lambda line: None, train_progress=None) -> Curve:
     """Train ``base`` (a ``TrainConfig``; its ``train``, ``dev``, ``map`` and ``keep`` are not read: the
@@ -258,6 +280,7 @@ def learning_curve(documents, evaluation, *, base, dev=None, options: CurveOptio
                 point.seconds.append(seconds)
                 point.counts.append(counts)
                 micro = float(f1_of(counts.sum(0))[0])
+                point.undertrained.append(_undertrained(out, config, micro))
                 progress(f"[{k}/{total_runs}] {point.name}, seed {seed}: micro F1 {micro:.3f} ({seconds:.0f} s)")
     for n, point in enumerate(points):
         if point.counts:

@@ -9,7 +9,8 @@ Pure functions over numpy arrays, no training (``curve.py`` trains):
 - ``bootstrap``: a 95% interval for a point trained with several seeds: each replicate
   draws one seed's run and a resample of the evaluation sentences (with replacement), so
   the interval holds both the seed-to-seed spread and the evaluation-set noise;
-- ``verdict``: one sentence per label about the last step of the curve;
+- ``verdict``: one sentence per label about the last step of the curve (none inside the noise);
+- ``run_undertrained``: why a run's score is not to be trusted (epoch cap, time budget, F1 0);
 - ``next_point``: an F1 estimate for one more step of data, from a fit of F1 against the
   logarithm of the training size over the last three points.
 
@@ -87,17 +88,26 @@ def bootstrap(runs: list[np.ndarray], n: int = 1000, seed: int = 0) -> tuple[Est
 
 
 def verdict(label: str, names: list[str], estimates: list[Estimate], support: int, *,
-            tolerance: float = 0.01, min_support: int = 10) -> str:
-    """One sentence about the curve of ``label``: still rising, flat since a point, falling, or never learned.
+            tolerance: float = 0.01, min_support: int = 10, undertrained=()) -> str:
+    """One sentence about the curve of ``label``: still rising, flat since a point, falling, never learned,
+    or a last step inside the noise (no verdict then).
 
     ``names`` name the points ("10%", "50 sentences"...), ``estimates`` are their F1s in
     order of growing data, ``support`` counts the label's entities in the evaluation set.
-    A change smaller than ``tolerance`` (absolute F1) is flat.
+    A change smaller than ``tolerance`` (absolute F1) is flat; a larger one that is still smaller
+    than half the last point's 95% interval is noise, up or down: no verdict then.
+    ``undertrained`` gives, per point, why its runs are not to be trusted ("" when they
+    are); the last step's points are named when they are (the table says why).
 
     >>> e = lambda m: Estimate(m, m - 0.02, m + 0.02, 0.0)
     >>> verdict("Date", ["25%", "50%", "75%", "100%"], [e(.6), e(.8), e(.805), e(.8)], 40)
     'Date flat since 50% (0.800): more of the same data will not help it; label harder examples (ner select)'
+    >>> verdict("Date", ["50%", "100%"], [e(.6), e(.615)], 40, undertrained=["", "3 of 3 runs at the epoch cap"])
+    'Date: the last step (50% -> 100%: +0.015) is within the noise (95% interval ±0.020): no verdict; ...'
     """
+    flagged = [n for n, why in zip(names[-2:], list(undertrained)[-2:]) if why]
+    caveat = (f"; but {' and '.join(flagged)} {'is' if len(flagged) == 1 else 'are'} undertrained (*): this may be "
+              f"the training, not the data; raise --epochs") if flagged else ""
     if support < min_support:
         return f"{label}: only {support} in the evaluation set, too few to tell"
     if len(estimates) < 2:
@@ -105,22 +115,37 @@ def verdict(label: str, names: list[str], estimates: list[Estimate], support: in
     ys = [e.mean for e in estimates]
     if max(ys) < tolerance:
         return (f"{label} not learned at any point (F1 {ys[-1]:.3f}): it needs more examples of its own "
-                f"(check its count in ner stats)")
+                f"(check its count in ner stats){caveat}")
     gain = ys[-1] - ys[-2]
     step = f"{names[-2]} -> {names[-1]}"
     half = (estimates[-1].high - estimates[-1].low) / 2
-    noise = f" (within the 95% interval ±{half:.3f}: more seeds or a larger evaluation set would tell)" \
-        if abs(gain) < half else ""
+    if tolerance < abs(gain) < half:
+        return (f"{label}: the last step ({step}: {gain:+.3f}) is within the noise (95% interval ±{half:.3f}): "
+                f"no verdict; more seeds (--seeds) or a larger evaluation set would tell{caveat}")
     if gain > tolerance:
-        return f"{label} still rising over the last step ({step}: {gain:+.3f}): more data helps{noise}"
+        return f"{label} still rising over the last step ({step}: {gain:+.3f}): more data helps{caveat}"
     if gain < -tolerance:
-        return (f"{label} fell over the last step ({step}: {gain:+.3f}){noise}; if it holds, look for "
-                f"inconsistent labels (ner critic)")
+        return (f"{label} fell over the last step ({step}: {gain:+.3f}); if it holds, look for "
+                f"inconsistent labels (ner critic){caveat}")
     since = len(ys) - 1
     while since > 0 and all(abs(y - ys[-1]) <= tolerance for y in ys[since - 1:]):
         since -= 1
     return (f"{label} flat since {names[since]} ({ys[-1]:.3f}): more of the same data will not help it; "
-            f"label harder examples (ner select)")
+            f"label harder examples (ner select){caveat}")
+
+
+def run_undertrained(epochs_run: int, best_epoch: int, epochs: int, patience: int, micro: float) -> str:
+    """Why one training run is undertrained, "" when it is not: it scored 0 on the evaluation set, or it
+    stopped (at the epoch cap, or on the time budget) while its dev F1 was still improving (no early stop).
+
+    >>> run_undertrained(3, 3, 3, 6, 0.4), run_undertrained(20, 12, 30, 6, 0.4), run_undertrained(9, 9, 30, 6, 0.4)
+    ('stopped at the epoch cap', '', 'stopped by the time budget')
+    """
+    if micro <= 0:
+        return "scored 0.000"
+    if best_epoch > epochs_run - patience:
+        return "stopped at the epoch cap" if epochs_run >= epochs else "stopped by the time budget"
+    return ""
 
 
 def next_point(sizes: list[float], values: list[float]) -> tuple[float, float] | None:

@@ -10,7 +10,9 @@ any data field. ``mark_project`` writes the rank of each chosen task into its da
 (``ner_select``: "00001", "00002"..., zero-padded so text and number order agree), clears
 the field on tasks an earlier run marked and this one did not choose, and keeps a Data
 Manager tab "ner select" ordered by that field, moved first; tasks without the field sort
-after the chosen ones. "Label All Tasks" from that tab follows its order.
+after the chosen ones. "Label All Tasks" from that tab follows its order. The priority goes
+beside the rank (``ner_select_score``); the tab shows the text, the rank and the score and
+hides Label Studio's internals (``labelstudio/views.py``).
 
 Left out: pools in other formats of Label Studio (images, audio); assigning tasks to people.
 """
@@ -21,24 +23,12 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
+from ..formats.texts import looks_like_conll
 from .select import Candidate
 
 FIELD = "ner_select"
+SCORE_FIELD = "ner_select_score"
 VIEW_TITLE = "ner select"
-_TAG = re.compile(r"^(O|[BIESLU][-_].+)$")
-
-
-def looks_like_conll(path: str | Path, sample: int = 20) -> bool:
-    """Whether the first non-blank lines read as ``token ... tag`` rows (a .txt may be either)."""
-    rows = []
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith(("#", "-DOCSTART-")):
-                rows.append(line)
-                if len(rows) >= sample:
-                    break
-    return bool(rows) and all(len(r.split()) >= 2 and _TAG.match(r.split()[-1]) for r in rows)
 
 
 def pool_from_text(path: str | Path) -> list[Candidate]:
@@ -106,33 +96,28 @@ def project_pool(client, title: str, report) -> tuple[int, list[dict], list[Cand
     return project["id"], tasks, pool_from_tasks(tasks, names, report)
 
 
-def mark_project(client, project_id: int, tasks, choices) -> dict:
+def mark_project(client, project_id: int, tasks, choices, text_key: str = "text") -> dict:
     """Put the chosen tasks first (see the module docstring); returns what was done."""
-    rank = {c.candidate.task: f"{c.rank:05d}" for c in choices}
+    from ..labelstudio.views import readable_tab
+
+    def score(c) -> float | None:
+        return None if c.priority is None else round(float(c.priority), 3)
+
+    rank = {c.candidate.task: {FIELD: f"{c.rank:05d}", SCORE_FIELD: score(c)} for c in choices}
     updated = cleared = 0
     for task in tasks:
         data = task.get("data") or {}
         want = rank.get(task.get("id"))
-        if data.get(FIELD) == want:
+        if want is None and FIELD not in data and SCORE_FIELD not in data:
             continue
-        if want is None and FIELD not in data:
+        if want is not None and all(data.get(k) == v for k, v in want.items()):
             continue
-        new = {k: v for k, v in data.items() if k != FIELD}
-        if want is not None:
-            new[FIELD] = want
+        new = {k: v for k, v in data.items() if k not in (FIELD, SCORE_FIELD)} | (want or {})
         client.update_task_data(task["id"], new)
         updated += want is not None
         cleared += want is None
-    views = client.list_views(project_id)
-    data = {"title": VIEW_TITLE, "ordering": [f"tasks:data.{FIELD}"]}
-    mine = next(((i, d) for i, d in views if d.get("title") == VIEW_TITLE), None)
-    if mine is None:
-        view_id = client.save_view_returning(project_id, data)
-    else:
-        view_id = mine[0]
-        if mine[1].get("ordering") != data["ordering"]:
-            client.save_view(project_id, {**mine[1], **data}, view_id)
-    order = [view_id] + [i for i, _ in views if i != view_id]
-    if len(order) > 1:
-        client.order_views(project_id, order)
+    if updated:
+        client.refresh_columns(project_id)  # else the new fields get no column (and no sort button text)
+    view_id = readable_tab(client, project_id, VIEW_TITLE, [f"tasks:data.{FIELD}"], [text_key, FIELD, SCORE_FIELD],
+                           first=True)
     return {"view": view_id, "marked": updated, "cleared": cleared}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ner.labelstudio.layout import Layout
 from ner.labelstudio.sync import push
 from ner.records import Document, Sentence
 from ner.schema import load_schema
@@ -101,3 +102,122 @@ def test_the_data_manager_shows_the_text_and_no_bookkeeping_column(browser, labe
     lines = browser.find_element(By.TAG_NAME, "body").text.splitlines()
     assert "text" in lines and "Annotated by" in lines  # the column headers are there
     assert [line for line in lines if line.startswith("ner")] == []
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:3] == ["ID", "Annotated by", "text"]   # the text near the left edge, internals hidden
+    assert [h for h in INTERNAL + ("Completed",) if h in lines] == []
+
+
+def body_lines(driver, url: str, *wanted: str, timeout: float = 60) -> list[str]:
+    """The page's visible text lines once every one of ``wanted`` is among them (a column header may
+    also be the "Order by" button's text: wait for a row's text too)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = driver.find_element(By.TAG_NAME, "body").text.splitlines()
+        if all(any(w in line for line in lines) for w in wanted):
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    return driver.find_element(By.TAG_NAME, "body").text.splitlines()
+
+
+# Label Studio's own columns that a reader of the text does not need (their header titles in 1.23)
+INTERNAL = ("Inner ID", "Annotation results", "Annotation IDs", "Prediction results", "Prediction model versions",
+            "Created at", "Updated at", "Updated by", "Upload filename", "Storage filename", "Lead Time")
+
+
+def test_the_review_queue_is_worked_in_the_browser(browser, labelstudio, ls_client, ls_project, tmp_path):
+    """Open tasks, most suspect first, only readable columns; the editor starts from the sentence as it
+    stands with the note under it, Submit is enabled, and one click on it is a "kept" verdict."""
+    from selenium.webdriver.common.by import By
+
+    from ner.labelstudio.review import ReviewItem, Version, push_queue, read_queue
+
+    title = ls_project(load_schema(), prefix="browser")
+    calm = ReviewItem("a", Sentence(("Мы", "обучили", "Llama", "3"), ("O", "O", "B-Model", "I-Model")), 0.2,
+                      "x.conll:1", "«Llama 3»: Model?")
+    hot = ReviewItem("b", Sentence(("Команда", "Яндекса", "выпустила", "YaLM"), ("O", "B-Model", "O", "B-Model")),
+                     0.9, "x.conll:6", "«Яндекса»: Model или Organization?",
+                     (Version("critic", ("O", "B-Organization", "O", "B-Model")),))
+    assert push_queue(ls_client, title, [calm, hot], ["Model", "Organization"]) == 2
+    project = ls_client.project(title)
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project['id']}/data", "Команда Яндекса", "x.conll:6")
+    browser.save_screenshot(str(tmp_path / "review-queue.png"))
+    assert "Review queue" in lines[:lines.index("Actions")]                   # the tab the project opens on
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:5] == ["ID", "text", "note", "suspicion", "where"]            # the text first, the score beside it
+    assert [h for h in INTERNAL + ("Completed", "Annotated by", "ner") if h in lines] == []
+    rows = [line for line in lines if line.startswith(("Команда", "Мы обучили"))]
+    assert rows == ["Команда Яндекса выпустила YaLM", "Мы обучили Llama 3"]           # most suspect first
+    task_id = next(t["id"] for t in ls_client.iter_tasks(project["id"], with_results=False)
+                   if t["data"]["where"] == "x.conll:6")
+    url = f"{labelstudio.url}/projects/{project['id']}/data?task={task_id}"
+    assert drawn_regions(browser, url, 2) == ["Яндекса", "YaLM"]
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "«Яндекса»: Model или Organization?" in page and "kept" in page and "fixed" in page
+    browser.save_screenshot(str(tmp_path / "review-task.png"))
+    if os.environ.get("NER_SHOTS"):
+        for name in ("review-queue.png", "review-task.png"):
+            shutil.copy(tmp_path / name, Path(os.environ["NER_SHOTS"]) / name)
+    assert "Update" not in page.splitlines()
+    (submit,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
+    assert submit.is_enabled() and submit.get_attribute("disabled") is None
+    submit.click()
+    deadline = time.monotonic() + 30
+    while not (done := read_queue(ls_client, title)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    [verdict] = done
+    assert (verdict.key, verdict.verdict, verdict.ticked) == ("b", "kept", False)
+    assert verdict.after.tags == hot.sentence.tags                     # the current version, not the suggestion
+    # the other task: the reviewer ticks "fixed" (one click) and submits
+    calm_id = next(t["id"] for t in ls_client.iter_tasks(project["id"], with_results=False)
+                   if t["data"]["where"] == "x.conll:1")
+    assert drawn_regions(browser, f"{labelstudio.url}/projects/{project['id']}/data?task={calm_id}", 1) == ["Llama 3"]
+    browser.find_element(By.XPATH, "//*[normalize-space(text())='fixed']").click()
+    (submit,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
+    submit.click()
+    deadline = time.monotonic() + 30
+    while len(done := read_queue(ls_client, title)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert {(r.key, r.verdict, r.ticked) for r in done} == {("b", "kept", False), ("a", "fixed", True)}
+
+
+def test_the_select_tab_shows_the_text_rank_and_score_first(browser, labelstudio, ls_client, ls_project, tmp_path):
+    from ner.quality.select import Candidate, Choice
+    from ner.quality.select_pool import mark_project
+
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc], layout=Layout(sentences=1), tags_as=None).project_id
+    tasks = sorted(ls_client.iter_tasks(project_id), key=lambda t: t["id"])
+    choices = [Choice(Candidate(f"task {t['id']}", t["data"]["text"], (), task=t["id"]), k + 1, 0.9 - 0.1 * k,
+                      None, None, None, None) for k, t in enumerate(reversed(tasks))]
+    mark_project(ls_client, project_id, tasks, choices)
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data", "ner_select_score", "00001")
+    browser.save_screenshot(str(tmp_path / "select-tab.png"))
+    if os.environ.get("NER_SHOTS"):
+        shutil.copy(tmp_path / "select-tab.png", Path(os.environ["NER_SHOTS"]) / "select-tab.png")
+    assert lines[:lines.index("Actions")].index("ner select") < lines[:lines.index("Actions")].index("Default")
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:4] == ["ID", "text", "ner_select", "ner_select_score"]
+    assert [h for h in INTERNAL + ("Completed", "Annotated by", "ner") if h in lines] == []
+
+
+def test_the_uncertain_first_tab_shows_the_score_beside_the_text(browser, labelstudio, ls_client, ls_project,
+                                                                  tmp_path):
+    from ner.labelstudio.views import uncertain_first
+
+    doc = Document("astral", tuple(Sentence(w, t) for w, t in ASTRAL_DOC))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc], layout=Layout(sentences=1), tags_as="predictions",
+                      model_version="v1").project_id
+    uncertain_first(ls_client, project_id)
+    (tab,) = [i for i, d in ls_client.list_views(project_id) if d["title"] == "Uncertain first"]
+    lines = body_lines(browser, f"{labelstudio.url}/projects/{project_id}/data?tab={tab}", "Prediction score",
+                       "Компания")
+    browser.save_screenshot(str(tmp_path / "uncertain-tab.png"))
+    head = [h for h in lines[lines.index("ID"):] if h != "str"]
+    assert head[:3] == ["ID", "Prediction score", "text"]
+    assert [h for h in INTERNAL + ("Completed", "Annotated by") if h in lines] == []

@@ -9,7 +9,7 @@ from ner.bio import tags_spans
 from ner.errors import UserError
 from ner.quality.critic.suspects import Item, score_items
 from ner.quality.critic.model import train_critic
-from ner.quality.critic.review import MODEL_VERSION, learn, push_review
+from ner.quality.critic.review import MODEL_VERSION, corrected_tags, learn, push_review
 from ner.records import Sentence
 from ner.schema import Schema
 from tests.quality.test_critic import LABELS, tags_of, templated
@@ -32,46 +32,106 @@ def planted():
 
 def critic_tasks(ls_client, title):
     project = ls_client.project(title)
-    return {t["data"]["ner_critic_kind"]: t for t in ls_client.iter_tasks(project["id"])}
+    return {t["meta"]["ner_review"]["extra"]["kind"]: t for t in ls_client.iter_tasks(project["id"])}
 
 
-def test_suspects_go_to_review_and_verdicts_refit_the_critic(ls_client, ls_project, planted):
+def corpus_text(items, crlf=False) -> str:
+    """The corpus the planted items come from: word TAB tag per line, a blank line after each sentence
+    (item k's first word on line 1 + 8k), CRLF line ends when asked."""
+    end = "\r\n" if crlf else "\n"
+    return "".join("".join(f"{w}\t{t}{end}" for w, t in zip(it.sentence.words, it.sentence.tags)) + end
+                   for it in items)
+
+
+def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project, planted):
     items, critic, suspects = planted
     title = ls_project(Schema.auto(LABELS))
     assert push_review(ls_client, title, items, LABELS, suspects) == 3
     assert push_review(ls_client, title, items, LABELS, suspects) == 0      # nothing twice
+    project = ls_client.project(title)
+    assert 'name="verdict"' in project["label_config"] and 'value="kept"' in project["label_config"]
     tasks = critic_tasks(ls_client, title)
     assert set(tasks) == {"type", "spurious", "missing"}
     for kind, task in tasks.items():
         s = next(x for x in suspects if x.kind == kind)
-        (prediction,) = task["predictions"]
-        assert prediction["model_version"] == MODEL_VERSION and prediction["score"] == pytest.approx(s.score)
-        assert task["data"]["ner_critic_score"] == pytest.approx(s.score, abs=1e-4)
-        assert task["data"]["ner_critic_where"] == f"x.conll:{items[s.item].line_of(s.start)}"
-        shown = sorted((r["value"]["text"], r["value"]["labels"][0]) for r in task["annotations"][0]["result"])
         words = items[s.item].sentence.words
-        assert shown == sorted((words[i], lab) for i, _, lab in tags_spans(items[s.item].sentence.tags))
-    # nothing reviewed yet: learning refuses
-    with pytest.raises(UserError, match="no reviewed critic tasks"):
+        assert task["annotations"] == [] and not task["is_labeled"]          # open: nobody submitted it
+        current, suggestion = task["predictions"]
+        assert current["model_version"] == "current" and suggestion["model_version"] == MODEL_VERSION
+        assert current["score"] == pytest.approx(s.score) == suggestion["score"]
+        shown = sorted((r["value"]["text"], r["value"]["labels"][0]) for r in current["result"])
+        assert shown == sorted((" ".join(words[i:j]), lab) for i, j, lab in tags_spans(items[s.item].sentence.tags))
+        # only readable columns; the suspect span and the suggestion are named in the note
+        assert set(task["data"]) == {"text", "note", "suspicion", "where"}
+        assert task["data"]["where"] == f"x.conll:{items[s.item].line_of(s.start)}"
+        assert task["data"]["suspicion"] == pytest.approx(s.score, abs=1e-3)
+        span = s.fix if kind == "missing" else (s.start, s.end)
+        assert "«" + " ".join(words[span[0]:span[1]]) + "»" in task["data"]["note"]
+        if kind == "type":
+            assert s.fix[2] in task["data"]["note"]
+    # the queue's tab opens first, most suspect first, internals hidden
+    views = ls_client.list_views(project["id"])
+    assert views[0][1]["title"] == "Review queue" and views[0][1]["ordering"] == ["-tasks:data.suspicion"]
+    hidden = views[0][1]["hiddenColumns"]["explore"]
+    assert {"tasks:inner_id", "tasks:annotations_results", "tasks:predictions_model_versions"} <= set(hidden)
+    listed = [t.id for t in ls_client._sdk.tasks.list(project=project["id"], view=views[0][0], fields="task_only")]
+    assert listed == [tasks[s.kind]["id"] for s in sorted(suspects, key=lambda s: -s.score)]
+
+
+def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_client, ls_project, planted, tmp_path,
+                                                                          monkeypatch, capsys):
+    items, critic, suspects = planted
+    title = ls_project(Schema.auto(LABELS))
+    push_review(ls_client, title, items, LABELS, suspects)
+    tasks = critic_tasks(ls_client, title)
+    with pytest.raises(UserError, match="no reviewed critic tasks"):      # nothing reviewed yet
         learn(ls_client, title, critic)
     sdk = ls_client._sdk
-    # the reviewer accepts the suggested type (corrected) and re-submits the spurious span unchanged (kept);
-    # the missing PER stays unreviewed
+    # the reviewer accepts the suggested type (fixed, inferred from the change)
     typed = tasks["type"]
-    sdk.annotations.update(id=typed["annotations"][0]["id"], result=typed["predictions"][0]["result"])
+    sdk.annotations.create(id=typed["id"], result=typed["predictions"][1]["result"], was_cancelled=False)
+    new, summary = learn(ls_client, title, critic, weight=200)
+    assert summary.startswith(f"1 verdicts from {title!r}: 0 kept, 1 corrected, 0 deleted")
+    assert "nan" not in summary and "{" not in summary                  # one kind only: said in words
+    assert "needs both kinds of verdict" in summary
+    # the spurious span submitted unchanged with "kept" ticked: kept, one click on Submit
     spurious = tasks["spurious"]
-    sdk.annotations.update(id=spurious["annotations"][0]["id"], result=spurious["annotations"][0]["result"])
+    choice = {"from_name": "verdict", "to_name": "text", "type": "choices", "value": {"choices": ["kept"]}}
+    sdk.annotations.create(id=spurious["id"], result=spurious["predictions"][0]["result"] + [choice])
     new, summary = learn(ls_client, title, critic, weight=200)
     assert summary.startswith(f"2 verdicts from {title!r}: 1 kept, 1 corrected, 0 deleted")
-    assert list(new.verdict_y) == [1.0, 0.0] or list(new.verdict_y) == [0.0, 1.0]
+    assert "errors ranked above kept spans: " in summary and "nan" not in summary
     by_kind = {s.kind: np.array([s.features]) for s in suspects}
     assert new.score(by_kind["spurious"])[0] < critic.score(by_kind["spurious"])[0]   # kept: less suspect now
     assert new.score(by_kind["type"])[0] >= critic.score(by_kind["type"])[0] - 1e-9
-    # deleting the span of the missing-entity task adds nothing: kept; deleting the spurious one: deleted
-    sdk.annotations.update(id=spurious["annotations"][0]["id"],
-                           result=[r for r in spurious["annotations"][0]["result"] if r["value"]["text"] != "в"])
-    _, summary = learn(ls_client, title, critic)
-    assert summary.startswith(f"2 verdicts from {title!r}: 0 kept, 1 corrected, 1 deleted")
+    # the corrections go back into the corpus file, at their lines, every other byte unchanged
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    original = corpus_text(items, crlf=True)
+    (tmp_path / "x.conll").write_bytes(original.encode("utf-8"))
+    critic.save(tmp_path / "out" / "critic" / "critic")
+    from ner.cli import main
+
+    capsys.readouterr()
+    assert main(["critic", "--learn", title, "--apply", "x.conll"]) == 0
+    out = capsys.readouterr().out
+    fixed = list(items)
+    s = next(x for x in suspects if x.kind == "type")
+    k = s.item
+    fixed[k] = Item("x.conll", Sentence(items[k].sentence.words,
+                                        tuple(corrected_tags(items[k].sentence.tags, s)), items[k].sentence.line), "x")
+    assert (tmp_path / "x.conll").read_bytes() == corpus_text(fixed, crlf=True).encode("utf-8")
+    changed = [n for n, (a, b) in enumerate(zip(original.split("\n"), corpus_text(fixed, crlf=True).split("\n")))
+               if a != b]
+    assert changed and all(items[k].sentence.line - 1 <= n < items[k].sentence.line + 6 for n in changed)
+    line = items[k].line_of(s.start)
+    assert "x.conll: 1 correction(s) written" in out
+    assert f"x.conll:{line} (task {tasks['type']['id']}, {ls_client.user.email}): " in out     # the changed line only
+    assert f"«{items[k].sentence.words[s.start]}» {s.label} -> {s.fix[2]}" in out
+    # a second apply finds the file changed at those lines (already corrected): named, not written
+    assert main(["critic", "--learn", title, "--apply", "x.conll"]) == 1
+    assert (tmp_path / "x.conll").read_bytes() == corpus_text(fixed, crlf=True).encode("utf-8")
 
 
 def test_a_project_is_read_per_annotator(ls_client, ls_project):
@@ -89,3 +149,21 @@ def test_a_project_is_read_per_annotator(ls_client, ls_project):
     assert [it.sentence.tags for it in items] == [("B-PER", "O", "O"), ("B-PER", "O")]   # --map kept PER only
     assert {it.annotator for it in items} == {str(ls_client.user.id)}   # the export names users by id
     assert [it.line_of(0) for it in items] == [1, 2] and items[0].path == f"project:{title}/d1"
+
+
+def test_push_review_checks_the_project_before_the_training(ls_client, ls_project, tmp_path, monkeypatch, capsys):
+    from ner.cli import main
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    corpus = tmp_path / "c.conll"
+    corpus.write_text("Иван\tB-PER\nв\tO\nМоскве\tB-LOC\n\n" * 12, encoding="utf-8")
+    title = ls_project(Schema.auto(["PER"]))          # a project that cannot hold LOC
+    work = tmp_path / "work"
+    args = ["critic", str(corpus), "--folds", "2", "--epochs", "1", "--work", str(work), "--push-review"]
+    assert main(args + ["--project", title]) == 2
+    err = capsys.readouterr().err
+    assert f"project {title!r} lacks the label(s) LOC" in err and "Traceback" not in err
+    assert not work.exists()                         # refused before any fold model was trained
+    assert main(args + ["--project", "ab"]) == 2      # a title Label Studio refuses: also before the training
+    assert "too short" in capsys.readouterr().err and not work.exists()

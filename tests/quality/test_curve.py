@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from ner.bio import spans_tags
 from ner.errors import UserError
 from ner.quality.curve import plan_points, take, units_of
-from ner.quality.curve_stats import Estimate, bootstrap, f1_of, next_point, span_counts, verdict
+from ner.quality.curve_stats import Estimate, bootstrap, f1_of, next_point, run_undertrained, span_counts, verdict
 from tests.conftest import ROOT
 
 WRITTEN = ROOT / "corpora" / "ml_ru_written.conll"
@@ -96,10 +96,40 @@ def test_a_label_never_learned_is_not_called_flat():
 
 def test_verdict_says_when_the_change_is_inside_the_interval_and_when_support_is_small():
     wide = [est(0.5, 0.1), est(0.55, 0.1)]
-    assert verdict("Date", ["50%", "100%"], wide, 30).endswith(
-        "more data helps (within the 95% interval ±0.100: more seeds or a larger evaluation set would tell)")
+    assert verdict("Date", ["50%", "100%"], wide, 30) == (
+        "Date: the last step (50% -> 100%: +0.050) is within the noise (95% interval ±0.100): no verdict; "
+        "more seeds (--seeds) or a larger evaluation set would tell")
+    assert "more data helps" not in verdict("Date", ["50%", "100%"], wide, 30)
+    assert "within the noise" in verdict("Date", ["50%", "100%"], [est(0.5, 0.1), est(0.45, 0.1)], 30)   # fell
+    assert verdict("Date", ["50%", "100%"], [est(0.3, 0.1), est(0.55, 0.1)], 30).startswith(
+        "Date still rising over the last step (50% -> 100%: +0.250): more data helps")          # outside: a verdict
     assert verdict("Date", ["50%", "100%"], wide, 3) == "Date: only 3 in the evaluation set, too few to tell"
     assert verdict("Date", ["100%"], wide[:1], 30) == "Date: one point only, nothing to compare"
+
+
+def test_undertrained_points_are_named_in_the_verdict():
+    flags = ["", "", "", "1 of 3 runs scored 0.000", "3 of 3 runs stopped at the epoch cap"]
+    assert verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50, undertrained=flags) == (
+        "Method_ML still rising over the last step (75% -> 100%: +0.050): more data helps; but 75% and 100% are "
+        "undertrained (*): this may be the training, not the data; raise --epochs")
+    assert verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50,
+                   undertrained=flags[:-1] + [""]).endswith("; but 75% is undertrained (*): this may be the "
+                                                             "training, not the data; raise --epochs")
+    assert "undertrained" not in verdict("Method_ML", NAMES, [est(v) for v in (0.2, 0.4, 0.5, 0.55, 0.6)], 50,
+                                         undertrained=["3 of 3 runs stopped at the epoch cap"] + [""] * 4)
+
+
+@pytest.mark.parametrize("run, best, epochs, patience, micro, expected", [
+    (3, 3, 3, 6, 0.5, "stopped at the epoch cap"),      # ran every epoch, still improving
+    (30, 27, 30, 6, 0.5, "stopped at the epoch cap"),
+    (30, 24, 30, 6, 0.5, ""),                           # early stop on the last epoch: converged
+    (14, 8, 30, 6, 0.5, ""),                            # early stop
+    (9, 9, 30, 6, 0.5, "stopped by the time budget"),
+    (14, 8, 30, 6, 0.0, "scored 0.000"),
+])
+def test_a_run_is_undertrained_when_it_stopped_still_improving_or_scored_zero(run, best, epochs, patience, micro,
+                                                                              expected):
+    assert run_undertrained(run, best, epochs, patience, micro) == expected
 
 
 def test_next_point_extrapolates_on_log_size():
@@ -174,6 +204,9 @@ def test_tiny_trained_curve_through_the_library(small_corpus):
         [s for d in docs for s in d.sentences if len(s)])
     assert sum(1 for line in lines if line.endswith(": training")) == 4
     assert len(curve.verdicts()) == len(curve.labels)
+    # one epoch with patience 1: every run stopped at the epoch cap (or scored nothing), and says so
+    assert all(set(p.undertrained) <= {"stopped at the epoch cap", "scored 0.000"} and p.flag for p in curve.points)
+    assert all("undertrained (*)" in line or "only" in line for line in curve.verdicts())
     data = curve.as_dict()
     assert data["next"]["add_sentences"] > 0 and data["skipped"] == []
 
@@ -190,6 +223,7 @@ def test_curve_cli_json_plot_and_budget(small_corpus, tmp_path, capsys):
     assert main([*args, "--plot", str(png)]) == 0
     captured = capsys.readouterr()
     assert "Verdicts" in captured.out and "Next point: about" in captured.out
+    assert "100%*" in captured.out and "* undertrained (50%: 1 of 1 run" in captured.out
     assert "[2/2] 100%" in captured.err and png.stat().st_size > 10_000
     assert main([*args, "--json", "--seeds", "3", "--budget", "0.0001"]) == 0
     captured = capsys.readouterr()

@@ -11,9 +11,10 @@ the project is not sent again. ``answers(client, title)`` reads back the reviewe
 (changed, updated by someone, or annotated again: the critic queue's rule) as
 ``{(content key, copy): tags}``, which ``pipeline.consensus(reviewed=...)`` anchors.
 
-The queue itself is the critic's (``ner.quality.critic.review``): what counts as reviewed
-comes from there through ``_reviewed_annotation`` below, the one place to switch when the
-team's reusable review queue lands.
+What counts as reviewed comes from ``ner.labelstudio.review.latest_annotation`` through
+``_reviewed_annotation`` below. The team's reusable queue (``ner.labelstudio.review``:
+``push_queue``/``read_queue``, open tasks with the merge pre-selected as a prediction, a
+readable tab) is there to switch to.
 
 Left out: Label Studio Enterprise's review stage; several reviewers of one task (the latest
 submitted annotation wins).
@@ -32,10 +33,11 @@ MODEL_VERSION = "consensus"
 
 
 def _reviewed_annotation(task: dict):
-    """Adapter over the critic's review queue: ``(latest annotation, touched since import)``."""
-    from ..critic.review import _latest
+    """``(latest annotation, touched since import)``: the rule the critic's queue used while its tasks
+    arrived annotated (now ``ner.labelstudio.review``, whose ``push_queue`` sends open tasks)."""
+    from ...labelstudio.review import latest_annotation
 
-    return _latest(task)
+    return latest_annotation(task)
 
 
 def least_sure(result, *, share: float = 0.0, top: int = 0) -> list[int]:

@@ -1,35 +1,36 @@
-"""The critic's review queue in Label Studio, and learning from what reviewers did.
+"""The critic's review queue in Label Studio, learning from the verdicts, and the corrections put back.
 
-``push_review(client, title, items, labels, suspects)`` sends one task per
-suspect: the sentence with its annotation as it stands (an annotation), the
-suggested correction (a prediction of model version ``critic`` whose score is
-the critic's, so the Data Manager sorts by it), and in the task data the
-suspect's place, kind, score and signals (``ner_critic_*``). A suspect already
-in the project is not sent again.
+``push_review(client, title, items, labels, suspects)`` sends one open task per suspect
+through the generic queue (``labelstudio/review.py``): the sentence as it stands
+(pre-selected), the suggested correction as a prediction of model version ``critic``, a
+note naming the suspect span and the suggestion, most suspect first. A suspect already in
+the project is not sent again. ``ensure_queue`` (re-exported) checks the project before
+the out-of-fold training starts.
 
-``learn(client, title, critic, weight)`` reads those tasks back. A task counts
-as reviewed when its annotation was changed, updated by someone after it was
-imported (``updated_by``), or a second annotation was made; the verdict is *kept* when the suspect's span (or,
-for a missing entity, the lack of one) is still there, *deleted* when the span is
-gone and nothing overlaps it, *corrected* otherwise. Kept is 0, the others are
-1; the critic is refitted with them (``Critic.refit``) and the summary says how
-the reviewed suspects' scores and ranking moved.
+``learn(client, title, critic, weight)`` reads what reviewers submitted. The verdict is the
+one ticked (kept/fixed), else *kept* when the sentence was submitted unchanged and *fixed*
+when it was changed; a fixed suspect is *deleted* when its span is gone and nothing
+overlaps it, else *corrected*. Kept is 0, the others are 1; the critic is refitted with
+them (``Critic.refit``) and the summary says how the reviewed suspects' scores moved.
 
-Left out: Label Studio Enterprise's review stage (accept/reject buttons); tokens
-flagged for their letters (a word's spelling is not a span verdict).
+``corrections(reviewed)`` turns the submitted sentences into ``Retag`` records at the
+file and lines the suspect came from (``formats/retag.py`` writes them back).
+
+Left out: Label Studio Enterprise's review stage; tokens flagged for their letters (a
+word's spelling is not a span verdict).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+from pathlib import Path
 
 import numpy as np
 
 from ...bio import spans_tags, tags_spans
-from ...check import Report
 from ...errors import UserError
-from ...records import Document, Span
+from ...formats.retag import Retag
+from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
 
 MODEL_VERSION = "critic"
 
@@ -49,111 +50,76 @@ def corrected_tags(tags, s) -> list[str]:
     return spans_tags(len(tags), sorted(spans))
 
 
-def push_review(client, title: str, items, labels, suspects) -> int:
-    """Send the suspects (not flagged tokens) as review tasks; returns how many were created."""
-    from ...labelstudio.config import config_names
-    from ...labelstudio.tasks import document_parts, spans_to_results, tagged_task
+def note(words, s) -> str:
+    """What the reviewer reads under the text: the suspect span and what the critic suggests."""
+    quote = lambda i, j: "«" + " ".join(words[i:j]) + "»"  # noqa: E731
+    head = f"Подозрение {s.score:.0%}: "
+    if s.kind == "missing" and s.fix:
+        return head + f"{quote(s.fix[0], s.fix[1])} не размечено; может быть, {s.fix[2]}?"
+    if s.kind == "spurious" or not s.fix:
+        return head + f"{quote(s.start, s.end)} ({s.label}) может быть не сущностью?"
+    if s.kind == "type":
+        return head + f"{quote(s.start, s.end)}: {s.label} или {s.fix[2]}?"
+    return head + f"{quote(s.start, s.end)} ({s.label}): границы {quote(s.fix[0], s.fix[1])}?"
 
-    project = client.project(title)
-    names = config_names(project["label_config"], f"project {title!r}")
-    have = {t.get("data", {}).get("ner_critic_id") for t in client.iter_tasks(project["id"], with_results=False)}
-    tasks = []
+
+def review_items(items, suspects) -> list[ReviewItem]:
+    """One queue item per suspect (flagged tokens left out); the suspect's record goes along in ``extra``."""
+    out = []
     for s in suspects:
         if s.kind == "token":
             continue
         item = items[s.item]
-        sid = _suspect_id(item, s)
-        if sid in have:
-            continue
-        doc = Document(f"critic-{sid}", (item.sentence,))
-        key, chunk = document_parts(doc)[0]
-        task = tagged_task(key, chunk, tags_as="annotations", names=names)
-        text = task["data"][names.text_key]
-        offsets = task["meta"]["ner"]["tokens"]
-        fixed = [Span(offsets[i][0], offsets[j - 1][1], lab, text[offsets[i][0]:offsets[j - 1][1]])
-                 for i, j, lab in tags_spans(corrected_tags(item.sentence.tags, s))]
-        task["predictions"] = [{"model_version": MODEL_VERSION, "score": float(s.score),
-                                "result": spans_to_results(text, fixed, names.from_name, names.to_name,
-                                                           [float(s.score)] * len(fixed))}]
         record = s.record(items)
-        task["data"].update({"ner_critic_id": sid, "ner_critic_score": round(float(s.score), 4),
-                             "ner_critic_kind": s.kind, "ner_critic_where": f"{record['file']}:{record['first_line']}",
-                             "ner_critic_span": [s.start, s.end, s.label],
-                             "ner_critic_tags": list(item.sentence.tags),
-                             "ner_critic_suggested": record["suggested"],
-                             "ner_critic_features": [float(x) for x in s.features]})
-        tasks.append(task)
-    if not tasks:
-        return 0
-    created = client.import_tasks(project["id"], tasks)
-    client.set_model_version(project["id"], MODEL_VERSION)
-    return created
-
-
-def _latest(task: dict) -> tuple[dict | None, bool]:
-    """The task's latest annotation, and whether it was touched after the import."""
-    done = [a for a in task.get("annotations") or () if not a.get("was_cancelled")]
-    if not done:
-        return None, False
-    latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
-    # an imported annotation has no updated_by and no last action (its two times differ by microseconds)
-    return latest, len(done) > 1 or latest.get("updated_by") is not None or latest.get("last_action") not in (
-        None, "imported")
-
-
-def verdicts(tasks, names) -> list[tuple[str, list[float], int, str]]:
-    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task."""
-    from ...labelstudio.tasks import task_sentences
-
-    out = []
-    for task in tasks:
-        data = task.get("data") or {}
-        if "ner_critic_id" not in data:
-            continue
-        annotation, touched = _latest(task)
-        if annotation is None:
-            continue
-        report = Report()
-        sentences = task_sentences(task, annotation.get("result"), names=names, where=f"task {task.get('id')}",
-                                   report=report)
-        if len(sentences) != 1:
-            continue
-        spans = tags_spans(sentences[0].tags)
-        if not touched and spans == tags_spans(data.get("ner_critic_tags", ())):
-            continue  # untouched since the push: not reviewed
-        start, end, label = data["ner_critic_span"]
-        if label:
-            if (start, end, label) in spans:
-                verdict = "kept"
-            elif any(i < end and start < j for i, j, _ in spans):
-                verdict = "corrected"
-            else:
-                verdict = "deleted"
-        else:
-            verdict = "corrected" if any(i < end and start < j for i, j, _ in spans) else "kept"
-        out.append((data["ner_critic_id"], data["ner_critic_features"], int(verdict != "kept"), verdict))
+        path = Path(item.path)
+        extra = {"file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
+                 "line": item.sentence.line, "per_line": item.per_line, "kind": s.kind,
+                 "span": [s.start, s.end, s.label], "features": [float(x) for x in s.features]}
+        out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
+                              f"{record['file']}:{record['first_line']}", note(item.sentence.words, s),
+                              (Version(MODEL_VERSION, tuple(corrected_tags(item.sentence.tags, s))),), extra))
     return out
 
 
-def _order_agreement(scores, y) -> float:
-    """Share of (error, kept) pairs of reviewed suspects the scores put in the right order (ties half)."""
+def push_review(client, title: str, items, labels, suspects) -> int:
+    """Send the suspects (not flagged tokens) as open review tasks; returns how many were created."""
+    return push_queue(client, title, review_items(items, suspects), labels)
+
+
+def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
+    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task."""
+    out = []
+    for r in reviewed:
+        if "span" not in r.extra or "features" not in r.extra:
+            continue
+        start, end, label = r.extra["span"]
+        spans = tags_spans(r.after.tags)
+        if r.verdict == KEPT:
+            verdict = "kept"
+        elif label and (start, end, label) not in spans and not any(i < end and start < j for i, j, _ in spans):
+            verdict = "deleted"
+        else:
+            verdict = "corrected"
+        out.append((r.key, r.extra["features"], int(verdict != "kept"), verdict))
+    return out
+
+
+def _order_agreement(scores, y) -> float | None:
+    """Share of (error, kept) pairs the scores put in the right order (ties half); None without both."""
     pos, neg = scores[y == 1], scores[y == 0]
     if not len(pos) or not len(neg):
-        return float("nan")
+        return None
     diff = pos[:, None] - neg[None, :]
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
-def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, **_):
+def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title``."""
-    from ...labelstudio.config import config_names
-
-    project = client.project(title)
-    names = config_names(project["label_config"], f"project {title!r}")
-    found = verdicts(client.iter_tasks(project["id"]), names)
+    reviewed = read_queue(client, title) if reviewed is None else reviewed
+    found = verdicts(reviewed)
     if not found:
-        raise UserError(f"project {title!r} has no reviewed critic tasks yet; review some "
-                        f"(change, delete or re-submit the annotation) and run --learn again")
+        raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
+                        f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
@@ -165,9 +131,35 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, **_):
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
-    lines.append(f"  errors ranked above kept spans: {_order_agreement(before, y):.1%} -> "
-                 f"{_order_agreement(after, y):.1%}")
-    moved = [(sid, b, a) for (sid, *_), b, a in zip(found, before, after)]
-    lines.append("  " + json.dumps({"changed": [{"id": sid, "before": round(float(b), 3),
-                                                 "after": round(float(a), 3)} for sid, b, a in moved[:10]]}))
+    order = (_order_agreement(before, y), _order_agreement(after, y))
+    if order[0] is None:
+        lines.append(f"  errors ranked above kept spans: needs both kinds of verdict (all {len(found)} "
+                     f"are {'errors' if y.all() else 'kept'})")
+    else:
+        lines.append(f"  errors ranked above kept spans: {order[0]:.1%} -> {order[1]:.1%}")
     return new, "\n".join(lines)
+
+
+def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:
+    """``(retags, left)``: a ``Retag`` for each reviewed sentence whose submitted tags differ from the
+    pushed ones and whose suspect came from one of ``files`` (the same file, or one of the same name),
+    at its lines; ``left`` names the other corrections (another file, or not one word per line)."""
+    from ...formats.retag import describe
+
+    given = {str(Path(f).resolve()): f for f in files}
+    by_name = {Path(f).name: f for f in files}
+    retags, left = [], []
+    for r in reviewed:
+        if r.after.tags == r.before.tags or "file" not in r.extra:
+            continue
+        src = r.extra["file"]
+        path = given.get(r.extra.get("abspath") or "") or by_name.get(Path(src).name)
+        where = f"task {r.task}, {r.reviewer}" if r.reviewer else f"task {r.task}"
+        change = f"{src}:{r.extra.get('line', '?')} ({where}): {describe(r.before.words, r.before.tags, r.after.tags)}"
+        if path is None:
+            left.append(f"{change} [not in the files given to --apply]")
+        elif not r.extra.get("per_line", True):
+            left.append(f"{change} [not one word per line: edit it by hand]")
+        else:
+            retags.append(Retag(path, int(r.extra["line"]), r.before.words, r.before.tags, r.after.tags, where))
+    return retags, left

@@ -1,0 +1,216 @@
+"""A review queue in Label Studio: open tasks a reviewer works in order, and what each reviewer decided.
+
+Any tool that wants people to look again at some sentences uses it (the critic's suspects,
+the least sure sentences of a consensus). ``ensure_queue`` makes the project, or gives an
+existing one the two review controls, before any expensive work starts. ``push_queue``
+sends one *open* task per ``ReviewItem`` (no annotation: nothing is "Completed" before a
+reviewer submits):
+
+- the sentence as it stands is a prediction of model version ``current``, the project's
+  version, so the editor starts from it and Submit works on an unchanged sentence ("kept"
+  is one click); each alternative (a suggestion, another annotator's version) is a further
+  prediction, a tab beside it;
+- a short note under the text says what is suspect and what is proposed; the reviewer may
+  also tick "kept" or "fixed" (a Choices control, optional: an unchanged sentence means
+  kept, a changed one fixed);
+- the data columns are readable (text, note, suspicion, where) and a tab "Review queue",
+  the one the project opens on, lists them most suspect first with internals hidden.
+  Bookkeeping (the tags as pushed, token ranges, the caller's ``extra``) lives in task meta.
+
+``reviewed(tasks, names)`` (pure) and ``read_queue`` return one ``Reviewed`` per task a
+reviewer submitted: its verdict, the sentence before and after, who, and the ``extra``.
+
+Left out: what a verdict means for the caller (``quality/critic/review.py``), writing
+corrections into files (``formats/retag.py``), Enterprise's review stage.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from xml.sax.saxutils import quoteattr
+
+from ..check import Report
+from ..errors import UserError
+from ..records import Document, Sentence
+from .config import config_names, format_labeling_config
+
+CURRENT = "current"        # model version of the sentence as it stands: the pre-selected prediction
+KEPT, FIXED = "kept", "fixed"
+VERDICT = "verdict"        # the Choices control's name
+NOTE = "note"              # the data field (and Text tag) of the per-task instruction
+TAB = "Review queue"
+META = "ner_review"
+HEADER = "Верно - Submit (kept); ошибка - исправьте разметку и Submit (fixed)"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """An alternative shown as a prediction: ``name`` is its tab's model version ("critic", "annotator 3"),
+    ``score`` its score there (None: the item's)."""
+
+    name: str
+    tags: tuple[str, ...]
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    key: str                   # unique: an item already in the project is not sent again
+    sentence: Sentence         # its words and the tags as they stand
+    score: float               # suspicion in [0, 1]: the queue lists the highest first
+    where: str                 # shown: "corpus.conll:12"
+    note: str                  # shown under the text: what is suspect, what is proposed
+    versions: tuple[Version, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)   # kept in meta, returned with the verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed:
+    key: str
+    task: int
+    verdict: str               # KEPT or FIXED: ticked, else read from whether the sentence changed
+    ticked: bool               # the reviewer ticked the verdict (not inferred)
+    before: Sentence
+    after: Sentence
+    reviewer: str
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def review_config(xml: str) -> str:
+    """``xml`` (a labeling config with ``<Labels>`` over a ``<Text>``) with a header, the note and the
+    kept/fixed choices added; unchanged when it has them."""
+    names = config_names(xml)
+    root = ET.fromstring(xml)
+    if any(t.tag == "Choices" and t.get("name") == VERDICT for t in root.iter()):
+        return xml
+    end = xml.rstrip().rfind("</View>")
+    added = (f'  <View style="margin-top: 8px; padding: 4px 8px; background: #fff3cd; border-radius: 4px">\n'
+             f'    <Text name="{NOTE}" value="${NOTE}"/>\n  </View>\n'
+             f'  <Header value={quoteattr(HEADER)} size="5"/>\n'
+             f'  <Choices name="{VERDICT}" toName={quoteattr(names.to_name)} choice="single" showInline="true">\n'
+             f'    <Choice value="{KEPT}"/>\n    <Choice value="{FIXED}"/>\n  </Choices>\n')
+    return xml[:end] + added + xml[end:]
+
+
+def ensure_queue(client, title: str, labels) -> dict:
+    """The review project ``title``: made when missing, given the review controls when it lacks them;
+    refused (one line) when its labeling config lacks one of ``labels``. Cheap: call it first."""
+    from ..schema import Schema
+
+    project = client.find_project(title)
+    if project is None:
+        if len(title.strip()) < 3:
+            raise UserError(f"project title {title!r} is too short; Label Studio needs 3 characters or more")
+        xml = review_config(format_labeling_config(Schema.auto(labels)))
+        return client.create_project(title, xml, "review queue: open tasks, most suspect first")
+    have = config_names(project["label_config"], f"project {title!r}").labels
+    missing = sorted(set(labels) - set(have))
+    if have and missing:
+        raise UserError(f"project {title!r} lacks the label(s) {', '.join(missing)}; add them "
+                        f"(ner ls init --project {title!r} --labels FILE) or name another --project")
+    xml = review_config(project["label_config"])
+    if xml != project["label_config"]:
+        client.update_config(project["id"], xml)
+        project["label_config"] = xml
+    return project
+
+
+def queue_task(item: ReviewItem, names) -> dict:
+    """The open task of one item (pure): text and readable fields in data, bookkeeping in meta."""
+    from .tasks import document_parts, spans_to_results, tagged_task
+    from ..bio import tags_spans
+    from ..records import token_span
+
+    info, laid = document_parts(Document(f"review-{item.key}", (item.sentence,)))[0]
+    task = tagged_task(info, laid, tags_as=None, names=names)
+    text, offsets = task["data"][names.text_key], task["meta"]["ner"]["tokens"]
+
+    def prediction(version: Version) -> dict:
+        spans = [token_span(text, offsets, i, j, lab) for i, j, lab in tags_spans(version.tags)]
+        score = float(item.score if version.score is None else version.score)
+        return {"model_version": version.name, "score": score,
+                "result": spans_to_results(text, spans, names.from_name, names.to_name, [score] * len(spans))}
+
+    task["data"] = {names.text_key: text, NOTE: item.note, "suspicion": round(float(item.score), 3),
+                    "where": item.where}
+    task["meta"][META] = {"key": item.key, "tags": list(item.sentence.tags), "extra": item.extra}
+    task["predictions"] = [prediction(v) for v in (Version(CURRENT, item.sentence.tags), *item.versions)]
+    return task
+
+
+def push_queue(client, title: str, items, labels) -> int:
+    """Send the items not yet in project ``title`` (made or completed by ``ensure_queue``) as open
+    tasks, most suspect first; returns how many were created. The queue's tab is (re)made."""
+    from .views import readable_tab
+
+    project = ensure_queue(client, title, labels)
+    names = config_names(project["label_config"], f"project {title!r}")
+    have = {((t.get("meta") or {}).get(META) or {}).get("key")
+            for t in client.iter_tasks(project["id"], with_results=False)}
+    tasks = [queue_task(it, names) for it in sorted(items, key=lambda it: -it.score) if it.key not in have]
+    created = client.import_tasks(project["id"], tasks) if tasks else 0
+    client.set_model_version(project["id"], CURRENT)
+    readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],
+                 [names.text_key, NOTE, "suspicion", "where"], first=True)
+    return created
+
+
+def latest_annotation(task: dict) -> tuple[dict | None, bool]:
+    """The task's latest submitted annotation, and whether anyone touched the task after an import that
+    carried annotations (more than one annotation, an ``updated_by``, or a last action other than import):
+    for queues whose tasks arrive annotated (an open queue needs only ``annotations.submitted``)."""
+    done = [a for a in task.get("annotations") or () if not a.get("was_cancelled")]
+    if not done:
+        return None, False
+    latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
+    # an imported annotation has no updated_by and no last action (its two times differ by microseconds)
+    return latest, len(done) > 1 or latest.get("updated_by") is not None or latest.get("last_action") not in (
+        None, "imported")
+
+
+def _verdict(annotation: dict) -> str:
+    for r in annotation.get("result") or ():
+        if r.get("type") == "choices" and r.get("from_name") == VERDICT:
+            chosen = (r.get("value") or {}).get("choices") or []
+            if chosen and chosen[0] in (KEPT, FIXED):
+                return chosen[0]
+    return ""
+
+
+def reviewed(tasks, names, report: Report | None = None) -> list[Reviewed]:
+    """One ``Reviewed`` per queue task with a submitted annotation (its latest); what cannot be read
+    back goes to ``report``."""
+    from .annotations import annotator, submitted
+    from .regions import task_sentences
+
+    report = report if report is not None else Report()
+    out = []
+    for task in tasks:
+        mine = (task.get("meta") or {}).get(META)
+        done = submitted(task)
+        if not isinstance(mine, dict) or not done:
+            continue
+        latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
+        where = f"task {task.get('id')}"
+        after = task_sentences(task, latest.get("result"), names=names, where=where, report=report)
+        if len(after) != 1 or len(after[0]) != len(mine["tags"]):
+            continue
+        before = Sentence(after[0].words, tuple(mine["tags"]))
+        ticked = _verdict(latest)
+        verdict = ticked or (KEPT if after[0].tags == before.tags else FIXED)
+        out.append(Reviewed(mine["key"], task.get("id"), verdict, bool(ticked), before, after[0],
+                            annotator(latest), dict(mine.get("extra") or {})))
+    return out
+
+
+def read_queue(client, title: str, report: Report | None = None) -> list[Reviewed]:
+    """``reviewed`` over the tasks of project ``title``, reviewers named by e-mail."""
+    from dataclasses import replace
+
+    project = client.project(title)
+    names = config_names(project["label_config"], f"project {title!r}")
+    found = reviewed(client.iter_tasks(project["id"]), names, report)
+    emails = client.user_emails() if any(r.reviewer.isdigit() for r in found) else {}
+    return [replace(r, reviewer=emails.get(int(r.reviewer), r.reviewer)) if r.reviewer.isdigit() else r
+            for r in found]

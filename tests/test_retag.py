@@ -1,0 +1,62 @@
+"""Corrections written back into CoNLL text at their lines: only the tag fields change."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from ner.formats.retag import Retag, describe, retag_text
+
+TAGS = ("O", "B-PER", "I-PER", "B-LOC")
+token = st.text(alphabet="абвёйZ9-😀.", min_size=1, max_size=5)
+word_line = st.tuples(token, st.sampled_from(["\t", " ", "  ", " \t"]), st.sampled_from(["", "-X- _ "]),
+                      st.sampled_from(TAGS), st.sampled_from(["", " ", "\t"]), st.sampled_from(["\n", "\r\n"]))
+
+
+def render(sentences, tags_of) -> str:
+    """The reference: each word line written from its parts, ``tags_of(k)`` giving sentence k's tags."""
+    out = []
+    for k, (comment, words) in enumerate(sentences):
+        if comment:
+            out.append("# комментарий\n")
+        for (tok, sep, middle, _, trail, end), tag in zip(words, tags_of(k)):
+            out.append(f"{tok}{sep}{middle}{tag}{trail}{end}")
+        out.append(words[-1][5])
+    return "".join(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.lists(word_line, min_size=1, max_size=5)), min_size=1, max_size=5),
+       st.data())
+def test_only_the_tags_of_the_retagged_lines_change(sentences, data):
+    old = [tuple(w[3] for w in words) for _, words in sentences]
+    new = [tuple(data.draw(st.sampled_from(TAGS)) for _ in words) for _, words in sentences]
+    chosen = data.draw(st.sets(st.integers(0, len(sentences) - 1)))
+    text = render(sentences, lambda k: old[k])
+    retags, line = [], 1
+    for k, (comment, words) in enumerate(sentences):
+        line += comment
+        if k in chosen:
+            retags.append(Retag("x.conll", line, tuple(w[0] for w in words), old[k], new[k], f"task {k}"))
+        line += len(words) + 1
+    out, changes, problems = retag_text(text, retags, "x.conll")
+    assert problems == []
+    assert out == render(sentences, lambda k: new[k] if k in chosen else old[k])
+    assert len(changes) == sum(1 for k in chosen if old[k] != new[k])
+
+
+def test_a_sentence_whose_lines_changed_is_named_and_left_alone():
+    text = "\ufeffИван\tB-PER\nв\tO\nМоскве\tB-LOC\n\nАнна\tO\n"
+    moved = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "O"), ("B-PER", "O", "B-LOC"), "task 3")
+    out, changes, problems = retag_text(text, [moved], "x.conll")
+    assert out == text and changes == []
+    assert problems == ["x.conll:3 (task 3): line 3 holds 'Москве B-LOC', not 'Москве' tagged O; the file changed "
+                        "since the review was pushed: edit it by hand («Москве» LOC added)"]
+    ok = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "B-LOC"), ("B-LOC", "O", "O"), "task 4")
+    out, changes, problems = retag_text(text, [ok], "x.conll")
+    assert out == "\ufeffИван\tB-LOC\nв\tO\nМоскве\tO\n\nАнна\tO\n" and problems == []
+    assert changes == ["x.conll:1-3 (task 4): «Иван» PER -> LOC; «Москве» LOC removed"]
+
+
+def test_describe_names_boundary_changes():
+    words = ("работает", "в", "Яндексе")
+    assert describe(words, ("O", "B-ORG", "I-ORG"), ("O", "O", "B-ORG")) == "«в Яндексе» ORG removed; «Яндексе» ORG added"
