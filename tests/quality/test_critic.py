@@ -145,14 +145,14 @@ def test_the_learned_critic_ranks_planted_errors_above_clean_spans(tmp_path):
     assert {s.item for s in top} >= set(plant)
     best = {i: max(s.score for s in suspects if s.item == i) for i in plant}
     clean = [s.score for s in suspects if s.item not in plant]
-    assert max(clean) < 0.05 < 0.15 < min(best.values())
+    assert max(clean) < 0.05 < 0.1 < min(best.values())
     # saved with its rows and reloaded, it scores the same
     critic.save(tmp_path / "critic")
     again = Critic.load(tmp_path / "critic")
     rows = [s.features for s in suspects[:20]]
     assert np.allclose(again.score(rows), critic.score(rows))
     # quality: the planted sentences are the flagged ones
-    groups = quality(items, suspects, 0.15)
+    groups = quality(items, suspects, 0.1)
     assert groups["all"]["flagged"] == len(plant)
     assert groups["all"]["clean"] == pytest.approx(1 - len(plant) / 300)
     assert groups["file x.conll"]["sentences"] == 300 and groups["label PER"]["sentences"] == 298  # 10 lost its PER, 60 has ORG there
