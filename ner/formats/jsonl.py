@@ -16,7 +16,10 @@ Records from elsewhere may carry less:
   must start and end on token boundaries (a span that does not is an error
   naming the line and the span, never dropped or stretched);
 - ``tokens`` and ``tags`` only: the text is rebuilt from the tokens;
-- ``text``, ``tokens`` and ``spans``: the tokens are located in the text.
+- ``text``, ``tokens`` and ``spans``: the tokens are located in the text;
+- ``text`` and ``entities`` (``ner tag`` output: ``start``, ``end``, ``label``,
+  ``text``, ``score``): read as ``spans`` over razdel's tokens, as the tagger
+  tokenized it (span scores are kept by ``ner ls push``, not by the records).
 
 When ``tags`` and ``spans`` are both given they must agree. Tags are checked
 like CoNLL tags (schema, IOB1/BIOES repaired to IOB2) with issues on the
@@ -115,6 +118,13 @@ def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, 
 _OTHER_ANNOTATIONS = ("ner_tags", "labels", "label", "entities", "ner")
 
 
+def _tag_entities(entities) -> bool:
+    """Whether ``entities`` has ``ner tag``'s shape (a list of objects with start, end and label), not
+    another tool's (doccano's ``[start, end, label]`` lists, spaCy's tuples), which stays refused."""
+    return isinstance(entities, list) and all(isinstance(e, dict) and {"start", "end", "label"} <= e.keys()
+                                              for e in entities)
+
+
 def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sentence:
     """The Sentence of one record (see the module docstring for the shapes accepted)."""
     if not isinstance(record, dict):
@@ -127,6 +137,8 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
             raise UserError(f"{where}: {name!r} must be a list of strings")
     if spans is not None and not isinstance(spans, list):
         raise UserError(f"{where}: 'spans' must be a list")
+    if spans is None and tags is None and text is not None and _tag_entities(record.get("entities")):
+        spans = record["entities"]  # ``ner tag`` output: read like spans (off token boundaries: an error)
     if tokens is not None:
         offsets = locate_tokens(text, tokens, where) if text is not None else None
     elif text is not None:
