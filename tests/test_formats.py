@@ -160,6 +160,8 @@ BAD_RECORDS = [
      "x.jsonl:2: 'ner_tags' is not read here; give the annotation as 'tags'"),
     ('{"tokens": ["a"], "ner_tags": [3]}', "x.jsonl:2: 'ner_tags' is not read here"),
     ('{"text": "Яндекс выложил", "label": [[0, 6, "Organization"]]}', "x.jsonl:2: 'label' is not read here"),
+    ('{"text": "a b", "spans": [{"start": 0, "end": 1, "label": "X", "score": 2}]}',
+     "x.jsonl:2: span 0:1 (X) has score 2; a score is a number from 0 to 1"),
     ('{"text": "Яндекс выложил", "entities": [[0, 6, "Organization"]]}',            # doccano's lists
      "x.jsonl:2: 'entities' is not read here"),
     # ``ner tag`` output whose entity cuts a token is reported, never dropped or stretched silently
@@ -180,6 +182,8 @@ def test_ner_tag_records_are_read_as_spans(tmp_path):
     first, second = [s for doc in load(path) for s in doc.sentences]
     assert first.words == ("Яндекс", "выложил", "YaLM", "100", "B")                  # razdel's tokens
     assert first.tags == ("B-Organization", "O", "B-Model", "I-Model", "I-Model") and second.tags == ("O",)
+    assert (first.scores, second.scores) == ((0.7, 0.95), ())                  # kept for ner ls push
+    assert first.with_tags(first.tags).scores == (0.7, 0.95) and first.with_tags(("O",) * 5).scores == ()
     assert [(s.start, s.end, s.label, s.text) for s in first.spans] == [(0, 6, "Organization", "Яндекс"),
                                                                         (15, 24, "Model", "YaLM 100B")]
 
