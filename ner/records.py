@@ -16,12 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# No space is put before these tokens, nor after the opening ones, when text is
-# rebuilt from tokens: the text reads naturally for annotators in Label Studio.
-_NO_SPACE_BEFORE = frozenset(".,:;!?)]}»…%\"'”")
-_NO_SPACE_AFTER = frozenset("([{«„“")
-
-
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
@@ -55,27 +49,15 @@ def token_span(text: str, offsets, i: int, j: int, label: str) -> Span:
 
 
 def join_words(words) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Rebuild a text from words; return it with each word's (start, end).
-
-    Words are separated by one space, except before closing punctuation and after
-    opening brackets and quotes. The offsets, not a re-tokenization, are the truth.
+    """Rebuild a text from words as a person writes it (``detok.detokenize``); return it with each
+    word's (start, end). The offsets, not a re-tokenization, are the truth.
 
     >>> join_words(["Модель", "BERT", "(", "2018", ")", "."])
     ('Модель BERT (2018).', ((0, 6), (7, 11), (12, 13), (13, 17), (17, 18), (18, 19)))
     """
-    parts = []
-    offsets = []
-    pos = 0
-    prev = None
-    for word in words:
-        if prev is not None and not (word in _NO_SPACE_BEFORE or prev in _NO_SPACE_AFTER):
-            parts.append(" ")
-            pos += 1
-        parts.append(word)
-        offsets.append((pos, pos + len(word)))
-        pos += len(word)
-        prev = word
-    return "".join(parts), tuple(offsets)
+    from .detok import detokenize
+
+    return detokenize(words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ convert between them. ``repair_mojibake`` undoes UTF-8 text that was once
 decoded as mac_roman, cp1252 or latin-1; ``lookalike_letters`` finds words that
 mix Latin and Cyrillic letters which look the same.
 
-Left out: sentence splitting of CoNLL token streams (``formats/conll.py``).
+Left out: sentence splitting of CoNLL token streams (``formats/conll.py``); the way back from tokens
+to text (``detok.py``).
 """
 
 from __future__ import annotations

@@ -130,6 +130,13 @@ def parse_sources(sources, labels) -> list:
     return documents
 
 
+def sentence_texts(sources=SOURCES) -> list[tuple[tuple[str, ...], str]]:
+    """``(tokens, original text)`` of every sentence of the sources: what a detokenizer is measured on."""
+    from ner.schema import load_schema
+
+    return [(s.words, s.source_text) for d in parse_sources(sources, load_schema().names) for s in d.sentences]
+
+
 def build(sources=SOURCES, out: Path = OUT) -> int:
     """Parse ``sources`` and write ``out``; returns the number of sentences written."""
     from ner.formats.conll import write_conll

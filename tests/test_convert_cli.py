@@ -104,6 +104,19 @@ def test_input_errors_write_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"{tmp_path / 'a.conll'}:2: error E111: tag 'X-Model' has the wrong shape: prefix 'X' is " \
                      f"not one of B, I, E, S, L, U; write B-LABEL, I-LABEL or O"
-    assert err[-1] == ("ner convert: 1 error(s), 0 warning(s) [E111 x1]; repair the input first "
-                       "(ner validate --fix); nothing written")
+    assert err[-1] == ("ner convert: 1 error(s), 0 warning(s) [E111 x1]; edit the lines named above as each says "
+                       "(ner validate --fix repairs only what it can tell); nothing written")  # X-Model stays an error
     assert not (tmp_path / "a.jsonl").exists() and not (tmp_path / "a.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize("target", ["x.spacy", "x.jsonl"])
+def test_an_ambiguous_inside_tag_is_answered_with_what_to_edit_not_with_validate_fix(tmp_path, capsys, target):
+    """validate --fix declines to choose between B-Organization and the Model it follows: convert must not
+    send the user there, but say which line to edit and how."""
+    src = tmp_path / "amb.conll"
+    src.write_text("Модель\tB-Model\nот\tI-Organization\nЯндекса\tO\n", encoding="utf-8")
+    code = main(["convert", str(src), str(tmp_path / target)])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and not (tmp_path / target).exists()
+    assert f"{src}:2" in err and "B-Organization" in err and "by hand" in err
+    assert "(ner validate --fix)" not in err and "run ner validate --fix first" not in err

@@ -85,7 +85,8 @@ def refuse_input(report, command: str, limit: int = 10) -> None:
         print(f"... {len(report.errors) - limit} more error(s); ner validate lists them all", file=sys.stderr)
     hint = ("; labels outside the schema: pass --labels auto to take the labels found in the data, "
             "or --labels FILE" if any(i.code == "E112" for i in report.errors) else
-            "; repair the input first (ner validate --fix)")
+            "; repair the input first (ner validate --fix)" if all(i.fixable for i in report.errors) else
+            "; edit the lines named above as each says (ner validate --fix repairs only what it can tell)")
     print(f"ner {command}: {report.summary()}{hint}; nothing written", file=sys.stderr)
 
 

@@ -16,7 +16,7 @@ def register(sub) -> None:
     p = sub.add_parser("curve", help="learning curve: F1 on growing subsets of the training data, per label",
                        description="Train on growing nested subsets of TRAIN (by document when it has documents), "
                                    "several seeds per point, and score every run on --test (or --dev): micro "
-                                   "and per-label F1 with 95%% bootstrap intervals, a verdict per label (still "
+                                   "and per-label F1 with 95% bootstrap intervals, a verdict per label (still "
                                    "rising? flat since when?) and the labels needed for the next point.")
     p.add_argument("train", metavar="TRAIN", help="training corpus (CoNLL, JSONL, ...)")
     p.add_argument("--dev", default=None, help="development corpus: early stopping, and scoring when no --test")

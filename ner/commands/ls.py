@@ -37,12 +37,15 @@ def register(sub) -> None:
     p.set_defaults(func=run_init)
 
     p = lsub.add_parser("push", help="send corpora as tasks of one sitting (no duplicates on re-push)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="corpus files (any format the extension names)")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="corpus files (any format the extension names), or plain texts: a .txt with one text per "
+                        "line, a .jsonl with a 'text' field; a task shows each text exactly as given")
     p.add_argument("--project", required=True)
     p.add_argument("--labels", metavar="FILE|auto", default=None, help=LABELS_HELP)
-    p.add_argument("--as", dest="tags_as", choices=("annotations", "predictions", "none"), default="annotations",
-                   help="send existing tags as annotations (default), as pre-annotations (also onto tasks already "
-                        "there), or not at all")
+    p.add_argument("--as", dest="tags_as", choices=("annotations", "predictions", "none"), default=None,
+                   help="send existing tags as annotations (the default for a tagged corpus: such tasks count as "
+                        "annotated, and 'ls predict' skips them unless --include-annotated), as pre-annotations "
+                        "(also onto tasks already there), or not at all (the default for texts with no entity)")
     p.add_argument("--model-version", default="imported", help="model_version of pushed predictions")
     p.add_argument("--sentences-per-task", type=int, default=10, metavar="N",
                    help="at most N sentences per task (default 10; 0: no limit)")
@@ -91,13 +94,22 @@ def _client(args):
     return Client(connection_from(args.url, args.api_key))
 
 
-def _read(paths, schema):
-    """Documents of ``paths`` read by extension; the input's errors printed, and None when there are some."""
+def _read(paths, schema, texts: bool = False):
+    """Documents of ``paths`` read by extension (``texts``: a .txt that is not CoNLL is plain texts, one per
+    line); the input's errors printed, and None when there are some."""
+    from pathlib import Path
+
     from ..check import Report
-    from ..formats.registry import load_many
+    from ..formats.registry import load, require
+    from ..formats.texts import load_texts, looks_like_conll
 
     report = Report()
-    docs = load_many(paths, schema=schema, report=report)
+    docs = []
+    for path in paths:
+        if texts and Path(path).suffix.lower() == ".txt" and (require(path) or not looks_like_conll(path)):
+            docs.extend(load_texts(path, report=report))
+        else:
+            docs.extend(load(path, schema=schema, report=report))
     for issue in report.errors:
         print(issue, file=sys.stderr)
     if report.errors:
@@ -148,9 +160,15 @@ def run_push(args) -> int:
     client = _client(args)
     client.project(args.project)  # a missing project is one line before the corpus is read
     # Without --labels the project's config decides: push refuses labels it lacks, in one line.
-    docs = _read(args.paths, None if args.labels is None else schema_for(args.labels))
+    docs = _read(args.paths, None if args.labels is None else schema_for(args.labels), texts=True)
     if docs is None:
         return 1
+    if args.tags_as is None:  # texts with no entity: an empty annotation would mark their tasks done
+        tagged = any(t != "O" for d in docs for s in d.sentences for t in s.tags)
+        args.tags_as = "annotations" if tagged else "none"
+        if not tagged:
+            print("no entity in the input: tasks are sent as texts to annotate (no annotation), so 'ner ls predict' "
+                  "pre-annotates them")
     layout = Layout(args.sentences_per_task, args.chars_per_task)
     bar = _bar(None, "push")
     result = push(client, args.project, docs, layout=layout, tags_as=None if args.tags_as == "none" else args.tags_as,

@@ -46,7 +46,8 @@ def run_predict(args) -> int:
     print(f"min score {min_score} ({where}); spans starting or ending on a token with no letter or digit are "
           f"never sent", file=sys.stderr)
     summary = predict_project(client, args.project, tagger, batch_size=args.tasks_per_call,
-                              include_annotated=args.include_annotated, min_score=min_score)
+                              include_annotated=args.include_annotated, min_score=min_score,
+                              announce=lambda line: print(line, file=sys.stderr))
     for problem in summary.problems:
         print(problem, file=sys.stderr)
     print(summary)

@@ -160,7 +160,8 @@ def run(args) -> int:
         print(f"{len(choices)} of {len(pool)} texts chosen ({args.strategy}): {words} words, about "
               f"{words / args.words_per_minute:.0f} min at {args.words_per_minute:g} words/min")
         for c in choices:
-            text = c.candidate.text if len(c.candidate.text) <= 80 else c.candidate.text[:77] + "..."
+            text = " ".join(c.candidate.text.split())  # one row per text: its line breaks would break the table
+            text = text if len(text) <= 80 else text[:77] + "..."
             scores = "" if c.priority is None else \
                 f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  "
             print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")

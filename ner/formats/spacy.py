@@ -43,9 +43,17 @@ def sentence_doc(vocab, sentence: Sentence, document: Document, index: int):
     from spacy.tokens import Doc, Span
 
     ranges = tags_spans(sentence.tags)
-    if spans_tags(len(sentence), ranges) != list(sentence.tags):
-        raise UserError(f"sentence {sentence.id or index} of {document.id}: tags {list(sentence.tags)} are not "
-                        f"valid IOB2, so entities would change; run ner validate --fix first")
+    valid = spans_tags(len(sentence), ranges)
+    if valid != list(sentence.tags):
+        k = next(k for k, (a, b) in enumerate(zip(valid, sentence.tags)) if a != b)
+        tag, before = sentence.tags[k], sentence.tags[k - 1] if k else "O"
+        where = f"{document.path}:{sentence.line + k}" if document.path and sentence.line else \
+            f"sentence {sentence.id or index} of {document.id}, word {k + 1} ({sentence.words[k]!r})"
+        fix = (f"make it B-{tag[2:]} or I-{before[2:]} by hand "
+               f"(ner validate --fix cannot tell which)" if before != "O" else
+               f"'ner validate --fix' turns it into B-{tag[2:]}")
+        raise UserError(f"{where}: {tag} after {before} does not continue an entity of its type, and a DocBin "
+                        f"holds only valid IOB2; {fix}")
     offsets = sentence.token_offsets
     spaces = [a[1] < b[0] for a, b in zip(offsets, offsets[1:])] + [False]
     doc = Doc(vocab, words=list(sentence.words), spaces=spaces)

@@ -1,10 +1,8 @@
 """How a corpus is laid out as Label Studio tasks: the text a person reads, and tasks of one sitting.
 
-``detokenize`` rebuilds a sentence's text from its tokens as a person writes it: no
-space before closing punctuation or after an opening bracket, none inside a number
-split into tokens (``2 . 5`` -> ``2.5``) or a file name (``некий . bin`` ->
-``некий.bin``), straight quotes paired. Every token keeps its exact range
-(``text[start:end] == word``), which is what a pull maps regions back onto.
+``detokenize`` (``ner/detok.py``, re-exported here) rebuilds a sentence's text from its tokens as a
+person writes it. Every token keeps its exact range (``text[start:end] == word``), which is what a
+pull maps regions back onto.
 
 ``Layout`` says how documents are cut into tasks: at most ``sentences`` sentences and
 ``chars`` characters per task, whichever comes first (0: no limit); a sentence longer
@@ -19,51 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CLOSING = frozenset(".,:;!?)]}»…%”") | {"...", "?!", "!?", "!!", "??"}
-_OPENING = frozenset("([{«„“")
-_QUOTES = frozenset("\"'")
-_EXTENSION = re.compile(r"(?=[0-9]*[a-z])[a-z0-9]{1,4}\Z")  # bin, py, json, ru: a file name or a host after the dot
-
-
-def _space(before: str, prev: str, word: str, quote_open: bool) -> bool:
-    """Whether a space goes between ``prev`` and ``word`` (``before`` precedes ``prev``; ``quote_open``:
-    a straight quote is open, i.e. ``prev`` or an earlier word opened one)."""
-    if word in _QUOTES:
-        return not quote_open  # an opening quote has a space before it, a closing one none
-    if word in _CLOSING or prev in _OPENING:
-        return False
-    if prev in _QUOTES:
-        return not quote_open  # none after an opening quote, one after a closing one
-    if prev == "." and before.isdigit() and word.isdigit():
-        return False  # 2 . 5 -> 2.5
-    if prev == "." and before[-1:].isalnum() and _EXTENSION.match(word):
-        return False  # некий . bin -> некий.bin
-    return True
-
-
-def detokenize(words) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The text of ``words`` as a person writes it, and each word's ``(start, end)`` in it.
-
-    >>> detokenize(["Через", "2", ".", "5", "минуты", "файл", "некий", ".", "bin", "(", "v2", ")", "готов", "."])[0]
-    'Через 2.5 минуты файл некий.bin (v2) готов.'
-    >>> detokenize(["Он", "сказал", '"', "да", '"', ",", "и", "ушёл"])[0]
-    'Он сказал "да", и ушёл'
-    """
-    parts, offsets, pos = [], [], 0
-    before = prev = None
-    quote_open = False
-    for word in words:
-        if prev is not None and _space(before or "", prev, word, quote_open):
-            parts.append(" ")
-            pos += 1
-        if word in _QUOTES:
-            quote_open = not quote_open
-        parts.append(word)
-        offsets.append((pos, pos + len(word)))
-        pos += len(word)
-        before, prev = prev, word
-    return "".join(parts), tuple(offsets)
-
+from ..detok import detokenize  # noqa: F401  (re-exported: the text of a task)
 
 @dataclass(frozen=True, slots=True)
 class Layout:

@@ -126,11 +126,12 @@ def _has_version(client, task_id: int, model_version: str) -> bool:
 
 
 def predict_project(client, title: str, tagger, *, include_annotated: bool = False, min_score: float = 0.0,
-                    batch_size: int = 64, progress=None) -> PredictSummary:
+                    batch_size: int = 64, progress=None, announce=None) -> PredictSummary:
     """Attach ``tagger``'s predictions to the tasks of the project titled ``title``; see the module docstring.
 
     ``client`` is a ``ner.labelstudio.client.Client``; ``progress`` (optional) is called with
-    the number of tasks done after each batch. Predictions go in one request per batch.
+    the number of tasks done after each batch; ``announce`` (optional) with a line, before the work,
+    when annotated tasks are skipped. Predictions go in one request per batch.
     """
     project = client.project(title)
     names = label_config_names(project["label_config"], f"project {title!r}")
@@ -140,6 +141,10 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
                         f"'ner ls init --project {title!r} --labels FILE' with the model's")
     summary = PredictSummary(tagger.version)
     todo = list(plan_tasks(client.iter_tasks(project["id"]), tagger.version, names, summary, include_annotated))
+    if summary.annotated and announce is not None:
+        announce(f"{summary.annotated} task(s) already have annotations and are skipped (a corpus pushed with its "
+                 f"tags, as 'ner ls push' does by default, is annotated); --include-annotated pre-annotates them "
+                 f"too, leaving the annotations as they are")
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         batch = []

@@ -23,25 +23,12 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
+from ..formats.texts import looks_like_conll
 from .select import Candidate
 
 FIELD = "ner_select"
 SCORE_FIELD = "ner_select_score"
 VIEW_TITLE = "ner select"
-_TAG = re.compile(r"^(O|[BIESLU][-_].+)$")
-
-
-def looks_like_conll(path: str | Path, sample: int = 20) -> bool:
-    """Whether the first non-blank lines read as ``token ... tag`` rows (a .txt may be either)."""
-    rows = []
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith(("#", "-DOCSTART-")):
-                rows.append(line)
-                if len(rows) >= sample:
-                    break
-    return bool(rows) and all(len(r.split()) >= 2 and _TAG.match(r.split()[-1]) for r in rows)
 
 
 def pool_from_text(path: str | Path) -> list[Candidate]:

@@ -253,3 +253,15 @@ def test_corruption_never_makes_overlapping_spans(data):
                            random.Random(data.draw(st.integers(0, 10**6))))
     covered = [t for i, j, _ in out for t in range(i, j)]
     assert len(covered) == len(set(covered)) and all(0 <= i < j <= n for i, j, _ in out)
+
+
+def test_no_suggestion_begins_on_a_dash_or_moves_a_boundary_to_another_label():
+    """'RLHF — обучение с подкреплением': a model that runs an entity of another label from the dash into the
+    annotated span gives a type signal on the annotated span, not a 'boundary' onto '— обучение с'."""
+    words = [("RLHF", "—", "обучение", "с", "подкреплением", ".")] + [SENT] * 8
+    tags = [tags_of(6, (0, 1, "ORG"), (2, 5, "ORG"))] + [CLEAN] * 8
+    probs = [marginals(("B-ORG", "B-PER", "I-PER", "I-PER", "O", "O"))] + [marginals(CLEAN)] * 8
+    found = [c for c in candidates(words, tags, probs, LABELS) if c.item == 0]
+    assert all(c.start != 1 and (c.fix is None or c.fix[0] != 1) for c in found)
+    annotated = by_place(found)[0, 2, 5, "ORG"]
+    assert (annotated.kind, annotated.fix) == ("type", (2, 5, "PER"))

@@ -118,3 +118,19 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     assert "absent.conll: no such file" in capsys.readouterr().err
     assert main(["critic"]) == 2
     assert "give corpus FILES" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_table_cell_is_scored_as_if_it_stood_alone(tmp_path):
+    """Fold models read a table row cell by cell (as the tagger does): a cell's marginals are those of the
+    same words as a sentence of their own, and a cell separator is surely O."""
+    sentences = tiny_corpus()
+    row = Sentence(("|", "Анна", "живёт", "|", "в", "Перми", "|"), ("O", "B-PER", "O", "O", "O", "B-LOC", "O"))
+    alone = [Sentence(("Анна", "живёт"), ("B-PER", "O")), Sentence(("в", "Перми"), ("O", "B-LOC"))]
+    sentences = sentences + [row] + alone
+    keys = [str(i) for i in range(len(sentences) - 3)] + ["table"] * 3  # one document: one fold model
+    probs = out_of_fold(sentences, keys, ["LOC", "PER"], TINY, tmp_path)
+    p_row, p_first, p_second = probs[-3:]
+    assert p_row.shape == (7, 5)
+    assert np.array_equal(p_row[[0, 3, 6]], np.eye(5)[[0, 0, 0]])
+    assert np.allclose(p_row[1:3], p_first) and np.allclose(p_row[4:6], p_second)

@@ -178,3 +178,24 @@ def test_chosen_tasks_come_first_in_the_data_manager(labelstudio, ls_client, ls_
     assert listed2[:2] == ids2 and "cleared" in err
     marked = [t.id for t in sdk.tasks.list(project=project_id, fields="all") if "ner_select" in (t.data or {})]
     assert sorted(marked) == sorted(ids2)
+
+
+def test_select_prints_one_row_per_text_even_for_texts_with_line_breaks(tmp_path, capsys):
+    from ner.cli import main
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in
+                            ["| Модель | Данные |\n|---|---|\n| GigaChat | ru_alpaca |", "Вторая\r\nстрока", "Третья"]),
+                    encoding="utf-8")
+    assert main(["select", str(pool), "--strategy", "random", "-n", "3"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 4 and "| Модель | Данные | |---|---| | GigaChat | ru_alpaca |" in "\n".join(rows)
+
+
+def test_curve_help_prints_a_plain_percent_sign(capsys):
+    from ner.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["curve", "--help"])
+    out = capsys.readouterr().out
+    assert "95% bootstrap" in " ".join(out.split()) and "%%" not in out

@@ -91,6 +91,18 @@ def test_ls_predict_command(ls_client, ls_project, labelstudio, model_dir, capsy
     assert capsys.readouterr().out.startswith("0 prediction(s) created with seed-fit@")
 
 
+def test_ls_predict_says_before_the_work_that_annotated_tasks_are_skipped(ls_client, ls_project, labelstudio,
+                                                                         model_dir, capsys):
+    from ner.cli import main
+
+    project = _project(ls_client, ls_project, annotated="У ChatGPT есть датасет Alpaca")
+    argv = ["ls", "predict", "--project", project["title"], "--model", str(model_dir), "--min-score", "0",
+            "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "1 task(s) already have annotations and are skipped" in err and "--include-annotated" in err
+
+
 def _add_backend(ls_client, project_id: int, url: str):
     """Connect the backend to the project through the API, as the Model settings page does."""
     try:

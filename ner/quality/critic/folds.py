@@ -90,7 +90,7 @@ def run_fold(job: dict) -> list[np.ndarray]:
     from ...train import TrainConfig, fit
 
     work = Path(job["dir"])
-    sentences = [Sentence(tuple(w), tuple(t)) for w, t in job["train"]]
+    sentences = [Sentence(tuple(w), tuple(t)) for w, t in cell_parts(job["train"])]
     # every fold model gets every label, one that its training part lacks included (a label seen once
     # is held out by one fold: an identity --map refused it there as never occurring)
     config = TrainConfig(epochs=job["epochs"], patience=job["patience"], seed=job["seed"], device="cpu",
@@ -98,8 +98,49 @@ def run_fold(job: dict) -> list[np.ndarray]:
     fit(sentences, None, job["labels"], config, work / "model")
     model = load_model(work / "model", device="cpu")
     model.threads = 1
-    probs, tags = word_probabilities(model, job["held_out"])
-    return _reorder(probs, tags, tag_names(job["labels"]))
+    held = job["held_out"]
+    probs, tags = word_probabilities(model, [w for w, _ in cell_parts([(w, ["O"] * len(w)) for w in held])])
+    return _join_cells(held, _reorder(probs, tags, tag_names(job["labels"])), len(tag_names(job["labels"])))
+
+
+def cell_parts(pairs):
+    """``(words, tags)`` pairs with each markdown table row cut into its cells (``tables.row_cells``): a
+    fold model learns and reads a cell on its own, as the tagger does, so a neighbouring cell never
+    sways it ('Stanford NLP | Stanza'); an entity cut at a cell's start begins with ``B-``."""
+    from ...tables import row_cells
+
+    out = []
+    for words, tags in pairs:
+        cells = row_cells(words)
+        if cells is None:
+            out.append((words, tags))
+            continue
+        for i, j in cells:
+            part = list(tags[i:j])
+            if part[0].startswith("I-"):
+                part[0] = "B-" + part[0][2:]
+            out.append((words[i:j], part))
+    return out
+
+
+def _join_cells(held, probs: list[np.ndarray], width: int) -> list[np.ndarray]:
+    """The marginals of whole sentences from those of ``cell_parts``; a cell separator is surely ``O``."""
+    from ...tables import row_cells
+
+    out, k = [], 0
+    for words in held:
+        cells = row_cells(words)
+        if cells is None:
+            out.append(probs[k])
+            k += 1
+            continue
+        whole = np.zeros((len(words), width))
+        whole[:, 0] = 1.0
+        for i, j in cells:
+            whole[i:j] = probs[k]
+            k += 1
+        out.append(whole)
+    return out
 
 
 def out_of_fold(sentences, keys: Sequence[str], labels: Sequence[str], config: FoldConfig, work: str | Path,

@@ -55,9 +55,22 @@ def tag_columns(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return b, b + 1
 
 
-def model_spans(p: np.ndarray, names: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Entities of the per-token most probable tags (I- without its B- opens an entity)."""
-    return tags_spans(to_iob2([names[k] for k in p.argmax(1)])) if len(p) else []
+def model_spans(p: np.ndarray, names: Sequence[str], words: Sequence[str] = ()) -> list[tuple[int, int, str]]:
+    """Entities of the per-token most probable tags (I- without its B- opens an entity); with ``words``,
+    punctuation and markup (a dash, a cell's pipe, ``**``) are cut off their edges, as the tagger does
+    (``markup.clean_tags``): no suggestion begins or ends on a dash."""
+    spans = tags_spans(to_iob2([names[k] for k in p.argmax(1)])) if len(p) else []
+    return [s for s in (_trim(words, i, j, label) for i, j, label in spans) if s] if len(words) else spans
+
+
+def _trim(words, i: int, j: int, label: str):
+    from ...markup import _is_junk
+
+    while i < j and _is_junk(words[i]):
+        i += 1
+    while j > i and _is_junk(words[j - 1]):
+        j -= 1
+    return (i, j, label) if i < j else None
 
 
 def surface(words, start: int, end: int) -> tuple[str, ...]:
@@ -140,8 +153,8 @@ def _annotated_fix(start, end, label, f, model, cons_key, cons) -> tuple[str, tu
     p_own, p_o, p_other, best_other = f[2], f[4], f[5], f[-1]
     if retyped:
         return "type", (start, end, retyped[0])
-    if overlapping and p_o < 0.5:
-        return "boundary", overlapping[0]
+    # a model span of another label and another extent is no boundary suggestion (it named 'обучение'
+    # alone a Task inside 'RLHF — обучение с подкреплением'): the type signals below decide
     if p_o >= max(p_own, p_other):
         return "spurious", None
     if p_other > p_own:
@@ -169,7 +182,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
         if not len(ws):
             continue
         mass = p[:, b_col] + p[:, i_col]
-        model = model_spans(p, names)
+        model = model_spans(p, names, ws)
         gold = [s for s in tags_spans(ts) if s[2] in label_index]
         covered = np.zeros(len(ws), dtype=bool)
         for i, j, label in gold:
@@ -192,7 +205,9 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             u = t
             while u < len(ws) and not covered[u] and entity[u] >= SOFT_MASS:
                 u += 1
-            proposals.setdefault((t, u), labels[int(mass[t:u].mean(0).argmax())])
+            run = _trim(ws, t, u, labels[int(mass[t:u].mean(0).argmax())])
+            if run:
+                proposals.setdefault(run[:2], run[2])
             t = u
         for (i, j), label in proposals.items():
             missing[(item, i, j)] = label
@@ -202,7 +217,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
     for (item, i, j), label in missing.items():
         p = probs[item]
         mass = p[:, b_col] + p[:, i_col]
-        model = model_spans(p, names)
+        model = model_spans(p, names, words[item])
         f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, False, model, words[item], cons,
                            label_share)
         out.append(Candidate(item, i, j, "", "missing", (i, j, label), f))

@@ -1,0 +1,63 @@
+"""Detokenization (ner/detok.py): tokens back into the text a person wrote, measured on the written corpus,
+whose sources (corpora/src/) hold the original sentences."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ner.labelstudio.layout import detokenize  # what Label Studio tasks show
+from ner.text import tokenize
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def written():
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build.sentence_texts()
+
+
+def test_the_written_corpus_comes_back_exactly_for_98_percent_of_its_sentences(written):
+    exact = sum(detokenize(words)[0] == text for words, text in written)
+    assert len(written) > 3000
+    assert exact / len(written) >= 0.98, f"{exact} of {len(written)} sentences given back exactly"
+
+
+def test_every_joined_sentence_of_the_written_corpus_tokenizes_into_its_words(written):
+    wrong = [text for words, text in written if [w for _, _, w in tokenize(detokenize(words)[0])] != list(words)]
+    assert not wrong, wrong[:3]
+
+
+@pytest.mark.parametrize("text", [
+    "Берём Qwen2.5-7B-Instruct и Mistral-7B-Instruct-v0.2, эмбеддинги multilingual-e5-base.",
+    "### Итоги: **LoRA** быстрее, см. https://arxiv.org/abs/2106.09685",
+    "| Модель | Данные |",
+    "строка-разделитель |---|:---:| в таблице",
+    "[10:02] @anna: запусти `python train.py --lr 2e-4`, r=16",
+    "GPT-4o-mini набрал F1 0,91 на GSM8K, A100 и bf16, 71 % диалогов.",
+    "Ошибка в PyTorch'е: `tokenizer.from_pretrained(\"my-org/rubert-tiny2\")` не нашёл файл config.yaml",
+    "Ключи лежат в .env, а кэш в ~/.cache/huggingface.",
+    "- [ ] Метрики посчитаны",
+])
+def test_written_forms_come_back(text):
+    words = [w for _, _, w in tokenize(text)]
+    assert detokenize(words)[0] == text
+
+
+SAMPLE = ["Qwen", "2.5-7", "B-Instruct", "**", "|", "#", "`", "'", '"', "(", ")", ".", ":", "/", "https", "=",
+          "7", "B", "x", "--", "lr", "@", "anna", "е", "в", "%", "+", "~", "$", "[", "]", "<", ">", "v", "0.2"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SAMPLE), max_size=25))
+def test_a_gap_is_one_space_or_none_and_every_word_keeps_its_range(words):
+    text, offsets = detokenize(words)
+    assert [text[s:e] for s, e in offsets] == words
+    gaps = [text[a:b] for a, b in zip([e for _, e in offsets], [s for s, _ in offsets][1:])]
+    assert set(gaps) <= {"", " "} and text == text.strip()
