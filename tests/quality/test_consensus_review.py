@@ -14,7 +14,7 @@ from ner.quality.consensus import consensus
 from ner.quality.consensus.output import merged_sentence
 from ner.quality.consensus.review import answers, least_sure, push_review
 from ner.schema import Schema
-from tests.labelstudio.test_browser import browser, drawn_regions  # noqa: F401 (the fixture)
+from tests.labelstudio.test_browser import browser, drawn_regions, submit_open_task  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.labelstudio
 
@@ -110,13 +110,7 @@ def test_a_reviewer_sees_the_merge_drawn_and_every_annotator_named(browser, labe
     assert "Расхождения: «" in body and task["data"]["note"] in body       # the note under the text
     assert tags_spans(out.texts[picks[0]].tags["beta"])
     # open: Submit (not Update) is enabled on the unchanged merge, and one click confirms it
-    assert "Update" not in body.splitlines()
-    (submit,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
-    assert submit.is_enabled() and submit.get_attribute("disabled") is None
-    submit.click()
-    deadline = time.monotonic() + 30
-    while not (got := answers(ls_client, title)) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    got = submit_open_task(browser, lambda: answers(ls_client, title))
     assert list(got.values()) == [merged_sentence(out.texts[picks[0]], out.result.spans[picks[0]]).tags]
 
 
