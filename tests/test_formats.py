@@ -13,7 +13,7 @@ from ner.errors import UserError
 from ner.formats.conll import format_conll, parse_conll_string, read_conll
 from ner.formats.jsonl import format_record, load_jsonl, locate_tokens, parse_record
 from ner.formats.registry import FORMATS, dump, guess_format, load
-from ner.records import Document, Sentence, Span, token_span
+from ner.records import Document, Sentence
 from ner.schema import Schema
 
 from .conftest import SEED
@@ -334,12 +334,10 @@ def test_guess_format_errors(path, given, message):
         guess_format(path, given)
 
 
-def test_token_span_is_the_one_span_of_token_offsets():
+def test_jsonl_spans_are_the_sentences_token_spans():
     text, offsets = "😀 BERT\xa0base", ((0, 1), (2, 6), (7, 11))
-    assert token_span(text, offsets, 1, 3, "Model") == Span(2, 11, "Model", "BERT\xa0base")
     sentence = Sentence(("😀", "BERT", "base"), ("O", "B-Model", "I-Model"), 1, "x:1", text, offsets)
     record = format_record(sentence, Document("x", (sentence,)), 1)
-    assert sentence.spans == (Span(2, 11, "Model", "BERT\xa0base"),)
     assert record["spans"] == [{"start": 2, "end": 11, "label": "Model", "text": "BERT\xa0base"}]
 
 

@@ -1,8 +1,9 @@
 """The loadable models: what ``tag()``, the tagger, the backend and Label Studio run.
 
 ``load_model(DIR)`` reads ``DIR/ner_model.json`` and returns a ``TokenModel`` of the
-backbone it names (``navec.py``: navec + BiLSTM + CRF; ``transformer.py``: a Hugging
-Face encoder). Every loaded model has:
+backbone it names (``navec.py``: navec + BiLSTM + CRF and ``cnn.py``: navec + CNN + CRF, both
+``tagnet.TagNet(words, encoder, head)`` built from parts; ``transformer.py``: a Hugging
+Face encoder; ``ensemble.py``). Saving and loading live in ``base.py``. Every loaded model has:
 
 - ``predict(batch) -> list[Prediction]``: for each list of words (razdel tokens),
   valid IOB2 tags and each chosen tag's probability;

@@ -1,15 +1,20 @@
-"""What every loadable model shares: the prediction record, the model protocol, the model directory's info file.
+"""What every model shares: the prediction record, the model protocol, saving and loading a model directory.
 
-A model directory holds ``ner_model.json`` (``{"backbone": "navec" | "transformer", ...}``)
-beside its weights; ``read_model_info`` reads it, ``weights_hash`` names the weights' version.
+A model directory holds ``ner_model.json`` (``{"backbone": "navec" | "navec-cnn" | "transformer" |
+"ensemble", "name", "labels", ...}``) beside its weights. ``write_model_info`` is its one writer and
+``read_model_info`` its reader; ``weights_hash`` names the weights' version. ``SavedNet`` is the
+base of the trainable nets (``save``: the weights, then the info file), ``LoadedModel`` the base of
+the models loaded from a directory (``load``: the info file, the weights' presence, the net, the
+version). A backbone fills in ``save_weights``/``describe`` and ``weights_file``/``make_net``.
 
-Left out: loading (``ner.models.load_model``), the backbones (``navec.py``, ``transformer.py``).
+Left out: choosing the backbone from the info file (``ner.models.load_model``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -50,6 +55,33 @@ def read_model_info(path: str | Path) -> dict:
         raise UserError(f"{info_file}: unreadable ({e}); the model directory is damaged, retrain it") from None
 
 
+@contextmanager
+def evaluating(module):
+    """Eval mode and no autograd inside the block; the module's own mode back after it."""
+    import torch
+
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.inference_mode():
+            yield module
+    finally:
+        module.train(was_training)
+
+
+def batches_by_length(sizes: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Item indexes, shortest first, in batches of ``batch_size``: items of similar lengths pad little together."""
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def write_model_info(directory: str | Path, info: dict) -> Path:
+    """``directory/ner_model.json`` (the directory exists): the one place the file is written."""
+    path = Path(directory) / MODEL_FILE
+    path.write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
 def weights_hash(path: Path) -> str:
     """A short hash of a weights file: the part of ``model_version`` that changes with every retraining."""
     h = hashlib.sha256()
@@ -57,3 +89,77 @@ def weights_hash(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()[:8]
+
+
+class SavedNet:
+    """Base of the trainable nets: ``save`` writes the backbone's files and ``ner_model.json``."""
+
+    backbone = ""
+    tags: tuple[str, ...] = ()
+
+    def save_weights(self, directory: Path) -> dict:
+        """Write the weights (and whatever else the backbone needs) into ``directory``; extra info entries back."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """The backbone's own entries of ``ner_model.json`` (sizes, window, vocabulary...)."""
+        return {}
+
+    def info(self, name: str, labels: Sequence[str]) -> dict:
+        return {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
+                **self.describe()}
+
+    def save(self, directory: str | Path, name: str, labels: Sequence[str]) -> None:
+        """The weights and ``ner_model.json`` into ``directory`` (which exists)."""
+        directory = Path(directory)
+        extra = self.save_weights(directory)
+        write_model_info(directory, {**self.info(name, labels), **extra})
+
+
+class LoadedModel:
+    """Base of a trained model loaded from its directory (``TokenModel``): the net and its name, version, labels."""
+
+    def __init__(self, net, name: str, version: str, labels: tuple[str, ...]):
+        self.net = net
+        self.name = name
+        self.version = version
+        self.labels = labels
+        self.tags = tuple(net.tags)
+
+    @classmethod
+    def load(cls, path, device: str | None = None):
+        import torch
+
+        path = Path(path)
+        info = read_model_info(path)
+        weights = cls.weights_file(path, info)
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        net = cls.make_net(path, info, weights, device)
+        net.module.eval()
+        name = info.get("name") or path.name
+        return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
+
+    @classmethod
+    def weights_file(cls, path: Path, info: dict) -> Path:
+        """The weights file (its hash is the version); a ``UserError`` when the directory lacks what loading needs."""
+        raise NotImplementedError
+
+    @classmethod
+    def make_net(cls, path: Path, info: dict, weights: Path, device: str):
+        """The net the directory describes, with its weights loaded."""
+        raise NotImplementedError
+
+    def run(self, method, batch):
+        """Call one of the net's prediction methods (a backbone may set threads or caches around it)."""
+        return method(batch)
+
+    def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
+        return self.run(self.net.predict, batch)
+
+    def probabilities(self, batch: Sequence[Sequence[str]]) -> list:
+        """Float64 ``[words, len(self.tags)]`` per list of words, rows summing to 1."""
+        return self.run(self.net.probabilities, batch)
+
+    def predict_with_probabilities(self, batch: Sequence[Sequence[str]]) -> list[tuple[Prediction, "object"]]:
+        """Both at the cost of one: ``(Prediction, probabilities)`` for each list of words."""
+        return self.run(self.net.predict_with_probabilities, batch)

@@ -22,12 +22,11 @@ different backbones have no common logit scale).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from .base import MODEL_FILE, Prediction, read_model_info
+from .base import MODEL_FILE, Prediction, read_model_info, write_model_info
 
 BACKBONE = "ensemble"
 FLOOR = 1e-12  # log(0) guard: a tag no member allows still loses to every allowed one
@@ -151,6 +150,6 @@ def write_ensemble(directory: str | Path, members: Sequence[str | Path], name: s
         except ValueError:
             stored.append(str(m.resolve()))
     labels = read_model_info(members[0]).get("labels", [])
-    info = {"backbone": BACKBONE, "name": name or directory.name, "labels": labels, "members": stored}
-    (directory / MODEL_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_model_info(directory, {"backbone": BACKBONE, "name": name or directory.name, "labels": labels,
+                                 "members": stored})
     return directory

@@ -6,7 +6,10 @@ names are). The character vocabulary comes from the training data (0 is
 padding, 1 an unknown character); only the first ``MAX_CHARS`` characters of a
 word feed the character CNN (the word itself is never cut).
 
-Left out: morphology features (natasha's tagger would add a dependency on its models).
+The torch side of the features (embeddings, character CNN, grammemes) is ``words.WordFeatures``.
+
+Left out: natasha's morphology tagger (a dependency on its models; ``morph.py`` reads dictionary
+grammemes instead).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A lexicon directory (``ner/lexicon.py``: ``<Label>.txt`` files, ``O.txt``) is ma
 each window's words with ``Lexicon.tags`` (longest match, dates by pattern: the one
 matcher), and each word gets the id of its lexicon tag: 0 padding, 1 ``O`` (not in the
 lists), then ``B-X``, ``I-X`` for each label of the lexicon in ``labels`` order. The
-network embeds the id and concatenates it to the word's vector (``navec.build_module``);
+network embeds the id and concatenates it to the word's vector (``words.WordFeatures``);
 in training a whole sentence's ids are set to ``O`` with probability ``lexicon_dropout``,
 so the model also learns to find names the lists do not hold.
 

@@ -22,15 +22,14 @@ Left out: CRF heads. Several GPUs: ``loop.py`` wraps ``module`` in DistributedDa
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 from ..bio import spans_tags, tags_spans
 from ..errors import UserError
-from .base import MODEL_FILE, Prediction, read_model_info, weights_hash
+from .base import LoadedModel, Prediction, SavedNet, batches_by_length, evaluating
 from .subwords import IGNORE, encode_words, first_pieces, piece_counts
-from .windows import merge_scores, open_window, plan_windows
+from .windows import join_windows, open_window, plan_windows
 
 DEFAULT_STRIDE = 128
 
@@ -71,7 +70,7 @@ def piece_limit(model, tokenizer) -> tuple[int, str]:
     return length - specials, f"{why}, less {specials} special tokens"
 
 
-class TransformerNet:
+class TransformerNet(SavedNet):
     backbone = "transformer"
     default_lr = 5e-5
 
@@ -149,7 +148,6 @@ class TransformerNet:
 
         Windows of similar lengths go through the encoder together (eval mode, no grad).
         """
-        import numpy as np
         import torch
 
         encoded, plans = [], []
@@ -157,31 +155,14 @@ class TransformerNet:
             plan = self._plan(words) if words else []
             plans.append(plan)
             encoded.extend(encode_words(self.tokenizer, words[a:b], self.window) for a, b in plan)
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
         results: list = [None] * len(encoded)
-        was_training = self.module.training
-        self.module.eval()
-        try:
-            with torch.inference_mode():
-                for i in range(0, len(order), batch_size):
-                    chunk = order[i : i + batch_size]
-                    logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
-                    probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
-                    for row, j in enumerate(chunk):
-                        results[j] = probs[row, first_pieces(encoded[j].word_ids)]
-        finally:
-            self.module.train(was_training)
-        out, pos = [], 0
-        for words, plan in zip(batch, plans):
-            rows = results[pos : pos + len(plan)]
-            pos += len(plan)
-            if len(plan) == 1:
-                out.append(rows[0])
-            elif plan:
-                out.append(merge_scores(len(words), plan, rows))
-            else:
-                out.append(np.zeros((0, len(self.tags))))
-        return out
+        with evaluating(self.module):
+            for chunk in batches_by_length([len(e.input_ids) for e in encoded], batch_size):
+                logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
+                probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+                for row, j in enumerate(chunk):
+                    results[j] = probs[row, first_pieces(encoded[j].word_ids)]
+        return join_windows([len(words) for words in batch], plans, results, len(self.tags))
 
     def predict_with_probabilities(self, batch: Sequence[Sequence[str]],
                                    batch_size: int = 16) -> list[tuple[Prediction, "object"]]:
@@ -198,53 +179,33 @@ class TransformerNet:
     def predict(self, batch: Sequence[Sequence[str]], batch_size: int = 16) -> list[Prediction]:
         return [p for p, _ in self.predict_with_probabilities(batch, batch_size)]
 
-    def save(self, directory: Path, name: str, labels) -> None:
+    def save_weights(self, directory: Path) -> dict:
+        """``save_pretrained`` of the encoder and its tokenizer: the directory loads in a plain transformers pipeline."""
         self.module.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
-        info = {"backbone": self.backbone, "name": name, "labels": list(labels), "tags": list(self.tags),
-                "window": self.window, "stride": self.stride}
-        (directory / MODEL_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+        return {}
+
+    def describe(self) -> dict:
+        return {"window": self.window, "stride": self.stride}
 
 
-class TransformerModel:
+class TransformerModel(LoadedModel):
     """A trained transformer model, loaded from its directory (``ner.models.TokenModel``)."""
 
-    def __init__(self, net: TransformerNet, name: str, version: str, labels: tuple[str, ...]):
-        self.net = net
-        self.name = name
-        self.version = version
-        self.labels = labels
-        self.tags = net.tags
-
     @classmethod
-    def load(cls, path, device=None) -> "TransformerModel":
-        import torch
-
-        path = Path(path)
-        info = read_model_info(path)
+    def weights_file(cls, path: Path, info: dict) -> Path:
         weights = next((path / f for f in ("model.safetensors", "pytorch_model.bin") if (path / f).exists()), None)
         if weights is None:
             raise UserError(f"{path}: no model.safetensors; the model directory is incomplete, retrain it")
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        return weights
+
+    @classmethod
+    def make_net(cls, path: Path, info: dict, weights: Path, device: str) -> TransformerNet:
         from transformers.utils import logging as hf_logging
 
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # the saved head matches: no load report to show
         try:
-            net = TransformerNet.create(str(path), info["tags"], info.get("window", 0), info.get("stride", -1),
-                                        device)
+            return TransformerNet.create(str(path), info["tags"], info.get("window", 0), info.get("stride", -1), device)
         finally:
             hf_logging.set_verbosity(verbosity)
-        net.module.eval()
-        name = info.get("name") or path.name
-        return cls(net, name, f"{name}@{weights_hash(weights)}", tuple(info["labels"]))
-
-    def predict(self, batch: Sequence[Sequence[str]]) -> list[Prediction]:
-        return self.net.predict(batch)
-
-    def probabilities(self, batch: Sequence[Sequence[str]]) -> list:
-        """Softmax, float64 ``[words, len(self.tags)]`` for each list of words (rows sum to 1)."""
-        return self.net.probabilities(batch)
-
-    def predict_with_probabilities(self, batch: Sequence[Sequence[str]]) -> list[tuple[Prediction, "object"]]:
-        return self.net.predict_with_probabilities(batch)

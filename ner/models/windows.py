@@ -6,7 +6,7 @@ ranges whose cost (sub-word pieces for a transformer, 1 per word for navec)
 fits the model, overlapping by at most ``stride``; each window starts and ends
 after the one before it, so none holds another.
 
-``merge_scores`` joins the windows' per-word score rows (CRF emissions for navec,
+``merge_scores`` (per item: ``join_windows``) joins the windows' per-word score rows (CRF emissions for navec,
 softmax probabilities for the transformer) into one row per word: a mean weighted
 by ``1 + d``, where ``d`` is the word's distance from the nearest edge of that window
 that cuts the sentence (the sentence's own start and end are not cuts). A word
@@ -94,6 +94,24 @@ def merge_scores(n: int, windows: Sequence[tuple[int, int]], scores: Sequence):
     if len(missing):
         raise ValueError(f"words {missing[:5].tolist()} are in no window")
     return total / weight[:, None]
+
+
+def join_windows(lengths: Sequence[int], plans: Sequence, rows: Sequence, n_tags: int, dtype="float64") -> list:
+    """Each item's ``[words, n_tags]`` rows from its windows' rows (``rows``: every item's windows, in order):
+    one window as it is, several merged (``merge_scores``), none (an empty item) an empty array."""
+    import numpy as np
+
+    out, pos = [], 0
+    for n, plan in zip(lengths, plans, strict=True):
+        mine = rows[pos : pos + len(plan)]
+        pos += len(plan)
+        if len(plan) == 1:
+            out.append(mine[0])
+        elif plan:
+            out.append(merge_scores(n, plan, mine).astype(dtype))
+        else:
+            out.append(np.zeros((0, n_tags), dtype=dtype))
+    return out
 
 
 def open_window(tags: Sequence[str]) -> list[str]:

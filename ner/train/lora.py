@@ -18,10 +18,8 @@ Left out: saving the adapters alone; QLoRA (quantized base weights).
 from __future__ import annotations
 
 import copy
-import json
 
 from ..errors import UserError
-from ..models.base import MODEL_FILE
 from ..models.transformer import TransformerNet
 
 ATTENTION = (("query", "value"), ("q_proj", "v_proj"), ("q_lin", "v_lin"))
@@ -40,17 +38,14 @@ class LoraTransformerNet(TransformerNet):
 
     lora_rank = 0
 
-    def save(self, directory, name: str, labels) -> None:
+    def save_weights(self, directory) -> dict:
         peft_model = self.module
         self.module = copy.deepcopy(peft_model).merge_and_unload()
         try:
-            super().save(directory, name, labels)
+            super().save_weights(directory)
         finally:
             self.module = peft_model
-        info_file = directory / MODEL_FILE
-        info = json.loads(info_file.read_text(encoding="utf-8"))
-        info["lora"] = {"rank": self.lora_rank, "merged": True}
-        info_file.write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+        return {"lora": {"rank": self.lora_rank, "merged": True}}
 
 
 def with_lora(net: TransformerNet, rank: int, dropout: float = 0.1) -> LoraTransformerNet:

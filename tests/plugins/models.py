@@ -1,5 +1,6 @@
 """Tiny model fixtures, built locally (no hub): a random-weight BERT with a WordPiece vocabulary
-trained on the seed corpus, and a navec model trained for one short epoch on the seed corpus."""
+trained on the seed corpus, a navec model trained for one short epoch on the seed corpus, and one trained
+until it fits the seed (``model_dir``, ``tagger``: the tagger and backend tests)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,38 @@ def navec_model_dir(tmp_path_factory) -> Path:
     torch.set_num_threads(1)  # several threads on shared cores are far slower than one
     out = tmp_path_factory.mktemp("navec-model") / "seed-navec"
     return train(TrainConfig(train=str(SEED), out=str(out), epochs=1, hidden=32, seed=1, lexicon="none"))
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A navec model trained on the seed until it fits it (dev = train), so the tagger and backend
+    tests can assert which entities it finds; about 20 s on two cores."""
+    import torch
+
+    from ner.train import TrainConfig, train
+
+    torch.set_num_threads(1)  # shared cores: one thread trains this small model fastest
+    out = tmp_path_factory.mktemp("tagger-navec") / "seed-fit"
+    return train(TrainConfig(train=str(SEED), dev=str(SEED), out=str(out), epochs=30, patience=30, lr=2e-2,
+                             hidden=64, seed=1, lexicon="none"))  # the model these tests were written against
+
+
+@pytest.fixture(scope="session")
+def tagger(model_dir):
+    from ner.tagger.core import Tagger
+
+    return Tagger.load(model_dir)
+
+
+def relative_corpus_copy(model_dir, to):
+    """A copy of ``model_dir`` whose training config names its corpus as a run in the repository root
+    writes it: relative to that root (issue 18: calibration depended on the working directory)."""
+    import shutil
+
+    shutil.copytree(model_dir, to)
+    config = to / "train_config.toml"
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines()
+             if not line.startswith(("train =", "dev ="))]
+    config.write_text("\n".join(['train = "corpora/ml_ru_seed.conll"', 'dev = "corpora/ml_ru_seed.conll"', *lines])
+                      + "\n", encoding="utf-8")
+    return to

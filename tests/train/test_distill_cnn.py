@@ -55,8 +55,9 @@ def test_cnn_trains_saves_and_tags(corpus, cnn_dir):
     model = load_model(cnn_dir)
     assert isinstance(model, CNNModel)
     state = model.net.module.state_dict()
-    assert not any(k.startswith("lstm") for k in state)
-    assert [state[f"convs.{i}.weight"].shape[0] for i in range(2)] == [128, 64] and "convs.2.weight" not in state
+    assert not any(".lstm." in k for k in state)
+    assert [state[f"encoder.convs.{i}.weight"].shape[0] for i in range(2)] == [128, 64]
+    assert "encoder.convs.2.weight" not in state
     test = corpus["test"]
     predictions = model.predict([s.words for s in test])
     f1 = score([s.tags for s in test], [p.tags for p in predictions]).micro.f1
@@ -97,14 +98,18 @@ def test_cnn_is_a_distillation_student(corpus, cnn_dir):
 def _small_cnn(kernel, filters, seed, dilations=None, morph_dim=0):
     import torch
 
-    from ner.models.cnn import DEFAULTS, build_cnn_module
+    from ner.models.cnn import DEFAULTS
+    from ner.models.encoders import CNNEncoder
+    from ner.models.tagnet import CRFHead, TagNet
+    from ner.models.words import WordFeatures
 
     torch.manual_seed(seed)
     indexes = np.random.default_rng(seed).integers(0, 4, size=(10, 3)).astype(np.uint8)
     codes = np.random.default_rng(seed + 1).normal(size=(3, 4, 2)).astype(np.float32)  # 3 chunks of 2: word_dim 6
-    hp = {**DEFAULTS, "kernel": kernel, "filters": filters, "char_filters": 5, "shape_dim": 3,
-          "dilations": dilations, "morph_dim": morph_dim}
-    module = build_cnn_module(indexes, codes, 0, 12, 5, ("O", "B-X", "I-X", "B-Y", "I-Y"), hp)
+    hp = {**DEFAULTS, "char_filters": 5, "shape_dim": 3, "morph_dim": morph_dim}
+    words = WordFeatures(indexes, codes, 0, 12, hp)
+    encoder = CNNEncoder(words.width, filters, kernel, dilations, hp["dropout"])
+    module = TagNet(words, encoder, CRFHead(encoder.out_width, ("O", "B-X", "I-X", "B-Y", "I-Y")))
     return module.eval(), module.feature_width
 
 

@@ -57,7 +57,7 @@ def test_feature_dropout_hides_whole_sentences_in_training_only(lexicon_dir):
     from ner.models.navec import NavecNet
 
     net = NavecNet(["O", "B-Model", "I-Model"], "abc", {"hidden": 4}, lexicon=LexiconFeatures.read(lexicon_dir))
-    module, weight = net.module, net.module.lexicon.weight
+    module, weight = net.module, net.module.words.lexicon.weight
     ids = torch.tensor([[4, 5, 1, 0]] * 400)  # B-Model I-Model O padding
     torch.manual_seed(0)
     module.train()

@@ -50,12 +50,12 @@ def test_a_model_carries_its_table_and_tags_without_pymorphy3(tmp_path, monkeypa
     state = torch.load(out / "model.pt", weights_only=True)
     model = load_model(out)
     expected = vocab_table(model.net.featurizer.vocab.words)
-    assert state["morph_of_word"].numpy().tolist() == expected.tolist()
+    assert state["words.morph_of_word"].numpy().tolist() == expected.tolist()
     words = [["Путин", "приехал", "в", "Москву", "."], ["BERT", "от", "Яндекса"]]
     before = [p.tags for p in model.predict(words)]
     monkeypatch.setitem(sys.modules, "pymorphy3", None)  # import pymorphy3 now fails
     again = load_model(out)
-    assert again.net.module.morph_of_word.numpy().tolist() == expected.tolist()
+    assert again.net.module.words.morph_of_word.numpy().tolist() == expected.tolist()
     assert [p.tags for p in again.predict(words)] == before
 
 
@@ -65,7 +65,7 @@ def test_the_grammemes_change_what_the_model_sees(tmp_path):
     model = load_model(out)
     words = [["Меркель", "и", "Путин", "в", "Москве"]]
     with_table = model.net.emissions(words)[0]
-    model.net.module.morph_of_word.zero_()
+    model.net.module.words.morph_of_word.zero_()
     without = model.net.emissions(words)[0]
     assert np.abs(with_table - without).max() > 1e-4
 
@@ -87,7 +87,7 @@ def test_word_dropout_hides_the_vector_not_the_grammemes(tmp_path):
     module.word_features = spy
     module(word_ids, shape_ids, char_ids)
     assert seen["ids"] != seen["vocab"]  # every word's vector hidden (dropout 1.0) ...
-    assert module.morph_of_word[seen["vocab"][0]].item() == GEOX  # ... its grammemes looked up by the real id
+    assert module.words.morph_of_word[seen["vocab"][0]].item() == GEOX  # ... its grammemes looked up by the real id
 
 
 def test_without_morph_the_directory_is_the_old_one(tmp_path):
@@ -95,7 +95,7 @@ def test_without_morph_the_directory_is_the_old_one(tmp_path):
     out = train(_config(tmp_path, "plain", morph=False), lambda line: None)
     info = json.loads((out / "ner_model.json").read_text())
     assert "morph_dim" not in info["hparams"]  # what the code before the feature wrote
-    assert "morph_of_word" not in torch.load(out / "model.pt", weights_only=True)
+    assert not any("morph" in key for key in torch.load(out / "model.pt", weights_only=True))
     model = load_model(out)
     assert model.net.hp["morph_dim"] == 0 and len(model.predict([["BERT", "и", "Яндекс"]])[0].tags) == 3
 

@@ -401,16 +401,15 @@ def test_concurrent_requests_are_batched_per_model_and_each_gets_its_own_answer(
 @pytest.mark.slow
 def test_ner_serve_command_serves_with_a_token(model_dir):
     import os
-    import socket
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.backend.serving import free_port
+
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "ner", "serve", "--model", str(model_dir), "--port", str(port),
                                "--auth-token", "t0k", "--retrain-every", "0", "--log-level", "warning"],
                               env={**os.environ, "LABEL_STUDIO_API_KEY": ""}, stderr=subprocess.PIPE, text=True)
@@ -506,7 +505,7 @@ def test_ner_serve_calibrates_the_same_from_another_directory(model_dir, tmp_pat
     from ner.formats.conll import read_conll
     from ner.models import load_model
     from tests.conftest import ROOT, SEED
-    from tests.tagger.conftest import relative_corpus_copy
+    from tests.plugins.models import relative_corpus_copy
 
     moved = relative_corpus_copy(model_dir, tmp_path / "m")
     expected = min_score_for(load_model(moved), [s for d in read_conll(SEED) for s in d.sentences if len(s)])

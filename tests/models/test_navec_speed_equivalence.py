@@ -100,7 +100,8 @@ def _reference_tensors(featurizer, batch):
     return word_ids, shape_ids, char_ids, mask
 
 
-def _reference_emissions(m, word_ids, shape_ids, char_ids):
+def _reference_emissions(module, word_ids, shape_ids, char_ids):
+    m, lstm, out = module.words, module.encoder.lstm, module.head.out
     b, length, n = char_ids.shape
     flat = char_ids.reshape(b * length, n)
     chars = torch.relu(m.char_cnn(m.chars(flat).transpose(1, 2)))
@@ -110,9 +111,9 @@ def _reference_emissions(m, word_ids, shape_ids, char_ids):
     x = torch.cat([words, m.shape(shape_ids), chars], dim=2)
     lengths = (shape_ids != 0).sum(1)
     packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-    h, _ = m.lstm(packed)
+    h, _ = lstm(packed)
     h, _ = torch.nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=length)
-    return m.out(h).float()
+    return out(h).float()
 
 
 def _reference_crf(crf, emissions, mask, dtype=torch.float64):
@@ -234,13 +235,13 @@ def net():
                    {"hidden": 24, "char_filters": 16})
     with torch.no_grad():
         for name, p in net.module.named_parameters():
-            if not name.startswith("lstm"):
+            if not name.startswith("encoder.lstm"):
                 p.mul_(3.0)
         net.module.crf.transitions.normal_(0.0, 2.0)
         net.module.crf.start.normal_(0.0, 1.0)
         net.module.crf.end.normal_(0.0, 1.0)
-        net.module.chars.weight[0].zero_()
-        net.module.shape.weight[0].zero_()
+        net.module.words.chars.weight[0].zero_()
+        net.module.words.shape.weight[0].zero_()
     net.module.eval()
     return net
 
@@ -332,9 +333,9 @@ def contextual(net):
     other.module.load_state_dict(net.module.state_dict())
     with torch.no_grad():
         for name, p in other.module.named_parameters():
-            if name.startswith("lstm"):
+            if name.startswith("encoder.lstm"):
                 p.mul_(3.0)
-        other.module.out.bias[tags.index("O")] += 2.0
+        other.module.head.out.bias[tags.index("O")] += 2.0
         for j, tag in enumerate(tags):
             if tag.startswith("I-"):
                 other.module.crf.transitions[tags.index("B-" + tag[2:]), j] += 3.0

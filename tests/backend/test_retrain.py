@@ -8,8 +8,6 @@ the backend pulls the tasks itself; the last test has the real server do that.
 
 from __future__ import annotations
 
-import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from starlette.testclient import TestClient
 from ner.labelstudio.config import format_labeling_config
 from ner.schema import load_schema
 from ner.backend.app import Backend, create_app
+from tests.backend.serving import serving
 from tests.conftest import ROOT, SEED
 
 LABEL_CONFIG = format_labeling_config(load_schema())
@@ -86,7 +85,7 @@ def serve(model_dir, work_dir, **retrainer):
 def test_retraining_keeps_the_base_corpus_and_switches_on_a_better_dev_score(weak_model_dir, tmp_path, caplog):
     from ner.formats.conll import read_conll
 
-    caplog.set_level("INFO", "ner.backend.app")
+    caplog.set_level("INFO", "ner.backend")  # the logger app.py and http.py share
     backend, client = serve(weak_model_dir, tmp_path / "work", overrides=OVERRIDES)
     r = client.post("/train", json=train_request())
     assert r.status_code == 201 and r.json()["training"] == "started"
@@ -262,35 +261,22 @@ def test_min_score_for_a_model_is_a_cut_among_its_own_span_scores(weak_model_dir
 def connected(labelstudio, backend, tasks):
     """A Label Studio project holding ``tasks``, with ``backend`` served on 127.0.0.1 as its ML backend:
     yields ``(project id, ML backend id, Label Studio API client, backend URL)``."""
-    import socket
     import uuid
 
     import httpx
-    import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     ls = httpx.Client(base_url=labelstudio.url, headers={"Authorization": f"Token {labelstudio.api_key}"},
                       timeout=120)
     project = ls.post("/api/projects", json={"title": f"test-serve-{uuid.uuid4().hex[:8]}",
                                             "label_config": LABEL_CONFIG}).json()
     try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive()
-            time.sleep(0.1)
-        assert ls.post(f"/api/projects/{project['id']}/import", json=tasks).status_code == 201
-        ml = ls.post("/api/ml", json={"url": f"http://127.0.0.1:{port}", "project": project["id"], "title": "ner"})
-        assert ml.status_code == 201, ml.text
-        yield project["id"], ml.json()["id"], ls, f"http://127.0.0.1:{port}"
+        with serving(backend) as url:
+            assert ls.post(f"/api/projects/{project['id']}/import", json=tasks).status_code == 201
+            ml = ls.post("/api/ml", json={"url": url, "project": project["id"], "title": "ner"})
+            assert ml.status_code == 201, ml.text
+            yield project["id"], ml.json()["id"], ls, url
     finally:
         ls.delete(f"/api/projects/{project['id']}")
-        server.should_exit = True
-        thread.join(10)
 
 
 def ls_retrainer(labelstudio, model_dir, tmp_path):
