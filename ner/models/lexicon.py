@@ -15,7 +15,10 @@ Matching (``Lexicon.tags(words)``) is longest match first, left to right, over t
 - Russian words match by a crude stem (the word without its case ending), so one
   entry "дистилляция" finds "дистилляции", "дистилляцией";
 - a Latin name with a Russian ending keeps the ending: "BERT-а", "PyTorch'е" (three
-  tokens: the name, the apostrophe and the ending) are matched as BERT and PyTorch.
+  tokens: the name, the apostrophe and the ending) are matched as BERT and PyTorch;
+- a name in the other script, declined or not, is found through ``translit.key_forms``:
+  the entry "LLaMA" finds "Ламы", "Mistral" finds "Мистралем", "Яндекс" finds "Yandex"
+  (acronyms and names under four letters excepted: "RAG" never finds "раг").
 
 Dates are patterns, not lists (``dates.py`` style rules in ``_date_spans``): "2023 году",
 "марте 2024 года", "14 марта 2023 года", "с 2019 по 2021 год", "2024-05-20", "12.03.2024".
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from ..bio import spans_tags
 from ..errors import UserError
+from .translit import crosses, forms_of
 
 BUNDLED = Path(__file__).resolve().parents[2] / "annotation" / "lexicons"
 NOT_AN_ENTITY = "O"
@@ -89,6 +93,7 @@ class Lexicon:
     version: str = "lexicon"
     sizes: dict = field(default_factory=dict)    # label -> number of entries
     seen: dict = field(default_factory=dict)     # tuple of stems -> (label, where, layer) of every name
+    translit: dict = field(default_factory=dict)  # tuple of translit keys -> label (not acronyms)
 
     def add(self, name: str, label: str, where: str = "", layer: int = 0) -> None:
         """Add one name. A name listed under another label by an earlier ``layer`` (an earlier
@@ -107,8 +112,12 @@ class Lexicon:
         keys = [(self.folded, fold)]
         if is_acronym(name):  # as written; with a digit ("GPT-4", "T5") in lower case too
             keys = [(self.exact, tuple(_exact(w) for w in words))] + (keys if re.search(r"\d", name) else [])
+        rom, forms = forms_of([_exact(w) for w in words])
+        if not is_acronym(name) and sum(map(len, rom)) >= 4 and min(map(len, rom)) >= 2:
+            keys += [(self.translit, (*rom[:-1], form)) for form in forms[-1]]
         for table, key in keys:
-            table[key] = (label, where)
+            if table is not self.translit or self.translit.get(key, (label,))[0] == label or layer:
+                table[key] = (label, where, bool(_CYRILLIC.search(name)))
         self.longest = max(self.longest, len(words))
         self.sizes[label] = self.sizes.get(label, 0) + 1
 
@@ -118,12 +127,18 @@ class Lexicon:
         words = list(words)
         exact = [_exact(w) for w in words]
         folded = [stem(w) for w in words]
+        rom, forms = forms_of(exact)
         found, i, n = [], 0, len(words)
         dates = {start: (end, label) for start, end, label in _date_spans(words)}
         while i < n:
             hit = None
             for size in range(min(self.longest, n - i), 0, -1):
                 entry = self.exact.get(tuple(exact[i:i + size])) or self.folded.get(tuple(folded[i:i + size]))
+                for form in () if entry else forms[i + size - 1]:  # a name in the other script
+                    entry = self.translit.get((*rom[i:i + size - 1], form))
+                    if entry and crosses(entry[2], exact[i:i + size]):
+                        break
+                    entry = None
                 if entry:
                     hit = (i, i + size, entry[0])
                     break

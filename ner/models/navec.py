@@ -73,6 +73,7 @@ class NavecNet(SavedNet):
         self.lexicon = lexicon
         self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
         self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
+        self.lexicon_hidden: dict = {}  # words -> positions whose lexicon id is O (train/augment.py's swapped names)
         self.window = window or DEFAULT_WINDOW
         self.stride = stride if stride >= 0 else DEFAULT_STRIDE
         self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
@@ -149,7 +150,8 @@ class NavecNet(SavedNet):
             key = tuple(words)
             if key not in known:
                 known[key] = self.lexicon.word_ids(key)
-            rows.append(known[key])
+            hide = self.lexicon_hidden.get(key, ())
+            rows.append([1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key])
         length = max(len(r) for r in rows)
         return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
 
@@ -211,6 +213,8 @@ class NavecNet(SavedNet):
                 padded = np.zeros((len(chunk), max(lengths), n_tags), dtype=np.float32)
                 for row, j in enumerate(chunk):
                     padded[row, : lengths[row]] = emissions[j]
+                if self.hp.get("o_bias"):  # O less likely where the model hesitates (TrainConfig.o_bias)
+                    padded[:, :, self.tag_ids["O"]] -= self.hp["o_bias"]
                 paths, probs = self.module.crf.decode(padded, lengths)
                 for row, (j, n) in enumerate(zip(chunk, lengths)):
                     out[j] = (paths[row, :n], probs[row, :n])
@@ -245,6 +249,8 @@ class NavecNet(SavedNet):
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
+        if not hp.get("o_bias"):
+            hp.pop("o_bias", None)
         return {"chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}
 

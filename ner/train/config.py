@@ -64,6 +64,11 @@ class TrainConfig:
                           "(the default): the bundled annotation/lexicons/ when it lists one of the training labels")
     morph: bool = _f(True, "navec backbones: each word's dictionary grammemes (pymorphy3: first name, surname, "
                            "patronymic, place, organisation) as a word feature, kept in the model")
+    augment: float = _f(0.0, "mention replacement: share of training sentences with names whose names are swapped, "
+                             "new each epoch, for other names of their label (from the training data or made up: "
+                             "CamelCase, acronym+version, hyphenated, dotted, Cyrillic with case endings); 0: off")
+    o_bias: float = _f(0.0, "navec backbones: subtracted from the O tag's score before the CRF decodes (dev scoring "
+                            "and tagging), so more names are found where the model hesitates; 0: off")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
     lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
                       "merged; 0: full fine-tuning")
@@ -113,6 +118,10 @@ class TrainConfig:
         for key in ("hidden", "layers"):
             if getattr(self, key) < 1:
                 raise UserError(f"--{key} {getattr(self, key)}: must be at least 1")
+        if self.o_bias < 0:
+            raise UserError(f"--o-bias {self.o_bias}: must be 0 or more (0: off)")
+        if not 0 <= self.augment <= 1:
+            raise UserError(f"--augment {self.augment}: a share between 0 and 1 (0: off)")
         for key in ("dropout", "word_dropout", "warmup"):
             if not 0 <= getattr(self, key) < 1 and not (key == "dropout" and self.dropout == -1):
                 raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 0 and below 1")

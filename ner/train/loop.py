@@ -50,7 +50,7 @@ def _seed(seed: int) -> None:
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False}
+PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -70,7 +70,7 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         from ..models.cnn import CNNNet
 
         net = CNNNet(tags, CNNNet.chars_of(train_sents), {**_dropout(config), "word_dropout": config.word_dropout,
-                                                          "morph_dim": _morph_dim(config)},
+                                                          "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
                      config.window, config.stride, device=device)
         net.fill_morph()
         return net
@@ -81,7 +81,7 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
         net = NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, **_dropout(config),
                                                       "layers": config.layers, "word_dropout": config.word_dropout,
-                                                      "morph_dim": _morph_dim(config)},
+                                                      "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
                        config.window, config.stride, device=device, lexicon=lexicon)
         net.fill_morph()
         return net
@@ -158,6 +158,11 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     net = (make_net or build_net)(config, tags, train_sents, device)  # make_net: distill.py's student
     examples = net.examples(train_sents)
     dev_examples = net.examples(dev_sents)
+    augmenter = None
+    if getattr(config, "augment", 0.0):  # mention replacement, new names every epoch (augment.py)
+        from .augment import Augmenter
+
+        augmenter = Augmenter(train_sents, config.augment, config.seed)
     if procs.many:
         torch.manual_seed(config.seed + procs.rank)  # same initial weights, different dropout per process
     if not any(t != "O" for s in dev_sents for t in s.tags):
@@ -225,6 +230,9 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         if bad >= config.patience:
             break
         t0 = time.monotonic()
+        if augmenter is not None:
+            sentences, getattr(net, "net", net).lexicon_hidden = augmenter.epoch(epoch)  # a student wraps its net
+            examples = net.examples(sentences)
         order = list(range(len(examples)))
         random.Random(config.seed * 1000 + epoch).shuffle(order)
         mine = distributed.shard(order, procs)
