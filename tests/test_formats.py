@@ -299,7 +299,8 @@ def test_spacy_entities_and_spaces(tmp_path):
 
 def test_spacy_refuses_tags_it_would_change(tmp_path):
     docs = [Document("d", (Sentence(("a",), ("I-X",)),))]
-    with pytest.raises(UserError, match="not valid IOB2"):
+    with pytest.raises(UserError, match=r"I-X after O does not continue an entity of its type, and a DocBin holds "
+                                        r"only valid IOB2; 'ner validate --fix' turns it into B-X"):
         dump(docs, tmp_path / "x.spacy")
 
 
