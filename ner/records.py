@@ -76,6 +76,8 @@ class Sentence:
     id: str = ""
     source_text: str | None = None
     offsets: tuple[tuple[int, int], ...] | None = None
+    # one probability per span (``spans`` order) when the source gave them (``ner tag``, ``ner consensus``)
+    scores: tuple[float, ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         if len(self.words) != len(self.tags):
@@ -90,6 +92,12 @@ class Sentence:
                     raise ValueError(
                         f"sentence {self.id!r}: word {word!r} is not at {start}:{end} of its text"
                     )
+        if self.scores:
+            from .bio import tags_spans
+
+            if len(self.scores) != len(tags_spans(self.tags)):
+                raise ValueError(f"sentence {self.id!r}: {len(self.scores)} span scores for "
+                                 f"{len(tags_spans(self.tags))} spans")
 
     def __len__(self) -> int:
         return len(self.words)
@@ -121,7 +129,10 @@ class Sentence:
         return tuple(token_span(text, offsets, i, j, label) for i, j, label in tags_spans(self.tags))
 
     def with_tags(self, tags) -> "Sentence":
-        return Sentence(self.words, tuple(tags), self.line, self.id, self.source_text, self.offsets)
+        """The same words with ``tags``; the span scores go along only when the tags are the same."""
+        tags = tuple(tags)
+        return Sentence(self.words, tags, self.line, self.id, self.source_text, self.offsets,
+                        self.scores if tags == self.tags else ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,11 +160,32 @@ BAD_RECORDS = [
      "x.jsonl:2: 'ner_tags' is not read here; give the annotation as 'tags'"),
     ('{"tokens": ["a"], "ner_tags": [3]}', "x.jsonl:2: 'ner_tags' is not read here"),
     ('{"text": "Яндекс выложил", "label": [[0, 6, "Organization"]]}', "x.jsonl:2: 'label' is not read here"),
-    ('{"text": "Яндекс выложил", "entities": [{"start": 0, "end": 6, "label": "Organization"}]}',
+    ('{"text": "a b", "spans": [{"start": 0, "end": 1, "label": "X", "score": 2}]}',
+     "x.jsonl:2: span 0:1 (X) has score 2; a score is a number from 0 to 1"),
+    ('{"text": "Яндекс выложил", "entities": [[0, 6, "Organization"]]}',            # doccano's lists
      "x.jsonl:2: 'entities' is not read here"),
+    # ``ner tag`` output whose entity cuts a token is reported, never dropped or stretched silently
+    ('{"line": 1, "text": "Модель BERT-а", "score": 0.9, "entities": [{"start": 7, "end": 11, "label": "Model", '
+     '"text": "BERT", "score": 0.9}]}',
+     "x.jsonl:2: span 7:11 (Model) 'BERT' does not start and end on token boundaries"),
     ('["a"]', "x.jsonl:2: a record must be a JSON object, not list"),
     ('{"text": "a", ', "x.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes at column 15)"),
 ]
+
+
+def test_ner_tag_records_are_read_as_spans(tmp_path):
+    path = tmp_path / "tagged.jsonl"
+    path.write_text('{"line": 3, "text": "Яндекс выложил YaLM 100B", "score": 0.7, "entities": ['
+                    '{"start": 0, "end": 6, "label": "Organization", "text": "Яндекс", "score": 0.7}, '
+                    '{"start": 15, "end": 24, "label": "Model", "text": "YaLM 100B", "score": 0.95}]}\n'
+                    '{"line": 4, "text": "Ничего", "score": 1.0, "entities": []}\n', encoding="utf-8")
+    first, second = [s for doc in load(path) for s in doc.sentences]
+    assert first.words == ("Яндекс", "выложил", "YaLM", "100", "B")                  # razdel's tokens
+    assert first.tags == ("B-Organization", "O", "B-Model", "I-Model", "I-Model") and second.tags == ("O",)
+    assert (first.scores, second.scores) == ((0.7, 0.95), ())                  # kept for ner ls push
+    assert first.with_tags(first.tags).scores == (0.7, 0.95) and first.with_tags(("O",) * 5).scores == ()
+    assert [(s.start, s.end, s.label, s.text) for s in first.spans] == [(0, 6, "Organization", "Яндекс"),
+                                                                        (15, 24, "Model", "YaLM 100B")]
 
 
 @pytest.mark.parametrize("line, message", BAD_RECORDS)
@@ -278,7 +299,8 @@ def test_spacy_entities_and_spaces(tmp_path):
 
 def test_spacy_refuses_tags_it_would_change(tmp_path):
     docs = [Document("d", (Sentence(("a",), ("I-X",)),))]
-    with pytest.raises(UserError, match="not valid IOB2"):
+    with pytest.raises(UserError, match=r"I-X after O does not continue an entity of its type, and a DocBin holds "
+                                        r"only valid IOB2; 'ner validate --fix' turns it into B-X"):
         dump(docs, tmp_path / "x.spacy")
 
 

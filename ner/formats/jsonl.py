@@ -16,7 +16,10 @@ Records from elsewhere may carry less:
   must start and end on token boundaries (a span that does not is an error
   naming the line and the span, never dropped or stretched);
 - ``tokens`` and ``tags`` only: the text is rebuilt from the tokens;
-- ``text``, ``tokens`` and ``spans``: the tokens are located in the text.
+- ``text``, ``tokens`` and ``spans``: the tokens are located in the text;
+- ``text`` and ``entities`` (``ner tag`` output: ``start``, ``end``, ``label``,
+  ``text``, ``score``): read as ``spans`` over razdel's tokens, as the tagger
+  tokenized it (span scores are kept by ``ner ls push``, not by the records).
 
 When ``tags`` and ``spans`` are both given they must agree. Tags are checked
 like CoNLL tags (schema, IOB1/BIOES repaired to IOB2) with issues on the
@@ -82,8 +85,9 @@ def locate_tokens(text: str, tokens, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(offsets)
 
 
-def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, str]]:
-    """Token ranges of character spans; a span off token boundaries is an error."""
+def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, str, float | None]]:
+    """Token ranges of character spans with their ``score`` (None: not given); a span off token boundaries
+    is an error."""
     starts = {s: i for i, (s, _) in enumerate(offsets)}
     ends = {e: i + 1 for i, (_, e) in enumerate(offsets)}
     ranges = []
@@ -101,18 +105,29 @@ def _span_ranges(spans, text: str, offsets, where: str) -> list[tuple[int, int, 
                             f"end on token boundaries (razdel tokens: "
                             f"{[text[s:e] for s, e in offsets if e > start and s < end]}); "
                             f"move its edges to whole tokens")
-        ranges.append((starts[start], ends[end], label, start, end))
+        score = span.get("score")
+        if score is not None and not (isinstance(score, (int, float)) and 0 <= score <= 1):
+            raise UserError(f"{where}: span {start}:{end} ({label}) has score {score!r}; a score is a number "
+                            f"from 0 to 1 (or leave it out)")
+        ranges.append((starts[start], ends[end], label, start, end, score))
     ranges.sort()
     for a, b in zip(ranges, ranges[1:]):
         if b[0] < a[1]:
             raise UserError(f"{where}: span {b[3]}:{b[4]} ({b[2]}) {text[b[3]:b[4]]!r} overlaps span "
                             f"{a[3]}:{a[4]} ({a[2]}) {text[a[3]:a[4]]!r}; BIO cannot hold overlapping "
                             f"spans, keep one")
-    return [r[:3] for r in ranges]
+    return [(*r[:3], r[5]) for r in ranges]
 
 
 # Where other tools keep a record's annotation (Hugging Face, doccano, spaCy-style JSONL).
 _OTHER_ANNOTATIONS = ("ner_tags", "labels", "label", "entities", "ner")
+
+
+def _tag_entities(entities) -> bool:
+    """Whether ``entities`` has ``ner tag``'s shape (a list of objects with start, end and label), not
+    another tool's (doccano's ``[start, end, label]`` lists, spaCy's tuples), which stays refused."""
+    return isinstance(entities, list) and all(isinstance(e, dict) and {"start", "end", "label"} <= e.keys()
+                                              for e in entities)
 
 
 def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sentence:
@@ -127,6 +142,8 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
             raise UserError(f"{where}: {name!r} must be a list of strings")
     if spans is not None and not isinstance(spans, list):
         raise UserError(f"{where}: 'spans' must be a list")
+    if spans is None and tags is None and text is not None and _tag_entities(record.get("entities")):
+        spans = record["entities"]  # ``ner tag`` output: read like spans (off token boundaries: an error)
     if tokens is not None:
         offsets = locate_tokens(text, tokens, where) if text is not None else None
     elif text is not None:
@@ -137,8 +154,12 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
         raise UserError(f"{where}: the record has neither 'tokens' nor 'text'")
     if spans is not None and text is None and tags is None:
         raise UserError(f"{where}: spans need the record's 'text' (their offsets index it)")
+    scores = ()
     if spans is not None and text is not None:
-        ranges = _span_ranges(spans, text, offsets, where)
+        scored = _span_ranges(spans, text, offsets, where)
+        ranges = [r[:3] for r in scored]
+        if any(r[3] is not None for r in scored):   # a span without a score is taken as sure
+            scores = tuple(1.0 if r[3] is None else float(r[3]) for r in scored)
         if tags is None:
             tags = spans_tags(len(tokens), ranges)
         elif sorted(ranges) != sorted(tags_spans(tags)):
@@ -153,7 +174,7 @@ def parse_record(record, where: str, line: int = 0, default_id: str = "") -> Sen
         raise UserError(f"{where}: {len(tokens)} tokens but {len(tags)} tags")
     sentence_id = str(record["id"]) if record.get("id") is not None else default_id
     return Sentence(tuple(tokens), tuple(tags), line, sentence_id,
-                    text if offsets is not None else None, offsets)
+                    text if offsets is not None else None, offsets, scores)
 
 
 def load_jsonl(path: str | Path, *, schema: Schema | None = None,

@@ -175,11 +175,11 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
 
 
 def _placed(client, project_id: int, parts, names: ConfigNames, skip):
-    """``(task, spans, text)`` for each task of ``parts`` (already in the project) that ``skip(task)`` keeps:
+    """``(task, spans, text, span scores)`` for each task of ``parts`` (already in the project) that ``skip(task)`` keeps:
     the parts' tags placed on the task's own text and token ranges."""
     from ..bio import tags_spans
     from ..records import token_span
-    from .tasks import task_info
+    from .tasks import laid_scores, task_info
 
     wanted = {(info["doc_hash"], info["layout"], info["part"]): laid for info, laid in parts}
     for task in client.iter_tasks(project_id):
@@ -189,20 +189,21 @@ def _placed(client, project_id: int, parts, names: ConfigNames, skip):
             continue
         text, offsets = task["data"][names.text_key], info["tokens"]
         tags = [t for sentence, _, _ in laid for t in sentence.tags]
-        yield task, [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)], text
+        spans = [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)]
+        yield task, spans, text, laid_scores(laid, len(spans))
 
 
 def attach_predictions(client, project_id: int, parts, model_version: str, names: ConfigNames) -> int:
     """Attach the tags of ``parts`` (already in the project) as predictions to their tasks that hold
     none of ``model_version``; the regions are placed on each task's own text and token ranges."""
-    from .tasks import spans_to_results
+    from .tasks import prediction_score, spans_to_results
 
     def has_version(task):
         return any(p.get("model_version") == model_version for p in task.get("predictions") or ())
 
-    predictions = [{"task": task["id"], "model_version": model_version, "score": 1.0,
-                    "result": spans_to_results(text, spans, names.from_name, names.to_name, [1.0] * len(spans))}
-                   for task, spans, text in _placed(client, project_id, parts, names, has_version)]
+    predictions = [{"task": task["id"], "model_version": model_version, "score": prediction_score(scores),
+                    "result": spans_to_results(text, spans, names.from_name, names.to_name, scores)}
+                   for task, spans, text, scores in _placed(client, project_id, parts, names, has_version)]
     for first in range(0, len(predictions), 500):
         client.import_predictions(project_id, predictions[first:first + 500])
     return len(predictions)
@@ -221,7 +222,7 @@ def attach_annotations(client, project_id: int, parts, names: ConfigNames) -> tu
         return done
 
     attached = 0
-    for task, spans, text in _placed(client, project_id, parts, names, annotated):
+    for task, spans, text, _ in _placed(client, project_id, parts, names, annotated):
         client.create_annotation(task["id"], spans_to_results(text, spans, names.from_name, names.to_name, None))
         attached += 1
     return attached, left[0]

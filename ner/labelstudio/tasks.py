@@ -108,6 +108,19 @@ def document_parts(doc: Document, layout: Layout = Layout()) -> list[tuple[dict,
     return parts
 
 
+def laid_scores(laid, count: int) -> list[float]:
+    """The span scores of laid-out sentences in order (1.0 where a sentence has none), or ``count``
+    times 1.0 when they do not add up to the ``count`` spans of the task."""
+    scores = [p for sentence, _, _ in laid
+              for p in (sentence.scores or [1.0] * len(tags_spans(sentence.tags)))]
+    return scores if len(scores) == count else [1.0] * count
+
+
+def prediction_score(scores) -> float:
+    """A prediction's (and so its task's) score: its least sure span; 1.0 without spans."""
+    return round(float(min(scores, default=1.0)), 4)
+
+
 def tagged_task(info: dict, laid, *, tags_as: str | None = "annotations", model_version: str = "",
                 names: ConfigNames = ConfigNames()) -> dict:
     """The task of ``document_parts``'s ``(info, laid)``: the text, the bookkeeping in ``meta``, and the
@@ -125,12 +138,14 @@ def tagged_task(info: dict, laid, *, tags_as: str | None = "annotations", model_
     if not tags_as:
         return task
     spans = [token_span(text, offsets, i, j, label) for i, j, label in tags_spans(tags)]
+    scores = laid_scores(laid, len(spans))
     results = spans_to_results(text, spans, names.from_name, names.to_name,
-                               None if tags_as == "annotations" else [1.0] * len(spans))
+                               None if tags_as == "annotations" else scores)
     if tags_as == "annotations":
         task["annotations"] = [{"result": results, "ground_truth": False}]
     else:
-        task["predictions"] = [{"model_version": model_version or "imported", "result": results, "score": 1.0}]
+        task["predictions"] = [{"model_version": model_version or "imported", "result": results,
+                                "score": prediction_score(scores)}]
     return task
 
 

@@ -123,6 +123,21 @@ def body_lines(driver, url: str, *wanted: str, timeout: float = 60) -> list[str]
     return driver.find_element(By.TAG_NAME, "body").text.splitlines()
 
 
+def submit_open_task(driver, read_back, timeout: float = 30):
+    """Click Submit on the task shown, checked open (no Update button, Submit enabled), and what
+    ``read_back()`` returns once it is non-empty (or at the timeout)."""
+    from selenium.webdriver.common.by import By
+
+    assert "Update" not in driver.find_element(By.TAG_NAME, "body").text.splitlines()
+    (submit,) = [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
+    assert submit.is_enabled() and submit.get_attribute("disabled") is None
+    submit.click()
+    deadline = time.monotonic() + timeout
+    while not (got := read_back()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return got
+
+
 # Label Studio's own columns that a reader of the text does not need (their header titles in 1.23)
 INTERNAL = ("Inner ID", "Annotation results", "Annotation IDs", "Prediction results", "Prediction model versions",
             "Created at", "Updated at", "Updated by", "Upload filename", "Storage filename", "Lead Time")
@@ -161,14 +176,7 @@ def test_the_review_queue_is_worked_in_the_browser(browser, labelstudio, ls_clie
     if os.environ.get("NER_SHOTS"):
         for name in ("review-queue.png", "review-task.png"):
             shutil.copy(tmp_path / name, Path(os.environ["NER_SHOTS"]) / name)
-    assert "Update" not in page.splitlines()
-    (submit,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Submit"]
-    assert submit.is_enabled() and submit.get_attribute("disabled") is None
-    submit.click()
-    deadline = time.monotonic() + 30
-    while not (done := read_queue(ls_client, title)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    [verdict] = done
+    [verdict] = submit_open_task(browser, lambda: read_queue(ls_client, title))
     assert (verdict.key, verdict.verdict, verdict.ticked) == ("b", "kept", False)
     assert verdict.after.tags == hot.sentence.tags                     # the current version, not the suggestion
     # the other task: the reviewer ticks "fixed" (one click) and submits

@@ -9,6 +9,7 @@ import pytest
 from ner.cli import main
 from ner.errors import UserError
 from ner.formats.conll import read_conll
+from ner.formats.registry import load
 from ner.labelstudio.client import Client, Connection
 from ner.labelstudio.layout import Layout
 from ner.labelstudio.sync import convert_export, pull, push
@@ -353,3 +354,48 @@ def test_exports_of_pushed_tasks_json_is_lossless_json_min_says_what_it_lacks(ls
     path.write_bytes(ls_client.export(project_id, "JSON_MIN"))
     _, short = convert_export(path)
     assert [i.code for i in short.report.issues] == ["W207"]
+
+
+TAGGED = [  # ``ner tag`` output (text + entities with scores) and ``ner consensus`` output (spans with scores)
+    {"line": 1, "text": "Яндекс выложил YaLM.", "score": 0.5,
+     "entities": [{"start": 0, "end": 6, "label": "Organization", "text": "Яндекс", "score": 0.62},
+                  {"start": 15, "end": 19, "label": "Model", "text": "YaLM", "score": 0.97}]},
+    {"line": 2, "text": "Сбер обучил GigaChat.", "score": 0.9,
+     "entities": [{"start": 12, "end": 20, "label": "Model", "text": "GigaChat", "score": 0.91}]},
+    {"id": "consensus:1", "text": "Meta выпустила Llama.", "tokens": ["Meta", "выпустила", "Llama", "."],
+     "tags": ["B-Organization", "O", "B-Model", "O"], "score": 0.2,
+     "spans": [{"start": 0, "end": 4, "label": "Organization", "text": "Meta", "score": 0.3},
+               {"start": 15, "end": 20, "label": "Model", "text": "Llama", "score": 0.44}]},
+]
+
+
+def test_span_scores_become_prediction_scores_and_the_least_sure_task_comes_first(ls_client, ls_project,
+                                                                                   labelstudio, tmp_path):
+    from ner.labelstudio.views import UNCERTAIN, uncertain_first
+
+    path = tmp_path / "tagged.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in TAGGED), encoding="utf-8")
+    title = ls_project(load_schema())
+    argv = ["--project", title, "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(["ls", "push", str(path), "--as", "predictions", "--model-version", "tag-v1",
+                 "--sentences-per-task", "1", *argv]) == 0
+    project_id = ls_client.project(title)["id"]
+    tasks = list(ls_client.iter_tasks(project_id))
+    got = {t["data"]["text"]: (t["predictions"][0]["score"], [(r["value"]["text"], r["score"])
+                                                              for r in t["predictions"][0]["result"]])
+           for t in tasks}
+    assert got == {"Яндекс выложил YaLM.": (0.62, [("Яндекс", 0.62), ("YaLM", 0.97)]),
+                   "Сбер обучил GigaChat.": (0.91, [("GigaChat", 0.91)]),
+                   "Meta выпустила Llama.": (0.3, [("Meta", 0.3), ("Llama", 0.44)])}
+    uncertain_first(ls_client, project_id)                  # "sorted by score": the least sure first
+    (tab,) = [i for i, d in ls_client.list_views(project_id) if d["title"] == UNCERTAIN]
+    listed = [t.data["text"] for t in ls_client._sdk.tasks.list(project=project_id, view=tab, fields="all")]
+    assert listed == ["Meta выпустила Llama.", "Яндекс выложил YaLM.", "Сбер обучил GigaChat."]
+    # tasks already there get the scores too when the predictions are attached later
+    again = ls_project(load_schema())
+    docs = list(load(path))
+    push(ls_client, again, docs, tags_as=None, layout=Layout(sentences=1))
+    assert push(ls_client, again, docs, tags_as="predictions", model_version="tag-v2",
+                layout=Layout(sentences=1)).attached == 3
+    scores = {t["data"]["text"]: t["predictions"][0]["score"] for t in ls_client.iter_tasks(ls_client.project(again)["id"])}
+    assert scores == {"Яндекс выложил YaLM.": 0.62, "Сбер обучил GigaChat.": 0.91, "Meta выпустила Llama.": 0.3}

@@ -142,3 +142,22 @@ def test_a_wrong_model_directory_names_no_flag_the_command_lacks(tmp_path, capsy
                  str(SEED), "--out", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert "not a model directory (no ner_model.json)" in err and "--model" not in err
+
+
+def test_tag_output_is_a_corpus_every_command_reads(input_file, model_dir, tmp_path, capsys):
+    """``ner tag`` JSONL read back by the corpus reader: the same spans, on the toolkit's tokens."""
+    from ner.formats.registry import load
+
+    tagged = tmp_path / "tagged.jsonl"
+    assert main(["tag", "--model", str(model_dir), str(input_file), "-o", str(tagged), "--no-progress"]) == 0
+    records = _records(tagged.read_text(encoding="utf-8"))
+    assert sum(len(r["entities"]) for r in records) >= 3
+    sentences = [s for doc in load(tagged) for s in doc.sentences]
+    assert [s.text for s in sentences] == [r["text"] for r in records]
+    assert [[(sp.start, sp.end, sp.label, sp.text) for sp in s.spans] for s in sentences] == [
+        [(e["start"], e["end"], e["label"], e["text"]) for e in r["entities"]] for r in records]
+    capsys.readouterr()
+    conll = tmp_path / "tagged.conll"
+    assert main(["convert", str(tagged), str(conll)]) == 0                # a corpus command reads it
+    assert "ChatGPT\tB-Model" in conll.read_text(encoding="utf-8")
+    assert main(["validate", str(tagged)]) == 0

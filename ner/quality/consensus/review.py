@@ -1,20 +1,16 @@
 """The least sure merged sentences reviewed in Label Studio, and the answers brought back as anchors.
 
 ``least_sure(result, share=, top=)`` picks the texts to review (lowest sentence score first;
-anchored texts never). ``push_review(client, title, texts, result, picks)`` sends one task
-per text: the merge as the task's annotation (pre-selected, a reviewer edits it), and each
-annotator's version as a prediction whose model version is the annotator's name and whose
-score is its estimated F1, so the reviewer can switch between them (Label Studio shows them as
-tabs beside the merge). The task data keeps the text's content key and copy
-(``ner_consensus_key``/``_copy``), its place, score and the merged tags; a text already in
-the project is not sent again. ``answers(client, title)`` reads back the reviewed tasks
-(changed, updated by someone, or annotated again: the critic queue's rule) as
-``{(content key, copy): tags}``, which ``pipeline.consensus(reviewed=...)`` anchors.
-
-What counts as reviewed comes from ``ner.labelstudio.review.latest_annotation`` through
-``_reviewed_annotation`` below. The team's reusable queue (``ner.labelstudio.review``:
-``push_queue``/``read_queue``, open tasks with the merge pre-selected as a prediction, a
-readable tab) is there to switch to.
+anchored texts never). ``push_review(client, title, texts, result, picks)`` sends them through
+the team's review queue (``ner.labelstudio.review.push_queue``): one *open* task per text, the
+merge pre-selected as the prediction of model version ``current`` (Submit works on an unchanged
+merge), each annotator's version as a further prediction whose model version is the annotator
+and whose score is its estimated F1, a short Russian note naming what the annotators disagree
+on, the readable columns of the queue's tab, the least sure first (suspicion = 1 - the
+sentence score). A text already in the project is not sent again.
+``answers(client, title)`` reads the submitted tasks through ``read_queue`` as
+``{(content key, copy): tags}`` (submitted unchanged: the merge confirmed, an anchor too), which
+``pipeline.consensus(reviewed=...)`` anchors.
 
 Left out: Label Studio Enterprise's review stage; several reviewers of one task (the latest
 submitted annotation wins).
@@ -25,19 +21,10 @@ from __future__ import annotations
 import hashlib
 
 from ...bio import tags_spans
-from ...check import Report
-from ...records import Document, Span
+from ...labelstudio.review import ReviewItem, Version, push_queue, read_queue
 from .output import merged_sentence
 
-MODEL_VERSION = "consensus"
-
-
-def _reviewed_annotation(task: dict):
-    """``(latest annotation, touched since import)``: the rule the critic's queue used while its tasks
-    arrived annotated (now ``ner.labelstudio.review``, whose ``push_queue`` sends open tasks)."""
-    from ...labelstudio.review import latest_annotation
-
-    return latest_annotation(task)
+NOTE_ITEMS = 3          # disagreements named in a note; the rest are counted
 
 
 def least_sure(result, *, share: float = 0.0, top: int = 0) -> list[int]:
@@ -52,69 +39,69 @@ def _text_id(text) -> str:
     return hashlib.sha1(f"{text.key}\x1e{text.copy}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def review_task(text, spans, score: float, names, quality: dict) -> dict:
-    """One review task: the merge as the annotation, each annotator's version as a prediction scored with the
-    annotator's estimated F1 (``quality``; its keys also give the order of the tabs)."""
-    from ...labelstudio.tasks import document_parts, spans_to_results, tagged_task
+def _clusters(spans_by_who) -> list[tuple[int, int]]:
+    """Word ranges covering overlapping spans of any annotator, in order."""
+    out: list[list[int]] = []
+    for i, j, _ in sorted(s for spans in spans_by_who.values() for s in spans):
+        if out and i < out[-1][1]:
+            out[-1][1] = max(out[-1][1], j)
+        else:
+            out.append([i, j])
+    return [(i, j) for i, j in out]
 
-    sentence = merged_sentence(text, spans)
-    tid = _text_id(text)
-    info, laid = document_parts(Document(f"consensus-{tid}", (sentence,)))[0]
-    task = tagged_task(info, laid, tags_as="annotations", names=names)
-    body = task["data"][names.text_key]
-    offsets = task["meta"]["ner"]["tokens"]
-    predictions = []
-    for who, f1 in quality.items():
-        if who not in text.tags:
+
+def disagreement(text, order=None) -> str:
+    """A short note on what ``text``'s annotators disagree on: per stretch of words they did not all
+    mark alike, who said what (``нет``: no entity there), e.g.
+    ``Расхождения: «Сбербанк»: ORG (alpha, gamma) / LOC (beta)``."""
+    who = [w for w in (order or text.tags) if w in text.tags]
+    spans = {w: tags_spans(text.tags[w]) for w in who}
+    words = text.sentence.words
+    parts = []
+    for a, b in _clusters(spans):
+        readings: dict = {}
+        for w in who:
+            readings.setdefault(tuple(s for s in spans[w] if a <= s[0] and s[1] <= b), []).append(w)
+        if len(readings) == 1:
             continue
-        found = [Span(offsets[i][0], offsets[j - 1][1], lab, body[offsets[i][0]:offsets[j - 1][1]])
-                 for i, j, lab in tags_spans(text.tags[who])]
-        predictions.append({"model_version": who, "score": round(float(f1), 4),
-                            "result": spans_to_results(body, found, names.from_name, names.to_name,
-                                                       [1.0] * len(found))})
-    task["predictions"] = predictions
-    task["data"].update({"ner_consensus_id": tid, "ner_consensus_key": text.key, "ner_consensus_copy": text.copy,
-                         "ner_consensus_where": text.where, "ner_consensus_score": round(float(score), 4),
-                         "ner_consensus_tags": list(sentence.tags)})
-    return task
+        ranges = {(i, j) for reading in readings for i, j, _ in reading}
+        short = len(ranges) == 1 and all(len(r) <= 1 for r in readings)
+
+        def said(reading):
+            if not reading:
+                return "нет"
+            return " ".join(lab if short else f"«{' '.join(words[i:j])}» {lab}" for i, j, lab in reading)
+
+        votes = sorted(readings.items(), key=lambda kv: (not kv[0], -len(kv[1]), who.index(kv[1][0])))
+        head = f"«{' '.join(words[a:b])}»: " if short else ""
+        parts.append(head + " / ".join(f"{said(r)} ({', '.join(ws)})" for r, ws in votes))
+    if not parts:
+        return "Аннотаторы согласны; проверьте, не пропущено ли что-то."
+    more = f"; и ещё {len(parts) - NOTE_ITEMS}" if len(parts) > NOTE_ITEMS else ""
+    return "Расхождения: " + "; ".join(parts[:NOTE_ITEMS]) + more
+
+
+def review_items(texts, result, picks) -> list[ReviewItem]:
+    """One queue item per picked text: the merge as it stands, each annotator's version scored with its
+    estimated F1 (tabs in the order of the estimates), the content key and copy in ``extra``."""
+    quality = {e.who: round(float(e.micro.f1), 4) for e in result.estimates}
+    out = []
+    for t in picks:
+        text = texts[t]
+        versions = tuple(Version(who, tuple(text.tags[who]), f1) for who, f1 in quality.items() if who in text.tags)
+        out.append(ReviewItem(_text_id(text), merged_sentence(text, result.spans[t]),
+                              round(1.0 - float(result.scores[t]), 4), text.where,
+                              disagreement(text, list(quality)), versions,
+                              {"consensus_key": text.key, "consensus_copy": text.copy}))
+    return out
 
 
 def push_review(client, title: str, texts, result, picks) -> int:
-    """Send the picked texts as review tasks; returns how many were created (none twice)."""
-    from ...labelstudio.config import config_names
-
-    project = client.project(title)
-    names = config_names(project["label_config"], f"project {title!r}")
-    have = {t.get("data", {}).get("ner_consensus_id") for t in client.iter_tasks(project["id"], with_results=False)}
-    quality = {e.who: e.micro.f1 for e in result.estimates}
-    tasks = [review_task(texts[t], result.spans[t], result.scores[t], names, quality) for t in picks]
-    tasks = [task for task in tasks if task["data"]["ner_consensus_id"] not in have]
-    if not tasks:
-        return 0
-    return client.import_tasks(project["id"], tasks)
+    """Send the picked texts as open review tasks; returns how many were created (none twice)."""
+    return push_queue(client, title, review_items(texts, result, picks), result.labels)
 
 
-def answers(client, title: str) -> dict:
-    """``{(content key, copy): tags}`` of the reviewed consensus tasks of project ``title``."""
-    from ...labelstudio.config import config_names
-    from ...labelstudio.tasks import task_sentences
-
-    project = client.project(title)
-    names = config_names(project["label_config"], f"project {title!r}")
-    out = {}
-    for task in client.iter_tasks(project["id"]):
-        data = task.get("data") or {}
-        if "ner_consensus_key" not in data:
-            continue
-        annotation, touched = _reviewed_annotation(task)
-        if annotation is None:
-            continue
-        sentences = task_sentences(task, annotation.get("result"), names=names, where=f"task {task.get('id')}",
-                                   report=Report())
-        if len(sentences) != 1:
-            continue
-        tags = tuple(sentences[0].tags)
-        if not touched and list(tags) == list(data.get("ner_consensus_tags", ())):
-            continue  # untouched since the push: not reviewed
-        out[(data["ner_consensus_key"], int(data.get("ner_consensus_copy", 0)))] = tags
-    return out
+def answers(client, title: str, report=None) -> dict:
+    """``{(content key, copy): tags}`` of the submitted consensus tasks of project ``title``."""
+    return {(r.extra["consensus_key"], int(r.extra.get("consensus_copy", 0))): tuple(r.after.tags)
+            for r in read_queue(client, title, report) if "consensus_key" in r.extra}
