@@ -12,6 +12,7 @@ server (one line).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from . import add_connection_args
 
@@ -47,8 +48,9 @@ def register(sub) -> None:
                         "annotated, and 'ls predict' skips them unless --include-annotated), as pre-annotations "
                         "(also onto tasks already there), or not at all (the default for texts with no entity)")
     p.add_argument("--model-version", default="imported", help="model_version of pushed predictions")
-    p.add_argument("--sentences-per-task", type=int, default=10, metavar="N",
-                   help="at most N sentences per task (default 10; 0: no limit)")
+    p.add_argument("--sentences-per-task", type=int, default=None, metavar="N",
+                   help="at most N sentences per task (default 10; 1 for plain texts with no entity: one text a "
+                        "task; 0: no limit)")
     p.add_argument("--chars-per-task", type=int, default=1500, metavar="M",
                    help="at most M characters per task, whichever limit comes first; a longer sentence is a task "
                         "of its own (default 1500; 0: no limit; both 0: one task per document)")
@@ -154,7 +156,7 @@ def run_push(args) -> int:
     from ..labelstudio.layout import Layout
     from ..labelstudio.sync import push
 
-    if args.sentences_per_task < 0 or args.chars_per_task < 0:
+    if (args.sentences_per_task or 0) < 0 or args.chars_per_task < 0:
         print("ner ls push: error: --sentences-per-task and --chars-per-task must be 0 or more", file=sys.stderr)
         return 2
     client = _client(args)
@@ -169,6 +171,9 @@ def run_push(args) -> int:
         if not tagged:
             print("no entity in the input: tasks are sent as texts to annotate (no annotation), so 'ner ls predict' "
                   "pre-annotates them")
+    if args.sentences_per_task is None:  # plain texts (.txt, JSONL 'text'): each text is a task of its own
+        plain = args.tags_as == "none" and all(Path(p).suffix.lower() in (".txt", ".jsonl") for p in args.paths)
+        args.sentences_per_task = 1 if plain else 10
     layout = Layout(args.sentences_per_task, args.chars_per_task)
     bar = _bar(None, "push")
     result = push(client, args.project, docs, layout=layout, tags_as=None if args.tags_as == "none" else args.tags_as,

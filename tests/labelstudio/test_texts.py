@@ -31,10 +31,10 @@ def test_pushed_texts_show_exactly_as_given_and_wait_for_annotation(ls_client, l
     else:
         path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in TEXTS), encoding="utf-8")
     title = ls_project(load_schema())
-    assert _push(labelstudio, title, path, "--sentences-per-task", "1") == 0
+    assert _push(labelstudio, title, path) == 0  # plain texts: one text a task without asking
     assert "no entity in the input" in capsys.readouterr().out
     tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
     assert sorted(t["data"]["text"] for t in tasks) == sorted(TEXTS)
     assert all(not t["annotations"] for t in tasks)  # open tasks: 'ls predict' pre-annotates them
-    assert _push(labelstudio, title, path, "--sentences-per-task", "1") == 0  # a re-push creates nothing
+    assert _push(labelstudio, title, path) == 0  # a re-push creates nothing
     assert len(list(ls_client.iter_tasks(ls_client.project(title)["id"]))) == len(TEXTS)
