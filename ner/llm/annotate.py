@@ -8,7 +8,8 @@ asked for once more and then recorded as the text's error; the run goes on. Up t
 Only answers that parse are cached, so a re-run sends nothing for them and asks again for
 the rest; an interrupted run resumes from the cache. ``max_cost`` stops sending new texts
 once the money spent reaches it (requests in flight still finish and count); a 401, 403 or
-404 (a wrong key, endpoint or model) stops sending at once. ``dry_run``
+404 (a wrong key, endpoint or model), or an endpoint that never answered a text's every attempt,
+stops sending at once. ``dry_run``
 sends nothing and estimates the tokens and cost of what would be sent.
 
 The result (``Run``) holds one ``Outcome`` per text that was handled and the summary

@@ -105,7 +105,10 @@ def complete(client, request: dict, *, retries: int = 5, backoff: float = 1.0, k
             if attempts > retries:
                 status = getattr(e, "status_code", None)
                 what = f"HTTP {status}" if status else type(e).__name__
-                raise RequestFailed(redact(f"{what} after {attempts} attempt(s): {e}", key), attempts) from None
+                # nothing answered at all on any attempt (refused, no such host): the next text will fare the same
+                unreachable = type(e) is openai.APIConnectionError
+                raise RequestFailed(redact(f"{what} after {attempts} attempt(s): {e}", key), attempts,
+                                    unreachable) from None
             wait = _retry_after(e)
             sleep(wait if wait is not None else min(backoff * 2 ** (attempts - 1), MAX_WAIT))
             continue

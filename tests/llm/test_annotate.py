@@ -131,6 +131,21 @@ def test_a_text_whose_faults_outlast_the_retries_is_listed_and_the_run_goes_on(l
     assert sum(1 for r in llm_server.log() if r["text"] == TEXTS[1]) == 3
 
 
+def test_an_endpoint_nobody_answers_stops_the_run_after_the_first_text(texts, tmp_path, run_ner):
+    import socket
+
+    with socket.socket() as s:  # a port on this machine that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = run_ner("llm", "annotate", texts, "--endpoint", f"http://127.0.0.1:{port}/v1", "--model", "x",
+                           "--out", tmp_path / "o.jsonl", "--cache-dir", tmp_path / "c", "--backoff", "0.01",
+                           "--retries", "1", "--concurrency", "1")
+    assert code == 1
+    assert f"{texts}:1: no answer: APIConnectionError after 2 attempt(s)" in err
+    assert f"1 failed, {len(TEXTS) - 1} not sent" in err
+    assert "stopped: the endpoint refused the request (APIConnectionError after 2 attempt(s)" in err
+
+
 @pytest.mark.parametrize("bad, said", [({"content": "Я не могу помочь с этим."}, "the answer is not JSON"),
                                        ({"empty": True}, "the answer is empty")])
 def test_an_answer_that_is_not_json_is_asked_once_more_then_recorded(llm_server, tmp_path, run_ner, bad, said):
