@@ -159,6 +159,10 @@ def run(args) -> int:
         words = sum(c.tokens for c in choices)
         print(f"{len(choices)} of {len(pool)} texts chosen ({args.strategy}): {words} words, about "
               f"{words / args.words_per_minute:.0f} min at {args.words_per_minute:g} words/min")
+        if not choices and budget is not None and pool:
+            smallest = min(c.tokens for c in pool) if args.cost == "tokens" else 1
+            print(f"nothing fits the budget of {budget:g} words: the shortest text has {smallest}; give a larger "
+                  f"--budget-tokens or --budget-minutes", file=sys.stderr)
         for c in choices:
             text = " ".join(c.candidate.text.split())  # one row per text: its line breaks would break the table
             text = text if len(text) <= 80 else text[:77] + "..."
@@ -170,8 +174,8 @@ def run(args) -> int:
         print(f"wrote {len(choices)} {kind} to {args.out}", file=sys.stderr)
     if client is not None:
         done = mark_project(client, project_id, tasks, choices)
-        print(f"Label Studio: {done['marked']} task(s) ranked in data.{FIELD} ({done['cleared']} earlier mark(s) "
-              f"cleared); open the Data Manager tab {VIEW_TITLE!r} (first, sorted by {FIELD}; the chosen tasks "
+        print(f"Label Studio: {done['ranked']} task(s) ranked in data.{FIELD} ({done['marked']} changed, "
+              f"{done['cleared']} earlier mark(s) cleared); open the Data Manager tab {VIEW_TITLE!r} (first, sorted by {FIELD}; the chosen tasks "
               f"come first, 'Label All Tasks' follows that order), or sort any tab by the {FIELD} column",
               file=sys.stderr)
     for issue in report.issues:

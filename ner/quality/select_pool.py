@@ -41,7 +41,7 @@ def pool_from_text(path: str | Path) -> list[Candidate]:
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: cannot read the pool ({e}); give a UTF-8 text file, one text per line") from None
     for n, line in enumerate(lines, 1):
-        if line.strip():
+        if any(ch.isalnum() for ch in line):  # blank lines and markup alone (a table's |---|) hold nothing to label
             words = tuple(tuple(w for _, _, w in sentence) for sentence in segment(line))
             out.append(Candidate(f"{path}:{n}", line, words))
     return out
@@ -120,4 +120,4 @@ def mark_project(client, project_id: int, tasks, choices, text_key: str = "text"
         client.refresh_columns(project_id)  # else the new fields get no column (and no sort button text)
     view_id = readable_tab(client, project_id, VIEW_TITLE, [f"tasks:data.{FIELD}"], [text_key, FIELD, SCORE_FIELD],
                            first=True)
-    return {"view": view_id, "marked": updated, "cleared": cleared}
+    return {"view": view_id, "ranked": len(rank), "marked": updated, "cleared": cleared}

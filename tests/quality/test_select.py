@@ -173,9 +173,11 @@ def test_chosen_tasks_come_first_in_the_data_manager(labelstudio, ls_client, ls_
     ids, listed, err = chosen_and_view(4)
     assert done not in ids and len(set(ids)) == 4
     assert listed[:4] == ids and sorted(listed) == [t["id"] for t in tasks]
-    assert "4 task(s) ranked in data.ner_select" in err and "'ner select'" in err
+    assert "4 task(s) ranked in data.ner_select (4 changed, 0 earlier mark(s) cleared)" in err and "'ner select'" in err
     ids2, listed2, err = chosen_and_view(2)  # a second run: the earlier marks go, the new order holds
     assert listed2[:2] == ids2 and "cleared" in err
+    ids3, _, err = chosen_and_view(2)  # the same choice again: still two ranked, nothing to change
+    assert ids3 == ids2 and "2 task(s) ranked in data.ner_select (0 changed, 0 earlier mark(s) cleared)" in err
     marked = [t.id for t in sdk.tasks.list(project=project_id, fields="all") if "ner_select" in (t.data or {})]
     assert sorted(marked) == sorted(ids2)
 

@@ -97,3 +97,16 @@ def test_select_budget_usage_errors(argv, message, tmp_path, capsys):
     pool.write_text("Модель BERT\n", encoding="utf-8")
     assert main(["select", str(pool), "--strategy", "random", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_markup_only_lines_are_not_candidates_and_an_unfillable_budget_is_said(tmp_path, capsys):
+    from ner.quality.select_pool import pool_from_text
+
+    pool = tmp_path / "pool.txt"
+    pool.write_text("| Модель | Датасет |\n|---|---|\n| Qwen | ru_alpaca |\n***\n\nСлово и ещё слова тут\n",
+                    encoding="utf-8")
+    assert [c.where.rsplit(":", 1)[1] for c in pool_from_text(pool)] == ["1", "3", "6"]
+    assert main(["select", str(pool), "--strategy", "random", "--budget-tokens", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("0 of 3 texts chosen")
+    assert "nothing fits the budget of 2 words: the shortest text has 5" in captured.err
