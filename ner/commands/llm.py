@@ -232,7 +232,14 @@ def run_export(args) -> int:
           f"{report.documents['train']} / {report.documents['test']} documents); tokens {report.tokens['train']} / "
           f"{report.tokens['test']} ({report.token_count})")
     print("entities: " + (", ".join(f"{k} {v}" for k, v in report.labels.items()) or "none"))
-    print(f"training cost for {report.epochs} epoch(s): {report.training_cost:.4f}")
+    if prices_from(args, args.model).training:
+        print(f"training cost for {report.epochs} epoch(s): {report.training_cost:.4f}")
+    else:
+        print(f"training cost for {report.epochs} epoch(s): – (no training price: --price-training USD_PER_1M or "
+              f"--prices configs/llm_prices.toml)")
+    if not args.short_prompt and report.tokens["train"]:
+        print("most of these tokens are the system message repeated in every example; --short-prompt teaches the "
+              "model to answer from a one-line one")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for o in report.over_limit:

@@ -141,3 +141,13 @@ def test_labels_auto_is_refused_for_an_llm(tmp_path, run_ner):
     code, _, err = run_ner("llm", "export", small_corpus(tmp_path / "c.conll", 12), "--out", tmp_path / "o",
                            "--labels", "auto")
     assert code == 2 and "--labels auto: the LLM is asked for a fixed label set" in err
+
+
+def test_export_without_a_training_price_says_so_instead_of_costing_zero(tmp_path, run_ner):
+    corpus = small_corpus(tmp_path / "c.conll", 12)
+    code, out, _ = run_ner("llm", "export", corpus, "--out", tmp_path / "a")
+    assert code == 0 and "training cost for 3 epoch(s): – (no training price" in out and "0.0000" not in out
+    assert "--short-prompt teaches" in out
+    code, out, _ = run_ner("llm", "export", corpus, "--out", tmp_path / "b", "--price-training", "3",
+                           "--short-prompt")
+    assert code == 0 and "training cost for 3 epoch(s): 0.0" in out and "--short-prompt teaches" not in out
