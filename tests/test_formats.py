@@ -495,3 +495,13 @@ def test_a_folder_of_corpus_files_is_named_not_read_as_a_dataset(tmp_path, capsy
     assert main(["validate", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (f"ner validate: error: {tmp_path}: a folder, not a dataset saved with "
                                        f"save_to_disk; to read the corpus files in it, name them ({tmp_path}/*.conll)\n")
+
+
+def test_plain_texts_are_cut_at_line_feeds_only(tmp_path):
+    from ner.formats.texts import load_texts
+
+    path = tmp_path / "t.txt"
+    path.write_bytes("Первый\u2028текст про BERT\r\nВторой\x0cтекст\n\nТретий\n".encode("utf-8"))
+    (doc,) = load_texts(path)
+    assert [(s.line, s.source_text) for s in doc.sentences] == [
+        (1, "Первый\u2028текст про BERT"), (2, "Второй\x0cтекст"), (4, "Третий")]

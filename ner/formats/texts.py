@@ -53,7 +53,8 @@ def load_texts(path: str | Path, *, schema=None, report: Report | None = None) -
         return
     sentences = []
     with stream:
-        for n, line in enumerate(stream.read().splitlines(), 1):
+        # lines end at \n (and \r\n) only: str.splitlines would also cut at U+2028, \x85, \x0c
+        for n, line in enumerate((x.removesuffix("\r") for x in stream.read().split("\n")), 1):
             if not line.strip():
                 continue
             words = tokenize(line)

@@ -115,6 +115,10 @@ def complete(client, request: dict, *, retries: int = 5, backoff: float = 1.0, k
         except openai.APIStatusError as e:  # 401, 403, 404...: asking again will not help
             raise RequestFailed(redact(f"HTTP {e.status_code}: {e.message}", key), attempts,
                                 e.status_code in (401, 403, 404)) from None
+        if not hasattr(answer, "choices"):  # 200 with an HTML page or other text: not a chat-completions API
+            raise RequestFailed(redact(f"the endpoint answered with something that is not a chat completion "
+                                       f"({str(answer)[:60]!r}); check --endpoint (does it end in /v1?)", key),
+                                attempts, True)
         usage = getattr(answer, "usage", None)
         choices = answer.choices or []
         message = choices[0].message if choices else None

@@ -117,14 +117,15 @@ def parse_answer(content: str | None) -> tuple[list, bool]:
 
 
 def fold(text: str) -> str:
-    """Lower case and ё -> е, one character for one (offsets survive).
+    """Lower case, ё -> е and every kind of space (NBSP, thin, tab) -> " ", one character for one
+    (offsets survive).
 
-    >>> fold("Ёлка BERT")
+    >>> fold("Ёлка\u00a0BERT")
     'елка bert'
     """
     out = []
     for c in text:
-        low = c.lower()
+        low = " " if c.isspace() else c.lower()
         out.append(low if len(low) == 1 else c)
     return "".join(out).replace("ё", "е")
 

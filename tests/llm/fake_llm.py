@@ -10,7 +10,7 @@ Run as a process (``python tests/llm/fake_llm.py [--delay S]``): it prints its p
 ``POST /_reset``   forget the script and the log
 
 A STEP is ``{"content": "...", "usage": [in, out]}`` (an answer), ``{"status": 429, "retry_after": 1}``,
-``{"status": 500}``, ``{"sleep": S, ...}`` (wait first, then do the rest of the step), ``{"drop": true}``
+``{"status": 500}``, ``{"html": true}`` (200 with a web page), ``{"sleep": S, ...}`` (wait first, then do the rest of the step), ``{"drop": true}``
 (close without answering), ``{"empty": true}`` (no choices), ``{"echo_key": true}`` (a 500 whose body
 repeats the Authorization header, as a careless proxy might). ``--delay S`` waits S before every answer.
 
@@ -121,6 +121,14 @@ def make_handler(state: State):
                 return
             if step.get("echo_key"):
                 self._send(500, {"error": {"message": f"upstream refused {self.headers.get('Authorization')}"}})
+                return
+            if step.get("html"):  # a login page or a web server where the API should be: 200, not JSON
+                data = b"<html><body>Sign in</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
                 return
             if step.get("status"):
                 headers = [("Retry-After", str(step["retry_after"]))] if "retry_after" in step else []

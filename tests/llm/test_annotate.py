@@ -131,6 +131,16 @@ def test_a_text_whose_faults_outlast_the_retries_is_listed_and_the_run_goes_on(l
     assert sum(1 for r in llm_server.log() if r["text"] == TEXTS[1]) == 3
 
 
+def test_a_web_page_where_the_api_should_be_stops_the_run_with_a_message_not_a_traceback(llm_server, texts,
+                                                                                       tmp_path, run_ner):
+    llm_server.script(default={"html": True})
+    code, _, err = run_ner(*annotate_args(llm_server, texts, tmp_path / "o.jsonl", tmp_path / "c",
+                                          "--concurrency", "1"))
+    assert code == 1 and "Traceback" not in err and len(llm_server.log()) == 1
+    assert "not a chat completion" in err and "check --endpoint (does it end in /v1?)" in err
+    assert f"1 failed, {len(TEXTS) - 1} not sent" in err
+
+
 def test_an_endpoint_nobody_answers_stops_the_run_after_the_first_text(texts, tmp_path, run_ner):
     import socket
 

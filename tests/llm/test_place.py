@@ -60,6 +60,13 @@ def test_exact_then_case_and_yo_blind_at_word_boundaries():
     assert [(u.text, u.reason) for u in p.unplaced] == [("Ер", NOT_IN_TEXT)]  # inside "Сбер": no boundary
 
 
+def test_any_kind_of_space_in_the_text_matches_a_plain_space_in_the_mention():
+    text = "Hugging\u00a0Face выпустила Zephyr\u2009Beta"   # NBSP and a thin space, as chat exports have them
+    p = place(text, E(("Hugging Face", "Organization"), ("Zephyr Beta", "Model")))
+    assert spans(text, p) == [("Hugging\u00a0Face", "Organization"), ("Zephyr\u2009Beta", "Model")]
+    assert list(p.unplaced) == []
+
+
 def test_a_label_with_a_case_slip_maps_to_the_schema_and_a_foreign_label_is_unplaced():
     text = "BERT от Google"
     p = place(text, E(("BERT", "model"), ("Google", "Person")))
