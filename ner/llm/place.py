@@ -100,16 +100,18 @@ def parse_answer(content: str | None) -> tuple[list, bool]:
     if content is None or not content.strip():
         raise AnswerError("the answer is empty")
     fenced = _FENCE.search(content)
-    body = fenced.group(1) if fenced else content
+    # The answer as it stands first: a mention may itself hold ``` (a fence inside the JSON is no fence).
     decoder = json.JSONDecoder()
-    for opening in _OPENING.finditer(body):
-        try:
-            value, _ = decoder.raw_decode(body, opening.start())
-        except json.JSONDecodeError:
-            continue
-        entities = _entities(value)
-        if entities is not None and not (isinstance(value, list) and '"entities"' in body[:opening.start()]):
-            return entities, False  # (a list inside a cut-off {"entities": [...] is not the whole answer)
+    for body in (content, fenced.group(1)) if fenced else (content,):
+        for opening in _OPENING.finditer(body):
+            try:
+                value, _ = decoder.raw_decode(body, opening.start())
+            except json.JSONDecodeError:
+                continue
+            entities = _entities(value)
+            if entities is not None and not (isinstance(value, list) and '"entities"' in body[:opening.start()]):
+                return entities, False  # (a list inside a cut-off {"entities": [...] is not the whole answer)
+    body = content
     cut = body.find('"entities"')
     if cut >= 0 and "[" in body[cut:]:
         return _salvage(body[cut:]), True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 
 from ner.llm.place import (FOREIGN_LABEL, LISTED_TOO_OFTEN, MALFORMED, NOT_IN_TEXT, OVERLAPS, AnswerError,
                            parse_answer, place_entities)
@@ -178,11 +178,14 @@ MENTION = st.text(alphabet=st.sampled_from('abcЯё {}[]",:\\`ab'), min_size=1, 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(MENTION, st.sampled_from(NAMES)), max_size=5), st.data())
+@example(pairs=[("```", "Model")], data=None)  # a fence inside a mention is no fence (hypothesis found it)
 def test_any_cut_of_an_answer_gives_a_prefix_of_its_entities(pairs, data):
     full = [{"text": t, "label": lab} for t, lab in pairs]
     content = json.dumps({"entities": full}, ensure_ascii=False)
     assert parse_answer(content) == (full, False)
     assert parse_answer("Вот ответ:\n" + content + "\nГотово.") == (full, False)
+    if data is None:
+        return
     cut = data.draw(st.integers(len('{"entities": ['), len(content) - 1))
     entities, truncated = parse_answer(content[:cut])
     assert truncated and entities == full[: len(entities)]
