@@ -58,6 +58,17 @@ def _client(args):
     return Client(connection_from(args.url, args.api_key))
 
 
+def _read_queue(review, client, title: str):
+    """The reviewed tasks of ``title``; tasks that cannot be read back are printed, not dropped silently."""
+    from ..check import Report
+
+    report = Report()
+    found = review.read_queue(client, title, report)
+    for issue in report.issues:
+        print(issue, file=sys.stderr)
+    return found
+
+
 def run(args) -> int:
     from ..errors import UserError
     from ..quality.critic import review
@@ -81,7 +92,7 @@ def run(args) -> int:
             raise UserError(f"--apply {path}: no such file")
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
-        reviewed = review.read_queue(_client(args), args.learn)
+        reviewed = _read_queue(review, _client(args), args.learn)
         new, summary = review.learn(None, args.learn, old, args.verdict_weight, args.seed, reviewed=reviewed)
         new.save(critic_dir)
         print(summary)
@@ -113,7 +124,7 @@ def run(args) -> int:
             say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
     reviewed = None
     if args.learn:
-        reviewed = review.read_queue(_client(args), args.learn)
+        reviewed = _read_queue(review, _client(args), args.learn)
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed)
         say(summary)
     critic.save(critic_dir)

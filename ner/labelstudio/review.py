@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
-from ..check import Report
+from ..check import Issue, Report
 from ..errors import UserError
 from ..records import Document, Sentence
 from .config import config_names, format_labeling_config
@@ -156,19 +156,6 @@ def push_queue(client, title: str, items, labels) -> int:
     return created
 
 
-def latest_annotation(task: dict) -> tuple[dict | None, bool]:
-    """The task's latest submitted annotation, and whether anyone touched the task after an import that
-    carried annotations (more than one annotation, an ``updated_by``, or a last action other than import):
-    for queues whose tasks arrive annotated (an open queue needs only ``annotations.submitted``)."""
-    done = [a for a in task.get("annotations") or () if not a.get("was_cancelled")]
-    if not done:
-        return None, False
-    latest = max(done, key=lambda a: (str(a.get("updated_at") or ""), a.get("id") or 0))
-    # an imported annotation has no updated_by and no last action (its two times differ by microseconds)
-    return latest, len(done) > 1 or latest.get("updated_by") is not None or latest.get("last_action") not in (
-        None, "imported")
-
-
 def _verdict(annotation: dict) -> str:
     for r in annotation.get("result") or ():
         if r.get("type") == "choices" and r.get("from_name") == VERDICT:
@@ -195,6 +182,9 @@ def reviewed(tasks, names, report: Report | None = None) -> list[Reviewed]:
         where = f"task {task.get('id')}"
         after = task_sentences(task, latest.get("result"), names=names, where=where, report=report)
         if len(after) != 1 or len(after[0]) != len(mine["tags"]):
+            report.issues.append(Issue(where, 0, "E207", f"the reviewed task reads back as {len(after)} sentence(s) "
+                                       f"of {sum(map(len, after))} word(s), not the {len(mine['tags'])} words pushed "
+                                       f"(was the task's text edited?); its answer is not used, review it by hand"))
             continue
         before = Sentence(after[0].words, tuple(mine["tags"]))
         ticked = _verdict(latest)

@@ -52,3 +52,17 @@ def test_a_version_may_carry_its_own_score():
                                                               Version("beta", ("O",) * 5)))
     scores = {p["model_version"]: p["score"] for p in queue_task(item, names)["predictions"]}
     assert scores == {CURRENT: 0.4, "alpha": 0.91, "beta": 0.4}
+
+
+def test_an_answer_that_no_longer_fits_the_pushed_words_is_reported_not_dropped():
+    from ner.check import Report
+
+    names = config_names(review_config(format_labeling_config(Schema.auto(["Model", "Organization"]))))
+    task = dict(queue_task(ITEM, names), id=9)
+    task["meta"][META]["tags"] = ["O"] * 4            # pushed with 4 words; the task now reads back 5
+    task["annotations"] = [{"id": 1, "result": task["predictions"][0]["result"], "completed_by": 3,
+                            "was_cancelled": False}]
+    report = Report()
+    assert reviewed([task], names, report) == []
+    (issue,) = report.issues
+    assert (issue.path, issue.code) == ("task 9", "E207") and "not the 4 words pushed" in issue.message
