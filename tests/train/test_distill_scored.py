@@ -42,7 +42,7 @@ def test_a_span_without_a_usable_score_is_refused_with_its_line(tmp_path):
     bad = record(["Модель", "BERT"], [(1, 2, "Model", 1.7)])
     path.write_text(json.dumps(record(["Да"], [])) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n",
                     encoding="utf-8")
-    with pytest.raises(UserError, match=r"merged.jsonl:2: each span needs a score between 0 and 1"):
+    with pytest.raises(UserError, match=r"merged.jsonl:2: span 7:11 \(Model\) has score 1.7; a score is a number from 0 to 1"):
         load_scored(path)
 
 
