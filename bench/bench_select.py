@@ -18,7 +18,8 @@ Prints per pool the mean strict micro F1 and tokens per round (``--seeds`` seeds
 Goals (issue 22): at most 60% of random's tokens on both pools, ours >= random in every round.
 
     python bench/bench_select.py [--pools factrueval,written] [--rounds 6] [--start-tokens 1500]
-        [--step-tokens 1500] [--seeds 3] [--epochs 30] [--patience 6] [--hidden 128] [--json FILE]
+        [--step-tokens 1500] [--seeds 3] [--epochs 30] [--patience 6] [--hidden 128] [--json FILE] [--plot PNG]
+    python bench/bench_select.py --replot run1.json run2.json --plot curves.png
 
 ``ner train``'s defaults are the defaults here (30 epochs, patience 6, hidden 128); every training
 stops early on a dev split held out of its own labelled set (10%), never on the scoring part.
@@ -164,6 +165,27 @@ def report(name: str, mean: dict, rounds: int) -> list[str]:
     return lines
 
 
+def plot(pools: dict, path: str) -> None:
+    """Mean F1 against tokens labelled, one panel per pool, one line per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(pools), figsize=(5.5 * len(pools), 4), squeeze=False)
+    for ax, (name, result) in zip(axes[0], pools.items()):
+        for strategy in STRATEGIES:
+            points = result["mean"][strategy]
+            ax.plot([t for _, t, _ in points], [f for _, _, f in points], marker="o", label=strategy)
+        ax.set_title(f"pool {name}")
+        ax.set_xlabel("tokens labelled")
+        ax.set_ylabel("strict micro F1")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pools", default="factrueval,written")
@@ -176,7 +198,16 @@ def main() -> int:
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--test-limit", type=int, default=0, help="score on the first N scoring sentences (0: all)")
     p.add_argument("--json", default=None, help="also write the curves as JSON")
+    p.add_argument("--plot", default=None, metavar="PNG", help="draw the mean curves")
+    p.add_argument("--replot", nargs="+", default=None, metavar="JSON",
+                   help="only draw --plot from the --json files of earlier runs (no training)")
     args = p.parse_args()
+    if args.replot:
+        pools = {}
+        for path in args.replot:
+            pools.update(json.loads(Path(path).read_text())["pools"])
+        plot(pools, args.plot or "select_curves.png")
+        return 0
 
     import torch
 
@@ -208,6 +239,8 @@ def main() -> int:
           f"(15 min: {load1[2]:.1f}) on {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "pools": out}, indent=2))
+    if args.plot:
+        plot(out, args.plot)
     return 0
 
 
