@@ -164,3 +164,13 @@ def test_a_corpus_error_names_the_file_and_line(tmp_path):
     bad = conll(tmp_path / "bad.conll", "Анна\tX-PER\n\n")
     with pytest.raises(UserError, match=r"bad.conll:1"):
         consensus([a, bad])
+
+
+def test_labels_that_differ_only_in_case_are_refused_not_split(tmp_path):
+    from ner.errors import UserError
+
+    a = conll(tmp_path / "a.conll", "Сбер\tB-Organization\nрастёт\tO\n\n")
+    b = conll(tmp_path / "b.conll", "Сбер\tB-organization\nрастёт\tO\n\n")
+    with pytest.raises(UserError, match=r"labels 'Organization' and 'organization' differ only in case "
+                                        r"\('organization' in b\).*--map organization=Organization"):
+        consensus([a, b])

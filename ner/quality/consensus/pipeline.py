@@ -58,6 +58,19 @@ def read_all(paths, *, names: str = "", fmt: str | None = None, mapping=None, go
     return kept, who, dict(zip(who, map(str, paths))), gold_spans, notes
 
 
+def _refuse_case_twins(labels, texts) -> None:
+    """Labels that differ only in case ("organization", "Organization") would split the votes silently."""
+    seen: dict[str, str] = {}
+    for label in labels:
+        other = seen.setdefault(label.lower(), label)
+        if other != label:
+            users = sorted({who for t in texts for who, tags in t.tags.items()
+                            if any(s[2] == label for s in tags_spans(tags))})
+            raise UserError(f"labels {other!r} and {label!r} differ only in case ({label!r} in {', '.join(users)}); "
+                            f"they would be counted as two labels: rename one with --map {label}={other},... "
+                            f"(every label the merge should keep)")
+
+
 def consensus(paths, *, names: str = "", fmt: str | None = None, mapping=None, gold: str = "",
               anchor: bool = True, reviewed: dict | None = None, smoothing: float = 1.0,
               redundancy: bool = False) -> Outcome:
@@ -74,6 +87,7 @@ def consensus(paths, *, names: str = "", fmt: str | None = None, mapping=None, g
                                             f"(with the same words); its answer is not used"))
     labels = sorted({s[2] for t in texts for tags in t.tags.values() for s in tags_spans(tags)}
                     | {s[2] for spans in (*anchors.values(), *gold_spans.values()) for s in spans})
+    _refuse_case_twins(labels, texts)
     result = merge(texts, who, labels=labels, anchors=anchors, smoothing=smoothing, redundancy=redundancy)
     info = ()
     if gold and len(gold_spans) < len(texts):
