@@ -26,6 +26,16 @@ _CYRILLIC_LOOKALIKES = frozenset("асеорхуАВСЕНКМОРТХ")
 _MOJIBAKE_CODECS = ("mac_roman", "cp1252", "latin-1")
 
 
+def text_lines(text: str) -> list[str]:
+    r"""The lines of a file's text, cut at ``\n`` (and ``\r\n``) only: ``str.splitlines`` would also cut
+    at U+2028, ``\x85`` and form feeds, splitting one text in two and shifting line numbers.
+
+    >>> text_lines("a\u2028b\r\nc\x0cd\n")
+    ['a\u2028b', 'c\x0cd', '']
+    """
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def tokenize(text: str, base: int = 0) -> list[tuple[int, int, str]]:
     """razdel tokens of ``text`` as ``(start, end, word)``, offsets into ``text`` plus ``base``.
 

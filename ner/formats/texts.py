@@ -44,7 +44,7 @@ def load_texts(path: str | Path, *, schema=None, report: Report | None = None) -
     [(1, 'Берём  Qwen2.5-7B  и **LoRA**', ('Берём', 'Qwen', '2.5-7')), (3, 'Второй текст.', ('Второй', 'текст', '.'))]
     >>> os.unlink(f.name)
     """
-    from ..text import tokenize
+    from ..text import text_lines, tokenize
     from .textfile import open_text
 
     report = report if report is not None else Report()
@@ -53,8 +53,7 @@ def load_texts(path: str | Path, *, schema=None, report: Report | None = None) -
         return
     sentences = []
     with stream:
-        # lines end at \n (and \r\n) only: str.splitlines would also cut at U+2028, \x85, \x0c
-        for n, line in enumerate((x.removesuffix("\r") for x in stream.read().split("\n")), 1):
+        for n, line in enumerate(text_lines(stream.read()), 1):
             if not line.strip():
                 continue
             words = tokenize(line)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..text import tokenize
+from ..text import text_lines, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,7 @@ def read_text_lines(path: str) -> list[Item]:
     stem = Path(path).stem
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            # lines end at \n (and \r\n) only: str.splitlines would also cut at U+2028, \x85, \x0c...
-            lines = [line.removesuffix("\r") for line in f.read().split("\n")]
+            lines = text_lines(f.read())
     except OSError as e:
         raise UserError(f"{path}: cannot read the file ({e.strerror}); check the path") from None
     except UnicodeDecodeError as e:

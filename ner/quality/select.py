@@ -206,8 +206,10 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     if strategy == "random":
         order = list(range(len(candidates)))
         random.Random(seed).shuffle(order)
-        if budget is not None:
-            order = list(_fits(order, costs, budget))
+        if budget is not None:  # the shuffled order as priorities, filled as the uncertainty strategy fills
+            rank = {i: -r for r, i in enumerate(order)}
+            order = [i for i, _, _ in greedy([rank[i] for i in range(len(candidates))], None, None, 0.0, costs,
+                                             budget)]
         return [Choice(candidates[i], r, None, None, None, None, None, candidates[i].tokens)
                 for r, i in enumerate(order[:n], 1)]
     if model is None:
@@ -226,11 +228,3 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
             for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity, costs, budget), 1)]
 
-
-def _fits(order, costs, budget: float):
-    """The indices of ``order`` taken in turn while they fit in ``budget`` (one too large is passed over)."""
-    left = budget
-    for i in order:
-        if costs[i] <= left:
-            left -= costs[i]
-            yield i
