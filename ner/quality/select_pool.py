@@ -32,12 +32,12 @@ VIEW_TITLE = "ner select"
 
 
 def pool_from_text(path: str | Path) -> list[Candidate]:
-    from ..text import segment
+    from ..text import segment, text_lines
 
     out = []
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            lines = f.read().splitlines()
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            lines = text_lines(f.read())  # line feeds only, as Label Studio and the other text readers cut
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{path}: cannot read the pool ({e}); give a UTF-8 text file, one text per line") from None
     for n, line in enumerate(lines, 1):

@@ -110,3 +110,17 @@ def test_markup_only_lines_are_not_candidates_and_an_unfillable_budget_is_said(t
     captured = capsys.readouterr()
     assert captured.out.startswith("0 of 3 texts chosen")
     assert "nothing fits the budget of 2 words: the shortest text has 5" in captured.err
+
+
+def test_text_pool_cuts_at_line_feeds_only(tmp_path):
+    """U+2028, U+0085 and a form feed sit inside a text (as a push to Label Studio keeps them); a CRLF file
+    reads as an LF one; the line numbers are the file's."""
+    from ner.quality.select_pool import pool_from_text
+
+    pool = tmp_path / "pool.txt"
+    pool.write_bytes("Модель BERT\u2028обучена на Википедии\r\nВторой\x0cтекст и\x85 ещё\r\n\r\nТретий текст\r\n"
+                     .encode("utf-8"))
+    got = pool_from_text(pool)
+    assert [(c.where.rsplit(":", 1)[1], c.text) for c in got] == [
+        ("1", "Модель BERT\u2028обучена на Википедии"), ("2", "Второй\x0cтекст и\x85 ещё"), ("4", "Третий текст")]
+    assert got[0].tokens == 5
