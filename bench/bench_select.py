@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -42,6 +43,12 @@ sys.path.insert(0, str(ROOT))
 FACTRUEVAL = ROOT.parent / "shared" / "corpora" / "factrueval2016"
 WRITTEN = ROOT / "corpora" / "ml_ru_written.conll"
 STRATEGIES = ("ours", "previous", "random")
+SCORINGS = {  # select()'s arguments of each model-based strategy, from the candidates
+    "ours": lambda candidates: {},
+    "previous": lambda candidates: {"measures": ("errors", "least")},
+    # a text's fixed cost as large as reading the pool's median text (ours: 3 words)
+    "median-overhead": lambda candidates: {"overhead": statistics.median(c.tokens for c in candidates)},
+}
 
 
 def load_pool(name: str, seed: int = 13):
@@ -92,22 +99,29 @@ def choose(strategy: str, pool, rest, model, budget: int, seed: int) -> set[int]
     candidates = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in rest]
     if strategy == "random":
         chosen = select(candidates, strategy="random", seed=seed, budget=budget)
-    elif strategy == "previous":
-        chosen = select(candidates, model=model, measures=("errors", "least"), budget=budget)
     else:
-        chosen = select(candidates, model=model, budget=budget)
+        chosen = select(candidates, model=model, budget=budget, **SCORINGS[strategy](candidates))
     return {int(c.candidate.where) for c in chosen}
 
 
-def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log) -> list[tuple[int, int, float]]:
-    """(sentences, tokens, F1) after each round."""
+def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log,
+             start: dict) -> list[tuple[int, int, float]]:
+    """(sentences, tokens, F1) after each round. ``start`` keeps each seed's round 0 (model, F1) and the
+    directory its model lives in (``start["dir"]``): every strategy starts from the same labelled words
+    and seed, so round 0 is trained once."""
     labelled = first_batch(pool, seed, args.start_tokens)
     rest = [i for i in range(len(pool)) if i not in set(labelled)]
     curve = []
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
         for rnd in range(args.rounds + 1):
             t0 = time.monotonic()
-            model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, Path(tmp), labels)
+            if rnd == 0 and seed in start:
+                model, f1 = start[seed]
+            else:
+                where = start["dir"] / f"start-{seed}" if rnd == 0 else Path(tmp) / str(rnd)
+                model, f1 = train_and_score([pool[i] for i in labelled], test, args, seed, where, labels)
+                if rnd == 0:
+                    start[seed] = model, f1
             tokens = sum(len(pool[i]) for i in labelled)
             curve.append((len(labelled), tokens, f1))
             log(f"{strategy:9s} seed {seed} round {rnd}: {len(labelled)} sentences, {tokens} tokens, F1 {f1:.4f} "
@@ -138,22 +152,27 @@ def labels_to_reach(curve, target: float) -> float | None:
     return None
 
 
-def mean_curves(curves, rounds: int) -> dict:
-    return {k: [tuple(sum(c[r][j] for c in v) / len(v) for j in range(3)) for r in range(rounds + 1)]
+def mean_curves(curves) -> dict:
+    """Per strategy, the mean (sentences, tokens, F1) of each round over its seeds' curves."""
+    return {k: [tuple(sum(c[r][j] for c in v) / len(v) for j in range(3)) for r in range(len(v[0]))]
             for k, v in curves.items() if v}
 
 
-def report(name: str, mean: dict, rounds: int) -> list[str]:
+def report(name: str, mean: dict) -> list[str]:
+    names = [s for s in (*STRATEGIES, *sorted(set(mean) - set(STRATEGIES))) if s in mean]
+    rounds = len(mean[names[0]])
     lines = [f"\npool {name}: mean over seeds (sentences / tokens / strict micro F1)",
-             f"{'round':>5}  " + "  ".join(f"{s + ' F1':>12} {'tokens':>7} {'sents':>5}" for s in STRATEGIES)]
-    for r in range(rounds + 1):
+             f"{'round':>5}  " + "  ".join(f"{s + ' F1':>12} {'tokens':>7} {'sents':>5}" for s in names)]
+    for r in range(rounds):
         lines.append(f"{r:>5}  " + "  ".join(f"{mean[s][r][2]:>12.4f} {mean[s][r][1]:>7.0f} {mean[s][r][0]:>5.0f}"
-                                             for s in STRATEGIES))
-    behind = [r for r in range(rounds + 1) if mean["ours"][r][2] < mean["random"][r][2]]
-    lines.append("ours at or above random in every round" if not behind else
-                 f"ours below random in round(s) {', '.join(map(str, behind))}")
+                                             for s in names))
+    if "random" not in mean:
+        return lines
     final_n, final_t, final_f1 = mean["random"][-1]
-    for s in ("ours", "previous"):
+    for s in (s for s in names if s != "random"):
+        behind = [r for r in range(rounds) if mean[s][r][2] < mean["random"][r][2]]
+        lines.append(f"{s} at or above random in every round" if not behind else
+                     f"{s} below random in round(s) {', '.join(map(str, behind))}")
         need_n = labels_to_reach([(n, f) for n, _, f in mean[s]], final_f1)
         need_t = labels_to_reach([(t, f) for _, t, f in mean[s]], final_f1)
         if need_t is None:
@@ -162,6 +181,38 @@ def report(name: str, mean: dict, rounds: int) -> list[str]:
         else:
             lines.append(f"{s}: labels needed to reach random's final F1 ({final_f1:.4f}): "
                          f"{need_n / final_n:.0%} of sentences, {need_t / final_t:.0%} of tokens")
+    return lines
+
+
+def merge_runs(paths, seeds=None) -> dict:
+    """Per pool, the curves of every strategy from the --json files of several runs (a later file's
+    strategy replaces an earlier one's), keeping the seeds in ``seeds`` (all: None)."""
+    pools = {}
+    for path in paths:
+        run = json.loads(Path(path).read_text())
+        for name, result in run["pools"].items():
+            for strategy, curves in result["curves"].items():
+                ran = run["args"].get("seed_list") or range(1, run["args"].get("seeds", len(curves)) + 1)
+                kept = [c for k, c in zip(ran, curves) if seeds is None or k in seeds]
+                if kept:
+                    pools.setdefault(name, {})[strategy] = kept
+    return {name: {"curves": curves, "mean": mean_curves(curves)} for name, curves in pools.items()}
+
+
+def ranking(a: dict, b: dict) -> list[str]:
+    """Per pool and round, the strategies ordered by F1 in two runs (e.g. full strength and the cut), and
+    whether the orders agree."""
+    lines = []
+    for name in sorted(set(a) & set(b)):
+        both = [s for s in a[name]["mean"] if s in b[name]["mean"]]
+        rounds = min(len(a[name]["mean"][both[0]]), len(b[name]["mean"][both[0]]))
+        agree = 0
+        lines.append(f"\npool {name}: strategies by F1 per round, first run | second run")
+        for r in range(1, rounds):
+            order = [" > ".join(sorted(both, key=lambda s: -m[name]["mean"][s][r][2])) for m in (a, b)]
+            agree += order[0] == order[1]
+            lines.append(f"{r:>5}  {order[0]:32s} | {order[1]:32s} {'same' if order[0] == order[1] else 'DIFFERENT'}")
+        lines.append(f"same order in {agree} of {rounds - 1} rounds after the shared start")
     return lines
 
 
@@ -174,7 +225,7 @@ def plot(pools: dict, path: str) -> None:
 
     fig, axes = plt.subplots(1, len(pools), figsize=(5.5 * len(pools), 4), squeeze=False)
     for ax, (name, result) in zip(axes[0], pools.items()):
-        for strategy in STRATEGIES:
+        for strategy in result["mean"]:
             points = result["mean"][strategy]
             ax.plot([t for _, t, _ in points], [f for _, _, f in points], marker="o", label=strategy)
         ax.set_title(f"pool {name}")
@@ -189,10 +240,13 @@ def plot(pools: dict, path: str) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pools", default="factrueval,written")
+    p.add_argument("--strategies", default=",".join(STRATEGIES), help=f"of {', '.join([*SCORINGS, 'random'])}")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--start-tokens", type=int, default=1500)
     p.add_argument("--step-tokens", type=int, default=1500)
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=3, help="seeds 1..N")
+    p.add_argument("--seed-list", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                   help="these seeds instead, e.g. 2,3")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=6)
     p.add_argument("--hidden", type=int, default=128)
@@ -200,14 +254,24 @@ def main() -> int:
     p.add_argument("--json", default=None, help="also write the curves as JSON")
     p.add_argument("--plot", default=None, metavar="PNG", help="draw the mean curves")
     p.add_argument("--replot", nargs="+", default=None, metavar="JSON",
-                   help="only draw --plot from the --json files of earlier runs (no training)")
+                   help="no training: report (and draw --plot) from the --json files of earlier runs, merged")
+    p.add_argument("--ranking", nargs=2, default=None, metavar="JSON",
+                   help="no training: per round, the order of the strategies in two runs (--seed-list: only those)")
     args = p.parse_args()
-    if args.replot:
-        pools = {}
-        for path in args.replot:
-            pools.update(json.loads(Path(path).read_text())["pools"])
-        plot(pools, args.plot or "select_curves.png")
+    if args.ranking:
+        print("\n".join(ranking(*(merge_runs([path], args.seed_list) for path in args.ranking))))
         return 0
+    if args.replot:
+        pools = merge_runs(args.replot, args.seed_list)
+        print("\n".join(line for name, result in pools.items() for line in report(name, result["mean"])))
+        if args.plot:
+            plot(pools, args.plot)
+        return 0
+    strategies = args.strategies.split(",")
+    unknown = set(strategies) - {*SCORINGS, "random"}
+    if unknown:
+        p.error(f"--strategies: unknown {', '.join(sorted(unknown))}")
+    seeds = args.seed_list or list(range(1, args.seeds + 1))
 
     import torch
 
@@ -220,25 +284,27 @@ def main() -> int:
         if args.test_limit:
             test = test[:args.test_limit]
         print(f"pool {name}: {len(pool)} sentences ({sum(map(len, pool))} tokens), scored on {len(test)}; start "
-              f"{args.start_tokens} tokens, +{args.step_tokens} x {args.rounds} rounds, {args.seeds} seeds, navec "
+              f"{args.start_tokens} tokens, +{args.step_tokens} x {args.rounds} rounds, seeds {seeds}, navec "
               f"hidden {args.hidden}, <= {args.epochs} epochs (patience {args.patience}); load average "
               f"{load0[0]:.1f} on {os.cpu_count()} cores", flush=True)
-        curves = {s: [] for s in STRATEGIES}
+        curves = {s: [] for s in strategies}
         labels = sorted({t[2:] for s in pool + test for t in s.tags if t != "O"})
-        for seed in range(1, args.seeds + 1):
-            for strategy in STRATEGIES:
-                curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
-                                                 lambda line: print(line, file=sys.stderr, flush=True)))
-        mean = mean_curves(curves, args.rounds)
-        lines += report(name, mean, args.rounds)
-        print("\n".join(report(name, mean, args.rounds)), flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-select-start-") as keep:
+            start = {"dir": Path(keep)}
+            for seed in seeds:
+                for strategy in strategies:
+                    curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
+                                                     lambda line: print(line, file=sys.stderr, flush=True), start))
+        mean = mean_curves(curves)
+        lines += report(name, mean)
+        print("\n".join(report(name, mean)), flush=True)
         out[name] = {"curves": curves, "mean": mean}
+        if args.json:  # after each pool, so a long run that is stopped keeps what it measured
+            Path(args.json).write_text(json.dumps({"args": vars(args), "pools": out}, indent=2))
     print("\n=== summary ===\n" + "\n".join(lines))
     load1 = os.getloadavg()
     print(f"{(time.monotonic() - started) / 60:.1f} min; load average at the end {load1[0]:.1f} "
           f"(15 min: {load1[2]:.1f}) on {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "pools": out}, indent=2))
     if args.plot:
         plot(out, args.plot)
     return 0

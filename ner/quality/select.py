@@ -122,12 +122,12 @@ def _percentiles(values) -> list[float]:
     return ranks
 
 
-def density(errors: float, tokens: int) -> float:
+def density(errors: float, tokens: int, overhead: float = OVERHEAD) -> float:
     """Expected wrong words per word read, the text's overhead included (see ``OVERHEAD``)."""
-    return errors / (tokens + OVERHEAD)
+    return errors / (tokens + overhead)
 
 
-def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None) -> list[float]:
+def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None, overhead: float = OVERHEAD) -> list[float]:
     """Mean of the percentile ranks of the chosen uncertainty measures over ``(mnlp, least, errors)``
     triples: low MNLP, low top probability, many expected errors and many per word read
     (``density``, which needs each text's ``tokens``) rank high."""
@@ -137,7 +137,7 @@ def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None) -> l
     if "density" in measures and tokens is None:
         raise ValueError("the density measure needs each text's tokens")
     keys = {"mnlp": lambda i, s: -s[0], "least": lambda i, s: -s[1], "errors": lambda i, s: s[2],
-            "density": lambda i, s: density(s[2], tokens[i])}
+            "density": lambda i, s: density(s[2], tokens[i], overhead)}
     ranks = [_percentiles([keys[m](i, s) for i, s in enumerate(scores)]) for m in measures]
     return [sum(r[i] for r in ranks) / len(ranks) for i in range(len(scores))]
 
@@ -189,7 +189,7 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
     ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
@@ -223,7 +223,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         m = sum(1 for words in c.sentences if words)
         scores.append(uncertainty(dists[k:k + m]))
         k += m
-    prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates])
+    prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
     vectors = ngram_vectors(candidates) if diversity else None
     return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
             for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity, costs, budget), 1)]

@@ -54,6 +54,29 @@ def test_density_prefers_the_unsure_word_per_word_read():
         priorities(scores, ("density",))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 50), st.integers(1, 80)), min_size=1, max_size=20), st.floats(0, 100))
+def test_density_ranks_with_any_overhead_as_the_plain_ratio(items, overhead):
+    """Each text's density priority is its percentile among errors / (words + overhead), computed plainly."""
+    scores = [(0.0, 1.0, e) for e, _ in items]
+    tokens = [t for _, t in items]
+    got = priorities(scores, ("density",), tokens=tokens, overhead=overhead)
+    ratio = [e / (t + overhead) for e, t in items]
+    for i in range(len(items)):
+        below = sum(r < ratio[i] for r in ratio)
+        ties = sum(r == ratio[i] for r in ratio)
+        assert got[i] == pytest.approx((below + (ties - 1) / 2) / max(1, len(items) - 1))
+
+
+def test_a_larger_overhead_moves_the_choice_towards_the_longer_text():
+    # 3 expected errors in 60 words against 1 in 5: per word read the short one wins at the default
+    # overhead; when every text costs 100 words' worth on top of its own, the long one teaches more
+    scores = [(-0.05, 0.5, 3.0), (-0.3, 0.5, 1.0)]
+    assert priorities(scores, ("density",), tokens=[60, 5]) == [0.0, 1.0]
+    assert priorities(scores, ("density",), tokens=[60, 5], overhead=100) == [1.0, 0.0]
+    assert density(3.0, 60, overhead=100) == pytest.approx(3.0 / 160)
+
+
 def cand(words, where):
     return Candidate(where, " ".join(words), (tuple(words),))
 
