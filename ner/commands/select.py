@@ -17,9 +17,10 @@ WORDS_PER_MINUTE = 60.0  # reading and labelling together; people read prose at 
 def register(sub) -> None:
     p = sub.add_parser("select", help="pick the texts whose labels help the model most (active learning)",
                        description="From a pool (a text file with one text per line, a corpus whose tags are "
-                                   "ignored, or the unannotated tasks of a Label Studio project) pick the N texts "
-                                   "the model is least sure about (MNLP and least confident word), skipping "
-                                   "near-duplicates of texts already picked; --strategy random for comparison.")
+                                   "ignored, or the unannotated tasks of a Label Studio project) pick the texts "
+                                   "(N, or as many as a budget holds) with the most expected wrong words per word "
+                                   "read (--cost sentences: per text), skipping near-duplicates of texts already "
+                                   "picked; --strategy random for comparison.")
     p.add_argument("pool", nargs="?", default=None, help="text file (one text per line) or corpus (CoNLL, JSONL...)")
     p.add_argument("--project", default=None, help="Label Studio project title: its unannotated tasks are the pool")
     p.add_argument("--model", default=None, help="model directory (needed by --strategy uncertainty)")
