@@ -171,8 +171,10 @@ def report(name: str, mean: dict) -> list[str]:
     final_n, final_t, final_f1 = mean["random"][-1]
     for s in (s for s in names if s != "random"):
         behind = [r for r in range(rounds) if mean[s][r][2] < mean["random"][r][2]]
-        lines.append(f"{s} at or above random in every round" if not behind else
-                     f"{s} below random in round(s) {', '.join(map(str, behind))}")
+        lines.append((f"{s} at or above random in every round" if not behind else
+                      f"{s} below random in round(s) {', '.join(map(str, behind))}") +
+                     f"; mean F1 of rounds 1-{rounds - 1}: {sum(p[2] for p in mean[s][1:]) / (rounds - 1):.4f} "
+                     f"(random {sum(p[2] for p in mean['random'][1:]) / (rounds - 1):.4f})")
         need_n = labels_to_reach([(n, f) for n, _, f in mean[s]], final_f1)
         need_t = labels_to_reach([(t, f) for _, t, f in mean[s]], final_f1)
         if need_t is None:
@@ -255,11 +257,12 @@ def main() -> int:
     p.add_argument("--plot", default=None, metavar="PNG", help="draw the mean curves")
     p.add_argument("--replot", nargs="+", default=None, metavar="JSON",
                    help="no training: report (and draw --plot) from the --json files of earlier runs, merged")
-    p.add_argument("--ranking", nargs=2, default=None, metavar="JSON",
-                   help="no training: per round, the order of the strategies in two runs (--seed-list: only those)")
+    p.add_argument("--ranking", nargs=2, default=None, metavar="JSON[,JSON]",
+                   help="no training: per round, the order of the strategies in two runs, each the --json files "
+                        "of one setting, comma-separated (--seed-list: only those seeds)")
     args = p.parse_args()
     if args.ranking:
-        print("\n".join(ranking(*(merge_runs([path], args.seed_list) for path in args.ranking))))
+        print("\n".join(ranking(*(merge_runs(paths.split(","), args.seed_list) for paths in args.ranking))))
         return 0
     if args.replot:
         pools = merge_runs(args.replot, args.seed_list)
