@@ -215,6 +215,10 @@ def ranking(a: dict, b: dict) -> list[str]:
             agree += order[0] == order[1]
             lines.append(f"{r:>5}  {order[0]:32s} | {order[1]:32s} {'same' if order[0] == order[1] else 'DIFFERENT'}")
         lines.append(f"same order in {agree} of {rounds - 1} rounds after the shared start")
+        for x, y in ((x, y) for i, x in enumerate(both) for y in both[i + 1:]):
+            same = sum((a[name]["mean"][x][r][2] >= a[name]["mean"][y][r][2]) ==
+                       (b[name]["mean"][x][r][2] >= b[name]["mean"][y][r][2]) for r in range(1, rounds))
+            lines.append(f"  {x} vs {y}: the same one ahead in {same} of {rounds - 1} rounds")
     return lines
 
 
