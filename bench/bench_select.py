@@ -48,10 +48,12 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     "previous": lambda candidates: {"measures": ("errors", "least")},
     # a text's fixed cost as large as reading the pool's median text (ours: 3 words)
     "median-overhead": lambda candidates: {"overhead": statistics.median(c.tokens for c in candidates)},
+    # Shen et al. 2017's length-normalised confidence alone: the mean log-probability of each word's top tag
+    "mnlp": lambda candidates: {"measures": ("mnlp",)},
 }
 
 
-def load_pool(name: str, seed: int = 13):
+def load_pool(name: str, seed: int = 13, written: Path = WRITTEN):
     """(pool sentences, scoring sentences) of a named pool."""
     from ner.formats.conll import read_conll
 
@@ -61,7 +63,7 @@ def load_pool(name: str, seed: int = 13):
         pool = [s for d in read_conll(FACTRUEVAL / "devset.conll") for s in d.sentences if len(s)]
         test = [s for d in read_conll(FACTRUEVAL / "testset.conll") for s in d.sentences if len(s)]
         return pool, test
-    docs = [d for d in read_conll(WRITTEN) if d.sentences]
+    docs = [d for d in read_conll(written) if d.sentences]
     random.Random(seed).shuffle(docs)
     cut = max(1, len(docs) // 4)
     return ([s for d in docs[cut:] for s in d.sentences if len(s)],
@@ -256,6 +258,7 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--patience", type=int, default=6)
     p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--written", default=str(WRITTEN), help="the written pool's corpus (default: the project's)")
     p.add_argument("--test-limit", type=int, default=0, help="score on the first N scoring sentences (0: all)")
     p.add_argument("--json", default=None, help="also write the curves as JSON")
     p.add_argument("--plot", default=None, metavar="PNG", help="draw the mean curves")
@@ -287,7 +290,7 @@ def main() -> int:
     load0 = os.getloadavg()
     out, lines = {}, []
     for name in args.pools.split(","):
-        pool, test = load_pool(name)
+        pool, test = load_pool(name, written=Path(args.written))
         if args.test_limit:
             test = test[:args.test_limit]
         print(f"pool {name}: {len(pool)} sentences ({sum(map(len, pool))} tokens), scored on {len(test)}; start "
