@@ -50,7 +50,8 @@ def _seed(seed: int) -> None:
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0}
+PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0, "natasha": False, "lexicon_dropout": -1.0,
+            "lexicon_span_dropout": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -60,9 +61,18 @@ def _morph_dim(config: TrainConfig) -> int:
 
 
 def _dropout(config: TrainConfig) -> dict:
-    """The dropout hparam, or none: the backbone's own default (each was chosen for its backbone, since a
-    CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md)."""
-    return {"dropout": config.dropout} if config.dropout >= 0 else {}
+    """The dropout hparams, or none: the backbone's own defaults (each was chosen for its backbone, since a
+    CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md); natasha's tags when asked for."""
+    from ..models.navec import NATASHA_DIM
+
+    hp = {"dropout": config.dropout} if config.dropout >= 0 else {}
+    if getattr(config, "lexicon_dropout", -1.0) >= 0:
+        hp["lexicon_dropout"] = config.lexicon_dropout
+    if getattr(config, "lexicon_span_dropout", 0.0):
+        hp["lexicon_span_dropout"] = config.lexicon_span_dropout
+    if getattr(config, "natasha", False) and config.backbone == "navec":
+        hp["natasha_dim"] = NATASHA_DIM
+    return hp
 
 
 def build_net(config: TrainConfig, tags, train_sents, device):
