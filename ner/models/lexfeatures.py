@@ -116,6 +116,14 @@ class LexiconFeatures:
         length = max(len(r) for r in rows)
         return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
 
+    def boost(self, batch, emissions, tag_ids: dict, amount: float) -> None:
+        """Add ``amount`` to each word's emission of the tag the lists give it (in place; the model's tags
+        only): what the lists hold weighs in at decoding, where no training shaped it (``lexicon_boost``)."""
+        for words, em in zip(batch, emissions):
+            for i, tag in enumerate(self.lexicon.tags(list(words))):
+                if tag != "O" and tag in tag_ids:
+                    em[i, tag_ids[tag]] += amount
+
     def tensor(self, batch: Sequence[Sequence[str]]):
         """``[B, L]`` ids, 0 past each item's end."""
         import torch

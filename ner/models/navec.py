@@ -41,7 +41,7 @@ from .windows import join_windows, open_window, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
-            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0,
+            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0,
             "morph_dim": 0,
             "natasha_dim": 0}
 MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
@@ -202,7 +202,10 @@ class NavecNet(SavedNet):
                 em = self.module.infer(x, torch.tensor(lengths)).float().cpu().numpy()
                 for row, j in enumerate(chunk):
                     results[j] = em[row, : lengths[row]]
-        return join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
+        joined = join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
+        if self.lexicon is not None and self.hp.get("lexicon_boost"):  # the lists as a prior at decoding
+            self.lexicon.boost(batch, joined, self.tag_ids, self.hp["lexicon_boost"])
+        return joined
 
     def decode(self, emissions: Sequence, batch_size: int = 64) -> list[tuple]:
         """``(path, marginals)`` for each ``[words, tags]`` emission array: the CRF over the whole sentence."""
@@ -255,7 +258,7 @@ class NavecNet(SavedNet):
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
-        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout"):  # off: as the code before them wrote
+        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost"):  # off: as the code before them wrote
             if not hp.get(key):
                 hp.pop(key, None)
         return {"chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,

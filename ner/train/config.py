@@ -72,6 +72,8 @@ class TrainConfig:
     lexicon_span_dropout: float = _f(0.0, "navec only: share of the lists' matches hidden one by one in training "
                                           "(the rest of the sentence keeps its matches), so a name the lists do not "
                                           "hold is not taken for O because its neighbours are listed; 0: off")
+    lexicon_boost: float = _f(0.0, "navec only: added to the score of the tag the lists give a word before the CRF "
+                                   "decodes, so listed names stay found when the feature is hidden in training; 0: off")
     augment: float = _f(0.0, "mention replacement: share of training sentences with names whose names are swapped, "
                              "new each epoch, for other names of their label (from the training data or made up: "
                              "CamelCase, acronym+version, hyphenated, dotted, Cyrillic with case endings); 0: off")
@@ -133,6 +135,8 @@ class TrainConfig:
             raise UserError(f"--o-bias {self.o_bias}: must be 0 or more (0: off)")
         if not 0 <= self.augment <= 1:
             raise UserError(f"--augment {self.augment}: a share between 0 and 1 (0: off)")
+        if self.lexicon_boost < 0:
+            raise UserError(f"--lexicon-boost {self.lexicon_boost}: must be 0 or more (0: off)")
         if not 0 <= self.lexicon_span_dropout <= 1:
             raise UserError(f"--lexicon-span-dropout {self.lexicon_span_dropout}: a share between 0 and 1 (0: off)")
         if self.lexicon_dropout != -1 and not 0 <= self.lexicon_dropout <= 1:

@@ -1,5 +1,6 @@
-"""Two ways the lists stop being all a model learns (#19): natasha's news NER tags as a word feature, and the
-lists' matches hidden one by one in training (``lexicon_span_dropout``), each off by default."""
+"""Ways the lists stop being all a model learns (#19): natasha's news NER tags as a word feature, the lists'
+matches hidden one by one in training (``lexicon_span_dropout``) and the lists as a prior at decoding
+(``lexicon_boost``)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,28 @@ def test_off_by_default_and_absent_from_the_directory(tmp_path):
     assert load_model(out).net.natasha is None
 
 
+def test_a_lexicon_boost_gives_listed_names_the_lists_tag_and_zero_changes_nothing(with_natasha):
+    model = load_model(with_natasha)
+    words = [["Яндекс", "выпустил", "модель", "YaLM", "и", "обучил", "её", "на", "ImageNet", "."]]
+    lists = model.net.lexicon.lexicon.tags(words[0])
+    assert lists[0] == "B-Organization" and lists[8] == "B-Dataset"  # what the bundled lists hold
+    before = model.predict(words)[0].tags
+    model.net.hp["lexicon_boost"] = 0.0
+    assert model.predict(words)[0].tags == before
+    model.net.hp["lexicon_boost"] = 1000.0
+    boosted = model.predict(words)[0].tags
+    assert [t for t, listed in zip(boosted, lists) if listed != "O"] == [t for t in lists if t != "O"]
+
+
+def test_a_trained_boost_is_saved_and_loaded(tmp_path):
+    out = train(TrainConfig(train=str(SEED), out=str(tmp_path / "m"), epochs=1, hidden=16, seed=5, morph=False,
+                            lexicon_boost=3.0))
+    assert json.loads((out / "ner_model.json").read_text())["hparams"]["lexicon_boost"] == 3.0
+    assert load_model(out).net.hp["lexicon_boost"] == 3.0
+
+
 @pytest.mark.parametrize("settings_, message", [
+    ({"lexicon_boost": -1.0}, "--lexicon-boost"),
     ({"natasha": True, "backbone": "navec-cnn"}, "--natasha"),
     ({"lexicon_span_dropout": 1.5}, "--lexicon-span-dropout"),
     ({"lexicon_dropout": 2.0}, "--lexicon-dropout"),
