@@ -17,9 +17,14 @@ Prints per pool the mean strict micro F1 and tokens per round (``--seeds`` seeds
 ``labels needed to reach random's final F1: N% of sentences, M% of tokens`` for ours and previous.
 Goals (issue 22): at most 60% of random's tokens on both pools, ours >= random in every round.
 
-    python bench/bench_select.py [--pools factrueval,written] [--rounds 6] [--start-tokens 1500]
-        [--step-tokens 1500] [--seeds 3] [--epochs 30] [--patience 6] [--hidden 128] [--json FILE] [--plot PNG]
-    python bench/bench_select.py --replot run1.json run2.json --plot curves.png
+    python bench/bench_select.py [--pools factrueval,written] [--strategies ours,previous,random] [--rounds 6]
+        [--start-tokens 1500] [--step-tokens 1500] [--seeds 3 | --seed-list 1,2] [--epochs 30] [--patience 6]
+        [--hidden 128] [--test-limit N] [--written CONLL] [--json FILE] [--plot PNG]
+    python bench/bench_select.py --replot run1.json run2.json [--plot curves.png]   # merged report, no training
+    python bench/bench_select.py --ranking full.json reduced1.json,reduced2.json --seed-list 1
+
+``--ranking`` is how a cut is checked: the same seed at two settings, the order of the strategies per
+round. The runs behind docs/annotating.md are in ``bench/results/select/``.
 
 ``ner train``'s defaults are the defaults here (30 epochs, patience 6, hidden 128); every training
 stops early on a dev split held out of its own labelled set (10%), never on the scoring part.
