@@ -10,7 +10,6 @@ import random
 from collections import Counter
 
 import numpy as np
-import pytest
 
 from ner.bio import tags_spans
 from ner.quality.critic.corrupt import corrupt, model_made
@@ -117,32 +116,3 @@ def test_a_retyped_inflected_name_is_a_type_suspect_with_its_stems_label():
     f = dict(zip(FEATURES, cand.features))
     assert f["stem_agree"] == 0.0 and f["n_elsewhere"] == 0.0 and f["model_exact"] == 1.0
     assert f["cue_agree"] < 0.1 < 0.9 < f["cue_other"]
-
-
-def test_the_corpus_says_which_labels_it_confuses():
-    from ner.quality.critic.corrupt import confusions
-
-    gold = tags_of(5, (0, 1, "PER"), (3, 4, "LOC"))
-    p = marginals(gold, conf=0.6)
-    p[3] = 0.01
-    p[3, NAMES.index("B-LOC")], p[3, NAMES.index("B-ORG")] = 0.55, 0.37
-    pairs = confusions([gold] * 4, [p] * 4, LABELS)
-    loc = dict(zip(LABELS, pairs["LOC"]))
-    assert loc["LOC"] == 0.0 and loc["ORG"] > 10 * loc["PER"] and sum(loc.values()) == pytest.approx(1.0)
-    assert pairs["ORG"] == [1.0, 1.0, 1.0]          # no ORG span: no preference
-
-
-def test_retypes_follow_the_labels_the_corpus_confuses_even_where_the_model_is_sure():
-    # the model hesitates between LOC and ORG on half the cities; on the other half it is sure of LOC, and
-    # a retype there still goes to ORG more often than to PER (people confuse those labels everywhere)
-    words = [("Иван", "живёт", "в", "Перми", ".")] * 3000
-    gold = tags_of(5, (0, 1, "PER"), (3, 4, "LOC"))
-    torn = marginals(gold, conf=0.6)
-    torn[3] = 0.01
-    torn[3, NAMES.index("B-LOC")], torn[3, NAMES.index("B-ORG")] = 0.55, 0.37
-    sure = marginals(gold, conf=0.9)
-    probs = [torn if n % 2 else sure for n in range(3000)]
-    bad = corrupt(words, [gold] * 3000, LABELS, 0.3, seed=4, probs=probs)
-    to = Counter(lab for n, ts in enumerate(bad) for i, j, lab in tags_spans(ts)
-                 if n % 2 == 0 and (i, j) == (3, 4) and lab != "LOC")
-    assert to["ORG"] > 1.5 * to["PER"] > 0
