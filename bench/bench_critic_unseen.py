@@ -16,7 +16,9 @@ errors, as they would in use), once, and cached in ``--work`` by content hash; t
 marginals. An error is found when a suspect in the first ``n`` / ``2n`` (n = errors injected) overlaps
 its tokens. The critic's estimate of the error rate is the share of sentences it expects to hold an
 error (1 - the product of 1 - p over a sentence's suspects), shown beside the injected share and beside
-the same estimate on the untouched corpus (the errors that were there before the injection).
+the same estimate on the untouched corpus (the errors that were there before the injection; with
+``--untouched``), and the net ratio: (estimate - untouched estimate) / injected share, how much of the
+injected errors the estimate counts once the corpus's own are set aside.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 3] [--epochs 3] [--hidden 64]
         [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
