@@ -15,6 +15,9 @@ the demo), scored on the same test sentences:
 - ``NAME:key=value;key=value``: the default with TrainConfig changes, e.g. ``augment:augment=0.5``;
 - ``o-bias=B``: the default's trained models (run ``default`` first), the O tag's emission lowered by B
   before the CRF decodes (more names found where the model hesitates), no training;
+- ``decode:key=value;...``: the default's trained models with decode-time hparams set, no training, e.g.
+  ``decode:lexicon_boost=4.0;o_bias=0.5`` (what ``ner train --lexicon-boost 4 --o-bias 0.5`` saves: training
+  chooses its epoch without them, so the weights are the default's);
 - ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
   names may be names it saw).
 
@@ -90,6 +93,14 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     import tomllib
 
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
+    if name.startswith("decode"):  # the default's trained model with decode-time hparams (o_bias, lexicon_boost)
+        from ner.markup import clean_tags
+
+        if not (work / f"model-default-{seed}").exists():
+            raise SystemExit(f"{work}/model-default-{seed}: run the default variant for this seed first")
+        model = load_model(work / f"model-default-{seed}")
+        model.net.hp.update(extra)
+        return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
     config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
                          seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
@@ -192,7 +203,8 @@ def main(argv=None) -> int:
             result = {"counts": {k: {label: [int(c.tp), int(c.pred - c.tp), int(c.gold - c.tp)] for label, c in v.items()}
                                  for k, v in found.items()},
                       "seconds": round(time.perf_counter() - started, 1),
-                      "epochs": 0 if variant in ("lists", "natasha") or variant.startswith("o-bias") else args.epochs}
+                      "epochs": 0 if variant in ("lists", "natasha") or variant.startswith(("o-bias", "decode"))
+                      else args.epochs}
             (store / f"{variant.replace('/', '_')}@{seed}.json").write_text(json.dumps(result, indent=1))
     results = {p.stem: json.loads(p.read_text()) for p in sorted(store.glob("*.json"))}
     shown = list(dict.fromkeys(k.split("@")[0] for k in results))

@@ -25,6 +25,8 @@ model directory (``distributed.py``; docs/training.md).
 
 from __future__ import annotations
 
+import contextlib
+
 import copy
 import random
 import shutil
@@ -125,6 +127,21 @@ def dev_loss(net, examples, batch_size: int, procs: Processes = Processes()) -> 
     net.module.train(was_training)
     total = distributed.sum_all([total], procs, net.device)[0]
     return total / max(1, len(examples))
+
+
+DECODE_PRIORS = ("o_bias", "lexicon_boost")  # navec hparams that act only when the CRF decodes
+
+
+@contextlib.contextmanager
+def plain_decoding(net):
+    """``net`` without its decode-time priors (``DECODE_PRIORS``) inside the block, as they were after it."""
+    hp = getattr(net, "hp", None)
+    saved = {k: hp.pop(k) for k in DECODE_PRIORS if hp and k in hp} if hp is not None else {}
+    try:
+        yield net
+    finally:
+        if saved:
+            hp.update(saved)
 
 
 def evaluate_net(net, sentences, procs: Processes = Processes()):
@@ -276,7 +293,8 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
                     f"processes, {len(set().union(*parts))} distinct of {len(examples)}")
         else:
             seen = len(examples)
-        ev, _ = evaluate_net(net, dev_sents, procs)
+        with plain_decoding(net):  # the epoch is chosen on what the network learned, not on decode-time priors
+            ev, _ = evaluate_net(net, dev_sents, procs)
         f1 = ev.micro.f1
         loss_dev = dev_loss(net, dev_examples, config.batch_size, procs)
         better_f1 = f1 > best_f1 and f1 > 0
