@@ -25,8 +25,6 @@ model directory (``distributed.py``; docs/training.md).
 
 from __future__ import annotations
 
-import contextlib
-
 import copy
 import random
 import shutil
@@ -39,6 +37,7 @@ from . import distributed
 from .config import TrainConfig
 from .distributed import Processes
 from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
+from ..models.base import plain_decoding
 from .prepare import prepare_data  # noqa: F401  (read, check, map, hold out: before any model is built)
 
 
@@ -127,21 +126,6 @@ def dev_loss(net, examples, batch_size: int, procs: Processes = Processes()) -> 
     net.module.train(was_training)
     total = distributed.sum_all([total], procs, net.device)[0]
     return total / max(1, len(examples))
-
-
-DECODE_PRIORS = ("o_bias", "lexicon_boost")  # navec hparams that act only when the CRF decodes
-
-
-@contextlib.contextmanager
-def plain_decoding(net):
-    """``net`` without its decode-time priors (``DECODE_PRIORS``) inside the block, as they were after it."""
-    hp = getattr(net, "hp", None)
-    saved = {k: hp.pop(k) for k in DECODE_PRIORS if hp and k in hp} if hp is not None else {}
-    try:
-        yield net
-    finally:
-        if saved:
-            hp.update(saved)
 
 
 def evaluate_net(net, sentences, procs: Processes = Processes()):
