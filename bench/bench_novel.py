@@ -130,6 +130,12 @@ def micro(result: dict, kind: str) -> float:
     return sum(map(counts, result["counts"][kind].values()), counts([0, 0, 0])).f1
 
 
+def short(variant: str, variants) -> str:
+    """A variant's name without its settings, or with them where another variant has the same name."""
+    name = variant.split(":")[0]
+    return variant if sum(v.split(":")[0] == name for v in variants) > 1 and ":" in variant else name
+
+
 def table(results: dict, variants: list[str], base: str = "default") -> str:
     """F1 per label and micro, mean +- sd over seeds; then each variant minus ``base`` on the seeds both ran."""
     runs = {v: [r for key, r in results.items() if key.rsplit("@", 1)[0] == v] for v in variants}
@@ -137,7 +143,7 @@ def table(results: dict, variants: list[str], base: str = "default") -> str:
     lines = []
     for kind in ("unseen", "seen"):
         lines.append(f"\nF1 on {kind} names (mean +- sd over seeds)")
-        lines.append(f"{'':<14}" + "".join(f"{v.split(':')[0][:18]:>20}" for v in variants))
+        lines.append(f"{'':<14}" + "".join(f"{short(v, variants)[:18]:>20}" for v in variants))
         lines.append(f"{'seeds':<14}" + "".join(f"{len(runs[v]):>20}" for v in variants))
         for label in labels + ["micro"]:
             row = f"{label:<14}"
@@ -159,7 +165,7 @@ def table(results: dict, variants: list[str], base: str = "default") -> str:
                      if k.rsplit("@", 1)[0] == v and f"{base}@{k.rsplit('@', 1)[1]}" in results]
             if v != base and pairs:
                 unseen, seen = pairs[: len(pairs) // 2], pairs[len(pairs) // 2:]
-                lines.append(f"{v.split(':')[0]:<20} {statistics.mean(unseen):+.3f} / {statistics.mean(seen):+.3f}"
+                lines.append(f"{short(v, variants):<20} {statistics.mean(unseen):+.3f} / {statistics.mean(seen):+.3f}"
                              f"  ({len(unseen)} seed{'s' * (len(unseen) > 1)})")
     return "\n".join(lines)
 
