@@ -10,7 +10,8 @@ pure functions keep that syntax out of the entities:
   rule rows, horizontal rules, ``*``/``_``/``~`` emphasis, link and image brackets with
   their targets, bare URLs, e-mail addresses, HTML tags, fenced code blocks, code spans
   that are more than one name (`` `train.py --lr 2e-4` ``; a one-word span such as
-  `` `vLLM` `` keeps its word, its backticks go), and chat prefixes at a line start
+  `` `vLLM` `` keeps its word, its backticks go), identifiers (hashes, file and storage IDs:
+  ``88f3c2a1``, ``ds-5c0e77b2``; ``is_identifier``) and chat prefixes at a line start
   (``SP_1:``, ``@anna:``, ``user:``, ``[10:02]``).
 - ``clean_tags(words, tags)``: IOB2 tags in which no entity starts or ends on a token that
   is only punctuation or markup (``**``, ``|``, ``#``, ``>``, ``---``, ``—``, ``«``), and
@@ -58,7 +59,11 @@ _HIDDEN = "\x00"  # a masked character while the line is worked on
 # tables); a colon before a space, the end, a digit or a slash (speakers, stamps, URLs); a number before
 # ". " or ") " (numbered lists). Prose dashes, "2.5" and "см:" alone stay plain.
 _MAYBE_MARKUP = re.compile(r"[`~#>*+•\[|_<@\x00]|(?:^|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029])\s*-|--"
-                           r"|:(?=[\s/\d]|$)|\d[.)](?=\s)|www\.", re.IGNORECASE)
+                           r"|:(?=[\s/\d]|$)|\d[.)](?=\s)|www\.|[a-z]\d+[a-z]|\d[a-z]+\d", re.IGNORECASE)
+# an identifier (a hash, a file or storage ID: 88f3c2a1, ds-5c0e77b2): a word with a run of 6+ Latin letters
+# and digits that switches between them 4+ times; "GPT-4o", "Qwen2.5-VL-7B", "YOLOv8", "A100" switch once
+_WORDISH = re.compile(r"[\w.-]+")
+_ALNUM = re.compile(r"[A-Za-z0-9]{6,}")
 
 
 def has_markup(text: str) -> bool:
@@ -118,7 +123,19 @@ def _mask_line(line: str) -> str:
         for m in pattern.finditer("".join(chars)):
             if _HIDDEN not in m.group():
                 _hide(chars, m.start(), m.end())
+    for m in _WORDISH.finditer("".join(chars)):
+        if _HIDDEN not in m.group() and is_identifier(m.group()):
+            _hide(chars, m.start(), m.start() + len(m.group().rstrip(".-")))  # a sentence's full stop stays
     return "".join(" " if c == _HIDDEN else c for c in chars)
+
+
+def is_identifier(word: str) -> bool:
+    """A hash or an ID, never a name: a run of 6+ Latin letters and digits that switches between them 4+ times.
+
+    >>> is_identifier("ds-5c0e77b2"), is_identifier("Qwen2.5-VL-7B"), is_identifier("gpt-4o-mini-2024-07-18")
+    (True, False, False)
+    """
+    return any(sum(a.isdigit() != b.isdigit() for a, b in zip(run, run[1:])) >= 4 for run in _ALNUM.findall(word))
 
 
 def _is_junk(word: str) -> bool:

@@ -242,3 +242,25 @@ def test_has_markup_is_mask_changing_the_text(text):
     assert has_markup(text) == (mask(text) != text)
     if not _MAYBE_MARKUP.search(text):
         assert mask(text) == text
+
+
+@pytest.mark.parametrize("text, blanked", [
+    ("файл ds-5c0e77b2, хэш 88f3c2a1.", ["ds-5c0e77b2", "88f3c2a1"]),
+    ("глянь 1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms , там выгрузка", ["1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"]),
+    ("коммит a1b2c3d сломал сборку", ["a1b2c3d"]),
+])
+def test_identifiers_are_blanked_with_their_word_and_the_full_stop_stays(text, blanked):
+    masked = mask(text)
+    for word in blanked:
+        start = text.index(word)
+        assert masked[start:start + len(word)].strip() == ""
+    kept = text
+    for word in blanked:
+        kept = kept.replace(word, " " * len(word))
+    assert masked == kept
+
+
+@pytest.mark.parametrize("name", ["GPT-4o", "Qwen2.5-VL-7B", "YOLOv8", "A100", "gpt-4o-mini-2024-07-18", "e5-mistral-7b",
+                                  "x86_64", "Llama-3.1-8B-Instruct", "ruT5-large", "support_dump_0611.jsonl", "v2b3"])
+def test_names_with_digits_are_not_identifiers(name):
+    assert mask(f"берём {name} сегодня") == f"берём {name} сегодня"

@@ -7,11 +7,12 @@ kept; ``{"Model": ["BERT"]}``, mentions grouped by label, is read too). ``place_
 finds each mention:
 
 - exactly, then ignoring case and ё/е, and only at word boundaries (no letter or digit
-  touching either end);
+  touching either end); the case-blind occurrences come after the exact ones, also when those are taken;
 - longer mentions first, so that "Hugging Face Transformers" is placed before "Hugging Face";
 - a mention listed k times takes its first k free occurrences in text order; an occurrence
   beyond the k-th stays untagged (the prompt asks for one entry per occurrence);
-- a match that cuts a token is widened to whole tokens ("BERT" in "BERT-а"), and counted.
+- a match that cuts a token is widened to whole tokens ("BERT" in "BERT-а"), and counted; an occurrence
+  that is whole tokens already is taken before one that would have to be widened.
 
 What is never placed goes to ``unplaced`` with its reason (``REASONS``): a mention not in the
 text, one whose every occurrence overlaps a placed mention, one listed more often than it
@@ -137,16 +138,16 @@ def _at_boundaries(text: str, start: int, end: int) -> bool:
 
 
 def _occurrences(text: str, folded: str, mention: str) -> list[tuple[int, int]]:
-    """Where ``mention`` stands at word boundaries: exact matches, else case- and ё-blind ones."""
+    """Where ``mention`` stands at word boundaries: exact matches in text order, then the case- and
+    ё-blind ones that are not exact (so a second listing of "BERT" finds "bert" once "BERT" is taken)."""
+    found: list[tuple[int, int]] = []
     for haystack, needle in ((text, mention), (folded, fold(mention))):
-        found, pos = [], haystack.find(needle)
+        pos = haystack.find(needle)
         while pos >= 0:
-            if _at_boundaries(text, pos, pos + len(needle)):
+            if _at_boundaries(text, pos, pos + len(needle)) and (pos, pos + len(needle)) not in found:
                 found.append((pos, pos + len(needle)))
             pos = haystack.find(needle, pos + 1)
-        if found:
-            return found
-    return []
+    return found
 
 
 def _widen(start: int, end: int, offsets) -> tuple[int, int]:
@@ -198,7 +199,9 @@ def place_entities(text: str, entities: list, names, offsets) -> Placement:
             unplaced.append((k, Unplaced(mention, name, reason)))
             continue
         used[key] = used.get(key, 0) + 1
-        start, end, (ws, we) = free[0]  # earlier listings of this mention took the occurrences before it
+        # earlier listings of this mention took the occurrences before it; one that is a whole token is
+        # taken before one that must be widened ("AI" alone before the "AI" of "AI-ассистент")
+        start, end, (ws, we) = min(free, key=lambda f: f[2] != (f[0], f[1]))
         widened += (ws, we) != (start, end)
         taken.append((ws, we, name))
     return Placement(tuple(sorted(taken)), tuple(u for _, u in sorted(unplaced, key=lambda x: x[0])), widened)

@@ -25,6 +25,7 @@ from ..errors import UserError
 
 FILE = "lexicon.json"  # inside a model directory
 DATE = "Date"  # the matcher's date patterns give this label whatever the files are
+RECENT = 4096  # word lists whose lexicon tags are remembered (``LexiconFeatures.tags``)
 
 
 class LexiconFeatures:
@@ -50,6 +51,7 @@ class LexiconFeatures:
             for p in "BI":
                 self.ids[f"{p}-{label}"] = len(self.ids) + 1
         self.size = len(self.ids) + 1  # rows of the embedding, padding included
+        self._recent: dict[tuple, list[str]] = {}
 
     @classmethod
     def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
@@ -95,7 +97,45 @@ class LexiconFeatures:
 
     def word_ids(self, words: Sequence[str]) -> list[int]:
         """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""
-        return [self.ids.get(tag, 1) for tag in self.lexicon.tags(list(words))]
+        return [self.ids.get(tag, 1) for tag in self.tags(words)]
+
+    def tags(self, words: Sequence[str]) -> list[str]:
+        """The lists' IOB2 tags of ``words``; the last few thousand word lists are remembered, since
+        prediction asks twice for the same sentence (the feature, then ``boost``)."""
+        key = tuple(words)
+        found = self._recent.get(key)
+        if found is None:
+            if len(self._recent) >= RECENT:
+                self._recent.clear()
+            found = self._recent[key] = self.lexicon.tags(list(words))
+        return found
+
+    def training_tensor(self, batch, known: dict, hidden: dict, share: float = 0.0):
+        """``[B, L]`` ids of training windows: each window's ids kept in ``known``, the positions ``hidden``
+        holds for it (``train/augment.py``'s swapped names) set to ``O``, then each match hidden with
+        probability ``share`` (``hide_matches``)."""
+        import random
+
+        import torch
+
+        rows = []
+        for words in batch:
+            key = tuple(words)
+            if key not in known:
+                known[key] = self.word_ids(key)
+            hide = hidden.get(key, ())
+            row = [1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key]
+            rows.append(hide_matches(row, share, random.random) if share else row)
+        length = max(len(r) for r in rows)
+        return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
+
+    def boost(self, batch, emissions, tag_ids: dict, amount: float) -> None:
+        """Add ``amount`` to each word's emission of the tag the lists give it (in place; the model's tags
+        only): what the lists hold weighs in at decoding, where no training shaped it (``lexicon_boost``)."""
+        for words, em in zip(batch, emissions):
+            for i, tag in enumerate(self.tags(words)):
+                if tag != "O" and tag in tag_ids:
+                    em[i, tag_ids[tag]] += amount
 
     def tensor(self, batch: Sequence[Sequence[str]]):
         """``[B, L]`` ids, 0 past each item's end."""
@@ -127,3 +167,23 @@ def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> Lexicon
         return None
     listed = {p.stem for p in BUNDLED.glob("*.txt")} - {NOT_AN_ENTITY}
     return LexiconFeatures.read(BUNDLED) if listed & set(labels) else None
+
+
+def hide_matches(ids: Sequence[int], share: float, draw) -> list[int]:
+    """``ids`` with each lexicon match (a ``B-X`` id and the ``I-X`` ids after it) set to ``O`` (1) when
+    ``draw()`` (uniform in [0, 1)) falls under ``share``: in training, names the lists do not hold sit
+    beside names they do in the same sentence, as they will in new text (``lexicon_span_dropout``)."""
+    out = list(ids)
+    i = 0
+    while i < len(out):
+        start = out[i]
+        if start > 1 and start % 2 == 0:  # B-X: even ids from 2 (``LexiconFeatures.ids``)
+            j = i + 1
+            while j < len(out) and out[j] == start + 1:
+                j += 1
+            if draw() < share:
+                out[i:j] = [1] * (j - i)
+            i = j
+        else:
+            i += 1
+    return out

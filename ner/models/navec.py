@@ -41,8 +41,11 @@ from .windows import join_windows, open_window, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
-            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "morph_dim": 0}
+            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0,
+            "morph_dim": 0,
+            "natasha_dim": 0}
 MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
+NATASHA_DIM = 8  # natasha's NER tags' embedding when training turns it on (natasha_tags.py)
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
 # Torch threads a loaded model predicts on (CPU): a second thread gains little on small batches and
 # slows the BiLSTM badly when other processes keep the cores busy (docs/architecture.md, bench notes).
@@ -74,6 +77,11 @@ class NavecNet(SavedNet):
         self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
         self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
         self.lexicon_hidden: dict = {}  # words -> positions whose lexicon id is O (train/augment.py's swapped names)
+        self.natasha = None
+        if self.hp.get("natasha_dim"):
+            from .natasha_tags import NatashaTags
+
+            self.natasha = NatashaTags()
         self.window = window or DEFAULT_WINDOW
         self.stride = stride if stride >= 0 else DEFAULT_STRIDE
         self.embeddings = Path(embeddings) if embeddings else bundled_navec_path()
@@ -93,7 +101,7 @@ class NavecNet(SavedNet):
         from .words import WordFeatures
 
         words = WordFeatures(navec.pq.indexes, navec.pq.codes, navec.vocab.unk_id, self.featurizer.n_chars, self.hp)
-        encoder = self.build_encoder(words.width + words.lexicon_width)
+        encoder = self.build_encoder(words.width + words.lexicon_width + words.natasha_width)
         return TagNet(words, encoder, CRFHead(encoder.out_width, self.tags))
 
     def build_encoder(self, width: int):
@@ -135,25 +143,21 @@ class NavecNet(SavedNet):
         gold = torch.zeros(mask.shape, dtype=torch.long)
         for b, (_, ids) in enumerate(batch):
             gold[b, : len(ids)] = torch.tensor(ids)
-        lexicon_ids = None if self.lexicon is None else self._training_lexicon_ids(words).to(self.device)
-        emissions = self.module(word_ids, shape_ids, char_ids, lexicon_ids).float()
+        emissions = self.module(word_ids, shape_ids, char_ids, *self.sentence_inputs(words)).float()
         return self.module.crf.neg_log_likelihood(emissions, gold.to(self.device), mask)
 
-    def _training_lexicon_ids(self, batch):
-        import torch
+    def sentence_inputs(self, words) -> tuple:
+        """The per-sentence feature ids of training windows, as ``TagNet.forward`` takes them after the chars."""
+        lexicon_ids = None if self.lexicon is None else self._training_lexicon_ids(words).to(self.device)
+        natasha_ids = None if self.natasha is None else self.natasha.tensor(words).to(self.device)
+        return (lexicon_ids, natasha_ids)
 
-        known = self._lexicon_ids
-        if len(known) > 200_000:
-            known.clear()
-        rows = []
-        for words in batch:
-            key = tuple(words)
-            if key not in known:
-                known[key] = self.lexicon.word_ids(key)
-            hide = self.lexicon_hidden.get(key, ())
-            rows.append([1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key])
-        length = max(len(r) for r in rows)
-        return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
+    def _training_lexicon_ids(self, batch):
+        """Training windows' lexicon ids: cached per window, swapped names and (in training) drawn matches hidden."""
+        if len(self._lexicon_ids) > 200_000:
+            self._lexicon_ids.clear()
+        share = self.hp.get("lexicon_span_dropout", 0.0) if self.module.training else 0.0
+        return self.lexicon.training_tensor(batch, self._lexicon_ids, self.lexicon_hidden, share)
 
     def _word_vectors(self, batch):
         """[B, L, width] input vectors; each distinct word of the batch goes through the features once."""
@@ -190,13 +194,18 @@ class NavecNet(SavedNet):
                 x = None if cache is None else cache.gather(items, lambda ws: prepare(self._word_vectors([ws])[0]))
                 if x is None:
                     x = prepare(self._word_vectors(items))
-                if self.lexicon is not None:  # depends on the neighbours, so never cached per word
-                    x = torch.cat([x, self.module.lexicon_features(self.lexicon.tensor(items).to(x.device))], -1)
+                # the lexicon's and natasha's ids depend on the neighbours, so they are never cached per word
+                x = self.module.sentence_features(
+                    x, None if self.lexicon is None else self.lexicon.tensor(items).to(x.device),
+                    None if self.natasha is None else self.natasha.tensor(items).to(x.device))
                 lengths = [len(words) for words in items]
                 em = self.module.infer(x, torch.tensor(lengths)).float().cpu().numpy()
                 for row, j in enumerate(chunk):
                     results[j] = em[row, : lengths[row]]
-        return join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
+        joined = join_windows([len(words) for words in batch], plans, results, len(self.tags), np.float32)
+        if self.lexicon is not None and self.hp.get("lexicon_boost"):  # the lists as a prior at decoding
+            self.lexicon.boost(batch, joined, self.tag_ids, self.hp["lexicon_boost"])
+        return joined
 
     def decode(self, emissions: Sequence, batch_size: int = 64) -> list[tuple]:
         """``(path, marginals)`` for each ``[words, tags]`` emission array: the CRF over the whole sentence."""
@@ -249,8 +258,9 @@ class NavecNet(SavedNet):
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
-        if not hp.get("o_bias"):
-            hp.pop("o_bias", None)
+        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost"):  # off: as the code before them wrote
+            if not hp.get(key):
+                hp.pop(key, None)
         return {"chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}
 

@@ -78,15 +78,22 @@ class TagNet(nn.Module):
         """``encode`` (eval mode) from ``prepare``d word vectors."""
         return self.head(self.encoder.infer(p, lengths))
 
-    def forward(self, word_ids, shape_ids, char_ids, lexicon_ids=None):
-        """Training emissions from [B, L] word and shape ids, [B, L, n] char ids and [B, L] lexicon ids."""
+    def sentence_features(self, x, lexicon_ids=None, natasha_ids=None):
+        """``x`` [B, L, width] with the per-sentence features joined after it: the lexicon's, natasha's."""
+        parts = [x]
+        if lexicon_ids is not None:
+            parts.append(self.lexicon_features(lexicon_ids))
+        if natasha_ids is not None:
+            parts.append(self.words.natasha_features(natasha_ids))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+
+    def forward(self, word_ids, shape_ids, char_ids, lexicon_ids=None, natasha_ids=None):
+        """Training emissions from [B, L] word and shape ids, [B, L, n] char ids, [B, L] lexicon and natasha ids."""
         vocab_ids = word_ids.reshape(-1)  # the grammemes are a dictionary's: word dropout leaves them
         word_ids = self.words.hide_words(word_ids)
         b, length, n = char_ids.shape
         x = self.word_features(word_ids.reshape(-1), shape_ids.reshape(-1), [char_ids.reshape(-1, n)], vocab_ids)
-        x = x.reshape(b, length, -1)
-        if lexicon_ids is not None:
-            x = torch.cat([x, self.lexicon_features(lexicon_ids)], dim=-1)
+        x = self.sentence_features(x.reshape(b, length, -1), lexicon_ids, natasha_ids)
         return self.encode(x, (shape_ids != 0).sum(1).cpu())
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):

@@ -8,7 +8,8 @@ of its dictionary grammemes (``morph.py``; the per-vocabulary table is a persist
 a saved model needs no pymorphy3). The lexicon feature (``lexfeatures.py``) is embedded
 here too but joined by the caller: it depends on the neighbours, so it is never cached per word.
 
-``width`` is the size of ``forward``'s vectors, ``lexicon_width`` what the lexicon adds.
+``width`` is the size of ``forward``'s vectors, ``lexicon_width`` what the lexicon adds and
+``natasha_width`` what natasha's NER tags add (``natasha_tags.py``; per sentence like the lexicon).
 
 Left out: fine-tuning the navec vectors; the encoders and the CRF (``encoders.py``, ``tagnet.py``).
 """
@@ -51,6 +52,13 @@ class WordFeatures(nn.Module):
         if hp.get("lexicon_tags"):  # lexicon membership ids (lexfeatures.py): 0 padding, 1 O
             self.lexicon = nn.Embedding(hp["lexicon_tags"], hp["lexicon_dim"], padding_idx=0)
             self.lexicon_width = hp["lexicon_dim"]
+        self.natasha = None
+        self.natasha_width = 0
+        if hp.get("natasha_dim"):  # natasha's news NER tags (natasha_tags.py): 0 padding, 1 O
+            from .natasha_tags import SIZE
+
+            self.natasha = nn.Embedding(SIZE, hp["natasha_dim"], padding_idx=0)
+            self.natasha_width = hp["natasha_dim"]
 
     def hide_words(self, word_ids):
         """In training, ``word_dropout`` of the ids become the unknown word, so the characters learn to carry it."""
@@ -99,3 +107,7 @@ class WordFeatures(nn.Module):
             hide = torch.rand(lexicon_ids.shape[0], 1, device=lexicon_ids.device) < self.lexicon_dropout
             lexicon_ids = lexicon_ids.masked_fill(hide & (lexicon_ids > 0), 1)
         return self.lexicon(lexicon_ids)
+
+    def natasha_features(self, natasha_ids):
+        """[B, L, natasha_width] embeddings of natasha's tag ids (``natasha_tags.py``)."""
+        return self.natasha(natasha_ids)

@@ -64,11 +64,23 @@ class TrainConfig:
                           "(the default): the bundled annotation/lexicons/ when it lists one of the training labels")
     morph: bool = _f(True, "navec backbones: each word's dictionary grammemes (pymorphy3: first name, surname, "
                            "patronymic, place, organisation) as a word feature, kept in the model")
+    natasha: bool = _f(False, "navec only: natasha's bundled news NER (slovnet: PER, LOC, ORG, offline) tags each "
+                              "sentence and its tags are a word feature, so people, places and companies the lists "
+                              "do not hold read as such; tagging takes longer")
+    lexicon_dropout: float = _f(-1.0, "navec only: share of training sentences whose lexicon feature is hidden, so "
+                                      "the model learns names the lists do not hold; -1: the backbone's own (0.5)")
+    lexicon_span_dropout: float = _f(0.0, "navec only: share of the lists' matches hidden one by one in training "
+                                          "(the rest of the sentence keeps its matches), so a name the lists do not "
+                                          "hold is not taken for O because its neighbours are listed; 0: off")
+    lexicon_boost: float = _f(0.0, "navec only: added to the score of the tag the lists give a word before the CRF "
+                                   "decodes (like --o-bias: tagging and the final dev scores), so the lists weigh in where "
+                                   "the network was not trained to lean on them; 0: off")
     augment: float = _f(0.0, "mention replacement: share of training sentences with names whose names are swapped, "
                              "new each epoch, for other names of their label (from the training data or made up: "
                              "CamelCase, acronym+version, hyphenated, dotted, Cyrillic with case endings); 0: off")
-    o_bias: float = _f(0.0, "navec backbones: subtracted from the O tag's score before the CRF decodes (dev scoring "
-                            "and tagging), so more names are found where the model hesitates; 0: off")
+    o_bias: float = _f(0.0, "navec backbones: subtracted from the O tag's score before the CRF decodes (tagging and "
+                            "the final dev scores; epochs are chosen without it), so more names are found where the "
+                            "model hesitates; 0: off")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
     lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
                       "merged; 0: full fine-tuning")
@@ -105,6 +117,9 @@ class TrainConfig:
             if not available():
                 raise UserError("the grammeme feature (--morph, on by default) needs pymorphy3: "
                                 "pip install 'ner[train]', or pass --no-morph")
+        if self.natasha and self.backbone != "navec":
+            raise UserError(f"--natasha: natasha's tags are a feature of the navec backbone, not {self.backbone}; "
+                            f"drop --natasha or use --backbone navec")
         if self.lexicon and self.lexicon.lower() != "none" and self.backbone != "navec":
             raise UserError(f"--lexicon {self.lexicon}: lexicon features are for the navec backbone; "
                             f"drop --lexicon or use --backbone navec")
@@ -122,6 +137,12 @@ class TrainConfig:
             raise UserError(f"--o-bias {self.o_bias}: must be 0 or more (0: off)")
         if not 0 <= self.augment <= 1:
             raise UserError(f"--augment {self.augment}: a share between 0 and 1 (0: off)")
+        if self.lexicon_boost < 0:
+            raise UserError(f"--lexicon-boost {self.lexicon_boost}: must be 0 or more (0: off)")
+        if not 0 <= self.lexicon_span_dropout <= 1:
+            raise UserError(f"--lexicon-span-dropout {self.lexicon_span_dropout}: a share between 0 and 1 (0: off)")
+        if self.lexicon_dropout != -1 and not 0 <= self.lexicon_dropout <= 1:
+            raise UserError(f"--lexicon-dropout {self.lexicon_dropout}: a share between 0 and 1 (-1: the default)")
         for key in ("dropout", "word_dropout", "warmup"):
             if not 0 <= getattr(self, key) < 1 and not (key == "dropout" and self.dropout == -1):
                 raise UserError(f"--{key.replace('_', '-')} {getattr(self, key)}: must be at least 0 and below 1")

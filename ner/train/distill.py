@@ -112,9 +112,7 @@ class DistillNet:
             net = self.net
             words = [e.words for e in soft]
             word_ids, shape_ids, char_ids, mask = (t.to(net.device) for t in net.featurizer.tensors(words))
-            lexicon = getattr(net, "lexicon", None)  # a navec student with lexicon features (lexfeatures.py)
-            extra = () if lexicon is None else (net._training_lexicon_ids(words).to(net.device),)
-            emissions = net.module(word_ids, shape_ids, char_ids, *extra).float()
+            emissions = net.module(word_ids, shape_ids, char_ids, *net.sentence_inputs(words)).float()
             marginals = net.module.crf.marginals(emissions, mask)
             targets = torch.zeros(marginals.shape)
             for b, e in enumerate(soft):

@@ -37,6 +37,7 @@ from . import distributed
 from .config import TrainConfig
 from .distributed import Processes
 from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
+from ..models.base import plain_decoding
 from .prepare import prepare_data  # noqa: F401  (read, check, map, hold out: before any model is built)
 
 
@@ -50,7 +51,8 @@ def _seed(seed: int) -> None:
 
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0}
+PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0, "natasha": False, "lexicon_dropout": -1.0,
+            "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -59,19 +61,30 @@ def _morph_dim(config: TrainConfig) -> int:
     return MORPH_DIM if getattr(config, "morph", False) else 0  # pymorphy3's presence: TrainConfig.validate
 
 
-def _dropout(config: TrainConfig) -> dict:
-    """The dropout hparam, or none: the backbone's own default (each was chosen for its backbone, since a
-    CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md)."""
-    return {"dropout": config.dropout} if config.dropout >= 0 else {}
+def _extra_hparams(config: TrainConfig) -> dict:
+    """Hparams set only when asked for, else the backbone's own defaults: dropout (each backbone has its own,
+    since a CNN trained at the BiLSTM's rate scored lower; bench/NOTES.md), the lexicon's dropouts and boost,
+    natasha's tags."""
+    from ..models.navec import NATASHA_DIM
+
+    hp = {"dropout": config.dropout} if config.dropout >= 0 else {}
+    if getattr(config, "lexicon_dropout", -1.0) >= 0:
+        hp["lexicon_dropout"] = config.lexicon_dropout
+    for key in ("lexicon_span_dropout", "lexicon_boost"):
+        if getattr(config, key, 0.0):
+            hp[key] = getattr(config, key)
+    if getattr(config, "natasha", False) and config.backbone == "navec":
+        hp["natasha_dim"] = NATASHA_DIM
+    return hp
 
 
 def build_net(config: TrainConfig, tags, train_sents, device):
     if config.backbone == "navec-cnn":
         from ..models.cnn import CNNNet
 
-        net = CNNNet(tags, CNNNet.chars_of(train_sents), {**_dropout(config), "word_dropout": config.word_dropout,
-                                                          "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
-                     config.window, config.stride, device=device)
+        hp = {**_extra_hparams(config), "word_dropout": config.word_dropout, "morph_dim": _morph_dim(config),
+              "o_bias": config.o_bias}
+        net = CNNNet(tags, CNNNet.chars_of(train_sents), hp, config.window, config.stride, device=device)
         net.fill_morph()
         return net
     if config.backbone == "navec":
@@ -79,10 +92,10 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         from ..models.navec import NavecNet
 
         lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
-        net = NavecNet(tags, NavecNet.chars_of(train_sents), {"hidden": config.hidden, **_dropout(config),
-                                                      "layers": config.layers, "word_dropout": config.word_dropout,
-                                                      "morph_dim": _morph_dim(config), "o_bias": config.o_bias},
-                       config.window, config.stride, device=device, lexicon=lexicon)
+        hp = {"hidden": config.hidden, **_extra_hparams(config), "layers": config.layers,
+              "word_dropout": config.word_dropout, "morph_dim": _morph_dim(config), "o_bias": config.o_bias}
+        net = NavecNet(tags, NavecNet.chars_of(train_sents), hp, config.window, config.stride, device=device,
+                       lexicon=lexicon)
         net.fill_morph()
         return net
     from ..models.transformer import TransformerNet
@@ -264,7 +277,8 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
                     f"processes, {len(set().union(*parts))} distinct of {len(examples)}")
         else:
             seen = len(examples)
-        ev, _ = evaluate_net(net, dev_sents, procs)
+        with plain_decoding(net):  # the epoch is chosen on what the network learned, not on decode-time priors
+            ev, _ = evaluate_net(net, dev_sents, procs)
         f1 = ev.micro.f1
         loss_dev = dev_loss(net, dev_examples, config.batch_size, procs)
         better_f1 = f1 > best_f1 and f1 > 0

@@ -96,6 +96,18 @@ def test_a_match_inside_a_token_is_widened_to_the_whole_token():
     assert spans(text, p) == [("BERT-а", "Model")] and p.widened == 1
 
 
+def test_a_whole_token_occurrence_is_taken_before_one_that_must_be_widened():
+    text = "Наш AI-ассистент отвечает, AI здесь ни при чём"
+    p = place(text, E(("AI", "Model")))
+    assert spans(text, p) == [("AI", "Model")] and p.spans[0][0] == text.index("AI здесь") and p.widened == 0
+
+
+def test_case_blind_occurrences_follow_when_the_exact_ones_are_taken():
+    text = "BERT и bert"
+    p = place(text, E(("BERT", "Model"), ("BERT", "Model")))
+    assert spans(text, p) == [("BERT", "Model"), ("bert", "Model")] and not p.unplaced
+
+
 def test_malformed_entries_are_unplaced_not_a_crash():
     p = place("BERT", [{"text": "BERT"}, "BERT", {"text": 3, "label": "Model"}, {"text": " ", "label": "Model"}])
     assert p.spans == () and [u.reason for u in p.unplaced] == [MALFORMED] * 4

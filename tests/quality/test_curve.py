@@ -274,3 +274,17 @@ def test_curve_names_the_encoder_base_model_as_train_does():
 
     args = build_parser().parse_args(["curve", "train.conll", "--backbone", "transformer", "--base-model", "enc"])
     assert args.base_model == "enc" and not hasattr(args, "model")
+
+
+@pytest.mark.slow
+def test_curve_trains_with_the_options_for_unseen_names(small_corpus, tmp_path, capsys):
+    """#19's training options reach every run of a curve through --config (unknown keys were refused before)."""
+    from ner.cli import main
+
+    config = tmp_path / "names.toml"
+    config.write_text("epochs = 1\nhidden = 8\npatience = 1\nnatasha = true\nlexicon_span_dropout = 0.5\n"
+                      "lexicon_boost = 4.0\no_bias = 0.5\n", encoding="utf-8")
+    assert main(["curve", str(small_corpus), "--dev", str(SEED_NORMALIZED), "--config", str(config),
+                 "--fractions", "100", "--seeds", "1", "--bootstrap", "20", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["points"]) == 1 and len(data["points"][0]["seeds"]) == 1
