@@ -16,7 +16,9 @@ errors, as they would in use), once, and cached in ``--work`` by content hash; t
 marginals. An error is found when a suspect in the first ``n`` / ``2n`` (n = errors injected) overlaps
 its tokens. The critic's estimate of the error rate is the share of sentences it expects to hold an
 error (1 - the product of 1 - p over a sentence's suspects), shown beside the injected share and beside
-the same estimate on the untouched corpus (the errors that were there before the injection).
+the same estimate on the untouched corpus (the errors that were there before the injection; with
+``--untouched``), and the net ratio: (estimate - untouched estimate) / injected share, how much of the
+injected errors the estimate counts once the corpus's own are set aside.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 3] [--epochs 3] [--hidden 64]
         [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
@@ -196,12 +198,14 @@ def main() -> int:
                   f"   {mean_sd([r['theirs'][kind] for r in rows]):>16}")
         print(f"{family:14}{'top n':10}{'':9}   {mean_sd([r['ours_n'] for r in rows]):>16}"
               f"   {mean_sd([r['theirs_n'] for r in rows]):>16}")
-    print(f"\n{'family':14}{'sentences with an error':>26}{'critic expects':>16}{'ratio':>7}{'untouched corpus':>18}")
+    print(f"\n{'family':14}{'sentences with an error':>26}{'critic expects':>16}{'ratio':>7}{'untouched corpus':>18}"
+          f"{'net ratio':>11}")
     for family, (rows, before, n_items) in results.items():
         share = statistics.mean(r["share"] for r in rows)
         estimate = statistics.mean(r["estimate"] for r in rows)
+        # net: the expected share over the untouched corpus's own, over the injected share
         print(f"{family:14}{share:26.1%}{estimate:16.1%}{estimate / share:7.2f}"
-              + (f"{before:18.1%}" if before is not None else f"{'(not run)':>18}"))
+              + (f"{before:18.1%}{(estimate - before) / share:11.2f}" if before is not None else f"{'(not run)':>18}"))
     print(f"\ntime {time.monotonic() - t0:.0f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -15,6 +15,9 @@ the demo), scored on the same test sentences:
 - ``NAME:key=value;key=value``: the default with TrainConfig changes, e.g. ``augment:augment=0.5``;
 - ``o-bias=B``: the default's trained models (run ``default`` first), the O tag's emission lowered by B
   before the CRF decodes (more names found where the model hesitates), no training;
+- ``decode:key=value;...``: the default's trained models with decode-time hparams set, no training, e.g.
+  ``decode:lexicon_boost=4.0;o_bias=0.5`` (what ``ner train --lexicon-boost 4 --o-bias 0.5`` saves: training
+  chooses its epoch without them, so the weights are the default's);
 - ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
   names may be names it saw).
 
@@ -90,6 +93,14 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     import tomllib
 
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
+    if name.startswith("decode"):  # the default's trained model with decode-time hparams (o_bias, lexicon_boost)
+        from ner.markup import clean_tags
+
+        if not (work / f"model-default-{seed}").exists():
+            raise SystemExit(f"{work}/model-default-{seed}: run the default variant for this seed first")
+        model = load_model(work / f"model-default-{seed}")
+        model.net.hp.update(extra)
+        return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
     config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
                          seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
@@ -119,6 +130,12 @@ def micro(result: dict, kind: str) -> float:
     return sum(map(counts, result["counts"][kind].values()), counts([0, 0, 0])).f1
 
 
+def short(variant: str, variants) -> str:
+    """A variant's name without its settings, or with them where another variant has the same name."""
+    name = variant.split(":")[0]
+    return variant if sum(v.split(":")[0] == name for v in variants) > 1 and ":" in variant else name
+
+
 def table(results: dict, variants: list[str], base: str = "default") -> str:
     """F1 per label and micro, mean +- sd over seeds; then each variant minus ``base`` on the seeds both ran."""
     runs = {v: [r for key, r in results.items() if key.rsplit("@", 1)[0] == v] for v in variants}
@@ -126,7 +143,7 @@ def table(results: dict, variants: list[str], base: str = "default") -> str:
     lines = []
     for kind in ("unseen", "seen"):
         lines.append(f"\nF1 on {kind} names (mean +- sd over seeds)")
-        lines.append(f"{'':<14}" + "".join(f"{v.split(':')[0][:18]:>20}" for v in variants))
+        lines.append(f"{'':<14}" + "".join(f"{short(v, variants)[:18]:>20}" for v in variants))
         lines.append(f"{'seeds':<14}" + "".join(f"{len(runs[v]):>20}" for v in variants))
         for label in labels + ["micro"]:
             row = f"{label:<14}"
@@ -148,7 +165,7 @@ def table(results: dict, variants: list[str], base: str = "default") -> str:
                      if k.rsplit("@", 1)[0] == v and f"{base}@{k.rsplit('@', 1)[1]}" in results]
             if v != base and pairs:
                 unseen, seen = pairs[: len(pairs) // 2], pairs[len(pairs) // 2:]
-                lines.append(f"{v.split(':')[0]:<20} {statistics.mean(unseen):+.3f} / {statistics.mean(seen):+.3f}"
+                lines.append(f"{short(v, variants):<20} {statistics.mean(unseen):+.3f} / {statistics.mean(seen):+.3f}"
                              f"  ({len(unseen)} seed{'s' * (len(unseen) > 1)})")
     return "\n".join(lines)
 
@@ -192,7 +209,8 @@ def main(argv=None) -> int:
             result = {"counts": {k: {label: [int(c.tp), int(c.pred - c.tp), int(c.gold - c.tp)] for label, c in v.items()}
                                  for k, v in found.items()},
                       "seconds": round(time.perf_counter() - started, 1),
-                      "epochs": 0 if variant in ("lists", "natasha") or variant.startswith("o-bias") else args.epochs}
+                      "epochs": 0 if variant in ("lists", "natasha") or variant.startswith(("o-bias", "decode"))
+                      else args.epochs}
             (store / f"{variant.replace('/', '_')}@{seed}.json").write_text(json.dumps(result, indent=1))
     results = {p.stem: json.loads(p.read_text()) for p in sorted(store.glob("*.json"))}
     shown = list(dict.fromkeys(k.split("@")[0] for k in results))

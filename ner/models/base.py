@@ -55,6 +55,21 @@ def read_model_info(path: str | Path) -> dict:
         raise UserError(f"{info_file}: unreadable ({e}); the model directory is damaged, retrain it") from None
 
 
+DECODE_PRIORS = ("o_bias", "lexicon_boost")  # navec hparams that act only when the CRF decodes
+
+
+@contextmanager
+def plain_decoding(net):
+    """``net`` without its decode-time priors (``DECODE_PRIORS``) inside the block, as they were after it."""
+    hp = getattr(net, "hp", None)
+    saved = {k: hp.pop(k) for k in DECODE_PRIORS if hp and k in hp} if hp is not None else {}
+    try:
+        yield net
+    finally:
+        if saved:
+            hp.update(saved)
+
+
 @contextmanager
 def evaluating(module):
     """Eval mode and no autograd inside the block; the module's own mode back after it."""

@@ -25,6 +25,7 @@ from ..errors import UserError
 
 FILE = "lexicon.json"  # inside a model directory
 DATE = "Date"  # the matcher's date patterns give this label whatever the files are
+RECENT = 4096  # word lists whose lexicon tags are remembered (``LexiconFeatures.tags``)
 
 
 class LexiconFeatures:
@@ -50,6 +51,7 @@ class LexiconFeatures:
             for p in "BI":
                 self.ids[f"{p}-{label}"] = len(self.ids) + 1
         self.size = len(self.ids) + 1  # rows of the embedding, padding included
+        self._recent: dict[tuple, list[str]] = {}
 
     @classmethod
     def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
@@ -95,7 +97,18 @@ class LexiconFeatures:
 
     def word_ids(self, words: Sequence[str]) -> list[int]:
         """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""
-        return [self.ids.get(tag, 1) for tag in self.lexicon.tags(list(words))]
+        return [self.ids.get(tag, 1) for tag in self.tags(words)]
+
+    def tags(self, words: Sequence[str]) -> list[str]:
+        """The lists' IOB2 tags of ``words``; the last few thousand word lists are remembered, since
+        prediction asks twice for the same sentence (the feature, then ``boost``)."""
+        key = tuple(words)
+        found = self._recent.get(key)
+        if found is None:
+            if len(self._recent) >= RECENT:
+                self._recent.clear()
+            found = self._recent[key] = self.lexicon.tags(list(words))
+        return found
 
     def training_tensor(self, batch, known: dict, hidden: dict, share: float = 0.0):
         """``[B, L]`` ids of training windows: each window's ids kept in ``known``, the positions ``hidden``
@@ -120,7 +133,7 @@ class LexiconFeatures:
         """Add ``amount`` to each word's emission of the tag the lists give it (in place; the model's tags
         only): what the lists hold weighs in at decoding, where no training shaped it (``lexicon_boost``)."""
         for words, em in zip(batch, emissions):
-            for i, tag in enumerate(self.lexicon.tags(list(words))):
+            for i, tag in enumerate(self.tags(words)):
                 if tag != "O" and tag in tag_ids:
                     em[i, tag_ids[tag]] += amount
 

@@ -41,9 +41,8 @@ from .windows import join_windows, open_window, plan_windows
 EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
-            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0,
-            "morph_dim": 0,
-            "natasha_dim": 0}
+            "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0,
+            "lexicon_boost": 0.0, "morph_dim": 0, "natasha_dim": 0}
 MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
 NATASHA_DIM = 8  # natasha's NER tags' embedding when training turns it on (natasha_tags.py)
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
@@ -258,8 +257,8 @@ class NavecNet(SavedNet):
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
-        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost"):  # off: as the code before them wrote
-            if not hp.get(key):
+        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost"):
+            if not hp.get(key):  # off: the directory is what the code before the setting wrote
                 hp.pop(key, None)
         return {"chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,
                 "embeddings": EMBEDDINGS_FILE}

@@ -73,12 +73,14 @@ class TrainConfig:
                                           "(the rest of the sentence keeps its matches), so a name the lists do not "
                                           "hold is not taken for O because its neighbours are listed; 0: off")
     lexicon_boost: float = _f(0.0, "navec only: added to the score of the tag the lists give a word before the CRF "
-                                   "decodes, so listed names stay found when the feature is hidden in training; 0: off")
+                                   "decodes (like --o-bias: tagging and the final dev scores), so the lists weigh in "
+                                   "where the network was not trained to lean on them; 0: off")
     augment: float = _f(0.0, "mention replacement: share of training sentences with names whose names are swapped, "
                              "new each epoch, for other names of their label (from the training data or made up: "
                              "CamelCase, acronym+version, hyphenated, dotted, Cyrillic with case endings); 0: off")
-    o_bias: float = _f(0.0, "navec backbones: subtracted from the O tag's score before the CRF decodes (dev scoring "
-                            "and tagging), so more names are found where the model hesitates; 0: off")
+    o_bias: float = _f(0.0, "navec backbones: subtracted from the O tag's score before the CRF decodes (tagging and "
+                            "the final dev scores; epochs are chosen without it), so more names are found where the "
+                            "model hesitates; 0: off")
     max_minutes: float = _f(0.0, "stop after the epoch that passes this many minutes; 0: no limit")
     lora: int = _f(0, "transformer only: train LoRA adapters of this rank (peft) instead of every weight, saved "
                       "merged; 0: full fine-tuning")

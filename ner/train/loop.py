@@ -37,6 +37,7 @@ from . import distributed
 from .config import TrainConfig
 from .distributed import Processes
 from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
+from ..models.base import plain_decoding
 from .prepare import prepare_data  # noqa: F401  (read, check, map, hold out: before any model is built)
 
 
@@ -276,7 +277,8 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
                     f"processes, {len(set().union(*parts))} distinct of {len(examples)}")
         else:
             seen = len(examples)
-        ev, _ = evaluate_net(net, dev_sents, procs)
+        with plain_decoding(net):  # the epoch is chosen on what the network learned, not on decode-time priors
+            ev, _ = evaluate_net(net, dev_sents, procs)
         f1 = ev.micro.f1
         loss_dev = dev_loss(net, dev_examples, config.batch_size, procs)
         better_f1 = f1 > best_f1 and f1 > 0

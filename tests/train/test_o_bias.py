@@ -45,3 +45,15 @@ def test_trained_with_a_bias_saves_and_loads_it(tmp_path):
     assert load_model(out).net.hp["o_bias"] == 0.5
     with pytest.raises(Exception, match="o-bias"):
         TrainConfig(train="x", o_bias=-1.0).validate()
+
+
+def test_epochs_are_chosen_without_the_decode_time_priors(tmp_path):
+    """o_bias and lexicon_boost act when the saved model tags; the epoch kept is the one the network alone
+    scored best, so a model trained with them holds the same weights as one trained without."""
+    runs = {}
+    for name, extra in (("plain", {}), ("priors", {"o_bias": 3.0, "lexicon_boost": 6.0})):
+        out = train(TrainConfig(train=str(SEED), out=str(tmp_path / name), epochs=3, patience=3, hidden=16, seed=5,
+                                morph=False, **extra))
+        runs[name] = json.loads((out / "metrics.json").read_text())
+    assert [h["dev_f1"] for h in runs["priors"]["history"]] == [h["dev_f1"] for h in runs["plain"]["history"]]
+    assert runs["priors"]["best_epoch"] == runs["plain"]["best_epoch"]
