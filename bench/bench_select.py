@@ -194,18 +194,21 @@ def report(name: str, mean: dict) -> list[str]:
 
 
 def merge_runs(paths, seeds=None) -> dict:
-    """Per pool, the curves of every strategy from the --json files of several runs (a later file's
-    strategy replaces an earlier one's), keeping the seeds in ``seeds`` (all: None)."""
+    """Per pool, the curves of every strategy from the --json files of several runs, one per seed (a
+    later file's run of the same strategy and seed replaces an earlier one's), keeping the seeds in
+    ``seeds`` (all: None)."""
     pools = {}
     for path in paths:
         run = json.loads(Path(path).read_text())
         for name, result in run["pools"].items():
             for strategy, curves in result["curves"].items():
                 ran = run["args"].get("seed_list") or range(1, run["args"].get("seeds", len(curves)) + 1)
-                kept = [c for k, c in zip(ran, curves) if seeds is None or k in seeds]
-                if kept:
-                    pools.setdefault(name, {})[strategy] = kept
-    return {name: {"curves": curves, "mean": mean_curves(curves)} for name, curves in pools.items()}
+                for seed, curve in zip(ran, curves):
+                    if seeds is None or seed in seeds:
+                        pools.setdefault(name, {}).setdefault(strategy, {})[seed] = curve
+    return {name: {"curves": {k: [v[seed] for seed in sorted(v)] for k, v in curves.items()},
+                   "mean": mean_curves({k: [v[seed] for seed in sorted(v)] for k, v in curves.items()})}
+            for name, curves in pools.items()}
 
 
 def ranking(a: dict, b: dict) -> list[str]:
