@@ -51,13 +51,14 @@ class NatashaTags:
 
     def ids(self, batch: Sequence[Sequence[str]]) -> list[list[int]]:
         keys = [tuple(words) for words in batch]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._known))
+        found = {k: self._known[k] for k in keys if k in self._known}  # kept here: the cache may start over
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
         if missing:
             if len(self._known) + len(missing) > CACHE:
                 self._known.clear()
             for key, tags in zip(missing, natasha_tags(missing)):
-                self._known[key] = [IDS.get(t, 1) for t in tags]
-        return [self._known[k] for k in keys]
+                found[key] = self._known[key] = [IDS.get(t, 1) for t in tags]
+        return [found[k] for k in keys]
 
     def tensor(self, batch: Sequence[Sequence[str]]):
         """[B, L] ids, padded with 0 to the longest list."""

@@ -77,6 +77,18 @@ def test_natasha_tags_people_places_and_companies_on_the_words_as_given():
     assert NatashaTags().ids(WORDS)[0][:4] == [IDS["B-PER"], IDS["I-PER"], IDS["O"], IDS["B-ORG"]]
 
 
+def test_a_sentence_cached_before_the_cache_starts_over_is_still_answered(monkeypatch):
+    """A batch that mixes a cached sentence with new ones, when the new ones fill the cache: the cached one
+    is answered too (the cache started over in the middle of the batch: KeyError before)."""
+    import ner.models.natasha_tags as module
+
+    monkeypatch.setattr(module, "CACHE", 2)
+    monkeypatch.setattr(module, "natasha_tags", lambda batch: [["B-PER"] * len(words) for words in batch])
+    tags = NatashaTags()
+    assert tags.ids([["a"], ["b"]]) == [[IDS["B-PER"]]] * 2
+    assert tags.ids([["a"], ["c"], ["d", "e"]]) == [[IDS["B-PER"]], [IDS["B-PER"]], [IDS["B-PER"]] * 2]
+
+
 @pytest.fixture(scope="module")
 def with_natasha(tmp_path_factory):
     out = tmp_path_factory.mktemp("nat") / "m"
