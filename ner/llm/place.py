@@ -12,7 +12,8 @@ finds each mention:
 - a mention listed k times takes its first k free occurrences in text order; an occurrence
   beyond the k-th stays untagged (the prompt asks for one entry per occurrence);
 - a match that cuts a token is widened to whole tokens ("BERT" in "BERT-а"), and counted; an occurrence
-  that is whole tokens already is taken before one that would have to be widened.
+  that is whole tokens already is taken before one that would have to be widened (an exact one still
+  before a case-blind one).
 
 What is never placed goes to ``unplaced`` with its reason (``REASONS``): a mention not in the
 text, one whose every occurrence overlaps a placed mention, one listed more often than it
@@ -199,9 +200,10 @@ def place_entities(text: str, entities: list, names, offsets) -> Placement:
             unplaced.append((k, Unplaced(mention, name, reason)))
             continue
         used[key] = used.get(key, 0) + 1
-        # earlier listings of this mention took the occurrences before it; one that is a whole token is
-        # taken before one that must be widened ("AI" alone before the "AI" of "AI-ассистент")
-        start, end, (ws, we) = min(free, key=lambda f: f[2] != (f[0], f[1]))
+        # earlier listings of this mention took the occurrences before it; an exact one before a case-blind
+        # one, and within each a whole token before one that must be widened ("AI" alone before the "AI"
+        # of "AI-ассистент", but the "BERT" of "BERT-а" before a later "bert")
+        start, end, (ws, we) = min(free, key=lambda f: (text[f[0]:f[1]] != key, f[2] != (f[0], f[1])))
         widened += (ws, we) != (start, end)
         taken.append((ws, we, name))
     return Placement(tuple(sorted(taken)), tuple(u for _, u in sorted(unplaced, key=lambda x: x[0])), widened)

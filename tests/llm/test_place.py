@@ -108,6 +108,12 @@ def test_case_blind_occurrences_follow_when_the_exact_ones_are_taken():
     assert spans(text, p) == [("BERT", "Model"), ("bert", "Model")] and not p.unplaced
 
 
+def test_an_exact_occurrence_that_must_be_widened_is_taken_before_a_case_blind_whole_one():
+    text = "Дообучили BERT-а, потом bert ещё раз"
+    p = place(text, E(("BERT", "Model")))
+    assert spans(text, p) == [("BERT-а", "Model")] and p.widened == 1
+
+
 def test_malformed_entries_are_unplaced_not_a_crash():
     p = place("BERT", [{"text": "BERT"}, "BERT", {"text": 3, "label": "Model"}, {"text": " ", "label": "Model"}])
     assert p.spans == () and [u.reason for u in p.unplaced] == [MALFORMED] * 4
