@@ -43,7 +43,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _QUOTE = re.compile(r"^\s*(?:>\s*)+")
 _BLOCK = re.compile(r"#{1,6}(?=\s|$)|[-*+•](?=\s)|\d{1,3}[.)](?=\s)")
 _TASKBOX = re.compile(r"\s*\[[ xX]\](?=\s)")
-_STAMP = re.compile(r"\s*\[?\d{1,2}:\d{2}(?::\d{2})?\]?")
+_STAMP = re.compile(r"\s*\[?(?:\d{1,2}\.\d{1,2}\.\d{2,4},?\s+)?\d{1,2}:\d{2}(?::\d{2})?\]?")
 SPEAKER = r"@[\w.-]+|[A-Za-z]+[_-]?\d+|(?i:user|assistant|system|human|bot|ai|moderator)"
 _SPEAKER = re.compile(rf"\s*(?:{SPEAKER})\s*:(?=\s|$)")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -60,10 +60,12 @@ _HIDDEN = "\x00"  # a masked character while the line is worked on
 # ". " or ") " (numbered lists). Prose dashes, "2.5" and "см:" alone stay plain.
 _MAYBE_MARKUP = re.compile(r"[`~#>*+•\[|_<@\x00]|(?:^|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029])\s*-|--"
                            r"|:(?=[\s/\d]|$)|\d[.)](?=\s)|www\.|[a-z]\d+[a-z]|\d[a-z]+\d", re.IGNORECASE)
-# an identifier (a hash, a file or storage ID: 88f3c2a1, ds-5c0e77b2): a word with a run of 6+ Latin letters
-# and digits that switches between them 4+ times; "GPT-4o", "Qwen2.5-VL-7B", "YOLOv8", "A100" switch once
-_WORDISH = re.compile(r"[\w.-]+")
+# an identifier (a hash, a file or storage ID: 88f3c2a1, ds-5c0e77b2, a UUID): an ASCII word with a run of Latin
+# letters and digits that switches between them 4+ times (6+ characters), or a hex run of 7+ that switches twice
+# (git's short hashes); "GPT-4o", "Qwen2.5-VL-7B", "YOLOv8", "A100" switch once
+_WORDISH = re.compile(r"[A-Za-z0-9_.-]+")
 _ALNUM = re.compile(r"[A-Za-z0-9]{6,}")
+_HEX = re.compile(r"[0-9a-fA-F]{7,}")
 
 
 def has_markup(text: str) -> bool:
@@ -130,12 +132,17 @@ def _mask_line(line: str) -> str:
 
 
 def is_identifier(word: str) -> bool:
-    """A hash or an ID, never a name: a run of 6+ Latin letters and digits that switches between them 4+ times.
+    """A hash or an ID, never a name: a run of 6+ Latin letters and digits that switches between them 4+ times,
+    or a hex run of 7+ that switches twice.
 
     >>> is_identifier("ds-5c0e77b2"), is_identifier("Qwen2.5-VL-7B"), is_identifier("gpt-4o-mini-2024-07-18")
     (True, False, False)
     """
-    return any(sum(a.isdigit() != b.isdigit() for a, b in zip(run, run[1:])) >= 4 for run in _ALNUM.findall(word))
+    def switches(run: str) -> int:
+        return sum(a.isdigit() != b.isdigit() for a, b in zip(run, run[1:]))
+
+    return any(switches(run) >= 4 for run in _ALNUM.findall(word)) or \
+        any(switches(run) >= 2 for run in _HEX.findall(word) if _HEX.fullmatch(run))
 
 
 def _is_junk(word: str) -> bool:

@@ -264,3 +264,22 @@ def test_identifiers_are_blanked_with_their_word_and_the_full_stop_stays(text, b
                                   "x86_64", "Llama-3.1-8B-Instruct", "ruT5-large", "support_dump_0611.jsonl", "v2b3"])
 def test_names_with_digits_are_not_identifiers(name):
     assert mask(f"берём {name} сегодня") == f"берём {name} сегодня"
+
+
+@pytest.mark.parametrize("text, blanked", [
+    ("коммит 6c8e907 и 0698a34 откатили", ["6c8e907", "0698a34"]),
+    ("run 550e8400-e29b-41d4-a716-446655440000 упал", ["550e8400-e29b-41d4-a716-446655440000"]),
+])
+def test_short_git_hashes_and_uuids_are_identifiers_too(text, blanked):
+    kept = text
+    for word in blanked:
+        kept = kept.replace(word, " " * len(word))
+    assert mask(text) == kept
+
+
+def test_an_identifier_glued_to_a_russian_word_blanks_only_its_ascii_part():
+    assert mask("хэш a1b2c3d4e5.Потом") == "хэш           .Потом"
+
+
+def test_a_messenger_export_stamp_with_its_date_is_a_prefix_like_a_time_alone():
+    assert mask("[21.06.2025 19:45] Лёша: берём ламу") == " " * 18 + " Лёша: берём ламу"

@@ -137,6 +137,12 @@ class TrainConfig:
             raise UserError(f"--o-bias {self.o_bias}: must be 0 or more (0: off)")
         if not 0 <= self.augment <= 1:
             raise UserError(f"--augment {self.augment}: a share between 0 and 1 (0: off)")
+        lexicon_settings = [flag for flag, on in (("--lexicon-boost", self.lexicon_boost),
+                                                  ("--lexicon-span-dropout", self.lexicon_span_dropout),
+                                                  ("--lexicon-dropout", self.lexicon_dropout != -1)) if on]
+        if lexicon_settings and (self.backbone != "navec" or self.lexicon.lower() == "none"):
+            raise UserError(f"{lexicon_settings[0]}: a setting of the lexicon feature, which only the navec backbone "
+                            f"with a lexicon has; drop it, or use --backbone navec without --lexicon none")
         if self.lexicon_boost < 0:
             raise UserError(f"--lexicon-boost {self.lexicon_boost}: must be 0 or more (0: off)")
         if not 0 <= self.lexicon_span_dropout <= 1:

@@ -137,6 +137,8 @@ def test_a_trained_boost_is_saved_and_loaded(tmp_path):
 
 @pytest.mark.parametrize("settings_, message", [
     ({"lexicon_boost": -1.0}, "--lexicon-boost"),
+    ({"lexicon_boost": 4.0, "backbone": "navec-cnn"}, "--lexicon-boost: a setting of the lexicon feature"),
+    ({"lexicon_span_dropout": 0.5, "lexicon": "none"}, "--lexicon-span-dropout: a setting of the lexicon"),
     ({"natasha": True, "backbone": "navec-cnn"}, "--natasha"),
     ({"lexicon_span_dropout": 1.5}, "--lexicon-span-dropout"),
     ({"lexicon_dropout": 2.0}, "--lexicon-dropout"),
