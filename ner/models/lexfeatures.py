@@ -51,7 +51,7 @@ class LexiconFeatures:
             for p in "BI":
                 self.ids[f"{p}-{label}"] = len(self.ids) + 1
         self.size = len(self.ids) + 1  # rows of the embedding, padding included
-        self._recent: dict[tuple, list[str]] = {}
+        self._recent: dict[tuple, tuple[str, ...]] = {}
 
     @classmethod
     def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
@@ -99,7 +99,7 @@ class LexiconFeatures:
         """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""
         return [self.ids.get(tag, 1) for tag in self.tags(words)]
 
-    def tags(self, words: Sequence[str]) -> list[str]:
+    def tags(self, words: Sequence[str]) -> tuple[str, ...]:
         """The lists' IOB2 tags of ``words``; the last few thousand word lists are remembered, since
         prediction asks twice for the same sentence (the feature, then ``boost``)."""
         key = tuple(words)
@@ -107,7 +107,7 @@ class LexiconFeatures:
         if found is None:
             if len(self._recent) >= RECENT:
                 self._recent.clear()
-            found = self._recent[key] = self.lexicon.tags(list(words))
+            found = self._recent[key] = tuple(self.lexicon.tags(list(words)))  # shared: never mutable
         return found
 
     def training_tensor(self, batch, known: dict, hidden: dict, share: float = 0.0):
