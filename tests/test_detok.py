@@ -15,18 +15,36 @@ from ner.text import tokenize
 from .conftest import ROOT
 
 
-@pytest.fixture(scope="module")
-def written():
+NOTES = "ml_ru_written_notes.md"  # the register added for names the lists lack (#19): IDs, flags, shell lines
+
+
+def _build():
     spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    return build.sentence_texts()
+    return build
+
+
+@pytest.fixture(scope="module")
+def written():
+    """The registers the detokenizer was measured on when it was written (every source but the notes)."""
+    build = _build()
+    return build.sentence_texts([p for p in build.SOURCES if p.name != NOTES])
 
 
 def test_the_written_corpus_comes_back_exactly_for_98_percent_of_its_sentences(written):
     exact = sum(detokenize(words)[0] == text for words, text in written)
     assert len(written) > 3000
     assert exact / len(written) >= 0.98, f"{exact} of {len(written)} sentences given back exactly"
+
+
+def test_the_notes_register_comes_back_exactly_for_92_percent_of_its_lines():
+    """Work notes and chat exports cut razdel's way (file IDs, hashes, flags, `a=b`): 354 of 381 when added."""
+    build = _build()
+    notes = build.sentence_texts([p for p in build.SOURCES if p.name == NOTES])
+    exact = sum(detokenize(words)[0] == text for words, text in notes)
+    assert len(notes) > 350
+    assert exact / len(notes) >= 0.92, f"{exact} of {len(notes)} notes lines given back exactly"
 
 
 def test_every_joined_sentence_of_the_written_corpus_tokenizes_into_its_words(written):
