@@ -54,7 +54,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(llm_server, tmp_path):
             "--model", "m", "--out", str(tmp_path / "o.jsonl"), "--cache-dir", str(tmp_path / "c"),
             "--concurrency", "1"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as in a terminal: a suite started in the background (`make test &`, nohup) ignores SIGINT, its children
+    # inherit that and Python then installs no KeyboardInterrupt handler, so the interruption never came
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(llm_server.log()) < 4 and time.monotonic() < deadline:
         time.sleep(0.1)
