@@ -18,6 +18,16 @@ SEED = ROOT / "corpora" / "ml_ru_seed.conll"
 pytest_plugins = ["tests.plugins.labelstudio", "tests.plugins.models"]
 
 
+def build_corpus_script():
+    """``scripts/build_corpus.py`` as a module (the written corpus's build: ``SOURCES``, ``sentence_texts``, ``main``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def need_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: ../shared corpora come with CI, not with a user's clone")

@@ -3,8 +3,6 @@ covers every label and agrees with razdel; the script reports markup it cannot a
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from ner.bio import tags_spans
@@ -13,20 +11,13 @@ from ner.formats.conll import read_conll
 from ner.schema import load_schema
 from ner.text import tokenize
 
-from .conftest import ROOT
+from .conftest import ROOT, build_corpus_script
 
 SOURCES = sorted((ROOT / "corpora" / "src").glob("ml_ru_written*.md"))
 CONLL = ROOT / "corpora" / "ml_ru_written.conll"
 MIN_PER_LABEL = dict.fromkeys(("Model", "Organization", "Application", "Method_ML", "Task", "Dataset", "Date",
                                "Activity"), 150)  # issue 12: at least 150 entities per label
 MIN_TOKENS = 25_000
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,7 @@ def documents():
 
 def test_build_reproduces_committed_conll(tmp_path):
     out = tmp_path / "written.conll"
-    assert _script().main(["--src", *map(str, SOURCES), "--out", str(out)]) == 0
+    assert build_corpus_script().main(["--src", *map(str, SOURCES), "--out", str(out)]) == 0
     assert out.read_bytes() == CONLL.read_bytes()
 
 
@@ -84,7 +75,7 @@ def test_markup_and_punctuation_are_never_an_entity_edge(documents):
 
 def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
     docs, _ = documents
-    script = _script()
+    script = build_corpus_script()
     source = script.parse_sources(SOURCES, load_schema().names)
     conll_words = [s.words for d in docs for s in d.sentences]
     assert [s.words for d in source for s in d.sentences] == conll_words
@@ -94,7 +85,7 @@ def test_razdel_tokens_of_each_source_line_are_the_conll_tokens(documents):
 
 
 def test_markup_maps_to_tokens_and_bad_spans_are_reported():
-    script = _script()
+    script = build_corpus_script()
     labels = load_schema().names
     (doc,) = script.parse_source("@@ d\n[Яндекс](Organization) выложил [YaLM 100B](Model) в [2022 году](Date).\n",
                                  labels, "x.md")
@@ -114,7 +105,7 @@ def test_markup_maps_to_tokens_and_bad_spans_are_reported():
 
 
 def test_markdown_in_the_text_is_text():
-    script = _script()
+    script = build_corpus_script()
     labels = load_schema().names
     line = "| 1 | **[LoRA](Method_ML)** | см. [гайд](https://hf.co/docs) |"
     (doc,) = script.parse_source("@@ d\n## Методы\n" + line + "\n", labels, "x.md")

@@ -3,8 +3,6 @@ whose sources (corpora/src/) hold the original sentences."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,23 +10,20 @@ from hypothesis import strategies as st
 from ner.labelstudio.layout import detokenize  # what Label Studio tasks show
 from ner.text import tokenize
 
-from .conftest import ROOT
+from .conftest import build_corpus_script
 
 
 NOTES = "ml_ru_written_notes.md"  # the register added for names the lists lack (#19): IDs, flags, shell lines
 
 
-def _build():
-    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    return build
+@pytest.fixture(scope="module")
+def build():
+    return build_corpus_script()
 
 
 @pytest.fixture(scope="module")
-def written():
+def written(build):
     """The registers the detokenizer was measured on when it was written (every source but the notes)."""
-    build = _build()
     return build.sentence_texts([p for p in build.SOURCES if p.name != NOTES])
 
 
@@ -38,9 +33,8 @@ def test_the_written_corpus_comes_back_exactly_for_98_percent_of_its_sentences(w
     assert exact / len(written) >= 0.98, f"{exact} of {len(written)} sentences given back exactly"
 
 
-def test_the_notes_register_comes_back_exactly_for_92_percent_of_its_lines():
+def test_the_notes_register_comes_back_exactly_for_92_percent_of_its_lines(build):
     """Work notes and chat exports cut razdel's way (file IDs, hashes, flags, `a=b`): 354 of 381 when added."""
-    build = _build()
     notes = build.sentence_texts([p for p in build.SOURCES if p.name == NOTES])
     exact = sum(detokenize(words)[0] == text for words, text in notes)
     assert len(notes) > 350
