@@ -62,17 +62,16 @@ def natasha_tags(sentences):
     return tags(sentences)[0]
 
 
-def o_bias_tags(model_dir: Path, words, bias: float):
+def decoded_tags(model_dir: Path, words, hparams: dict):
+    """Tags of the trained model in ``model_dir`` with decode-time ``hparams`` set (o_bias, lexicon_boost)."""
     from ner.markup import clean_tags
     from ner.models import load_model
 
     if not model_dir.exists():
         raise SystemExit(f"{model_dir}: run the default variant for this seed first")
-    net = load_model(model_dir).net
-    emissions = net.emissions(words)
-    for e in emissions:
-        e[:, net.tags.index("O")] -= bias
-    return [clean_tags(w, [net.tags[t] for t in path.tolist()]) for w, (path, _) in zip(words, net.decode(emissions))]
+    model = load_model(model_dir)
+    model.net.hp.update(hparams)
+    return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
 
 
 def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping: str, lexdir: Path | None):
@@ -88,19 +87,13 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     if variant == "natasha":
         return natasha_tags(split.test)
     if variant.startswith("o-bias="):  # the default's trained model, the O tag's score lowered before decoding
-        return o_bias_tags(work / f"model-default-{seed}", words, float(variant.split("=", 1)[1]))
+        return decoded_tags(work / f"model-default-{seed}", words, {"o_bias": float(variant.split("=", 1)[1])})
     name, _, settings = variant.partition(":")
     import tomllib
 
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
     if name.startswith("decode"):  # the default's trained model with decode-time hparams (o_bias, lexicon_boost)
-        from ner.markup import clean_tags
-
-        if not (work / f"model-default-{seed}").exists():
-            raise SystemExit(f"{work}/model-default-{seed}: run the default variant for this seed first")
-        model = load_model(work / f"model-default-{seed}")
-        model.net.hp.update(extra)
-        return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
+        return decoded_tags(work / f"model-default-{seed}", words, extra)
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
     config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
                          seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
