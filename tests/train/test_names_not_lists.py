@@ -146,3 +146,23 @@ def test_a_trained_boost_is_saved_and_loaded(tmp_path):
 def test_settings_that_cannot_train_are_refused(settings_, message):
     with pytest.raises(UserError, match=message):
         TrainConfig(train="x", **settings_).validate(corpus=False)
+
+
+@given(st.lists(st.lists(st.sampled_from(["Яндекс", "выпустил", "YaLM", "в", "2022", "году", "BERT", "и", "GPT-4"]),
+                         max_size=8), max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_remembered_lexicon_tags_equal_the_matcher_across_the_cache_starting_over(batches):
+    """LexiconFeatures.tags keeps recent answers (RECENT word lists, then starts over): the same tags as the
+    matcher itself, whatever the order and repetitions, including right at the start-over."""
+    import ner.models.lexfeatures as lexfeatures
+
+    features = lexfeatures.LexiconFeatures.read(lexfeatures.Path(__file__).resolve().parents[2] / "annotation"
+                                                / "lexicons")
+    saved = lexfeatures.RECENT
+    lexfeatures.RECENT = 3
+    try:
+        for words in batches + batches[::-1]:
+            assert features.tags(words) == tuple(features.lexicon.tags(list(words)))
+            assert len(features._recent) <= 3
+    finally:
+        lexfeatures.RECENT = saved
