@@ -4,9 +4,8 @@
 entities of a corpus (drop one, retype it, shift a boundary by a token or two,
 merge it with its neighbour, split it) and adds about as many spurious spans
 (runs of one or two unannotated tokens, capitalised ones preferred). Given the
-out-of-fold marginals ``probs``, a third of the retypes go to a label the model
-finds plausible there and a third to one the corpus often confuses with the
-span's label (``confusions``: people confuse close labels, not random ones), and about
+out-of-fold marginals ``probs``, half the retypes go to a label the model finds
+plausible there (people confuse close labels, not random ones), and about
 ``rate / 2`` of the sentences take a weak model's reading instead of their gold
 (``model_made``: the marginals' tags under Gumbel noise, as an annotator who
 accepts pre-annotations unchecked would leave them), so that the learned critic
@@ -24,13 +23,9 @@ import math
 import random
 from typing import Sequence
 
-import numpy as np
-
 from ...bio import spans_tags, tags_spans, to_iob2
 
 OPERATIONS = ("drop", "retype", "shift", "merge", "split")
-PAIRS = [False]
-RETYPE_WEIGHT = [1]
 
 
 def _shift(span, n: int, taken: set[int], rng: random.Random):
@@ -49,36 +44,12 @@ def _shift(span, n: int, taken: set[int], rng: random.Random):
     return (a, b, label)
 
 
-def confusions(tags, probs, labels: Sequence[str]) -> dict[str, list[float]]:
-    """Which labels the corpus confuses: for each label, the out-of-fold model's mean mass on every label
-    over the spans annotated with it (the own label's entry zero). Companies and their services, models
-    and their methods run high; names and dates hardly ever."""
-    index = {label: k for k, label in enumerate(labels)}
-    total = {label: np.zeros(len(labels)) for label in labels}
-    for ts, p in zip(tags, probs):
-        mass = p[:, 1::2] + p[:, 2::2]
-        for i, j, label in tags_spans(ts):
-            if label in index:
-                total[label] += mass[i:j].mean(0)
-    out = {}
-    for label, row in total.items():
-        row = row.copy()
-        row[index[label]] = 0.0
-        out[label] = (row / row.sum()).tolist() if row.sum() > 0 else [1.0] * len(labels)
-    return out
-
-
-def _retyped(label: str, labels: Sequence[str], mass, rng: random.Random, pairs=None) -> str:
-    """Another label: uniform, a plausible one given the model's label mass over the span, or one the
-    corpus often confuses with ``label`` (``pairs``, from ``confusions``), a third of the time each."""
+def _retyped(label: str, labels: Sequence[str], mass, rng: random.Random) -> str:
+    """Another label: uniform, or (half the time, given the model's label mass over the span) a plausible one."""
     others = [x for x in labels if x != label]
-    r = rng.random()
-    if mass is None or r < (1 / 3 if pairs else 0.5):
+    if mass is None or rng.random() < 0.5:
         return rng.choice(others)
-    if pairs and r >= 2 / 3:
-        weights = [pairs[label][labels.index(x)] for x in others]
-    else:
-        weights = [0.05 + float(mass[labels.index(x)]) for x in others]
+    weights = [0.05 + float(mass[labels.index(x)]) for x in others]
     return rng.choices(others, weights)[0]
 
 
@@ -93,10 +64,9 @@ def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 0.5) 
 
 
 def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random,
-                     mass=None, pairs=None):
+                     mass=None):
     """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added.
-    ``mass``: the model's label mass per token (T x labels), ``pairs``: the corpus's ``confusions``, for
-    plausible retypes."""
+    ``mass``: the model's label mass per token (T x labels), for plausible retypes."""
     out = []
     k = 0
     while k < len(spans):
@@ -105,7 +75,7 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
             out.append(span)
             k += 1
             continue
-        op = rng.choice(OPERATIONS) if RETYPE_WEIGHT[0] == 1 else rng.choices(OPERATIONS, [1, RETYPE_WEIGHT[0], 1, 1, 1])[0]
+        op = rng.choice(OPERATIONS)
         i, j, label = span
         # tokens already given out, and those of the entities still to come: a shift must not reach them
         taken = {t for s in (*out, *spans[k + 1:]) for t in range(s[0], s[1])}
@@ -118,7 +88,7 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
             cut = rng.randrange(i + 1, j)
             out += [(i, cut, label), (cut, j, label)]
         elif op == "retype" and len(labels) > 1:
-            out.append((i, j, _retyped(label, list(labels), None if mass is None else mass[i:j].mean(0), rng, pairs)))
+            out.append((i, j, _retyped(label, list(labels), None if mass is None else mass[i:j].mean(0), rng)))
         elif op == "shift" and (moved := _shift(span, len(words), taken, rng)):
             out.append(moved)
         elif op in ("drop", "merge", "split", "shift"):
@@ -147,7 +117,6 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
 
     rng = random.Random(seed)
     names = tag_names(labels)
-    pairs = None if probs is None or not PAIRS[0] else confusions(tags, probs, labels)
     out = []
     for n, (ws, ts) in enumerate(zip(words, tags)):
         spans = [s for s in tags_spans(ts) if s[2] in labels]
@@ -156,7 +125,7 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
             out.append(tuple(spans_tags(len(ws), [s for s in model_made(p, names, rng) if s[2] in labels])))
             continue
         mass = None if p is None else p[:, 1::2] + p[:, 2::2]
-        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass, pairs))))
+        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass))))
     return out
 
 

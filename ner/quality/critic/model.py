@@ -48,17 +48,16 @@ class _Split:
         self.seed = seed
         self.models: dict[int, object] = {}
         self.constant: dict[int, float] = {}
-        self.fold_of: dict[int, dict] = {}
 
-    def fit(self, x, y, sample_weight=None, groups=None):
+    def fit(self, x, y, sample_weight=None):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):  # OpenMP threads on a busy machine cost far more than they give
-            return self._fit(x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier, groups)
+            return self._fit(x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier)
 
-    def _fit(self, x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier, groups=None):
+    def _fit(self, x, y, sample_weight, CalibratedClassifierCV, HistGradientBoostingClassifier):
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
         for group in (0, 1):
             mask = x[:, 0] == group
@@ -70,41 +69,24 @@ class _Split:
             trees = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.08, max_leaf_nodes=15,
                                                    min_samples_leaf=30, l2_regularization=1.0,
                                                    monotonic_cst=cst, random_state=self.seed)
-            cv = 3
-            if groups is not None:
-                from sklearn.model_selection import StratifiedGroupKFold
-                g = np.asarray(groups)[mask]
-                cv = list(StratifiedGroupKFold(VARIANT.get('k', 3), shuffle=True, random_state=self.seed).split(x[mask], yy, g))
-                self.fold_of[group] = {int(s): f for f, (_, test) in enumerate(cv) for s in g[test]}
-            model = CalibratedClassifierCV(trees, method="isotonic", cv=cv)
+            model = CalibratedClassifierCV(trees, method="isotonic", cv=3)
             model.fit(x[mask], yy, sample_weight=w[mask])
             self.models[group] = model
         return self
 
-    def predict_proba(self, x, items=None):
+    def predict_proba(self, x):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
-            return self._predict(x, items)
+            return self._predict(x)
 
-    def _predict(self, x, items=None):
+    def _predict(self, x):
         out = np.zeros(len(x))
         for group in (0, 1):
             mask = x[:, 0] == group
-            if not mask.any():
-                continue
-            if group not in self.models:
-                out[mask] = self.constant.get(group, 0.0)
-                continue
-            model = self.models[group]
-            out[mask] = model.predict_proba(x[mask])[:, 1]
-            if items is not None and self.fold_of.get(group) and VARIANT["xfit"]:
-                folds = np.array([self.fold_of[group].get(int(i), -1) for i in np.asarray(items)[mask]])
-                sub = out[mask]
-                for f, cal in enumerate(model.calibrated_classifiers_):
-                    if (folds == f).any():
-                        sub[folds == f] = cal.predict_proba(x[mask][folds == f])[:, 1]
-                out[mask] = sub
+            if mask.any():
+                out[mask] = (self.models[group].predict_proba(x[mask])[:, 1] if group in self.models
+                             else self.constant.get(group, 0.0))
         return np.stack([1 - out, out], axis=1)
 
 
@@ -121,16 +103,11 @@ class Critic:
     verdict_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
     info: dict = field(default_factory=dict)
 
-    def score(self, rows, keys=None) -> np.ndarray:
+    def score(self, rows) -> np.ndarray:
         """Probability that each candidate (a row of ``FEATURES``) is an annotation error."""
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
         if not len(rows):
             return np.zeros(0)
-        if keys is not None and isinstance(self.estimator, _CrossFit):
-            return self.estimator.predict_proba(rows, keys)[:, 1]
-        if keys is not None and isinstance(self.estimator, _Split) and self.info.get("key_index"):
-            items = [self.info["key_index"].get(k, -1) for k in keys]
-            return self.estimator.predict_proba(rows, items)[:, 1]
         return self.estimator.predict_proba(rows)[:, 1]
 
     def refit(self, verdict_x, verdict_y, weight: float = 5.0, seed: int = 13) -> "Critic":
@@ -170,80 +147,25 @@ class Critic:
         return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info)
 
 
-def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13,
-                   places: bool = False):
-    """(rows, targets) from ``rounds`` corrupted copies of the corpus; with ``places``, also each row's
-    (sentence, start, end, label) in the corpus."""
-    xs, ys, where = [], [], []
+def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13):
+    """(rows, targets) from ``rounds`` corrupted copies of the corpus."""
+    xs, ys = [], []
     for r in range(rounds):
         bad = corrupt(words, tags, labels, rate, seed + 1000 * r, probs)
         cands = candidates(words, bad, probs, labels)
         xs.append(np.array([c.features for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)))
         ys.append(np.array(truth(cands, tags, bad), dtype=np.float64))
-        where += [(c.item, c.start, c.end, c.label) for c in cands]
-    x, y = np.vstack(xs), np.concatenate(ys)
-    return (x, y, where) if places else (x, y)
-
-
-class _CrossFit:
-    """K estimators; sentence s is scored by the one whose training left out s's untouched rows."""
-
-    def __init__(self, folds, fold_of):
-        self.folds, self.fold_of = folds, fold_of
-
-    def predict_proba(self, x, keys=None):
-        out = np.mean([f.predict_proba(x)[:, 1] for f in self.folds], axis=0) if keys is None else np.zeros(len(x))
-        if keys is not None:
-            k = np.array([self.fold_of.get(key, -1) for key in keys])
-            for f, est in enumerate(self.folds):
-                if (k == f).any():
-                    out[k == f] = est.predict_proba(x[k == f])[:, 1]
-            if (k < 0).any():
-                out[k < 0] = np.mean([f.predict_proba(x[k < 0])[:, 1] for f in self.folds], axis=0)
-        return np.stack([1 - out, out], axis=1)
-
-
-def sentence_key(words, tags) -> str:
-    import hashlib
-
-    return hashlib.sha1(("\x1f".join(words) + "\x1e" + "\x1f".join(tags)).encode()).hexdigest()[:16]
-
-
-VARIANT = {"crossfit": 0, "dedup": False, "symmetric": False, "groupcv": False, "xfit": False}
+    return np.vstack(xs), np.concatenate(ys)
 
 
 def train_critic(words, tags, probs, labels, *, rounds: int = 3, rate: float = 0.08, seed: int = 13,
                  info: dict | None = None) -> Critic:
     """A critic fitted on synthetic corruptions of this corpus (see the module docstring)."""
-    x, y, where = synthetic_rows(words, tags, probs, labels, rounds, rate, seed, places=True)
+    x, y = synthetic_rows(words, tags, probs, labels, rounds, rate, seed)
     if y.sum() < 6 or (1 - y).sum() < 6:
         raise UserError(f"the corpus is too small to train a critic on ({int(y.sum())} corrupted and "
                         f"{int((1 - y).sum())} untouched candidates); give it more sentences")
-    w = np.ones(len(y))
-    if VARIANT["dedup"]:
-        from collections import Counter
-        seen = Counter(p for p, t in zip(where, y) if t == 0)
-        w = np.array([1.0 if t else 1.0 / seen[p] for p, t in zip(where, y)])
-    k = VARIANT["crossfit"]
-    if k:
-        import random
-        order = list(range(len(words)))
-        random.Random(seed).shuffle(order)
-        fold = np.zeros(len(words), dtype=int)
-        for n, s in enumerate(order):
-            fold[s] = n % k
-        row_fold = fold[[p[0] for p in where]]
-        ests = []
-        for f in range(k):
-            keep = (row_fold != f) if VARIANT["symmetric"] else (y == 1) | (row_fold != f)
-            ww = w if VARIANT["symmetric"] else np.where(y == 0, w * k / (k - 1), w)
-            ests.append(_estimator(seed + f).fit(x[keep], y[keep], sample_weight=ww[keep]))
-        est = _CrossFit(ests, {sentence_key(ws, ts): int(fold[s]) for s, (ws, ts) in enumerate(zip(words, tags))})
-    else:
-        est = _estimator(seed)
-        est.fit(x, y, sample_weight=w, groups=[p[0] for p in where] if VARIANT["groupcv"] else None)
-    c = Critic(est, x, y, info={**(info or {}), "labels": list(labels), "rounds": rounds, "rate": rate,
+    est = _estimator(seed)
+    est.fit(x, y)
+    return Critic(est, x, y, info={**(info or {}), "labels": list(labels), "rounds": rounds, "rate": rate,
                                    "seed": seed, "rows": int(len(y)), "positives": int(y.sum())})
-    if VARIANT["xfit"]:
-        c.info["key_index"] = {sentence_key(ws, ts): s for s, (ws, ts) in enumerate(zip(words, tags))}
-    return c

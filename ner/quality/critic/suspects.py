@@ -183,10 +183,7 @@ def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     words = [it.sentence.words for it in items]
     tags = [it.sentence.tags for it in items]
     cands = candidates(words, tags, probs, labels)
-    from .model import sentence_key
-
-    keys = [sentence_key(w, t) for w, t in zip(words, tags)]
-    scores = critic.score([c.features for c in cands], [keys[c.item] for c in cands])
+    scores = critic.score([c.features for c in cands])
     out = [Suspect(c.item, c.start, c.end, c.kind, c.label,
                    "O" if c.fix is None else (c.fix[2] if c.kind != "boundary" else
                                               f"{c.fix[2]} " + " ".join(words[c.item][c.fix[0]:c.fix[1]])),
