@@ -50,7 +50,7 @@ def report(name: str, mean: dict) -> list[str]:
         return lines
     final_n, final_t, final_f1 = mean["random"][-1]
     for s in (s for s in names if s != "random"):
-        behind = [r for r in range(rounds) if mean[s][r][2] < mean["random"][r][2]]
+        behind = [r for r in range(1, rounds) if mean[s][r][2] < mean["random"][r][2]]  # round 0: the shared start
         lines.append((f"{s} at or above random in every round" if not behind else
                       f"{s} below random in round(s) {', '.join(map(str, behind))}") +
                      f"; mean F1 of rounds 1-{rounds - 1}: {sum(p[2] for p in mean[s][1:]) / (rounds - 1):.4f} "
