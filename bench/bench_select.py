@@ -61,9 +61,7 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     # a share of each batch drawn at random (exploration), the rest as ours
     "explore25": lambda candidates: {"explore": 0.25},
     "explore50": lambda candidates: {"explore": 0.5},
-    "spans": lambda candidates: {},
-    # uncertainty times typicality (the percentile of the mean TF-IDF similarity to the pool): information density
-    "typical": lambda candidates: {"typical": 1.0},  # ours over the Segmentation of the model's distributions
+    "spans": lambda candidates: {},  # ours over the Segmentation of the model's distributions
 }
 
 

@@ -161,15 +161,6 @@ def ngram_vectors(candidates):
     return TfidfVectorizer(analyzer=grams).fit_transform(candidates)
 
 
-def typicality(vectors) -> list[float]:
-    """Each row's percentile (1 = the most typical) of its mean cosine similarity to all rows, itself included:
-    Settles & Craven's information density over the TF-IDF rows."""
-    import numpy as np
-
-    centre = np.asarray(vectors.mean(axis=0)).ravel()
-    return _percentiles([float(x) for x in vectors @ centre])
-
-
 def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
            budget: float | None = None) -> list[tuple[int, float, float]]:
     """``(index, penalised priority, similarity)`` of at most ``n`` picks whose ``costs`` add up to
@@ -203,8 +194,7 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0,
-           typical: float = 0.0) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
     ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
@@ -235,10 +225,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         scores.append(uncertainty(dists[k:k + m]))
         k += m
     prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
-    vectors = ngram_vectors(candidates) if diversity or typical else None
-    if typical:
-        prio = [p * t ** typical for p, t in zip(prio, typicality(vectors))]
-    vectors = vectors if diversity else None
+    vectors = ngram_vectors(candidates) if diversity else None
     if not explore:
         picks = greedy(prio, vectors, n, diversity, costs, budget)
         return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
