@@ -62,7 +62,25 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     "explore25": lambda candidates: {"explore": 0.25},
     "explore50": lambda candidates: {"explore": 0.5},
     "spans": lambda candidates: {},  # ours over the Segmentation of the model's distributions
+    # the batch kept diverse by topic: cosine of navec mean vectors (centred on the pool's) instead of word n-grams
+    "navec": lambda candidates: {"vectors": navec_vectors(candidates)},
 }
+
+
+def navec_vectors(candidates):
+    """Each candidate's mean navec vector of its known words, minus the pool's mean, L2-normalised."""
+    import numpy as np
+    from natasha.data import NEWS_EMBEDDING
+    from navec import Navec
+
+    global NAVEC
+    NAVEC = NAVEC if "NAVEC" in globals() else Navec.load(NEWS_EMBEDDING)
+    rows = []
+    for c in candidates:
+        known = [NAVEC[w.lower()] for words in c.sentences for w in words if w.lower() in NAVEC]
+        rows.append(np.mean(known, axis=0) if known else np.zeros(NAVEC.pq.dim))
+    rows = np.asarray(rows) - np.mean(rows, axis=0)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
 def load_pool(name: str, seed: int = 13, written: Path = WRITTEN):

@@ -187,14 +187,16 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
         free[i] = False
         left -= cost[i]
         if diversity and vectors is not None:
-            sims = np.asarray((vectors @ vectors[i].T).todense()).ravel()
+            sims = vectors @ vectors[i].T  # sparse rows (ngram_vectors) or dense ones
+            sims = np.asarray(sims.todense() if hasattr(sims, "todense") else sims).ravel()
             most_similar = np.maximum(most_similar, np.clip(sims, 0.0, 1.0))
     return picks
 
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0,
+           vectors=None) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
     ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
@@ -225,7 +227,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         scores.append(uncertainty(dists[k:k + m]))
         k += m
     prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
-    vectors = ngram_vectors(candidates) if diversity else None
+    vectors = None if not diversity else ngram_vectors(candidates) if vectors is None else vectors
     if not explore:
         picks = greedy(prio, vectors, n, diversity, costs, budget)
         return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
