@@ -60,27 +60,7 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     "mnlp": lambda candidates: {"measures": ("mnlp",)},
     # a share of each batch drawn at random (exploration), the rest as ours
     "explore25": lambda candidates: {"explore": 0.25},
-    "explore50": lambda candidates: {"explore": 0.5},
-    "spans": lambda candidates: {},  # ours over the Segmentation of the model's distributions
-    # the batch kept diverse by topic: cosine of navec mean vectors (centred on the pool's) instead of word n-grams
-    "navec": lambda candidates: {"vectors": navec_vectors(candidates)},
 }
-
-
-def navec_vectors(candidates):
-    """Each candidate's mean navec vector of its known words, minus the pool's mean, L2-normalised."""
-    import numpy as np
-    from natasha.data import NEWS_EMBEDDING
-    from navec import Navec
-
-    global NAVEC
-    NAVEC = NAVEC if "NAVEC" in globals() else Navec.load(NEWS_EMBEDDING)
-    rows = []
-    for c in candidates:
-        known = [NAVEC[w.lower()] for words in c.sentences for w in words if w.lower() in NAVEC]
-        rows.append(np.mean(known, axis=0) if known else np.zeros(NAVEC.pq.dim))
-    rows = np.asarray(rows) - np.mean(rows, axis=0)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
 def load_pool(name: str, seed: int = 13, written: Path = WRITTEN):
@@ -125,27 +105,9 @@ def first_batch(pool, seed: int, budget: int) -> list[int]:
     return out
 
 
-class Segmentation:
-    """A model whose distributions are summed over the labels (O, B-any, I-any): uncertainty about where the
-    entities are, not which label they take (the ``spans`` strategy: labels the corpus itself leaves
-    ambiguous, such as LocOrg against Location, stop drawing the picks)."""
-
-    def __init__(self, model):
-        import numpy as np
-
-        tags = list(model.tags)
-        self.model = model
-        self.groups = np.array([[t[:1] == g for g in "OBI"] for t in tags], dtype=float)
-
-    def probabilities(self, batch):
-        return [p @ self.groups for p in self.model.probabilities(batch)]
-
-
 def choose(strategy: str, pool, rest, model, budget: int, seed: int) -> set[int]:
     from ner.quality.select import Candidate, select
 
-    if strategy == "spans":
-        model = Segmentation(model)
     candidates = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in rest]
     if strategy == "random":
         chosen = select(candidates, strategy="random", seed=seed, budget=budget)

@@ -116,7 +116,9 @@ def plot(pools: dict, path: str) -> None:
     for ax, (name, result) in zip(axes[0], pools.items()):
         for strategy in result["mean"]:
             points = result["mean"][strategy]
-            ax.plot([t for _, t, _ in points], [f for _, _, f in points], marker="o", label=strategy)
+            seeds = len(result["curves"].get(strategy, [])) if "curves" in result else 0
+            label = f"{strategy} ({seeds} seed{'s' * (seeds != 1)})" if seeds else strategy
+            ax.plot([t for _, t, _ in points], [f for _, _, f in points], marker="o", label=label)
         ax.set_title(f"pool {name}")
         ax.set_xlabel("tokens labelled")
         ax.set_ylabel("strict micro F1")

@@ -26,13 +26,16 @@ and picks ``n`` of them greedily:
 - exploration: with ``explore`` (a share, default 0) that share of the batch (of ``n``, or of the
   budget) is a seeded random draw from the rest of the pool, spread evenly through the ranking
   (``interleave``), so the batch also holds the plain texts uncertainty passes over (texts without
-  entities, the commonest kind) and a batch cut short holds some of both.
+  entities, the commonest kind) and a batch cut short holds some of both. Off by default: a
+  quarter drawn at random did not save tokens in ``bench/bench_select.py`` (bench/NOTES.md);
+  it is there for a team that wants each batch to hold an unbiased sample of the pool.
 
 ``strategy="random"`` draws ``n`` with a seeded shuffle, the baseline. Candidates come from
 ``select_pool.py`` (text files, corpora, Label Studio tasks).
 
 Left out: committee or MC-dropout (BALD) uncertainty; per-annotator reading speeds (the
-minutes budget of ``ner select`` is words at one rate).
+minutes budget of ``ner select`` is words at one rate). Measured and dropped (bench/NOTES.md):
+diversity by navec mean vectors, uncertainty over entity boundaries alone, information density.
 """
 
 from __future__ import annotations
@@ -187,16 +190,14 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
         free[i] = False
         left -= cost[i]
         if diversity and vectors is not None:
-            sims = vectors @ vectors[i].T  # sparse rows (ngram_vectors) or dense ones
-            sims = np.asarray(sims.todense() if hasattr(sims, "todense") else sims).ravel()
+            sims = np.asarray((vectors @ vectors[i].T).todense()).ravel()
             most_similar = np.maximum(most_similar, np.clip(sims, 0.0, 1.0))
     return picks
 
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0,
-           vectors=None) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
     ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
@@ -227,7 +228,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         scores.append(uncertainty(dists[k:k + m]))
         k += m
     prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
-    vectors = None if not diversity else ngram_vectors(candidates) if vectors is None else vectors
+    vectors = ngram_vectors(candidates) if diversity else None
     if not explore:
         picks = greedy(prio, vectors, n, diversity, costs, budget)
         return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
