@@ -148,7 +148,7 @@ PROGRESS_SECONDS = 10.0  # within an epoch, a progress line at most this often
 def _rng_state(device: str) -> dict:
     import torch
 
-    return {"torch": torch.get_rng_state(),
+    return {"torch": torch.get_rng_state(), "python": random.getstate(),  # random: the lexicon's span dropout
             "cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None}
 
 
@@ -225,8 +225,11 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         start_epoch, best_f1, best_epoch, bad = state["epoch"] + 1, state["best_f1"], state["best_epoch"], state["bad"]
         best_loss = state["best_loss"]
         best_state, history = state["best_state"], state["history"]
-        rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng")}
+        rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng"),
+                                                            "python": state.get("python_rng")}
         torch.set_rng_state(rng["torch"])
+        if rng.get("python") is not None:  # a checkpoint from before it was saved resumes with a fresh state
+            random.setstate(rng["python"])
         if rng["cuda"] is not None and device.startswith("cuda"):
             torch.cuda.set_rng_state(rng["cuda"], device)
         log(f"resumed after epoch {state['epoch']} (best dev F1 {best_f1:.4f} at epoch {best_epoch})")
@@ -296,7 +299,8 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
             atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
                           "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1,
                           "best_loss": best_loss, "best_epoch": best_epoch, "bad": bad, "best_state": best_state,
-                          "history": history, "torch_rng": rngs[0]["torch"], "tags": tags,
+                          "history": history, "torch_rng": rngs[0]["torch"], "python_rng": rngs[0]["python"],
+                          "tags": tags,
                           "config": config.as_dict(),
                           **({"cuda_rng": rngs[0]["cuda"]} if rngs[0]["cuda"] is not None else {}),
                           **({"world_size": procs.world, "rngs": rngs} if procs.many else {})},
