@@ -20,7 +20,8 @@ the demo), scored on the same test sentences:
   before the CRF decodes (more names found where the model hesitates), no training;
 - ``decode:key=value;...``: the default's trained models with decode-time hparams set, no training, e.g.
   ``decode:lexicon_boost=4.0;o_bias=0.5`` (what ``ner train --lexicon-boost 4 --o-bias 0.5`` saves: training
-  chooses its epoch without them, so the weights are the default's);
+  chooses its epoch without them, so the weights are the default's); ``model="NAME"`` decodes variant
+  NAME's models instead (``decode-h:model="hidden256";o_bias=0.5``);
 - ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
   names may be names it saw).
 
@@ -116,8 +117,8 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
         train = [s for s in split.train if tuple(s.words) not in left_out]
         print(f"  [{name} seed {seed}] {len(split.train) - len(train)} training sentences of those registers "
               f"left out", file=sys.stderr)
-    if name.startswith("decode"):  # the default's trained model with decode-time hparams (o_bias, lexicon_boost)
-        return decoded_tags(work / f"model-default-{seed}", words, extra)
+    if name.startswith("decode"):  # a trained variant's model (the default's) with decode-time hparams
+        return decoded_tags(work / f"model-{extra.pop('model', 'default')}-{seed}", words, extra)
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
     config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
                          seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
