@@ -13,7 +13,7 @@ the demo), scored on the same test sentences:
 - ``default``: today's navec model with the pruned lists as its lexicon feature;
 - ``no-lexicon``: the same without the lexicon feature;
 - ``NAME:key=value;key=value``: the default with TrainConfig changes, e.g. ``augment:augment=0.5``;
-  ``exclude="notes,notes2"`` trains without the sentences whose words are a sentence of those registers
+  ``exclude="notes+notes2"`` trains without the sentences whose words are a sentence of those registers
   of the written corpus (``corpora/src/ml_ru_written_<name>.md``; a short line that other documents
   repeat goes too), scored on the same test sentences: what a register adds;
 - ``o-bias=B``: the default's trained models (run ``default`` first), the O tag's emission lowered by B
@@ -113,7 +113,7 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
     train = split.train
     if "exclude" in extra:  # training without some registers of the written corpus, the same test sentences
-        left_out = register_sentences(extra.pop("exclude").split(","))
+        left_out = register_sentences(extra.pop("exclude").split("+"))
         train = [s for s in split.train if tuple(s.words) not in left_out]
         print(f"  [{name} seed {seed}] {len(split.train) - len(train)} training sentences of those registers "
               f"left out", file=sys.stderr)
