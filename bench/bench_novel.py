@@ -13,11 +13,15 @@ the demo), scored on the same test sentences:
 - ``default``: today's navec model with the pruned lists as its lexicon feature;
 - ``no-lexicon``: the same without the lexicon feature;
 - ``NAME:key=value;key=value``: the default with TrainConfig changes, e.g. ``augment:augment=0.5``;
+  ``exclude="notes+notes2"`` trains without the sentences whose words are a sentence of those registers
+  of the written corpus (``corpora/src/ml_ru_written_<name>.md``; a short line that other documents
+  repeat goes too), scored on the same test sentences: what a register adds;
 - ``o-bias=B``: the default's trained models (run ``default`` first), the O tag's emission lowered by B
   before the CRF decodes (more names found where the model hesitates), no training;
 - ``decode:key=value;...``: the default's trained models with decode-time hparams set, no training, e.g.
   ``decode:lexicon_boost=4.0;o_bias=0.5`` (what ``ner train --lexicon-boost 4 --o-bias 0.5`` saves: training
-  chooses its epoch without them, so the weights are the default's);
+  chooses its epoch without them, so the weights are the default's); ``model="NAME"`` decodes variant
+  NAME's models instead (``decode-h:model="hidden256";o_bias=0.5``);
 - ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
   names may be names it saw).
 
@@ -74,6 +78,21 @@ def decoded_tags(model_dir: Path, words, hparams: dict):
     return [clean_tags(w, p.tags) for w, p in zip(words, model.predict(words))]
 
 
+def register_sentences(names) -> set:
+    """The word tuples of the sentences of the written corpus's registers ``names`` (``notes`` for
+    ``corpora/src/ml_ru_written_notes.md``), parsed as ``scripts/build_corpus.py`` parses them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "scripts" / "build_corpus.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    paths = [ROOT / "corpora" / "src" / f"ml_ru_written_{n.strip()}.md" for n in names]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"exclude: no such register {', '.join(missing)}")
+    return {words for words, _ in build.sentence_texts(paths)}
+
+
 def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping: str, lexdir: Path | None):
     from ner.models import load_model
     from ner.train import TrainConfig, fit
@@ -92,8 +111,14 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
     import tomllib
 
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
-    if name.startswith("decode"):  # the default's trained model with decode-time hparams (o_bias, lexicon_boost)
-        return decoded_tags(work / f"model-default-{seed}", words, extra)
+    train = split.train
+    if "exclude" in extra:  # training without some registers of the written corpus, the same test sentences
+        left_out = register_sentences(extra.pop("exclude").split("+"))
+        train = [s for s in split.train if tuple(s.words) not in left_out]
+        print(f"  [{name} seed {seed}] {len(split.train) - len(train)} training sentences of those registers "
+              f"left out", file=sys.stderr)
+    if name.startswith("decode"):  # a trained variant's model (the default's) with decode-time hparams
+        return decoded_tags(work / f"model-{extra.pop('model', 'default')}-{seed}", words, extra)
     lexicon = "none" if name == "no-lexicon" or lexdir is None else str(lexdir)
     config = TrainConfig(out=str(work / f"model-{name}-{seed}"), epochs=epochs, patience=5, batch_size=16,
                          seed=seed, lexicon=lexicon, map=mapping).replace(**extra)
@@ -103,7 +128,7 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
         from ner.schema import load_schema
 
         labels = list(load_schema().names)
-    fit(split.train, None, labels, config,
+    fit(train, None, labels, config,
         progress=lambda line: print(f"  [{name} seed {seed}] {line}", file=sys.stderr))
     from ner.markup import clean_tags
 

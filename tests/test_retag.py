@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
+from ner.bio import tags_spans, to_iob2
 from ner.formats.retag import Retag, describe, retag_text
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC")
@@ -24,14 +25,14 @@ def render(sentences, tags_of) -> str:
     return "".join(out)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.lists(word_line, min_size=1, max_size=5)), min_size=1, max_size=5),
-       st.data())
-def test_only_the_tags_of_the_retagged_lines_change(sentences, data):
-    old = [tuple(w[3] for w in words) for _, words in sentences]
-    new = [tuple(data.draw(st.sampled_from(TAGS)) for _ in words) for _, words in sentences]
+       st.sampled_from(["iob2", "iob1", "bioes", "bilou"]), st.data())
+def test_only_the_tags_of_the_retagged_lines_change_in_the_files_own_scheme(sentences, scheme, data):
+    old = [tuple(to_iob2([w[3] for w in words])) for _, words in sentences]
+    new = [tuple(to_iob2([data.draw(st.sampled_from(TAGS)) for _ in words])) for _, words in sentences]
     chosen = data.draw(st.sets(st.integers(0, len(sentences) - 1)))
-    text = render(sentences, lambda k: old[k])
+    text = render(sentences, lambda k: spelled(old[k], scheme))
     retags, line = [], 1
     for k, (comment, words) in enumerate(sentences):
         line += comment
@@ -40,8 +41,38 @@ def test_only_the_tags_of_the_retagged_lines_change(sentences, data):
         line += len(words) + 1
     out, changes, problems = retag_text(text, retags, "x.conll")
     assert problems == []
-    assert out == render(sentences, lambda k: new[k] if k in chosen else old[k])
+    told = scheme if any(t != "O" for tags in old for t in tags) else "iob2"  # a file without names tells nothing
+    assert out == render(sentences, lambda k: spelled(new[k], told) if k in chosen else spelled(old[k], scheme))
     assert len(changes) == sum(1 for k in chosen if old[k] != new[k])
+
+
+def spelled(iob2, scheme):
+    """Plain reference: IOB2 tags written in ``scheme``, name by name."""
+    out = list(iob2)
+    names = tags_spans(iob2)
+    for n, (i, j, label) in enumerate(names):
+        after_own = n > 0 and names[n - 1][1] == i and names[n - 1][2] == label
+        if scheme == "iob1":
+            out[i:j] = [f"{'B' if after_own else 'I'}-{label}"] + [f"I-{label}"] * (j - i - 1)
+        elif scheme in ("bioes", "bilou") and j - i == 1:
+            out[i] = f"{'S' if scheme == 'bioes' else 'U'}-{label}"
+        elif scheme in ("bioes", "bilou"):
+            out[j - 1] = f"{'E' if scheme == 'bioes' else 'L'}-{label}"
+    return out
+
+
+def test_corrections_reach_bioes_and_iob1_files_in_their_own_tags():
+    bioes = "Яндекс\tS-ORG\nвыпустил\tO\nYandex\tB-ORG\nGPT\tE-ORG\n\n"
+    fix = Retag("x.conll", 1, ("Яндекс", "выпустил", "Yandex", "GPT"), ("B-ORG", "O", "B-ORG", "I-ORG"),
+                ("B-ORG", "O", "B-MOD", "I-MOD"), "task 1")
+    out, changes, problems = retag_text(bioes, [fix], "x.conll")
+    assert problems == [] and out == "Яндекс\tS-ORG\nвыпустил\tO\nYandex\tB-MOD\nGPT\tE-MOD\n\n"
+    iob1 = "Яндекс\tI-ORG\nСбер\tB-ORG\nи\tO\nВК\tI-ORG\n\n"
+    fix = Retag("x.conll", 1, ("Яндекс", "Сбер", "и", "ВК"), ("B-ORG", "B-ORG", "O", "B-ORG"),
+                ("B-ORG", "O", "O", "B-ORG"), "task 2")
+    out, changes, problems = retag_text(iob1, [fix], "x.conll")
+    assert problems == [] and out == "Яндекс\tI-ORG\nСбер\tO\nи\tO\nВК\tI-ORG\n\n"
+    assert changes == ["x.conll:2 (task 2): «Сбер» ORG removed"]
 
 
 def test_a_sentence_whose_lines_changed_is_named_and_left_alone():

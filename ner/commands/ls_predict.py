@@ -1,5 +1,8 @@
 """``ner ls predict --project P --model DIR [--min-score S]``: pre-annotate a project's tasks with a model.
 
+``--lexicon [DIR]`` instead of ``--model`` pre-annotates with the name lists alone (the bundled
+``annotation/lexicons``, plus DIR's ``<Label>.txt`` files), as ``ner tag --lexicon`` tags: a team with no
+trained model yet starts from what the lists know; every span goes (a list match has no score to cut on).
 Without ``--min-score`` the threshold is the model's calibrated one
 (``ner.train.calibrate.calibrate``: carried in the model directory, else found on the dev set
 of its training configuration), printed with where it came from. Registered by ``ls.py``.
@@ -15,7 +18,10 @@ from . import add_connection_args
 def register_predict(lsub) -> None:
     p = lsub.add_parser("predict", help="pre-annotate the project's tasks with a trained model")
     p.add_argument("--project", required=True)
-    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--model", help="model directory")
+    p.add_argument("--lexicon", nargs="?", const="", default=None, metavar="DIR",
+                   help="no model: pre-annotate with the name lists of annotation/lexicons, plus DIR's <Label>.txt "
+                        "files (DIR wins where they differ)")
     p.add_argument("--min-score", type=float, default=None, metavar="S",
                    help="send only spans scored S or more (default: the threshold with the best F1 on the model's "
                         "dev set, printed; 0 when the model directory names none)")
@@ -33,13 +39,23 @@ def run_predict(args) -> int:
     from ..train.calibrate import calibrate
     from ..tagger.core import Tagger
 
+    from ..tagger.engines import LEXICON, load_tagger
+
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
         return 2
+    if (args.model is None) == (args.lexicon is None):
+        print("ner ls predict: error: pass --model DIR (a trained model) or --lexicon (the name lists alone)",
+              file=sys.stderr)
+        return 2
     client = Client(connection_from(args.url, args.api_key))
     client.project(args.project)  # a missing project is one line before the model loads and calibrates
-    tagger = Tagger.load(args.model)
-    min_score, where = args.min_score, "--min-score"
+    if args.lexicon is not None:
+        tagger = load_tagger(LEXICON + args.lexicon)
+        min_score, where = 0.0, "the name lists: every match is sent"
+    else:
+        tagger = Tagger.load(args.model)
+        min_score, where = args.min_score, "--min-score"
     if min_score is None:
         found = calibrate(args.model, tagger.model)
         min_score, where = found.min_score, found.describe("--min-score S sets one")

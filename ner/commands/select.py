@@ -43,7 +43,10 @@ def register(sub) -> None:
                         "errors,least with --cost sentences")
     p.add_argument("--diversity", type=float, default=1.0,
                    help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
-    p.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
+    p.add_argument("--explore", type=float, default=0.0, metavar="SHARE",
+                   help="share of the batch (of -n, or of the budget) drawn at random from the rest of the pool, "
+                        "spread through the ranking, 0 to 1 (default 0: every text by uncertainty)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --strategy random and of --explore's draw")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT",
                    help="pool format: text, conll, jsonl... (default: from the suffix; a .txt is sniffed)")
     p.add_argument("--out", default=None, metavar="FILE", help="write the chosen texts (.txt: one per line) or sentences (a corpus suffix: "
@@ -124,6 +127,8 @@ def run(args) -> int:
         raise UserError("--strategy uncertainty needs --model DIR (or use --strategy random)")
     if not 0 <= args.diversity <= 1:
         raise UserError("--diversity must be between 0 and 1")
+    if not 0 <= args.explore <= 1:
+        raise UserError("--explore must be between 0 and 1")
     if args.out and args.pool:
         from pathlib import Path
 
@@ -152,7 +157,7 @@ def run(args) -> int:
 
         model = load_model(args.model)
     choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
-                     measures=measures, cost=args.cost, budget=budget)
+                     measures=measures, cost=args.cost, budget=budget, explore=args.explore)
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))
@@ -167,7 +172,7 @@ def run(args) -> int:
         for c in choices:
             text = " ".join(c.candidate.text.split())  # one row per text: its line breaks would break the table
             text = text if len(text) <= 80 else text[:77] + "..."
-            scores = "" if c.priority is None else \
+            scores = "" if c.errors is None else "drawn at random  " if c.priority is None else \
                 f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  "
             print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")
     if args.out:

@@ -6,7 +6,9 @@ that word with that tag (the file may have changed since the sentence was read: 
 sentence is left alone and named in the problems) and replaces only the tag field of the
 lines whose tag changes: the separator, other columns, trailing spaces, CRLF and BOM stay.
 Each change comes back as one line naming the lines whose tag changed
-(``x.conll:13 (task 7): «Яндексе» LOC -> ORG``).
+(``x.conll:13 (task 7): «Яндексе» LOC -> ORG``). A file written in IOB1, BIOES or BILOU (read
+as IOB2, ``check.py``) gets its corrections in its own scheme (``file_scheme``, ``respell``): ``S-ORG`` stays ``S-``, an
+IOB1 entity opens with ``I-``.
 ``retag_file`` reads and writes the file (UTF-8 only: other encodings are refused).
 
 Left out: sentences that are not one word per line (JSONL, CSV): the caller lists those.
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bio import tags_spans
+from ..bio import parse_tag, spans_tags, tags_spans
 from ..errors import UserError
 
 _LAST = re.compile(r"(\S+)(\s*)$")
@@ -49,10 +51,70 @@ def describe(words, before, after) -> str:
     return "; ".join(out)
 
 
+def as_iob2(tags) -> tuple[str, ...]:
+    """IOB2 spelling of IOB1, BIOES or BILOU tags (S-/U- open and close a name, E-/L- close one)."""
+    plain = []
+    for i, tag in enumerate(tags):
+        parsed = parse_tag(tag) if tag != "O" else None
+        if parsed is None or parsed.prefix not in "SEUL":
+            plain.append(tag)
+        elif parsed.prefix in "SU":
+            plain.append(f"B-{parsed.label}")
+        else:
+            plain.append(f"I-{parsed.label}")
+    return tuple(spans_tags(len(plain), tags_spans(plain)))
+
+
+def file_scheme(lines) -> str:
+    """``bioes``, ``bilou``, ``iob1`` or ``iob2``: the scheme a CoNLL file's tags are written in (``iob2``
+    where nothing tells: no S/E/U/L tag, and no name opening with I- unless some open with B- after O too,
+    which is IOB2 with slips)."""
+    prefixes, i_opens, b_opens = set(), 0, 0
+    before = "O"
+    for line in lines:
+        fields = line.strip().lstrip("\ufeff").split()
+        if len(fields) < 2 or line.startswith("#"):
+            before = "O"
+            continue
+        tag = fields[-1]
+        parsed = parse_tag(tag)
+        prefixes.add(parsed.prefix)
+        if parsed.prefix == "I" and parse_tag(before).label != parsed.label:
+            i_opens += 1
+        if parsed.prefix == "B" and before == "O":
+            b_opens += 1
+        before = tag if parsed.prefix not in ("", "O") else "O"
+    if prefixes & set("SE"):
+        return "bioes"
+    if prefixes & set("UL"):
+        return "bilou"
+    return "iob1" if i_opens and not b_opens else "iob2"
+
+
+def respell(iob2, scheme: str) -> tuple[str, ...]:
+    """IOB2 tags written in ``scheme`` (the inverse of ``as_iob2`` for that scheme)."""
+    out = ["O"] * len(iob2)
+    single, first, last = {"bioes": ("S", "B", "E"), "bilou": ("U", "B", "L")}.get(scheme, ("B", "B", "I"))
+    previous = None  # (end, label) of the name before
+    for i, j, label in tags_spans(iob2):
+        for k in range(i, j):
+            out[k] = f"I-{label}"
+        if scheme == "iob1":
+            if previous == (i, label):  # IOB1 writes B- only where a name follows one of its own label
+                out[i] = f"B-{label}"
+        elif j - i == 1:
+            out[i] = f"{single}-{label}"
+        else:
+            out[i], out[j - 1] = f"{first}-{label}", f"{last}-{label}"
+        previous = (j, label)
+    return tuple(out)
+
+
 def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[str]]:
     """``(new text, changes, problems)``: ``retags`` applied to ``text`` (one ``\\n``-separated line per
     word), each change and each sentence left alone as one line naming ``name:line``."""
     lines = text.split("\n")
+    scheme = file_scheme(lines)
     changes, problems = [], []
     for r in sorted(retags, key=lambda r: r.line):
         where = f" ({r.where})" if r.where else ""
@@ -67,7 +129,7 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
             core = body.lstrip("\ufeff").strip()
             fields = core.split("\t" if "\t" in core else None)
             m = _LAST.search(body)
-            if len(fields) < 2 or fields[0].strip() != word or m is None or m.group(1) != tag:
+            if len(fields) < 2 or fields[0].strip() != word or m is None:
                 found = " ".join(fields) or "nothing"
                 problems.append(f"{span}{where}: line {n + 1} holds {found!r}, not {word!r} tagged {tag}; the "
                                 f"file changed since the review was pushed: edit it by hand "
@@ -75,7 +137,15 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
                 break
             rows.append((n, m))
         else:
-            for (n, m), old, new in zip(rows, r.before, r.after):
+            written = tuple(m.group(1) for _, m in rows)
+            if as_iob2(written) != as_iob2(r.before):
+                k = next(k for k, (a, b) in enumerate(zip(as_iob2(written), as_iob2(r.before))) if a != b)
+                problems.append(f"{span}{where}: line {r.line + k} holds {r.words[k] + ' ' + written[k]!r}, not "
+                                f"{r.words[k]!r} tagged {r.before[k]}; the file changed since the review was pushed: "
+                                f"edit it by hand ({describe(r.words, r.before, r.after)})")
+                continue
+            after = r.after if scheme == "iob2" else respell(as_iob2(r.after), scheme)  # the file's own scheme
+            for (n, m), old, new in zip(rows, written, after):
                 if old != new:
                     lines[n] = lines[n][:m.start(1)] + new + lines[n][m.end(1):]
             changes.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")

@@ -93,17 +93,24 @@ def review_config(xml: str) -> str:
     return xml[:end] + added + xml[end:]
 
 
+def queue_config(labels) -> str:
+    """A new review project's labeling config: ``ner ls init``'s (the default schema: its colours, hotkeys and
+    hints) when it holds every one of ``labels``, else one of ``labels`` alone (as ``--labels auto`` makes),
+    with the review controls added."""
+    from ..schema import Schema, load_schema
+
+    schema = load_schema()
+    return review_config(format_labeling_config(schema if set(labels) <= set(schema.names) else Schema.auto(labels)))
+
+
 def ensure_queue(client, title: str, labels) -> dict:
     """The review project ``title``: made when missing, given the review controls when it lacks them;
     refused (one line) when its labeling config lacks one of ``labels``. Cheap: call it first."""
-    from ..schema import Schema
-
     project = client.find_project(title)
     if project is None:
         if len(title.strip()) < 3:
             raise UserError(f"project title {title!r} is too short; Label Studio needs 3 characters or more")
-        xml = review_config(format_labeling_config(Schema.auto(labels)))
-        return client.create_project(title, xml, "review queue: open tasks, most suspect first")
+        return client.create_project(title, queue_config(labels), "review queue: open tasks, most suspect first")
     have = config_names(project["label_config"], f"project {title!r}").labels
     missing = sorted(set(labels) - set(have))
     if have and missing:

@@ -23,11 +23,19 @@ and picks ``n`` of them greedily:
   ``1 - diversity * similarity`` to its most similar pick so far (cosine of TF-IDF vectors of
   word 1-2-grams), so near-duplicates are not chosen together (pure uncertainty piles them up).
 
+- exploration: with ``explore`` (a share, default 0) that share of the batch (of ``n``, or of the
+  budget) is a seeded random draw from the rest of the pool, spread evenly through the ranking
+  (``interleave``), so the batch also holds the plain texts uncertainty passes over (texts without
+  entities, the commonest kind) and a batch cut short holds some of both. Off by default: a
+  quarter drawn at random did not save tokens in ``bench/bench_select.py`` (bench/NOTES.md);
+  it is there for a team that wants each batch to hold an unbiased sample of the pool.
+
 ``strategy="random"`` draws ``n`` with a seeded shuffle, the baseline. Candidates come from
 ``select_pool.py`` (text files, corpora, Label Studio tasks).
 
 Left out: committee or MC-dropout (BALD) uncertainty; per-annotator reading speeds (the
-minutes budget of ``ner select`` is words at one rate).
+minutes budget of ``ner select`` is words at one rate). Measured and dropped (bench/NOTES.md):
+diversity by navec mean vectors, uncertainty over entity boundaries alone, information density.
 """
 
 from __future__ import annotations
@@ -189,7 +197,7 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None, overhead: float = OVERHEAD) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
     ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
@@ -200,18 +208,14 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         raise ValueError(f"cost {cost!r}: use one of {', '.join(COSTS)}")
     if n is None and budget is None:
         raise ValueError("give n, a budget, or both")
+    if not 0 <= explore <= 1:
+        raise ValueError(f"explore {explore}: a share of the batch, between 0 and 1")
     if (n is not None and n < 1) or not candidates:
         return []
     costs = [cost_of(c, cost) for c in candidates]
     if strategy == "random":
-        order = list(range(len(candidates)))
-        random.Random(seed).shuffle(order)
-        if budget is not None:  # the shuffled order as priorities, filled as the uncertainty strategy fills
-            rank = {i: -r for r, i in enumerate(order)}
-            order = [i for i, _, _ in greedy([rank[i] for i in range(len(candidates))], None, None, 0.0, costs,
-                                             budget)]
         return [Choice(candidates[i], r, None, None, None, None, None, candidates[i].tokens)
-                for r, i in enumerate(order[:n], 1)]
+                for r, i in enumerate(_draw(range(len(candidates)), costs, budget, n, seed), 1)]
     if model is None:
         raise ValueError("the uncertainty strategy needs a model")
     flat = [words for c in candidates for words in c.sentences if words]
@@ -225,6 +229,41 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         k += m
     prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
     vectors = ngram_vectors(candidates) if diversity else None
+    if not explore:
+        picks = greedy(prio, vectors, n, diversity, costs, budget)
+        return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
+                for r, (i, p, sim) in enumerate(picks, 1)]
+    share = 1.0 - explore
+    picks = greedy(prio, vectors, None if n is None else round(n * share), diversity, costs,
+                   None if budget is None else budget * share)
+    taken = {i for i, _, _ in picks}
+    left = None if budget is None else budget - sum(costs[i] for i in taken)
+    drawn = _draw([i for i in range(len(candidates)) if i not in taken], costs, left,
+                  None if n is None else n - len(picks), seed)
+    order = interleave([(i, p, sim) for i, p, sim in picks], [(i, None, None) for i in drawn])
     return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
-            for r, (i, p, sim) in enumerate(greedy(prio, vectors, n, diversity, costs, budget), 1)]
+            for r, (i, p, sim) in enumerate(order, 1)]
+
+
+def _draw(indices, costs, budget, n, seed: int) -> list[int]:
+    """A seeded random draw of ``indices`` (at most ``n``, costing at most ``budget``: None, no limit),
+    filled as ``greedy`` fills: the next text of the shuffled order that still fits."""
+    order = list(indices)
+    random.Random(seed).shuffle(order)
+    if budget is None:
+        return order[:n]
+    picks = greedy([-r for r in range(len(order))], None, n, 0.0, [costs[i] for i in order], budget)
+    return [order[k] for k, _, _ in picks]
+
+
+def interleave(first: list, second: list) -> list:
+    """Both lists in one, each keeping its order and spread evenly over the whole (the k-th of m items sits
+    at fraction (k + 1/2) / m; ties go to ``first``), so a batch cut short still holds some of each.
+
+    >>> interleave(["a", "b", "c", "d"], ["x"])
+    ['a', 'b', 'x', 'c', 'd']
+    """
+    keyed = [((k + 0.5) / len(first), 0, k, x) for k, x in enumerate(first)]
+    keyed += [((k + 0.5) / len(second), 1, k, x) for k, x in enumerate(second)]
+    return [x for *_, x in sorted(keyed, key=lambda t: t[:3])]
 

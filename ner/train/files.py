@@ -4,6 +4,8 @@
 place, so a crash never leaves a half-written model; ``atomic_save`` does the
 same for the checkpoint file in ``checkpoint_dir(out)`` (``.NAME.checkpoint/``).
 
+``read_checkpoint`` loads it for ``--resume``, refusing one of another configuration.
+
 Left out: what goes into the checkpoint (``loop.py`` decides).
 """
 
@@ -14,9 +16,14 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import UserError
 from .config import TrainConfig, dump_config
 
 CHECKPOINT = "checkpoint.pt"
+
+# Settings newer than some checkpoints, with the value that reproduces a run made before them.
+PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0, "natasha": False, "lexicon_dropout": -1.0,
+            "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0}
 
 
 def checkpoint_dir(out: Path) -> Path:
@@ -53,3 +60,25 @@ def write_model_dir(net, config: TrainConfig, labels, metrics: dict, log_lines, 
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
+
+
+def read_checkpoint(out: Path, config: TrainConfig, tags, world: int) -> dict:
+    """The interrupted run's checkpoint of ``out``; a ``UserError`` when there is none, or when it was made
+    with other settings, labels or another number of processes."""
+    import torch
+
+    ckpt = checkpoint_dir(out) / CHECKPOINT
+    if not ckpt.exists():
+        raise UserError(f"--resume: no interrupted run of {out} to continue ({ckpt} is missing)")
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
+    saved = {**PREDATES, **state["config"]}  # settings added since: what a run without them did
+    now = config.as_dict() | {"epochs": saved["epochs"]}
+    if state["tags"] != tags or saved != now:
+        changed = ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(saved) | set(now))
+                            if saved.get(k) != now.get(k)) or "the labels"
+        raise UserError(f"--resume: {ckpt} was made with another configuration ({changed}); "
+                        f"train from scratch or pass the original settings")
+    if state.get("world_size", 1) != world:
+        raise UserError(f"--resume: {ckpt} was written by a run of {state.get('world_size', 1)} process(es), "
+                        f"this one has {world}; launch as many to continue it")
+    return state

@@ -32,11 +32,10 @@ import time
 from pathlib import Path
 
 from .calibrate import CALIBRATION_KEY, dev_description, span_threshold
-from ..errors import UserError
 from . import distributed
 from .config import TrainConfig
 from .distributed import Processes
-from .files import CHECKPOINT, atomic_save, checkpoint_dir, write_model_dir
+from .files import CHECKPOINT, atomic_save, checkpoint_dir, read_checkpoint, write_model_dir
 from ..models.base import plain_decoding
 from .prepare import prepare_data  # noqa: F401  (read, check, map, hold out: before any model is built)
 
@@ -48,11 +47,6 @@ def _seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-# Settings newer than some checkpoints, with the value that reproduces a run made before them.
-PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0, "natasha": False, "lexicon_dropout": -1.0,
-            "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0}
 
 
 def _morph_dim(config: TrainConfig) -> int:
@@ -148,7 +142,7 @@ PROGRESS_SECONDS = 10.0  # within an epoch, a progress line at most this often
 def _rng_state(device: str) -> dict:
     import torch
 
-    return {"torch": torch.get_rng_state(),
+    return {"torch": torch.get_rng_state(), "python": random.getstate(),  # random: the lexicon's span dropout
             "cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None}
 
 
@@ -205,28 +199,18 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     start_epoch, best_f1, best_loss, best_epoch, bad, history = 1, -1.0, float("inf"), 0, 0, []
     best_state = None
     if resume:
-        ckpt = ckpt_dir / CHECKPOINT
-        if not ckpt.exists():
-            raise UserError(f"--resume: no interrupted run of {out} to continue ({ckpt} is missing)")
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
-        saved = {**PREDATES, **state["config"]}  # settings added since: what a run without them did
-        now = config.as_dict() | {"epochs": saved["epochs"]}
-        if state["tags"] != tags or saved != now:
-            changed = ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(saved) | set(now))
-                                if saved.get(k) != now.get(k)) or "the labels"
-            raise UserError(f"--resume: {ckpt} was made with another configuration ({changed}); "
-                            f"train from scratch or pass the original settings")
-        if state.get("world_size", 1) != procs.world:
-            raise UserError(f"--resume: {ckpt} was written by a run of {state.get('world_size', 1)} process(es), "
-                            f"this one has {procs.world}; launch as many to continue it")
+        state = read_checkpoint(out, config, tags, procs.world)
         net.module.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_f1, best_epoch, bad = state["epoch"] + 1, state["best_f1"], state["best_epoch"], state["bad"]
         best_loss = state["best_loss"]
         best_state, history = state["best_state"], state["history"]
-        rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng")}
+        rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng"),
+                                                            "python": state.get("python_rng")}
         torch.set_rng_state(rng["torch"])
+        if rng.get("python") is not None:  # a checkpoint from before it was saved resumes with a fresh state
+            random.setstate(rng["python"])
         if rng["cuda"] is not None and device.startswith("cuda"):
             torch.cuda.set_rng_state(rng["cuda"], device)
         log(f"resumed after epoch {state['epoch']} (best dev F1 {best_f1:.4f} at epoch {best_epoch})")
@@ -296,7 +280,8 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
             atomic_save({"model": net.module.state_dict(), "optimizer": optimizer.state_dict(),
                           "scheduler": scheduler.state_dict(), "epoch": epoch, "best_f1": best_f1,
                           "best_loss": best_loss, "best_epoch": best_epoch, "bad": bad, "best_state": best_state,
-                          "history": history, "torch_rng": rngs[0]["torch"], "tags": tags,
+                          "history": history, "torch_rng": rngs[0]["torch"], "python_rng": rngs[0]["python"],
+                          "tags": tags,
                           "config": config.as_dict(),
                           **({"cuda_rng": rngs[0]["cuda"]} if rngs[0]["cuda"] is not None else {}),
                           **({"world_size": procs.world, "rngs": rngs} if procs.many else {})},

@@ -4,9 +4,10 @@ tests/quality/test_critic_review.py)."""
 from __future__ import annotations
 
 from ner.labelstudio.config import config_names, format_labeling_config
-from ner.labelstudio.review import CURRENT, META, ReviewItem, Version, queue_task, review_config, reviewed
+from ner.labelstudio.review import (CURRENT, META, ReviewItem, Version, queue_config, queue_task, review_config,
+                                   reviewed)
 from ner.records import Sentence
-from ner.schema import Schema
+from ner.schema import Schema, load_schema
 
 SENTENCE = Sentence(("🚀", "Llama🦙2", "от", "Meta", "AI"), ("O", "B-Model", "O", "B-Organization", "I-Organization"))
 ITEM = ReviewItem("k1", SENTENCE, 0.8771, "x.conll:4", "«Meta AI»: Organization?",
@@ -18,6 +19,12 @@ def test_the_review_config_adds_the_note_and_the_verdict_once():
     assert review_config(xml) == xml
     assert '<Choices name="verdict" toName="text" choice="single"' in xml and '<Text name="note" value="$note"/>' in xml
     assert config_names(xml).labels == ("Model", "Organization")
+
+
+def test_a_new_review_project_has_the_annotation_projects_config_where_it_holds_the_labels():
+    assert queue_config(["Model", "Organization"]) == review_config(format_labeling_config(load_schema()))
+    assert 'hotkey=' in queue_config(["Model"])  # what annotators learned in ner ls init's project
+    assert queue_config(["PER", "Model"]) == review_config(format_labeling_config(Schema.auto(["PER", "Model"])))
 
 
 def test_a_queue_task_is_open_readable_and_its_predictions_sit_on_the_words():

@@ -87,6 +87,27 @@ def test_ls_predict_command(ls_client, ls_project, labelstudio, model_dir, capsy
     assert capsys.readouterr().out.startswith("0 prediction(s) created with seed-fit@")
 
 
+def test_ls_predict_with_the_lists_alone_pre_annotates_without_a_model(ls_client, ls_project, labelstudio, tmp_path,
+                                                                      capsys):
+    from ner.cli import main
+
+    project = _project(ls_client, ls_project)
+    mine = tmp_path / "lists"
+    mine.mkdir()
+    (mine / "Application.txt").write_text("CodeWhisperer\n", encoding="utf-8")  # the team's own list on top
+    argv = ["ls", "predict", "--project", project["title"], "--lexicon", str(mine),
+            "--url", labelstudio.url, "--api-key", labelstudio.api_key]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("3 prediction(s) created with lexicon@") and "every match is sent" in out.err
+    found = _predictions(ls_client, project["id"])
+    spans = {(r["value"]["text"], r["value"]["start"], r["value"]["labels"][0]) for r in found[TEXTS[0]][0]["result"]}
+    assert spans == {("ChatGPT", 4, "Application"), ("Alpaca", 25, "Dataset")}  # code points: the emoji is one
+    assert ("CodeWhisperer", 24, "Application") in {(r["value"]["text"], r["value"]["start"], r["value"]["labels"][0])
+                                                    for r in found[TEXTS[1]][0]["result"]}
+    assert main(argv[:4] + argv[6:]) == 2 and "pass --model DIR" in capsys.readouterr().err
+
+
 def test_ls_predict_says_before_the_work_that_annotated_tasks_are_skipped(ls_client, ls_project, labelstudio,
                                                                          model_dir, capsys):
     from ner.cli import main

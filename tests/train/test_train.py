@@ -48,17 +48,18 @@ def _seed_config(tmp_path, **kw):
     return TrainConfig(train=str(SEED), out=str(tmp_path / "m"), epochs=2, patience=9, hidden=16, seed=3, **kw)
 
 
-def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("settings", [{}, {"lexicon_span_dropout": 0.5}])  # the span dropout draws from random
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path, settings):
     import torch
 
-    straight = train(_seed_config(tmp_path / "a"))
+    straight = train(_seed_config(tmp_path / "a", **settings))
 
     def interrupt(line):
         if line.startswith("epoch 1/") and ": loss" in line:  # the end of epoch 1, not a line within it
             raise KeyboardInterrupt
 
     # progress_seconds=0: a line after every batch, as a slow epoch on loaded cores gives them
-    config = _seed_config(tmp_path / "b")
+    config = _seed_config(tmp_path / "b", **settings)
     with pytest.raises(KeyboardInterrupt):
         train(config, progress=interrupt, progress_seconds=0)
     assert not (tmp_path / "b" / "m").exists() and (tmp_path / "b" / ".m.checkpoint" / "checkpoint.pt").exists()
