@@ -112,6 +112,8 @@ def run_variant(variant: str, split, work: Path, seed: int, epochs: int, mapping
 
     extra = tomllib.loads("\n".join(kv for kv in settings.split(";") if kv))
     train = split.train
+    if "exclude" in extra and name.startswith("decode"):
+        raise SystemExit(f"{variant}: exclude= trains without registers; a decode variant trains nothing")
     if "exclude" in extra:  # training without some registers of the written corpus, the same test sentences
         left_out = register_sentences(extra.pop("exclude").split("+"))
         train = [s for s in split.train if tuple(s.words) not in left_out]

@@ -91,3 +91,26 @@ def test_a_sentence_whose_lines_changed_is_named_and_left_alone():
 def test_describe_names_boundary_changes():
     words = ("работает", "в", "Яндексе")
     assert describe(words, ("O", "B-ORG", "I-ORG"), ("O", "O", "B-ORG")) == "«в Яндексе» ORG removed; «Яндексе» ORG added"
+
+
+def test_a_comment_after_a_bom_does_not_decide_the_scheme():
+    text = "\ufeff# см. e.g U-Net\nИван\tB-PER\nПетров\tI-PER\nв\tO\nМоскве\tB-LOC\n\n"
+    fix = Retag("x.conll", 2, ("Иван", "Петров", "в", "Москве"), ("B-PER", "I-PER", "O", "B-LOC"),
+                ("B-PER", "I-PER", "O", "B-ORG"), "task 1")
+    out, _, problems = retag_text(text, [fix], "x.conll")
+    assert problems == [] and out == text.replace("Москве\tB-LOC", "Москве\tB-ORG")
+
+
+def test_only_the_lines_the_correction_changes_are_touched():
+    # an IOB2 sentence in a file whose other sentence is BIOES stays IOB2, its other names as they were
+    mixed = "Сбер\tS-ORG\n\nИван\tB-PER\nПетров\tI-PER\nв\tO\nМоскве\tB-LOC\nи\tO\nАнна\tB-PER\n\n"
+    fix = Retag("x.conll", 3, ("Иван", "Петров", "в", "Москве", "и", "Анна"),
+                ("B-PER", "I-PER", "O", "B-LOC", "O", "B-PER"), ("B-PER", "I-PER", "O", "B-ORG", "O", "B-PER"))
+    out, changes, problems = retag_text(mixed, [fix], "x.conll")
+    assert problems == [] and out == mixed.replace("Москве\tB-LOC", "Москве\tB-ORG") and len(changes) == 1
+    # tags the reader tolerates (B_PER, an I- opening) stay as written where the correction does not reach
+    slips = "Иван\tB_PER\nв\tO\nАнна\tI-PER\nи\tO\nМосква\tB-LOC\n\n"
+    fix = Retag("x.conll", 1, ("Иван", "в", "Анна", "и", "Москва"), ("B-PER", "O", "B-PER", "O", "B-LOC"),
+                ("B-PER", "O", "B-PER", "O", "O"))
+    out, _, problems = retag_text(slips, [fix], "x.conll")
+    assert problems == [] and out == slips.replace("Москва\tB-LOC", "Москва\tO")

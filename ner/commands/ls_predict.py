@@ -44,6 +44,10 @@ def run_predict(args) -> int:
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)
         return 2
+    if args.lexicon is not None and args.min_score is not None:
+        print("ner ls predict: error: --min-score cuts on a model's scores; a list match has none (drop --min-score "
+              "or pass --model DIR)", file=sys.stderr)
+        return 2
     if (args.model is None) == (args.lexicon is None):
         print("ner ls predict: error: pass --model DIR (a trained model) or --lexicon (the name lists alone)",
               file=sys.stderr)

@@ -7,7 +7,9 @@ sentence is left alone and named in the problems) and replaces only the tag fiel
 lines whose tag changes: the separator, other columns, trailing spaces, CRLF and BOM stay.
 Each change comes back as one line naming the lines whose tag changed
 (``x.conll:13 (task 7): «Яндексе» LOC -> ORG``). A file written in IOB1, BIOES or BILOU (read
-as IOB2, ``check.py``) gets its corrections in its own scheme (``file_scheme``, ``respell``): ``S-ORG`` stays ``S-``, an
+as IOB2, ``check.py``) gets its corrections in its own scheme (``file_scheme``, ``sentence_scheme``,
+``respell``), and only the lines whose spelling the correction changes are touched (a tolerated slip
+elsewhere in the sentence, ``B_PER`` or an IOB2 name opening with ``I-``, stays as written): ``S-ORG`` stays ``S-``, an
 IOB1 entity opens with ``I-``.
 ``retag_file`` reads and writes the file (UTF-8 only: other encodings are refused).
 
@@ -72,8 +74,9 @@ def file_scheme(lines) -> str:
     prefixes, i_opens, b_opens = set(), 0, 0
     before = "O"
     for line in lines:
-        fields = line.strip().lstrip("\ufeff").split()
-        if len(fields) < 2 or line.startswith("#"):
+        core = line.lstrip("\ufeff").strip()
+        fields = core.split()
+        if len(fields) < 2 or core.startswith("#"):  # a comment, even after a BOM or spaces, as the reader has it
             before = "O"
             continue
         tag = fields[-1]
@@ -89,6 +92,20 @@ def file_scheme(lines) -> str:
     if prefixes & set("UL"):
         return "bilou"
     return "iob1" if i_opens and not b_opens else "iob2"
+
+
+def sentence_scheme(written, file: str) -> str:
+    """The scheme one sentence's tags are written in: its own S/E or U/L tags say BIOES or BILOU; names
+    spelled with B-/I- alone follow the file's IOB1 or IOB2 (IOB2 in a file whose other sentences are
+    BIOES); a sentence without names takes the file's scheme."""
+    prefixes = {parse_tag(t).prefix for t in written if t != "O"} - {"", "O"}
+    if prefixes & set("SE"):
+        return "bioes"
+    if prefixes & set("UL"):
+        return "bilou"
+    if not prefixes or file in ("iob1", "iob2"):
+        return file
+    return "iob2"
 
 
 def respell(iob2, scheme: str) -> tuple[str, ...]:
@@ -144,8 +161,9 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
                                 f"{r.words[k]!r} tagged {r.before[k]}; the file changed since the review was pushed: "
                                 f"edit it by hand ({describe(r.words, r.before, r.after)})")
                 continue
-            after = r.after if scheme == "iob2" else respell(as_iob2(r.after), scheme)  # the file's own scheme
-            for (n, m), old, new in zip(rows, written, after):
+            own = sentence_scheme(written, scheme)  # the correction in the sentence's own spelling, and only
+            was, now = respell(as_iob2(r.before), own), respell(as_iob2(r.after), own)  # the lines it changes
+            for (n, m), old, new in zip(rows, was, now):
                 if old != new:
                     lines[n] = lines[n][:m.start(1)] + new + lines[n][m.end(1):]
             changes.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")

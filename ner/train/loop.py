@@ -209,8 +209,11 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
         rng = state["rngs"][procs.rank] if procs.many else {"torch": state["torch_rng"], "cuda": state.get("cuda_rng"),
                                                             "python": state.get("python_rng")}
         torch.set_rng_state(rng["torch"])
-        if rng.get("python") is not None:  # a checkpoint from before it was saved resumes with a fresh state
+        if rng.get("python") is not None:
             random.setstate(rng["python"])
+        else:  # a checkpoint from before it was saved
+            log("note: the checkpoint predates saving Python's random state; the lexicon's span dropout draws anew, "
+                "so the weights may differ from an uninterrupted run's")
         if rng["cuda"] is not None and device.startswith("cuda"):
             torch.cuda.set_rng_state(rng["cuda"], device)
         log(f"resumed after epoch {state['epoch']} (best dev F1 {best_f1:.4f} at epoch {best_epoch})")

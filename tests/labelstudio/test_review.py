@@ -23,7 +23,7 @@ def test_the_review_config_adds_the_note_and_the_verdict_once():
 
 def test_a_new_review_project_has_the_annotation_projects_config_where_it_holds_the_labels():
     assert queue_config(["Model", "Organization"]) == review_config(format_labeling_config(load_schema()))
-    assert 'hotkey=' in queue_config(["Model"])  # what annotators learned in ner ls init's project
+    assert 'value="Model"' in queue_config(["Model"]) and 'hotkey="m"' in queue_config(["Model"])  # ls init's keys
     assert queue_config(["PER", "Model"]) == review_config(format_labeling_config(Schema.auto(["PER", "Model"])))
 
 

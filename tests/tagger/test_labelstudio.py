@@ -106,6 +106,7 @@ def test_ls_predict_with_the_lists_alone_pre_annotates_without_a_model(ls_client
     assert ("CodeWhisperer", 24, "Application") in {(r["value"]["text"], r["value"]["start"], r["value"]["labels"][0])
                                                     for r in found[TEXTS[1]][0]["result"]}
     assert main(argv[:4] + argv[6:]) == 2 and "pass --model DIR" in capsys.readouterr().err
+    assert main(argv + ["--min-score", "0.5"]) == 2 and "a list match has none" in capsys.readouterr().err
 
 
 def test_ls_predict_says_before_the_work_that_annotated_tasks_are_skipped(ls_client, ls_project, labelstudio,

@@ -89,12 +89,14 @@ def test_a_checkpoint_from_before_a_setting_resumes_with_its_old_value(tmp_path)
     ckpt = tmp_path / ".m.checkpoint" / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=False)
     del state["config"]["morph"]  # what the code before the setting saved
+    del state["python_rng"]  # nor did it keep Python's random state
     torch.save(state, ckpt)
     with pytest.raises(UserError, match=r"morph False -> True"):
         train(config.replace(morph=True), resume=True)
     lines = []
     train(config, progress=lines.append, resume=True, progress_seconds=0)
     assert any(line.startswith("resumed after epoch 1") for line in lines)
+    assert any("predates saving Python's random state" in line for line in lines)
 
 
 def _first_piece_softmax(model_dir, words):
