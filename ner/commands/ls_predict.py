@@ -36,10 +36,9 @@ def run_predict(args) -> int:
     """Print the threshold and the summary; exit 1 if some task could not be predicted (each one listed)."""
     from ..labelstudio.client import Client, connection_from
     from ..labelstudio.predict import predict_project
-    from ..train.calibrate import calibrate
     from ..tagger.core import Tagger
-
     from ..tagger.engines import LEXICON, load_tagger
+    from ..train.calibrate import calibrate
 
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         print(f"ner ls predict: error: --min-score {args.min_score} must be between 0 and 1", file=sys.stderr)

@@ -25,6 +25,14 @@ MAX_CHARS = 20
 CHAR_GROUPS = (5, 9)  # prediction runs the character CNN on words of up to 5, 6-9 and 10-20 characters apart
 
 
+def padded(rows) -> "object":
+    """A ``[B, L]`` long tensor of per-word id rows, 0 past each row's end (``L``: the longest row)."""
+    import torch
+
+    length = max((len(r) for r in rows), default=0)
+    return torch.tensor([list(r) + [0] * (length - len(r)) for r in rows], dtype=torch.long).reshape(len(rows), length)
+
+
 def bundled_navec_path() -> Path:
     """natasha's bundled navec file (``navec_news_v1_1B_250K_300d_100q.tar``)."""
     try:

@@ -116,7 +116,7 @@ class LexiconFeatures:
         probability ``share`` (``hide_matches``)."""
         import random
 
-        import torch
+        from .features import padded
 
         rows = []
         for words in batch:
@@ -126,8 +126,7 @@ class LexiconFeatures:
             hide = hidden.get(key, ())
             row = [1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key]
             rows.append(hide_matches(row, share, random.random) if share else row)
-        length = max(len(r) for r in rows)
-        return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
+        return padded(rows)
 
     def boost(self, batch, emissions, tag_ids: dict, amount: float) -> None:
         """Add ``amount`` to each word's emission of the tag the lists give it (in place; the model's tags
@@ -139,11 +138,9 @@ class LexiconFeatures:
 
     def tensor(self, batch: Sequence[Sequence[str]]):
         """``[B, L]`` ids, 0 past each item's end."""
-        import torch
+        from .features import padded
 
-        length = max((len(ws) for ws in batch), default=0)
-        rows = [self.word_ids(ws) + [0] * (length - len(ws)) for ws in batch]
-        return torch.tensor(rows, dtype=torch.long).reshape(len(batch), length)
+        return padded([self.word_ids(ws) for ws in batch])
 
 
 def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> LexiconFeatures | None:

@@ -62,8 +62,6 @@ class NatashaTags:
 
     def tensor(self, batch: Sequence[Sequence[str]]):
         """[B, L] ids, padded with 0 to the longest list."""
-        import torch
+        from .features import padded
 
-        rows = self.ids(batch)
-        length = max((len(r) for r in rows), default=0)
-        return torch.tensor([r + [0] * (length - len(r)) for r in rows], dtype=torch.long)
+        return padded(self.ids(batch))

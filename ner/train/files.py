@@ -61,7 +61,6 @@ def write_model_dir(net, config: TrainConfig, labels, metrics: dict, log_lines, 
         shutil.rmtree(old, ignore_errors=True)
 
 
-
 def read_checkpoint(out: Path, config: TrainConfig, tags, world: int) -> dict:
     """The interrupted run's checkpoint of ``out``; a ``UserError`` when there is none, or when it was made
     with other settings, labels or another number of processes."""
