@@ -79,7 +79,8 @@ def independent(words, tags, labels, share: float, seed: int):
 
 
 def differences(gold, made, s: int):
-    """The errors of one sentence whose gold spans ``gold`` were replaced by ``made``."""
+    """The errors of one sentence whose gold spans ``gold`` were replaced by ``made``, each once: a gold
+    entity the weak model broke into several pieces is one error, not one per piece."""
     out = []
     for a, b, label in made:
         if (a, b, label) in gold:
@@ -94,7 +95,7 @@ def differences(gold, made, s: int):
     for a, b, label in gold:
         if not any(m[0] < b and a < m[1] for m in made):
             out.append((s, a, b, "dropped"))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def model_made(tags, predicted, share: float, seed: int, exclude=()):

@@ -134,3 +134,25 @@ def test_retypes_are_drawn_twice_as_often_as_each_other_change():
                 gone += 1   # dropped, or a merge or split that does not fit a one-word entity (dropped too)
     # per changed entity: retype 2 in 6, gone 3 in 6 (was 1 in 5 and 3 in 5: a ratio of 0.34 here)
     assert 0.55 < retyped / gone < 0.9
+
+
+def _bench_module(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_gold_entity_broken_into_pieces_by_the_weak_model_is_one_model_made_error():
+    unseen = _bench_module("unseen_errors")
+    # "федерациями Ирака , Сирии , Иордании" was one ORG; the weak model read each country a LOC
+    gold = [(0, 6, "ORG"), (7, 8, "PER")]
+    made = [(1, 2, "LOC"), (3, 4, "LOC"), (5, 6, "LOC"), (7, 8, "LOC")]
+    assert unseen.differences(gold, made, 4) == [(4, 0, 6, "boundary"), (4, 7, 8, "retyped")]
+    tags = [tags_of(9, *gold), tags_of(9, *gold)]
+    _, errors = unseen.model_made(tags, [tags_of(9, *made)] * 2, 0.5, seed=1)
+    assert len(errors) == len(set(errors)) == 2
