@@ -15,6 +15,7 @@ from .conftest import build_corpus_script
 
 NOTES = "ml_ru_written_notes.md"  # the register added for names the lists lack (#19): IDs, flags, shell lines
 NOTES2 = "ml_ru_written_notes2.md"  # its second register (#19): CV, speech, recsys, MLOps names with digits, paths
+NOTES3 = "ml_ru_written_notes3.md"  # its third register (#19): review comments with file:line, Telegram exports, units
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def build():
 @pytest.fixture(scope="module")
 def written(build):
     """The registers the detokenizer was measured on when it was written (every source but the notes)."""
-    return build.sentence_texts([p for p in build.SOURCES if p.name not in (NOTES, NOTES2)])
+    return build.sentence_texts([p for p in build.SOURCES if p.name not in (NOTES, NOTES2, NOTES3)])
 
 
 def test_the_written_corpus_comes_back_exactly_for_98_percent_of_its_sentences(written):
@@ -49,6 +50,15 @@ def test_the_second_notes_register_comes_back_exactly_for_90_percent_of_its_line
     exact = sum(detokenize(words)[0] == text for words, text in notes)
     assert len(notes) > 400
     assert exact / len(notes) >= 0.90, f"{exact} of {len(notes)} notes2 lines given back exactly"
+
+
+def test_the_third_notes_register_comes_back_exactly_for_90_percent_of_its_lines(build):
+    """Review comments quoting `train.py:41`, names razdel cuts (InternVL3, Node2Vec, Crawl4AI), `8×A100`,
+    `токенов/с`, hashes and file IDs: 424 of 464 when added."""
+    notes = build.sentence_texts([p for p in build.SOURCES if p.name == NOTES3])
+    exact = sum(detokenize(words)[0] == text for words, text in notes)
+    assert len(notes) > 450
+    assert exact / len(notes) >= 0.90, f"{exact} of {len(notes)} notes3 lines given back exactly"
 
 
 def test_every_joined_sentence_of_the_written_corpus_tokenizes_into_its_words(written):
