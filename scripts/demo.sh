@@ -38,7 +38,7 @@ if [ -f ner/commands/train.py ]; then
   step "6. train the offline navec model (natasha's bundled embeddings, no downloads)"
   $NER train --backbone navec --train "$OUT/split/train.conll" --dev "$OUT/split/dev.conll" \
       --out models/default --epochs 25 --patience 5 --batch-size 16 --seed 13 \
-      --o-bias 0.5 --lexicon-boost 4  # decode-time priors: more names the lists lack, the lists' own kept (README, "Names the model never saw")
+      --lexicon-parts --o-bias 0.5 --lexicon-boost 4  # the lists' words as a feature, decode-time priors (README, "Names the model never saw")
 
   step "7. evaluate on the held-out split (strict seqeval, IOB2)"
   $NER evaluate models/default "$OUT/split/test.conll" --errors "$OUT/errors.txt"

@@ -8,6 +8,13 @@ network embeds the id and concatenates it to the word's vector (``words.WordFeat
 in training a whole sentence's ids are set to ``O`` with probability ``lexicon_dropout``,
 so the model also learns to find names the lists do not hold.
 
+With ``parts`` (``--lexicon-parts``) a word also carries a bit per label: set when another listed name
+of that label holds the word's stem ("распознавания" in "распознавание речи" and "распознавание лиц":
+Task), the name the lists match at the word itself left out, so that in training a listed name's own
+words look as a new name's will at tagging. The bits ride in the same id (match id plus ``size`` times
+the mask, ``joined``); the network splits them and adds a linear map of the bits to the match's
+embedding (``words.WordFeatures.lexicon_features``); a sentence's hidden matches keep their bits.
+
 The files read are kept in memory and written into the model directory as one file,
 ``lexicon.json`` (``{"files": {"Model.txt": text, ...}}``: the directory stays flat),
 when the model is saved, so a trained directory carries the exact lists it was trained
@@ -31,7 +38,8 @@ RECENT = 4096  # word lists whose lexicon tags are remembered (``LexiconFeatures
 class LexiconFeatures:
     """A lexicon with its feature ids (see the module docstring)."""
 
-    def __init__(self, files: dict[str, str], labels: Sequence[str] | None = None, source: str = ""):
+    def __init__(self, files: dict[str, str], labels: Sequence[str] | None = None, source: str = "",
+                 parts: bool = False):
         from .lexicon import NOT_AN_ENTITY, load_lexicon
 
         self.files = dict(files)  # file name -> text, what is saved with the model
@@ -52,6 +60,16 @@ class LexiconFeatures:
                 self.ids[f"{p}-{label}"] = len(self.ids) + 1
         self.size = len(self.ids) + 1  # rows of the embedding, padding included
         self._recent: dict[tuple, tuple[str, ...]] = {}
+        self.parts = parts
+        self.part_labels = tuple(x for x in self.labels if x != DATE)
+        self._names_with: dict[str, dict[str, int]] = {}  # word stem -> label -> listed names holding it
+        if parts:
+            for fold, (label, _, _) in self.lexicon.seen.items():
+                if label in self.part_labels:
+                    for s in set(fold):
+                        if len(s) >= 3 and any(c.isalpha() for c in s):
+                            counts = self._names_with.setdefault(s, {})
+                            counts[label] = counts.get(label, 0) + 1
 
     @classmethod
     def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
@@ -81,7 +99,8 @@ class LexiconFeatures:
 
         (Path(model_dir) / FILE).write_text(json.dumps({"files": self.files}, ensure_ascii=False, indent=0),
                                             encoding="utf-8")
-        return {"file": FILE, "labels": list(self.labels), "version": self.version, "source": self.source}
+        entry = {"file": FILE, "labels": list(self.labels), "version": self.version, "source": self.source}
+        return {**entry, "parts": True} if self.parts else entry
 
     @classmethod
     def load(cls, model_dir: Path, entry: dict) -> "LexiconFeatures":
@@ -93,11 +112,45 @@ class LexiconFeatures:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise UserError(f"{path}: the lexicon the model was trained with is missing or damaged ({e}); "
                             f"the model directory is incomplete, retrain it") from None
-        return cls(files, entry["labels"], entry.get("source", ""))
+        return cls(files, entry["labels"], entry.get("source", ""), bool(entry.get("parts")))
 
     def word_ids(self, words: Sequence[str]) -> list[int]:
-        """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``)."""
+        """The feature id of each word: its lexicon tag's (``O`` for a tag of a label not in ``labels``), with
+        ``parts`` its part mask too (``joined``)."""
+        ids = self.match_ids(words)
+        return self.joined(ids, self.part_masks(words)) if self.parts else ids
+
+    def match_ids(self, words: Sequence[str]) -> list[int]:
+        """The id of each word's lexicon tag alone."""
         return [self.ids.get(tag, 1) for tag in self.tags(words)]
+
+    def part_masks(self, words: Sequence[str]) -> list[int]:
+        """Per word, a bit per label of ``part_labels``: set when another listed name of that label holds the
+        word (by stem); the name the lists match at the word itself does not count, so a listed name's
+        words read as a new name's would."""
+        from ..bio import tags_spans
+        from .lexicon import stem
+
+        stems = [stem(w) for w in words]
+        own: list[tuple[str, tuple]] = [("", ())] * len(words)  # the label and stems of the name matched there
+        for i, j, label in tags_spans(list(self.tags(words))):
+            fold = tuple(stems[i:j])
+            if self.lexicon.seen.get(fold, ("",))[0] == label:  # matched by its stems: that name is the word's own
+                own[i:j] = [(label, fold)] * (j - i)
+        out = []
+        for s, (label_here, fold) in zip(stems, own):
+            counts = self._names_with.get(s)
+            mask = 0
+            if counts:
+                for k, label in enumerate(self.part_labels):
+                    if counts.get(label, 0) - (label == label_here and s in fold) > 0:
+                        mask |= 1 << k
+            out.append(mask)
+        return out
+
+    def joined(self, ids: Sequence[int], masks: Sequence[int]) -> list[int]:
+        """One id per word: the match id plus ``size`` times the part mask (0 stays padding)."""
+        return [i + self.size * m for i, m in zip(ids, masks)]
 
     def tags(self, words: Sequence[str]) -> tuple[str, ...]:
         """The lists' IOB2 tags of ``words``; the last few thousand word lists are remembered, since
@@ -122,10 +175,12 @@ class LexiconFeatures:
         for words in batch:
             key = tuple(words)
             if key not in known:
-                known[key] = self.word_ids(key)
+                known[key] = (self.match_ids(key), self.part_masks(key) if self.parts else None)
+            ids, masks = known[key]
             hide = hidden.get(key, ())
-            row = [1 if i in hide else v for i, v in enumerate(known[key])] if hide else known[key]
-            rows.append(hide_matches(row, share, random.random) if share else row)
+            row = [1 if i in hide else v for i, v in enumerate(ids)] if hide else ids
+            row = hide_matches(row, share, random.random) if share else row
+            rows.append(self.joined(row, masks) if self.parts else row)
         return padded(rows)
 
     def boost(self, batch, emissions, tag_ids: dict, amount: float) -> None:

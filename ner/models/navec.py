@@ -42,7 +42,7 @@ EMBEDDINGS_FILE = "navec.tar"
 WEIGHTS_FILE = "model.pt"
 DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "hidden": 128, "dropout": 0.4, "layers": 1,
             "word_dropout": 0.1, "lexicon_dim": 16, "lexicon_dropout": 0.5, "lexicon_span_dropout": 0.0,
-            "lexicon_boost": 0.0, "morph_dim": 0, "natasha_dim": 0}
+            "lexicon_boost": 0.0, "lexicon_parts": 0, "morph_dim": 0, "natasha_dim": 0}
 MORPH_DIM = 16  # the grammeme feature's size when training turns it on (a saved model without it has 0)
 NATASHA_DIM = 8  # natasha's NER tags' embedding when training turns it on (natasha_tags.py)
 DEFAULT_WINDOW, DEFAULT_STRIDE = 256, 64
@@ -74,6 +74,11 @@ class NavecNet(SavedNet):
         self.check_hparams()
         self.lexicon = lexicon
         self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
+        if lexicon is not None and self.hp.get("lexicon_parts") and not lexicon.parts:  # training asked for it
+            from .lexfeatures import LexiconFeatures
+
+            lexicon = self.lexicon = LexiconFeatures(lexicon.files, lexicon.labels, lexicon.source, parts=True)
+        self.hp["lexicon_parts"] = len(lexicon.part_labels) if lexicon is not None and lexicon.parts else 0
         self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
         self.lexicon_hidden: dict = {}  # words -> positions whose lexicon id is O (train/augment.py's swapped names)
         self.natasha = None
@@ -257,7 +262,7 @@ class NavecNet(SavedNet):
         hp = {k: v for k, v in self.hp.items() if self.lexicon is not None or not k.startswith("lexicon")}
         if not hp.get("morph_dim"):
             hp.pop("morph_dim", None)  # without grammemes the directory is what the code before them wrote
-        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost"):
+        for key in ("o_bias", "natasha_dim", "lexicon_span_dropout", "lexicon_boost", "lexicon_parts"):
             if not hp.get(key):  # off: the directory is what the code before the setting wrote
                 hp.pop(key, None)
         return {"chars": self.chars, "hparams": hp, "window": self.window, "stride": self.stride,

@@ -52,6 +52,11 @@ class WordFeatures(nn.Module):
         if hp.get("lexicon_tags"):  # lexicon membership ids (lexfeatures.py): 0 padding, 1 O
             self.lexicon = nn.Embedding(hp["lexicon_tags"], hp["lexicon_dim"], padding_idx=0)
             self.lexicon_width = hp["lexicon_dim"]
+        self.lexicon_parts = None
+        if hp.get("lexicon_parts"):  # a bit per label: other listed names hold the word (lexfeatures.part_masks)
+            self.lexicon_size = hp["lexicon_tags"]
+            self.lexicon_parts = nn.Linear(hp["lexicon_parts"], hp["lexicon_dim"], bias=False)
+            self.register_buffer("part_shifts", torch.arange(hp["lexicon_parts"]), persistent=False)
         self.natasha = None
         self.natasha_width = 0
         if hp.get("natasha_dim"):  # natasha's news NER tags (natasha_tags.py): 0 padding, 1 O
@@ -103,10 +108,18 @@ class WordFeatures(nn.Module):
     def lexicon_features(self, lexicon_ids):
         """[B, L, lexicon_width] embeddings of the lexicon ids; in training each sentence's ids
         become O (1) with probability ``lexicon_dropout``, so the lists are not all it learns from."""
+        masks = None
+        if self.lexicon_parts is not None:
+            lexicon_ids, masks = lexicon_ids % self.lexicon_size, lexicon_ids // self.lexicon_size
+        hide = None
         if self.training and self.lexicon_dropout:
             hide = torch.rand(lexicon_ids.shape[0], 1, device=lexicon_ids.device) < self.lexicon_dropout
             lexicon_ids = lexicon_ids.masked_fill(hide & (lexicon_ids > 0), 1)
-        return self.lexicon(lexicon_ids)
+        out = self.lexicon(lexicon_ids)
+        if masks is None:
+            return out
+        bits = (masks.unsqueeze(-1) >> self.part_shifts) & 1
+        return out + self.lexicon_parts(bits.to(out.dtype))
 
     def natasha_features(self, natasha_ids):
         """[B, L, natasha_width] embeddings of natasha's tag ids (``natasha_tags.py``)."""

@@ -75,6 +75,9 @@ class TrainConfig:
     lexicon_boost: float = _f(0.0, "navec only: added to the score of the tag the lists give a word before the CRF "
                                    "decodes (like --o-bias: tagging and the final dev scores), so the lists weigh in "
                                    "where the network was not trained to lean on them; 0: off")
+    lexicon_parts: bool = _f(False, "navec only: each word also carries which labels' other listed names hold it "
+                                    "(by stem; the name the lists match there does not count), so a new name made "
+                                    "of words of listed ones reads as its label")
     augment: float = _f(0.0, "mention replacement: share of training sentences with names whose names are swapped, "
                              "new each epoch, for other names of their label (from the training data or made up: "
                              "CamelCase, acronym+version, hyphenated, dotted, Cyrillic with case endings); 0: off")
@@ -139,7 +142,8 @@ class TrainConfig:
             raise UserError(f"--augment {self.augment}: a share between 0 and 1 (0: off)")
         lexicon_settings = [flag for flag, on in (("--lexicon-boost", self.lexicon_boost),
                                                   ("--lexicon-span-dropout", self.lexicon_span_dropout),
-                                                  ("--lexicon-dropout", self.lexicon_dropout != -1)) if on]
+                                                  ("--lexicon-dropout", self.lexicon_dropout != -1),
+                                                  ("--lexicon-parts", self.lexicon_parts)) if on]
         if lexicon_settings and (self.backbone != "navec" or self.lexicon.lower() == "none"):
             raise UserError(f"{lexicon_settings[0]}: a setting of the lexicon feature, which only the navec backbone "
                             f"with a lexicon has; drop it, or use --backbone navec without --lexicon none")

@@ -23,7 +23,7 @@ CHECKPOINT = "checkpoint.pt"
 
 # Settings newer than some checkpoints, with the value that reproduces a run made before them.
 PREDATES = {"morph": False, "augment": 0.0, "o_bias": 0.0, "natasha": False, "lexicon_dropout": -1.0,
-            "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0}
+            "lexicon_span_dropout": 0.0, "lexicon_boost": 0.0, "lexicon_parts": False}
 
 
 def checkpoint_dir(out: Path) -> Path:

@@ -67,6 +67,8 @@ def _extra_hparams(config: TrainConfig) -> dict:
     for key in ("lexicon_span_dropout", "lexicon_boost"):
         if getattr(config, key, 0.0):
             hp[key] = getattr(config, key)
+    if getattr(config, "lexicon_parts", False):
+        hp["lexicon_parts"] = 1  # NavecNet sets the number of bits from its lexicon
     if getattr(config, "natasha", False) and config.backbone == "navec":
         hp["natasha_dim"] = NATASHA_DIM
     return hp

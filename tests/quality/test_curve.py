@@ -283,7 +283,7 @@ def test_curve_trains_with_the_options_for_unseen_names(small_corpus, tmp_path, 
 
     config = tmp_path / "names.toml"
     config.write_text("epochs = 1\nhidden = 8\npatience = 1\nnatasha = true\nlexicon_span_dropout = 0.5\n"
-                      "lexicon_boost = 4.0\no_bias = 0.5\n", encoding="utf-8")
+                      "lexicon_boost = 4.0\no_bias = 0.5\nlexicon_parts = true\n", encoding="utf-8")
     assert main(["curve", str(small_corpus), "--dev", str(SEED_NORMALIZED), "--config", str(config),
                  "--fractions", "100", "--seeds", "1", "--bootstrap", "20", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
