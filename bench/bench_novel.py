@@ -24,8 +24,8 @@ the demo), scored on the same test sentences:
   NAME's models instead (``decode-h:model="hidden256";o_bias=0.5``);
 - ``tuned``: the default's trained models (``tuned:model="NAME"``: variant NAME's) with the O bias and the
   lexicon boost chosen from a grid (``GRID_O`` x ``GRID_BOOST``) by micro F1 over all names, seen and unseen, on
-  a seeded half of the test sentences and applied to the other half, both ways: what a team gets when it tunes
-  the two priors on documents it annotated itself, and no figure is scored on the sentences that chose it;
+  a seeded random half of the test sentences and applied to the other half, both ways: no sentence is scored
+  with settings it chose (the halves share held-out names: a small leak for two scalars, bench/NOTES.md);
 - ``natasha``: natasha's NewsNERTagger (factrueval only; it was trained on other data, so its "unseen"
   names may be names it saw).
 

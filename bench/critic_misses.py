@@ -54,7 +54,7 @@ def main() -> int:
     names = tag_names(labels)
     budget = 2 * len(errors)
 
-    def touching(spans, s, a, b):
+    def touching(spans, a, b):
         return [x for x in spans if x[0] < b and a < x[1]]
 
     why = Counter()
@@ -62,8 +62,8 @@ def main() -> int:
         rank = next((r for r, x in enumerate(suspects) if x.item == s and x.start < b and a < x.end), None)
         near = [(c, p) for c, p in zip(cands, scores) if c.item == s and c.start < b and a < c.end]
         best = max(near, key=lambda t: t[1]) if near else None
-        gold, made = touching(tags_spans(clean[s]), s, a, b), touching(tags_spans(bad[s]), s, a, b)
-        oof = touching(model_spans(probs[s], names, words[s]), s, a, b)
+        gold, made = touching(tags_spans(clean[s]), a, b), touching(tags_spans(bad[s]), a, b)
+        oof = touching(model_spans(probs[s], names, words[s]), a, b)
         if rank is None or rank >= budget:
             why[(kind, "no candidate" if not near else "model reads the corrupted" if set(oof) == set(made)
                  else "model reads the gold" if set(oof) == set(gold) else "model reads neither")] += 1

@@ -19,7 +19,8 @@ batch through the features once, a loaded model keeps word vectors (``features.V
 the CRF decodes in numpy (``CRF.decode``), with the plain path's results (see the equivalence test).
 
 With a lexicon (``lexfeatures.py``), each word's vector also carries a small embedding of
-its longest-match lexicon tag, dropped per sentence in training (``lexicon_dropout``); the
+its longest-match lexicon tag, dropped per sentence in training (``lexicon_dropout``), and with
+``lexicon_parts`` which labels' other listed names hold the word; the
 lists are saved in the directory (``lexicon.json``, named in ``ner_model.json``). A model
 trained without one has neither and loads as before.
 

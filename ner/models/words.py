@@ -107,11 +107,12 @@ class WordFeatures(nn.Module):
 
     def lexicon_features(self, lexicon_ids):
         """[B, L, lexicon_width] embeddings of the lexicon ids; in training each sentence's ids
-        become O (1) with probability ``lexicon_dropout``, so the lists are not all it learns from."""
+        become O (1) with probability ``lexicon_dropout``, so the lists are not all it learns from.
+        With ``lexicon_parts`` an id also holds the word's part bits (``lexfeatures.LexiconFeatures.joined``):
+        they are split off, kept where the sentence's matches are hidden, and added through a linear map."""
         masks = None
         if self.lexicon_parts is not None:
             lexicon_ids, masks = lexicon_ids % self.lexicon_size, lexicon_ids // self.lexicon_size
-        hide = None
         if self.training and self.lexicon_dropout:
             hide = torch.rand(lexicon_ids.shape[0], 1, device=lexicon_ids.device) < self.lexicon_dropout
             lexicon_ids = lexicon_ids.masked_fill(hide & (lexicon_ids > 0), 1)

@@ -74,6 +74,13 @@ def _extra_hparams(config: TrainConfig) -> dict:
     return hp
 
 
+def _lexicon_note(net) -> str:
+    lexicon = getattr(net, "lexicon", None)
+    if lexicon is None:
+        return ""
+    return f", lexicon {lexicon.version}" + (" with its words (--lexicon-parts)" if lexicon.parts else "")
+
+
 def build_net(config: TrainConfig, tags, train_sents, device):
     if config.backbone == "navec-cnn":
         from ..models.cnn import CNNNet
@@ -223,7 +230,7 @@ def _train(config, progress, resume, procs: Processes, device: str, labels, trai
     log(f"training {net.backbone} on {len(train_sents)} sentences ({len(examples)} windows), "
         f"dev {len(dev_sents)} sentences, labels {', '.join(labels)}, device {device}"
         + (f" ({threads_note})" if threads_note else "")
-        + (" bf16" if use_bf16 else "")
+        + (" bf16" if use_bf16 else "") + _lexicon_note(getattr(net, "net", net))
         + (f", {procs.world} processes ({'nccl' if device.startswith('cuda') else 'gloo'}), {per_process} windows "
            f"and {steps_per_epoch} step{'s' * (steps_per_epoch != 1)} per process and epoch" if procs.many else ""))
     started = time.monotonic()

@@ -285,6 +285,8 @@ def test_curve_trains_with_the_options_for_unseen_names(small_corpus, tmp_path, 
     config.write_text("epochs = 1\nhidden = 8\npatience = 1\nnatasha = true\nlexicon_span_dropout = 0.5\n"
                       "lexicon_boost = 4.0\no_bias = 0.5\nlexicon_parts = true\n", encoding="utf-8")
     assert main(["curve", str(small_corpus), "--dev", str(SEED_NORMALIZED), "--config", str(config),
-                 "--fractions", "100", "--seeds", "1", "--bootstrap", "20", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+                 "--fractions", "100", "--seeds", "1", "--bootstrap", "20", "--json", "--verbose"]) == 0
+    out = capsys.readouterr()
+    data = json.loads(out.out)
     assert len(data["points"]) == 1 and len(data["points"][0]["seeds"]) == 1
+    assert "with its words (--lexicon-parts)" in out.err  # the run's own training line

@@ -139,3 +139,17 @@ def test_trained_with_parts_the_directory_says_so_and_reloads_the_same(tmp_path)
 def test_parts_without_a_lexicon_are_refused(settings_):
     with pytest.raises(UserError, match="--lexicon-parts"):
         TrainConfig(train="x", lexicon_parts=True, **settings_).validate()
+
+
+def test_in_training_hidden_and_dropped_matches_keep_their_words_bits():
+    """Mention replacement's swapped positions and span dropout hide a match's id, never its part bits."""
+    features = LexiconFeatures(FILES, parts=True)
+    words = ("распознавание", "речи", "и", "распознавание", "лиц", "для", "распознавания", "жестов")
+    ids, masks = features.match_ids(words), features.part_masks(words)
+    assert ids[:5] != [1] * 5 and any(masks)
+    for hidden, share in (({words: frozenset({0, 1})}, 0.0), ({}, 1.0)):
+        row = features.training_tensor([words], {}, hidden, share)[0].tolist()
+        assert [r // features.size for r in row] == masks  # the bits, whatever was hidden
+        kept = [r % features.size for r in row]
+        assert kept[:2] == [1, 1] and kept[5:] == ids[5:]  # the match ids hidden at those places only
+        assert kept[2:5] == (ids[2:5] if not share else [1, 1, 1])
