@@ -72,7 +72,7 @@ class LexiconFeatures:
                             counts[label] = counts.get(label, 0) + 1
 
     @classmethod
-    def read(cls, directory, labels: Sequence[str] | None = None) -> "LexiconFeatures":
+    def read(cls, directory, labels: Sequence[str] | None = None, parts: bool = False) -> "LexiconFeatures":
         """The ``*.txt`` files of ``directory``; a missing or empty directory is a ``UserError``."""
         directory = Path(directory)
         if not directory.is_dir():
@@ -86,7 +86,7 @@ class LexiconFeatures:
                 raise UserError(f"{path}: unreadable ({e})") from None
         if not files:
             raise UserError(f"--lexicon {directory}: no <Label>.txt files in this lexicon directory")
-        return cls(files, labels, str(directory))
+        return cls(files, labels, str(directory), parts)
 
     def _write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -198,8 +198,9 @@ class LexiconFeatures:
         return padded([self.word_ids(ws) for ws in batch])
 
 
-def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> LexiconFeatures | None:
-    """The lexicon a training run uses: ``value`` is a directory, ``none``, or empty.
+def resolve_lexicon(value: str, backbone: str, labels: Sequence[str], parts: bool = False) -> LexiconFeatures | None:
+    """The lexicon a training run uses: ``value`` is a directory, ``none``, or empty; ``parts``: with its
+    words' part bits (``--lexicon-parts``).
 
     Empty means the bundled ``annotation/lexicons/`` for the navec backbone when it lists at
     least one of the training labels (a PER/LOC/ORG corpus gets none), else no lexicon.
@@ -214,11 +215,11 @@ def resolve_lexicon(value: str, backbone: str, labels: Sequence[str]) -> Lexicon
                             f"drop --lexicon or use --backbone navec")
         return None
     if value:
-        return LexiconFeatures.read(value)
+        return LexiconFeatures.read(value, parts=parts)
     if not BUNDLED.is_dir():
         return None
     listed = {p.stem for p in BUNDLED.glob("*.txt")} - {NOT_AN_ENTITY}
-    return LexiconFeatures.read(BUNDLED) if listed & set(labels) else None
+    return LexiconFeatures.read(BUNDLED, parts=parts) if listed & set(labels) else None
 
 
 def hide_matches(ids: Sequence[int], share: float, draw) -> list[int]:

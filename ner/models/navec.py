@@ -75,10 +75,6 @@ class NavecNet(SavedNet):
         self.check_hparams()
         self.lexicon = lexicon
         self.hp["lexicon_tags"] = lexicon.size if lexicon is not None else 0
-        if lexicon is not None and self.hp.get("lexicon_parts") and not lexicon.parts:  # training asked for it
-            from .lexfeatures import LexiconFeatures
-
-            lexicon = self.lexicon = LexiconFeatures(lexicon.files, lexicon.labels, lexicon.source, parts=True)
         self.hp["lexicon_parts"] = len(lexicon.part_labels) if lexicon is not None and lexicon.parts else 0
         self._lexicon_ids: dict = {}  # training windows' lexicon ids (the same windows every epoch)
         self.lexicon_hidden: dict = {}  # words -> positions whose lexicon id is O (train/augment.py's swapped names)

@@ -67,8 +67,6 @@ def _extra_hparams(config: TrainConfig) -> dict:
     for key in ("lexicon_span_dropout", "lexicon_boost"):
         if getattr(config, key, 0.0):
             hp[key] = getattr(config, key)
-    if getattr(config, "lexicon_parts", False):
-        hp["lexicon_parts"] = 1  # NavecNet sets the number of bits from its lexicon
     if getattr(config, "natasha", False) and config.backbone == "navec":
         hp["natasha_dim"] = NATASHA_DIM
     return hp
@@ -94,7 +92,8 @@ def build_net(config: TrainConfig, tags, train_sents, device):
         from ..models.lexfeatures import resolve_lexicon
         from ..models.navec import NavecNet
 
-        lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"])
+        lexicon = resolve_lexicon(getattr(config, "lexicon", ""), config.backbone, [t[2:] for t in tags if t != "O"],
+                                  getattr(config, "lexicon_parts", False))
         hp = {"hidden": config.hidden, **_extra_hparams(config), "layers": config.layers,
               "word_dropout": config.word_dropout, "morph_dim": _morph_dim(config), "o_bias": config.o_bias}
         net = NavecNet(tags, NavecNet.chars_of(train_sents), hp, config.window, config.stride, device=device,
