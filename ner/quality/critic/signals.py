@@ -79,12 +79,17 @@ def surface(words, start: int, end: int) -> tuple[str, ...]:
 
 
 class Consistency:
-    """How often each annotated surface form is annotated, with which label, and left unannotated."""
+    """How often each surface form is annotated, with which label, and left unannotated.
+
+    Unannotated occurrences are counted for every form, annotated elsewhere or not: a form the corpus
+    leaves unannotated a hundred times and never annotates is no missing entity, and read as "no
+    occurrence at all" it looked like a unique name (the corrupted copies the critic learns from annotate
+    common words now and then, so there such places never had the count 0)."""
 
     def __init__(self, words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]):
         self.annotated: dict[tuple, Counter] = defaultdict(Counter)
         self.unannotated: Counter = Counter()
-        self.places: dict[tuple, list] = defaultdict(list)   # unannotated occurrences (item, start, end)
+        self.places: dict[tuple, list] = defaultdict(list)   # unannotated occurrences of annotated forms
         for ws, ts in zip(words, tags):
             for i, j, label in tags_spans(ts):
                 if j - i <= MAX_NGRAM:
@@ -99,8 +104,8 @@ class Consistency:
                     if i + n > len(ws) or ts[i + n - 1] != "O":
                         break
                     key = tuple(lowered[i : i + n])
+                    self.unannotated[key] += 1
                     if key in self.annotated:
-                        self.unannotated[key] += 1
                         self.places[key].append((item, i, i + n))
 
     def features(self, key: tuple, label: str, annotated: bool) -> list[float]:
