@@ -60,6 +60,8 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     "mnlp": lambda candidates: {"measures": ("mnlp",)},
     # a share of each batch drawn at random (exploration), the rest as ours
     "explore25": lambda candidates: {"explore": 0.25},
+    # BALD (Houlsby et al. 2011; Siddhant & Lipton 2018): the dropout draws' mutual information per word read
+    "bald": lambda candidates: {"measures": ("bald",)},
 }
 
 
