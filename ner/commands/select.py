@@ -40,8 +40,8 @@ def register(sub) -> None:
                    help="uncertainty measures to combine (ranks averaged): density (expected wrong words per word "
                         "read), errors (expected wrong words, favours longer texts), least (least confident word), "
                         "mnlp (mean log-probability, length-normalised), bald (what 8 dropout draws of the model "
-                        "disagree on, per word read; navec and transformer models); default density with --cost tokens, "
-                        "errors,least with --cost sentences")
+                        "disagree on, per word read; navec and transformer models); default density with --cost "
+                        "tokens, errors,least with --cost sentences")
     p.add_argument("--diversity", type=float, default=1.0,
                    help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
     p.add_argument("--explore", type=float, default=0.0, metavar="SHARE",

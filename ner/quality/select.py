@@ -126,9 +126,9 @@ def mutual_information(draws) -> float:
     sentences' ``[words, tags]`` arrays.
 
     >>> import numpy as np
-    >>> round(mutual_information([[np.array([[1.0, 0.0]])], [[np.array([[0.0, 1.0]])]]), 4)  # log 2
+    >>> round(mutual_information([[np.array([[1.0, 0.0]])], [np.array([[0.0, 1.0]])]]), 4)  # log 2
     0.6931
-    >>> mutual_information([[np.array([[0.5, 0.5]])], [[np.array([[0.5, 0.5]])]]])
+    >>> mutual_information([[np.array([[0.5, 0.5]])], [np.array([[0.5, 0.5]])]])
     0.0
     """
     import numpy as np

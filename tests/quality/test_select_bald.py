@@ -121,8 +121,8 @@ def test_the_command_ranks_by_bald(navec_model_dir, tmp_path, capsys):
     from ner.cli import main
 
     pool = tmp_path / "pool.txt"
-    pool.write_text("Модель BERT обучили на корпусе.\nСегодня тепло.\nYandexGPT отвечает на вопросы по RuSQuAD.\n",
-                    encoding="utf-8")
+    pool.write_text("Модель BERT обучили на корпусе.\nСегодня тепло.\n"
+                    "YandexGPT отвечает на вопросы по RuSQuAD.\n", encoding="utf-8")
     assert main(["select", str(pool), "--model", str(navec_model_dir), "-n", "3", "--measures", "bald",
                  "--diversity", "0", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
