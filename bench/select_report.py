@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ner.commands.select import WORDS_PER_MINUTE  # the rate ner select's --budget-minutes assumes
+
 STRATEGIES = ("ours", "previous", "random")
 
 
@@ -74,6 +76,8 @@ def report(name: str, mean: dict, curves: dict | None = None) -> list[str]:
         else:
             lines.append(f"{s}: labels needed to reach random's final F1 ({final_f1:.4f}): "
                          f"{need_n / final_n:.0%} of sentences, {need_t / final_t:.0%} of tokens")
+            lines.append(f"{s}: {final_t - need_t:.0f} of random's {final_t:.0f} words saved, about "
+                         f"{(final_t - need_t) / WORDS_PER_MINUTE:.0f} min at {WORDS_PER_MINUTE:g} words a minute")
         if curves and len(curves.get(s, [])) > 1 and len(curves[s]) == len(curves.get("random", [])):
             lines.append(f"{s}: per seed, of that seed's random tokens: {per_seed(curves, s)}")
     return lines
