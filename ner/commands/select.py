@@ -177,7 +177,8 @@ def run(args) -> int:
             text = " ".join(c.candidate.text.split())  # one row per text: its line breaks would break the table
             text = text if len(text) <= 80 else text[:77] + "..."
             scores = "" if c.errors is None else "drawn at random  " if c.priority is None else \
-                f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  "
+                f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  " + \
+                ("" if c.bald is None else f"bald {c.bald:.3f}  ")
             print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")
     if args.out:
         kind = _write(choices, args.out)

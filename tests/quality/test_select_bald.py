@@ -129,3 +129,5 @@ def test_the_command_ranks_by_bald(navec_model_dir, tmp_path, capsys):
     assert len(rows) == 3 and all(r["bald"] is not None for r in rows)
     per_word = [r["bald"] / (r["tokens"] + OVERHEAD) for r in rows]
     assert per_word == sorted(per_word, reverse=True)
+    assert main(["select", str(pool), "--model", str(navec_model_dir), "-n", "1", "--measures", "bald"]) == 0
+    assert f"bald {rows[0]['bald']:.3f}  " in capsys.readouterr().out  # the table shows what ranked the text
