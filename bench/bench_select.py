@@ -60,6 +60,10 @@ SCORINGS = {  # select()'s arguments of each model-based strategy, from the cand
     "mnlp": lambda candidates: {"measures": ("mnlp",)},
     # a share of each batch drawn at random (exploration), the rest as ours
     "explore25": lambda candidates: {"explore": 0.25},
+    # BALD (Houlsby et al. 2011; Siddhant & Lipton 2018): the dropout draws' mutual information per word read
+    "bald": lambda candidates: {"measures": ("bald",)},
+    # the mean of the two percentile ranks: expected wrong words and the draws' disagreement, each per word read
+    "density-bald": lambda candidates: {"measures": ("density", "bald")},
 }
 
 
@@ -174,7 +178,8 @@ def main() -> int:
         return 0
     if args.replot:
         pools = merge_runs(args.replot, args.seed_list)
-        print("\n".join(line for name, result in pools.items() for line in report(name, result["mean"])))
+        print("\n".join(line for name, result in pools.items()
+                        for line in report(name, result["mean"], result["curves"])))
         if args.plot:
             plot(pools, args.plot)
         return 0
@@ -207,8 +212,8 @@ def main() -> int:
                     curves[strategy].append(simulate(strategy, pool, test, args, seed, labels,
                                                      lambda line: print(line, file=sys.stderr, flush=True), start))
         mean = mean_curves(curves)
-        lines += report(name, mean)
-        print("\n".join(report(name, mean)), flush=True)
+        lines += report(name, mean, curves)
+        print("\n".join(report(name, mean, curves)), flush=True)
         out[name] = {"curves": curves, "mean": mean}
         if args.json:  # after each pool, so a long run that is stopped keeps what it measured
             Path(args.json).write_text(json.dumps({"args": vars(args), "pools": out}, indent=2))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ner.commands.select import WORDS_PER_MINUTE  # the rate ner select's --budget-minutes assumes
+
 STRATEGIES = ("ours", "previous", "random")
 
 
@@ -38,7 +40,18 @@ def mean_curves(curves) -> dict:
             for k, v in curves.items() if v}
 
 
-def report(name: str, mean: dict) -> list[str]:
+def per_seed(curves: dict, strategy: str) -> str:
+    """Each seed's own share of its random run's tokens to reach that run's final F1 (``-``: not reached),
+    the spread behind the mean curves' figure."""
+    out = []
+    for ours, rand in zip(curves.get(strategy, []), curves.get("random", [])):
+        need = labels_to_reach([(t, f) for _, t, f in ours], rand[-1][2])
+        out.append("-" if need is None else f"{need / rand[-1][1]:.0%}")
+    return ", ".join(out)
+
+
+def report(name: str, mean: dict, curves: dict | None = None) -> list[str]:
+    """The table and verdict lines of one pool; with each seed's ``curves``, the per-seed shares too."""
     names = [s for s in (*STRATEGIES, *sorted(set(mean) - set(STRATEGIES))) if s in mean]
     rounds = len(mean[names[0]])
     lines = [f"\npool {name}: mean over seeds (sentences / tokens / strict micro F1)",
@@ -63,6 +76,10 @@ def report(name: str, mean: dict) -> list[str]:
         else:
             lines.append(f"{s}: labels needed to reach random's final F1 ({final_f1:.4f}): "
                          f"{need_n / final_n:.0%} of sentences, {need_t / final_t:.0%} of tokens")
+            lines.append(f"{s}: {final_t - need_t:.0f} of random's {final_t:.0f} words saved, about "
+                         f"{(final_t - need_t) / WORDS_PER_MINUTE:.0f} min at {WORDS_PER_MINUTE:g} words a minute")
+        if curves and len(curves.get(s, [])) > 1 and len(curves[s]) == len(curves.get("random", [])):
+            lines.append(f"{s}: per seed, of that seed's random tokens: {per_seed(curves, s)}")
     return lines
 
 

@@ -39,8 +39,9 @@ def register(sub) -> None:
     p.add_argument("--measures", default=None, metavar="M,M",
                    help="uncertainty measures to combine (ranks averaged): density (expected wrong words per word "
                         "read), errors (expected wrong words, favours longer texts), least (least confident word), "
-                        "mnlp (mean log-probability, length-normalised); default density with --cost tokens, "
-                        "errors,least with --cost sentences")
+                        "mnlp (mean log-probability, length-normalised), bald (what 8 dropout draws of the model "
+                        "disagree on, per word read; navec and transformer models); default density with --cost "
+                        "tokens, errors,least with --cost sentences")
     p.add_argument("--diversity", type=float, default=1.0,
                    help="weight of the near-duplicate penalty, 0 to 1 (default 1; 0: pure uncertainty)")
     p.add_argument("--explore", type=float, default=0.0, metavar="SHARE",
@@ -156,8 +157,11 @@ def run(args) -> int:
         from ..models import load_model
 
         model = load_model(args.model)
-    choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
-                     measures=measures, cost=args.cost, budget=budget, explore=args.explore)
+    try:
+        choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
+                         measures=measures, cost=args.cost, budget=budget, explore=args.explore)
+    except ValueError as e:  # a model the chosen measures cannot use (bald needs dropout draws)
+        raise UserError(f"--model {args.model}: {e}") from None
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))
@@ -173,7 +177,8 @@ def run(args) -> int:
             text = " ".join(c.candidate.text.split())  # one row per text: its line breaks would break the table
             text = text if len(text) <= 80 else text[:77] + "..."
             scores = "" if c.errors is None else "drawn at random  " if c.priority is None else \
-                f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  "
+                f"priority {c.priority:.3f}  errors {c.errors:.2f}  least {c.least:.3f}  mnlp {c.mnlp:.3f}  " + \
+                ("" if c.bald is None else f"bald {c.bald:.3f}  ")
             print(f"{c.rank:4d}  {c.candidate.where}  {scores}{text}")
     if args.out:
         kind = _write(choices, args.out)

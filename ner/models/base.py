@@ -71,12 +71,19 @@ def plain_decoding(net):
 
 
 @contextmanager
-def evaluating(module):
-    """Eval mode and no autograd inside the block; the module's own mode back after it."""
+def evaluating(module, dropout: bool = False):
+    """Eval mode and no autograd inside the block; the module's own mode back after it.
+
+    ``dropout``: the dropout layers stay on (Monte Carlo dropout draws); the training-time input
+    corruptions that read ``module.training`` (word and lexicon dropout) stay off."""
     import torch
 
     was_training = module.training
     module.eval()
+    if dropout:
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.modules.dropout._DropoutNd):
+                layer.train()
     try:
         with torch.inference_mode():
             yield module
@@ -158,6 +165,22 @@ class LoadedModel:
     def weights_file(cls, path: Path, info: dict) -> Path:
         """The weights file (its hash is the version); a ``UserError`` when the directory lacks what loading needs."""
         raise NotImplementedError
+
+    def sampled_probabilities(self, batch: Sequence[Sequence[str]], samples: int, seed: int = 0) -> list[list]:
+        """``samples`` draws of ``probabilities(batch)`` with the network's dropout on (Monte Carlo dropout,
+        Gal & Ghahramani 2016): a list per draw. Seeded, and the caller's torch random state is left as it was.
+        A ``ValueError`` for a model whose network has no such draws (the name lists, an ensemble)."""
+        import torch
+
+        if not hasattr(self.net, "dropout_draws"):
+            raise ValueError(f"{self.name}: a {type(self).__name__} cannot draw with dropout on")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net.dropout_draws = True
+            try:
+                return [self.probabilities(batch) for _ in range(samples)]
+            finally:
+                self.net.dropout_draws = False
 
     @classmethod
     def make_net(cls, path: Path, info: dict, weights: Path, device: str):

@@ -66,6 +66,7 @@ class NavecNet(SavedNet):
     default_lr = 2e-3
     defaults = DEFAULTS
     lexicon = None  # a lexfeatures.LexiconFeatures, or None: no lexicon feature
+    dropout_draws = False  # True: emissions keep dropout on (LoadedModel.sampled_probabilities)
 
     def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
                  window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None, lexicon=None):
@@ -188,7 +189,7 @@ class NavecNet(SavedNet):
             plans.append(plan)
             pieces += [words[a:b] for a, b in plan]
         results: list = [None] * len(pieces)
-        with evaluating(self.module):
+        with evaluating(self.module, dropout=self.dropout_draws):
             for chunk in batches_by_length([len(p) for p in pieces], batch_size):
                 items = [pieces[j] for j in chunk]
                 prepare = self.module.prepare

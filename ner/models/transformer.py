@@ -71,6 +71,7 @@ def piece_limit(model, tokenizer) -> tuple[int, str]:
 
 
 class TransformerNet(SavedNet):
+    dropout_draws = False  # True: probabilities keep dropout on (LoadedModel.sampled_probabilities)
     backbone = "transformer"
     default_lr = 5e-5
 
@@ -156,7 +157,7 @@ class TransformerNet(SavedNet):
             plans.append(plan)
             encoded.extend(encode_words(self.tokenizer, words[a:b], self.window) for a, b in plan)
         results: list = [None] * len(encoded)
-        with evaluating(self.module):
+        with evaluating(self.module, dropout=self.dropout_draws):
             for chunk in batches_by_length([len(e.input_ids) for e in encoded], batch_size):
                 logits = self.module(**self._tensors([encoded[j] for j in chunk], False)).logits
                 probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()

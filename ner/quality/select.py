@@ -44,10 +44,11 @@ import random
 from dataclasses import dataclass
 
 STRATEGIES = ("uncertainty", "random")
-MEASURES = ("mnlp", "least", "errors", "density")
+MEASURES = ("mnlp", "least", "errors", "density", "bald")
 COSTS = ("tokens", "sentences")
 DEFAULT_MEASURES = {"tokens": ("density",), "sentences": ("errors", "least")}
 OVERHEAD = 3  # words' worth of reading that every text costs on top of its own words
+DRAWS = 8  # dropout draws of the bald measure
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Choice:
     errors: float | None      # expected wrong words: sum of (1 - top probability)
     similarity: float | None  # to the most similar earlier choice
     tokens: int = 0           # words the annotator reads
+    bald: float | None = None  # summed mutual information of the dropout draws (measure "bald" only)
 
     def as_dict(self) -> dict:
         def r(x):
@@ -87,7 +89,8 @@ class Choice:
 
         return {"rank": self.rank, "where": self.candidate.where, "task": self.candidate.task,
                 "priority": r(self.priority), "mnlp": r(self.mnlp), "least": r(self.least), "errors": r(self.errors),
-                "similarity": r(self.similarity), "tokens": self.tokens, "text": self.candidate.text}
+                "similarity": r(self.similarity), "tokens": self.tokens, "bald": r(self.bald),
+                "text": self.candidate.text}
 
 
 def word_distributions(model, batch) -> list:
@@ -115,6 +118,32 @@ def uncertainty(distributions) -> tuple[float, float, float]:
     return float(np.log(np.clip(top, 1e-12, 1.0)).mean()), float(top.min()), float(np.round((1 - top).sum(), 12))
 
 
+def mutual_information(draws) -> float:
+    """BALD's score of one text (Houlsby et al. 2011; Siddhant & Lipton 2018 for NER): summed over its words,
+    the entropy of the dropout draws' mean tag distribution minus the draws' mean entropy, what the draws
+    disagree on rather than what each of them is unsure of (a tag the labels themselves leave open,
+    LocOrg or Location, keeps every draw unsure and scores low). ``draws``: per draw, the text's
+    sentences' ``[words, tags]`` arrays.
+
+    >>> import numpy as np
+    >>> round(mutual_information([[np.array([[1.0, 0.0]])], [np.array([[0.0, 1.0]])]]), 4)  # log 2
+    0.6931
+    >>> mutual_information([[np.array([[0.5, 0.5]])], [np.array([[0.5, 0.5]])]])
+    0.0
+    """
+    import numpy as np
+
+    rows = [np.concatenate([d for d in draw if len(d)]) for draw in draws if any(len(d) for d in draw)]
+    if not rows:
+        return 0.0
+    stack = np.stack(rows)  # [draws, words, tags]
+
+    def entropy(p):
+        return -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(-1)
+
+    return float(np.clip(entropy(stack.mean(0)) - entropy(stack).mean(0), 0.0, None).sum())
+
+
 def _percentiles(values) -> list[float]:
     """Each value's rank in [0, 1] (ties share their mean rank); 1 = the largest."""
     order = sorted(range(len(values)), key=lambda i: values[i])
@@ -135,17 +164,22 @@ def density(errors: float, tokens: int, overhead: float = OVERHEAD) -> float:
     return errors / (tokens + overhead)
 
 
-def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None, overhead: float = OVERHEAD) -> list[float]:
+def priorities(scores, measures=DEFAULT_MEASURES["sentences"], tokens=None, overhead: float = OVERHEAD,
+               bald=None) -> list[float]:
     """Mean of the percentile ranks of the chosen uncertainty measures over ``(mnlp, least, errors)``
     triples: low MNLP, low top probability, many expected errors and many per word read
-    (``density``, which needs each text's ``tokens``) rank high."""
+    (``density``, which needs each text's ``tokens``) rank high; ``bald`` ranks each text's
+    ``bald`` value (``mutual_information``) per word read, as ``density`` does its errors."""
     unknown = set(measures) - set(MEASURES)
     if unknown or not measures:
         raise ValueError(f"measures {sorted(unknown) or '(none)'}: choose from {', '.join(MEASURES)}")
     if "density" in measures and tokens is None:
         raise ValueError("the density measure needs each text's tokens")
+    if "bald" in measures and (bald is None or tokens is None):
+        raise ValueError("the bald measure needs each text's mutual information and tokens")
     keys = {"mnlp": lambda i, s: -s[0], "least": lambda i, s: -s[1], "errors": lambda i, s: s[2],
-            "density": lambda i, s: density(s[2], tokens[i], overhead)}
+            "density": lambda i, s: density(s[2], tokens[i], overhead),
+            "bald": lambda i, s: density(bald[i], tokens[i], overhead)}
     ranks = [_percentiles([keys[m](i, s) for i, s in enumerate(scores)]) for m in measures]
     return [sum(r[i] for r in ranks) / len(ranks) for i in range(len(scores))]
 
@@ -227,11 +261,27 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         m = sum(1 for words in c.sentences if words)
         scores.append(uncertainty(dists[k:k + m]))
         k += m
-    prio = priorities(scores, measures or DEFAULT_MEASURES[cost], [c.tokens for c in candidates], overhead)
+    measures = measures or DEFAULT_MEASURES[cost]
+    bald = None
+    if "bald" in measures:
+        if not hasattr(model, "sampled_probabilities"):
+            raise ValueError(f"{getattr(model, 'name', type(model).__name__)}: a {type(model).__name__} cannot draw "
+                             "with dropout (the bald measure needs a trained navec or transformer model)")
+        draws = []
+        for i in range(0, len(flat), batch_size * 16):
+            part = model.sampled_probabilities(flat[i:i + batch_size * 16], DRAWS, seed)
+            draws = part if not draws else [a + b for a, b in zip(draws, part)]
+        bald, k = [], 0
+        for c in candidates:
+            m = sum(1 for words in c.sentences if words)
+            bald.append(mutual_information([draw[k:k + m] for draw in draws]))
+            k += m
+    prio = priorities(scores, measures, [c.tokens for c in candidates], overhead, bald)
+    mi = bald or [None] * len(candidates)
     vectors = ngram_vectors(candidates) if diversity else None
     if not explore:
         picks = greedy(prio, vectors, n, diversity, costs, budget)
-        return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
+        return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])
                 for r, (i, p, sim) in enumerate(picks, 1)]
     share = 1.0 - explore
     picks = greedy(prio, vectors, None if n is None else round(n * share), diversity, costs,
@@ -241,7 +291,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     drawn = _draw([i for i in range(len(candidates)) if i not in taken], costs, left,
                   None if n is None else n - len(picks), seed)
     order = interleave([(i, p, sim) for i, p, sim in picks], [(i, None, None) for i in drawn])
-    return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens)
+    return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])
             for r, (i, p, sim) in enumerate(order, 1)]
 
 
