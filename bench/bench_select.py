@@ -17,7 +17,7 @@ Prints per pool the mean strict micro F1 and tokens per round (``--seeds`` seeds
 ``labels needed to reach random's final F1: N% of sentences, M% of tokens`` for ours and previous.
 Goals (issue 22): at most 60% of random's tokens on both pools, ours >= random in every round.
 
-    python bench/bench_select.py [--pools factrueval,written] [--strategies ours,previous,random] [--rounds 6]
+    python bench/bench_select.py [--pools factrueval,written] [--strategies ours,previous,random] [--rounds 5]
         [--start-tokens 1500] [--step-tokens 1500] [--seeds 3 | --seed-list 1,2] [--epochs 30] [--patience 6]
         [--hidden 128] [--test-limit N] [--written CONLL] [--json FILE] [--plot PNG]
     python bench/bench_select.py --replot run1.json run2.json [--plot curves.png]   # merged report, no training
@@ -154,7 +154,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pools", default="factrueval,written")
     p.add_argument("--strategies", default=",".join(STRATEGIES), help=f"of {', '.join([*SCORINGS, 'random'])}")
-    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--start-tokens", type=int, default=1500)
     p.add_argument("--step-tokens", type=int, default=1500)
     p.add_argument("--seeds", type=int, default=3, help="seeds 1..N")
