@@ -157,11 +157,15 @@ def run(args) -> int:
         from ..models import load_model
 
         model = load_model(args.model)
-    try:
-        choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
-                         measures=measures, cost=args.cost, budget=budget, explore=args.explore)
-    except ValueError as e:  # a model the chosen measures cannot use (bald needs dropout draws)
-        raise UserError(f"--model {args.model}: {e}") from None
+        if measures and "bald" in measures:
+            from ..quality.select import check_draws
+
+            try:
+                check_draws(model)
+            except ValueError as e:
+                raise UserError(f"--model {args.model}: {e}; choose other --measures") from None
+    choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
+                     measures=measures, cost=args.cost, budget=budget, explore=args.explore)
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))

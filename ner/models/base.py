@@ -167,14 +167,18 @@ class LoadedModel:
         raise NotImplementedError
 
     def sampled_probabilities(self, batch: Sequence[Sequence[str]], samples: int, seed: int = 0) -> list[list]:
-        """``samples`` draws of ``probabilities(batch)`` with the network's dropout on (Monte Carlo dropout,
-        Gal & Ghahramani 2016): a list per draw. Seeded, and the caller's torch random state is left as it was.
-        A ``ValueError`` for a model whose network has no such draws (the name lists, an ensemble)."""
+        """``samples`` draws of ``probabilities(batch)`` with the network's dropout layers on (Monte Carlo
+        dropout, Gal & Ghahramani 2016): a list per draw. Only ``nn.Dropout`` layers: a transformer's
+        attention-probability dropout and an LSTM's between-layer dropout follow the module's own mode
+        and stay off. Seeded; the caller's torch random state (CPU and CUDA) is left as it was.
+        A ``ValueError`` for a model whose network has no such draws (the CNN, whose inference path
+        skips its dropout; the name lists; an ensemble)."""
         import torch
 
-        if not hasattr(self.net, "dropout_draws"):
+        if not getattr(self.net, "dropout_draws_work", False):
             raise ValueError(f"{self.name}: a {type(self).__name__} cannot draw with dropout on")
-        with torch.random.fork_rng(devices=[]):
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self.net.dropout_draws = True
             try:

@@ -26,6 +26,7 @@ DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "dropout": 0.3,
 
 
 class CNNNet(NavecNet):
+    dropout_draws_work = False  # CNNEncoder.infer never calls its dropout: draws would all be equal
     """The trainable CNN student: the navec net with a ``CNNEncoder``."""
 
     backbone = "navec-cnn"

@@ -67,6 +67,7 @@ class NavecNet(SavedNet):
     defaults = DEFAULTS
     lexicon = None  # a lexfeatures.LexiconFeatures, or None: no lexicon feature
     dropout_draws = False  # True: emissions keep dropout on (LoadedModel.sampled_probabilities)
+    dropout_draws_work = True  # the BiLSTM applies its dropout at inference; the CNN's infer skips it
 
     def __init__(self, tags: Sequence[str], chars: str, hp: dict | None = None,
                  window: int = 0, stride: int = -1, embeddings: Path | None = None, device=None, lexicon=None):

@@ -72,6 +72,7 @@ def piece_limit(model, tokenizer) -> tuple[int, str]:
 
 class TransformerNet(SavedNet):
     dropout_draws = False  # True: probabilities keep dropout on (LoadedModel.sampled_probabilities)
+    dropout_draws_work = True
     backbone = "transformer"
     default_lr = 5e-5
 

@@ -33,7 +33,11 @@ and picks ``n`` of them greedily:
 ``strategy="random"`` draws ``n`` with a seeded shuffle, the baseline. Candidates come from
 ``select_pool.py`` (text files, corpora, Label Studio tasks).
 
-Left out: committee or MC-dropout (BALD) uncertainty; per-annotator reading speeds (the
+``measures=("bald",)``: what ``DRAWS`` dropout draws of the model disagree on (``mutual_information``,
+BALD), per word read under either cost; ``DRAWS`` + 1 passes over the pool. Measured at full strength
+and not the default (docs/annotating.md).
+
+Left out: committee uncertainty; per-annotator reading speeds (the
 minutes budget of ``ner select`` is words at one rate). Measured and dropped (bench/NOTES.md):
 diversity by navec mean vectors, uncertainty over entity boundaries alone, information density.
 """
@@ -252,6 +256,8 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
                 for r, i in enumerate(_draw(range(len(candidates)), costs, budget, n, seed), 1)]
     if model is None:
         raise ValueError("the uncertainty strategy needs a model")
+    if measures and "bald" in measures:
+        check_draws(model)  # before the plain pass over the pool
     flat = [words for c in candidates for words in c.sentences if words]
     dists = []
     for i in range(0, len(flat), batch_size * 16):
@@ -264,12 +270,9 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     measures = measures or DEFAULT_MEASURES[cost]
     bald = None
     if "bald" in measures:
-        if not hasattr(model, "sampled_probabilities"):
-            raise ValueError(f"{getattr(model, 'name', type(model).__name__)}: a {type(model).__name__} cannot draw "
-                             "with dropout (the bald measure needs a trained navec or transformer model)")
         draws = []
-        for i in range(0, len(flat), batch_size * 16):
-            part = model.sampled_probabilities(flat[i:i + batch_size * 16], DRAWS, seed)
+        for i in range(0, len(flat), batch_size * 16):  # each chunk its own seed: no two reuse one stream
+            part = model.sampled_probabilities(flat[i:i + batch_size * 16], DRAWS, seed + i)
             draws = part if not draws else [a + b for a, b in zip(draws, part)]
         bald, k = [], 0
         for c in candidates:
@@ -293,6 +296,13 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     order = interleave([(i, p, sim) for i, p, sim in picks], [(i, None, None) for i in drawn])
     return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])
             for r, (i, p, sim) in enumerate(order, 1)]
+
+
+def check_draws(model) -> None:
+    """A ``ValueError`` unless ``model`` can draw with dropout on (what the bald measure needs)."""
+    if not getattr(getattr(model, "net", None), "dropout_draws_work", False):
+        raise ValueError(f"{getattr(model, 'name', type(model).__name__)}: a {type(model).__name__} cannot draw "
+                         "with dropout (the bald measure needs a trained navec BiLSTM or transformer model)")
 
 
 def _draw(indices, costs, budget, n, seed: int) -> list[int]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ner.quality.select import DRAWS, OVERHEAD, mutual_information, select
+from ner.quality.select import DRAWS, OVERHEAD, Candidate, mutual_information, select
 from tests.conftest import SEED
 
 
@@ -89,6 +89,47 @@ def test_dropout_draws_are_seeded_differ_and_leave_the_model_as_it_was(pool_and_
     assert not model.net.module.training
 
 
+def test_only_dropout_layers_are_on_in_the_draws(tmp_path):
+    """Lexicon dropout reads ``module.training``: a draw that turned the whole module to training mode
+    would hide the lists' matches. With lexicon dropout at 1 the draws must not change."""
+    from ner.models import load_model
+    from ner.train import TrainConfig, train
+
+    out = train(TrainConfig(train=str(SEED), out=str(tmp_path / "lex"), epochs=1, hidden=16, seed=5, morph=False))
+    model = load_model(out)
+    assert model.net.lexicon is not None  # the bundled lists, the default
+    batch = [["Мы", "дообучили", "BERT", "на", "корпусе", "RuSQuAD", "в", "Яндексе"], ["GPT-4", "отвечает"]]
+    words_module = model.net.module.words
+    plain = model.sampled_probabilities(batch, 3, seed=4)
+    words_module.lexicon_dropout = 1.0
+    hidden = model.sampled_probabilities(batch, 3, seed=4)
+    assert all(np.array_equal(a, b) for x, y in zip(plain, hidden) for a, b in zip(x, y))
+    words_module.train()  # the check can fail: in training mode the lists' matches are hidden
+    with_hiding = words_module.lexicon_features(model.net.lexicon.tensor(batch[:1]))
+    words_module.eval()
+    assert not torch_equal(with_hiding, words_module.lexicon_features(model.net.lexicon.tensor(batch[:1])))
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))
+
+
+def test_a_cnn_model_is_refused_its_inference_skips_dropout(tmp_path):
+    from ner.models import load_model
+    from ner.train import TrainConfig, train
+
+    out = train(TrainConfig(train=str(SEED), out=str(tmp_path / "cnn"), epochs=1, hidden=16, seed=5, morph=False,
+                            backbone="navec-cnn"))
+    model = load_model(out)
+    with pytest.raises(ValueError, match="cannot draw with dropout"):
+        model.sampled_probabilities([["Модель", "BERT"]], 2)
+    pool = [Candidate("a", "Модель BERT", (("Модель", "BERT"),))]
+    with pytest.raises(ValueError, match="cannot draw with dropout"):
+        select(pool, 1, model=model, measures=("bald",))
+
+
 def test_the_bald_measure_ranks_mutual_information_per_word_read(pool_and_model):
     candidates, model = pool_and_model
     got = select(candidates, len(candidates), model=model, measures=("bald",), diversity=0.0, seed=3)
@@ -108,7 +149,6 @@ def test_the_bald_measure_ranks_mutual_information_per_word_read(pool_and_model)
 
 def test_a_model_without_dropout_draws_is_refused():
     from ner.models.lexicon import BUNDLED, LexiconModel
-    from ner.quality.select import Candidate
 
     pool = [Candidate("a", "GPT-4 хорош", (("GPT-4", "хорош"),))]
     with pytest.raises(ValueError, match="cannot draw with dropout"):
@@ -130,4 +170,5 @@ def test_the_command_ranks_by_bald(navec_model_dir, tmp_path, capsys):
     per_word = [r["bald"] / (r["tokens"] + OVERHEAD) for r in rows]
     assert per_word == sorted(per_word, reverse=True)
     assert main(["select", str(pool), "--model", str(navec_model_dir), "-n", "1", "--measures", "bald"]) == 0
-    assert f"bald {rows[0]['bald']:.3f}  " in capsys.readouterr().out  # the table shows what ranked the text
+    shown = capsys.readouterr().out.split("bald ")[1].split()[0]  # the table shows what ranked the text
+    assert float(shown) == pytest.approx(rows[0]["bald"], abs=6e-4)
