@@ -113,6 +113,11 @@ def choose(strategy: str, pool, rest, model, budget: int, seed: int) -> set[int]
     from ner.quality.select import Candidate, select
 
     candidates = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in rest]
+    if strategy == "novelty":  # ours, with texts like the labelled ones penalised too (select's labelled)
+        taken = set(rest)
+        known = [Candidate(str(i), pool[i].text, (pool[i].words,)) for i in range(len(pool)) if i not in taken]
+        return {int(c.candidate.where) for c in select(candidates, model=model, budget=budget, seed=seed,
+                                                         labelled=known)}
     if strategy == "random":
         chosen = select(candidates, strategy="random", seed=seed, budget=budget)
     else:
@@ -153,7 +158,8 @@ def simulate(strategy: str, pool, test, args, seed: int, labels: list[str], log,
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pools", default="factrueval,written")
-    p.add_argument("--strategies", default=",".join(STRATEGIES), help=f"of {', '.join([*SCORINGS, 'random'])}")
+    p.add_argument("--strategies", default=",".join(STRATEGIES),
+                   help=f"of {', '.join([*SCORINGS, 'novelty', 'random'])}")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--start-tokens", type=int, default=1500)
     p.add_argument("--step-tokens", type=int, default=1500)
@@ -184,7 +190,7 @@ def main() -> int:
             plot(pools, args.plot)
         return 0
     strategies = args.strategies.split(",")
-    unknown = set(strategies) - {*SCORINGS, "random"}
+    unknown = set(strategies) - {*SCORINGS, "random", "novelty"}
     if unknown:
         p.error(f"--strategies: unknown {', '.join(sorted(unknown))}")
     seeds = args.seed_list or list(range(1, args.seeds + 1))

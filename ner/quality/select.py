@@ -203,9 +203,10 @@ def ngram_vectors(candidates):
 
 
 def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
-           budget: float | None = None) -> list[tuple[int, float, float]]:
+           budget: float | None = None, start=None) -> list[tuple[int, float, float]]:
     """``(index, penalised priority, similarity)`` of at most ``n`` picks whose ``costs`` add up to
-    at most ``budget`` (either may be None: no limit); see the module docstring.
+    at most ``budget`` (either may be None: no limit); see the module docstring. ``start``: each
+    candidate's similarity to texts chosen before (the labelled ones), penalised as an earlier pick is.
 
     With ``diversity=0`` and no budget it is the ``n`` highest priorities in order (ties: the
     earlier index). A text that no longer fits the budget is passed over for the next best.
@@ -213,7 +214,7 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
     import numpy as np
 
     base = np.asarray(priority, dtype=float)
-    most_similar = np.zeros(len(base))
+    most_similar = np.zeros(len(base)) if start is None else np.clip(np.asarray(start, dtype=float), 0.0, 1.0)
     free = np.ones(len(base), dtype=bool)
     cost = np.zeros(len(base)) if costs is None else np.asarray(costs, dtype=float)
     left = np.inf if budget is None else float(budget)
@@ -235,10 +236,13 @@ def greedy(priority, vectors, n: int | None, diversity: float = 1.0, costs=None,
 
 def select(candidates, n: int | None = None, *, model=None, strategy: str = "uncertainty", diversity: float = 1.0,
            seed: int = 0, batch_size: int = 64, measures=None, cost: str = "tokens",
-           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0) -> list[Choice]:
+           budget: float | None = None, overhead: float = OVERHEAD, explore: float = 0.0,
+           labelled=None) -> list[Choice]:
     """The candidates to label first, in order: at most ``n`` of them, costing at most ``budget``
     (words for ``cost="tokens"``, texts for ``"sentences"``); see the module docstring.
-    ``measures`` default to ``DEFAULT_MEASURES[cost]``."""
+    ``measures`` default to ``DEFAULT_MEASURES[cost]``. ``labelled``: Candidates already labelled; with
+    diversity on, a text like one of them is penalised as if it had been picked in this batch (the
+    TF-IDF then fits on both)."""
     candidates = list(candidates)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
@@ -281,14 +285,18 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
             k += m
     prio = priorities(scores, measures, [c.tokens for c in candidates], overhead, bald)
     mi = bald or [None] * len(candidates)
-    vectors = ngram_vectors(candidates) if diversity else None
+    vectors, start = (ngram_vectors(candidates) if diversity else None), None
+    if labelled and diversity:
+        both = ngram_vectors(list(candidates) + list(labelled))
+        vectors, known = both[:len(candidates)], both[len(candidates):]
+        start = (vectors @ known.T).max(axis=1).toarray().ravel()
     if not explore:
-        picks = greedy(prio, vectors, n, diversity, costs, budget)
+        picks = greedy(prio, vectors, n, diversity, costs, budget, start)
         return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])
                 for r, (i, p, sim) in enumerate(picks, 1)]
     share = 1.0 - explore
     picks = greedy(prio, vectors, None if n is None else round(n * share), diversity, costs,
-                   None if budget is None else budget * share)
+                   None if budget is None else budget * share, start)
     taken = {i for i, _, _ in picks}
     left = None if budget is None else budget - sum(costs[i] for i in taken)
     drawn = _draw([i for i in range(len(candidates)) if i not in taken], costs, left,

@@ -172,3 +172,14 @@ def test_the_command_ranks_by_bald(navec_model_dir, tmp_path, capsys):
     assert main(["select", str(pool), "--model", str(navec_model_dir), "-n", "1", "--measures", "bald"]) == 0
     shown = capsys.readouterr().out.split("bald ")[1].split()[0]  # the table shows what ranked the text
     assert float(shown) == pytest.approx(rows[0]["bald"], abs=6e-4)
+
+
+def test_select_penalises_copies_of_labelled_texts(pool_and_model):
+    candidates, model = pool_and_model
+    alone = select(candidates, len(candidates), model=model)
+    first = alone[0].candidate
+    known = [Candidate("labelled", first.text, first.sentences)]
+    got = select(candidates, len(candidates), model=model, labelled=known)
+    copy = next(c for c in got if c.candidate.where == first.where)
+    assert copy.similarity == pytest.approx(1.0) and copy.priority == pytest.approx(0.0)
+    assert got[0].candidate.where != first.where  # the most uncertain text goes down: it adds nothing new

@@ -147,3 +147,29 @@ def test_text_pool_cuts_at_line_feeds_only(tmp_path):
     assert [(c.where.rsplit(":", 1)[1], c.text) for c in got] == [
         ("1", "Модель BERT\u2028обучена на Википедии"), ("2", "Второй\x0cтекст и\x85 ещё"), ("4", "Третий текст")]
     assert got[0].tokens == 5
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.01, 1), st.floats(0, 1)), min_size=1, max_size=20), st.integers(1, 20))
+def test_a_start_similarity_penalises_as_an_earlier_pick(items, n):
+    """Reference: with no vectors, each priority times (1 - its start similarity), then a plain sort."""
+    prio = [p for p, _ in items]
+    start = [s for _, s in items]
+    got = [i for i, _, _ in greedy(prio, None, n, diversity=1.0, start=start)]
+    penalised = [p * (1 - s) for p, s in items]
+    assert got == sorted(range(len(items)), key=lambda i: (-penalised[i], i))[:n]
+
+
+def test_labelled_texts_push_their_near_copies_down():
+    from ner.quality.select import Candidate, ngram_vectors
+
+    words = [("Модель", "BERT", "обучили", "на", "корпусе"), ("Вчера", "был", "дождь"),
+             ("GigaChat", "отвечает", "на", "вопросы")]
+    pool = [Candidate(str(k), " ".join(w), (w,)) for k, w in enumerate(words)]
+    labelled = [Candidate("x", "Модель BERT обучили на корпусе", (words[0],))]
+    both = ngram_vectors(pool + labelled)
+    start = (both[:3] @ both[3:].T).max(axis=1).toarray().ravel()
+    assert start[0] == pytest.approx(1.0) and start[1] == 0.0
+    picks = [i for i, _, _ in greedy([1.0, 0.5, 0.4], both[:3], None, 1.0, None, None, start)]
+    assert picks[-1] == 0  # the labelled text's copy, the most uncertain, goes last: it adds nothing new
+    assert [i for i, _, _ in greedy([1.0, 0.5, 0.4], both[:3], None, 1.0)][0] == 0  # first without them
