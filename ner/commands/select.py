@@ -48,6 +48,9 @@ def register(sub) -> None:
                    help="share of the batch (of -n, or of the budget) drawn at random from the rest of the pool, "
                         "spread through the ranking, 0 to 1 (default 0: every text by uncertainty)")
     p.add_argument("--seed", type=int, default=0, help="seed of --strategy random and of --explore's draw")
+    p.add_argument("--labelled", default=None, metavar="PATH",
+                   help="texts already labelled (a corpus or text file): a text like one of them is penalised as an "
+                        "earlier pick of the batch is (with --project the project's annotated tasks count too)")
     p.add_argument("--from", dest="fmt", default=None, metavar="FMT",
                    help="pool format: text, conll, jsonl... (default: from the suffix; a .txt is sniffed)")
     p.add_argument("--out", default=None, metavar="FILE", help="write the chosen texts (.txt: one per line) or sentences (a corpus suffix: "
@@ -149,9 +152,12 @@ def run(args) -> int:
         from ..labelstudio.client import Client, connection_from
 
         client = Client(connection_from(args.url, args.api_key))
-        project_id, tasks, pool = project_pool(client, args.project, report)
+        project_id, tasks, pool, labelled = project_pool(client, args.project, report)
     else:
         pool = pool_from_path(args.pool, args.fmt)
+        labelled = []
+    if args.labelled:
+        labelled += pool_from_path(args.labelled)
     model = None
     if args.strategy == "uncertainty":
         from ..models import load_model
@@ -165,7 +171,7 @@ def run(args) -> int:
             except ValueError as e:
                 raise UserError(f"--model {args.model}: {e}; choose other --measures") from None
     choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
-                     measures=measures, cost=args.cost, budget=budget, explore=args.explore)
+                     measures=measures, cost=args.cost, budget=budget, explore=args.explore, labelled=labelled)
     if args.json:
         for c in choices:
             print(json.dumps(c.as_dict(), ensure_ascii=False))

@@ -70,14 +70,15 @@ def pool_from_path(path: str | Path, fmt: str | None = None) -> list[Candidate]:
     return pool_from_corpus(path, fmt)
 
 
-def pool_from_tasks(tasks, names, report) -> list[Candidate]:
-    """Candidates of the tasks nobody submitted an annotation for."""
+def pool_from_tasks(tasks, names, report, submitted: bool = False) -> list[Candidate]:
+    """Candidates of the tasks nobody submitted an annotation for (``submitted``: of the annotated ones,
+    the texts already labelled, which ``select(labelled=...)`` keeps the batch away from)."""
     from ..labelstudio import annotations as policy
     from ..labelstudio.tasks import task_sentences
 
     out = []
     for task in tasks:
-        if policy.submitted(task):
+        if bool(policy.submitted(task)) != submitted:
             continue
         where = f"task {task.get('id')}"
         sentences = task_sentences(task, [], names=names, where=where, report=report)
@@ -86,14 +87,15 @@ def pool_from_tasks(tasks, names, report) -> list[Candidate]:
     return out
 
 
-def project_pool(client, title: str, report) -> tuple[int, list[dict], list[Candidate]]:
-    """(project id, all its tasks, candidates of the unannotated ones)."""
+def project_pool(client, title: str, report) -> tuple[int, list[dict], list[Candidate], list[Candidate]]:
+    """(project id, all its tasks, candidates of the unannotated ones, the annotated ones' texts)."""
     from ..labelstudio.config import config_names
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
     tasks = client.all_tasks(project["id"])
-    return project["id"], tasks, pool_from_tasks(tasks, names, report)
+    return (project["id"], tasks, pool_from_tasks(tasks, names, report),
+            pool_from_tasks(tasks, names, report, submitted=True))
 
 
 def mark_project(client, project_id: int, tasks, choices, text_key: str = "text") -> dict:

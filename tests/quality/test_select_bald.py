@@ -183,3 +183,24 @@ def test_select_penalises_copies_of_labelled_texts(pool_and_model):
     copy = next(c for c in got if c.candidate.where == first.where)
     assert copy.similarity == pytest.approx(1.0) and copy.priority == pytest.approx(0.0)
     assert got[0].candidate.where != first.where  # the most uncertain text goes down: it adds nothing new
+
+
+def test_the_command_keeps_the_batch_away_from_labelled_texts(navec_model_dir, tmp_path, capsys):
+    import json
+
+    from ner.cli import main
+
+    pool = tmp_path / "pool.txt"
+    pool.write_text("Модель BERT обучили на корпусе.\nСегодня тепло.\nYandexGPT отвечает на вопросы по RuSQuAD.\n",
+                    encoding="utf-8")
+    args = ["select", str(pool), "--model", str(navec_model_dir), "-n", "3", "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    done = tmp_path / "done.txt"
+    done.write_text(first["text"] + "\n", encoding="utf-8")
+    assert main([*args, "--labelled", str(done)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    copy = next(r for r in rows if r["text"] == first["text"])
+    assert rows[0]["text"] != first["text"] and copy["similarity"] == pytest.approx(1.0)
+    assert main([*args, "--labelled", str(tmp_path / "missing.txt")]) == 2
+    assert "missing.txt" in capsys.readouterr().err
