@@ -159,6 +159,12 @@ def test_chosen_tasks_come_first_in_the_data_manager(labelstudio, ls_client, ls_
     tasks = sorted(ls_client.iter_tasks(project_id), key=lambda t: t["id"])
     done = tasks[0]["id"]
     sdk.annotations.create(id=done, result=[])  # one annotated task: not in the pool
+    from ner.check import Report
+    from ner.quality.select_pool import project_pool
+
+    _, _, pool, labelled = project_pool(ls_client, title, Report())
+    assert [c.task for c in labelled] == [done] and done not in [c.task for c in pool]  # what select keeps away from
+    assert labelled[0].sentences == (tuple(sentences[0].words),)
     monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
 
