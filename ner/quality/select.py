@@ -83,7 +83,7 @@ class Choice:
     mnlp: float | None        # mean log-probability of each word's top tag (0 = certain)
     least: float | None       # top probability of the least confident word (1 = certain)
     errors: float | None      # expected wrong words: sum of (1 - top probability)
-    similarity: float | None  # to the most similar earlier choice
+    similarity: float | None  # to the most similar earlier choice or labelled text
     tokens: int = 0           # words the annotator reads
     bald: float | None = None  # summed mutual information of the dropout draws (measure "bald" only)
 
