@@ -12,6 +12,8 @@ Every run starts from the same random ``--start-tokens`` words of sentences and 
 - ``previous``: the strategy before cost-awareness (errors + least confident word, a text counted as
   one), filling the same words budget;
 - ``random``: a seeded shuffle filling the same budget, the peer.
+Variants (``--strategies``): ``novelty`` is ours with the labelled texts passed to ``select`` (what
+``ner select --project`` and ``--labelled`` do), ``bald``, ``density-bald``, ``mnlp``, ``explore25``...
 
 Prints per pool the mean strict micro F1 and tokens per round (``--seeds`` seeds), and last:
 ``labels needed to reach random's final F1: N% of sentences, M% of tokens`` for ours and previous.
