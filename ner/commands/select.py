@@ -163,13 +163,6 @@ def run(args) -> int:
         from ..models import load_model
 
         model = load_model(args.model)
-        if measures and "bald" in measures:
-            from ..quality.select import check_draws
-
-            try:
-                check_draws(model)
-            except ValueError as e:
-                raise UserError(f"--model {args.model}: {e}; choose other --measures") from None
     choices = select(pool, args.n, model=model, strategy=args.strategy, diversity=args.diversity, seed=args.seed,
                      measures=measures, cost=args.cost, budget=budget, explore=args.explore, labelled=labelled)
     if args.json:

@@ -47,12 +47,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from .bald import DRAWS, check_draws, mutual_information, text_information  # noqa: F401  (re-exported)
+
 STRATEGIES = ("uncertainty", "random")
 MEASURES = ("mnlp", "least", "errors", "density", "bald")
 COSTS = ("tokens", "sentences")
 DEFAULT_MEASURES = {"tokens": ("density",), "sentences": ("errors", "least")}
 OVERHEAD = 3  # words' worth of reading that every text costs on top of its own words
-DRAWS = 8  # dropout draws of the bald measure
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,32 +121,6 @@ def uncertainty(distributions) -> tuple[float, float, float]:
         return 0.0, 1.0, 0.0
     top = np.concatenate(tops)
     return float(np.log(np.clip(top, 1e-12, 1.0)).mean()), float(top.min()), float(np.round((1 - top).sum(), 12))
-
-
-def mutual_information(draws) -> float:
-    """BALD's score of one text (Houlsby et al. 2011; Siddhant & Lipton 2018 for NER): summed over its words,
-    the entropy of the dropout draws' mean tag distribution minus the draws' mean entropy, what the draws
-    disagree on rather than what each of them is unsure of (a tag the labels themselves leave open,
-    LocOrg or Location, keeps every draw unsure and scores low). ``draws``: per draw, the text's
-    sentences' ``[words, tags]`` arrays.
-
-    >>> import numpy as np
-    >>> round(mutual_information([[np.array([[1.0, 0.0]])], [np.array([[0.0, 1.0]])]]), 4)  # log 2
-    0.6931
-    >>> mutual_information([[np.array([[0.5, 0.5]])], [np.array([[0.5, 0.5]])]])
-    0.0
-    """
-    import numpy as np
-
-    rows = [np.concatenate([d for d in draw if len(d)]) for draw in draws if any(len(d) for d in draw)]
-    if not rows:
-        return 0.0
-    stack = np.stack(rows)  # [draws, words, tags]
-
-    def entropy(p):
-        return -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(-1)
-
-    return float(np.clip(entropy(stack.mean(0)) - entropy(stack).mean(0), 0.0, None).sum())
 
 
 def _percentiles(values) -> list[float]:
@@ -272,17 +247,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
         scores.append(uncertainty(dists[k:k + m]))
         k += m
     measures = measures or DEFAULT_MEASURES[cost]
-    bald = None
-    if "bald" in measures:
-        draws = []
-        for i in range(0, len(flat), batch_size * 16):  # each chunk its own seed: no two reuse one stream
-            part = model.sampled_probabilities(flat[i:i + batch_size * 16], DRAWS, seed + i)
-            draws = part if not draws else [a + b for a, b in zip(draws, part)]
-        bald, k = [], 0
-        for c in candidates:
-            m = sum(1 for words in c.sentences if words)
-            bald.append(mutual_information([draw[k:k + m] for draw in draws]))
-            k += m
+    bald = text_information(model, candidates, seed, batch_size * 16) if "bald" in measures else None
     prio = priorities(scores, measures, [c.tokens for c in candidates], overhead, bald)
     mi = bald or [None] * len(candidates)
     vectors, start = (ngram_vectors(candidates) if diversity else None), None
@@ -304,13 +269,6 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     order = interleave([(i, p, sim) for i, p, sim in picks], [(i, None, None) for i in drawn])
     return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])
             for r, (i, p, sim) in enumerate(order, 1)]
-
-
-def check_draws(model) -> None:
-    """A ``ValueError`` unless ``model`` can draw with dropout on (what the bald measure needs)."""
-    if not getattr(getattr(model, "net", None), "dropout_draws_work", False):
-        raise ValueError(f"{getattr(model, 'name', type(model).__name__)}: a {type(model).__name__} cannot draw "
-                         "with dropout (the bald measure needs a trained navec BiLSTM or transformer model)")
 
 
 def _draw(indices, costs, budget, n, seed: int) -> list[int]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ner.errors import UserError
 from ner.quality.select import DRAWS, OVERHEAD, Candidate, mutual_information, select
 from tests.conftest import SEED
 
@@ -126,7 +127,7 @@ def test_a_cnn_model_is_refused_its_inference_skips_dropout(tmp_path):
     with pytest.raises(ValueError, match="cannot draw with dropout"):
         model.sampled_probabilities([["Модель", "BERT"]], 2)
     pool = [Candidate("a", "Модель BERT", (("Модель", "BERT"),))]
-    with pytest.raises(ValueError, match="cannot draw with dropout"):
+    with pytest.raises(UserError, match="cannot draw with dropout"):
         select(pool, 1, model=model, measures=("bald",))
 
 
@@ -151,7 +152,7 @@ def test_a_model_without_dropout_draws_is_refused():
     from ner.models.lexicon import BUNDLED, LexiconModel
 
     pool = [Candidate("a", "GPT-4 хорош", (("GPT-4", "хорош"),))]
-    with pytest.raises(ValueError, match="cannot draw with dropout"):
+    with pytest.raises(UserError, match="cannot draw with dropout"):
         select(pool, 1, model=LexiconModel.load(BUNDLED), measures=("bald",))
 
 
