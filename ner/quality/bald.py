@@ -47,6 +47,16 @@ def mutual_information(draws) -> float:
     return float(np.clip(entropy(stack.mean(0)) - entropy(stack).mean(0), 0.0, None).sum())
 
 
+def per_text(candidates, rows) -> list[list]:
+    """``rows`` (one per non-empty sentence of the candidates, in order) cut into each candidate's own."""
+    out, k = [], 0
+    for c in candidates:
+        m = sum(1 for words in c.sentences if words)
+        out.append(rows[k:k + m])
+        k += m
+    return out
+
+
 def text_information(model, candidates, seed: int, chunk: int = 1024) -> list[float]:
     """``mutual_information`` of each candidate's sentences over ``DRAWS`` dropout draws; each chunk of
     sentences is drawn with its own seed, so no two reuse one random stream."""
@@ -55,9 +65,5 @@ def text_information(model, candidates, seed: int, chunk: int = 1024) -> list[fl
     for i in range(0, len(flat), chunk):
         part = model.sampled_probabilities(flat[i:i + chunk], DRAWS, seed + i)
         draws = part if not draws else [a + b for a, b in zip(draws, part)]
-    out, k = [], 0
-    for c in candidates:
-        m = sum(1 for words in c.sentences if words)
-        out.append(mutual_information([draw[k:k + m] for draw in draws]))
-        k += m
-    return out
+    texts = [per_text(candidates, draw) for draw in draws]  # [draw][text][sentence]
+    return [mutual_information([draw[t] for draw in texts]) for t in range(len(candidates))]

@@ -47,7 +47,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .bald import DRAWS, check_draws, mutual_information, text_information  # noqa: F401  (re-exported)
+from .bald import DRAWS, check_draws, mutual_information, per_text, text_information  # noqa: F401  (re-exported)
 
 STRATEGIES = ("uncertainty", "random")
 MEASURES = ("mnlp", "least", "errors", "density", "bald")
@@ -241,11 +241,7 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     dists = []
     for i in range(0, len(flat), batch_size * 16):
         dists += word_distributions(model, flat[i:i + batch_size * 16])
-    scores, k = [], 0
-    for c in candidates:
-        m = sum(1 for words in c.sentences if words)
-        scores.append(uncertainty(dists[k:k + m]))
-        k += m
+    scores = [uncertainty(rows) for rows in per_text(candidates, dists)]
     measures = measures or DEFAULT_MEASURES[cost]
     bald = text_information(model, candidates, seed, batch_size * 16) if "bald" in measures else None
     prio = priorities(scores, measures, [c.tokens for c in candidates], overhead, bald)
