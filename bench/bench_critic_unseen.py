@@ -186,8 +186,9 @@ def main() -> int:
                          "ours_n": found_within(ours, errors, n), "theirs_n": found_within(theirs, errors, n),
                          "estimate": estimate, "share": share,
                          "kinds": {k: sum(e[3] == k for e in errors) for k in KINDS}})
-            print(f"  {family} seed {seed}: {n} errors {rows[-1]['kinds']}; critic top 2n {rows[-1]['ours']['all']:.1%}, "
-                  f"cleanlab {rows[-1]['theirs']['all']:.1%}; critic {critic_s:.0f} s, all {time.monotonic() - t1:.0f} s", flush=True)
+            print(f"  {family} seed {seed}: {n} errors {rows[-1]['kinds']}; critic top 2n "
+                  f"{rows[-1]['ours']['all']:.1%}, cleanlab {rows[-1]['theirs']['all']:.1%}; critic {critic_s:.0f} s, "
+                  f"all {time.monotonic() - t1:.0f} s", flush=True)
         if rows:
             results[family] = (rows, before, len(items))
     print(f"\n{'family':14}{'kind':10}{'n (mean)':>9}   {'critic top 2n':>16}   {'cleanlab top 2n':>16}")
