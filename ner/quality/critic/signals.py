@@ -86,7 +86,9 @@ class Consistency:
     occurrence at all" it looked like a unique name (the corrupted copies the critic learns from annotate
     common words now and then, so there such places never had the count 0)."""
 
-    def __init__(self, words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]):
+    def __init__(self, words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], also=None):
+        """``also``: the other surface forms that will be looked up (the missing-entity proposals); only they
+        and the annotated forms are counted, not every n-gram of the corpus (``None``: every n-gram)."""
         self.annotated: dict[tuple, Counter] = defaultdict(Counter)
         self.unannotated: Counter = Counter()
         self.places: dict[tuple, list] = defaultdict(list)   # unannotated occurrences of annotated forms
@@ -97,6 +99,7 @@ class Consistency:
         self.labels = Counter()
         for counts in self.annotated.values():
             self.labels.update(counts)
+        wanted = None if also is None else set(also)
         for item, (ws, ts) in enumerate(zip(words, tags)):
             lowered = [w.lower() for w in ws]
             for i in range(len(ws)):
@@ -104,9 +107,11 @@ class Consistency:
                     if i + n > len(ws) or ts[i + n - 1] != "O":
                         break
                     key = tuple(lowered[i : i + n])
-                    self.unannotated[key] += 1
                     if key in self.annotated:
+                        self.unannotated[key] += 1
                         self.places[key].append((item, i, i + n))
+                    elif wanted is None or key in wanted:
+                        self.unannotated[key] += 1
 
     def features(self, key: tuple, label: str, annotated: bool) -> list[float]:
         counts = self.annotated.get(key, Counter())
@@ -181,30 +186,17 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
     names = tag_names(labels)
     b_col, i_col = tag_columns(labels)
     label_index = {label: k for k, label in enumerate(labels)}
-    cons = Consistency(words, tags)
-    label_cues = cues.LabelCues(words, tags, labels)
-    total = sum(cons.labels.values()) or 1
-    label_share = {label: cons.labels[label] / total for label in labels}
-    out: list[Candidate] = []
     missing: dict[tuple, str] = {}
-    for item, (ws, ts, p) in enumerate(zip(words, tags, probs)):
+    for item, (ws, ts, p) in enumerate(zip(words, tags, probs)):  # the places the model proposes
         if not len(ws):
             continue
         mass = p[:, b_col] + p[:, i_col]
-        model = model_spans(p, names, ws)
-        gold = [s for s in tags_spans(ts) if s[2] in label_index]
         covered = np.zeros(len(ws), dtype=bool)
-        for i, j, label in gold:
-            covered[i:j] = True
-            f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share,
-                               item, label_cues)
-            others = [lab for lab in labels if lab != label]
-            best_other = others[int(np.argmax([mass[i:j, label_index[o]].mean() for o in others]))] if others else label
-            stems = label_cues.by_stem.get(label_cues.stem_key(ws, i, j))
-            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems)
-            out.append(Candidate(item, i, j, label, kind, fix, f))
+        for i, j, label in tags_spans(ts):
+            if label in label_index:
+                covered[i:j] = True
         proposals = {}
-        for i, j, label in model:
+        for i, j, label in model_spans(p, names, ws):
             if not covered[i:j].any():
                 proposals[(i, j)] = label
         t = 0
@@ -222,6 +214,24 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             t = u
         for (i, j), label in proposals.items():
             missing[(item, i, j)] = label
+    cons = Consistency(words, tags, also={surface(words[item], i, j) for item, i, j in missing})
+    label_cues = cues.LabelCues(words, tags, labels)
+    total = sum(cons.labels.values()) or 1
+    label_share = {label: cons.labels[label] / total for label in labels}
+    out: list[Candidate] = []
+    for item, (ws, ts, p) in enumerate(zip(words, tags, probs)):
+        if not len(ws):
+            continue
+        mass = p[:, b_col] + p[:, i_col]
+        model = model_spans(p, names, ws)
+        for i, j, label in (s for s in tags_spans(ts) if s[2] in label_index):
+            f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share,
+                               item, label_cues)
+            others = [lab for lab in labels if lab != label]
+            best_other = others[int(np.argmax([mass[i:j, label_index[o]].mean() for o in others]))] if others else label
+            stems = label_cues.by_stem.get(label_cues.stem_key(ws, i, j))
+            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems)
+            out.append(Candidate(item, i, j, label, kind, fix, f))
     for key, places in cons.places.items():
         for item, i, j in places:
             missing.setdefault((item, i, j), cons.majority(key))
