@@ -20,8 +20,8 @@ the same estimate on the untouched corpus (the errors that were there before the
 ``--untouched``), and the net ratio: (estimate - untouched estimate) / injected share, how much of the
 injected errors the estimate counts once the corpus's own are set aside.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 3] [--epochs 3] [--hidden 64]
-        [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 5] [--epochs 10] [--hidden 128]
+        [--patience 3] [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
 """
 
 from __future__ import annotations
@@ -138,9 +138,13 @@ def mean_sd(values) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--hidden", type=int, default=64)
+    from ner.quality.critic.folds import FoldConfig
+
+    user = FoldConfig()  # what `ner critic` runs by default
+    ap.add_argument("--folds", type=int, default=user.folds)
+    ap.add_argument("--epochs", type=int, default=user.epochs)
+    ap.add_argument("--patience", type=int, default=user.patience)
+    ap.add_argument("--hidden", type=int, default=user.hidden)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", default="7,11,13")
     ap.add_argument("--families", default=",".join(FAMILIES))
@@ -150,14 +154,15 @@ def main() -> int:
     ap.add_argument("--marginals-only", action="store_true", help="compute and cache the marginals, nothing else")
     args = ap.parse_args()
 
-    from ner.quality.critic.folds import FoldConfig
     from ner.quality.critic.suspects import Item, probabilities
 
-    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=2, hidden=args.hidden, workers=args.workers)
+    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=args.patience, hidden=args.hidden,
+                        workers=args.workers)
     work = Path(args.work)
     seeds = [int(s) for s in args.seeds.split(",")]
     t0 = time.monotonic()
-    print(f"out-of-fold navec: {args.folds} folds x {args.epochs} epochs, hidden {args.hidden}; "
+    print(f"out-of-fold navec: {args.folds} folds x {args.epochs} epochs (patience {args.patience}), "
+          f"hidden {args.hidden}; "
           f"injection seeds {seeds}; budget 2n", flush=True)
     results = {}
     for family in args.families.split(","):

@@ -25,21 +25,26 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=("independent", "model-made", "close-labels", "today"))
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--hidden", type=int, default=64)
+    from ner.quality.critic.folds import FoldConfig
+
+    user = FoldConfig()  # the bench's defaults: what `ner critic` runs
+    ap.add_argument("--folds", type=int, default=user.folds)
+    ap.add_argument("--epochs", type=int, default=user.epochs)
+    ap.add_argument("--patience", type=int, default=user.patience)
+    ap.add_argument("--hidden", type=int, default=user.hidden)
     ap.add_argument("--workers", type=int, default=2, help="as the bench run that cached the marginals")
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
     ap.add_argument("--quiet", action="store_true", help="the summary only")
     args = ap.parse_args()
 
     from ner.bio import tags_spans
-    from ner.quality.critic.folds import FoldConfig, tag_names
+    from ner.quality.critic.folds import tag_names
     from ner.quality.critic.model import train_critic
     from ner.quality.critic.signals import candidates, model_spans
     from ner.quality.critic.suspects import Item, probabilities, score_items
 
-    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=2, hidden=args.hidden, workers=args.workers)
+    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=args.patience, hidden=args.hidden,
+                        workers=args.workers)
     work = Path(args.work)
     items, labels = corpus(args.family)
     words = [it.sentence.words for it in items]

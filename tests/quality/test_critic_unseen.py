@@ -156,3 +156,21 @@ def test_a_gold_entity_broken_into_pieces_by_the_weak_model_is_one_model_made_er
     tags = [tags_of(9, *gold), tags_of(9, *gold)]
     _, errors = unseen.model_made(tags, [tags_of(9, *made)] * 2, 0.5, seed=1)
     assert len(errors) == len(set(errors)) == 2
+
+
+def test_real_error_places_pool_both_methods_and_keep_every_rank():
+    """Two suspects of one method on one error stay two places (the first version let the second overwrite
+    the first's rank, and that method's precision lost a place: cleanlab's rank 24 on the devset)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    real = _bench_module("critic_real_errors")
+    ranked = {"critic": [(0, 1, 2), (3, 0, 1)], "cleanlab": [(0, 1, 3), (0, 2, 3), (5, 0, 1)]}
+    pooled = real.pool(ranked, top=3, seed=1)
+    assert sorted(pooled) == [((0, 1, 2), {"critic": 1, "cleanlab": 1}), ((0, 2, 3), {"cleanlab": 2}),
+                              ((3, 0, 1), {"critic": 2}), ((5, 0, 1), {"cleanlab": 3})]
+    places = [{"id": n, "ranks": r} for n, (_, r) in enumerate(pooled)]
+    verdicts = {n: "error" if p == (0, 2, 3) or p == (3, 0, 1) else "correct" for n, (p, _) in enumerate(pooled)}
+    assert real.shares(places, verdicts, "cleanlab", [1, 2, 3]) == [0.0, 0.5, 1 / 3]
+    assert real.shares(places, verdicts, "critic", [2]) == [0.5]
