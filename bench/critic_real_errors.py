@@ -118,6 +118,7 @@ def score(args) -> int:
 
 
 def main() -> int:
+    global RESULTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("action", choices=("dump", "score"))
     ap.add_argument("corpus", choices=tuple(FAMILY))
@@ -125,7 +126,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the shuffle's")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
+    ap.add_argument("--results", default=None, help="where the places, the key and the verdicts are "
+                    "(default bench/results/critic_real)")
     args = ap.parse_args()
+    if args.results:
+        RESULTS = Path(args.results)
     return dump(args) if args.action == "dump" else score(args)
 
 

@@ -174,3 +174,16 @@ def test_real_error_places_pool_both_methods_and_keep_every_rank():
     verdicts = {n: "error" if p == (0, 2, 3) or p == (3, 0, 1) else "correct" for n, (p, _) in enumerate(pooled)}
     assert real.shares(places, verdicts, "cleanlab", [1, 2, 3]) == [0.0, 0.5, 1 / 3]
     assert real.shares(places, verdicts, "critic", [2]) == [0.5]
+
+
+def test_spurious_spans_start_on_words_the_corpus_uses_more_than_once():
+    """Annotators annotate common words that look like entities («российский», «модель»), not a word the
+    corpus has once: drawn from every capitalised word, the synthetic spurious spans taught the critic that
+    a rare name is an error, and it put «Олег» (a voice assistant, rightly Application) first of 40."""
+    rare = [f"Имя{k}" for k in range(20)]
+    words = [("Голосовой", "помощник", name, "отвечает", "быстро", ".") for name in rare]
+    words += [("Модель", "отвечает", "быстро", ".")] * 30
+    tags = [("O",) * len(ws) for ws in words]
+    bad = corrupt(words, tags, LABELS, 1.0, seed=3)
+    starts = {words[s][i] for s, ts in enumerate(bad) for i, _, _ in tags_spans(ts)}
+    assert len(starts) > 1 and starts <= {"Голосовой", "помощник", "Модель", "отвечает", "быстро"}

@@ -4,7 +4,10 @@
 entities of a corpus (drop one, retype it, shift a boundary by a token or two,
 merge it with its neighbour, split it; a retype twice as often as each of the
 others: see ``WEIGHTS``) and adds about as many spurious spans
-(runs of one or two unannotated tokens, capitalised ones preferred). Given the
+(runs of one or two unannotated tokens, capitalised ones preferred, starting on a word the
+corpus uses more than once: people annotate common words that look like entities, and a
+word seen once is most often a name the model does not know, so a synthetic error there
+taught the critic that a rare name is suspect). Given the
 out-of-fold marginals ``probs``, half the retypes go to a label the model finds
 plausible there (people confuse close labels, not random ones), and about
 ``rate / 2`` of the sentences take a weak model's reading instead of their gold
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from typing import Sequence
 
 from ...bio import spans_tags, tags_spans, to_iob2
@@ -70,9 +74,10 @@ def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 0.5) 
 
 
 def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random,
-                     mass=None):
+                     mass=None, common=None):
     """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added.
-    ``mass``: the model's label mass per token (T x labels), for plausible retypes."""
+    ``mass``: the model's label mass per token (T x labels), for plausible retypes; ``common``: the
+    lower-cased words the corpus uses more than once, where spurious spans start (None: any word)."""
     out = []
     k = 0
     while k < len(spans):
@@ -103,7 +108,8 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
             out.append(span)
         k += 1
     taken = {t for s in out for t in range(s[0], s[1])}
-    free = [t for t in range(len(words)) if t not in taken and any(c.isalnum() for c in words[t])]
+    free = [t for t in range(len(words)) if t not in taken and any(c.isalnum() for c in words[t])
+            and (common is None or words[t].lower() in common)]
     n_add = sum(rng.random() < rate for _ in range(max(1, len(spans))))
     for _ in range(n_add):
         if not free:
@@ -123,6 +129,8 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
 
     rng = random.Random(seed)
     names = tag_names(labels)
+    seen = Counter(w.lower() for ws in words for w in ws)
+    common = {w for w, n in seen.items() if n > 1}
     out = []
     for n, (ws, ts) in enumerate(zip(words, tags)):
         spans = [s for s in tags_spans(ts) if s[2] in labels]
@@ -131,7 +139,7 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
             out.append(tuple(spans_tags(len(ws), [s for s in model_made(p, names, rng) if s[2] in labels])))
             continue
         mass = None if p is None else p[:, 1::2] + p[:, 2::2]
-        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass))))
+        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass, common))))
     return out
 
 
