@@ -3,26 +3,36 @@
 The injected families of ``bench_critic_unseen.py`` count every suspect that touches no injected error as
 a false alarm, yet a corpus holds its own errors. This script reads them directly:
 
-  dump   ranks suspects on the untouched corpus (the critic, and cleanlab's ``token_classification``
-         on the same out-of-fold marginals: ``bench_critic_unseen``'s settings and cache), pools the first
-         ``--top`` of each, and writes them shuffled, with no method and no score, one JSON object a line
-         (the sentence, its annotation, the place in question) to ``judge-CORPUS.jsonl`` for a reader, and
-         which method ranked each at what rank to ``key-CORPUS.json``;
-  score  reads the reader's verdicts (``verdicts-CORPUS.jsonl``: ``{"id": .., "verdict": "error" | "correct" |
-         "unsure", "why": ..}``) and prints each method's share of real errors in its first 10/20/../top.
+  rank   ranks suspects on the untouched corpus with this checkout's code (the critic, and cleanlab's
+         ``token_classification`` on the same out-of-fold marginals: ``bench_critic_unseen``'s settings and
+         cache) and writes ``ranked-CORPUS-NAME.json`` (``{method: [[item, start, end], ...]}``, best first);
+         run it in a checkout of older code to compare versions of the critic;
+  dump   pools the first ``--top`` places of every ranking given (methods named ``NAME/method``), one place per
+         distinct span (so every method's place is judged as itself, whatever another method proposed), and
+         writes them shuffled, with no method, fix or score, one JSON object a line (the sentence, its
+         annotation, the place) to ``judge-CORPUS.jsonl``, and which method ranked each place where to
+         ``key-CORPUS.json``;
+  score  reads one or more readers' verdicts (``verdicts-CORPUS-READER.jsonl``: ``{"id": .., "verdict": "error" |
+         "correct" | "unsure", "why": ..}``) and prints, per reader, each method's count of real errors in its
+         first 10/20/../top with a 95% Wilson interval, and with two readers their agreement (Cohen's kappa on
+         error / not).
 
 The reader sees the guidelines of the corpus (``annotation/guidelines.md``, or factRuEval's PER/ORG/LOC) and
 decides, for the marked place, whether the annotation there is wrong (an entity missing, a wrong label or
-boundary, an entity that is none); it is not told which method proposed the place or what fix it suggests.
+boundary, an entity that is none); it is not told which method proposed the place or what fix it suggests. It
+can still guess: cleanlab's places are runs of low-scoring tokens, which often cut through an entity, where the
+critic's follow one. "Unsure" counts as no error (``score`` also prints the count).
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py dump devset|written [--top 40]
-    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py score devset|written
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py rank devset|written --name now
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py dump devset|written RANKED.json ... [--top 40]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py score devset|written --readers a,b
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 from pathlib import Path
@@ -60,27 +70,61 @@ def shown(words, tags, start: int, end: int) -> dict:
 
 
 def pool(ranked: dict, top: int, seed: int) -> list[tuple[tuple, dict]]:
-    """The first ``top`` places of each method as ``((item, start, end), {method: rank})``, shuffled; a place
-    another method also ranks (overlapping tokens of one sentence) is one place with both ranks."""
-    pooled: list[tuple[tuple, dict]] = []
+    """The first ``top`` places of each method as ``((item, start, end), {method: rank})``, shuffled; methods
+    that name the very same span share one place (overlapping but different spans stay apart: a method is
+    scored on the span it proposed, not on another method's)."""
+    pooled: dict[tuple, dict] = {}
     for method, order in ranked.items():
-        for rank, (item, a, b) in enumerate(order[:top], 1):
-            same = next((r for k, r in pooled if k[0] == item and k[1] < b and a < k[2] and method not in r), None)
-            if same is None:
-                pooled.append(((item, a, b), same := {}))
-            same[method] = rank
-    random.Random(seed).shuffle(pooled)
-    return pooled
+        for rank, place in enumerate(order[:top], 1):
+            pooled.setdefault(tuple(place), {}).setdefault(method, rank)
+    out = sorted(pooled.items())
+    random.Random(seed).shuffle(out)
+    return out
 
 
-def shares(places: list[dict], verdicts: dict, method: str, cuts) -> list[float]:
-    """The share of ``method``'s first k places judged "error", for each k of ``cuts``."""
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share k / n."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def errors_within(places: list[dict], verdicts: dict, method: str, cuts) -> list[int]:
+    """How many of ``method``'s first k places were judged "error", for each k of ``cuts``."""
     by_rank = {p["ranks"][method]: verdicts[p["id"]] for p in places if method in p["ranks"]}
-    return [sum(by_rank.get(r) == "error" for r in range(1, k + 1)) / k for k in cuts]
+    return [sum(by_rank.get(r) == "error" for r in range(1, k + 1)) for k in cuts]
+
+
+def kappa(a: list[bool], b: list[bool]) -> float:
+    """Cohen's kappa of two readers' yes/no verdicts on the same places."""
+    n = len(a)
+    seen = sum(x == y for x, y in zip(a, b)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    chance = pa * pb + (1 - pa) * (1 - pb)
+    return (seen - chance) / (1 - chance) if chance < 1 else 1.0
+
+
+def rank(args) -> int:
+    _, _, ranked = ranked_suspects(args.corpus, args)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"ranked-{args.corpus}-{args.name}.json"
+    out.write_text(json.dumps({m: [list(p) for p in order[:1000]] for m, order in ranked.items()}), encoding="utf-8")
+    print(f"{', '.join(ranked)} -> {out}")
+    return 0
 
 
 def dump(args) -> int:
-    items, labels, ranked = ranked_suspects(args.corpus, args)
+    items, _ = corpus(FAMILY[args.corpus])
+    ranked = {}
+    for path in args.rankings:
+        name = Path(path).stem.rsplit("-", 1)[-1]
+        for method, order in json.loads(Path(path).read_text(encoding="utf-8")).items():
+            order = [tuple(p) for p in order]
+            if order[: args.top] not in [o[: args.top] for o in ranked.values()]:  # cleanlab: one code, one list
+                ranked[f"{name}/{method}"] = order
     pooled = pool(ranked, args.top, args.seed)
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / f"judge-{args.corpus}.jsonl", "w", encoding="utf-8") as f:
@@ -88,50 +132,69 @@ def dump(args) -> int:
             words, tags = list(items[item].sentence.words), items[item].sentence.tags
             f.write(json.dumps({"id": n, **shown(words, tags, a, b)}, ensure_ascii=False) + "\n")
     key = [{"id": n, "item": p[0], "start": p[1], "end": p[2], "ranks": r} for n, (p, r) in enumerate(pooled)]
-    (RESULTS / f"key-{args.corpus}.json").write_text(json.dumps({"labels": list(labels), "top": args.top,
+    (RESULTS / f"key-{args.corpus}.json").write_text(json.dumps({"top": args.top, "methods": list(ranked),
                                                                 "places": key}, indent=1), encoding="utf-8")
-    print(f"{len(pooled)} places from the first {args.top} of each method -> {RESULTS / f'judge-{args.corpus}.jsonl'}")
+    print(f"{len(pooled)} places from the first {args.top} of {len(ranked)} rankings -> "
+          f"{RESULTS / f'judge-{args.corpus}.jsonl'}")
     return 0
+
+
+def read_verdicts(path: Path) -> dict:
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            v = json.loads(line)
+            out[v["id"]] = v["verdict"]
+    return out
 
 
 def score(args) -> int:
     key = json.loads((RESULTS / f"key-{args.corpus}.json").read_text(encoding="utf-8"))
-    verdicts = {}
-    for line in (RESULTS / f"verdicts-{args.corpus}.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            v = json.loads(line)
-            verdicts[v["id"]] = v["verdict"]
-    missing = [p["id"] for p in key["places"] if p["id"] not in verdicts]
-    if missing:
-        print(f"no verdict for {len(missing)} places (ids {missing[:10]}...): judge them first", file=sys.stderr)
-        return 2
+    readers = {r: read_verdicts(RESULTS / f"verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(",")}
+    for reader, verdicts in readers.items():
+        missing = [p["id"] for p in key["places"] if p["id"] not in verdicts]
+        if missing:
+            print(f"reader {reader}: no verdict for {len(missing)} places (ids {missing[:10]}...)", file=sys.stderr)
+            return 2
     top = key["top"]
-    cuts = [k for k in range(10, top + 1, 10)] or [top]
+    cuts = list(range(10, top + 1, 10)) or [top]
     print(f"{args.corpus}: real errors among each method's first k suspects on the untouched corpus "
-          f"(verdicts of {len(verdicts)} pooled places; unsure counted as not an error)")
-    print(f"{'method':10}" + "".join(f"{'top ' + str(k):>10}" for k in cuts) + f"{'unsure':>9}")
-    for method in ("critic", "cleanlab"):
-        unsure = sum(verdicts[p["id"]] == "unsure" for p in key["places"] if p["ranks"].get(method, top + 1) <= top)
-        print(f"{method:10}" + "".join(f"{x:10.0%}" for x in shares(key["places"], verdicts, method, cuts))
-              + f"{unsure:9d}")
+          f"({len(key['places'])} places; unsure counted as no error; 95% Wilson interval at k = {top})")
+    for reader, verdicts in readers.items():
+        print(f"reader {reader}\n{'method':22}" + "".join(f"{'top ' + str(k):>8}" for k in cuts)
+              + f"{'interval':>14}{'unsure':>8}")
+        for method in key["methods"]:
+            found = errors_within(key["places"], verdicts, method, cuts)
+            lo, hi = wilson(found[-1], cuts[-1])
+            unsure = sum(verdicts[p["id"]] == "unsure" for p in key["places"] if method in p["ranks"])
+            print(f"{method:22}" + "".join(f"{k:8d}" for k in found) + f"{f'{lo:.0%}-{hi:.0%}':>14}{unsure:8d}")
+    if len(readers) == 2:
+        a, b = readers.values()
+        ids = [p["id"] for p in key["places"]]
+        same = sum(a[i] == b[i] for i in ids)
+        print(f"readers agree on {same} of {len(ids)} verdicts; kappa (error or not) "
+              f"{kappa([a[i] == 'error' for i in ids], [b[i] == 'error' for i in ids]):.2f}")
     return 0
 
 
 def main() -> int:
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("action", choices=("dump", "score"))
+    ap.add_argument("action", choices=("rank", "dump", "score"))
     ap.add_argument("corpus", choices=tuple(FAMILY))
+    ap.add_argument("rankings", nargs="*", help="dump: ranked-CORPUS-NAME.json files to pool")
+    ap.add_argument("--name", default="now", help="rank: the name of this checkout's rankings")
+    ap.add_argument("--readers", default="a", help="score: the readers whose verdicts to read")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the shuffle's")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
-    ap.add_argument("--results", default=None, help="where the places, the key and the verdicts are "
+    ap.add_argument("--results", default=None, help="where the rankings, places, key and verdicts are "
                     "(default bench/results/critic_real)")
     args = ap.parse_args()
     if args.results:
         RESULTS = Path(args.results)
-    return dump(args) if args.action == "dump" else score(args)
+    return {"rank": rank, "dump": dump, "score": score}[args.action](args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import random
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from ner.bio import tags_spans
 from ner.quality.critic.corrupt import corrupt, model_made
@@ -158,22 +159,36 @@ def test_a_gold_entity_broken_into_pieces_by_the_weak_model_is_one_model_made_er
     assert len(errors) == len(set(errors)) == 2
 
 
-def test_real_error_places_pool_both_methods_and_keep_every_rank():
-    """Two suspects of one method on one error stay two places (the first version let the second overwrite
-    the first's rank, and that method's precision lost a place: cleanlab's rank 24 on the devset)."""
-    import sys
+def test_real_error_places_are_each_methods_own_spans(monkeypatch):
+    """Each method is scored on the span it proposed: only the very same span is one place for two methods.
+    The first version joined overlapping spans into the first method's place, so cleanlab's precision on
+    the written corpus moved with the critic's list (its rank 12 took the verdict of the critic's span)."""
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
     real = _bench_module("critic_real_errors")
-    ranked = {"critic": [(0, 1, 2), (3, 0, 1)], "cleanlab": [(0, 1, 3), (0, 2, 3), (5, 0, 1)]}
+    ranked = {"critic": [(0, 1, 2), (3, 0, 1)], "cleanlab": [(0, 1, 3), (0, 1, 2), (5, 0, 1)]}
     pooled = real.pool(ranked, top=3, seed=1)
-    assert sorted(pooled) == [((0, 1, 2), {"critic": 1, "cleanlab": 1}), ((0, 2, 3), {"cleanlab": 2}),
+    assert sorted(pooled) == [((0, 1, 2), {"critic": 1, "cleanlab": 2}), ((0, 1, 3), {"cleanlab": 1}),
                               ((3, 0, 1), {"critic": 2}), ((5, 0, 1), {"cleanlab": 3})]
     places = [{"id": n, "ranks": r} for n, (_, r) in enumerate(pooled)]
-    verdicts = {n: "error" if p == (0, 2, 3) or p == (3, 0, 1) else "correct" for n, (p, _) in enumerate(pooled)}
-    assert real.shares(places, verdicts, "cleanlab", [1, 2, 3]) == [0.0, 0.5, 1 / 3]
-    assert real.shares(places, verdicts, "critic", [2]) == [0.5]
+    verdicts = {n: "error" if p in ((0, 1, 2), (3, 0, 1)) else "correct" for n, (p, _) in enumerate(pooled)}
+    assert real.errors_within(places, verdicts, "cleanlab", [1, 2, 3]) == [0, 1, 1]
+    assert real.errors_within(places, verdicts, "critic", [1, 2]) == [1, 2]
+
+
+def test_real_error_intervals_and_agreement_match_their_definitions(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    real = _bench_module("critic_real_errors")
+    lo, hi = real.wilson(19, 40)
+    assert (round(lo, 3), round(hi, 3)) == (0.329, 0.625)    # the Wilson score interval of 19 / 40
+    assert real.wilson(0, 10)[0] == 0.0 and real.wilson(10, 10)[1] == pytest.approx(1.0)
+    a = [True, True, False, False, True, False]
+    assert real.kappa(a, a) == 1.0
+    assert real.kappa(a, [not x for x in a]) == -1.0
+    assert real.kappa([True, False, True, False], [True, True, False, False]) == 0.0   # agreement by chance
 
 
 def test_spurious_spans_start_on_words_the_corpus_uses_more_than_once():

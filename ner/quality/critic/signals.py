@@ -81,7 +81,7 @@ def surface(words, start: int, end: int) -> tuple[str, ...]:
 class Consistency:
     """How often each surface form is annotated, with which label, and left unannotated.
 
-    Unannotated occurrences are counted for every form, annotated elsewhere or not: a form the corpus
+    Unannotated occurrences are counted for every form looked up, annotated elsewhere or not: a form the corpus
     leaves unannotated a hundred times and never annotates is no missing entity, and read as "no
     occurrence at all" it looked like a unique name (the corrupted copies the critic learns from annotate
     common words now and then, so there such places never had the count 0)."""
