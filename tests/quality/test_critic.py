@@ -355,3 +355,14 @@ def test_consistency_counts_only_the_forms_it_will_be_asked_about():
     cons = Consistency(words, tags, also={("сегодня",)})
     assert set(cons.unannotated) == {("москве",), ("сегодня",)}
     assert cons.unannotated[("москве",)] == 1 and cons.places[("москве",)] == [(1, 4, 5)]
+
+
+def test_a_form_annotated_only_with_a_label_outside_the_run_is_no_missing_place():
+    """A corpus may carry labels the critic does not check (a --map or --labels leaves them); a form annotated
+    elsewhere only with such a label was proposed as missing with it, and its features raised KeyError."""
+    words = [SENT] * 8 + [("Новости", "Москве"), ("Москве", "тепло")]
+    tags = [CLEAN] * 8 + [tags_of(2, (1, 2, "MISC")), ("O", "O")]
+    tags[:8] = [tags_of(7, (0, 1, "PER"), (3, 4, "ORG"))] * 8     # "Москве" is never LOC here
+    probs = [marginals(tuple("O" if "MISC" in t else t for t in ts)) for ts in tags]
+    found = by_place(candidates(words, tags, probs, LABELS))
+    assert (9, 0, 1, "") not in found and (8, 1, 2, "MISC") not in found

@@ -122,8 +122,9 @@ class Consistency:
         return [math.log1p(others), same / others if others else 0.5, math.log1p(unann),
                 unann / total if total else 0.0]
 
-    def majority(self, key: tuple) -> str:
-        return self.annotated[key].most_common(1)[0][0]
+    def majority(self, key: tuple, labels) -> str | None:
+        """The label of ``labels`` the corpus gives this form most often (None: only other labels)."""
+        return next((label for label, _ in self.annotated[key].most_common() if label in labels), None)
 
 
 def flagged_word(word: str) -> bool:
@@ -234,7 +235,9 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             out.append(Candidate(item, i, j, label, kind, fix, f))
     for key, places in cons.places.items():
         for item, i, j in places:
-            missing.setdefault((item, i, j), cons.majority(key))
+            label = cons.majority(key, label_index)
+            if label is not None:  # a form annotated only with a label outside this run's (a --map leaves some)
+                missing.setdefault((item, i, j), label)
     for (item, i, j), label in missing.items():
         p = probs[item]
         mass = p[:, b_col] + p[:, i_col]
