@@ -366,3 +366,14 @@ def test_a_form_annotated_only_with_a_label_outside_the_run_is_no_missing_place(
     probs = [marginals(tuple("O" if "MISC" in t else t for t in ts)) for ts in tags]
     found = by_place(candidates(words, tags, probs, LABELS))
     assert (9, 0, 1, "") not in found and (8, 1, 2, "MISC") not in found
+
+
+def test_no_fix_suggests_a_label_outside_the_run():
+    """A form the corpus annotates elsewhere mostly with a label this run does not check (MISC) is no
+    reason to suggest MISC: the suggestion would be a label the reviewer's project does not have."""
+    words = [SENT] * 8 + [("Новости", "Яндексе")] * 12
+    tags = [CLEAN] * 8 + [tags_of(2, (1, 2, "MISC"))] * 12
+    tags[0] = tags_of(7, (0, 1, "PER"), (3, 4, "LOC"), (5, 6, "LOC"))     # "Яндексе" typed LOC here
+    probs = [marginals(tuple("O" if "MISC" in t else t for t in ts), uninformative=True) for ts in tags]
+    found = candidates(words, tags, probs, LABELS)
+    assert found and all(c.fix is None or c.fix[2] in LABELS for c in found)

@@ -157,7 +157,7 @@ def _span_features(p, mass, b_col, i_col, label_index, start, end, label, annota
             *label_cues.features(item, words, start, end, label, annotated)]
 
 
-def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None) -> tuple[str, tuple | None]:
+def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None, known=()) -> tuple[str, tuple | None]:
     """The kind of error the signals point to for an annotated span, and the fix."""
     overlapping = [(i, j, lab) for i, j, lab in model if i < end and start < j and (i, j) != (start, end)]
     same = [m for m in overlapping if m[2] == label]
@@ -174,8 +174,9 @@ def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None) -> t
     if p_other > p_own:
         return "type", (start, end, best_other)
     for counts in (cons.annotated.get(cons_key), stems):  # the form's labels elsewhere, then its stems'
-        if counts and counts.most_common(1)[0][0] != label and counts.most_common(1)[0][1] > counts[label]:
-            return "type", (start, end, counts.most_common(1)[0][0])
+        top = next(((lab, n) for lab, n in counts.most_common() if lab in known), None) if counts else None
+        if top and top[0] != label and top[1] > counts[label]:   # only a label this run checks is suggested
+            return "type", (start, end, top[0])
     return "spurious", None
 
 
@@ -231,7 +232,8 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             others = [lab for lab in labels if lab != label]
             best_other = others[int(np.argmax([mass[i:j, label_index[o]].mean() for o in others]))] if others else label
             stems = label_cues.by_stem.get(label_cues.stem_key(ws, i, j))
-            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems)
+            kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems,
+                                       label_index)
             out.append(Candidate(item, i, j, label, kind, fix, f))
     for key, places in cons.places.items():
         for item, i, j in places:
