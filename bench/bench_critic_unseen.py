@@ -136,16 +136,28 @@ def mean_sd(values) -> str:
     return f"{statistics.mean(values):6.1%} ± {sd:4.1%}"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def fold_arguments(ap) -> None:
+    """The out-of-fold models' settings, defaulting to what `ner critic` runs (also for critic_misses.py)."""
     from ner.quality.critic.folds import FoldConfig
 
-    user = FoldConfig()  # what `ner critic` runs by default
+    user = FoldConfig()
     ap.add_argument("--folds", type=int, default=user.folds)
     ap.add_argument("--epochs", type=int, default=user.epochs)
     ap.add_argument("--patience", type=int, default=user.patience)
     ap.add_argument("--hidden", type=int, default=user.hidden)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="as the bench run that cached the marginals")
+
+
+def fold_config(args):
+    from ner.quality.critic.folds import FoldConfig
+
+    return FoldConfig(folds=args.folds, epochs=args.epochs, patience=args.patience, hidden=args.hidden,
+                      workers=args.workers)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    fold_arguments(ap)
     ap.add_argument("--seeds", default="7,11,13")
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
@@ -156,8 +168,7 @@ def main() -> int:
 
     from ner.quality.critic.suspects import Item, probabilities
 
-    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=args.patience, hidden=args.hidden,
-                        workers=args.workers)
+    config = fold_config(args)
     work = Path(args.work)
     seeds = [int(s) for s in args.seeds.split(",")]
     t0 = time.monotonic()

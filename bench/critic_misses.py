@@ -18,21 +18,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bench_critic_unseen import ROOT, corpus, injected  # noqa: E402  (bench_critic_unseen sets sys.path)
+from bench_critic_unseen import ROOT, corpus, fold_arguments, fold_config, injected  # noqa: E402  (bench_critic_unseen sets sys.path)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("family", choices=("independent", "model-made", "close-labels", "today"))
     ap.add_argument("--seed", type=int, default=7)
-    from ner.quality.critic.folds import FoldConfig
-
-    user = FoldConfig()  # the bench's defaults: what `ner critic` runs
-    ap.add_argument("--folds", type=int, default=user.folds)
-    ap.add_argument("--epochs", type=int, default=user.epochs)
-    ap.add_argument("--patience", type=int, default=user.patience)
-    ap.add_argument("--hidden", type=int, default=user.hidden)
-    ap.add_argument("--workers", type=int, default=2, help="as the bench run that cached the marginals")
+    fold_arguments(ap)
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
     ap.add_argument("--quiet", action="store_true", help="the summary only")
     args = ap.parse_args()
@@ -43,8 +36,7 @@ def main() -> int:
     from ner.quality.critic.signals import candidates, model_spans
     from ner.quality.critic.suspects import Item, probabilities, score_items
 
-    config = FoldConfig(folds=args.folds, epochs=args.epochs, patience=args.patience, hidden=args.hidden,
-                        workers=args.workers)
+    config = fold_config(args)
     work = Path(args.work)
     items, labels = corpus(args.family)
     words = [it.sentence.words for it in items]

@@ -45,13 +45,13 @@ FAMILY = {"devset": "independent", "written": "close-labels"}   # the corpus eac
 
 def ranked_suspects(family: str, args):
     """(items, labels, {method: [(item, start, end), ...] best first})."""
+    from dataclasses import replace
+
     from ner.quality.critic.folds import FoldConfig
     from ner.quality.critic.model import train_critic
     from ner.quality.critic.suspects import probabilities, score_items
 
-    user = FoldConfig()
-    config = FoldConfig(folds=user.folds, epochs=user.epochs, patience=user.patience, hidden=user.hidden,
-                        workers=args.workers)
+    config = replace(FoldConfig(), workers=args.workers)   # what `ner critic` runs
     items, labels = corpus(FAMILY[family])
     words = [it.sentence.words for it in items]
     tags = [it.sentence.tags for it in items]

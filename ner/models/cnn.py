@@ -26,9 +26,9 @@ DEFAULTS = {"char_dim": 32, "char_filters": 64, "shape_dim": 16, "dropout": 0.3,
 
 
 class CNNNet(NavecNet):
-    dropout_draws_work = False  # CNNEncoder.infer never calls its dropout: draws would all be equal
     """The trainable CNN student: the navec net with a ``CNNEncoder``."""
 
+    dropout_draws_work = False  # CNNEncoder.infer never calls its dropout: draws would all be equal
     backbone = "navec-cnn"
     # a small corpus (1.6k sentences) overshoots at slovnet's 5e-3; the lr study is in the bench notes
     default_lr = 5e-4

@@ -246,11 +246,12 @@ def select(candidates, n: int | None = None, *, model=None, strategy: str = "unc
     bald = text_information(model, candidates, seed, batch_size * 16) if "bald" in measures else None
     prio = priorities(scores, measures, [c.tokens for c in candidates], overhead, bald)
     mi = bald or [None] * len(candidates)
-    vectors, start = (ngram_vectors(candidates) if diversity else None), None
-    if labelled and diversity:
-        both = ngram_vectors(list(candidates) + list(labelled))
+    vectors, start = None, None
+    if diversity:  # one TF-IDF over the pool and the labelled texts
+        both = ngram_vectors(candidates + list(labelled or []))
         vectors, known = both[:len(candidates)], both[len(candidates):]
-        start = (vectors @ known.T).max(axis=1).toarray().ravel()
+        if known.shape[0]:
+            start = (vectors @ known.T).max(axis=1).toarray().ravel()
     if not explore:
         picks = greedy(prio, vectors, n, diversity, costs, budget, start)
         return [Choice(candidates[i], r, p, *scores[i], sim, candidates[i].tokens, mi[i])

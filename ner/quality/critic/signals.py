@@ -189,6 +189,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
     b_col, i_col = tag_columns(labels)
     label_index = {label: k for k, label in enumerate(labels)}
     missing: dict[tuple, str] = {}
+    models: dict[int, list] = {}   # each sentence's model spans, read once
     for item, (ws, ts, p) in enumerate(zip(words, tags, probs)):  # the places the model proposes
         if not len(ws):
             continue
@@ -198,7 +199,8 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             if label in label_index:
                 covered[i:j] = True
         proposals = {}
-        for i, j, label in model_spans(p, names, ws):
+        models[item] = model_spans(p, names, ws)
+        for i, j, label in models[item]:
             if not covered[i:j].any():
                 proposals[(i, j)] = label
         t = 0
@@ -225,7 +227,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
         if not len(ws):
             continue
         mass = p[:, b_col] + p[:, i_col]
-        model = model_spans(p, names, ws)
+        model = models[item]
         for i, j, label in (s for s in tags_spans(ts) if s[2] in label_index):
             f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share,
                                item, label_cues)
@@ -243,8 +245,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
     for (item, i, j), label in missing.items():
         p = probs[item]
         mass = p[:, b_col] + p[:, i_col]
-        model = model_spans(p, names, words[item])
-        f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, False, model, words[item], cons,
+        f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, False, models[item], words[item], cons,
                            label_share, item, label_cues)
         out.append(Candidate(item, i, j, "", "missing", (i, j, label), f))
     return out
