@@ -35,7 +35,8 @@ install() {
     if [ ! -x "$VENV/bin/label-studio" ]; then
         echo "installing Label Studio into $VENV (a few minutes, once)" >&2
         python3 -m venv "$VENV"
-        "$VENV/bin/pip" install --quiet label-studio
+        # sentry-sdk 3.0 (out 2026-12-07) refuses label-studio 1.23's send_default_pii and the server dies at start
+        "$VENV/bin/pip" install --quiet label-studio "sentry-sdk<3"
     fi
 }
 
