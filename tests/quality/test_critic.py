@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -133,17 +132,6 @@ ORGS = ["Яндексе", "Сбербанке", "Газпроме", "Росте�
 CITIES = ["Москве", "Казани", "Перми", "Самаре", "Томске", "Омске"]
 
 
-def test_a_copy_makes_each_word_spurious_once():
-    """Synthetic slips, not habits: before, one copy of this corpus made 'в' an entity dozens of times, so
-    the critic learned that a spurious 'в' is annotated elsewhere as well, and a one-off one scored 0.001."""
-    words = [SENT] * 300
-    tags = [CLEAN] * 300
-    bad = corrupt(words, tags, LABELS, 0.2, seed=5)
-    added = Counter(w.lower() for ws, t, b in zip(words, tags, bad)
-                    for i, j, _ in tags_spans(b) if all(x == "O" for x in t[i:j]) for w in ws[i:j])
-    assert added and max(added.values()) == 1
-
-
 def templated(n, seed):
     rng = random.Random(seed)
     words, tags, probs = [], [], []
@@ -188,22 +176,6 @@ def test_every_planted_error_outranks_every_clean_place_whatever_the_critic_seed
     clean = next(r for r, s in enumerate(suspects) if s.item not in PLANTED)
     assert max(rank.values()) < 2 * len(PLANTED)
     assert min(suspects[r].score for r in rank.values()) > suspects[clean].score
-
-
-@pytest.mark.parametrize("seed", [2, 3, 4])
-def test_a_label_mix_up_the_annotators_make_often_still_comes_first(seed):
-    """One sentence in ten has its company typed LOC; the model reads ORG there. Counted as clean examples in
-    every corrupted copy, those 30 retypes outnumbered the synthetic ones and the critic scored them under
-    0.15 (below clean places at seed 4); left out as disputed, they are the first 30 suspects."""
-    words, tags, probs = templated(300, seed=1)
-    mixed = set(range(0, 300, 10))
-    for i in mixed:
-        tags[i] = tags_of(7, (0, 1, "PER"), (3, 4, "LOC"), (5, 6, "LOC"))
-    items = [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
-    suspects = score_items(items, LABELS, probs, train_critic(words, tags, probs, LABELS, seed=seed))
-    top = suspects[: len(mixed)]
-    assert {(s.item, s.start, s.end, s.kind, s.suggested) for s in top} == {(i, 3, 4, "type", "ORG") for i in mixed}
-    assert min(s.score for s in top) > 0.5
 
 
 def test_the_learned_critic_saves_and_estimates_quality(tmp_path):

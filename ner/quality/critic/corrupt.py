@@ -7,9 +7,7 @@ others: see ``WEIGHTS``) and adds about as many spurious spans
 (runs of one or two unannotated tokens, capitalised ones preferred, starting on a word the
 corpus uses more than once: people annotate common words that look like entities, and a
 word seen once is most often a name the model does not know, so a synthetic error there
-taught the critic that a rare name is suspect; and each word at most once per copy: made
-spurious two dozen times in one copy, 'в' taught the critic that a spurious 'в' is annotated
-elsewhere too, and a one-off slip there, annotated nowhere else, scored 0.001). Given the
+taught the critic that a rare name is suspect). Given the
 out-of-fold marginals ``probs``, half the retypes go to a label the model finds
 plausible there (people confuse close labels, not random ones), and about
 ``rate / 2`` of the sentences take a weak model's reading instead of their gold
@@ -76,11 +74,10 @@ def model_made(p, names: Sequence[str], rng: random.Random, noise: float = 0.5) 
 
 
 def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], rate: float, rng: random.Random,
-                     mass=None, common=None, used=None):
+                     mass=None, common=None):
     """New spans for one sentence: each entity changed with probability ``rate``, spurious ones added.
     ``mass``: the model's label mass per token (T x labels), for plausible retypes; ``common``: the
-    lower-cased words the corpus uses more than once, where spurious spans start (None: any word);
-    ``used``: the words already made spurious in this copy, left alone (updated here)."""
+    lower-cased words the corpus uses more than once, where spurious spans start (None: any word)."""
     out = []
     k = 0
     while k < len(spans):
@@ -113,8 +110,6 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
     taken = {t for s in out for t in range(s[0], s[1])}
     free = [t for t in range(len(words)) if t not in taken and any(c.isalnum() for c in words[t])
             and (common is None or words[t].lower() in common)]
-    if used is not None:
-        free = [t for t in free if words[t].lower() not in used]
     n_add = sum(rng.random() < rate for _ in range(max(1, len(spans))))
     for _ in range(n_add):
         if not free:
@@ -123,9 +118,7 @@ def corrupt_sentence(words: Sequence[str], spans: list, labels: Sequence[str], r
         t = rng.choice(capital if capital and rng.random() < 0.7 else free)
         end = t + 2 if t + 1 in free and rng.random() < 0.3 else t + 1
         out.append((t, end, rng.choice(list(labels))))
-        if used is not None:
-            used.update(w.lower() for w in words[t:end])
-        free = [u for u in free if not t - 1 <= u <= end and (used is None or words[u].lower() not in used)]
+        free = [u for u in free if not t - 1 <= u <= end]
     return sorted(out)
 
 
@@ -138,7 +131,6 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
     names = tag_names(labels)
     seen = Counter(w.lower() for ws in words for w in ws)
     common = {w for w, n in seen.items() if n > 1}
-    used: set[str] = set()
     out = []
     for n, (ws, ts) in enumerate(zip(words, tags)):
         spans = [s for s in tags_spans(ts) if s[2] in labels]
@@ -147,7 +139,7 @@ def corrupt(words, tags, labels: Sequence[str], rate: float, seed: int, probs=No
             out.append(tuple(spans_tags(len(ws), [s for s in model_made(p, names, rng) if s[2] in labels])))
             continue
         mass = None if p is None else p[:, 1::2] + p[:, 2::2]
-        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass, common, used))))
+        out.append(tuple(spans_tags(len(ws), corrupt_sentence(ws, spans, labels, rate, rng, mass, common))))
     return out
 
 

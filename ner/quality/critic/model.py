@@ -4,8 +4,7 @@
 (``corrupt``), computes the candidates of each corrupted copy against the
 same out-of-fold marginals, and fits gradient-boosted trees (scikit-learn),
 calibrated by isotonic regression on held-out folds, to tell changed spans
-from untouched ones (leaving out the untouched spans the model confidently reads with another label:
-``disputed``): its output is the probability that a candidate is an error.
+from untouched ones: its output is the probability that a candidate is an error.
 ``Critic.refit(verdicts, weight)`` adds reviewers' verdicts (rows of features
 with 1 = corrected or deleted, 0 = kept), each weighing ``weight`` synthetic rows.
 ``Critic.save(dir)`` writes ``critic.pkl`` (the estimator), ``critic_rows.npz``
@@ -148,37 +147,14 @@ class Critic:
         return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info)
 
 
-# An untouched annotated span that the out-of-fold model names, exactly, with another label is no clean example
-# where the model is this sure or where the form's other annotations disagree with it too: the corpus's own
-# retypes sit there (figures in bench/NOTES.md).
-DISPUTED = 0.8
-_ANNOTATED, _OTHER_LABEL, _P_OTHER, _N_ELSE, _AGREE = (FEATURES.index(n) for n in (
-    "annotated", "model_other_label", "p_other", "n_elsewhere", "agree_elsewhere"))
-
-
-def disputed(x: np.ndarray) -> np.ndarray:
-    """Rows of annotated spans the model reads as the same span with another label, at a mean mass of
-    ``DISPUTED`` or more, or where most of the form's annotations elsewhere carry another label."""
-    other = (x[:, _ANNOTATED] == 1) & (x[:, _OTHER_LABEL] == 1)
-    return other & ((x[:, _P_OTHER] >= DISPUTED) | ((x[:, _N_ELSE] > 0) & (x[:, _AGREE] < 0.5)))
-
-
 def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13):
-    """(rows, targets) from ``rounds`` corrupted copies of the corpus.
-
-    Untouched rows are the negatives, except the ``disputed`` ones: those are left out, being unlabelled
-    rather than clean (positive-unlabelled learning's "reliable negatives"). Kept as negatives, a corpus whose
-    annotators mix up two labels taught the critic that its commonest retype is fine: 'RAG' annotated Model,
-    Method_ML in its 48 other places and read Method_ML at .99 by the model, scored .15."""
+    """(rows, targets) from ``rounds`` corrupted copies of the corpus."""
     xs, ys = [], []
     for r in range(rounds):
         bad = corrupt(words, tags, labels, rate, seed + 1000 * r, probs)
         cands = candidates(words, bad, probs, labels)
-        x = np.array([c.features for c in cands], dtype=np.float64).reshape(-1, len(FEATURES))
-        y = np.array(truth(cands, tags, bad), dtype=np.float64)
-        keep = (y == 1) | ~disputed(x)
-        xs.append(x[keep])
-        ys.append(y[keep])
+        xs.append(np.array([c.features for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)))
+        ys.append(np.array(truth(cands, tags, bad), dtype=np.float64))
     return np.vstack(xs), np.concatenate(ys)
 
 
