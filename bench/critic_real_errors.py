@@ -10,7 +10,7 @@ a false alarm, yet a corpus holds its own errors. This script reads them directl
   dump   pools the first ``--top`` places of every ranking given (methods named ``NAME/method``), one place per
          distinct span (so every method's place is judged as itself, whatever another method proposed), and
          writes them shuffled, with no method, fix or score, one JSON object a line (the sentence, its
-         annotation, the place) to ``judge-CORPUS.jsonl``, and which method ranked each place where to
+         annotation, also inline, the place) to ``judge-CORPUS.jsonl``, and which method ranked each place where to
          ``key-CORPUS.json``;
   score  reads one or more readers' verdicts (``verdicts-CORPUS-READER.jsonl``: ``{"id": .., "verdict": "error" |
          "correct" | "unsure", "why": ..}``) and prints, per reader, each method's count of real errors in its
@@ -65,8 +65,11 @@ def shown(words, tags, start: int, end: int) -> dict:
     from ner.bio import tags_spans
 
     marked = " ".join(words[:start] + ["[["] + words[start:end] + ["]]"] + words[end:])
+    inline = list(words)   # each annotated span in braces with its label: which of two «2023 году» is annotated
+    for i, j, lab in tags_spans(tags):
+        inline[i], inline[j - 1] = "{" + inline[i], inline[j - 1] + "}/" + lab
     return {"sentence": " ".join(words), "annotated": [[" ".join(words[i:j]), lab] for i, j, lab in tags_spans(tags)],
-            "place": " ".join(words[start:end]), "marked": marked}
+            "inline": " ".join(inline), "place": " ".join(words[start:end]), "marked": marked}
 
 
 def pool(ranked: dict, top: int, seed: int) -> list[tuple[tuple, dict]]:

@@ -177,6 +177,19 @@ def test_real_error_places_are_each_methods_own_spans(monkeypatch):
     assert real.errors_within(places, verdicts, "critic", [1, 2]) == [1, 2]
 
 
+def test_a_judged_place_shows_which_occurrence_is_annotated(monkeypatch):
+    """A reader of the first pass could not tell which of two «2023 году» the annotation list meant."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
+    real = _bench_module("critic_real_errors")
+    words = ["в", "2023", "году", "и", "в", "2023", "году"]
+    tags = ["O", "O", "O", "O", "O", "B-Date", "I-Date"]
+    place = real.shown(words, tags, 1, 3)
+    assert place["inline"] == "в 2023 году и в {2023 году}/Date"
+    assert place["marked"] == "в [[ 2023 году ]] и в 2023 году"
+
+
 def test_real_error_intervals_and_agreement_match_their_definitions(monkeypatch):
     from pathlib import Path
 
