@@ -17,6 +17,10 @@ a false alarm, yet a corpus holds its own errors. This script reads them directl
          first 10/20/../top with a 95% Wilson interval, and with two readers their agreement (Cohen's kappa on
          error / not).
 
+  learn  the review loop of ``ner critic --learn``: refits the critic on the verdicts of its judged first
+         places (``--judged``: that pass's results folder) and writes its ranking of the rest beside the
+         unrefitted one, to be pooled, judged and scored in a fresh ``--results`` folder.
+
 The reader sees the guidelines of the corpus (``annotation/guidelines.md``, or factRuEval's PER/ORG/LOC) and
 decides, for the marked place, whether the annotation there is wrong (an entity missing, a wrong label or
 boundary, an entity that is none); it is not told which method proposed the place or what fix it suggests. It
@@ -26,6 +30,8 @@ critic's follow one. "Unsure" counts as no error (``score`` also prints the coun
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py rank devset|written --name now
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py dump devset|written RANKED.json ... [--top 40]
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py score devset|written --readers a,b
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py learn devset|written --judged DIR --readers a,b \
+        --results OTHER_DIR
 """
 
 from __future__ import annotations
@@ -57,7 +63,9 @@ def ranked_suspects(family: str, args):
     tags = [it.sentence.tags for it in items]
     probs = probabilities(items, labels, config, Path(args.work))
     critic = train_critic(words, tags, probs, labels, seed=args.seed)
-    ours = [(s.item, s.start, s.end) for s in score_items(items, labels, probs, critic) if s.kind != "token"]
+    suspects = [s for s in score_items(items, labels, probs, critic) if s.kind != "token"]
+    ours = [(s.item, s.start, s.end) for s in suspects]
+    args.scored = (items, labels, probs, critic, suspects)   # for ``learn``
     return items, labels, {"critic": ours, "cleanlab": cleanlab_run(labels, tags, probs)}
 
 
@@ -116,6 +124,40 @@ def rank(args) -> int:
     out = RESULTS / f"ranked-{args.corpus}-{args.name}.json"
     out.write_text(json.dumps({m: [list(p) for p in order[:1000]] for m, order in ranked.items()}), encoding="utf-8")
     print(f"{', '.join(ranked)} -> {out}")
+    return 0
+
+
+def learn(args) -> int:
+    """The review loop of ``ner critic --learn``: the critic refitted on the readers' verdicts on its first
+    ``--top`` places (those both readers call error or both call correct), ranked again without them, beside
+    the unrefitted ranking without them (``ranked-CORPUS-learn.json``, ``ranked-CORPUS-rest.json`` in
+    ``--results``; judge both with ``dump`` and ``score`` in a fresh results folder)."""
+    import numpy as np
+
+    from ner.quality.critic.suspects import score_items
+
+    ranked_suspects(args.corpus, args)
+    items, labels, probs, critic, suspects = args.scored
+    judged = Path(args.judged)
+    key = json.loads((judged / f"key-{args.corpus}.json").read_text(encoding="utf-8"))
+    a, b = (read_verdicts(judged / f"verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(","))
+    place = {(p["item"], p["start"], p["end"]): p["id"] for p in key["places"]}
+    first = [(s.item, s.start, s.end) for s in suspects[: args.top]]
+    if any(p not in place for p in first):
+        print(f"{judged}: this checkout's first {args.top} are not the judged places; rank with the code that "
+              "made them", file=sys.stderr)
+        return 2
+    agreed = [(s.features, a[i] == "error") for s in suspects[: args.top]
+              if a[i := place[(s.item, s.start, s.end)]] == b[i] and a[i] in ("error", "correct")]
+    new = critic.refit(np.array([f for f, _ in agreed]), np.array([float(e) for _, e in agreed]), args.weight)
+    again = [(s.item, s.start, s.end) for s in score_items(items, labels, probs, new) if s.kind != "token"]
+    reviewed = set(first)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name, order in (("learn", again), ("rest", [(s.item, s.start, s.end) for s in suspects])):
+        kept = [list(p) for p in order if p not in reviewed][:1000]
+        (RESULTS / f"ranked-{args.corpus}-{name}.json").write_text(json.dumps({"critic": kept}), encoding="utf-8")
+    print(f"refitted on {len(agreed)} verdicts ({sum(e for _, e in agreed)} errors) of the first {args.top}, "
+          f"weight {args.weight:g} -> {RESULTS}/ranked-{args.corpus}-learn.json, -rest.json")
     return 0
 
 
@@ -183,12 +225,14 @@ def score(args) -> int:
 def main() -> int:
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("action", choices=("rank", "dump", "score"))
+    ap.add_argument("action", choices=("rank", "dump", "score", "learn"))
     ap.add_argument("corpus", choices=tuple(FAMILY))
     ap.add_argument("rankings", nargs="*", help="dump: ranked-CORPUS-NAME.json files to pool")
     ap.add_argument("--name", default="now", help="rank: the name of this checkout's rankings")
     ap.add_argument("--readers", default="a", help="score: the readers whose verdicts to read")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--judged", help="learn: the results folder of the judged first pass")
+    ap.add_argument("--weight", type=float, default=5.0, help="learn: each verdict's weight (ner critic's default)")
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the shuffle's")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
@@ -197,7 +241,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.results:
         RESULTS = Path(args.results)
-    return {"rank": rank, "dump": dump, "score": score}[args.action](args)
+    return {"rank": rank, "dump": dump, "score": score, "learn": learn}[args.action](args)
 
 
 if __name__ == "__main__":
