@@ -161,8 +161,7 @@ def main() -> int:
     ap.add_argument("--seeds", default="7,11,13")
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--close-share", type=float, default=0.05,
-                    help="close-labels: the share of entities retyped (the corpus's own errors of a kind teach the "
-                         "critic that kind is clean, so its recall falls as the share rises)")
+                    help="close-labels: the share of entities retyped (0.05: the other families' share)")
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
     ap.add_argument("--untouched", action="store_true",
                     help="also the critic's estimate on the untouched corpus (one more out-of-fold run per corpus)")

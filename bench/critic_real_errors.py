@@ -75,7 +75,8 @@ def shown(words, tags, start: int, end: int) -> dict:
     marked = " ".join(words[:start] + ["[["] + words[start:end] + ["]]"] + words[end:])
     inline = list(words)   # each annotated span in braces with its label: which of two «2023 году» is annotated
     for i, j, lab in tags_spans(tags):
-        inline[i], inline[j - 1] = "{" + inline[i], inline[j - 1] + "}/" + lab
+        inline[i] = "{" + inline[i]
+        inline[j - 1] += "}/" + lab
     return {"sentence": " ".join(words), "annotated": [[" ".join(words[i:j]), lab] for i, j, lab in tags_spans(tags)],
             "inline": " ".join(inline), "place": " ".join(words[start:end]), "marked": marked}
 
@@ -136,20 +137,28 @@ def learn(args) -> int:
 
     from ner.quality.critic.suspects import score_items
 
+    readers = args.readers.split(",")
+    if not args.judged or len(readers) != 2 or RESULTS.resolve() == Path(args.judged).resolve():
+        print("learn needs --judged DIR (the first pass), --readers A,B (two readers) and a --results folder "
+              "other than DIR (its dump would overwrite the first pass's places)", file=sys.stderr)
+        return 2
     ranked_suspects(args.corpus, args)
     items, labels, probs, critic, suspects = args.scored
     judged = Path(args.judged)
     key = json.loads((judged / f"key-{args.corpus}.json").read_text(encoding="utf-8"))
-    a, b = (read_verdicts(judged / f"verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(","))
+    a, b = (read_verdicts(judged / f"verdicts-{args.corpus}-{r}.jsonl") for r in readers)
     place = {(p["item"], p["start"], p["end"]): p["id"] for p in key["places"]}
+    ranked = sorted((p["ranks"][args.method], (p["item"], p["start"], p["end"])) for p in key["places"]
+                    if args.method in p["ranks"])
     first = [(s.item, s.start, s.end) for s in suspects[: args.top]]
-    if any(p not in place for p in first):
-        print(f"{judged}: this checkout's first {args.top} are not the judged places; rank with the code that "
-              "made them", file=sys.stderr)
+    if first != [p for _, p in ranked][: args.top]:
+        print(f"{judged}: this checkout's first {args.top} are not {args.method}'s judged ones; run the code "
+              "that ranked them", file=sys.stderr)
         return 2
     agreed = [(s.features, a[i] == "error") for s in suspects[: args.top]
               if a[i := place[(s.item, s.start, s.end)]] == b[i] and a[i] in ("error", "correct")]
-    new = critic.refit(np.array([f for f, _ in agreed]), np.array([float(e) for _, e in agreed]), args.weight)
+    new = critic.refit(np.array([f for f, _ in agreed]), np.array([float(e) for _, e in agreed]), args.weight,
+                       args.seed)   # as `ner critic --learn`: with no verdicts the refit is the critic itself
     again = [(s.item, s.start, s.end) for s in score_items(items, labels, probs, new) if s.kind != "token"]
     reviewed = set(first)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -232,6 +241,7 @@ def main() -> int:
     ap.add_argument("--readers", default="a", help="score: the readers whose verdicts to read")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--judged", help="learn: the results folder of the judged first pass")
+    ap.add_argument("--method", default="head/critic", help="learn: the judged ranking this checkout's critic made")
     ap.add_argument("--weight", type=float, default=5.0, help="learn: each verdict's weight (ner critic's default)")
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the shuffle's")
     ap.add_argument("--workers", type=int, default=2)

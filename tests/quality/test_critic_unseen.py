@@ -188,6 +188,9 @@ def test_a_judged_place_shows_which_occurrence_is_annotated(monkeypatch):
     place = real.shown(words, tags, 1, 3)
     assert place["inline"] == "в 2023 году и в {2023 году}/Date"
     assert place["marked"] == "в [[ 2023 году ]] и в 2023 году"
+    # one-token spans, side by side: each keeps both its braces (a first version dropped the opening one)
+    place = real.shown(["Иван", "Пётр", "и", "Сбер"], ["B-PER", "B-PER", "O", "B-ORG"], 0, 1)
+    assert place["inline"] == "{Иван}/PER {Пётр}/PER и {Сбер}/ORG"
 
 
 def test_real_error_intervals_and_agreement_match_their_definitions(monkeypatch):
