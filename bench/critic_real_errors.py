@@ -49,8 +49,8 @@ RESULTS = ROOT / "bench" / "results" / "critic_real"
 FAMILY = {"devset": "independent", "written": "close-labels"}   # the corpus each family of the bench uses
 
 
-def ranked_suspects(family: str, args):
-    """(items, labels, {method: [(item, start, end), ...] best first})."""
+def critic_suspects(family: str, args):
+    """(items, labels, marginals, critic, suspects best first) of this checkout's critic on the untouched corpus."""
     from dataclasses import replace
 
     from ner.quality.critic.folds import FoldConfig
@@ -63,10 +63,18 @@ def ranked_suspects(family: str, args):
     tags = [it.sentence.tags for it in items]
     probs = probabilities(items, labels, config, Path(args.work))
     critic = train_critic(words, tags, probs, labels, seed=args.seed)
-    suspects = [s for s in score_items(items, labels, probs, critic) if s.kind != "token"]
-    ours = [(s.item, s.start, s.end) for s in suspects]
-    args.scored = (items, labels, probs, critic, suspects)   # for ``learn``
-    return items, labels, {"critic": ours, "cleanlab": cleanlab_run(labels, tags, probs)}
+    return items, labels, probs, critic, [s for s in score_items(items, labels, probs, critic) if s.kind != "token"]
+
+
+def ranked_suspects(family: str, args):
+    """(items, labels, {method: [(item, start, end), ...] best first})."""
+    items, labels, probs, _, suspects = critic_suspects(family, args)
+    tags = [it.sentence.tags for it in items]
+    return items, labels, {"critic": places(suspects), "cleanlab": cleanlab_run(labels, tags, probs)}
+
+
+def places(suspects) -> list[tuple[int, int, int]]:
+    return [(s.item, s.start, s.end) for s in suspects]
 
 
 def shown(words, tags, start: int, end: int) -> dict:
@@ -142,15 +150,14 @@ def learn(args) -> int:
         print("learn needs --judged DIR (the first pass), --readers A,B (two readers) and a --results folder "
               "other than DIR (its dump would overwrite the first pass's places)", file=sys.stderr)
         return 2
-    ranked_suspects(args.corpus, args)
-    items, labels, probs, critic, suspects = args.scored
+    items, labels, probs, critic, suspects = critic_suspects(args.corpus, args)
     judged = Path(args.judged)
     key = json.loads((judged / f"key-{args.corpus}.json").read_text(encoding="utf-8"))
     a, b = (read_verdicts(judged / f"verdicts-{args.corpus}-{r}.jsonl") for r in readers)
     place = {(p["item"], p["start"], p["end"]): p["id"] for p in key["places"]}
     ranked = sorted((p["ranks"][args.method], (p["item"], p["start"], p["end"])) for p in key["places"]
                     if args.method in p["ranks"])
-    first = [(s.item, s.start, s.end) for s in suspects[: args.top]]
+    first = places(suspects[: args.top])
     if first != [p for _, p in ranked][: args.top]:
         print(f"{judged}: this checkout's first {args.top} are not {args.method}'s judged ones; run the code "
               "that ranked them", file=sys.stderr)
@@ -159,10 +166,10 @@ def learn(args) -> int:
               if a[i := place[(s.item, s.start, s.end)]] == b[i] and a[i] in ("error", "correct")]
     new = critic.refit(np.array([f for f, _ in agreed]), np.array([float(e) for _, e in agreed]), args.weight,
                        args.seed)   # as `ner critic --learn`: with no verdicts the refit is the critic itself
-    again = [(s.item, s.start, s.end) for s in score_items(items, labels, probs, new) if s.kind != "token"]
+    again = places(s for s in score_items(items, labels, probs, new) if s.kind != "token")
     reviewed = set(first)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    for name, order in (("learn", again), ("rest", [(s.item, s.start, s.end) for s in suspects])):
+    for name, order in (("learn", again), ("rest", places(suspects))):
         kept = [list(p) for p in order if p not in reviewed][:1000]
         (RESULTS / f"ranked-{args.corpus}-{name}.json").write_text(json.dumps({"critic": kept}), encoding="utf-8")
     print(f"refitted on {len(agreed)} verdicts ({sum(e for _, e in agreed)} errors) of the first {args.top}, "
