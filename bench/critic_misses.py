@@ -5,8 +5,10 @@ suspect does; ``*`` marks the top 2n), how many candidates touch it and the best
 and the three readings of its tokens: the gold, the corrupted annotation and the out-of-fold model's.
 The summary counts the missed errors where no candidate was proposed at all, where the out-of-fold
 model reads what the corrupted annotation says (nothing in the marginals tells them apart), and where
-it reads the gold; then the kinds of the top 2n suspects that touch no injected error (the corpus's
-own disagreements they compete with). Reads the marginals ``bench_critic_unseen.py`` cached in ``--work``.
+it reads the gold; the same four readings over all the errors, with how many of each were found
+(where the model reads what is annotated, only the corpus's other annotations and the cues are left to
+go on); then the kinds of the top 2n suspects that touch no injected error (the corpus's own
+disagreements they compete with). Reads the marginals ``bench_critic_unseen.py`` cached in ``--work``.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_misses.py model-made --seed 7 [--workers 2] [--quiet]
 """
@@ -54,16 +56,20 @@ def main() -> int:
     def touching(spans, a, b):
         return [x for x in spans if x[0] < b and a < x[1]]
 
-    why = Counter()
+    why, reading, found_by = Counter(), Counter(), Counter()
     for s, a, b, kind in errors:
         rank = next((r for r, x in enumerate(suspects) if x.item == s and x.start < b and a < x.end), None)
         near = [(c, p) for c, p in zip(cands, scores) if c.item == s and c.start < b and a < c.end]
         best = max(near, key=lambda t: t[1]) if near else None
         gold, made = touching(tags_spans(clean[s]), a, b), touching(tags_spans(bad[s]), a, b)
         oof = touching(model_spans(probs[s], names, words[s]), a, b)
+        reason = ("no candidate" if not near else "model reads the corrupted" if set(oof) == set(made)
+                  else "model reads the gold" if set(oof) == set(gold) else "model reads neither")
+        reading[reason] += 1
         if rank is None or rank >= budget:
-            why[(kind, "no candidate" if not near else "model reads the corrupted" if set(oof) == set(made)
-                 else "model reads the gold" if set(oof) == set(gold) else "model reads neither")] += 1
+            why[(kind, reason)] += 1
+        else:
+            found_by[reason] += 1
         if not args.quiet:
             mark = "*" if rank is not None and rank < budget else " "
             print(f"{kind:9}{'-' if rank is None else rank:>6}{mark} {len(near)} cand., best "
@@ -73,6 +79,9 @@ def main() -> int:
     print(f"\n{args.family} seed {args.seed}: {len(errors)} errors, {found} in the top {budget}; missed, by why:")
     for (kind, reason), n in sorted(why.items()):
         print(f"  {kind:9} {reason:26} {n}")
+    print("all errors, by what the out-of-fold model reads there (found in the top 2n):")
+    for reason, n in sorted(reading.items()):
+        print(f"  {reason:26} {n:4} ({found_by[reason]} found)")
     others = Counter(x.kind for x in suspects[:budget]
                      if not any(e[0] == x.item and e[1] < x.end and x.start < e[2] for e in errors))
     print(f"top {budget} suspects touching no injected error: {sum(others.values())} {dict(others)}")

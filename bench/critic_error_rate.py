@@ -1,0 +1,158 @@
+"""Benchmark: is the critic's estimate of how many sentences hold an error right on an *untouched* corpus?
+
+``ner critic`` tells a team the share of sentences it expects to hold an annotation error (one minus the
+product of one minus each suspect's score, averaged over the sentences). ``bench_critic_unseen.py`` checks that
+figure against injected errors only, on corpora that hold errors of their own. This script checks it against
+readers:
+
+  sample  ranks the sentences of the untouched corpus by the critic's probability that they hold an error,
+          cuts them into strata (its top 2%, the next 8%, the other 90%), draws ``--per`` sentences from each
+          at random, and writes them shuffled, with the annotation inline and nothing of the critic's, to
+          ``sample-CORPUS.jsonl``; the strata and the critic's probabilities go to ``sample-key-CORPUS.json``;
+  rate    reads the readers' verdicts (``sample-verdicts-CORPUS-READER.jsonl``: ``{"id": .., "verdict": "error"
+          | "correct" | "unsure", "why": ..}``; a sentence is an error when any of its annotations, or an entity
+          left out, goes against the guidelines) and prints, per stratum, the judged share beside the share the
+          critic expects there, and the corpus's share, weighted by the strata's sizes, with a 95% interval,
+          beside the critic's expected share over the corpus; with two readers their kappa.
+
+A reader sees the guidelines of the corpus (``annotation/guidelines.md`` and ``annotation/labels.toml``, or
+factRuEval's PER/ORG/LOC) and the sentence; not its stratum or the critic's probability. "Unsure" counts as no
+error (``rate`` also prints the count). Same marginals and critic as ``critic_real_errors.py`` (``ner critic``'s
+fold settings, critic seed ``--seed``).
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_error_rate.py sample written|devset [--per 30,40,90]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_error_rate.py rate written|devset --readers a,b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+from pathlib import Path
+
+from critic_real_errors import FAMILY, critic_suspects, kappa, read_verdicts, shown, wilson  # noqa: E402
+
+from bench_critic_unseen import ROOT  # noqa: E402  (bench_critic_unseen sets sys.path)
+
+RESULTS = ROOT / "bench" / "results" / "critic_rate"
+STRATA = (("top 2%", 0.02), ("next 8%", 0.08), ("other 90%", 0.90))
+
+
+def sentence_errors(n_items: int, suspects) -> list[float]:
+    """Per sentence, the critic's probability that it holds an error: 1 - prod(1 - score) over its suspects."""
+    keep = [1.0] * n_items
+    for s in suspects:
+        keep[s.item] *= 1 - s.score
+    return [1 - k for k in keep]
+
+
+def strata(p: list[float]) -> list[list[int]]:
+    """The sentence indexes of each of ``STRATA``, by the critic's probability, highest first (ties by index)."""
+    order = sorted(range(len(p)), key=lambda i: (-p[i], i))
+    out, start = [], 0
+    for n, (_, share) in enumerate(STRATA):
+        end = len(order) if n == len(STRATA) - 1 else start + round(share * len(order))
+        out.append(order[start:end])
+        start = end
+    return out
+
+
+def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[float, float, float]:
+    """The corpus's share from stratified draws (each stratum's share weighted by its size) and a 95% interval
+    (normal approximation of the stratified estimate, each stratum's variance with the finite-population
+    correction; a stratum with no error found contributes the variance of a half error, so that the interval
+    is not zero wide)."""
+    total = sum(sizes)
+    share = sum(n * k / d for n, k, d in zip(sizes, found, drawn)) / total
+    var = 0.0
+    for n, k, d in zip(sizes, found, drawn):
+        p = max(k, 0.5) / d
+        var += (n / total) ** 2 * p * (1 - p) / d * (1 - d / n if n > 1 else 0.0)
+    half = 1.96 * math.sqrt(var)
+    return share, max(0.0, share - half), min(1.0, share + half)
+
+
+def sample(args) -> int:
+    items, _, _, _, suspects = critic_suspects(args.corpus, args)
+    p = sentence_errors(len(items), suspects)
+    per = [int(x) for x in args.per.split(",")]
+    rng = random.Random(args.seed)
+    drawn = []
+    for (name, _), members, k in zip(STRATA, strata(p), per):
+        if k > len(members):
+            print(f"--per asks {k} sentences of stratum '{name}', which holds {len(members)}", file=sys.stderr)
+            return 2
+        drawn += [(name, i) for i in rng.sample(members, k)]
+    rng.shuffle(drawn)
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    with open(results / f"sample-{args.corpus}.jsonl", "w", encoding="utf-8") as f:
+        for n, (_, i) in enumerate(drawn):
+            view = shown(list(items[i].sentence.words), items[i].sentence.tags, 0, 0)
+            f.write(json.dumps({"id": n, **{k: view[k] for k in ("sentence", "annotated", "inline")}},
+                               ensure_ascii=False) + "\n")
+    key = {"seed": args.seed, "sentences": len(items), "expected": sum(p) / len(p),
+           "strata": [{"name": name, "size": len(m), "expected": sum(p[i] for i in m) / len(m)}
+                      for (name, _), m in zip(STRATA, strata(p))],
+           "drawn": [{"id": n, "item": i, "stratum": name, "p": p[i]} for n, (name, i) in enumerate(drawn)]}
+    (results / f"sample-key-{args.corpus}.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    print(f"{len(drawn)} sentences ({args.per} from the strata) -> {results / f'sample-{args.corpus}.jsonl'}; "
+          f"the critic expects {key['expected']:.1%} of the {len(items)} sentences to hold an error")
+    return 0
+
+
+def rate(args) -> int:
+    results = Path(args.results)
+    key = json.loads((results / f"sample-key-{args.corpus}.json").read_text(encoding="utf-8"))
+    readers = {r: read_verdicts(results / f"sample-verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(",")}
+    for reader, verdicts in readers.items():
+        missing = [d["id"] for d in key["drawn"] if d["id"] not in verdicts]
+        if missing:
+            print(f"reader {reader}: no verdict for {len(missing)} sentences (ids {missing[:10]}...)", file=sys.stderr)
+            return 2
+    print(f"{args.corpus}: sentences holding an error, judged, against the critic's expectation "
+          f"({len(key['drawn'])} drawn of {key['sentences']}; unsure counted as no error; 95% intervals)")
+    for reader, verdicts in readers.items():
+        print(f"reader {reader}\n{'stratum':12}{'size':>7}{'drawn':>7}{'errors':>8}{'judged':>9}{'interval':>13}"
+              f"{'critic expects':>16}{'unsure':>8}")
+        found, drawn = [], []
+        for stratum in key["strata"]:
+            ids = [d["id"] for d in key["drawn"] if d["stratum"] == stratum["name"]]
+            k = sum(verdicts[i] == "error" for i in ids)
+            lo, hi = wilson(k, len(ids))
+            found.append(k)
+            drawn.append(len(ids))
+            print(f"{stratum['name']:12}{stratum['size']:7d}{len(ids):7d}{k:8d}{k / len(ids):9.1%}"
+                  f"{f'{lo:.0%}-{hi:.0%}':>13}{stratum['expected']:16.1%}"
+                  f"{sum(verdicts[i] == 'unsure' for i in ids):8d}")
+        share, lo, hi = weighted([s["size"] for s in key["strata"]], found, drawn)
+        print(f"{'corpus':12}{key['sentences']:7d}{sum(drawn):7d}{sum(found):8d}{share:9.1%}"
+              f"{f'{lo:.1%}-{hi:.1%}':>13}{key['expected']:16.1%}   ratio critic / judged "
+              f"{key['expected'] / share if share else float('inf'):.2f}")
+    if len(readers) == 2:
+        a, b = readers.values()
+        ids = [d["id"] for d in key["drawn"]]
+        print(f"readers agree on {sum(a[i] == b[i] for i in ids)} of {len(ids)} verdicts; kappa (error or not) "
+              f"{kappa([a[i] == 'error' for i in ids], [b[i] == 'error' for i in ids]):.2f}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("action", choices=("sample", "rate"))
+    ap.add_argument("corpus", choices=tuple(FAMILY))
+    ap.add_argument("--per", default="30,40,90", help="sample: sentences drawn from each stratum")
+    ap.add_argument("--readers", default="a", help="rate: the readers whose verdicts to read")
+    ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the draw's")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))
+    ap.add_argument("--results", default=str(RESULTS))
+    args = ap.parse_args()
+    return {"sample": sample, "rate": rate}[args.action](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
