@@ -3,7 +3,8 @@
 ``ner critic`` tells a team the share of sentences it expects to hold an annotation error (one minus the
 product of one minus each suspect's score, averaged over the sentences). ``bench_critic_unseen.py`` checks that
 figure against injected errors only, on corpora that hold errors of their own. This script checks it against
-readers:
+readers (``ner critic --audit N`` does the same through a Label Studio review queue, with its own split of
+the draws; the strata and the estimate are ``ner/quality/critic/audit.py``'s):
 
   sample  ranks the sentences of the untouched corpus by the critic's probability that they hold an error,
           cuts them into strata (its top 2%, the next 8%, the other 90%), draws ``--per`` sentences from each
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 from pathlib import Path
@@ -36,43 +36,9 @@ from pathlib import Path
 from critic_real_errors import FAMILY, critic_suspects, kappa, read_verdicts, shown, wilson  # noqa: E402
 
 from bench_critic_unseen import ROOT  # noqa: E402  (bench_critic_unseen sets sys.path)
+from ner.quality.critic.audit import STRATA, sentence_errors, strata, weighted  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "critic_rate"
-STRATA = (("top 2%", 0.02), ("next 8%", 0.08), ("other 90%", 0.90))
-
-
-def sentence_errors(n_items: int, suspects) -> list[float]:
-    """Per sentence, the critic's probability that it holds an error: 1 - prod(1 - score) over its suspects."""
-    keep = [1.0] * n_items
-    for s in suspects:
-        keep[s.item] *= 1 - s.score
-    return [1 - k for k in keep]
-
-
-def strata(p: list[float]) -> list[list[int]]:
-    """The sentence indexes of each of ``STRATA``, by the critic's probability, highest first (ties by index)."""
-    order = sorted(range(len(p)), key=lambda i: (-p[i], i))
-    out, start = [], 0
-    for n, (_, share) in enumerate(STRATA):
-        end = len(order) if n == len(STRATA) - 1 else start + round(share * len(order))
-        out.append(order[start:end])
-        start = end
-    return out
-
-
-def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[float, float, float]:
-    """The corpus's share from stratified draws (each stratum's share weighted by its size) and a 95% interval
-    (normal approximation of the stratified estimate, each stratum's variance with the finite-population
-    correction; a stratum with no error found contributes the variance of a half error, so that the interval
-    is not zero wide)."""
-    total = sum(sizes)
-    share = sum(n * k / d for n, k, d in zip(sizes, found, drawn)) / total
-    var = 0.0
-    for n, k, d in zip(sizes, found, drawn):
-        p = max(k, 0.5) / d
-        var += (n / total) ** 2 * p * (1 - p) / d * (1 - d / n if n > 1 else 0.0)
-    half = 1.96 * math.sqrt(var)
-    return share, max(0.0, share - half), min(1.0, share + half)
 
 
 def sample(args) -> int:
@@ -81,7 +47,7 @@ def sample(args) -> int:
     per = [int(x) for x in args.per.split(",")]
     rng = random.Random(args.seed)
     drawn = []
-    for (name, _), members, k in zip(STRATA, strata(p), per):
+    for (name, _, _), members, k in zip(STRATA, strata(p), per):
         if k > len(members):
             print(f"--per asks {k} sentences of stratum '{name}', which holds {len(members)}", file=sys.stderr)
             return 2
@@ -96,7 +62,7 @@ def sample(args) -> int:
                                ensure_ascii=False) + "\n")
     key = {"seed": args.seed, "sentences": len(items), "expected": sum(p) / len(p),
            "strata": [{"name": name, "size": len(m), "expected": sum(p[i] for i in m) / len(m)}
-                      for (name, _), m in zip(STRATA, strata(p))],
+                      for (name, _, _), m in zip(STRATA, strata(p))],
            "drawn": [{"id": n, "item": i, "stratum": name, "p": p[i]} for n, (name, i) in enumerate(drawn)]}
     (results / f"sample-key-{args.corpus}.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
     print(f"{len(drawn)} sentences ({args.per} from the strata) -> {results / f'sample-{args.corpus}.jsonl'}; "

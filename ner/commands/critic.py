@@ -8,7 +8,10 @@ verdicts, once ``--learn`` has pulled some) scores every span, and the top
 top suspects to Label Studio as open tasks, most suspect first (the project is
 checked, or made, before the training starts); ``--learn P`` pulls the verdicts and
 refits, and ``--apply FILE`` writes the reviewers' corrections into FILE at their
-lines, listing each change.
+lines, listing each change. ``--audit N --project P`` sends N sentences drawn at
+random (more from the most suspect) to P for a full check, and ``--audit-report P``
+says what share of the corpus's sentences hold an error, with an interval (``--apply``
+writes the audit's corrections as well).
 Without FILES, ``--project P`` reads the project's annotations (per annotator).
 Exit codes: 0 nothing over the threshold, 1 suspects found, 2 usage or unusable input.
 """
@@ -47,6 +50,10 @@ def register(sub) -> None:
     p.add_argument("--apply", action="append", default=[], metavar="FILE",
                    help="with --learn: write the reviewers' corrections into FILE (a suspects' source corpus) at "
                         "their lines, every other byte unchanged; repeat for several files")
+    p.add_argument("--audit", type=int, metavar="N",
+                   help="send N sentences drawn at random (stratified by suspicion) to --project for a full check")
+    p.add_argument("--audit-report", metavar="PROJECT",
+                   help="the share of sentences that hold an error, from PROJECT's reviewed audit sentences")
     p.add_argument("--url", default=None, help="Label Studio URL (default: $LABEL_STUDIO_URL)")
     p.add_argument("--api-key", default=None, help="Label Studio API key (default: $LABEL_STUDIO_API_KEY)")
     p.set_defaults(func=run)
@@ -85,11 +92,20 @@ def run(args) -> int:
         raise UserError("--top must be 1 or more and --threshold between 0 and 1")
     work = Path(args.work)
     critic_dir = work / "critic"
-    if args.apply and not args.learn:
-        raise UserError("--apply needs --learn PROJECT (the review project whose corrections to write)")
+    if args.apply and not (args.learn or args.audit_report):
+        raise UserError("--apply needs --learn PROJECT or --audit-report PROJECT (the project whose corrections "
+                        "to write)")
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
+    if args.audit_report:
+        if args.paths or args.learn or args.push_review or args.audit is not None:
+            raise UserError("--audit-report PROJECT reads the project's reviewed sample; give it on its own")
+        from ..quality.critic.audit import audit_report
+
+        reviewed = _read_queue(review, _client(args), args.audit_report)
+        print(audit_report(reviewed))
+        return _apply(reviewed, args.apply)
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
         reviewed = _read_queue(review, _client(args), args.learn)
@@ -107,9 +123,11 @@ def run(args) -> int:
         items, labels = project_items(_client(args), args.project, args.labels or "auto", mapping)
     else:
         raise UserError("give corpus FILES, or --project P to read a Label Studio project, or --learn P")
-    if args.push_review:
+    if args.push_review or args.audit is not None:
         if not args.project:
-            raise UserError("--push-review needs --project P (the review queue)")
+            raise UserError("--push-review and --audit need --project P (the review queue)")
+        if args.audit is not None and args.audit < 1:
+            raise UserError("--audit N: N must be 1 or more sentences")
         review.ensure_queue(_client(args), args.project, labels)  # before the training, not after it
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
@@ -143,6 +161,13 @@ def run(args) -> int:
         sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
         say(f"{sent} suspect(s) sent to project {args.project!r} as open tasks; its tab 'Review queue' lists "
             f"them most suspect first")
+    if args.audit is not None:
+        from ..quality.critic.audit import audit_items
+
+        sent = review.push_queue(_client(args), args.project, audit_items(items, suspects, args.audit, args.seed),
+                                 labels)
+        say(f"{sent} sentence(s) sent to project {args.project!r} for a full check; when they are reviewed, "
+            f"'ner critic --audit-report {args.project!r}' says how many hold an error")
     applied = _apply(reviewed, args.apply) if args.apply else 0
     return 1 if over or applied else 0
 

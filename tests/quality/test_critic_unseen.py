@@ -219,25 +219,3 @@ def test_spurious_spans_start_on_words_the_corpus_uses_more_than_once():
     starts = {words[s][i] for s, ts in enumerate(bad) for i, _, _ in tags_spans(ts)}
     assert len(starts) > 1 and starts <= {"Голосовой", "помощник", "Модель", "отвечает", "быстро"}
 
-
-def test_the_error_rate_sample_weighs_each_stratum_by_its_size(monkeypatch):
-    """The critic's expected share of sentences with an error is checked against readers on a stratified
-    sample (``bench/critic_error_rate.py``): its top 2%, next 8% and other 90% by the critic's probability."""
-    from pathlib import Path
-    from types import SimpleNamespace as S
-
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "bench"))
-    rate = _bench_module("critic_error_rate")
-    suspects = [S(item=1, score=0.5), S(item=1, score=0.5), S(item=2, score=0.1)]
-    assert rate.sentence_errors(3, suspects) == pytest.approx([0.0, 0.75, 0.1])
-    p = [0.0] * 50 + [0.9, 0.5, 0.5, 0.2] + [0.01] * 46          # 100 sentences; the two 0.5 tie: index first
-    top, nxt, rest = rate.strata(p)
-    assert top == [50, 51] and nxt == [52, 53] + list(range(54, 60)) and rest == list(range(60, 100)) + list(range(50))
-    assert sorted(top + nxt + rest) == list(range(100))
-    # drawn in proportion to the sizes, the weighted share is the plain share of the sample
-    share, lo, hi = rate.weighted([20, 80], [2, 4], [10, 40])
-    assert share == pytest.approx(6 / 50) and lo < share < hi
-    # a census has no sampling error; a stratum with no error found still leaves its interval open
-    assert rate.weighted([20, 80], [2, 4], [20, 80]) == pytest.approx((0.06, 0.06, 0.06))
-    share, lo, hi = rate.weighted([20, 80], [0, 0], [5, 5])
-    assert share == 0.0 and lo == 0.0 and hi > 0.1

@@ -1,0 +1,141 @@
+"""A random check of the corpus: how many of its sentences hold an error, with an interval.
+
+The share the critic's probabilities expect clean counts only the errors it can see: an entity that
+neither the annotators nor its model marked is no suspect (on the team's written corpus readers put 7.5%
+of the sentences wrong where it expected 2.8%: ``bench/critic_error_rate.py``). Only people reading a
+random sample can say how clean a corpus is. ``audit_items(items, suspects, n, seed)`` draws ``n``
+sentences for them, stratified by the critic's probability that a sentence holds an error
+(``sentence_errors``): its top 2%, the next 8% and the other 90% (``STRATA``), which get a fifth, a
+quarter and the rest of ``n``, so that the few likely errors are read closely and the other 90% still
+speak for themselves. Each goes to the review queue (``labelstudio/review.py``) with no suggestion and
+the same note for all, so nothing tells the reviewer where it came from. ``audit_report(reviewed)`` reads
+the submitted ones back: a sentence changed (or ticked "fixed") holds an error; each stratum's share is
+weighted by its size (``weighted``).
+
+Left out: what kind of error each was (the review queue's suspects say that).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from pathlib import Path
+
+from ...errors import UserError
+from ...labelstudio.review import FIXED, ReviewItem
+
+STRATA = (("top 2%", 0.02, 0.20), ("next 8%", 0.08, 0.25), ("other 90%", 0.90, 0.55))  # name, share, draws
+NOTE = ("Выборочная проверка: прочтите всю разметку предложения. Всё верно - Submit; "
+        "ошибка (пропущенная сущность, лишняя, не та метка или границы) - исправьте и Submit")
+
+
+def sentence_errors(n_items: int, suspects) -> list[float]:
+    """Per sentence, the critic's probability that it holds an error: 1 - prod(1 - score) over its suspects."""
+    keep = [1.0] * n_items
+    for s in suspects:
+        keep[s.item] *= 1 - s.score
+    return [1 - k for k in keep]
+
+
+def strata(p: list[float]) -> list[list[int]]:
+    """The sentence indexes of each of ``STRATA``, by the critic's probability, highest first (ties by index)."""
+    order = sorted(range(len(p)), key=lambda i: (-p[i], i))
+    out, start = [], 0
+    for n, (_, share, _) in enumerate(STRATA):
+        end = len(order) if n == len(STRATA) - 1 else start + round(share * len(order))
+        out.append(order[start:end])
+        start = end
+    return out
+
+
+def allocation(sizes: list[int], n: int) -> list[int]:
+    """Draws per stratum: ``STRATA``'s parts of ``n`` (at most the corpus), none over a stratum's size; what
+    the rounding or a small stratum leaves goes to the last strata first, and every stratum with sentences
+    is read at least once where ``n`` allows."""
+    n = min(n, sum(sizes))
+    want = [min(size, round(part * n)) for size, (_, _, part) in zip(sizes, STRATA)]
+    order = list(reversed(range(len(sizes))))
+    while sum(want) > n:
+        want[next(k for k in order if want[k])] -= 1
+    while sum(want) < n:
+        want[next(k for k in order if want[k] < sizes[k])] += 1
+    if n >= sum(1 for size in sizes if size):
+        for k, size in enumerate(sizes):
+            if size and not want[k]:
+                want[max(range(len(want)), key=want.__getitem__)] -= 1
+                want[k] += 1
+    return want
+
+
+def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[float, float, float]:
+    """The corpus's share from stratified draws (each stratum's share weighted by its size) and a 95% interval
+    (normal approximation, each stratum's variance with the finite-population correction; a stratum with no
+    error found counts half a one in its variance, so that the interval does not close on nothing seen)."""
+    total = sum(n for n, d in zip(sizes, drawn) if d)
+    share = sum(n * k / d for n, k, d in zip(sizes, found, drawn) if d) / total
+    var = 0.0
+    for n, k, d in zip(sizes, found, drawn):
+        if d:
+            p = max(k, 0.5) / d
+            var += (n / total) ** 2 * p * (1 - p) / d * (1 - d / n if n > 1 else 0.0)
+    half = 1.96 * math.sqrt(var)
+    return share, max(0.0, share - half), min(1.0, share + half)
+
+
+def _key(item) -> str:
+    words = "\x1f".join(item.sentence.words)
+    return "audit-" + hashlib.sha1(f"{words}\x1e{'|'.join(item.sentence.tags)}".encode("utf-8", "surrogatepass")
+                                   ).hexdigest()[:16]
+
+
+def audit_items(items, suspects, n: int, seed: int = 13) -> list[ReviewItem]:
+    """``n`` sentences drawn at random from the critic's strata, shuffled, as review queue items."""
+    if n < 1:
+        raise UserError("--audit N: N must be 1 or more sentences")
+    p = sentence_errors(len(items), suspects)
+    groups = strata(p)
+    sizes = [len(g) for g in groups]
+    expected = sum(p) / len(p) if p else 0.0
+    rng = random.Random(seed)
+    drawn = []
+    for (name, _, _), members, k in zip(STRATA, groups, allocation(sizes, n)):
+        drawn += [(name, len(members), k, i) for i in rng.sample(members, k)]
+    rng.shuffle(drawn)
+    out = []
+    for name, size, k, i in drawn:
+        item = items[i]
+        path = Path(item.path)
+        extra = {"audit": name, "size": size, "drawn": k, "sentences": len(items), "expected": expected,
+                 "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
+                 "line": item.sentence.line, "per_line": item.per_line}
+        out.append(ReviewItem(_key(item), item.sentence, 0.0, f"{item.path}:{item.sentence.line}", NOTE, (), extra))
+    return out
+
+
+def audit_report(reviewed) -> str:
+    """What the reviewed audit tasks say of the corpus: per stratum and over the corpus, with the critic's
+    expectation beside it."""
+    mine = [r for r in reviewed if "audit" in r.extra]
+    if not mine:
+        raise UserError("no reviewed audit tasks yet: send a sample with 'ner critic FILES --audit N --project P', "
+                        "review it in the project's tab 'Review queue' (unchanged: Submit; wrong: fix, Submit)")
+    first = mine[0].extra
+    lines = [f"audit: {len(mine)} sentences reviewed of the {first['sentences']} the sample was drawn from"]
+    sizes, found, drawn = [], [], []
+    for name, _, _ in STRATA:
+        done = [r for r in mine if r.extra["audit"] == name]
+        size = next((r.extra["size"] for r in done), 0)
+        k = sum(r.verdict == FIXED for r in done)
+        sizes.append(size)
+        found.append(k)
+        drawn.append(len(done))
+        if done:
+            lines.append(f"  {name} by the critic's suspicion ({size} sentences): {k} of {len(done)} reviewed "
+                         f"hold an error")
+    share, lo, hi = weighted(sizes, found, drawn)
+    unseen = [name for (name, _, _), d in zip(STRATA, drawn) if not d]
+    scope = f" (none reviewed yet from: {', '.join(unseen)}; the share is of the others)" if unseen else ""
+    lines.append(f"  about {share:.1%} of the sentences hold an error (95% interval {lo:.1%}-{hi:.1%}){scope}; "
+                 f"the critic's probabilities expected {first['expected']:.1%}")
+    return "\n".join(lines)

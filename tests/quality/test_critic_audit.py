@@ -1,0 +1,200 @@
+"""``ner critic --audit``: a stratified random sample for people to check, and the error rate it gives.
+
+The strata, draws and estimate are checked against plain definitions; the queue against the real local
+Label Studio (a reviewer's answers given through its API)."""
+
+from __future__ import annotations
+
+import random
+from types import SimpleNamespace as S
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ner.errors import UserError
+from ner.labelstudio.review import FIXED, KEPT, Reviewed, push_queue, read_queue
+from ner.quality.critic.audit import (NOTE, STRATA, allocation, audit_items, audit_report, sentence_errors, strata,
+                                      weighted)
+from ner.quality.critic.suspects import Item
+from ner.records import Sentence
+from ner.schema import Schema
+from tests.quality.test_critic import LABELS, tags_of, templated
+
+
+def test_a_sentence_is_wrong_unless_every_suspect_is_right():
+    suspects = [S(item=1, score=0.5), S(item=1, score=0.5), S(item=2, score=0.1)]
+    assert sentence_errors(3, suspects) == pytest.approx([0.0, 0.75, 0.1])
+
+
+def test_the_strata_are_the_critics_top_2_next_8_and_other_90_percent():
+    p = [0.0] * 50 + [0.9, 0.5, 0.5, 0.2] + [0.01] * 46          # 100 sentences; the two 0.5 tie: index first
+    top, nxt, rest = strata(p)
+    assert top == [50, 51] and nxt == [52, 53] + list(range(54, 60))
+    assert rest == list(range(60, 100)) + list(range(50))
+
+
+def test_the_estimate_weighs_each_stratum_by_its_size():
+    # drawn in proportion to the sizes, the weighted share is the plain share of the sample
+    share, lo, hi = weighted([20, 80], [2, 4], [10, 40])
+    assert share == pytest.approx(6 / 50) and lo < share < hi
+    # out of proportion it is not: 1 of 2 in a stratum of 10, 1 of 10 in one of 90 -> (5 + 9) / 100
+    assert weighted([10, 90], [1, 1], [2, 10])[0] == pytest.approx(0.14)
+    # a census has no sampling error; a stratum with no error found still leaves its interval open
+    assert weighted([20, 80], [2, 4], [20, 80]) == pytest.approx((0.06, 0.06, 0.06))
+    share, lo, hi = weighted([20, 80], [0, 0], [5, 5])
+    assert share == 0.0 and lo == 0.0 and hi > 0.1
+    # a stratum nobody reviewed yet is left out: the share is of the others
+    assert weighted([10, 90, 900], [1, 0, 3], [2, 0, 30])[0] == pytest.approx((5 + 90) / 910)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=3, max_size=3), st.integers(1, 200))
+def test_the_draws_fill_n_without_overdrawing_a_stratum(sizes, n):
+    want = allocation(sizes, n)
+    assert all(0 <= w <= size for w, size in zip(want, sizes))
+    assert sum(want) == min(n, sum(sizes))
+    if n >= 3:      # every stratum that has sentences is read
+        assert all(w >= 1 for w, size in zip(want, sizes) if size)
+
+
+def test_the_draws_follow_the_parts_where_the_strata_are_large():
+    assert allocation([88, 353, 3968], 160) == [32, 40, 88]
+    assert allocation([88, 353, 3968], 100) == [20, 25, 55]
+    assert [part for _, _, part in STRATA] == [0.20, 0.25, 0.55]
+
+
+def corpus(n=300):
+    words, tags, _ = templated(n, seed=4)
+    return [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+
+
+def test_the_sample_is_drawn_from_each_stratum_and_tells_the_reviewer_nothing_of_it():
+    items = corpus()
+    rng = random.Random(1)
+    suspects = [S(item=i, score=rng.random() * 0.9) for i in range(0, 300, 3)]
+    p = sentence_errors(len(items), suspects)
+    groups = strata(p)
+    sample = audit_items(items, suspects, 40, seed=5)
+    assert len(sample) == 40 and len({it.key for it in sample}) == 40
+    by = {name: [it for it in sample if it.extra["audit"] == name] for name, _, _ in STRATA}
+    assert [len(v) for v in by.values()] == allocation([len(g) for g in groups], 40) == [6, 10, 24]
+    for (name, _, _), members in zip(STRATA, groups):
+        lines = {items[i].sentence.line for i in members}
+        assert {it.sentence.line for it in by[name]} <= lines
+        assert {it.extra["size"] for it in by[name]} == {len(members)}
+    # the reviewer sees the sentence as it stands, the same note and no score for every one, in a shuffled order
+    assert {it.note for it in sample} == {NOTE} and {it.score for it in sample} == {0.0}
+    assert all(it.versions == () for it in sample)
+    assert [it.extra["audit"] for it in sample] != sorted(it.extra["audit"] for it in sample)
+    assert sample[0].extra["expected"] == pytest.approx(sum(p) / len(p)) and sample[0].where.startswith("x.conll:")
+    assert [it.key for it in audit_items(items, suspects, 40, seed=5)] == [it.key for it in sample]
+    with pytest.raises(UserError, match="--audit N"):
+        audit_items(items, suspects, 0)
+
+
+def reviewed_as(sample, fixed_keys):
+    return [Reviewed(it.key, n, FIXED if it.key in fixed_keys else KEPT, False, it.sentence, it.sentence, "r",
+                     dict(it.extra)) for n, it in enumerate(sample)]
+
+
+def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_corpus():
+    items = corpus()
+    suspects = [S(item=i, score=0.6) for i in range(0, 300, 7)]
+    sample = audit_items(items, suspects, 20, seed=2)
+    top = [it.key for it in sample if it.extra["audit"] == "top 2%"]
+    rest = [it.key for it in sample if it.extra["audit"] == "other 90%"]
+    report = audit_report(reviewed_as(sample, {*top, rest[0]}))
+    assert [len([it for it in sample if it.extra["audit"] == n]) for n, _, _ in STRATA] == [4, 5, 11]
+    share = weighted([6, 24, 270], [4, 0, 1], [4, 5, 11])
+    assert report.splitlines()[0] == "audit: 20 sentences reviewed of the 300 the sample was drawn from"
+    assert "top 2% by the critic's suspicion (6 sentences): 4 of 4 reviewed hold an error" in report
+    assert "other 90% by the critic's suspicion (270 sentences): 1 of 11 reviewed hold an error" in report
+    assert f"about {share[0]:.1%} of the sentences hold an error (95% interval {share[1]:.1%}-{share[2]:.1%})" in report
+    expected = sum(sentence_errors(300, suspects)) / 300
+    assert report.endswith(f"the critic's probabilities expected {expected:.1%}")
+    # half reviewed: the strata not yet read are named, not silently counted clean
+    part = audit_report(reviewed_as([it for it in sample if it.extra["audit"] != "next 8%"], set(top)))
+    assert "(none reviewed yet from: next 8%; the share is of the others)" in part
+    suspect = Reviewed("k", 1, FIXED, False, sample[0].sentence, sample[0].sentence, "r", {"span": [0, 1, "PER"]})
+    with pytest.raises(UserError, match="no reviewed audit tasks yet"):     # a review queue's suspect is no audit
+        audit_report([suspect])
+
+
+@pytest.mark.labelstudio
+def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answers(ls_client, ls_project, tmp_path,
+                                                                                 monkeypatch, capsys):
+    from ner.cli import main
+    from ner.quality.critic.review import learn
+
+    items = corpus(60)
+    items[5] = Item("x.conll", Sentence(items[5].sentence.words, tags_of(7, (3, 4, "ORG")), items[5].sentence.line),
+                    "x")
+    suspects = [S(item=5, score=0.9), S(item=9, score=0.2)]
+    title = ls_project(Schema.auto(LABELS))
+    sample = audit_items(items, suspects, 6, seed=3)
+    assert push_queue(ls_client, title, sample, LABELS) == 6
+    assert push_queue(ls_client, title, sample, LABELS) == 0          # nothing twice
+    project = ls_client.project(title)
+    tasks = {t["meta"]["ner_review"]["key"]: t for t in ls_client.iter_tasks(project["id"])}
+    assert set(tasks) == {it.key for it in sample}
+    for task in tasks.values():
+        assert task["annotations"] == [] and [p["model_version"] for p in task["predictions"]] == ["current"]
+        assert task["data"]["note"] == NOTE and task["data"]["suspicion"] == 0.0
+    # the reviewer fixes the planted sentence (its PER was dropped), submits another unchanged
+    planted = next(it for it in sample if it.sentence.line == items[5].sentence.line)
+    other = next(it for it in sample if it.key != planted.key)
+    sdk = ls_client._sdk
+    wrong = tasks[planted.key]
+    person = {**wrong["predictions"][0]["result"][0]}
+    text = wrong["data"]["text"]
+    person = {"from_name": person["from_name"], "to_name": person["to_name"], "type": "labels",
+              "value": {"start": 0, "end": text.index(" "), "text": text[: text.index(" ")], "labels": ["PER"]}}
+    sdk.annotations.create(id=wrong["id"], result=wrong["predictions"][0]["result"] + [person])
+    sdk.annotations.create(id=tasks[other.key]["id"], result=tasks[other.key]["predictions"][0]["result"])
+    found = {r.key: r.verdict for r in read_queue(ls_client, title)}
+    assert found == {planted.key: FIXED, other.key: KEPT}
+    with pytest.raises(UserError, match="no reviewed critic tasks"):   # an audit is no verdict on a suspect
+        learn(ls_client, title, None)
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    assert main(["critic", "--audit-report", title]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("audit: 2 sentences reviewed of the 60 the sample was drawn from\n")
+    assert f"({planted.extra['size']} sentences): 1 of 1 reviewed hold an error" in out
+    assert main(["critic", "x.conll", "--audit-report", title]) == 2
+    assert "give it on its own" in capsys.readouterr().err
+    # the reviewer's correction goes into the corpus file at its line, as --learn --apply writes the queue's
+    monkeypatch.chdir(tmp_path)
+    lines = [f"{w}\t{t}" for it in items for w, t in [*zip(it.sentence.words, it.sentence.tags), ("", "")]]
+    (tmp_path / "x.conll").write_text("\n".join(x.rstrip("\t") for x in lines) + "\n", encoding="utf-8")
+    assert main(["critic", "--audit-report", title, "--apply", "x.conll"]) == 0
+    assert "x.conll: 1 correction(s) written" in capsys.readouterr().out
+    first = (tmp_path / "x.conll").read_text(encoding="utf-8").splitlines()[items[5].sentence.line - 1]
+    assert first == f"{items[5].sentence.words[0]}\tB-PER"
+
+
+@pytest.mark.labelstudio
+@pytest.mark.slow
+def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_project, tmp_path, monkeypatch, capsys):
+    from ner.cli import main
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    path = tmp_path / "c.conll"
+    items = corpus(40)
+    words = list(items[3].sentence.words)
+    words[5] = "Мoскве"                          # a Latin o: a look-alike, a suspect at 0.9 (exit code 1)
+    items[3] = Item("c.conll", Sentence(tuple(words), items[3].sentence.tags, items[3].sentence.line), "x")
+    path.write_text("".join("".join(f"{w}\t{t}\n" for w, t in zip(it.sentence.words, it.sentence.tags)) + "\n"
+                            for it in items), encoding="utf-8")
+    title = ls_project(Schema.auto(LABELS))
+    args = ["critic", str(path), "--folds", "2", "--epochs", "1", "--hidden", "8", "--work", str(tmp_path / "w"),
+            "--project", title]
+    assert main(args + ["--audit", "0"]) == 2 and not (tmp_path / "w").exists()    # refused before the training
+    assert "--audit N: N must be 1 or more" in capsys.readouterr().err
+    assert main(args + ["--audit", "5"]) == 1
+    assert "5 sentence(s) sent to project" in capsys.readouterr().err
+    tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
+    assert len(tasks) == 5 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
+    assert {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}
