@@ -48,7 +48,8 @@ def register(sub) -> None:
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
     p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts from PROJECT and refit the critic")
     p.add_argument("--apply", action="append", default=[], metavar="FILE",
-                   help="with --learn: write the reviewers' corrections into FILE (a suspects' source corpus) at "
+                   help="with --learn or --audit-report: write the reviewers' corrections into FILE (the source "
+                        "corpus, or a file of the same name) at "
                         "their lines, every other byte unchanged; repeat for several files")
     p.add_argument("--audit", type=int, metavar="N",
                    help="send N sentences drawn at random (stratified by suspicion) to --project for a full check")
@@ -98,13 +99,17 @@ def run(args) -> int:
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
+    if args.audit is not None and (args.audit < 1 or not args.paths):
+        raise UserError("--audit N needs corpus FILES (the sample is drawn from them into --project P) and N of "
+                        "1 or more sentences")
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample; give it on its own")
-        from ..quality.critic.audit import audit_report
+        from ..quality.critic.audit import audit_report, sent_counts
 
-        reviewed = _read_queue(review, _client(args), args.audit_report)
-        print(audit_report(reviewed))
+        client = _client(args)
+        reviewed = _read_queue(review, client, args.audit_report)
+        print(audit_report(reviewed, sent_counts(client, args.audit_report)))
         return _apply(reviewed, args.apply)
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
@@ -126,9 +131,9 @@ def run(args) -> int:
     if args.push_review or args.audit is not None:
         if not args.project:
             raise UserError("--push-review and --audit need --project P (the review queue)")
-        if args.audit is not None and args.audit < 1:
-            raise UserError("--audit N: N must be 1 or more sentences")
-        review.ensure_queue(_client(args), args.project, labels)  # before the training, not after it
+        about = ("a random check: read each sentence whole" if not args.push_review else
+                 "review queue: open tasks, most suspect first")
+        review.ensure_queue(_client(args), args.project, labels, about)  # before the training, not after it
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -164,10 +169,11 @@ def run(args) -> int:
     if args.audit is not None:
         from ..quality.critic.audit import audit_items
 
-        sent = review.push_queue(_client(args), args.project, audit_items(items, suspects, args.audit, args.seed),
-                                 labels)
-        say(f"{sent} sentence(s) sent to project {args.project!r} for a full check; when they are reviewed, "
-            f"'ner critic --audit-report {args.project!r}' says how many hold an error")
+        sample = audit_items(items, suspects, args.audit, args.seed)
+        sent = review.push_queue(_client(args), args.project, sample, labels)
+        there = f" ({len(sample) - sent} of the sample were there already)" if sent < len(sample) else ""
+        say(f"{sent} sentence(s) sent to project {args.project!r} for a full check{there}; when they are reviewed, "
+            f"ner critic --audit-report \"{args.project}\" says how many hold an error")
     applied = _apply(reviewed, args.apply) if args.apply else 0
     return 1 if over or applied else 0
 

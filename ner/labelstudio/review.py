@@ -58,7 +58,7 @@ class Version:
 class ReviewItem:
     key: str                   # unique: an item already in the project is not sent again
     sentence: Sentence         # its words and the tags as they stand
-    score: float               # suspicion in [0, 1]: the queue lists the highest first
+    score: float | None        # suspicion in [0, 1]: the queue lists the highest first (None: none shown, last)
     where: str                 # shown: "corpus.conll:12"
     note: str                  # shown under the text: what is suspect, what is proposed
     versions: tuple[Version, ...] = ()
@@ -103,14 +103,15 @@ def queue_config(labels) -> str:
     return review_config(format_labeling_config(schema if set(labels) <= set(schema.names) else Schema.auto(labels)))
 
 
-def ensure_queue(client, title: str, labels) -> dict:
-    """The review project ``title``: made when missing, given the review controls when it lacks them;
-    refused (one line) when its labeling config lacks one of ``labels``. Cheap: call it first."""
+def ensure_queue(client, title: str, labels, description: str = "review queue: open tasks, most suspect first"
+                 ) -> dict:
+    """The review project ``title``: made (with ``description``) when missing, given the review controls when
+    it lacks them; refused (one line) when its labeling config lacks one of ``labels``. Cheap: call it first."""
     project = client.find_project(title)
     if project is None:
         if len(title.strip()) < 3:
             raise UserError(f"project title {title!r} is too short; Label Studio needs 3 characters or more")
-        return client.create_project(title, queue_config(labels), "review queue: open tasks, most suspect first")
+        return client.create_project(title, queue_config(labels), description)
     have = config_names(project["label_config"], f"project {title!r}").labels
     missing = sorted(set(labels) - set(have))
     if have and missing:
@@ -135,12 +136,15 @@ def queue_task(item: ReviewItem, names) -> dict:
 
     def prediction(version: Version) -> dict:
         spans = [token_span(text, offsets, i, j, lab) for i, j, lab in tags_spans(version.tags)]
-        score = float(item.score if version.score is None else version.score)
-        return {"model_version": version.name, "score": score,
-                "result": spans_to_results(text, spans, names.from_name, names.to_name, [score] * len(spans))}
+        score = item.score if version.score is None else version.score
+        if score is None:   # no suspicion to show (a random check): no score the reviewer could read as one
+            result = spans_to_results(text, spans, names.from_name, names.to_name)
+            return {"model_version": version.name, "result": [{**r, "origin": "prediction"} for r in result]}
+        return {"model_version": version.name, "score": float(score),
+                "result": spans_to_results(text, spans, names.from_name, names.to_name, [float(score)] * len(spans))}
 
-    task["data"] = {names.text_key: text, NOTE: item.note, "suspicion": round(float(item.score), 3),
-                    "where": item.where}
+    suspicion = "" if item.score is None else round(float(item.score), 3)
+    task["data"] = {names.text_key: text, NOTE: item.note, "suspicion": suspicion, "where": item.where}
     task["meta"][META] = {"key": item.key, "tags": list(item.sentence.tags), "extra": item.extra}
     task["predictions"] = [prediction(v) for v in (Version(CURRENT, item.sentence.tags), *item.versions)]
     return task
@@ -155,7 +159,8 @@ def push_queue(client, title: str, items, labels) -> int:
     names = config_names(project["label_config"], f"project {title!r}")
     have = {((t.get("meta") or {}).get(META) or {}).get("key")
             for t in client.iter_tasks(project["id"], with_results=False)}
-    tasks = [queue_task(it, names) for it in sorted(items, key=lambda it: -it.score) if it.key not in have]
+    order = sorted(items, key=lambda it: -1.0 if it.score is None else -it.score)
+    tasks = [queue_task(it, names) for it in order if it.key not in have]
     created = client.import_tasks(project["id"], tasks) if tasks else 0
     client.set_model_version(project["id"], CURRENT)
     readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],

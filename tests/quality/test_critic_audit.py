@@ -48,6 +48,27 @@ def test_the_estimate_weighs_each_stratum_by_its_size():
     assert weighted([10, 90, 900], [1, 0, 3], [2, 0, 30])[0] == pytest.approx((5 + 90) / 910)
 
 
+def wilson(k, n, z=1.96):
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
+    return mid - half, mid + half
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 200).flatmap(lambda n: st.tuples(st.integers(1, n - 1), st.just(n))))
+def test_one_stratum_of_a_large_corpus_gives_wilsons_interval(kn):
+    k, n = kn
+    share, lo, hi = weighted([10**9], [k], [n])
+    assert share == pytest.approx(k / n) and (lo, hi) == pytest.approx(wilson(k, n), abs=1e-6)
+
+
+def test_errors_found_keep_the_interval_off_zero():
+    # the trial's report: 3 errors in 9 read, most of them from the other 90%; the normal interval began at 0
+    share, lo, hi = weighted([88, 353, 3968], [1, 0, 2], [2, 3, 7])
+    assert lo > 0 and lo < share < hi
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 60), min_size=3, max_size=3), st.integers(1, 200))
 def test_the_draws_fill_n_without_overdrawing_a_stratum(sizes, n):
@@ -84,7 +105,8 @@ def test_the_sample_is_drawn_from_each_stratum_and_tells_the_reviewer_nothing_of
         assert {it.sentence.line for it in by[name]} <= lines
         assert {it.extra["size"] for it in by[name]} == {len(members)}
     # the reviewer sees the sentence as it stands, the same note and no score for every one, in a shuffled order
-    assert {it.note for it in sample} == {NOTE} and {it.score for it in sample} == {0.0}
+    assert {it.note for it in sample} == {NOTE} and {it.score for it in sample} == {None}
+    assert len({it.extra["sample"] for it in sample}) == 1
     assert all(it.versions == () for it in sample)
     assert [it.extra["audit"] for it in sample] != sorted(it.extra["audit"] for it in sample)
     assert sample[0].extra["expected"] == pytest.approx(sum(p) / len(p)) and sample[0].where.startswith("x.conll:")
@@ -107,18 +129,32 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     report = audit_report(reviewed_as(sample, {*top, rest[0]}))
     assert [len([it for it in sample if it.extra["audit"] == n]) for n, _, _ in STRATA] == [4, 5, 11]
     share = weighted([6, 24, 270], [4, 0, 1], [4, 5, 11])
-    assert report.splitlines()[0] == "audit: 20 sentences reviewed of the 300 the sample was drawn from"
+    sample_id = sample[0].extra["sample"]
+    assert report.splitlines()[0] == f"audit {sample_id}: 20 sentences reviewed (drawn from 300)"
     assert "top 2% by the critic's suspicion (6 sentences): 4 of 4 reviewed hold an error" in report
     assert "other 90% by the critic's suspicion (270 sentences): 1 of 11 reviewed hold an error" in report
     assert f"about {share[0]:.1%} of the sentences hold an error (95% interval {share[1]:.1%}-{share[2]:.1%})" in report
     expected = sum(sentence_errors(300, suspects)) / 300
-    assert report.endswith(f"the critic's probabilities expected {expected:.1%}")
+    assert report.splitlines()[-2].endswith(f"the critic's probabilities expected {expected:.1%}")
+    # the sentences counted as errors are named, so that a reviewer's slip can be found
+    assert report.splitlines()[-1].startswith("  counted as errors: x.conll:") and report.count("(task ") == 5
+    # the number sent is said when known; a second sample in the project is reported on its own
+    other = audit_items(corpus(200), [], 10, seed=2)
+    both = audit_report(reviewed_as(sample, set()) + reviewed_as(other, set()), {sample_id: 30})
+    assert f"audit {sample_id}: 20 sentences reviewed of the 30 sent (drawn from 300)" in both
+    assert f"audit {other[0].extra['sample']}: 10 sentences reviewed (drawn from 200)" in both
     # half reviewed: the strata not yet read are named, not silently counted clean
     part = audit_report(reviewed_as([it for it in sample if it.extra["audit"] != "next 8%"], set(top)))
     assert "(none reviewed yet from: next 8%; the share is of the others)" in part
     suspect = Reviewed("k", 1, FIXED, False, sample[0].sentence, sample[0].sentence, "r", {"span": [0, 1, "PER"]})
-    with pytest.raises(UserError, match="no reviewed audit tasks yet"):     # a review queue's suspect is no audit
+    with pytest.raises(UserError, match="holds no audit sample"):     # a review queue's suspect is no audit
         audit_report([suspect])
+    with pytest.raises(UserError, match="none of the 20 audit sentences in the project is reviewed yet"):
+        audit_report([suspect], {sample_id: 20})
+    # a tick on "fixed" with nothing changed counts, and says so
+    ticked = [Reviewed(r.key, r.task, r.verdict, True, r.before, r.after, "r", r.extra)
+              for r in reviewed_as(sample, {sample[0].key})]
+    assert f"{sample[0].where} (task 0, ticked fixed, unchanged)" in audit_report(ticked)
 
 
 @pytest.mark.labelstudio
@@ -140,7 +176,8 @@ def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answer
     assert set(tasks) == {it.key for it in sample}
     for task in tasks.values():
         assert task["annotations"] == [] and [p["model_version"] for p in task["predictions"]] == ["current"]
-        assert task["data"]["note"] == NOTE and task["data"]["suspicion"] == 0.0
+        assert task["data"]["note"] == NOTE and task["data"]["suspicion"] == ""     # no score to read as one
+        assert task["predictions"][0].get("score") is None
     # the reviewer fixes the planted sentence (its PER was dropped), submits another unchanged
     planted = next(it for it in sample if it.sentence.line == items[5].sentence.line)
     other = next(it for it in sample if it.key != planted.key)
@@ -160,7 +197,7 @@ def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answer
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
     assert main(["critic", "--audit-report", title]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("audit: 2 sentences reviewed of the 60 the sample was drawn from\n")
+    assert out.startswith(f"audit {planted.extra['sample']}: 2 sentences reviewed of the 6 sent (drawn from 60)\n")
     assert f"({planted.extra['size']} sentences): 1 of 1 reviewed hold an error" in out
     assert main(["critic", "x.conll", "--audit-report", title]) == 2
     assert "give it on its own" in capsys.readouterr().err
@@ -192,9 +229,14 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     args = ["critic", str(path), "--folds", "2", "--epochs", "1", "--hidden", "8", "--work", str(tmp_path / "w"),
             "--project", title]
     assert main(args + ["--audit", "0"]) == 2 and not (tmp_path / "w").exists()    # refused before the training
-    assert "--audit N: N must be 1 or more" in capsys.readouterr().err
+    assert "--audit N needs corpus FILES" in capsys.readouterr().err
+    assert main(args[:1] + args[2:] + ["--audit", "5"]) == 2       # no FILES: the project would be read and fed
+    assert "--audit N needs corpus FILES" in capsys.readouterr().err and not (tmp_path / "w").exists()
     assert main(args + ["--audit", "5"]) == 1
-    assert "5 sentence(s) sent to project" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "5 sentence(s) sent to project" in err and f'ner critic --audit-report "{title}" says' in err
+    assert main(args + ["--audit", "5"]) == 1                        # the same sample again: nothing twice
+    assert "0 sentence(s) sent" in (err := capsys.readouterr().err) and "(5 of the sample were there already)" in err
     tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
     assert len(tasks) == 5 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
     assert {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}

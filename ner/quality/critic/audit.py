@@ -69,9 +69,10 @@ def allocation(sizes: list[int], n: int) -> list[int]:
 
 
 def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[float, float, float]:
-    """The corpus's share from stratified draws (each stratum's share weighted by its size) and a 95% interval
-    (normal approximation, each stratum's variance with the finite-population correction; a stratum with no
-    error found counts half a one in its variance, so that the interval does not close on nothing seen)."""
+    """The corpus's share from stratified draws (each stratum's share weighted by its size; a stratum nobody
+    read is left out) and a 95% interval: Wilson's at the effective sample size, p(1 - p) over the stratified
+    variance (each stratum's with the finite-population correction), so that it neither goes below zero nor
+    closes on a share that found no error (such a stratum counts half an error in its variance)."""
     total = sum(n for n, d in zip(sizes, drawn) if d)
     share = sum(n * k / d for n, k, d in zip(sizes, found, drawn) if d) / total
     var = 0.0
@@ -79,8 +80,13 @@ def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[floa
         if d:
             p = max(k, 0.5) / d
             var += (n / total) ** 2 * p * (1 - p) / d * (1 - d / n if n > 1 else 0.0)
-    half = 1.96 * math.sqrt(var)
-    return share, max(0.0, share - half), min(1.0, share + half)
+    if var == 0.0:          # every stratum read whole: no sampling error
+        return share, share, share
+    q = min(max(share, 0.5 / sum(drawn)), 1 - 0.5 / sum(drawn))   # a zero share still has a spread
+    n_eff, z = q * (1 - q) / var, 1.96
+    mid = (share + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
+    half = z * math.sqrt(share * (1 - share) / n_eff + z * z / (4 * n_eff * n_eff)) / (1 + z * z / n_eff)
+    return share, max(0.0, mid - half), min(1.0, mid + half)
 
 
 def _key(item) -> str:
@@ -102,26 +108,51 @@ def audit_items(items, suspects, n: int, seed: int = 13) -> list[ReviewItem]:
     for (name, _, _), members, k in zip(STRATA, groups, allocation(sizes, n)):
         drawn += [(name, len(members), k, i) for i in rng.sample(members, k)]
     rng.shuffle(drawn)
+    sample = hashlib.sha1(" ".join(_key(items[i]) for *_, i in drawn).encode()).hexdigest()[:8]
     out = []
     for name, size, k, i in drawn:
         item = items[i]
         path = Path(item.path)
-        extra = {"audit": name, "size": size, "drawn": k, "sentences": len(items), "expected": expected,
-                 "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
+        extra = {"audit": name, "sample": sample, "size": size, "drawn": k, "sentences": len(items),
+                 "expected": expected, "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
                  "line": item.sentence.line, "per_line": item.per_line}
-        out.append(ReviewItem(_key(item), item.sentence, 0.0, f"{item.path}:{item.sentence.line}", NOTE, (), extra))
+        out.append(ReviewItem(_key(item), item.sentence, None, f"{item.path}:{item.sentence.line}", NOTE, (), extra))
     return out
 
 
-def audit_report(reviewed) -> str:
-    """What the reviewed audit tasks say of the corpus: per stratum and over the corpus, with the critic's
-    expectation beside it."""
+def audit_report(reviewed, sent: dict | None = None) -> str:
+    """What the reviewed audit tasks say of the corpus, one block per sample (``sent``: how many tasks each
+    sample has in the project): per stratum and over the corpus, with the critic's expectation beside it,
+    and the sentences counted as errors."""
     mine = [r for r in reviewed if "audit" in r.extra]
+    if not mine and sent:
+        raise UserError(f"none of the {sum(sent.values())} audit sentences in the project is reviewed yet: submit "
+                        "them in its tab 'Review queue' (unchanged: Submit; wrong: fix, then Submit)")
     if not mine:
-        raise UserError("no reviewed audit tasks yet: send a sample with 'ner critic FILES --audit N --project P', "
-                        "review it in the project's tab 'Review queue' (unchanged: Submit; wrong: fix, Submit)")
+        raise UserError("the project holds no audit sample: send one with 'ner critic FILES --audit N --project P' "
+                        "and review it in the project's tab 'Review queue'")
+    samples: dict[str, list] = {}
+    for r in sorted(mine, key=lambda r: r.task):
+        samples.setdefault(r.extra.get("sample", ""), []).append(r)
+    return "\n".join(_sample_report(sample, done, (sent or {}).get(sample)) for sample, done in samples.items())
+
+
+def sent_counts(client, title: str) -> dict:
+    """How many audit tasks of each sample project ``title`` holds, reviewed or not."""
+    from collections import Counter
+
+    from ...labelstudio.review import META
+
+    extras = (((t.get("meta") or {}).get(META) or {}).get("extra") or {}
+              for t in client.iter_tasks(client.project(title)["id"], with_results=False))
+    return Counter(x.get("sample", "") for x in extras if "audit" in x)
+
+
+def _sample_report(sample: str, mine: list, sent: int | None) -> str:
     first = mine[0].extra
-    lines = [f"audit: {len(mine)} sentences reviewed of the {first['sentences']} the sample was drawn from"]
+    of = f"of the {sent} sent " if sent else ""
+    lines = [f"audit{' ' + sample if sample else ''}: {len(mine)} sentences reviewed {of}(drawn from "
+             f"{first['sentences']})"]
     sizes, found, drawn = [], [], []
     for name, _, _ in STRATA:
         done = [r for r in mine if r.extra["audit"] == name]
@@ -138,4 +169,10 @@ def audit_report(reviewed) -> str:
     scope = f" (none reviewed yet from: {', '.join(unseen)}; the share is of the others)" if unseen else ""
     lines.append(f"  about {share:.1%} of the sentences hold an error (95% interval {lo:.1%}-{hi:.1%}){scope}; "
                  f"the critic's probabilities expected {first['expected']:.1%}")
+    wrong = [f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task}"
+             + (", ticked fixed, unchanged)" if r.after.tags == r.before.tags else ")")
+             for r in mine if r.verdict == FIXED]
+    if wrong:
+        lines.append(f"  counted as errors: {', '.join(wrong[:20])}" + (f" and {len(wrong) - 20} more"
+                                                                         if len(wrong) > 20 else ""))
     return "\n".join(lines)
