@@ -33,7 +33,7 @@ import random
 import sys
 from pathlib import Path
 
-from critic_real_errors import FAMILY, critic_suspects, kappa, read_verdicts, shown, wilson  # noqa: E402
+from critic_real_errors import FAMILY, critic_suspects, kappa, readers_verdicts, shown, wilson  # noqa: E402
 
 from bench_critic_unseen import ROOT  # noqa: E402  (bench_critic_unseen sets sys.path)
 from ner.quality.critic.audit import STRATA, sentence_errors, strata, weighted  # noqa: E402
@@ -73,12 +73,10 @@ def sample(args) -> int:
 def rate(args) -> int:
     results = Path(args.results)
     key = json.loads((results / f"sample-key-{args.corpus}.json").read_text(encoding="utf-8"))
-    readers = {r: read_verdicts(results / f"sample-verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(",")}
-    for reader, verdicts in readers.items():
-        missing = [d["id"] for d in key["drawn"] if d["id"] not in verdicts]
-        if missing:
-            print(f"reader {reader}: no verdict for {len(missing)} sentences (ids {missing[:10]}...)", file=sys.stderr)
-            return 2
+    readers = readers_verdicts({r: results / f"sample-verdicts-{args.corpus}-{r}.jsonl"
+                                for r in args.readers.split(",")}, [d["id"] for d in key["drawn"]], "sentences")
+    if readers is None:
+        return 2
     print(f"{args.corpus}: sentences holding an error, judged, against the critic's expectation "
           f"({len(key['drawn'])} drawn of {key['sentences']}; unsure counted as no error; 95% intervals)")
     for reader, verdicts in readers.items():

@@ -209,14 +209,23 @@ def read_verdicts(path: Path) -> dict:
     return out
 
 
+def readers_verdicts(paths: dict, ids: list, what: str) -> dict | None:
+    """``{reader: {id: verdict}}`` from each reader's file, or None (said on stderr) when one lacks an id."""
+    readers = {r: read_verdicts(path) for r, path in paths.items()}
+    for reader, verdicts in readers.items():
+        missing = [i for i in ids if i not in verdicts]
+        if missing:
+            print(f"reader {reader}: no verdict for {len(missing)} {what} (ids {missing[:10]}...)", file=sys.stderr)
+            return None
+    return readers
+
+
 def score(args) -> int:
     key = json.loads((RESULTS / f"key-{args.corpus}.json").read_text(encoding="utf-8"))
-    readers = {r: read_verdicts(RESULTS / f"verdicts-{args.corpus}-{r}.jsonl") for r in args.readers.split(",")}
-    for reader, verdicts in readers.items():
-        missing = [p["id"] for p in key["places"] if p["id"] not in verdicts]
-        if missing:
-            print(f"reader {reader}: no verdict for {len(missing)} places (ids {missing[:10]}...)", file=sys.stderr)
-            return 2
+    readers = readers_verdicts({r: RESULTS / f"verdicts-{args.corpus}-{r}.jsonl" for r in args.readers.split(",")},
+                               [p["id"] for p in key["places"]], "places")
+    if readers is None:
+        return 2
     top = key["top"]
     cuts = list(range(10, top + 1, 10)) or [top]
     print(f"{args.corpus}: real errors among each method's first k suspects on the untouched corpus "
