@@ -18,7 +18,7 @@ the draws; the strata and the estimate are ``ner/quality/critic/audit.py``'s):
 
 A reader sees the guidelines of the corpus (``annotation/guidelines.md`` and ``annotation/labels.toml``, or
 factRuEval's PER/ORG/LOC) and the sentence; not its stratum or the critic's probability. "Unsure" counts as no
-error (``rate`` also prints the count). Same marginals and critic as ``critic_real_errors.py`` (``ner critic``'s
+error (``rate`` also prints the count; ``--unsure-as-error`` gives the other bound). Same marginals and critic as ``critic_real_errors.py`` (``ner critic``'s
 fold settings, critic seed ``--seed``).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_error_rate.py sample written|devset [--per 30,40,90]
@@ -78,14 +78,16 @@ def rate(args) -> int:
     if readers is None:
         return 2
     print(f"{args.corpus}: sentences holding an error, judged, against the critic's expectation "
-          f"({len(key['drawn'])} drawn of {key['sentences']}; unsure counted as no error; 95% intervals)")
+          f"({len(key['drawn'])} drawn of {key['sentences']}; unsure counted as "
+          f"{'an error' if args.unsure_as_error else 'no error'}; 95% intervals)")
+    wrong = ("error", "unsure") if args.unsure_as_error else ("error",)
     for reader, verdicts in readers.items():
         print(f"reader {reader}\n{'stratum':12}{'size':>7}{'drawn':>7}{'errors':>8}{'judged':>9}{'interval':>13}"
               f"{'critic expects':>16}{'unsure':>8}")
         found, drawn = [], []
         for stratum in key["strata"]:
             ids = [d["id"] for d in key["drawn"] if d["stratum"] == stratum["name"]]
-            k = sum(verdicts[i] == "error" for i in ids)
+            k = sum(verdicts[i] in wrong for i in ids)
             lo, hi = wilson(k, len(ids))
             found.append(k)
             drawn.append(len(ids))
@@ -110,6 +112,7 @@ def main() -> int:
     ap.add_argument("corpus", choices=tuple(FAMILY))
     ap.add_argument("--per", default="30,40,90", help="sample: sentences drawn from each stratum")
     ap.add_argument("--readers", default="a", help="rate: the readers whose verdicts to read")
+    ap.add_argument("--unsure-as-error", action="store_true", help="rate: count 'unsure' as an error")
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the draw's")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=str(ROOT / "out" / "bench_critic_unseen"))

@@ -99,17 +99,17 @@ def run(args) -> int:
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
-    if args.audit is not None and (args.audit < 1 or not args.paths):
-        raise UserError("--audit N needs corpus FILES (the sample is drawn from them into --project P) and N of "
-                        "1 or more sentences")
+    if args.audit is not None and not args.paths:
+        raise UserError("--audit N draws its sample from corpus FILES: give them (the sample goes to --project P)")
+    if args.audit is not None and args.audit < 1:
+        raise UserError("--audit N: N must be 1 or more sentences")
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample; give it on its own")
-        from ..quality.critic.audit import audit_report, sent_counts
+        from ..quality.critic.audit import project_report
 
-        client = _client(args)
-        reviewed = _read_queue(review, client, args.audit_report)
-        print(audit_report(reviewed, sent_counts(client, args.audit_report)))
+        reviewed, report = project_report(_client(args), args.audit_report, lambda c, t: _read_queue(review, c, t))
+        print(report)
         return _apply(reviewed, args.apply)
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
@@ -131,9 +131,11 @@ def run(args) -> int:
     if args.push_review or args.audit is not None:
         if not args.project:
             raise UserError("--push-review and --audit need --project P (the review queue)")
-        about = ("a random check: read each sentence whole" if not args.push_review else
-                 "review queue: open tasks, most suspect first")
-        review.ensure_queue(_client(args), args.project, labels, about)  # before the training, not after it
+        if args.audit is not None:   # one sample a project, checked (and the project made) before the training
+            from ..quality.critic.audit import ensure_audit_project
+
+            ensure_audit_project(_client(args), args.project, labels)
+        review.ensure_queue(_client(args), args.project, labels)  # before the training, not after it
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -167,13 +169,9 @@ def run(args) -> int:
         say(f"{sent} suspect(s) sent to project {args.project!r} as open tasks; its tab 'Review queue' lists "
             f"them most suspect first")
     if args.audit is not None:
-        from ..quality.critic.audit import audit_items
+        from ..quality.critic.audit import send_audit
 
-        sample = audit_items(items, suspects, args.audit, args.seed)
-        sent = review.push_queue(_client(args), args.project, sample, labels)
-        there = f" ({len(sample) - sent} of the sample were there already)" if sent < len(sample) else ""
-        say(f"{sent} sentence(s) sent to project {args.project!r} for a full check{there}; when they are reviewed, "
-            f"ner critic --audit-report \"{args.project}\" says how many hold an error")
+        say(send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
     applied = _apply(reviewed, args.apply) if args.apply else 0
     return 1 if over or applied else 0
 

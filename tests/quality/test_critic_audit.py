@@ -9,7 +9,7 @@ import random
 from types import SimpleNamespace as S
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ner.errors import UserError
@@ -48,8 +48,8 @@ def test_the_estimate_weighs_each_stratum_by_its_size():
     assert weighted([10, 90, 900], [1, 0, 3], [2, 0, 30])[0] == pytest.approx((5 + 90) / 910)
 
 
-def wilson(k, n, z=1.96):
-    p = k / n
+def wilson(p, n, z=1.96):
+    """Wilson's score interval of a share p seen in n."""
     mid = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
     return mid - half, mid + half
@@ -58,15 +58,34 @@ def wilson(k, n, z=1.96):
 @settings(max_examples=200, deadline=None)
 @given(st.integers(2, 200).flatmap(lambda n: st.tuples(st.integers(1, n - 1), st.just(n))))
 def test_one_stratum_of_a_large_corpus_gives_wilsons_interval(kn):
+    """A sample of a stratum of a billion: Wilson's interval at n - 1, the sample variance's divisor."""
     k, n = kn
     share, lo, hi = weighted([10**9], [k], [n])
-    assert share == pytest.approx(k / n) and (lo, hi) == pytest.approx(wilson(k, n), abs=1e-6)
+    assert share == pytest.approx(k / n) and (lo, hi) == pytest.approx(wilson(k / n, n - 1), abs=1e-6)
 
 
-def test_errors_found_keep_the_interval_off_zero():
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 500), st.integers(0, 40), st.integers(0, 40)), min_size=3, max_size=3))
+def test_the_interval_holds_the_share_and_closes_only_on_a_census(strata_):
+    sizes = [n for n, _, _ in strata_]
+    drawn = [min(d, n) for n, d, _ in strata_]
+    found = [min(k, d) for (_, _, k), d in zip(strata_, drawn)]
+    assume(any(drawn))
+    share, lo, hi = weighted(sizes, found, drawn)
+    assert 0.0 <= lo <= share <= hi <= 1.0
+    census = all(d == n for n, d in zip(sizes, drawn) if d)
+    assert (lo == hi) == census
+
+
+def test_errors_found_keep_the_interval_off_zero_and_all_errors_off_one():
     # the trial's report: 3 errors in 9 read, most of them from the other 90%; the normal interval began at 0
     share, lo, hi = weighted([88, 353, 3968], [1, 0, 2], [2, 3, 7])
-    assert lo > 0 and lo < share < hi
+    assert 0.02 < lo < share < hi
+    # a first review that found an error: 1 of 1 (the interval was 100%-100% before)
+    share, lo, hi = weighted([88, 353, 3968], [0, 0, 1], [0, 0, 1])
+    assert share == 1.0 and lo < 0.5 and hi == 1.0
+    share, lo, hi = weighted([88, 353, 3968], [2, 2, 0], [2, 2, 0])
+    assert share == 1.0 and lo < 0.8
 
 
 @settings(max_examples=300, deadline=None)
@@ -109,7 +128,10 @@ def test_the_sample_is_drawn_from_each_stratum_and_tells_the_reviewer_nothing_of
     assert len({it.extra["sample"] for it in sample}) == 1
     assert all(it.versions == () for it in sample)
     assert [it.extra["audit"] for it in sample] != sorted(it.extra["audit"] for it in sample)
-    assert sample[0].extra["expected"] == pytest.approx(sum(p) / len(p)) and sample[0].where.startswith("x.conll:")
+    for (name, _, _), members in zip(STRATA, groups):   # each task carries its stratum's expectation
+        assert [it.extra["expected"] for it in by[name]] == [pytest.approx(sum(p[i] for i in members) / len(members))
+                                                             ] * len(by[name])
+    assert sample[0].where.startswith("x.conll:")
     assert [it.key for it in audit_items(items, suspects, 40, seed=5)] == [it.key for it in sample]
     with pytest.raises(UserError, match="--audit N"):
         audit_items(items, suspects, 0)
@@ -145,7 +167,12 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     assert f"audit {other[0].extra['sample']}: 10 sentences reviewed (drawn from 200)" in both
     # half reviewed: the strata not yet read are named, not silently counted clean
     part = audit_report(reviewed_as([it for it in sample if it.extra["audit"] != "next 8%"], set(top)))
-    assert "(none reviewed yet from: next 8%; the share is of the others)" in part
+    assert "(none reviewed yet from: next 8%; the shares are of the others)" in part
+    # ... and the critic's expectation beside it is over the same strata
+    e = {it.extra["audit"]: it.extra["expected"] for it in sample}
+    theirs = (6 * e["top 2%"] + 270 * e["other 90%"]) / 276
+    assert part.splitlines()[-2].endswith(f"the critic's probabilities expected {theirs:.1%}")
+    assert f"{theirs:.1%}" != f"{expected:.1%}"
     suspect = Reviewed("k", 1, FIXED, False, sample[0].sentence, sample[0].sentence, "r", {"span": [0, 1, "PER"]})
     with pytest.raises(UserError, match="holds no audit sample"):     # a review queue's suspect is no audit
         audit_report([suspect])
@@ -155,6 +182,12 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     ticked = [Reviewed(r.key, r.task, r.verdict, True, r.before, r.after, "r", r.extra)
               for r in reviewed_as(sample, {sample[0].key})]
     assert f"{sample[0].where} (task 0, ticked fixed, unchanged)" in audit_report(ticked)
+    # a changed sentence ticked "kept" is an error too (--apply writes its change)
+    changed = Sentence(sample[1].sentence.words, ("O",) * len(sample[1].sentence.words))
+    slip = [Reviewed(r.key, r.task, KEPT, True, r.before, changed, "r", r.extra) if r.task == 1 else r
+            for r in reviewed_as(sample, set())]
+    assert f"{sample[1].where} (task 1, changed, ticked kept)" in (text := audit_report(slip))
+    assert "hold an error" in text and text.count("(task ") == 1
 
 
 @pytest.mark.labelstudio
@@ -229,14 +262,17 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     args = ["critic", str(path), "--folds", "2", "--epochs", "1", "--hidden", "8", "--work", str(tmp_path / "w"),
             "--project", title]
     assert main(args + ["--audit", "0"]) == 2 and not (tmp_path / "w").exists()    # refused before the training
-    assert "--audit N needs corpus FILES" in capsys.readouterr().err
+    assert "--audit N: N must be 1 or more sentences" in capsys.readouterr().err
     assert main(args[:1] + args[2:] + ["--audit", "5"]) == 2       # no FILES: the project would be read and fed
-    assert "--audit N needs corpus FILES" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert "--audit N draws its sample from corpus FILES" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
     assert main(args + ["--audit", "5"]) == 1
     err = capsys.readouterr().err
     assert "5 sentence(s) sent to project" in err and f'ner critic --audit-report "{title}" says' in err
-    assert main(args + ["--audit", "5"]) == 1                        # the same sample again: nothing twice
-    assert "0 sentence(s) sent" in (err := capsys.readouterr().err) and "(5 of the sample were there already)" in err
+    # one project, one sample: a second --audit is refused before the training, with what to do instead
+    assert main(args + ["--audit", "5", "--work", str(tmp_path / "w2")]) == 2 and not (tmp_path / "w2").exists()
+    assert f'holds an audit sample already (5 sentences): report it with ner critic --audit-report "{title}"' in (
+        capsys.readouterr().err)
     tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
     assert len(tasks) == 5 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
     assert {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}

@@ -218,4 +218,3 @@ def test_spurious_spans_start_on_words_the_corpus_uses_more_than_once():
     bad = corrupt(words, tags, LABELS, 1.0, seed=3)
     starts = {words[s][i] for s, ts in enumerate(bad) for i, _, _ in tags_spans(ts)}
     assert len(starts) > 1 and starts <= {"Голосовой", "помощник", "Модель", "отвечает", "быстро"}
-

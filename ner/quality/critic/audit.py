@@ -7,10 +7,12 @@ random sample can say how clean a corpus is. ``audit_items(items, suspects, n, s
 sentences for them, stratified by the critic's probability that a sentence holds an error
 (``sentence_errors``): its top 2%, the next 8% and the other 90% (``STRATA``), which get a fifth, a
 quarter and the rest of ``n``, so that the few likely errors are read closely and the other 90% still
-speak for themselves. Each goes to the review queue (``labelstudio/review.py``) with no suggestion and
-the same note for all, so nothing tells the reviewer where it came from. ``audit_report(reviewed)`` reads
-the submitted ones back: a sentence changed (or ticked "fixed") holds an error; each stratum's share is
-weighted by its size (``weighted``).
+speak for themselves. Each goes to the review queue (``labelstudio/review.py``), shuffled, with no
+suggestion, no score and the same note for all: nothing on the labeling page or in the queue's columns
+says which stratum it came from (the task's meta does, for the report: let someone other than the one
+who ran the critic, and read its suspects, do the review). One project holds one sample
+(``ensure_audit_project``). ``audit_report(reviewed)`` reads the submitted ones back: a sentence
+changed, or ticked "fixed", holds an error; each stratum's share is weighted by its size (``weighted``).
 
 Left out: what kind of error each was (the review queue's suspects say that).
 """
@@ -20,14 +22,16 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections import Counter
 from pathlib import Path
 
 from ...errors import UserError
-from ...labelstudio.review import FIXED, ReviewItem
+from ...labelstudio.review import FIXED, META, ReviewItem, ensure_queue, push_queue
 
 STRATA = (("top 2%", 0.02, 0.20), ("next 8%", 0.08, 0.25), ("other 90%", 0.90, 0.55))  # name, share, draws
 NOTE = ("Выборочная проверка: прочтите всю разметку предложения. Всё верно - Submit; "
         "ошибка (пропущенная сущность, лишняя, не та метка или границы) - исправьте и Submit")
+DESCRIPTION = "a random check of the corpus: read each sentence whole"
 
 
 def sentence_errors(n_items: int, suspects) -> list[float]:
@@ -71,22 +75,23 @@ def allocation(sizes: list[int], n: int) -> list[int]:
 def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[float, float, float]:
     """The corpus's share from stratified draws (each stratum's share weighted by its size; a stratum nobody
     read is left out) and a 95% interval: Wilson's at the effective sample size, p(1 - p) over the stratified
-    variance (each stratum's with the finite-population correction), so that it neither goes below zero nor
-    closes on a share that found no error (such a stratum counts half an error in its variance)."""
+    variance (each stratum's sample variance, k / d shrunk half a sentence off 0 and 1 so that a stratum of
+    all errors or none still has a spread, with the finite-population correction). Zero wide only where
+    every stratum read was read whole."""
     total = sum(n for n, d in zip(sizes, drawn) if d)
     share = sum(n * k / d for n, k, d in zip(sizes, found, drawn) if d) / total
+    if all(d == n for n, d in zip(sizes, drawn) if d):
+        return share, share, share
     var = 0.0
     for n, k, d in zip(sizes, found, drawn):
         if d:
-            p = max(k, 0.5) / d
-            var += (n / total) ** 2 * p * (1 - p) / d * (1 - d / n if n > 1 else 0.0)
-    if var == 0.0:          # every stratum read whole: no sampling error
-        return share, share, share
-    q = min(max(share, 0.5 / sum(drawn)), 1 - 0.5 / sum(drawn))   # a zero share still has a spread
+            p = min(max(k, 0.5), d - 0.5) / d if d > 1 else 0.5
+            var += (n / total) ** 2 * (1 - d / n) * p * (1 - p) / max(d - 1, 1)
+    q = min(max(share, 0.5 / sum(drawn)), 1 - 0.5 / sum(drawn))
     n_eff, z = q * (1 - q) / var, 1.96
     mid = (share + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
     half = z * math.sqrt(share * (1 - share) / n_eff + z * z / (4 * n_eff * n_eff)) / (1 + z * z / n_eff)
-    return share, max(0.0, mid - half), min(1.0, mid + half)
+    return share, min(max(0.0, mid - half), share), max(min(1.0, mid + half), share)   # rounding kept off the share
 
 
 def _key(item) -> str:
@@ -101,29 +106,69 @@ def audit_items(items, suspects, n: int, seed: int = 13) -> list[ReviewItem]:
         raise UserError("--audit N: N must be 1 or more sentences")
     p = sentence_errors(len(items), suspects)
     groups = strata(p)
-    sizes = [len(g) for g in groups]
-    expected = sum(p) / len(p) if p else 0.0
     rng = random.Random(seed)
     drawn = []
-    for (name, _, _), members, k in zip(STRATA, groups, allocation(sizes, n)):
-        drawn += [(name, len(members), k, i) for i in rng.sample(members, k)]
+    for (name, _, _), members, k in zip(STRATA, groups, allocation([len(g) for g in groups], n)):
+        expected = sum(p[i] for i in members) / len(members) if members else 0.0
+        drawn += [(name, len(members), expected, i) for i in rng.sample(members, k)]
     rng.shuffle(drawn)
     sample = hashlib.sha1(" ".join(_key(items[i]) for *_, i in drawn).encode()).hexdigest()[:8]
     out = []
-    for name, size, k, i in drawn:
+    for name, size, expected, i in drawn:
         item = items[i]
         path = Path(item.path)
-        extra = {"audit": name, "sample": sample, "size": size, "drawn": k, "sentences": len(items),
-                 "expected": expected, "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
+        extra = {"audit": name, "sample": sample, "size": size, "expected": expected, "sentences": len(items),
+                 "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
                  "line": item.sentence.line, "per_line": item.per_line}
         out.append(ReviewItem(_key(item), item.sentence, None, f"{item.path}:{item.sentence.line}", NOTE, (), extra))
     return out
 
 
+def sent_counts(client, project: dict) -> Counter:
+    """How many audit tasks of each sample the project holds, reviewed or not."""
+    extras = (((t.get("meta") or {}).get(META) or {}).get("extra") or {}
+              for t in client.iter_tasks(project["id"], with_results=False))
+    return Counter(x.get("sample", "") for x in extras if "audit" in x)
+
+
+def ensure_audit_project(client, title: str, labels) -> None:
+    """Make the project for a sample, or refuse one that holds a sample already (a second one would be
+    drawn from another critic's strata, and the report could not weigh the two together). Cheap: call it
+    before the training."""
+    project = client.find_project(title)
+    if project is None:
+        ensure_queue(client, title, labels, DESCRIPTION)
+    elif held := sum(sent_counts(client, project).values()):
+        raise UserError(f"project {title!r} holds an audit sample already ({held} sentences): report it with "
+                        f"ner critic --audit-report \"{title}\", or send a new sample to a new project")
+
+
+def send_audit(client, title: str, items, labels, suspects, n: int, seed: int = 13) -> str:
+    """Push the sample; what to tell the user."""
+    sent = push_queue(client, title, audit_items(items, suspects, n, seed), labels)
+    return (f"{sent} sentence(s) sent to project {title!r} for a full check; when they are reviewed, "
+            f"ner critic --audit-report \"{title}\" says how many hold an error")
+
+
+def project_report(client, title: str, read_queue) -> tuple[list, str]:
+    """``(reviewed tasks, report)`` of project ``title``; ``read_queue(client, title)`` reads its reviews."""
+    project = client.find_project(title)
+    if project is None:
+        raise UserError(f"no Label Studio project titled {title!r} at {client.conn.url}: give the title the "
+                        "sample was sent to with --audit")
+    reviewed = read_queue(client, title)
+    return reviewed, audit_report(reviewed, sent_counts(client, project))
+
+
+def is_error(r) -> bool:
+    """A reviewed sentence holds an error when the reviewer changed it or ticked "fixed"."""
+    return r.verdict == FIXED or r.after.tags != r.before.tags
+
+
 def audit_report(reviewed, sent: dict | None = None) -> str:
     """What the reviewed audit tasks say of the corpus, one block per sample (``sent``: how many tasks each
-    sample has in the project): per stratum and over the corpus, with the critic's expectation beside it,
-    and the sentences counted as errors."""
+    sample has in the project): per stratum and over the corpus, with the critic's expectation over the same
+    strata beside it, and the sentences counted as errors."""
     mine = [r for r in reviewed if "audit" in r.extra]
     if not mine and sent:
         raise UserError(f"none of the {sum(sent.values())} audit sentences in the project is reviewed yet: submit "
@@ -137,41 +182,32 @@ def audit_report(reviewed, sent: dict | None = None) -> str:
     return "\n".join(_sample_report(sample, done, (sent or {}).get(sample)) for sample, done in samples.items())
 
 
-def sent_counts(client, title: str) -> dict:
-    """How many audit tasks of each sample project ``title`` holds, reviewed or not."""
-    from collections import Counter
-
-    from ...labelstudio.review import META
-
-    extras = (((t.get("meta") or {}).get(META) or {}).get("extra") or {}
-              for t in client.iter_tasks(client.project(title)["id"], with_results=False))
-    return Counter(x.get("sample", "") for x in extras if "audit" in x)
-
-
 def _sample_report(sample: str, mine: list, sent: int | None) -> str:
-    first = mine[0].extra
     of = f"of the {sent} sent " if sent else ""
     lines = [f"audit{' ' + sample if sample else ''}: {len(mine)} sentences reviewed {of}(drawn from "
-             f"{first['sentences']})"]
-    sizes, found, drawn = [], [], []
+             f"{mine[0].extra['sentences']})"]
+    sizes, found, drawn, expected = [], [], [], []
     for name, _, _ in STRATA:
         done = [r for r in mine if r.extra["audit"] == name]
-        size = next((r.extra["size"] for r in done), 0)
-        k = sum(r.verdict == FIXED for r in done)
+        size = done[0].extra["size"] if done else 0
+        k = sum(map(is_error, done))
         sizes.append(size)
         found.append(k)
         drawn.append(len(done))
+        expected.append(done[0].extra.get("expected", 0.0) if done else 0.0)
         if done:
             lines.append(f"  {name} by the critic's suspicion ({size} sentences): {k} of {len(done)} reviewed "
                          f"hold an error")
     share, lo, hi = weighted(sizes, found, drawn)
     unseen = [name for (name, _, _), d in zip(STRATA, drawn) if not d]
-    scope = f" (none reviewed yet from: {', '.join(unseen)}; the share is of the others)" if unseen else ""
+    scope = f" (none reviewed yet from: {', '.join(unseen)}; the shares are of the others)" if unseen else ""
+    theirs = sum(n * e for n, e, d in zip(sizes, expected, drawn) if d) / sum(n for n, d in zip(sizes, drawn) if d)
     lines.append(f"  about {share:.1%} of the sentences hold an error (95% interval {lo:.1%}-{hi:.1%}){scope}; "
-                 f"the critic's probabilities expected {first['expected']:.1%}")
+                 f"the critic's probabilities expected {theirs:.1%}")
     wrong = [f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task}"
-             + (", ticked fixed, unchanged)" if r.after.tags == r.before.tags else ")")
-             for r in mine if r.verdict == FIXED]
+             + (", ticked fixed, unchanged)" if r.after.tags == r.before.tags else
+                ", changed, ticked kept)" if r.verdict != FIXED else ")")
+             for r in mine if is_error(r)]
     if wrong:
         lines.append(f"  counted as errors: {', '.join(wrong[:20])}" + (f" and {len(wrong) - 20} more"
                                                                          if len(wrong) > 20 else ""))
