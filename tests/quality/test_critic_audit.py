@@ -153,8 +153,11 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     share = weighted([6, 24, 270], [4, 0, 1], [4, 5, 11])
     sample_id = sample[0].extra["sample"]
     assert report.splitlines()[0] == f"audit {sample_id}: 20 sentences reviewed (drawn from 300)"
-    assert "top 2% by the critic's suspicion (6 sentences): 4 of 4 reviewed hold an error" in report
-    assert "other 90% by the critic's suspicion (270 sentences): 1 of 11 reviewed hold an error" in report
+    e = {it.extra["audit"]: it.extra["expected"] for it in sample}
+    assert f"top 2% by the critic's suspicion (6 sentences): 4 of 4 reviewed hold an error (it expected " \
+           f"{e['top 2%']:.0%})" in report and e["top 2%"] == pytest.approx(0.6)
+    assert f"other 90% by the critic's suspicion (270 sentences): 1 of 11 reviewed hold an error (it expected " \
+           f"{e['other 90%']:.0%})" in report
     assert f"about {share[0]:.1%} of the sentences hold an error (95% interval {share[1]:.1%}-{share[2]:.1%})" in report
     expected = sum(sentence_errors(300, suspects)) / 300
     assert report.splitlines()[-2].endswith(f"the critic's probabilities expected {expected:.1%}")
@@ -169,7 +172,6 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     part = audit_report(reviewed_as([it for it in sample if it.extra["audit"] != "next 8%"], set(top)))
     assert "(none reviewed yet from: next 8%; the shares are of the others)" in part
     # ... and the critic's expectation beside it is over the same strata
-    e = {it.extra["audit"]: it.extra["expected"] for it in sample}
     theirs = (6 * e["top 2%"] + 270 * e["other 90%"]) / 276
     assert part.splitlines()[-2].endswith(f"the critic's probabilities expected {theirs:.1%}")
     assert f"{theirs:.1%}" != f"{expected:.1%}"

@@ -197,7 +197,7 @@ def _sample_report(sample: str, mine: list, sent: int | None) -> str:
         expected.append(done[0].extra.get("expected", 0.0) if done else 0.0)
         if done:
             lines.append(f"  {name} by the critic's suspicion ({size} sentences): {k} of {len(done)} reviewed "
-                         f"hold an error")
+                         f"hold an error (it expected {expected[-1]:.0%})")
     share, lo, hi = weighted(sizes, found, drawn)
     unseen = [name for (name, _, _), d in zip(STRATA, drawn) if not d]
     scope = f" (none reviewed yet from: {', '.join(unseen)}; the shares are of the others)" if unseen else ""
