@@ -99,13 +99,14 @@ def run(args) -> int:
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
-    if args.audit is not None and not args.paths:
-        raise UserError("--audit N draws its sample from corpus FILES: give them (the sample goes to --project P)")
-    if args.audit is not None and args.audit < 1:
-        raise UserError("--audit N: N must be 1 or more sentences")
+    if args.audit is not None:
+        from ..quality.critic.audit import check_audit_args
+
+        check_audit_args(args.audit, args.paths, args.push_review or args.learn)
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
-            raise UserError("--audit-report PROJECT reads the project's reviewed sample; give it on its own")
+            raise UserError("--audit-report PROJECT reads the project's reviewed sample: give it without corpus "
+                            "FILES, --learn, --push-review or --audit")
         from ..quality.critic.audit import project_report
 
         reviewed, report = project_report(_client(args), args.audit_report, lambda c, t: _read_queue(review, c, t))
@@ -157,8 +158,8 @@ def run(args) -> int:
     over = [s for s in suspects if s.score >= args.threshold]
     listed = suspects[: max(args.top, len(over))]
     groups = quality(items, suspects, args.threshold)
-    print(format_table(items, suspects[: args.top]))
-    print()
+    if args.audit is None:   # an audit's reviewer should not have read the suspects
+        print(format_table(items, suspects[: args.top]) + "\n")
     print(format_quality(groups))
     if args.json:
         Path(args.json).write_text(format_jsonl(items, listed), encoding="utf-8")
@@ -172,6 +173,7 @@ def run(args) -> int:
         from ..quality.critic.audit import send_audit
 
         say(send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
+        return 0
     applied = _apply(reviewed, args.apply) if args.apply else 0
     return 1 if over or applied else 0
 

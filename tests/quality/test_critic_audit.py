@@ -152,7 +152,7 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     assert [len([it for it in sample if it.extra["audit"] == n]) for n, _, _ in STRATA] == [4, 5, 11]
     share = weighted([6, 24, 270], [4, 0, 1], [4, 5, 11])
     sample_id = sample[0].extra["sample"]
-    assert report.splitlines()[0] == f"audit {sample_id}: 20 sentences reviewed (drawn from 300)"
+    assert report.splitlines()[0] == f"audit {sample_id}: 20 sentence(s) reviewed (drawn from 300)"
     e = {it.extra["audit"]: it.extra["expected"] for it in sample}
     assert f"top 2% by the critic's suspicion (6 sentences): 4 of 4 reviewed hold an error (it expected " \
            f"{e['top 2%']:.0%})" in report and e["top 2%"] == pytest.approx(0.6)
@@ -165,12 +165,16 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     assert report.splitlines()[-1].startswith("  counted as errors: x.conll:") and report.count("(task ") == 5
     # the number sent is said when known; a second sample in the project is reported on its own
     other = audit_items(corpus(200), [], 10, seed=2)
-    both = audit_report(reviewed_as(sample, set()) + reviewed_as(other, set()), {sample_id: 30})
-    assert f"audit {sample_id}: 20 sentences reviewed of the 30 sent (drawn from 300)" in both
-    assert f"audit {other[0].extra['sample']}: 10 sentences reviewed (drawn from 200)" in both
+    sent = {(sample_id, "top 2%"): 6, (sample_id, "next 8%"): 8, (sample_id, "other 90%"): 16}
+    both = audit_report(reviewed_as(sample, set()) + reviewed_as(other, set()), sent)
+    assert f"audit {sample_id}: 20 sentence(s) reviewed of the 30 sent (drawn from 300)" in both
+    assert "(6 sentences): 0 of 4 reviewed (of 6 sent) hold an error" in both
+    assert f"audit {other[0].extra['sample']}: 10 sentence(s) reviewed (drawn from 200)" in both
     # half reviewed: the strata not yet read are named, not silently counted clean
     part = audit_report(reviewed_as([it for it in sample if it.extra["audit"] != "next 8%"], set(top)))
-    assert "(none reviewed yet from: next 8%; the shares are of the others)" in part
+    half = weighted([6, 24, 270], [4, 0, 0], [4, 0, 11])[0]
+    assert half == pytest.approx(6 / 276)
+    assert f"about {half:.1%} of the sentences outside the next 8% (none reviewed there yet) hold an error" in part
     # ... and the critic's expectation beside it is over the same strata
     theirs = (6 * e["top 2%"] + 270 * e["other 90%"]) / 276
     assert part.splitlines()[-2].endswith(f"the critic's probabilities expected {theirs:.1%}")
@@ -179,7 +183,7 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     with pytest.raises(UserError, match="holds no audit sample"):     # a review queue's suspect is no audit
         audit_report([suspect])
     with pytest.raises(UserError, match="none of the 20 audit sentences in the project is reviewed yet"):
-        audit_report([suspect], {sample_id: 20})
+        audit_report([suspect], {(sample_id, "top 2%"): 4, (sample_id, "other 90%"): 16})
     # a tick on "fixed" with nothing changed counts, and says so
     ticked = [Reviewed(r.key, r.task, r.verdict, True, r.before, r.after, "r", r.extra)
               for r in reviewed_as(sample, {sample[0].key})]
@@ -226,16 +230,16 @@ def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answer
     sdk.annotations.create(id=tasks[other.key]["id"], result=tasks[other.key]["predictions"][0]["result"])
     found = {r.key: r.verdict for r in read_queue(ls_client, title)}
     assert found == {planted.key: FIXED, other.key: KEPT}
-    with pytest.raises(UserError, match="no reviewed critic tasks"):   # an audit is no verdict on a suspect
+    with pytest.raises(UserError, match="holds an audit sample, not the critic's suspects"):   # no span verdicts
         learn(ls_client, title, None)
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
     assert main(["critic", "--audit-report", title]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"audit {planted.extra['sample']}: 2 sentences reviewed of the 6 sent (drawn from 60)\n")
-    assert f"({planted.extra['size']} sentences): 1 of 1 reviewed hold an error" in out
+    assert out.startswith(f"audit {planted.extra['sample']}: 2 sentence(s) reviewed of the 6 sent (drawn from 60)\n")
+    assert f"({planted.extra['size']} sentences): 1 of 1 reviewed (of 1 sent) hold an error" in out
     assert main(["critic", "x.conll", "--audit-report", title]) == 2
-    assert "give it on its own" in capsys.readouterr().err
+    assert "give it without corpus FILES" in capsys.readouterr().err
     # the reviewer's correction goes into the corpus file at its line, as --learn --apply writes the queue's
     monkeypatch.chdir(tmp_path)
     lines = [f"{w}\t{t}" for it in items for w, t in [*zip(it.sentence.words, it.sentence.tags), ("", "")]]
@@ -256,7 +260,7 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     path = tmp_path / "c.conll"
     items = corpus(40)
     words = list(items[3].sentence.words)
-    words[5] = "Мoскве"                          # a Latin o: a look-alike, a suspect at 0.9 (exit code 1)
+    words[5] = "Мoскве"                          # a Latin o: a look-alike, a suspect at 0.9
     items[3] = Item("c.conll", Sentence(tuple(words), items[3].sentence.tags, items[3].sentence.line), "x")
     path.write_text("".join("".join(f"{w}\t{t}\n" for w, t in zip(it.sentence.words, it.sentence.tags)) + "\n"
                             for it in items), encoding="utf-8")
@@ -268,13 +272,27 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert main(args[:1] + args[2:] + ["--audit", "5"]) == 2       # no FILES: the project would be read and fed
     assert "--audit N draws its sample from corpus FILES" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
-    assert main(args + ["--audit", "5"]) == 1
-    err = capsys.readouterr().err
-    assert "5 sentence(s) sent to project" in err and f'ner critic --audit-report "{title}" says' in err
+    assert main(args + ["--audit", "5", "--push-review"]) == 2 and not (tmp_path / "w").exists()   # not blind
+    assert "sends a blind sample: give it without --push-review" in capsys.readouterr().err
+    # sent, it exits 0 and prints no suspect (the one who reviews the sample should not have read them)
+    assert main(args + ["--audit", "100"]) == 0
+    out, err = capsys.readouterr()
+    assert "Мoскве" not in out and "sentences without a suspected error" in out
+    assert "40 sentence(s) sent to project" in err and "(the whole corpus: it has 40)" in err
+    assert f'ner critic --audit-report "{title}" says' in err
     # one project, one sample: a second --audit is refused before the training, with what to do instead
     assert main(args + ["--audit", "5", "--work", str(tmp_path / "w2")]) == 2 and not (tmp_path / "w2").exists()
-    assert f'holds an audit sample already (5 sentences): report it with ner critic --audit-report "{title}"' in (
+    assert f'holds an audit sample already (40 sentences): report it with ner critic --audit-report "{title}"' in (
         capsys.readouterr().err)
     tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
-    assert len(tasks) == 5 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
+    assert len(tasks) == 40 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
     assert {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}
+
+
+def test_a_sample_sent_to_a_new_project_is_a_new_sample():
+    """The trial's second project drew the first one's 12 sentences: the draw's seed now holds the title."""
+    items = corpus()
+    suspects = [S(item=i, score=0.5) for i in range(0, 300, 5)]
+    a, b = (audit_items(items, suspects, 20, f"13:{title}") for title in ("ML audit", "ML audit 2"))
+    assert {it.key for it in a} != {it.key for it in b}
+    assert [it.key for it in audit_items(items, suspects, 20, "13:ML audit")] == [it.key for it in a]

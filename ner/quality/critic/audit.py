@@ -100,7 +100,7 @@ def _key(item) -> str:
                                    ).hexdigest()[:16]
 
 
-def audit_items(items, suspects, n: int, seed: int = 13) -> list[ReviewItem]:
+def audit_items(items, suspects, n: int, seed: int | str = 13) -> list[ReviewItem]:
     """``n`` sentences drawn at random from the critic's strata, shuffled, as review queue items."""
     if n < 1:
         raise UserError("--audit N: N must be 1 or more sentences")
@@ -125,10 +125,21 @@ def audit_items(items, suspects, n: int, seed: int = 13) -> list[ReviewItem]:
 
 
 def sent_counts(client, project: dict) -> Counter:
-    """How many audit tasks of each sample the project holds, reviewed or not."""
+    """How many audit tasks of each ``(sample, stratum)`` the project holds, reviewed or not."""
     extras = (((t.get("meta") or {}).get(META) or {}).get("extra") or {}
               for t in client.iter_tasks(project["id"], with_results=False))
-    return Counter(x.get("sample", "") for x in extras if "audit" in x)
+    return Counter((x.get("sample", ""), x["audit"]) for x in extras if "audit" in x)
+
+
+def check_audit_args(n: int, paths, with_others) -> None:
+    """Refuse an ``--audit N`` that cannot give a blind sample of the corpus, before anything runs."""
+    if not paths:
+        raise UserError("--audit N draws its sample from corpus FILES: give them (the sample goes to --project P)")
+    if n < 1:
+        raise UserError("--audit N: N must be 1 or more sentences")
+    if with_others:
+        raise UserError("--audit N sends a blind sample: give it without --push-review or --learn, and keep the "
+                        "audit in a project of its own (its reviewer should not see the critic's suspects)")
 
 
 def ensure_audit_project(client, title: str, labels) -> None:
@@ -144,9 +155,11 @@ def ensure_audit_project(client, title: str, labels) -> None:
 
 
 def send_audit(client, title: str, items, labels, suspects, n: int, seed: int = 13) -> str:
-    """Push the sample; what to tell the user."""
-    sent = push_queue(client, title, audit_items(items, suspects, n, seed), labels)
-    return (f"{sent} sentence(s) sent to project {title!r} for a full check; when they are reviewed, "
+    """Push the sample, drawn with a seed of ``seed`` and the project's title (a sample sent to a new project
+    is a new one); what to tell the user."""
+    sent = push_queue(client, title, audit_items(items, suspects, n, f"{seed}:{title}"), labels)
+    whole = f" (the whole corpus: it has {len(items)})" if n > len(items) else ""
+    return (f"{sent} sentence(s) sent to project {title!r} for a full check{whole}; when they are reviewed, "
             f"ner critic --audit-report \"{title}\" says how many hold an error")
 
 
@@ -157,7 +170,7 @@ def project_report(client, title: str, read_queue) -> tuple[list, str]:
         raise UserError(f"no Label Studio project titled {title!r} at {client.conn.url}: give the title the "
                         "sample was sent to with --audit")
     reviewed = read_queue(client, title)
-    return reviewed, audit_report(reviewed, sent_counts(client, project))
+    return reviewed, audit_report(reviewed, sent_counts(client, project), title)
 
 
 def is_error(r) -> bool:
@@ -165,26 +178,28 @@ def is_error(r) -> bool:
     return r.verdict == FIXED or r.after.tags != r.before.tags
 
 
-def audit_report(reviewed, sent: dict | None = None) -> str:
+def audit_report(reviewed, sent: dict | None = None, title: str = "") -> str:
     """What the reviewed audit tasks say of the corpus, one block per sample (``sent``: how many tasks each
-    sample has in the project): per stratum and over the corpus, with the critic's expectation over the same
-    strata beside it, and the sentences counted as errors."""
+    ``(sample, stratum)`` has in project ``title``): per stratum and over the corpus, with the critic's
+    expectation over the same strata beside it, and the sentences counted as errors."""
     mine = [r for r in reviewed if "audit" in r.extra]
+    project = f"project {title!r}" if title else "the project"
     if not mine and sent:
-        raise UserError(f"none of the {sum(sent.values())} audit sentences in the project is reviewed yet: submit "
+        raise UserError(f"none of the {sum(sent.values())} audit sentences in {project} is reviewed yet: submit "
                         "them in its tab 'Review queue' (unchanged: Submit; wrong: fix, then Submit)")
     if not mine:
-        raise UserError("the project holds no audit sample: send one with 'ner critic FILES --audit N --project P' "
+        raise UserError(f"{project} holds no audit sample: send one with 'ner critic FILES --audit N --project P' "
                         "and review it in the project's tab 'Review queue'")
     samples: dict[str, list] = {}
     for r in sorted(mine, key=lambda r: r.task):
         samples.setdefault(r.extra.get("sample", ""), []).append(r)
-    return "\n".join(_sample_report(sample, done, (sent or {}).get(sample)) for sample, done in samples.items())
+    return "\n".join(_sample_report(sample, done, {k[1]: n for k, n in (sent or {}).items() if k[0] == sample})
+                     for sample, done in samples.items())
 
 
-def _sample_report(sample: str, mine: list, sent: int | None) -> str:
-    of = f"of the {sent} sent " if sent else ""
-    lines = [f"audit{' ' + sample if sample else ''}: {len(mine)} sentences reviewed {of}(drawn from "
+def _sample_report(sample: str, mine: list, sent: dict) -> str:
+    of = f"of the {sum(sent.values())} sent " if sent else ""
+    lines = [f"audit{' ' + sample if sample else ''}: {len(mine)} sentence(s) reviewed {of}(drawn from "
              f"{mine[0].extra['sentences']})"]
     sizes, found, drawn, expected = [], [], [], []
     for name, _, _ in STRATA:
@@ -196,13 +211,14 @@ def _sample_report(sample: str, mine: list, sent: int | None) -> str:
         drawn.append(len(done))
         expected.append(done[0].extra.get("expected", 0.0) if done else 0.0)
         if done:
-            lines.append(f"  {name} by the critic's suspicion ({size} sentences): {k} of {len(done)} reviewed "
-                         f"hold an error (it expected {expected[-1]:.0%})")
+            out_of = f" (of {sent[name]} sent)" if name in sent else ""
+            lines.append(f"  {name} by the critic's suspicion ({size} sentences): {k} of {len(done)} reviewed"
+                         f"{out_of} hold an error (it expected {expected[-1]:.0%})")
     share, lo, hi = weighted(sizes, found, drawn)
     unseen = [name for (name, _, _), d in zip(STRATA, drawn) if not d]
-    scope = f" (none reviewed yet from: {', '.join(unseen)}; the shares are of the others)" if unseen else ""
+    outside = f" outside the {' and '.join(unseen)} (none reviewed there yet)" if unseen else ""
     theirs = sum(n * e for n, e, d in zip(sizes, expected, drawn) if d) / sum(n for n, d in zip(sizes, drawn) if d)
-    lines.append(f"  about {share:.1%} of the sentences hold an error (95% interval {lo:.1%}-{hi:.1%}){scope}; "
+    lines.append(f"  about {share:.1%} of the sentences{outside} hold an error (95% interval {lo:.1%}-{hi:.1%}); "
                  f"the critic's probabilities expected {theirs:.1%}")
     wrong = [f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task}"
              + (", ticked fixed, unchanged)" if r.after.tags == r.before.tags else

@@ -117,6 +117,9 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title``."""
     reviewed = read_queue(client, title) if reviewed is None else reviewed
     found = verdicts(reviewed)
+    if not found and any("audit" in r.extra for r in reviewed):
+        raise UserError(f"project {title!r} holds an audit sample, not the critic's suspects: its verdicts teach "
+                        f"the critic nothing; read them with ner critic --audit-report \"{title}\"")
     if not found:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
