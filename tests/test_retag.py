@@ -39,7 +39,7 @@ def test_only_the_tags_of_the_retagged_lines_change_in_the_files_own_scheme(sent
         if k in chosen:
             retags.append(Retag("x.conll", line, tuple(w[0] for w in words), old[k], new[k], f"task {k}"))
         line += len(words) + 1
-    out, changes, problems = retag_text(text, retags, "x.conll")
+    out, changes, problems, _ = retag_text(text, retags, "x.conll")
     assert problems == []
     told = scheme if any(t != "O" for tags in old for t in tags) else "iob2"  # a file without names tells nothing
     assert out == render(sentences, lambda k: spelled(new[k], told) if k in chosen else spelled(old[k], scheme))
@@ -65,25 +65,31 @@ def test_corrections_reach_bioes_and_iob1_files_in_their_own_tags():
     bioes = "Яндекс\tS-ORG\nвыпустил\tO\nYandex\tB-ORG\nGPT\tE-ORG\n\n"
     fix = Retag("x.conll", 1, ("Яндекс", "выпустил", "Yandex", "GPT"), ("B-ORG", "O", "B-ORG", "I-ORG"),
                 ("B-ORG", "O", "B-MOD", "I-MOD"), "task 1")
-    out, changes, problems = retag_text(bioes, [fix], "x.conll")
+    out, changes, problems, _ = retag_text(bioes, [fix], "x.conll")
     assert problems == [] and out == "Яндекс\tS-ORG\nвыпустил\tO\nYandex\tB-MOD\nGPT\tE-MOD\n\n"
     iob1 = "Яндекс\tI-ORG\nСбер\tB-ORG\nи\tO\nВК\tI-ORG\n\n"
     fix = Retag("x.conll", 1, ("Яндекс", "Сбер", "и", "ВК"), ("B-ORG", "B-ORG", "O", "B-ORG"),
                 ("B-ORG", "O", "O", "B-ORG"), "task 2")
-    out, changes, problems = retag_text(iob1, [fix], "x.conll")
+    out, changes, problems, _ = retag_text(iob1, [fix], "x.conll")
     assert problems == [] and out == "Яндекс\tI-ORG\nСбер\tO\nи\tO\nВК\tI-ORG\n\n"
     assert changes == ["x.conll:2 (task 2): «Сбер» ORG removed"]
 
 
 def test_a_sentence_whose_lines_changed_is_named_and_left_alone():
-    text = "\ufeffИван\tB-PER\nв\tO\nМоскве\tB-LOC\n\nАнна\tO\n"
+    text = "\ufeffИван\tB-PER\nв\tO\nМоскве\tB-ORG\n\nАнна\tO\n"
     moved = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "O"), ("B-PER", "O", "B-LOC"), "task 3")
-    out, changes, problems = retag_text(text, [moved], "x.conll")
-    assert out == text and changes == []
-    assert problems == ["x.conll:3 (task 3): line 3 holds 'Москве B-LOC', not 'Москве' tagged O; the file changed "
+    out, changes, problems, already = retag_text(text, [moved], "x.conll")
+    assert out == text and changes == [] and already == []
+    assert problems == ["x.conll:3 (task 3): line 3 holds 'Москве B-ORG', not 'Москве' tagged O; the file changed "
                         "since the review was pushed: edit it by hand («Москве» LOC added)"]
+    # the correction the file holds already (applied before): said, and no problem (it was one before)
+    done = text.replace("B-ORG", "B-LOC")
+    out, changes, problems, already = retag_text(done, [moved], "x.conll")
+    assert out == done and changes == [] and problems == []
+    assert already == ["x.conll:3 (task 3): «Москве» LOC added"]
+    text = text.replace("B-ORG", "B-LOC")
     ok = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "B-LOC"), ("B-LOC", "O", "O"), "task 4")
-    out, changes, problems = retag_text(text, [ok], "x.conll")
+    out, changes, problems, _ = retag_text(text, [ok], "x.conll")
     assert out == "\ufeffИван\tB-LOC\nв\tO\nМоскве\tO\n\nАнна\tO\n" and problems == []
     assert changes == ["x.conll:1-3 (task 4): «Иван» PER -> LOC; «Москве» LOC removed"]
 
@@ -97,7 +103,7 @@ def test_a_comment_after_a_bom_does_not_decide_the_scheme():
     text = "\ufeff# см. e.g U-Net\nИван\tB-PER\nПетров\tI-PER\nв\tO\nМоскве\tB-LOC\n\n"
     fix = Retag("x.conll", 2, ("Иван", "Петров", "в", "Москве"), ("B-PER", "I-PER", "O", "B-LOC"),
                 ("B-PER", "I-PER", "O", "B-ORG"), "task 1")
-    out, _, problems = retag_text(text, [fix], "x.conll")
+    out, _, problems, _ = retag_text(text, [fix], "x.conll")
     assert problems == [] and out == text.replace("Москве\tB-LOC", "Москве\tB-ORG")
 
 
@@ -106,11 +112,11 @@ def test_only_the_lines_the_correction_changes_are_touched():
     mixed = "Сбер\tS-ORG\n\nИван\tB-PER\nПетров\tI-PER\nв\tO\nМоскве\tB-LOC\nи\tO\nАнна\tB-PER\n\n"
     fix = Retag("x.conll", 3, ("Иван", "Петров", "в", "Москве", "и", "Анна"),
                 ("B-PER", "I-PER", "O", "B-LOC", "O", "B-PER"), ("B-PER", "I-PER", "O", "B-ORG", "O", "B-PER"))
-    out, changes, problems = retag_text(mixed, [fix], "x.conll")
+    out, changes, problems, _ = retag_text(mixed, [fix], "x.conll")
     assert problems == [] and out == mixed.replace("Москве\tB-LOC", "Москве\tB-ORG") and len(changes) == 1
     # tags the reader tolerates (B_PER, an I- opening) stay as written where the correction does not reach
     slips = "Иван\tB_PER\nв\tO\nАнна\tI-PER\nи\tO\nМосква\tB-LOC\n\n"
     fix = Retag("x.conll", 1, ("Иван", "в", "Анна", "и", "Москва"), ("B-PER", "O", "B-PER", "O", "B-LOC"),
                 ("B-PER", "O", "B-PER", "O", "O"))
-    out, _, problems = retag_text(slips, [fix], "x.conll")
+    out, _, problems, _ = retag_text(slips, [fix], "x.conll")
     assert problems == [] and out == slips.replace("Москва\tB-LOC", "Москва\tO")

@@ -188,9 +188,9 @@ def _apply(reviewed, files) -> int:
     retags, left = corrections(reviewed, files)
     problems = []
     for path in files:
-        changes, trouble = retag_file(path, [r for r in retags if r.path == path])
-        print(f"{path}: {len(changes)} correction(s) written")
-        for line in changes:
+        changes, trouble, already = retag_file(path, [r for r in retags if r.path == path])
+        print(f"{path}: {len(changes)} correction(s) written" + (f", {len(already)} there already" if already else ""))
+        for line in changes + [f"{x} (there already)" for x in already]:
             print(f"  {line}")
         problems += trouble
     for line in problems + left:

@@ -3,7 +3,8 @@
 A ``Retag`` says: the sentence whose first word is on ``line`` of ``path`` has ``words``
 tagged ``before``; tag it ``after``. ``retag_text`` (pure) checks every line still holds
 that word with that tag (the file may have changed since the sentence was read: then the
-sentence is left alone and named in the problems) and replaces only the tag field of the
+sentence is left alone and named in the problems; a sentence that holds ``after`` already,
+applied before, is named as such and counts as no problem) and replaces only the tag field of the
 lines whose tag changes: the separator, other columns, trailing spaces, CRLF and BOM stay.
 Each change comes back as one line naming the lines whose tag changed
 (``x.conll:13 (task 7): «Яндексе» LOC -> ORG``). A file written in IOB1, BIOES or BILOU (read
@@ -127,12 +128,13 @@ def respell(iob2, scheme: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[str]]:
-    """``(new text, changes, problems)``: ``retags`` applied to ``text`` (one ``\\n``-separated line per
-    word), each change and each sentence left alone as one line naming ``name:line``."""
+def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[str], list[str]]:
+    """``(new text, changes, problems, already)``: ``retags`` applied to ``text`` (one ``\\n``-separated line
+    per word), each change, each sentence left alone and each correction the file holds already (applied
+    before: nothing to do) as one line naming ``name:line``."""
     lines = text.split("\n")
     scheme = file_scheme(lines)
-    changes, problems = [], []
+    changes, problems, already = [], [], []
     for r in sorted(retags, key=lambda r: r.line):
         where = f" ({r.where})" if r.where else ""
         if r.before == r.after:
@@ -155,6 +157,9 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
             rows.append((n, m))
         else:
             written = tuple(m.group(1) for _, m in rows)
+            if as_iob2(written) == as_iob2(r.after):
+                already.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")
+                continue
             if as_iob2(written) != as_iob2(r.before):
                 k = next(k for k, (a, b) in enumerate(zip(as_iob2(written), as_iob2(r.before))) if a != b)
                 problems.append(f"{span}{where}: line {r.line + k} holds {r.words[k] + ' ' + written[k]!r}, not "
@@ -167,10 +172,10 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
                 if old != new:
                     lines[n] = lines[n][:m.start(1)] + new + lines[n][m.end(1):]
             changes.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")
-    return "\n".join(lines), changes, problems
+    return "\n".join(lines), changes, problems, already
 
 
-def retag_file(path, retags) -> tuple[list[str], list[str]]:
+def retag_file(path, retags) -> tuple[list[str], list[str], list[str]]:
     """``retag_text`` on the file at ``path``, written back in place when anything changed."""
     path = Path(path)
     try:
@@ -180,7 +185,7 @@ def retag_file(path, retags) -> tuple[list[str], list[str]]:
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8; convert it first (ner validate {path} --fix fixed.conll), "
                         f"then apply the corrections to the fixed file") from None
-    new, changes, problems = retag_text(text, retags, str(path))
+    new, changes, problems, already = retag_text(text, retags, str(path))
     if new != text:
         path.write_bytes(new.encode("utf-8"))
-    return changes, problems
+    return changes, problems, already

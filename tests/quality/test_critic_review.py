@@ -132,8 +132,10 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     assert "x.conll: 1 correction(s) written" in out
     assert f"x.conll:{line} (task {tasks['type']['id']}, {ls_client.user.email}): " in out     # the changed line only
     assert f"«{items[k].sentence.words[s.start]}» {s.label} -> {s.fix[2]}" in out
-    # a second apply finds the file changed at those lines (already corrected): named, not written
-    assert main(["critic", "--learn", title, "--apply", "x.conll"]) == 1
+    # a second apply finds the correction in the file already: said so, nothing written, no failure (exit 1 before)
+    assert main(["critic", "--learn", title, "--apply", "x.conll"]) == 0
+    assert "x.conll: 0 correction(s) written, 1 there already" in (out := capsys.readouterr().out)
+    assert f"«{items[k].sentence.words[s.start]}» {s.label} -> {s.fix[2]} (there already)" in out
     assert (tmp_path / "x.conll").read_bytes() == corpus_text(fixed, crlf=True).encode("utf-8")
 
 
