@@ -296,3 +296,15 @@ def test_a_sample_sent_to_a_new_project_is_a_new_sample():
     a, b = (audit_items(items, suspects, 20, f"13:{title}") for title in ("ML audit", "ML audit 2"))
     assert {it.key for it in a} != {it.key for it in b}
     assert [it.key for it in audit_items(items, suspects, 20, "13:ML audit")] == [it.key for it in a]
+
+
+def test_a_correction_for_another_file_says_which_file_apply_needs(tmp_path):
+    """The trial applied to a renamed copy and read only "[not in the files given to --apply]"."""
+    from ner.quality.critic.review import corrections
+
+    sample = audit_items(corpus(), [], 3, seed=1)
+    wrong = Sentence(sample[0].sentence.words, ("O",) * len(sample[0].sentence.words))
+    reviewed = [Reviewed(sample[0].key, 7, FIXED, False, sample[0].sentence, wrong, "r", dict(sample[0].extra))]
+    retags, left = corrections(reviewed, [str(tmp_path / "renamed.conll")])
+    assert retags == [] and len(left) == 1
+    assert left[0].endswith("[not in the files given to --apply: give it x.conll, or a copy named x.conll]")

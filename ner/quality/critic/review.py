@@ -160,7 +160,8 @@ def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:
         where = f"task {r.task}, {r.reviewer}" if r.reviewer else f"task {r.task}"
         change = f"{src}:{r.extra.get('line', '?')} ({where}): {describe(r.before.words, r.before.tags, r.after.tags)}"
         if path is None:
-            left.append(f"{change} [not in the files given to --apply]")
+            left.append(f"{change} [not in the files given to --apply: give it {src}, or a copy named "
+                        f"{Path(src).name}]")
         elif not r.extra.get("per_line", True):
             left.append(f"{change} [not one word per line: edit it by hand]")
         else:
