@@ -87,6 +87,12 @@ def test_a_sentence_whose_lines_changed_is_named_and_left_alone():
     out, changes, problems, already = retag_text(done, [moved], "x.conll")
     assert out == done and changes == [] and problems == []
     assert already == ["x.conll:3 (task 3): «Москве» LOC added"]
+    # a word added by hand after the sentence: not the sentence the review saw, whatever its tags say
+    grown = done.replace("Москве\tB-LOC\n", "Москве\tB-LOC\nи\tB-ORG\n")
+    out, changes, problems, already = retag_text(grown, [moved], "x.conll")
+    assert out == grown and changes == already == []
+    assert problems == ["x.conll:3 (task 3): line 4 holds 'и\\tB-ORG' after the sentence's last word; the file "
+                        "changed since the review was pushed: edit it by hand («Москве» LOC added)"]
     text = text.replace("B-ORG", "B-LOC")
     ok = Retag("x.conll", 1, ("Иван", "в", "Москве"), ("B-PER", "O", "B-LOC"), ("B-LOC", "O", "O"), "task 4")
     out, changes, problems, _ = retag_text(text, [ok], "x.conll")

@@ -99,19 +99,19 @@ def run(args) -> int:
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
-    if args.audit is not None:
-        from ..quality.critic.audit import check_audit_args
+    from ..quality.critic import audit
 
-        check_audit_args(args.audit, args.paths, args.push_review or args.learn)
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample: give it without corpus "
                             "FILES, --learn, --push-review or --audit")
-        from ..quality.critic.audit import project_report
 
-        reviewed, report = project_report(_client(args), args.audit_report, lambda c, t: _read_queue(review, c, t))
+        reviewed, report = audit.project_report(_client(args), args.audit_report,
+                                                lambda c, t: _read_queue(review, c, t))
         print(report)
         return _apply(reviewed, args.apply)
+    if args.audit is not None:
+        audit.check_audit_args(args.audit, args.paths, args.push_review or args.learn)
     if args.learn and not args.paths and not args.project:
         old = Critic.load(critic_dir)
         reviewed = _read_queue(review, _client(args), args.learn)
@@ -132,11 +132,11 @@ def run(args) -> int:
     if args.push_review or args.audit is not None:
         if not args.project:
             raise UserError("--push-review and --audit need --project P (the review queue)")
-        if args.audit is not None:   # one sample a project, checked (and the project made) before the training
-            from ..quality.critic.audit import ensure_audit_project
-
-            ensure_audit_project(_client(args), args.project, labels)
-        review.ensure_queue(_client(args), args.project, labels)  # before the training, not after it
+        # before the training: made or checked, an audit's sample and the critic's suspects kept apart
+        audit.ensure_queue_project(_client(args), args.project, labels, args.audit is not None)
+    reviewed = _read_queue(review, _client(args), args.learn) if args.learn else None
+    if args.learn:   # verdicts to learn from, checked before the training too
+        review.verdicts_or_refuse(reviewed, args.learn)
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -148,9 +148,7 @@ def run(args) -> int:
         if len(old.verdict_y):
             critic = critic.refit(old.verdict_x, old.verdict_y, args.verdict_weight, args.seed)
             say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
-    reviewed = None
     if args.learn:
-        reviewed = _read_queue(review, _client(args), args.learn)
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed)
         say(summary)
     critic.save(critic_dir)
@@ -170,9 +168,7 @@ def run(args) -> int:
         say(f"{sent} suspect(s) sent to project {args.project!r} as open tasks; its tab 'Review queue' lists "
             f"them most suspect first")
     if args.audit is not None:
-        from ..quality.critic.audit import send_audit
-
-        say(send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
+        say(audit.send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
         return 0
     applied = _apply(reviewed, args.apply) if args.apply else 0
     return 1 if over or applied else 0

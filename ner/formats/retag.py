@@ -156,6 +156,13 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
                 break
             rows.append((n, m))
         else:
+            end = r.line - 1 + len(r.words)   # the sentence must end where it did: a word added by hand after it
+            after = lines[end].rstrip("\r").strip() if end < len(lines) else ""   # is no sentence the review saw
+            if after:
+                problems.append(f"{span}{where}: line {end + 1} holds {after!r} after the sentence's last word; the "
+                                f"file changed since the review was pushed: edit it by hand "
+                                f"({describe(r.words, r.before, r.after)})")
+                continue
             written = tuple(m.group(1) for _, m in rows)
             if as_iob2(written) == as_iob2(r.after):
                 already.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")

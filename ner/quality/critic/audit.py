@@ -10,9 +10,10 @@ quarter and the rest of ``n``, so that the few likely errors are read closely an
 speak for themselves. Each goes to the review queue (``labelstudio/review.py``), shuffled, with no
 suggestion, no score and the same note for all: nothing on the labeling page or in the queue's columns
 says which stratum it came from (the task's meta does, for the report: let someone other than the one
-who ran the critic, and read its suspects, do the review). One project holds one sample
-(``ensure_audit_project``). ``audit_report(reviewed)`` reads the submitted ones back: a sentence
-changed, or ticked "fixed", holds an error; each stratum's share is weighted by its size (``weighted``).
+who ran the critic, and read its suspects, do the review). One project holds one sample, and no scored
+suspects beside it (``ensure_queue_project``). ``audit_report(reviewed)`` reads the submitted ones back: a
+sentence changed, or ticked "fixed", holds an error; each stratum's share is weighted by its size
+(``weighted``).
 
 Left out: what kind of error each was (the review queue's suspects say that).
 """
@@ -80,13 +81,13 @@ def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[floa
     every stratum read was read whole."""
     total = sum(n for n, d in zip(sizes, drawn) if d)
     share = sum(n * k / d for n, k, d in zip(sizes, found, drawn) if d) / total
-    if all(d == n for n, d in zip(sizes, drawn) if d):
+    if all(d >= n for n, d in zip(sizes, drawn) if d):
         return share, share, share
     var = 0.0
     for n, k, d in zip(sizes, found, drawn):
         if d:
             p = min(max(k, 0.5), d - 0.5) / d if d > 1 else 0.5
-            var += (n / total) ** 2 * (1 - d / n) * p * (1 - p) / max(d - 1, 1)
+            var += (n / total) ** 2 * (1 - min(d, n) / n) * p * (1 - p) / max(d - 1, 1)
     q = min(max(share, 0.5 / sum(drawn)), 1 - 0.5 / sum(drawn))
     n_eff, z = q * (1 - q) / var, 1.96
     mid = (share + z * z / (2 * n_eff)) / (1 + z * z / n_eff)
@@ -142,16 +143,27 @@ def check_audit_args(n: int, paths, with_others) -> None:
                         "audit in a project of its own (its reviewer should not see the critic's suspects)")
 
 
-def ensure_audit_project(client, title: str, labels) -> None:
-    """Make the project for a sample, or refuse one that holds a sample already (a second one would be
-    drawn from another critic's strata, and the report could not weigh the two together). Cheap: call it
-    before the training."""
+def ensure_queue_project(client, title: str, labels, audit: bool) -> None:
+    """Make the review project, or check it, before the training: one audit sample a project, and never beside
+    the critic's suspects (a sample there is no longer blind, and ``--apply`` would write both kinds of
+    corrections)."""
     project = client.find_project(title)
-    if project is None:
-        ensure_queue(client, title, labels, DESCRIPTION)
-    elif held := sum(sent_counts(client, project).values()):
-        raise UserError(f"project {title!r} holds an audit sample already ({held} sentences): report it with "
-                        f"ner critic --audit-report \"{title}\", or send a new sample to a new project")
+    kinds = Counter()
+    if project is not None:
+        for t in client.iter_tasks(project["id"], with_results=False):
+            mine = (t.get("meta") or {}).get(META)
+            if isinstance(mine, dict):
+                kinds["audit" if "audit" in (mine.get("extra") or {}) else "queue"] += 1
+    if audit and kinds["audit"]:
+        raise UserError(f"project {title!r} holds an audit sample already ({kinds['audit']} sentences): report it "
+                        f"with ner critic --audit-report \"{title}\", or send a new sample to a new project")
+    if audit and kinds["queue"]:
+        raise UserError(f"project {title!r} holds the critic's suspects ({kinds['queue']} tasks): send the audit "
+                        "to a project of its own, where nothing is scored")
+    if not audit and kinds["audit"]:
+        raise UserError(f"project {title!r} holds an audit sample ({kinds['audit']} sentences): send the suspects to "
+                        "another project, so that the sample stays blind")
+    ensure_queue(client, title, labels, *((DESCRIPTION,) if audit else ()))
 
 
 def send_audit(client, title: str, items, labels, suspects, n: int, seed: int = 13) -> str:
@@ -216,7 +228,11 @@ def _sample_report(sample: str, mine: list, sent: dict) -> str:
                          f"{out_of} hold an error (it expected {expected[-1]:.0%})")
     share, lo, hi = weighted(sizes, found, drawn)
     unseen = [name for (name, _, _), d in zip(STRATA, drawn) if not d]
-    outside = f" outside the {' and '.join(unseen)} (none reviewed there yet)" if unseen else ""
+    waiting = [name for name in unseen if sent.get(name)]
+    why = ("none reviewed there yet" if not sent or waiting == unseen else "none drawn there" if not waiting else
+           f"none drawn from the {' and '.join(n for n in unseen if n not in waiting)}, none reviewed yet from "
+           f"the {' and '.join(waiting)}")
+    outside = f" outside the {' and '.join(unseen)} ({why})" if unseen else ""
     theirs = sum(n * e for n, e, d in zip(sizes, expected, drawn) if d) / sum(n for n, d in zip(sizes, drawn) if d)
     lines.append(f"  about {share:.1%} of the sentences{outside} hold an error (95% interval {lo:.1%}-{hi:.1%}); "
                  f"the critic's probabilities expected {theirs:.1%}")

@@ -104,6 +104,18 @@ def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
     return out
 
 
+def verdicts_or_refuse(reviewed, title: str) -> list:
+    """``verdicts(reviewed)``, refused (with what to do) when there are none: cheap, so callers check first."""
+    found = verdicts(reviewed)
+    if not found and any("audit" in r.extra for r in reviewed):
+        raise UserError(f"project {title!r} holds an audit sample, not the critic's suspects: its verdicts teach "
+                        f"the critic nothing; read them with ner critic --audit-report \"{title}\"")
+    if not found:
+        raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
+                        f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
+    return found
+
+
 def _order_agreement(scores, y) -> float | None:
     """Share of (error, kept) pairs the scores put in the right order (ties half); None without both."""
     pos, neg = scores[y == 1], scores[y == 0]
@@ -116,13 +128,7 @@ def _order_agreement(scores, y) -> float | None:
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title``."""
     reviewed = read_queue(client, title) if reviewed is None else reviewed
-    found = verdicts(reviewed)
-    if not found and any("audit" in r.extra for r in reviewed):
-        raise UserError(f"project {title!r} holds an audit sample, not the critic's suspects: its verdicts teach "
-                        f"the critic nothing; read them with ner critic --audit-report \"{title}\"")
-    if not found:
-        raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
-                        f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
+    found = verdicts_or_refuse(reviewed, title)
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
@@ -160,8 +166,8 @@ def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:
         where = f"task {r.task}, {r.reviewer}" if r.reviewer else f"task {r.task}"
         change = f"{src}:{r.extra.get('line', '?')} ({where}): {describe(r.before.words, r.before.tags, r.after.tags)}"
         if path is None:
-            left.append(f"{change} [not in the files given to --apply: give it {src}, or a copy named "
-                        f"{Path(src).name}]")
+            left.append(f"{change} [not in the files given to --apply: give it {r.extra.get('abspath') or src}, "
+                        f"or a copy named {Path(src).name}]")
         elif not r.extra.get("per_line", True):
             left.append(f"{change} [not one word per line: edit it by hand]")
         else:
