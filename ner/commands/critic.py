@@ -13,7 +13,8 @@ random (more from the most suspect) to P for a full check, and ``--audit-report 
 says what share of the corpus's sentences hold an error, with an interval (``--apply``
 writes the audit's corrections as well).
 Without FILES, ``--project P`` reads the project's annotations (per annotator).
-Exit codes: 0 nothing over the threshold, 1 suspects found, 2 usage or unusable input.
+Exit codes: 0 nothing over the threshold (or an --audit sample sent: it prints no
+suspects), 1 suspects found, 2 usage or unusable input.
 """
 
 from __future__ import annotations
@@ -105,7 +106,6 @@ def run(args) -> int:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample: give it without corpus "
                             "FILES, --learn, --push-review or --audit")
-
         reviewed, report = audit.project_report(_client(args), args.audit_report,
                                                 lambda c, t: _read_queue(review, c, t))
         print(report)
