@@ -57,6 +57,9 @@ def format_stats(stats) -> str:
     sections = (
         ("Forms tagged with several labels", stats.ambiguous,
          lambda a: f"  {a[0]!r}: " + ", ".join(f"{lab} {n}" for lab, n in a[1].most_common())),
+        ("Forms annotated in some sentences and not in others", stats.partial,
+         lambda x: f"  {x.text!r}: " + ", ".join(f"{lab} {n}" for lab, n in x.labels.most_common())
+                   + f", unannotated {x.unannotated} (e.g. {', '.join(x.places)})"),
         ("Duplicate sentences", stats.duplicates,
          lambda x: f"  x{x.count}{' (tags differ)' if x.conflicting else ''}: {x.text!r} at {', '.join(x.places[:3])}"
                    + (" ..." if len(x.places) > 3 else "")),

@@ -3,8 +3,10 @@
 ``corpus_stats(paths)`` reads files of any format (``formats/registry.py``)
 and returns a ``Stats`` record: documents, sentences and tokens; entities per
 label and per file; span lengths in tokens; the most frequent surface forms
-per label; surface forms tagged with more than one label (inconsistent
-annotation); sentences that occur more than once (and whether their copies
+per label; surface forms tagged with more than one label, and forms annotated in some
+sentences and left unannotated in others (inconsistent annotation: the misses of this kind
+are the errors an audit of the team's corpus found most, and a model trained on the corpus
+learns them too, so only a listing like this one shows them); sentences that occur more than once (and whether their copies
 disagree on tags); sentences shared between files (leakage between splits);
 and the share of sentences that reading found no issue in. ``Stats.to_dict``
 gives the JSON form. Formatting as a table lives in ``commands/stats.py``,
@@ -59,6 +61,16 @@ class Overlap:
     examples: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """A form annotated in some sentences and left unannotated in others (case folded)."""
+
+    text: str                 # as first annotated
+    labels: Counter           # label -> annotated occurrences
+    unannotated: int
+    places: tuple[str, ...]   # "path:line" of the sentences that leave it unannotated (the first few)
+
+
 @dataclass
 class Stats:
     files: list[FileStats]
@@ -71,6 +83,7 @@ class Stats:
     issues: Counter                     # code -> count
     top: int = 10
     file_issues: list = field(default_factory=list)  # issues about whole files (unreadable, encoding, scheme)
+    partial: list[Partial] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -98,6 +111,9 @@ class Stats:
             "span_lengths": {str(k): v for k, v in sorted(self.span_lengths.items())},
             "ambiguous_forms": [{"text": text, "labels": dict(labels.most_common())}
                                 for text, labels in self.ambiguous],
+            "partly_annotated_forms": [{"text": x.text, "labels": dict(x.labels.most_common()),
+                                        "unannotated": x.unannotated, "places": list(x.places)}
+                                       for x in self.partial],
             "duplicate_sentences": [{"text": d.text, "count": d.count, "places": list(d.places),
                                      "conflicting_tags": d.conflicting} for d in self.duplicates],
             "leakage": [{"files": [o.first, o.second], "shared": o.shared, "examples": list(o.examples)}
@@ -118,6 +134,7 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
     lengths: dict[str, Counter] = defaultdict(Counter)
     forms: dict[str, Counter] = defaultdict(Counter)
     seen: dict[tuple[str, ...], list] = {}  # words -> [text, [places], {tags}, {file index}]
+    read: list[tuple[str, object]] = []     # (path, sentence), for the partly annotated forms
     files = []
     issues: Counter = Counter()
     file_issues = []
@@ -144,6 +161,7 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
                 entry[1].append(f"{path}:{sentence.line}" if sentence.line else path)
                 entry[2].add(sentence.tags)
                 entry[3].add(index)
+                read.append((path, sentence))
         tainted = {bisect.bisect_right(starts, line) - 1 for line in _tainted_lines(report, path)}
         tainted.discard(-1)
         info.clean_sentences = info.sentences - len(tainted)
@@ -153,7 +171,36 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
         entities.update(info.entities)
         files.append(info)
     return Stats(files, entities, dict(lengths), dict(forms), _ambiguous(forms),
-                 _duplicates(seen), _leakage(seen, [f.path for f in files], top), issues, top, file_issues)
+                 _duplicates(seen), _leakage(seen, [f.path for f in files], top), issues, top, file_issues,
+                 _partial(read))
+
+
+MAX_FORM = 5   # the longest annotated form looked for unannotated elsewhere, in words
+
+
+def _partial(read) -> list[Partial]:
+    """Annotated forms (case folded, up to ``MAX_FORM`` words) that other sentences leave unannotated, every
+    word of the occurrence outside any entity; the forms both sides hold most of first."""
+    labels: dict[tuple, Counter] = defaultdict(Counter)
+    text: dict[tuple, str] = {}
+    for _, sentence in read:
+        for i, j, label in tags_spans(sentence.tags):
+            if j - i <= MAX_FORM:
+                key = tuple(w.casefold() for w in sentence.words[i:j])
+                labels[key][label] += 1
+                text.setdefault(key, " ".join(sentence.words[i:j]))
+    longest = max(map(len, labels), default=0)
+    left: dict[tuple, list] = defaultdict(list)
+    for path, sentence in read:
+        words = [w.casefold() for w in sentence.words]
+        for i in range(len(words)):
+            for n in range(1, longest + 1):
+                if i + n > len(words) or sentence.tags[i + n - 1] != "O":
+                    break
+                if tuple(words[i : i + n]) in labels:
+                    left[tuple(words[i : i + n])].append(f"{path}:{sentence.line}" if sentence.line else path)
+    found = [Partial(text[k], labels[k], len(places), tuple(places[:3])) for k, places in left.items()]
+    return sorted(found, key=lambda x: (-min(sum(x.labels.values()), x.unannotated), -x.unannotated, x.text))
 
 
 def _ambiguous(forms: dict[str, Counter]) -> list[tuple[str, Counter]]:
