@@ -17,6 +17,9 @@ a false alarm, yet a corpus holds its own errors. This script reads them directl
          first 10/20/../top with a 95% Wilson interval, and with two readers their agreement (Cohen's kappa on
          error / not).
 
+  partial  where a ranking puts the unannotated places of forms the corpus mostly annotates (``ner stats``'s
+         listing): ``partial written --ranked bench/results/critic_real/disputed/ranked-written-head.json``.
+
   learn  the review loop of ``ner critic --learn``: refits the critic on the verdicts of its judged first
          places (``--judged``: that pass's results folder) and writes its ranking of the rest beside the
          unrefitted one, to be pooled, judged and scored in a fresh ``--results`` folder.
@@ -247,10 +250,45 @@ def score(args) -> int:
     return 0
 
 
+def partial(args) -> int:
+    """Where a ranking (``--ranked``, e.g. a ``rank`` output) puts the unannotated places of the forms the corpus
+    annotates at least 3 times and at least half the time (the listing of ``ner stats``): such misses are most of
+    the real errors readers find, and the critic's model learns them."""
+    from collections import Counter
+
+    from ner.bio import tags_spans
+
+    items, _ = corpus(FAMILY[args.corpus])
+    annotated, places = {}, []
+    for it in items:
+        for i, j, lab in tags_spans(it.sentence.tags):
+            annotated.setdefault(tuple(w.casefold() for w in it.sentence.words[i:j]), Counter())[lab] += 1
+    left = Counter()
+    for n, it in enumerate(items):
+        words, tags = [w.casefold() for w in it.sentence.words], it.sentence.tags
+        for i in range(len(words)):
+            for k in range(1, 6):
+                if i + k > len(words) or tags[i + k - 1] != "O":
+                    break
+                if tuple(words[i : i + k]) in annotated:
+                    left[tuple(words[i : i + k])] += 1
+                    places.append((tuple(words[i : i + k]), (n, i, i + k)))
+    ranked = json.loads(Path(args.ranked).read_text(encoding="utf-8"))["critic"]
+    at = {tuple(p): r for r, p in enumerate(ranked)}
+    ranks = [at.get(place) for key, place in places
+             if sum(annotated[key].values()) >= 3 and sum(annotated[key].values()) >= left[key]]
+    print(f"{len(ranks)} unannotated places of forms annotated 3 times or more, at least half the time: "
+          f"{sum(r is not None and r < 40 for r in ranks)} in the first 40, "
+          f"{sum(r is not None and r < 200 for r in ranks)} in the first 200, "
+          f"{sum(r is None for r in ranks)} outside the first {len(ranked)}")
+    return 0
+
+
 def main() -> int:
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("action", choices=("rank", "dump", "score", "learn"))
+    ap.add_argument("action", choices=("rank", "dump", "score", "learn", "partial"))
+    ap.add_argument("--ranked", help="partial: the ranking to read (ranked-CORPUS-NAME.json)")
     ap.add_argument("corpus", choices=tuple(FAMILY))
     ap.add_argument("rankings", nargs="*", help="dump: ranked-CORPUS-NAME.json files to pool")
     ap.add_argument("--name", default="now", help="rank: the name of this checkout's rankings")
@@ -267,7 +305,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.results:
         RESULTS = Path(args.results)
-    return {"rank": rank, "dump": dump, "score": score, "learn": learn}[args.action](args)
+    return {"rank": rank, "dump": dump, "score": score, "learn": learn, "partial": partial}[args.action](args)
 
 
 if __name__ == "__main__":
