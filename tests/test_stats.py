@@ -173,14 +173,29 @@ def test_forms_annotated_in_some_sentences_and_left_in_others_are_listed_with_wh
     sentences annotate («seqeval»: once annotated, five times not); the model trained on it learns the gap."""
     path = tmp_path / "a.conll"
     path.write_text("BERT B-Model\nхорош O\n\nМы O\nвзяли O\nbert O\n\nМодель B-Model\nBERT I-Model\n\n"
-                    "GPT O\n\nseqeval B-Application\n\nчерез O\nseqeval O\n\nи O\nseqeval O\n", encoding="utf-8")
+                    "GPT O\n\nseqeval B-Application\n\nчерез O\nseqeval O\n\nи O\nseqeval O\n\n"
+                    "машинное B-Task\nобучение I-Task\n\nобучение B-Activity\n\n"
+                    "машинное O\nобучение O\nи O\nобучение O\n", encoding="utf-8")
     stats = corpus_stats([path])
-    # case folded; inside a longer entity is no unannotated occurrence; a form nobody annotates is not listed
+    # case folded; inside a longer entity is no unannotated occurrence; a form nobody annotates is not listed;
+    # the longest form first («обучение» inside «машинное обучение» is no second occurrence), repeats in one
+    # sentence each count, the sentence is named once
     assert stats.partial == [Partial("seqeval", Counter(Application=1), 2, (f"{path}:15", f"{path}:18")),
-                             Partial("BERT", Counter(Model=1), 1, (f"{path}:4",))]
+                             Partial("BERT", Counter(Model=1), 1, (f"{path}:4",)),
+                             Partial("машинное обучение", Counter(Task=1), 1, (f"{path}:26",)),
+                             Partial("обучение", Counter(Activity=1), 1, (f"{path}:26",))]
     assert stats.to_dict()["partly_annotated_forms"][1] == {"text": "BERT", "labels": {"Model": 1},
                                                             "unannotated": 1, "places": [f"{path}:4"]}
     assert main(["stats", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "Forms annotated in some sentences and not in others: 2" in out
+    assert "Forms annotated in some sentences and not in others: 4" in out
     assert f"  'seqeval': Application 1, unannotated 2 (e.g. {path}:15, {path}:18)" in out
+
+
+def test_every_place_of_a_partly_annotated_form_is_in_the_json_and_its_text_is_as_written(tmp_path):
+    path = tmp_path / "a.conll"
+    path.write_text("ruBERT-tiny B-Model\n2 I-Model\n\n" + "взяли O\nruBERT-tiny O\n2 O\n\n" * 5, encoding="utf-8")
+    stats = corpus_stats([path])
+    (form,) = stats.partial
+    assert form.text == "ruBERT-tiny2" and form.unannotated == 5     # as the text reads, not "ruBERT-tiny 2"
+    assert stats.to_dict()["partly_annotated_forms"][0]["places"] == [f"{path}:{4 + 4 * k}" for k in range(5)]

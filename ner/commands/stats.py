@@ -12,7 +12,8 @@ def register(sub) -> None:
     p = sub.add_parser("stats", help="counts, label and length distributions, duplicates, leakage",
                        description="Report on a corpus: documents, sentences, tokens; entities per label and "
                                    "per file; span lengths; frequent surface forms; forms tagged with several "
-                                   "labels; duplicate sentences; sentences shared between files (leakage); "
+                                   "labels; forms annotated in some sentences and not in others; duplicate "
+                                   "sentences; sentences shared between files (leakage); "
                                    "the share of sentences with no issue.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="corpus files (CoNLL, JSONL, CSV, .spacy, HF dir)")
     add_labels_arg(p)
@@ -59,7 +60,8 @@ def format_stats(stats) -> str:
          lambda a: f"  {a[0]!r}: " + ", ".join(f"{lab} {n}" for lab, n in a[1].most_common())),
         ("Forms annotated in some sentences and not in others", stats.partial,
          lambda x: f"  {x.text!r}: " + ", ".join(f"{lab} {n}" for lab, n in x.labels.most_common())
-                   + f", unannotated {x.unannotated} (e.g. {', '.join(x.places)})"),
+                   + f", unannotated {x.unannotated} (e.g. {', '.join(x.places[:3])}"
+                   + (" ...)" if len(x.places) > 3 else ")")),
         ("Duplicate sentences", stats.duplicates,
          lambda x: f"  x{x.count}{' (tags differ)' if x.conflicting else ''}: {x.text!r} at {', '.join(x.places[:3])}"
                    + (" ..." if len(x.places) > 3 else "")),
