@@ -18,8 +18,8 @@ the draws; the strata and the estimate are ``ner/quality/critic/audit.py``'s):
 
 A reader sees the guidelines of the corpus (``annotation/guidelines.md`` and ``annotation/labels.toml``, or
 factRuEval's PER/ORG/LOC) and the sentence; not its stratum or the critic's probability. "Unsure" counts as no
-error (``rate`` also prints the count; ``--unsure-as-error`` gives the other bound). Same marginals and critic as ``critic_real_errors.py`` (``ner critic``'s
-fold settings, critic seed ``--seed``).
+error (``rate`` also prints the count; ``--unsure-as-error`` gives the other bound). Same marginals and critic
+as ``critic_real_errors.py`` (``ner critic``'s fold settings, critic seed ``--seed``).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_error_rate.py sample written|devset [--per 30,40,90]
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_error_rate.py rate written|devset --readers a,b
@@ -46,8 +46,9 @@ def sample(args) -> int:
     p = sentence_errors(len(items), suspects)
     per = [int(x) for x in args.per.split(",")]
     rng = random.Random(args.seed)
+    groups = strata(p)
     drawn = []
-    for (name, _, _), members, k in zip(STRATA, strata(p), per):
+    for (name, _, _), members, k in zip(STRATA, groups, per):
         if k > len(members):
             print(f"--per asks {k} sentences of stratum '{name}', which holds {len(members)}", file=sys.stderr)
             return 2
@@ -62,7 +63,7 @@ def sample(args) -> int:
                                ensure_ascii=False) + "\n")
     key = {"seed": args.seed, "sentences": len(items), "expected": sum(p) / len(p),
            "strata": [{"name": name, "size": len(m), "expected": sum(p[i] for i in m) / len(m)}
-                      for (name, _, _), m in zip(STRATA, strata(p))],
+                      for (name, _, _), m in zip(STRATA, groups)],
            "drawn": [{"id": n, "item": i, "stratum": name, "p": p[i]} for n, (name, i) in enumerate(drawn)]}
     (results / f"sample-key-{args.corpus}.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
     print(f"{len(drawn)} sentences ({args.per} from the strata) -> {results / f'sample-{args.corpus}.jsonl'}; "

@@ -256,23 +256,12 @@ def partial(args) -> int:
     the real errors readers find, and the critic's model learns them."""
     from collections import Counter
 
-    from ner.bio import tags_spans
+    from ner.stats.report import unannotated_occurrences
 
     items, _ = corpus(FAMILY[args.corpus])
-    annotated, places = {}, []
-    for it in items:
-        for i, j, lab in ((i, j, lab) for i, j, lab in tags_spans(it.sentence.tags) if j - i <= 5):
-            annotated.setdefault(tuple(w.casefold() for w in it.sentence.words[i:j]), Counter())[lab] += 1
-    left = Counter()
-    for n, it in enumerate(items):   # as ner stats reads them: the longest form first where two overlap
-        words, tags, i = [w.casefold() for w in it.sentence.words], it.sentence.tags, 0
-        while i < len(words):
-            k = next((k for k in range(min(5, len(words) - i), 0, -1)
-                      if all(t == "O" for t in tags[i : i + k]) and tuple(words[i : i + k]) in annotated), 0)
-            if k:
-                left[tuple(words[i : i + k])] += 1
-                places.append((tuple(words[i : i + k]), (n, i, i + k)))
-            i += max(k, 1)
+    annotated, found = unannotated_occurrences([it.sentence for it in items])   # as ner stats reads them
+    left = Counter(key for key, *_ in found)
+    places = [(key, (n, i, j)) for key, n, i, j in found]
     ranked = json.loads(Path(args.ranked).read_text(encoding="utf-8"))["critic"]
     at = {tuple(p): r for r, p in enumerate(ranked)}
     ranks = [at.get(place) for key, place in places

@@ -157,10 +157,10 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
             rows.append((n, m))
         else:
             end = r.line - 1 + len(r.words)   # the sentence must end where it did: a word added by hand after it
-            after = lines[end].rstrip("\r").strip() if end < len(lines) else ""   # is no sentence the review saw
-            if after:
-                problems.append(f"{span}{where}: line {end + 1} holds {after!r} after the sentence's last word; the "
-                                f"file changed since the review was pushed: edit it by hand "
+            following = lines[end].rstrip("\r").strip() if end < len(lines) else ""  # is no sentence it saw
+            if following:
+                problems.append(f"{span}{where}: line {end + 1} holds {following!r} after the sentence's last word; "
+                                f"the file changed since the review was pushed: edit it by hand "
                                 f"({describe(r.words, r.before, r.after)})")
                 continue
             written = tuple(m.group(1) for _, m in rows)

@@ -178,33 +178,47 @@ def corpus_stats(paths, *, schema: Schema | None = None, fmt: str | None = None,
 MAX_FORM = 5   # the longest annotated form looked for unannotated elsewhere, in words
 
 
-def _partial(read) -> list[Partial]:
-    """Annotated forms (case folded, up to ``MAX_FORM`` words) that other sentences leave unannotated, every
-    word of the occurrence outside any entity, the longest form first where two overlap; the forms both sides
-    hold most of first. A model trained on the corpus learns such gaps (the critic ranks few of them), so they
-    are listed where one decision about a form reaches all its places."""
+def unannotated_occurrences(sentences) -> tuple[dict, list]:
+    """``(labels, occurrences)``: the labels of each annotated form (case folded word tuple, up to ``MAX_FORM``
+    words) and, as ``(form, sentence index, start, end)``, its places where every word is outside any entity,
+    the longest form first where two overlap."""
     labels: dict[tuple, Counter] = defaultdict(Counter)
-    text: dict[tuple, str] = {}
-    for _, sentence in read:
+    for sentence in sentences:
         for i, j, label in tags_spans(sentence.tags):
             if j - i <= MAX_FORM:
-                key = tuple(w.casefold() for w in sentence.words[i:j])
-                labels[key][label] += 1
-                if key not in text:
-                    text[key] = token_span(sentence.text, sentence.token_offsets, i, j, label).text
+                labels[tuple(w.casefold() for w in sentence.words[i:j])][label] += 1
     longest = max(map(len, labels), default=0)
-    left: dict[tuple, list] = defaultdict(list)
-    for path, sentence in read:
+    found = []
+    for k, sentence in enumerate(sentences):
         words, i = [w.casefold() for w in sentence.words], 0
-        where = f"{path}:{sentence.line}" if sentence.line else f"{path} {sentence.id}".strip()
         while i < len(words):
             n = next((n for n in range(min(longest, len(words) - i), 0, -1)
                       if all(t == "O" for t in sentence.tags[i : i + n]) and tuple(words[i : i + n]) in labels), 0)
             if n:
-                left[tuple(words[i : i + n])].append(where)
+                found.append((tuple(words[i : i + n]), k, i, i + n))
             i += max(n, 1)
-    found = [Partial(text[k], labels[k], len(places), tuple(dict.fromkeys(places))) for k, places in left.items()]
-    return sorted(found, key=lambda x: (-min(sum(x.labels.values()), x.unannotated), -x.unannotated, x.text))
+    return dict(labels), found
+
+
+def _partial(read) -> list[Partial]:
+    """The annotated forms other sentences leave unannotated (``unannotated_occurrences``), the forms both sides
+    hold most of first. A model trained on the corpus learns such gaps (the critic ranks few of them), so they
+    are listed where one decision about a form reaches all its places."""
+    sentences = [sentence for _, sentence in read]
+    labels, found = unannotated_occurrences(sentences)
+    text: dict[tuple, str] = {}
+    for sentence in sentences:
+        for i, j, label in tags_spans(sentence.tags):
+            key = tuple(w.casefold() for w in sentence.words[i:j])
+            if key in labels and key not in text:
+                text[key] = token_span(sentence.text, sentence.token_offsets, i, j, label).text
+    left: dict[tuple, list] = defaultdict(list)
+    for key, k, _, _ in found:
+        path, sentence = read[k]
+        left[key].append(f"{path}:{sentence.line}" if sentence.line else f"{path} {sentence.id}".strip())
+    partial = [Partial(text[k], Counter(labels[k]), len(places), tuple(dict.fromkeys(places)))
+               for k, places in left.items()]
+    return sorted(partial, key=lambda x: (-min(sum(x.labels.values()), x.unannotated), -x.unannotated, x.text))
 
 
 def _ambiguous(forms: dict[str, Counter]) -> list[tuple[str, Counter]]:
@@ -233,4 +247,4 @@ def _leakage(seen: dict, paths: list[str], top: int) -> list[Overlap]:
             for (a, b), texts in sorted(shared.items())]
 
 
-__all__ = ["Duplicate", "FileStats", "Overlap", "Partial", "Stats", "corpus_stats"]
+__all__ = ["Duplicate", "FileStats", "Overlap", "Partial", "Stats", "corpus_stats", "unannotated_occurrences"]

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ...errors import UserError
 from ...labelstudio.review import FIXED, META, ReviewItem, ensure_queue, push_queue
+from .suspects import clean_chances
 
 STRATA = (("top 2%", 0.02, 0.20), ("next 8%", 0.08, 0.25), ("other 90%", 0.90, 0.55))  # name, share, draws
 NOTE = ("Выборочная проверка: прочтите всю разметку предложения. Всё верно - Submit; "
@@ -37,10 +38,7 @@ DESCRIPTION = "a random check of the corpus: read each sentence whole"
 
 def sentence_errors(n_items: int, suspects) -> list[float]:
     """Per sentence, the critic's probability that it holds an error: 1 - prod(1 - score) over its suspects."""
-    keep = [1.0] * n_items
-    for s in suspects:
-        keep[s.item] *= 1 - s.score
-    return [1 - k for k in keep]
+    return [1 - k for k in clean_chances(n_items, suspects)]
 
 
 def strata(p: list[float]) -> list[list[int]]:
@@ -125,11 +123,17 @@ def audit_items(items, suspects, n: int, seed: int | str = 13) -> list[ReviewIte
     return out
 
 
+def _queue_extras(client, project: dict):
+    """The ``extra`` of each review queue task of the project (audit or suspect), reviewed or not."""
+    for t in client.iter_tasks(project["id"], with_results=False):
+        mine = (t.get("meta") or {}).get(META)
+        if isinstance(mine, dict):
+            yield mine.get("extra") or {}
+
+
 def sent_counts(client, project: dict) -> Counter:
     """How many audit tasks of each ``(sample, stratum)`` the project holds, reviewed or not."""
-    extras = (((t.get("meta") or {}).get(META) or {}).get("extra") or {}
-              for t in client.iter_tasks(project["id"], with_results=False))
-    return Counter((x.get("sample", ""), x["audit"]) for x in extras if "audit" in x)
+    return Counter((x.get("sample", ""), x["audit"]) for x in _queue_extras(client, project) if "audit" in x)
 
 
 def check_audit_args(n: int, paths, with_others) -> None:
@@ -150,10 +154,7 @@ def ensure_queue_project(client, title: str, labels, audit: bool) -> None:
     project = client.find_project(title)
     kinds = Counter()
     if project is not None:
-        for t in client.iter_tasks(project["id"], with_results=False):
-            mine = (t.get("meta") or {}).get(META)
-            if isinstance(mine, dict):
-                kinds["audit" if "audit" in (mine.get("extra") or {}) else "queue"] += 1
+        kinds.update("audit" if "audit" in x else "queue" for x in _queue_extras(client, project))
     if audit and kinds["audit"]:
         raise UserError(f"project {title!r} holds an audit sample already ({kinds['audit']} sentences): report it "
                         f"with ner critic --audit-report \"{title}\", or send a new sample to a new project")

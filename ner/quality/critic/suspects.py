@@ -209,18 +209,22 @@ def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
     return kept
 
 
+def clean_chances(n_items: int, suspects) -> list[float]:
+    """Per sentence, the critic's probability that it holds no error: the product of 1 - score over its suspects."""
+    keep = [1.0] * n_items
+    for s in suspects:
+        keep[s.item] *= 1 - s.score
+    return keep
+
+
 def quality(items: Sequence[Item], suspects: Sequence[Suspect], threshold: float = 0.5) -> dict:
     """Per file, label and annotator: sentences, sentences with a suspect over ``threshold``, expected errors.
 
     ``clean`` is the share of sentences without a suspected error; ``expected_clean`` the
     share the critic's probabilities expect (the product of 1 - p over a sentence's candidates).
     """
-    keep = [1.0] * len(items)
-    flagged = set()
-    for s in suspects:
-        keep[s.item] *= 1 - s.score
-        if s.score >= threshold:
-            flagged.add(s.item)
+    keep = clean_chances(len(items), suspects)
+    flagged = {s.item for s in suspects if s.score >= threshold}
     groups: dict[str, dict] = {}
 
     def add(group: str, item: int) -> None:
