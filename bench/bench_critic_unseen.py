@@ -21,7 +21,11 @@ the same estimate on the untouched corpus (the errors that were there before the
 injected errors the estimate counts once the corpus's own are set aside.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 5] [--epochs 10] [--hidden 128]
-        [--patience 3] [--seeds 7,11,13] [--families independent,model-made,close-labels,today]
+        [--patience 3] [--seeds 7,11,13] [--families independent,model-made,close-labels,today] [--audit 150]
+
+With ``--audit N``, each corrupted corpus also gets ``ner critic --audit``'s stratified draw of N sentences,
+reviewed to the gold and learned as ``ner critic FILES --learn`` learns a reviewed audit; the critic before
+and after that refit and cleanlab are scored on the errors outside the audited sentences.
 """
 
 from __future__ import annotations
@@ -110,6 +114,32 @@ def critic_run(items, labels, probs, seed):
     return [(s.item, s.start, s.end) for s in suspects], 1 - sum(keep) / len(keep)
 
 
+def audited_run(items, bad, clean, labels, probs, errors, seed: int, n: int, theirs):
+    """An audit of ``n`` sentences (``ner critic --audit``'s draw) whose reviewer restores the gold, learned
+    with ``--learn``'s code: top 2n recall on the errors outside the audited sentences (n = those left), of
+    the critic before and after the refit and of cleanlab's ranking, audited sentences left out of each."""
+    from ner.labelstudio.review import FIXED, KEPT, Reviewed
+    from ner.quality.critic.audit import audit_items
+    from ner.quality.critic.audit_learn import learn_audit
+    from ner.quality.critic.model import train_critic
+    from ner.quality.critic.suspects import score_items
+
+    words = [it.sentence.words for it in items]
+    critic = train_critic(words, bad, probs, labels, seed=seed)
+    suspects = [s for s in score_items(items, labels, probs, critic) if s.kind != "token"]
+    index = {(it.sentence.words, it.sentence.line): k for k, it in enumerate(items)}
+    drawn = [(index[(r.sentence.words, r.sentence.line)], r) for r in audit_items(items, suspects, n, seed)]
+    reviewed = [Reviewed(r.key, k, KEPT if tuple(clean[k]) == tuple(bad[k]) else FIXED, False, r.sentence,
+                         r.sentence.with_tags(clean[k]), "gold", r.extra) for k, r in drawn]
+    refit, _ = learn_audit(reviewed, "bench", critic, (items, labels, probs), seed)
+    audited = {k for k, _ in drawn}
+    rest = [e for e in errors if e[0] not in audited]
+    after = [s for s in score_items(items, labels, probs, refit) if s.kind != "token"]
+    return [found_within([p for p in ranked if p[0] not in audited], rest, 2 * len(rest))
+            for ranked in ([(s.item, s.start, s.end) for s in suspects], [(s.item, s.start, s.end) for s in after],
+                           theirs)]
+
+
 def cleanlab_run(labels, tags, probs):
     from cleanlab.token_classification.rank import get_label_quality_scores
     from ner.quality.critic.folds import tag_names
@@ -166,6 +196,8 @@ def main() -> int:
     ap.add_argument("--untouched", action="store_true",
                     help="also the critic's estimate on the untouched corpus (one more out-of-fold run per corpus)")
     ap.add_argument("--marginals-only", action="store_true", help="compute and cache the marginals, nothing else")
+    ap.add_argument("--audit", type=int, default=0, metavar="N",
+                    help="also an audit of N sentences reviewed to the gold and learned (--learn): recall on the rest")
     args = ap.parse_args()
 
     from ner.quality.critic.suspects import Item, probabilities
@@ -200,7 +232,12 @@ def main() -> int:
             theirs = cleanlab_run(labels, bad, probs)
             n = len(errors)
             share = len({e[0] for e in errors}) / len(items)
-            rows.append({"n": n, "ours": recall(ours, errors, 2 * n), "theirs": recall(theirs, errors, 2 * n),
+            if args.audit:
+                audit = audited_run(bad_items, bad, clean, labels, probs, errors, seed, args.audit, theirs)
+                print(f"  {family} seed {seed}: audit of {args.audit}, top 2n on the rest: critic {audit[0]:.1%}, "
+                      f"after --learn {audit[1]:.1%}, cleanlab {audit[2]:.1%}", flush=True)
+            rows.append({"audit": audit if args.audit else None,
+                         "n": n, "ours": recall(ours, errors, 2 * n), "theirs": recall(theirs, errors, 2 * n),
                          "ours_n": found_within(ours, errors, n), "theirs_n": found_within(theirs, errors, n),
                          "estimate": estimate, "share": share,
                          "kinds": {k: sum(e[3] == k for e in errors) for k in KINDS}})
@@ -219,6 +256,12 @@ def main() -> int:
                   f"   {mean_sd([r['theirs'][kind] for r in rows]):>16}")
         print(f"{family:14}{'top n':10}{'':9}   {mean_sd([r['ours_n'] for r in rows]):>16}"
               f"   {mean_sd([r['theirs_n'] for r in rows]):>16}")
+    if args.audit:
+        print(f"\naudit of {args.audit} sentences, learned; top 2n on the errors outside them\n"
+              f"{'family':14}{'critic':>16}{'after --learn':>18}{'cleanlab':>16}")
+        for family, (rows, _, _) in results.items():
+            print(f"{family:14}" + "".join(f"{mean_sd([r['audit'][k] for r in rows]):>{w}}"
+                                           for k, w in ((0, 16), (1, 18), (2, 16))))
     print(f"\n{'family':14}{'sentences with an error':>26}{'critic expects':>16}{'ratio':>7}{'untouched corpus':>18}"
           f"{'net ratio':>11}")
     for family, (rows, before, n_items) in results.items():

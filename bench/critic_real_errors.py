@@ -23,6 +23,9 @@ a false alarm, yet a corpus holds its own errors. This script reads them directl
   learn  the review loop of ``ner critic --learn``: refits the critic on the verdicts of its judged first
          places (``--judged``: that pass's results folder) and writes its ranking of the rest beside the
          unrefitted one, to be pooled, judged and scored in a fresh ``--results`` folder.
+  audit  ``ner critic FILES --learn`` on a reviewed audit: the readers' stratified sample of
+         ``critic_error_rate.py`` (``--judged``), corrected as ``--corrected`` says, learned; the refitted and the
+         unrefitted rankings of the other sentences, to be pooled, judged and scored as ``learn``'s.
 
 The reader sees the guidelines of the corpus (``annotation/guidelines.md``, or factRuEval's PER/ORG/LOC) and
 decides, for the marked place, whether the annotation there is wrong (an entity missing, a wrong label or
@@ -35,6 +38,8 @@ critic's follow one. "Unsure" counts as no error (``score`` also prints the coun
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py score devset|written --readers a,b
     OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py learn devset|written --judged DIR --readers a,b \
         --results OTHER_DIR
+    OMP_NUM_THREADS=1 .venv/bin/python bench/critic_real_errors.py audit written \
+        --judged bench/results/critic_rate --corrected CORRECTED.jsonl --results OTHER_DIR
 """
 
 from __future__ import annotations
@@ -180,6 +185,48 @@ def learn(args) -> int:
     return 0
 
 
+def audit(args) -> int:
+    """``ner critic FILES --learn P`` on a reviewed audit: the stratified sample of ``critic_error_rate.py``
+    (``--judged``: its folder, whose key names the sentences and strata), each sentence as ``--corrected``
+    (``{"id", "spans": [[start, end, label], ...]}`` a line) has it, or unchanged where the file has no line
+    for it; the critic refitted as the command refits it, ranked again without the audited sentences, beside
+    the unrefitted ranking without them (``ranked-CORPUS-audit.json``, ``ranked-CORPUS-base.json`` in
+    ``--results``; judge both with ``dump`` and ``score`` in a fresh results folder)."""
+    from ner.bio import spans_tags
+    from ner.labelstudio.review import FIXED, KEPT, Reviewed
+    from ner.quality.critic.audit_learn import learn_audit
+    from ner.quality.critic.suspects import score_items
+
+    if not args.judged or not args.corrected:
+        print("audit needs --judged DIR (the sample's folder) and --corrected FILE", file=sys.stderr)
+        return 2
+    items, labels, probs, critic, suspects = critic_suspects(args.corpus, args)
+    key = json.loads((Path(args.judged) / f"sample-key-{args.corpus}.json").read_text(encoding="utf-8"))
+    sizes = {s["name"]: s["size"] for s in key["strata"]}
+    fixed = {}
+    for line in Path(args.corrected).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            v = json.loads(line)
+            fixed[v["id"]] = [tuple(x) for x in v["spans"]]
+    reviewed = []
+    for d in key["drawn"]:
+        s = items[d["item"]].sentence
+        after = s.with_tags(tuple(spans_tags(len(s), fixed[d["id"]]))) if d["id"] in fixed else s
+        reviewed.append(Reviewed(str(d["id"]), d["id"], FIXED if after.tags != s.tags else KEPT, False, s, after,
+                                 "reader", {"audit": d["stratum"], "size": sizes[d["stratum"]], "sample": "s",
+                                            "file": items[d["item"]].path, "line": s.line}))
+    new, summary = learn_audit(reviewed, "readers' sample", critic, (items, labels, probs), args.seed)
+    print(summary)
+    audited = {d["item"] for d in key["drawn"]}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    again = places(s for s in score_items(items, labels, probs, new) if s.kind != "token")
+    for name, order in (("audit", again), ("base", places(suspects))):
+        kept = [list(p) for p in order if p[0] not in audited][:1000]
+        (RESULTS / f"ranked-{args.corpus}-{name}.json").write_text(json.dumps({"critic": kept}), encoding="utf-8")
+    print(f"-> {RESULTS}/ranked-{args.corpus}-audit.json, -base.json")
+    return 0
+
+
 def dump(args) -> int:
     items, _ = corpus(FAMILY[args.corpus])
     ranked = {}
@@ -276,14 +323,15 @@ def partial(args) -> int:
 def main() -> int:
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("action", choices=("rank", "dump", "score", "learn", "partial"))
+    ap.add_argument("action", choices=("rank", "dump", "score", "learn", "partial", "audit"))
     ap.add_argument("--ranked", help="partial: the ranking to read (ranked-CORPUS-NAME.json)")
     ap.add_argument("corpus", choices=tuple(FAMILY))
     ap.add_argument("rankings", nargs="*", help="dump: ranked-CORPUS-NAME.json files to pool")
     ap.add_argument("--name", default="now", help="rank: the name of this checkout's rankings")
     ap.add_argument("--readers", default="a", help="score: the readers whose verdicts to read")
     ap.add_argument("--top", type=int, default=40)
-    ap.add_argument("--judged", help="learn: the results folder of the judged first pass")
+    ap.add_argument("--judged", help="learn: the results folder of the judged first pass; audit: the sample's")
+    ap.add_argument("--corrected", help="audit: the sample's corrected sentences (JSON lines)")
     ap.add_argument("--method", default="head/critic", help="learn: the judged ranking this checkout's critic made")
     ap.add_argument("--weight", type=float, default=5.0, help="learn: each verdict's weight (ner critic's default)")
     ap.add_argument("--seed", type=int, default=7, help="the critic's seed and the shuffle's")
@@ -294,7 +342,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.results:
         RESULTS = Path(args.results)
-    return {"rank": rank, "dump": dump, "score": score, "learn": learn, "partial": partial}[args.action](args)
+    return {"rank": rank, "dump": dump, "score": score, "learn": learn, "partial": partial,
+            "audit": audit}[args.action](args)
 
 
 if __name__ == "__main__":

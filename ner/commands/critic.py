@@ -11,7 +11,7 @@ refits, and ``--apply FILE`` writes the reviewers' corrections into FILE at thei
 lines, listing each change. ``--audit N --project P`` sends N sentences drawn at
 random (more from the most suspect) to P for a full check, and ``--audit-report P``
 says what share of the corpus's sentences hold an error, with an interval (``--apply``
-writes the audit's corrections as well).
+writes the audit's corrections as well); ``FILES --learn P`` refits the critic on it.
 Without FILES, ``--project P`` reads the project's annotations (per annotator).
 Exit codes: 0 nothing over the threshold (or an --audit sample sent: it prints no
 suspects), 1 suspects found, 2 usage or unusable input.
@@ -47,7 +47,8 @@ def register(sub) -> None:
                    help="how many synthetic examples one reviewer's verdict weighs (default 5)")
     p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
-    p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts from PROJECT and refit the critic")
+    p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts (or a reviewed audit, with FILES) "
+                                                     "from PROJECT and refit the critic")
     p.add_argument("--apply", action="append", default=[], metavar="FILE",
                    help="with --learn or --audit-report: write the reviewers' corrections into FILE (the source "
                         "corpus, or a file of the same name) at "
@@ -136,7 +137,7 @@ def run(args) -> int:
         audit.ensure_queue_project(_client(args), args.project, labels, args.audit is not None)
     reviewed = _read_queue(review, _client(args), args.learn) if args.learn else None
     if args.learn:   # verdicts to learn from, checked before the training too
-        review.verdicts_or_refuse(reviewed, args.learn)
+        review.verdicts_or_refuse(reviewed, args.learn, corpus=True)
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -146,10 +147,11 @@ def run(args) -> int:
     if (critic_dir / "critic.json").exists():
         old = Critic.load(critic_dir)
         if len(old.verdict_y):
-            critic = critic.refit(old.verdict_x, old.verdict_y, args.verdict_weight, args.seed)
+            critic = critic.replayed(old, args.verdict_weight, args.seed)
             say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
     if args.learn:
-        critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed)
+        critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
+                                       corpus=(items, labels, probs))
         say(summary)
     critic.save(critic_dir)
     suspects = score_items(items, labels, probs, critic)

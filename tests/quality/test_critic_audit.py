@@ -5,6 +5,7 @@ Label Studio (a reviewer's answers given through its API)."""
 
 from __future__ import annotations
 
+import json
 import random
 from types import SimpleNamespace as S
 
@@ -236,8 +237,8 @@ def test_an_audit_goes_to_label_studio_and_its_report_reads_the_reviewers_answer
     sdk.annotations.create(id=tasks[other.key]["id"], result=tasks[other.key]["predictions"][0]["result"])
     found = {r.key: r.verdict for r in read_queue(ls_client, title)}
     assert found == {planted.key: FIXED, other.key: KEPT}
-    with pytest.raises(UserError, match="holds an audit sample, not the critic's suspects"):   # no span verdicts
-        learn(ls_client, title, None)
+    with pytest.raises(UserError, match="holds an audit sample: the critic learns from it with the corpus"):
+        learn(ls_client, title, None)                               # its candidates are read in the corpus
     # the sample and the critic's scored suspects never share a project, whichever comes first
     with pytest.raises(UserError, match="holds an audit sample .6 sentences.: send the suspects to another"):
         ensure_queue_project(ls_client, title, LABELS, False)
@@ -301,8 +302,26 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert main(args[:-2] + ["--learn", title, "--work", str(tmp_path / "w2")]) == 2
     assert "has no reviewed critic tasks yet" in capsys.readouterr().err
     assert not (tmp_path / "w2").exists()
-    first = {t["meta"]["ner_review"]["key"] for t in ls_client.iter_tasks(ls_client.project(title)["id"])}
+    tasks = list(ls_client.iter_tasks(ls_client.project(title)["id"]))
+    first = {t["meta"]["ner_review"]["key"] for t in tasks}
     assert len(first) == 5
+    # the reviewer deletes one sentence's last entity and submits the others as they are; --learn with the
+    # corpus refits the critic on every candidate of the five, and the next run keeps those verdicts
+    sdk = ls_client._sdk
+    for n, task in enumerate(tasks):
+        result = task["predictions"][0]["result"]
+        sdk.annotations.create(id=task["id"], result=result[:-1] if n == 0 else result)
+    assert main(args[:-2] + ["--learn", title]) == 1
+    err = capsys.readouterr().err
+    assert f"5 audited sentences from {title!r} (1 changed): " in err and "1 of them pointing at a change" in err
+    saved = json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))
+    assert saved["verdicts"] > 5
+    assert main(args[:-2]) == 1 and f"critic refitted with {saved['verdicts']} reviewers' verdicts" in (
+        capsys.readouterr().err)
+    assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
+    capsys.readouterr()
+    assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (
+        saved["verdicts"])
     # a new project gets a new sample (the draw's seed holds the title); N over the corpus sends it whole
     second, whole = ls_project(Schema.auto(LABELS)), ls_project(Schema.auto(LABELS))
     assert main(args[:-1] + [second, "--audit", "5"]) == 0

@@ -13,7 +13,7 @@ says which stratum it came from (the task's meta does, for the report: let someo
 who ran the critic, and read its suspects, do the review). One project holds one sample, and no scored
 suspects beside it (``ensure_queue_project``). ``audit_report(reviewed)`` reads the submitted ones back: a
 sentence changed, or ticked "fixed", holds an error; each stratum's share is weighted by its size
-(``weighted``).
+(``weighted``); ``audit_learn`` refits the critic on them.
 
 Left out: what kind of error each was (the review queue's suspects say that).
 """
@@ -245,3 +245,4 @@ def _sample_report(sample: str, mine: list, sent: dict) -> str:
         lines.append(f"  counted as errors: {', '.join(wrong[:20])}" + (f" and {len(wrong) - 20} more"
                                                                          if len(wrong) > 20 else ""))
     return "\n".join(lines)
+

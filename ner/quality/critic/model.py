@@ -6,9 +6,10 @@ same out-of-fold marginals, and fits gradient-boosted trees (scikit-learn),
 calibrated by isotonic regression on held-out folds, to tell changed spans
 from untouched ones: its output is the probability that a candidate is an error.
 ``Critic.refit(verdicts, weight)`` adds reviewers' verdicts (rows of features
-with 1 = corrected or deleted, 0 = kept), each weighing ``weight`` synthetic rows.
+with 1 = corrected or deleted, 0 = kept), each weighing ``weight`` synthetic rows (or
+``weights``, one a row: an audit's rows stand for the sentences of their stratum).
 ``Critic.save(dir)`` writes ``critic.pkl`` (the estimator), ``critic_rows.npz``
-(the rows it was fitted on, so a refit keeps them) and ``critic.json``.
+(the rows it was fitted on and the verdicts' weights, so a refit keeps them) and ``critic.json``.
 
 Left out: per-label critics (one model serves every label; the label's share is a feature).
 """
@@ -102,6 +103,8 @@ class Critic:
     verdict_x: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
     verdict_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
     info: dict = field(default_factory=dict)
+    verdict_w: np.ndarray | None = None   # each verdict's own weight (NaN, or None for all: the refit's ``weight``)
+    verdict_k: np.ndarray | None = None   # what each verdict is on (a suspect's or an audited sentence's key)
 
     def score(self, rows) -> np.ndarray:
         """Probability that each candidate (a row of ``FEATURES``) is an annotation error."""
@@ -110,24 +113,48 @@ class Critic:
             return np.zeros(0)
         return self.estimator.predict_proba(rows)[:, 1]
 
-    def refit(self, verdict_x, verdict_y, weight: float = 5.0, seed: int = 13) -> "Critic":
-        """A critic fitted on the synthetic rows plus these verdicts (added to earlier ones)."""
-        vx = np.vstack([self.verdict_x, np.asarray(verdict_x, dtype=np.float64).reshape(-1, len(FEATURES))])
-        vy = np.concatenate([self.verdict_y, np.asarray(verdict_y, dtype=np.float64)])
+    def refit(self, verdict_x, verdict_y, weight: float = 5.0, seed: int = 13, weights=None, keys=None) -> "Critic":
+        """A critic fitted on the synthetic rows plus these verdicts, each weighing ``weight`` synthetic rows, or
+        its own of ``weights``. Earlier verdicts stay, with the weights they had, except those on what ``keys``
+        names again (a suspect, an audited sentence): a verdict learned twice replaces the first."""
+        new_y = np.asarray(verdict_y, dtype=np.float64)
+        new_k = np.full(len(new_y), "", dtype=object) if keys is None else np.asarray(keys, dtype=object)
+        old = ~np.isin(self.own_keys(), [k for k in set(new_k) if k])
+        vx = np.vstack([self.verdict_x[old], np.asarray(verdict_x, dtype=np.float64).reshape(-1, len(FEATURES))])
+        vy = np.concatenate([self.verdict_y[old], new_y])
+        vw = np.concatenate([self.own_weights()[old], np.full(len(new_y), np.nan) if weights is None
+                             else np.asarray(weights, dtype=np.float64)])
+        vk = np.concatenate([self.own_keys()[old], new_k])
         x = np.vstack([self.x, vx])
         y = np.concatenate([self.y, vy])
-        w = np.concatenate([np.ones(len(self.y)), np.full(len(vy), weight)])
         est = _estimator(seed)
-        est.fit(x, y, sample_weight=w)
+        est.fit(x, y, sample_weight=np.concatenate([np.ones(len(self.y)), np.where(np.isnan(vw), weight, vw)]))
         info = {**self.info, "verdicts": int(len(vy)), "verdict_weight": weight}
-        return Critic(est, self.x, self.y, vx, vy, info)
+        return Critic(est, self.x, self.y, vx, vy, info, vw, vk)
+
+    def own_weights(self) -> np.ndarray:
+        """Each verdict's own weight; NaN for a reviewer's verdict, which weighs what each refit is told."""
+        if self.verdict_w is None or len(self.verdict_w) != len(self.verdict_y):
+            return np.full(len(self.verdict_y), np.nan)
+        return self.verdict_w
+
+    def own_keys(self) -> np.ndarray:
+        """What each verdict is on ("" where not known: saved before keys were)."""
+        if self.verdict_k is None or len(self.verdict_k) != len(self.verdict_y):
+            return np.full(len(self.verdict_y), "", dtype=object)
+        return np.asarray(self.verdict_k, dtype=object)
+
+    def replayed(self, old: "Critic", weight: float, seed: int) -> "Critic":
+        """This critic refitted with ``old``'s verdicts, each with its weight and key."""
+        return self.refit(old.verdict_x, old.verdict_y, weight, seed, old.own_weights(), old.own_keys())
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / CRITIC_FILE, "wb") as f:
             pickle.dump(self.estimator, f)
-        np.savez_compressed(directory / ROWS_FILE, x=self.x, y=self.y, vx=self.verdict_x, vy=self.verdict_y)
+        np.savez_compressed(directory / ROWS_FILE, x=self.x, y=self.y, vx=self.verdict_x, vy=self.verdict_y,
+                            vw=self.own_weights(), vk=self.own_keys().astype(str))
         (directory / INFO_FILE).write_text(json.dumps({**self.info, "features": list(FEATURES)},
                                                       ensure_ascii=False, indent=2), encoding="utf-8")
         return directory
@@ -144,7 +171,9 @@ class Critic:
             raise UserError(f"{directory}: no usable critic there ({e}); run 'ner critic' on the corpus first")
         if info.get("features") != list(FEATURES):
             raise UserError(f"{directory}: the critic was made with other signals; run 'ner critic' again to refit")
-        return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info)
+        return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info,
+                   rows["vw"] if "vw" in rows.files else None,
+                   rows["vk"].astype(object) if "vk" in rows.files else None)
 
 
 def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13):

@@ -104,12 +104,15 @@ def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
     return out
 
 
-def verdicts_or_refuse(reviewed, title: str) -> list:
-    """``verdicts(reviewed)``, refused (with what to do) when there are none: cheap, so callers check first."""
+def verdicts_or_refuse(reviewed, title: str, corpus: bool = False) -> list:
+    """``verdicts(reviewed)``, refused (with what to do) when there are none: cheap, so callers check first.
+    Reviewed audit sentences pass where the ``corpus`` they were drawn from is given (``audit_learn``)."""
     found = verdicts(reviewed)
     if not found and any("audit" in r.extra for r in reviewed):
-        raise UserError(f"project {title!r} holds an audit sample, not the critic's suspects: its verdicts teach "
-                        f"the critic nothing; read them with ner critic --audit-report \"{title}\"")
+        if corpus:
+            return found
+        raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
+                        f"drawn from (its candidates are read there): ner critic FILES --learn \"{title}\"")
     if not found:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
@@ -125,14 +128,19 @@ def _order_agreement(scores, y) -> float | None:
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
-def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, **_):
-    """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title``."""
+def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
+    """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
+    ``corpus``: ``audit_learn.learn_audit``)."""
     reviewed = read_queue(client, title) if reviewed is None else reviewed
+    if any("audit" in r.extra for r in reviewed):
+        from .audit_learn import learn_audit
+
+        return learn_audit(reviewed, title, critic, corpus, seed)
     found = verdicts_or_refuse(reviewed, title)
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
-    new = critic.refit(x, y, weight, seed)
+    new = critic.refit(x, y, weight, seed, keys=[k for k, *_ in found])
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "

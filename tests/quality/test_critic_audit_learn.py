@@ -1,0 +1,146 @@
+"""``ner critic FILES --learn P`` on a reviewed audit sample: every candidate of a reviewed sentence a verdict.
+
+The rows are checked against what the reviewer changed, sentence by sentence; the weights against the
+strata; the refit against the synthetic critic. The command end to end, against the real Label Studio,
+is in ``test_critic_audit.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ner.errors import UserError
+from ner.labelstudio.review import FIXED, KEPT, Reviewed
+from ner.quality.critic.audit_learn import audit_rows, learn_audit
+from ner.quality.critic.model import Critic, train_critic
+from ner.quality.critic.review import learn, verdicts_or_refuse
+from ner.quality.critic.suspects import Item
+from ner.records import Sentence
+from tests.quality.test_critic import CLEAN, LABELS, planted_toy
+
+
+def reviewed(items, n, after, stratum, size, task, verdict=None):
+    s = items[n].sentence
+    extra = {"audit": stratum, "size": size, "sample": "s1", "file": items[n].path, "line": s.line}
+    verdict = verdict or (KEPT if tuple(after) == tuple(s.tags) else FIXED)
+    return Reviewed(f"audit-{n}", task, verdict, False, s, Sentence(s.words, tuple(after), s.line), "r", extra)
+
+
+def sample(items):
+    """Sentences 10 (its PER dropped) and 20 (its ORG typed LOC) corrected, 100 and 101 kept (from the top 2% of
+    6 and the other 90% of 270), one ticked fixed but left as it was, one no longer in the corpus."""
+    gone = Item("x.conll", Sentence(("Нет", "такого", "."), ("O", "O", "O"), 9999), "x")
+    return [reviewed(items, 10, CLEAN, "top 2%", 6, 1), reviewed(items, 20, CLEAN, "top 2%", 6, 2),
+            reviewed(items, 100, items[100].sentence.tags, "other 90%", 270, 3),
+            reviewed(items, 101, items[101].sentence.tags, "other 90%", 270, 4),
+            reviewed(items, 30, items[30].sentence.tags, "next 8%", 24, 5, verdict=FIXED),
+            reviewed([gone], 0, ("O", "B-ORG", "O"), "other 90%", 270, 6)]
+
+
+def test_every_candidate_of_a_reviewed_sentence_is_a_verdict_weighing_its_stratum():
+    words, tags, probs, items = planted_toy()
+    cands, y, w, used, skipped = audit_rows(sample(items), items, LABELS, probs)
+    assert sorted(used) == [10, 20, 100, 101]
+    assert {c.item for c in cands} == {10, 20, 100, 101}
+    verdict = {(c.item, c.start, c.end, c.label): (v, weight) for c, v, weight in zip(cands, y, w)}
+    assert verdict[(10, 0, 1, "")] == (1, 3.0)          # the dropped PER, a missing place: changed
+    assert verdict[(10, 3, 4, "ORG")] == (0, 3.0)       # its ORG kept
+    assert verdict[(20, 3, 4, "LOC")] == (1, 3.0)       # the retype: changed
+    assert verdict[(20, 0, 1, "PER")] == (0, 3.0)
+    assert {v for (item, *_), (v, _) in verdict.items() if item in (100, 101)} == {0}
+    assert {weight for (item, *_), (_, weight) in verdict.items() if item in (100, 101)} == {135.0}   # 270 / 2
+    assert int(y.sum()) == 2
+    assert skipped == ["x.conll:241 (task 5): ticked fixed, left unchanged",
+                       "x.conll:9999 (task 6): not in the corpus given"]
+
+
+def test_a_correction_already_written_into_the_file_teaches_the_same():
+    """``--audit-report P --apply FILE`` first, ``--learn P`` after: the sentence is read as it was sent."""
+    words, tags, probs, items = planted_toy()
+    before = audit_rows(sample(items), items, LABELS, probs)
+    fixed = list(items)
+    for n in (10, 20):
+        fixed[n] = Item("x.conll", items[n].sentence.with_tags(CLEAN), "x")
+    after = audit_rows(sample(items), fixed, LABELS, probs)
+    assert [(c.item, c.start, c.end, c.label) for c in after[0]] == [(c.item, c.start, c.end, c.label)
+                                                                      for c in before[0]]
+    assert after[1].tolist() == before[1].tolist() and after[2].tolist() == before[2].tolist()
+
+
+def test_two_sentences_with_the_same_words_are_told_apart_by_their_line():
+    words, tags, probs, items = planted_toy()
+    twin = len(items)
+    items = items + [Item("x.conll", Sentence(items[10].sentence.words, items[10].sentence.tags, 5000), "x")]
+    probs = list(probs) + [probs[10]]
+    r = reviewed(items, twin, CLEAN, "top 2%", 6, 1)
+    _, _, _, used, _ = audit_rows([r], items, LABELS, probs)
+    assert list(used) == [twin]
+
+
+def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(tmp_path):
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    with pytest.raises(UserError, match='learns from it with the corpus it was drawn from.*ner critic FILES --learn "A"'):
+        learn(None, "A", critic, reviewed=sample(items))
+    with pytest.raises(UserError, match="ner critic FILES --learn"):
+        verdicts_or_refuse(sample(items), "A")
+    assert verdicts_or_refuse(sample(items), "A", corpus=True) == []
+    new, summary = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=(items, LABELS, probs))
+    cands, y, w, _, _ = audit_rows(sample(items), items, LABELS, probs)
+    x = np.array([c.features for c in cands])
+    assert new.score(x[y == 1]).mean() > critic.score(x[y == 1]).mean()
+    assert new.verdict_w.tolist() == w.tolist() and new.verdict_y.tolist() == y.tolist()
+    assert summary.startswith(f"4 audited sentences from 'A' (2 changed): {len(y)} candidates, 2 of them pointing "
+                              "at a change; each weighs its stratum's sentences per reviewed one (3-135)")
+    assert "left out: x.conll:241 (task 5): ticked fixed, left unchanged; x.conll:9999 (task 6)" in summary
+    # saved and replayed on a new synthetic critic (what 'ner critic FILES' does next), each row keeps its weight
+    new.save(tmp_path / "c")
+    old = Critic.load(tmp_path / "c")
+    assert np.array_equal(old.verdict_w, new.verdict_w)
+    again = critic.refit(old.verdict_x, old.verdict_y, 5.0, 2, old.own_weights())
+    assert np.allclose(again.score(x), new.score(x))
+    flat = critic.refit(x, y, 5.0, 2)           # as if every row weighed a reviewer's 5: not the same critic
+    assert not np.allclose(flat.score(x), new.score(x))
+
+
+def test_a_reviewers_verdict_weighs_what_each_run_is_told():
+    """Queue verdicts carry no weight of their own: ``--verdict-weight`` at a later run still sets theirs."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    rows = critic.x[:3]
+    once = critic.refit(rows, np.ones(3), 5.0, 2)
+    assert np.isnan(once.own_weights()).all()
+    replayed = critic.refit(once.verdict_x, once.verdict_y, 50.0, 2, once.own_weights())
+    direct = critic.refit(rows, np.ones(3), 50.0, 2)
+    assert np.allclose(replayed.score(critic.x[:50]), direct.score(critic.x[:50]))
+    legacy = Critic(critic.estimator, critic.x, critic.y, once.verdict_x, once.verdict_y)   # saved before weights
+    assert np.isnan(legacy.own_weights()).all() and len(legacy.own_weights()) == 3
+
+
+def test_nothing_to_learn_is_refused_with_what_was_left_out():
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    only = sample(items)[4:]
+    with pytest.raises(UserError, match="no reviewed audit sentence of the corpus given has a candidate to learn from "
+                                        r"\(x.conll:241 \(task 5\): ticked fixed"):
+        learn_audit(only, "A", critic, (items, LABELS, probs))
+
+
+def test_a_sample_learned_twice_is_held_once_and_a_second_review_replaces_the_first():
+    """Before keys, each ``--learn`` of the same project added its verdicts again (a queue's too): a sample
+    learned twice weighed twice."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    corpus = (items, LABELS, probs)
+    once, _ = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=corpus)
+    twice, _ = learn(None, "A", once, seed=2, reviewed=sample(items), corpus=corpus)
+    assert len(twice.verdict_y) == len(once.verdict_y) and twice.verdict_y.sum() == 2
+    # the reviewer reopens sentence 20 and keeps it as it was: its rows now say kept, the others stay
+    again = [r if r.task != 2 else reviewed(items, 20, items[20].sentence.tags, "top 2%", 6, 2) for r in sample(items)]
+    third, _ = learn(None, "A", twice, seed=2, reviewed=again[1:2], corpus=corpus)
+    assert len(third.verdict_y) == len(once.verdict_y) and third.verdict_y.sum() == 1
+    # a reviewer's queue verdicts, learned twice, are held once as well
+    rows = critic.x[:3]
+    queue = critic.refit(rows, np.ones(3), 5.0, 2, keys=["s1", "s2", "s3"])
+    assert len(queue.refit(rows[:1], np.zeros(1), 5.0, 2, keys=["s1"]).verdict_y) == 3
+    assert len(queue.refit(rows[:1], np.zeros(1), 5.0, 2).verdict_y) == 4          # no key: nothing to match
