@@ -69,7 +69,7 @@ def learn_audit(reviewed, title: str, critic, corpus, seed: int = 13):
     ``(items, labels, out-of-fold marginals)`` of the files the sample was drawn from."""
     import numpy as np
 
-    from .review import _order_agreement
+    from .model import order_agreement
 
     if corpus is None:
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
@@ -90,7 +90,7 @@ def learn_audit(reviewed, title: str, critic, corpus, seed: int = 13):
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
-    order = (_order_agreement(before, y), _order_agreement(after, y))
+    order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")
     if skipped:

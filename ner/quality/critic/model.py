@@ -176,6 +176,15 @@ class Critic:
                    rows["vk"].astype(object) if "vk" in rows.files else None)
 
 
+def order_agreement(scores, y) -> float | None:
+    """Share of (error, kept) pairs the scores put in the right order (ties half); None without both."""
+    pos, neg = scores[y == 1], scores[y == 0]
+    if not len(pos) or not len(neg):
+        return None
+    diff = pos[:, None] - neg[None, :]
+    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+
+
 def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.08, seed: int = 13):
     """(rows, targets) from ``rounds`` corrupted copies of the corpus."""
     xs, ys = [], []

@@ -119,18 +119,11 @@ def verdicts_or_refuse(reviewed, title: str, corpus: bool = False) -> list:
     return found
 
 
-def _order_agreement(scores, y) -> float | None:
-    """Share of (error, kept) pairs the scores put in the right order (ties half); None without both."""
-    pos, neg = scores[y == 1], scores[y == 0]
-    if not len(pos) or not len(neg):
-        return None
-    diff = pos[:, None] - neg[None, :]
-    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
-
-
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
     ``corpus``: ``audit_learn.learn_audit``)."""
+    from .model import order_agreement
+
     reviewed = read_queue(client, title) if reviewed is None else reviewed
     if any("audit" in r.extra for r in reviewed):
         from .audit_learn import learn_audit
@@ -148,7 +141,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
-    order = (_order_agreement(before, y), _order_agreement(after, y))
+    order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is None:
         lines.append(f"  errors ranked above kept spans: needs both kinds of verdict (all {len(found)} "
                      f"are {'errors' if y.all() else 'kept'})")
