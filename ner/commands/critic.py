@@ -44,7 +44,8 @@ def register(sub) -> None:
     p.add_argument("--work", default="out/critic", metavar="DIR",
                    help="fold models, cached probabilities and the critic (default out/critic)")
     p.add_argument("--verdict-weight", type=float, default=5.0,
-                   help="how many synthetic examples one reviewer's verdict weighs (default 5)")
+                   help="how many synthetic examples one reviewer's verdict weighs (default 5; an audit's "
+                        "weigh their strata)")
     p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
     p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts (or a reviewed audit, with FILES) "
@@ -114,8 +115,9 @@ def run(args) -> int:
     if args.audit is not None:
         audit.check_audit_args(args.audit, args.paths, args.push_review or args.learn)
     if args.learn and not args.paths and not args.project:
-        old = Critic.load(critic_dir)
         reviewed = _read_queue(review, _client(args), args.learn)
+        review.verdicts_or_refuse(reviewed, args.learn)     # an audit needs FILES: said before the critic is read
+        old = Critic.load(critic_dir)
         new, summary = review.learn(None, args.learn, old, args.verdict_weight, args.seed, reviewed=reviewed)
         new.save(critic_dir)
         print(summary)
@@ -137,7 +139,7 @@ def run(args) -> int:
         audit.ensure_queue_project(_client(args), args.project, labels, args.audit is not None)
     reviewed = _read_queue(review, _client(args), args.learn) if args.learn else None
     if args.learn:   # verdicts to learn from, checked before the training too
-        review.verdicts_or_refuse(reviewed, args.learn, corpus=True)
+        review.verdicts_or_refuse(reviewed, args.learn, items)
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
@@ -148,7 +150,8 @@ def run(args) -> int:
         old = Critic.load(critic_dir)
         if len(old.verdict_y):
             critic = critic.replayed(old, args.verdict_weight, args.seed)
-            say(f"critic refitted with {len(old.verdict_y)} reviewers' verdicts from {critic_dir}")
+            say(f"critic refitted with the verdicts learned before ({critic_dir}): "
+                f"{review.held(old, args.verdict_weight)}")
     if args.learn:
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
                                        corpus=(items, labels, probs))

@@ -316,8 +316,8 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert f"5 audited sentences from {title!r} (1 changed): " in err and "1 of them pointing at a change" in err
     saved = json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))
     assert saved["verdicts"] > 5
-    assert main(args[:-2]) == 1 and f"critic refitted with {saved['verdicts']} reviewers' verdicts" in (
-        capsys.readouterr().err)
+    assert main(args[:-2]) == 1 and f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'})" \
+        f": {saved['verdicts']} of audits (weighing their strata)" in capsys.readouterr().err
     assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
     capsys.readouterr()
     assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (

@@ -11,7 +11,7 @@ import pytest
 
 from ner.errors import UserError
 from ner.labelstudio.review import FIXED, KEPT, Reviewed
-from ner.quality.critic.audit_learn import audit_rows, learn_audit
+from ner.quality.critic.audit_learn import audit_rows, learn_audit, match_sample
 from ner.quality.critic.model import Critic, train_critic
 from ner.quality.critic.review import learn, verdicts_or_refuse
 from ner.quality.critic.suspects import Item
@@ -50,8 +50,8 @@ def test_every_candidate_of_a_reviewed_sentence_is_a_verdict_weighing_its_stratu
     assert {v for (item, *_), (v, _) in verdict.items() if item in (100, 101)} == {0}
     assert {weight for (item, *_), (_, weight) in verdict.items() if item in (100, 101)} == {135.0}   # 270 / 2
     assert int(y.sum()) == 2
-    assert skipped == ["x.conll:241 (task 5): ticked fixed, left unchanged",
-                       "x.conll:9999 (task 6): not in the corpus given"]
+    assert skipped == ["x.conll:241 (task 5): ticked fixed, left unchanged (open the task, correct it, Submit, "
+                       "learn again)", "x.conll:9999 (task 6): not in the corpus given"]
 
 
 def test_a_correction_already_written_into_the_file_teaches_the_same():
@@ -77,6 +77,11 @@ def test_two_sentences_with_the_same_words_are_told_apart_by_their_line():
     assert list(used) == [twin]
 
 
+def corrected(items):
+    """The toy's tags with the reviewers' versions of sentences 10 and 20 (those ``sample`` changes)."""
+    return [CLEAN if n in (10, 20) else it.sentence.tags for n, it in enumerate(items)]
+
+
 def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(tmp_path):
     words, tags, probs, items = planted_toy()
     critic = train_critic(words, tags, probs, LABELS, seed=2)
@@ -84,23 +89,65 @@ def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(t
         learn(None, "A", critic, reviewed=sample(items))
     with pytest.raises(UserError, match="ner critic FILES --learn"):
         verdicts_or_refuse(sample(items), "A")
-    assert verdicts_or_refuse(sample(items), "A", corpus=True) == []
+    assert verdicts_or_refuse(sample(items), "A", items) == []
+    other = [Item("y.conll", Sentence(("Другой", "текст"), ("O", "O"), 1), "y")]
+    with pytest.raises(UserError, match="none of its reviewed audit sentences is in the corpus given .*give the FILES"):
+        verdicts_or_refuse(sample(items), "A", other)
     new, summary = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=(items, LABELS, probs))
     cands, y, w, _, _ = audit_rows(sample(items), items, LABELS, probs)
     x = np.array([c.features for c in cands])
     assert new.score(x[y == 1]).mean() > critic.score(x[y == 1]).mean()
     assert new.verdict_w.tolist() == w.tolist() and new.verdict_y.tolist() == y.tolist()
     assert summary.startswith(f"4 audited sentences from 'A' (2 changed): {len(y)} candidates, 2 of them pointing "
-                              "at a change; each weighs its stratum's sentences per reviewed one (3-135)")
-    assert "left out: x.conll:241 (task 5): ticked fixed, left unchanged; x.conll:9999 (task 6)" in summary
-    # saved and replayed on a new synthetic critic (what 'ner critic FILES' does next), each row keeps its weight
+                              "at a change; each weighs the sentences its stratum holds per one drawn there "
+                              "(3.0-135.0)")
+    assert "left out: x.conll:241 (task 5): ticked fixed, left unchanged" in summary
+    # the synthetic rows come from the corpus with the reviewers' versions: as it stands, the two errors were
+    # "clean" rows of every corrupted copy, against their verdicts
+    fixed = train_critic(words, corrected(items), probs, LABELS, seed=2)
+    assert np.array_equal(new.y, fixed.y) and not np.array_equal(new.y, critic.y)
+    # saved and replayed, each row keeps its weight and key
     new.save(tmp_path / "c")
     old = Critic.load(tmp_path / "c")
-    assert np.array_equal(old.verdict_w, new.verdict_w)
-    again = critic.refit(old.verdict_x, old.verdict_y, 5.0, 2, old.own_weights())
-    assert np.allclose(again.score(x), new.score(x))
-    flat = critic.refit(x, y, 5.0, 2)           # as if every row weighed a reviewer's 5: not the same critic
-    assert not np.allclose(flat.score(x), new.score(x))
+    assert np.array_equal(old.verdict_w, new.verdict_w) and old.own_keys().tolist() == new.own_keys().tolist()
+    assert np.allclose(fixed.replayed(old, 5.0, 2).score(x), new.score(x))
+
+
+def test_the_review_queues_weight_holds_when_an_audit_is_learned():
+    """``--verdict-weight 50`` replayed the queue's verdicts at 50, then the audit's refit fitted them at 5."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    rows = critic.x[:3]
+    queue = critic.refit(rows, np.ones(3), 50.0, 2, keys=["s1", "s2", "s3"])
+    new, summary = learn(None, "A", queue, 50.0, 2, reviewed=sample(items), corpus=(items, LABELS, probs))
+    cands, y, w, used, _ = audit_rows(sample(items), items, LABELS, probs)
+    fixed = train_critic(words, corrected(items), probs, LABELS, seed=2)
+    want = fixed.refit(rows, np.ones(3), 50.0, 2, keys=["s1", "s2", "s3"]).refit(
+        np.array([c.features for c in cands]), y, 50.0, 2, weights=w, keys=[used[c.item].key for c in cands])
+    assert np.allclose(new.score(rows), want.score(rows)) and new.info["verdict_weight"] == 50.0
+    assert np.isnan(new.own_weights()[:3]).all()
+
+
+def test_the_weight_is_the_strata_design_where_the_draws_are_recorded():
+    """A stratum of 270 with 2 of its 40 drawn sentences reviewed: each stands for 270 / 40, not 270 / 2."""
+    words, tags, probs, items = planted_toy()
+    drawn = [reviewed(items, n, items[n].sentence.tags, "other 90%", 270, n) for n in (100, 101)]
+    for r in drawn:
+        r.extra["drawn"] = 40
+    _, _, w, _, _ = audit_rows(drawn, items, LABELS, probs)
+    assert set(w.tolist()) == {270 / 40}
+
+
+def test_an_exact_place_is_matched_before_a_moved_sentence_takes_it():
+    words, tags, probs, items = planted_toy()
+    s = items[10].sentence
+    twins = [Item("x.conll", Sentence(s.words, s.tags, line), "x") for line in (10, 20)]
+    moved = reviewed(twins, 0, CLEAN, "top 2%", 6, 1)
+    moved.extra["line"] = 5                                  # sent from a line the file no longer has
+    exact = reviewed(twins, 0, CLEAN, "top 2%", 6, 2)
+    exact.extra["file"] = "./x.conll"                        # as typed another time: the same file
+    used, skipped = match_sample([moved, exact], twins)
+    assert used == {0: exact, 1: moved} and skipped == []
 
 
 def test_a_reviewers_verdict_weighs_what_each_run_is_told():
@@ -144,3 +191,22 @@ def test_a_sample_learned_twice_is_held_once_and_a_second_review_replaces_the_fi
     queue = critic.refit(rows, np.ones(3), 5.0, 2, keys=["s1", "s2", "s3"])
     assert len(queue.refit(rows[:1], np.zeros(1), 5.0, 2, keys=["s1"]).verdict_y) == 3
     assert len(queue.refit(rows[:1], np.zeros(1), 5.0, 2).verdict_y) == 4          # no key: nothing to match
+
+
+def test_a_queue_learned_twice_is_held_once_also_from_a_critic_saved_before_keys(tmp_path):
+    from ner.quality.critic.signals import FEATURES
+
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    s = items[20].sentence
+    queue = [Reviewed(f"q{n}", n, KEPT, True, s, s, "r", {"span": [3, 4, "LOC"], "features": list(critic.x[n])})
+             for n in range(3)]
+    once, _ = learn(None, "Q", critic, 5.0, 2, reviewed=queue)
+    twice, summary = learn(None, "Q", once, 5.0, 2, reviewed=queue)
+    assert len(twice.verdict_y) == 3 and "the critic now holds 3 of the review queue (weight 5 each)\n" in summary
+    once.save(tmp_path / "c")
+    rows = dict(np.load(tmp_path / "c" / "critic_rows.npz"))
+    np.savez_compressed(tmp_path / "c" / "critic_rows.npz", **{k: v for k, v in rows.items() if k not in ("vw", "vk")})
+    legacy = Critic.load(tmp_path / "c")
+    assert legacy.own_keys().tolist() == ["", "", ""] and len(FEATURES) == legacy.verdict_x.shape[1]
+    assert len(learn(None, "Q", legacy, 5.0, 2, reviewed=queue)[0].verdict_y) == 3

@@ -109,14 +109,15 @@ def audit_items(items, suspects, n: int, seed: int | str = 13) -> list[ReviewIte
     drawn = []
     for (name, _, _), members, k in zip(STRATA, groups, allocation([len(g) for g in groups], n)):
         expected = sum(p[i] for i in members) / len(members) if members else 0.0
-        drawn += [(name, len(members), expected, i) for i in rng.sample(members, k)]
+        drawn += [(name, len(members), k, expected, i) for i in rng.sample(members, k)]
     rng.shuffle(drawn)
     sample = hashlib.sha1(" ".join(_key(items[i]) for *_, i in drawn).encode()).hexdigest()[:8]
     out = []
-    for name, size, expected, i in drawn:
+    for name, size, k, expected, i in drawn:
         item = items[i]
         path = Path(item.path)
-        extra = {"audit": name, "sample": sample, "size": size, "expected": expected, "sentences": len(items),
+        extra = {"audit": name, "sample": sample, "size": size, "drawn": k, "expected": expected,
+                 "sentences": len(items),
                  "file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
                  "line": item.sentence.line, "per_line": item.per_line}
         out.append(ReviewItem(_key(item), item.sentence, None, f"{item.path}:{item.sentence.line}", NOTE, (), extra))
@@ -245,4 +246,3 @@ def _sample_report(sample: str, mine: list, sent: dict) -> str:
         lines.append(f"  counted as errors: {', '.join(wrong[:20])}" + (f" and {len(wrong) - 20} more"
                                                                          if len(wrong) > 20 else ""))
     return "\n".join(lines)
-

@@ -8,7 +8,10 @@ every candidate of a reviewed sentence is a verdict: ``audit_rows`` reads the ca
 sentences with the tags they were sent with, 1 where the reviewer changed what one points at
 (``corrupt.truth``, as for the synthetic copies), each weighing the sentences of its stratum per reviewed
 one there, so that the sample speaks for the corpus as a census would; ``learn_audit`` refits the critic
-with them (``Critic.refit``), beside the synthetic rows.
+with them (``Critic.refit``) beside synthetic rows drawn from the corpus with the reviewers' versions of
+those sentences (as it stands, their errors would also be "clean" rows of every corrupted copy and cancel
+the verdicts where most errors are, in the top stratum). Two audits of one corpus each speak for all of it:
+learn one, or expect the corpus counted twice (a sentence drawn in both keeps the last one's verdicts).
 
 Left out: a reviewer's correction that changes the words (the queue changes labels only).
 """
@@ -16,77 +19,104 @@ Left out: a reviewer's correction that changes the words (the queue changes labe
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
 
 
+def _place(item) -> tuple[str, int]:
+    return str(Path(item.path).resolve()), item.sentence.line
+
+
+def match_sample(reviewed, items) -> tuple[dict, list[str]]:
+    """``(used, skipped)``: each reviewed audit sentence's item in ``items`` (item -> reviewed task), by its
+    words, the file and line it was sent from first (all exact matches before any other); ``skipped`` names
+    those left out (not in ``items``; or ticked "fixed" and left unchanged, which says no span)."""
+    mine = [r for r in reviewed if "audit" in r.extra]
+    by_words: dict[tuple, list[int]] = {}
+    for n, it in enumerate(items):
+        by_words.setdefault(tuple(it.sentence.words), []).append(n)
+    used: dict[int, object] = {}
+    skipped, later = [], []
+    for r in mine:
+        where = f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})"
+        if r.verdict == FIXED and r.after.tags == r.before.tags:
+            skipped.append(f"{where}: ticked fixed, left unchanged (open the task, correct it, Submit, learn again)")
+            continue
+        sent_from = (str(Path(r.extra.get("abspath") or r.extra.get("file") or "?").resolve()), r.extra.get("line"))
+        exact = [n for n in by_words.get(tuple(r.before.words), []) if n not in used and _place(items[n]) == sent_from]
+        if exact:
+            used[exact[0]] = r
+        else:
+            later.append((r, where))
+    for r, where in later:
+        free = [n for n in by_words.get(tuple(r.before.words), []) if n not in used]
+        if free:
+            used[free[0]] = r
+        else:
+            skipped.append(f"{where}: not in the corpus given")
+    return used, skipped
+
+
 def audit_rows(reviewed, items, labels, probs):
-    """``(candidates, y, weights, used, skipped)`` from the reviewed audit sentences found in ``items`` (by their
-    words, the file and line they were sent from first): every candidate of those sentences read with the tags
-    they were sent with (a correction already written into the file changes nothing), 1 where ``truth`` says the
-    reviewer's version changed what it points at, each weighing its stratum's sentences per reviewed one used
-    there; ``used``: item -> reviewed task. ``skipped``: the reviewed sentences left out (not in ``items``; or
-    ticked "fixed" and left unchanged, which says no span), named."""
+    """``(candidates, y, weights, used, skipped)`` from the reviewed audit sentences ``match_sample`` finds: every
+    candidate of those sentences read with the tags they were sent with (a correction already written into the
+    file changes no row), 1 where ``truth`` says the reviewer's version changed what it points at, each
+    weighing the sentences its stratum holds per sentence drawn there (per one reviewed, for samples sent
+    before the draws were recorded)."""
     import numpy as np
 
     from .corrupt import truth
     from .signals import candidates
 
-    by_words: dict[tuple, list[int]] = {}
-    for n, it in enumerate(items):
-        by_words.setdefault(tuple(it.sentence.words), []).append(n)
-    sent = [list(it.sentence.tags) for it in items]
-    right = list(sent)
-    used: dict[int, object] = {}
-    skipped = []
-    for r in (r for r in reviewed if "audit" in r.extra):
-        where = f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})"
-        if r.verdict == FIXED and r.after.tags == r.before.tags:
-            skipped.append(f"{where}: ticked fixed, left unchanged")
-            continue
-        free = [n for n in by_words.get(tuple(r.before.words), []) if n not in used]
-        same = [n for n in free if (items[n].path, items[n].sentence.line) == (r.extra.get("file"), r.extra.get("line"))]
-        if not free:
-            skipped.append(f"{where}: not in the corpus given")
-            continue
-        n = (same or free)[0]
-        used[n] = r
-        sent[n], right[n] = list(r.before.tags), list(r.after.tags)
+    used, skipped = match_sample(reviewed, items)
     if not used:
         return [], np.zeros(0), np.zeros(0), used, skipped
+    sent = [list(it.sentence.tags) for it in items]
+    right = list(sent)
+    for n, r in used.items():
+        sent[n], right[n] = list(r.before.tags), list(r.after.tags)
     per = Counter((r.extra.get("sample", ""), r.extra["audit"]) for r in used.values())
+    share = {n: r.extra["size"] / (r.extra.get("drawn") or per[(r.extra.get("sample", ""), r.extra["audit"])])
+             for n, r in used.items()}
     cands = [c for c in candidates([it.sentence.words for it in items], sent, probs, labels) if c.item in used]
     y = np.array(truth(cands, right, sent), dtype=np.float64)
-    w = [used[c.item].extra["size"] / per[(used[c.item].extra.get("sample", ""), used[c.item].extra["audit"])]
-         for c in cands]
-    return cands, y, np.array(w), used, skipped
+    return cands, y, np.array([share[c.item] for c in cands]), used, skipped
 
 
-def learn_audit(reviewed, title: str, critic, corpus, seed: int = 13):
+def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, seed: int = 13):
     """``(refitted critic, summary)`` from the reviewed audit sentences of project ``title``; ``corpus``:
-    ``(items, labels, out-of-fold marginals)`` of the files the sample was drawn from."""
+    ``(items, labels, out-of-fold marginals)`` of the files the sample was drawn from. The synthetic rows are
+    drawn again from the corpus with the reviewers' versions of the audited sentences (``critic``'s settings),
+    its verdicts replayed at ``weight`` (the review queue's), then the audit's added."""
     import numpy as np
 
-    from .model import order_agreement
+    from .model import order_agreement, train_critic
 
     if corpus is None:
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
                         f"drawn from (its candidates are read there): ner critic FILES --learn \"{title}\"")
-    cands, y, w, used, skipped = audit_rows(reviewed, *corpus)
-    x = np.array([c.features for c in cands], dtype=np.float64)
+    items, labels, probs = corpus
+    cands, y, w, used, skipped = audit_rows(reviewed, items, labels, probs)
     if not len(y):
         raise UserError(f"project {title!r}: no reviewed audit sentence of the corpus given has a candidate to "
-                        "learn from" + (f" ({'; '.join(skipped[:5])})" if skipped else "; review some in its tab "
-                                        "'Review queue' first"))
-    before = critic.score(x)
-    new = critic.refit(x, y, seed=seed, weights=w, keys=[used[c.item].key for c in cands])
-    after = new.score(x)
+                        "learn from" + (f" ({'; '.join(skipped[:5])})" if skipped else
+                                        "; submit some in its tab 'Review queue' first"))
+    x = np.array([c.features for c in cands], dtype=np.float64)
+    info = critic.info
+    tags = [used[n].after.tags if n in used else it.sentence.tags for n, it in enumerate(items)]
+    base = train_critic([it.sentence.words for it in items], tags, probs, labels, rounds=info.get("rounds", 3),
+                        rate=info.get("rate", 0.08), seed=info.get("seed", seed),
+                        info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight")})
+    base = base.replayed(critic, weight, seed) if len(critic.verdict_y) else base
+    new = base.refit(x, y, weight, seed, weights=w, keys=[used[c.item].key for c in cands])
+    before, after = critic.score(x), new.score(x)
     changed = sum(is_error(r) for r in used.values())
     lines = [f"{len(used)} audited sentences from {title!r} ({changed} changed): {len(y)} candidates, "
-             f"{int(y.sum())} of them pointing at a change; each weighs its stratum's sentences per reviewed one "
-             f"({min(w):.0f}-{max(w):.0f})"]
+             f"{int(y.sum())} of them pointing at a change; each weighs the sentences its stratum holds per one "
+             f"drawn there ({min(w):.1f}-{max(w):.1f})"]
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")

@@ -119,8 +119,13 @@ class Critic:
         names again (a suspect, an audited sentence): a verdict learned twice replaces the first."""
         new_y = np.asarray(verdict_y, dtype=np.float64)
         new_k = np.full(len(new_y), "", dtype=object) if keys is None else np.asarray(keys, dtype=object)
+        new_x = np.asarray(verdict_x, dtype=np.float64).reshape(-1, len(FEATURES))
         old = ~np.isin(self.own_keys(), [k for k in set(new_k) if k])
-        vx = np.vstack([self.verdict_x[old], np.asarray(verdict_x, dtype=np.float64).reshape(-1, len(FEATURES))])
+        if keys is not None:   # a verdict saved before keys were: the same features are the same verdict
+            rows = {r.tobytes() for r in new_x}
+            old &= np.array([k != "" or r.tobytes() not in rows for k, r in zip(self.own_keys(), self.verdict_x)],
+                            dtype=bool).reshape(-1)
+        vx = np.vstack([self.verdict_x[old], new_x])
         vy = np.concatenate([self.verdict_y[old], new_y])
         vw = np.concatenate([self.own_weights()[old], np.full(len(new_y), np.nan) if weights is None
                              else np.asarray(weights, dtype=np.float64)])

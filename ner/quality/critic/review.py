@@ -104,12 +104,18 @@ def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
     return out
 
 
-def verdicts_or_refuse(reviewed, title: str, corpus: bool = False) -> list:
+def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
     """``verdicts(reviewed)``, refused (with what to do) when there are none: cheap, so callers check first.
-    Reviewed audit sentences pass where the ``corpus`` they were drawn from is given (``audit_learn``)."""
+    Reviewed audit sentences pass where ``items`` of the corpus they were drawn from hold some (``audit_learn``)."""
     found = verdicts(reviewed)
     if not found and any("audit" in r.extra for r in reviewed):
-        if corpus:
+        if items is not None:
+            from .audit_learn import match_sample
+
+            used, skipped = match_sample(reviewed, items)
+            if not used:
+                raise UserError(f"project {title!r}: none of its reviewed audit sentences is in the corpus given ("
+                                f"{'; '.join(skipped[:5])}): give the FILES the sample was drawn from")
             return found
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
                         f"drawn from (its candidates are read there): ner critic FILES --learn \"{title}\"")
@@ -117,6 +123,15 @@ def verdicts_or_refuse(reviewed, title: str, corpus: bool = False) -> list:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
     return found
+
+
+def held(critic, weight: float) -> str:
+    """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
+    audit = int((~np.isnan(critic.own_weights())).sum())
+    queue = len(critic.verdict_y) - audit
+    return (f"{queue} of the review queue (weight {weight:g} each)" if queue else "") + (", " if queue and audit else
+                                                                                      "") + \
+        (f"{audit} of audits (weighing their strata)" if audit else "")
 
 
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
@@ -128,7 +143,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     if any("audit" in r.extra for r in reviewed):
         from .audit_learn import learn_audit
 
-        return learn_audit(reviewed, title, critic, corpus, seed)
+        return learn_audit(reviewed, title, critic, corpus, weight=weight, seed=seed)
     found = verdicts_or_refuse(reviewed, title)
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
@@ -137,7 +152,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
-             f"{counts['deleted']} deleted; the critic now holds {len(new.verdict_y)} (weight {weight:g} each)"]
+             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"]
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
