@@ -131,7 +131,7 @@ def audited_run(items, bad, clean, labels, probs, errors, seed: int, n: int, the
     drawn = [(index[(r.sentence.words, r.sentence.line)], r) for r in audit_items(items, suspects, n, seed)]
     reviewed = [Reviewed(r.key, k, KEPT if tuple(clean[k]) == tuple(bad[k]) else FIXED, False, r.sentence,
                          r.sentence.with_tags(clean[k]), "gold", r.extra) for k, r in drawn]
-    refit, _ = learn_audit(reviewed, "bench", critic, (items, labels, probs), seed)
+    refit, _ = learn_audit(reviewed, "bench", critic, (items, labels, probs), seed=seed)
     audited = {k for k, _ in drawn}
     rest = [e for e in errors if e[0] not in audited]
     after = [s for s in score_items(items, labels, probs, refit) if s.kind != "token"]

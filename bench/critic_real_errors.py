@@ -215,7 +215,7 @@ def audit(args) -> int:
         reviewed.append(Reviewed(str(d["id"]), d["id"], FIXED if after.tags != s.tags else KEPT, False, s, after,
                                  "reader", {"audit": d["stratum"], "size": sizes[d["stratum"]], "sample": "s",
                                             "file": items[d["item"]].path, "line": s.line}))
-    new, summary = learn_audit(reviewed, "readers' sample", critic, (items, labels, probs), args.seed)
+    new, summary = learn_audit(reviewed, "readers' sample", critic, (items, labels, probs), seed=args.seed)
     print(summary)
     audited = {d["item"] for d in key["drawn"]}
     RESULTS.mkdir(parents=True, exist_ok=True)

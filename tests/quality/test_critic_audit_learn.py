@@ -16,7 +16,7 @@ from ner.quality.critic.model import Critic, train_critic
 from ner.quality.critic.review import learn, verdicts_or_refuse
 from ner.quality.critic.suspects import Item
 from ner.records import Sentence
-from tests.quality.test_critic import CLEAN, LABELS, planted_toy
+from tests.quality.test_critic import CLEAN, LABELS, planted_toy, tags_of
 
 
 def reviewed(items, n, after, stratum, size, task, verdict=None):
@@ -50,8 +50,8 @@ def test_every_candidate_of_a_reviewed_sentence_is_a_verdict_weighing_its_stratu
     assert {v for (item, *_), (v, _) in verdict.items() if item in (100, 101)} == {0}
     assert {weight for (item, *_), (_, weight) in verdict.items() if item in (100, 101)} == {135.0}   # 270 / 2
     assert int(y.sum()) == 2
-    assert skipped == ["x.conll:241 (task 5): ticked fixed, left unchanged (open the task, correct it, Submit, "
-                       "learn again)", "x.conll:9999 (task 6): not in the corpus given"]
+    assert skipped == ["x.conll:241 (task 5): ticked fixed, left unchanged (open the task, correct it, or untick it "
+                       "if the tick was a slip, Submit, learn again)", "x.conll:9999 (task 6): not in the corpus given"]
 
 
 def test_a_correction_already_written_into_the_file_teaches_the_same():
@@ -85,14 +85,17 @@ def corrected(items):
 def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(tmp_path):
     words, tags, probs, items = planted_toy()
     critic = train_critic(words, tags, probs, LABELS, seed=2)
-    with pytest.raises(UserError, match='learns from it with the corpus it was drawn from.*ner critic FILES --learn "A"'):
+    with pytest.raises(UserError, match='learns from it with the corpus it was drawn from.*ner critic x.conll --learn "A"'):
         learn(None, "A", critic, reviewed=sample(items))
-    with pytest.raises(UserError, match="ner critic FILES --learn"):
+    with pytest.raises(UserError, match='ner critic x.conll --learn "A"'):
         verdicts_or_refuse(sample(items), "A")
     assert verdicts_or_refuse(sample(items), "A", items) == []
     other = [Item("y.conll", Sentence(("Другой", "текст"), ("O", "O"), 1), "y")]
-    with pytest.raises(UserError, match="none of its reviewed audit sentences is in the corpus given .*give the FILES"):
+    with pytest.raises(UserError, match='its audit sample was drawn from x.conll, not from the FILES given: ner critic '
+                                        'x.conll --learn "A"'):
         verdicts_or_refuse(sample(items), "A", other)
+    with pytest.raises(UserError, match="drawn from x.conll, not from the FILES given"):   # the same words elsewhere
+        verdicts_or_refuse(sample(items), "A", [Item("z.conll", it.sentence, "z") for it in items])
     new, summary = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=(items, LABELS, probs))
     cands, y, w, _, _ = audit_rows(sample(items), items, LABELS, probs)
     x = np.array([c.features for c in cands])
@@ -102,6 +105,12 @@ def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(t
                               "at a change; each weighs the sentences its stratum holds per one drawn there "
                               "(3.0-135.0)")
     assert "left out: x.conll:241 (task 5): ticked fixed, left unchanged" in summary
+    # an entity added where no candidate points is named: nothing was learned there
+    n = next(n for n in range(102, 300) if probs[n][1, 0] > 0.9)      # the model sure of O on its second word
+    extra = sample(items) + [reviewed(items, n, tags_of(7, (0, 1, "PER"), (1, 2, "ORG"), (3, 4, "ORG"), (5, 6, "LOC")),
+                                      "other 90%", 270, 7)]
+    assert f"changed where no candidate points (nothing learned there): x.conll:{items[n].sentence.line} (task 7)" in (
+        learn(None, "A", critic, seed=2, reviewed=extra, corpus=(items, LABELS, probs))[1])
     # the synthetic rows come from the corpus with the reviewers' versions: as it stands, the two errors were
     # "clean" rows of every corrupted copy, against their verdicts
     fixed = train_critic(words, corrected(items), probs, LABELS, seed=2)

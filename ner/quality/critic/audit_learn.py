@@ -30,6 +30,11 @@ def _place(item) -> tuple[str, int]:
     return str(Path(item.path).resolve()), item.sentence.line
 
 
+def sample_files(reviewed) -> list[str]:
+    """The files an audit's reviewed sentences were sent from, as the sample names them."""
+    return sorted({r.extra.get("abspath") or r.extra.get("file", "?") for r in reviewed if "audit" in r.extra})
+
+
 def match_sample(reviewed, items) -> tuple[dict, list[str]]:
     """``(used, skipped)``: each reviewed audit sentence's item in ``items`` (item -> reviewed task), by its
     words, the file and line it was sent from first (all exact matches before any other); ``skipped`` names
@@ -43,7 +48,8 @@ def match_sample(reviewed, items) -> tuple[dict, list[str]]:
     for r in mine:
         where = f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})"
         if r.verdict == FIXED and r.after.tags == r.before.tags:
-            skipped.append(f"{where}: ticked fixed, left unchanged (open the task, correct it, Submit, learn again)")
+            skipped.append(f"{where}: ticked fixed, left unchanged (open the task, correct it, or untick it if the "
+                           "tick was a slip, Submit, learn again)")
             continue
         sent_from = (str(Path(r.extra.get("abspath") or r.extra.get("file") or "?").resolve()), r.extra.get("line"))
         exact = [n for n in by_words.get(tuple(r.before.words), []) if n not in used and _place(items[n]) == sent_from]
@@ -97,7 +103,8 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
 
     if corpus is None:
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
-                        f"drawn from (its candidates are read there): ner critic FILES --learn \"{title}\"")
+                        f"drawn from (its candidates are read there): ner critic {' '.join(sample_files(reviewed))} "
+                        f"--learn \"{title}\"")
     items, labels, probs = corpus
     cands, y, w, used, skipped = audit_rows(reviewed, items, labels, probs)
     if not len(y):
@@ -119,11 +126,20 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
              f"drawn there ({min(w):.1f}-{max(w):.1f})"]
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
-            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
+            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f} (rows just fitted)")
     order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")
+    pointed = {c.item for c, v in zip(cands, y) if v}
+    unseen = [f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})" for n, r in used.items()
+              if r.after.tags != r.before.tags and n not in pointed]
+    if unseen:
+        lines.append(f"  changed where no candidate points (nothing learned there): {'; '.join(unseen[:10])}")
     if skipped:
         lines.append(f"  left out: {'; '.join(skipped[:10])}" + (f" and {len(skipped) - 10} more"
                                                                  if len(skipped) > 10 else ""))
+    drawn_from = {r.extra.get("sentences") for r in used.values()} - {None, len(items)}
+    if drawn_from:
+        lines.append(f"  the sample was drawn from {', '.join(map(str, sorted(drawn_from)))} sentences, the corpus "
+                     f"given has {len(items)}: the weights are the sample's strata's")
     return new, "\n".join(lines)

@@ -109,16 +109,18 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
     Reviewed audit sentences pass where ``items`` of the corpus they were drawn from hold some (``audit_learn``)."""
     found = verdicts(reviewed)
     if not found and any("audit" in r.extra for r in reviewed):
-        if items is not None:
-            from .audit_learn import match_sample
+        from .audit_learn import match_sample, sample_files
 
-            used, skipped = match_sample(reviewed, items)
-            if not used:
-                raise UserError(f"project {title!r}: none of its reviewed audit sentences is in the corpus given ("
-                                f"{'; '.join(skipped[:5])}): give the FILES the sample was drawn from")
+        files = sample_files(reviewed)
+        if items is not None:
+            given = {str(Path(it.path).resolve()) for it in items}
+            used, _ = match_sample(reviewed, items)
+            if not used or not given & {str(Path(f).resolve()) for f in files}:
+                raise UserError(f"project {title!r}: its audit sample was drawn from {' '.join(files)}, not from the "
+                                f"FILES given: ner critic {' '.join(files)} --learn \"{title}\"")
             return found
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
-                        f"drawn from (its candidates are read there): ner critic FILES --learn \"{title}\"")
+                        f"drawn from (its candidates are read there): ner critic {' '.join(files)} --learn \"{title}\"")
     if not found:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
