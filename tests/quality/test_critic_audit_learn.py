@@ -91,11 +91,20 @@ def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(t
         verdicts_or_refuse(sample(items), "A")
     assert verdicts_or_refuse(sample(items), "A", items) == []
     other = [Item("y.conll", Sentence(("Другой", "текст"), ("O", "O"), 1), "y")]
-    with pytest.raises(UserError, match='its audit sample was drawn from x.conll, not from the FILES given: ner critic '
-                                        'x.conll --learn "A"'):
+    with pytest.raises(UserError, match="its audit sample was drawn from x.conll; the FILES given lack x.conll: give "
+                                        "it, or a copy of the same name"):
         verdicts_or_refuse(sample(items), "A", other)
-    with pytest.raises(UserError, match="drawn from x.conll, not from the FILES given"):   # the same words elsewhere
+    with pytest.raises(UserError, match="the FILES given lack x.conll"):   # the same words in another file
         verdicts_or_refuse(sample(items), "A", [Item("z.conll", it.sentence, "z") for it in items])
+    copy = [Item(str(tmp_path / "x.conll"), it.sentence, "x") for it in items]   # a teammate's copy: as --apply takes
+    assert verdicts_or_refuse(sample(items), "A", copy) == []
+    with pytest.raises(UserError, match="the FILES given lack y.conll"):   # a sample of two files, one given
+        two = sample(items)[:4] + [reviewed(other, 0, ("O", "B-ORG"), "other 90%", 270, 9)]
+        verdicts_or_refuse(two, "A", items)
+    ticked = [reviewed(items, n, items[n].sentence.tags, "top 2%", 6, n, verdict=FIXED) for n in (10, 20)]
+    with pytest.raises(UserError, match=r"no reviewed audit sentence to learn from in the FILES given \(x.conll:81 "
+                                        r"\(task 10\): ticked fixed, left unchanged"):
+        verdicts_or_refuse(ticked, "A", items)
     new, summary = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=(items, LABELS, probs))
     cands, y, w, _, _ = audit_rows(sample(items), items, LABELS, probs)
     x = np.array([c.features for c in cands])

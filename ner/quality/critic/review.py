@@ -113,11 +113,15 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
 
         files = sample_files(reviewed)
         if items is not None:
-            given = {str(Path(it.path).resolve()) for it in items}
-            used, _ = match_sample(reviewed, items)
-            if not used or not given & {str(Path(f).resolve()) for f in files}:
-                raise UserError(f"project {title!r}: its audit sample was drawn from {' '.join(files)}, not from the "
-                                f"FILES given: ner critic {' '.join(files)} --learn \"{title}\"")
+            given = {str(Path(it.path).resolve()) for it in items} | {Path(it.path).name for it in items}
+            missing = [f for f in files if str(Path(f).resolve()) not in given and Path(f).name not in given]
+            if missing:
+                raise UserError(f"project {title!r}: its audit sample was drawn from {' '.join(files)}; the FILES "
+                                f"given lack {' '.join(missing)}: give it, or a copy of the same name")
+            used, skipped = match_sample(reviewed, items)
+            if not used:
+                raise UserError(f"project {title!r}: no reviewed audit sentence to learn from in the FILES given "
+                                f"({'; '.join(skipped[:5])})")
             return found
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
                         f"drawn from (its candidates are read there): ner critic {' '.join(files)} --learn \"{title}\"")
