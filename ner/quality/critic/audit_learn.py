@@ -126,7 +126,8 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
              f"drawn there ({min(w):.1f}-{max(w):.1f})"]
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
-            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f} (rows just fitted)")
+            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f} "
+                         "(rows just fitted)")
     order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")
