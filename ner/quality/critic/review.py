@@ -113,8 +113,9 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
 
         files = sample_files(reviewed)
         if items is not None:
-            given = {str(Path(it.path).resolve()) for it in items} | {Path(it.path).name for it in items}
-            missing = [f for f in files if str(Path(f).resolve()) not in given and Path(f).name not in given]
+            find = source_finder({it.path for it in items})
+            missing = sorted({r.extra.get("abspath") or r.extra.get("file", "?") for r in reviewed
+                              if "audit" in r.extra and find(r.extra) is None})
             if missing:
                 raise UserError(f"project {title!r}: its audit sample was drawn from {' '.join(files)}; the FILES "
                                 f"given lack {' '.join(missing)}: give it, or a copy of the same name")
@@ -135,9 +136,8 @@ def held(critic, weight: float) -> str:
     """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
     audit = int((~np.isnan(critic.own_weights())).sum())
     queue = len(critic.verdict_y) - audit
-    return (f"{queue} of the review queue (weight {weight:g} each)" if queue else "") + (", " if queue and audit else
-                                                                                      "") + \
-        (f"{audit} of audits (weighing their strata)" if audit else "")
+    parts = [f"{queue} of the review queue (weight {weight:g} each)"] if queue else []
+    return ", ".join(parts + ([f"{audit} of audits (weighing their strata)"] if audit else []))
 
 
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
@@ -171,20 +171,27 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     return new, "\n".join(lines)
 
 
+def source_finder(files):
+    """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file
+    (by the absolute path it was sent with), or one of the same name (a copy); None."""
+    given = {str(Path(f).resolve()): f for f in files}
+    by_name = {Path(f).name: f for f in files}
+    return lambda extra: given.get(extra.get("abspath") or "") or by_name.get(Path(extra.get("file", "")).name)
+
+
 def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:
     """``(retags, left)``: a ``Retag`` for each reviewed sentence whose submitted tags differ from the
     pushed ones and whose suspect came from one of ``files`` (the same file, or one of the same name),
     at its lines; ``left`` names the other corrections (another file, or not one word per line)."""
     from ...formats.retag import describe
 
-    given = {str(Path(f).resolve()): f for f in files}
-    by_name = {Path(f).name: f for f in files}
+    find = source_finder(files)
     retags, left = [], []
     for r in reviewed:
         if r.after.tags == r.before.tags or "file" not in r.extra:
             continue
         src = r.extra["file"]
-        path = given.get(r.extra.get("abspath") or "") or by_name.get(Path(src).name)
+        path = find(r.extra)
         where = f"task {r.task}, {r.reviewer}" if r.reviewer else f"task {r.task}"
         change = f"{src}:{r.extra.get('line', '?')} ({where}): {describe(r.before.words, r.before.tags, r.after.tags)}"
         if path is None:
