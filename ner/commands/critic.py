@@ -41,11 +41,10 @@ def register(sub) -> None:
     p.add_argument("--hidden", type=int, default=128, help="BiLSTM size of the fold models (default 128)")
     p.add_argument("--workers", type=int, default=2, help="fold models trained at once (default 2)")
     p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--work", default="out/critic", metavar="DIR",
-                   help="fold models, cached probabilities and the critic (default out/critic)")
-    p.add_argument("--verdict-weight", type=float, default=5.0,
-                   help="how many synthetic examples one reviewer's verdict weighs (default 5; an audit's "
-                        "weigh their strata)")
+    p.add_argument("--work", default="out/critic", metavar="DIR", help="fold models, cached probabilities and the "
+                   "critic, with the places reviewers checked (default out/critic)")
+    p.add_argument("--verdict-weight", type=float, default=5.0, help="how many synthetic examples one reviewer's "
+                   "verdict weighs (default 5; an audit's weigh their strata)")
     p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
     p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts (or a reviewed audit, with FILES) "
@@ -85,12 +84,12 @@ def run(args) -> int:
     from ..quality.critic import review
     from ..quality.critic.suspects import CriticConfig, load_items, probabilities, project_items, quality, score_items
     from ..quality.critic.model import Critic, train_critic
+    from ..quality.critic.reviewed import KEY, set_aside
     from ..quality.critic.report import format_html, format_jsonl, format_quality, format_table
     from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
 
-    def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
 
     if args.top < 1 or not 0 < args.threshold < 1:
         raise UserError("--top must be 1 or more and --threshold between 0 and 1")
@@ -157,7 +156,9 @@ def run(args) -> int:
                                        corpus=(items, labels, probs))
         say(summary)
     critic.save(critic_dir)
-    suspects = score_items(items, labels, probs, critic)
+    suspects, aside = set_aside(items, score_items(items, labels, probs, critic), critic.info.get(KEY))
+    if aside:   # kept suspects, and corrections written: not asked again
+        say(f"{aside} suspect(s) in places reviewers have checked are left out (the critic in {critic_dir} holds them)")
     over = [s for s in suspects if s.score >= args.threshold]
     listed = suspects[: max(args.top, len(over))]
     groups = quality(items, suspects, args.threshold)

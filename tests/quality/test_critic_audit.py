@@ -316,8 +316,18 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert f"5 audited sentences from {title!r} (1 changed): " in err and "1 of them pointing at a change" in err
     saved = json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))
     assert saved["verdicts"] > 5
-    assert main(args[:-2]) == 1 and f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'})" \
-        f": {saved['verdicts']} of audits (weighing their strata)" in capsys.readouterr().err
+    assert main(args[:-2] + ["--top", "1000", "--json", str(tmp_path / "s.jsonl")]) == 1
+    assert f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'})" \
+        f": {saved['verdicts']} of audits (weighing their strata)" in (err := capsys.readouterr().err)
+    # the four sentences submitted unchanged were read whole: none of their candidates is listed again (the
+    # one changed is, until its correction is written into the file)
+    lines = {task["meta"]["ner_review"]["extra"]["line"]: n for n, task in enumerate(tasks)}
+    records = [json.loads(r) for r in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
+    listed = {r["first_line"] for r in records if r["kind"] != "token"}     # a look-alike stays: words are not read
+    starts = sorted({it.sentence.line for it in items} | {10**9})
+    firsts = {next(a for a, b in zip(starts, starts[1:]) if a <= line < b) for line in listed}
+    assert firsts & set(lines) == {line for line, n in lines.items() if n == 0}
+    assert "suspect(s) in places reviewers have checked are left out" in err
     assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
     capsys.readouterr()
     assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ...errors import UserError
 from ...labelstudio.review import FIXED, META, ReviewItem, ensure_queue, push_queue
+from .reviewed import sentence_key
 from .suspects import clean_chances
 
 STRATA = (("top 2%", 0.02, 0.20), ("next 8%", 0.08, 0.25), ("other 90%", 0.90, 0.55))  # name, share, draws
@@ -94,9 +95,7 @@ def weighted(sizes: list[int], found: list[int], drawn: list[int]) -> tuple[floa
 
 
 def _key(item) -> str:
-    words = "\x1f".join(item.sentence.words)
-    return "audit-" + hashlib.sha1(f"{words}\x1e{'|'.join(item.sentence.tags)}".encode("utf-8", "surrogatepass")
-                                   ).hexdigest()[:16]
+    return "audit-" + sentence_key(item.sentence.words, item.sentence.tags)
 
 
 def audit_items(items, suspects, n: int, seed: int | str = 13) -> list[ReviewItem]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
+from .reviewed import KEY, checked, merged
 
 
 def _place(item) -> tuple[str, int]:
@@ -119,6 +120,7 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
                         info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight")})
     base = base.replayed(critic, weight, seed) if len(critic.verdict_y) else base
     new = base.refit(x, y, weight, seed, weights=w, keys=[used[c.item].key for c in cands])
+    new.info[KEY] = merged(new.info.get(KEY), checked(used.values()))
     before, after = critic.score(x), new.score(x)
     changed = sum(is_error(r) for r in used.values())
     lines = [f"{len(used)} audited sentences from {title!r} ({changed} changed): {len(y)} candidates, "

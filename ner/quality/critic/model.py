@@ -150,8 +150,12 @@ class Critic:
         return np.asarray(self.verdict_k, dtype=object)
 
     def replayed(self, old: "Critic", weight: float, seed: int) -> "Critic":
-        """This critic refitted with ``old``'s verdicts, each with its weight and key."""
-        return self.refit(old.verdict_x, old.verdict_y, weight, seed, old.own_weights(), old.own_keys())
+        """This critic refitted with ``old``'s verdicts, each with its weight and key, and the places they checked."""
+        from .reviewed import KEY, merged
+
+        new = self.refit(old.verdict_x, old.verdict_y, weight, seed, old.own_weights(), old.own_keys())
+        new.info[KEY] = merged(old.info.get(KEY), self.info.get(KEY))
+        return new
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)

@@ -31,6 +31,7 @@ from ...bio import spans_tags, tags_spans
 from ...errors import UserError
 from ...formats.retag import Retag
 from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
+from .reviewed import KEY, checked, merged
 
 MODEL_VERSION = "critic"
 
@@ -74,7 +75,8 @@ def review_items(items, suspects) -> list[ReviewItem]:
         path = Path(item.path)
         extra = {"file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
                  "line": item.sentence.line, "per_line": item.per_line, "kind": s.kind,
-                 "span": [s.start, s.end, s.label], "features": [float(x) for x in s.features]}
+                 "span": [s.start, s.end, s.label], "fix": list(s.fix) if s.fix else None,
+                 "features": [float(x) for x in s.features]}
         out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
                               f"{record['file']}:{record['first_line']}", note(item.sentence.words, s),
                               (Version(MODEL_VERSION, tuple(corrected_tags(item.sentence.tags, s))),), extra))
@@ -155,6 +157,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
     new = critic.refit(x, y, weight, seed, keys=[k for k, *_ in found])
+    new.info[KEY] = merged(new.info.get(KEY), checked(reviewed))
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
