@@ -49,6 +49,11 @@ def test_a_correction_is_checked_in_the_sentence_as_the_reviewer_left_it():
     assert set_aside([item(after, words)], [suspect(4, 5)], places)[1] == 0
 
 
+def test_a_suspect_ticked_fixed_and_left_unchanged_stays_listed():
+    assert checked([queue_task((4, 5, "ORG"), verdict=FIXED)]) == []
+    assert checked([queue_task((4, 5, "ORG"), verdict=KEPT)]) == [[sentence_key(WORDS, TAGS), 4, 5]]
+
+
 def test_a_reviewer_change_beyond_the_suspect_widens_the_checked_place():
     after = ("B-ORG",) + TAGS[1:]          # the reviewer also marked the first word
     places = checked([queue_task((4, 5, "ORG"), after, verdict=FIXED)])

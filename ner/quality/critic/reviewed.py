@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ...labelstudio.review import FIXED
+
 KEY = "checked"
 
 
@@ -26,10 +28,13 @@ def sentence_key(words, tags) -> str:
 
 def checked(reviewed) -> list[list]:
     """``[key, start, end]`` per reviewed task: an audited sentence whole; a queue suspect's span with the
-    tokens its suggestion and the reviewer's changes touch (``extra["span"]``, ``extra["fix"]``)."""
+    tokens its suggestion and the reviewer's changes touch (``extra["span"]``, ``extra["fix"]``). A task
+    ticked "fixed" and left unchanged checks nothing (the reviewer says there is an error and did not mend it)."""
     out = []
     for r in reviewed:
         words, tags = r.after.words, r.after.tags
+        if r.verdict == FIXED and tags == r.before.tags:    # ticked fixed, nothing changed: the error stands
+            continue
         if "audit" in r.extra:
             lo, hi = 0, len(words)
         elif "span" in r.extra:
