@@ -46,6 +46,7 @@ def register(sub) -> None:
     p.add_argument("--verdict-weight", type=float, default=5.0, help="how many synthetic examples one reviewer's "
                    "verdict weighs (default 5; an audit's weigh their strata)")
     p.add_argument("--push-review", action="store_true", help="send the top suspects to --project for review")
+    p.add_argument("--recheck", action="store_true", help="list the places reviewers checked as well")
     p.add_argument("--project", help="Label Studio project: review queue target, or the input without FILES")
     p.add_argument("--learn", metavar="PROJECT", help="pull reviewers' verdicts (or a reviewed audit, with FILES) "
                                                      "from PROJECT and refit the critic")
@@ -81,15 +82,16 @@ def _read_queue(review, client, title: str):
 
 def run(args) -> int:
     from ..errors import UserError
-    from ..quality.critic import review
-    from ..quality.critic.suspects import CriticConfig, load_items, probabilities, project_items, quality, score_items
+    from ..quality.critic import audit, review
+    from ..quality.critic.suspects import CriticConfig, load_items, probabilities, project_items, quality, scored
     from ..quality.critic.model import Critic, train_critic
-    from ..quality.critic.reviewed import KEY, set_aside
+    from ..quality.critic.reviewed import KEY, listing
     from ..quality.critic.report import format_html, format_jsonl, format_quality, format_table
     from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
 
-    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     if args.top < 1 or not 0 < args.threshold < 1:
         raise UserError("--top must be 1 or more and --threshold between 0 and 1")
@@ -101,8 +103,6 @@ def run(args) -> int:
     for path in args.apply:
         if not Path(path).is_file():
             raise UserError(f"--apply {path}: no such file")
-    from ..quality.critic import audit
-
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample: give it without corpus "
@@ -156,9 +156,9 @@ def run(args) -> int:
                                        corpus=(items, labels, probs))
         say(summary)
     critic.save(critic_dir)
-    suspects, aside = set_aside(items, score_items(items, labels, probs, critic), critic.info.get(KEY))
-    if aside:   # kept suspects, and corrections written: not asked again
-        say(f"{aside} suspect(s) in places reviewers have checked are left out (the critic in {critic_dir} holds them)")
+    suspects, note = listing(items, scored(items, labels, probs, critic), [] if args.recheck else critic.info.get(KEY))
+    if note:   # kept suspects, corrections written: not asked again
+        say(note)
     over = [s for s in suspects if s.score >= args.threshold]
     listed = suspects[: max(args.top, len(over))]
     groups = quality(items, suspects, args.threshold)

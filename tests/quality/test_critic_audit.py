@@ -327,7 +327,7 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     starts = sorted({it.sentence.line for it in items} | {10**9})
     firsts = {next(a for a, b in zip(starts, starts[1:]) if a <= line < b) for line in listed}
     assert firsts & set(lines) == {line for line, n in lines.items() if n == 0}
-    assert "suspect(s) in places reviewers have checked are left out" in err
+    assert "4 place(s) reviewers checked, standing as they left them, are left out" in err
     assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
     capsys.readouterr()
     assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (

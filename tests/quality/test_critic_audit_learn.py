@@ -232,3 +232,32 @@ def test_a_queue_learned_twice_is_held_once_also_from_a_critic_saved_before_keys
     legacy = Critic.load(tmp_path / "c")
     assert legacy.own_keys().tolist() == ["", "", ""] and len(FEATURES) == legacy.verdict_x.shape[1]
     assert len(learn(None, "Q", legacy, 5.0, 2, reviewed=queue)[0].verdict_y) == 3
+
+
+def test_two_samples_of_one_corpus_weigh_half_each():
+    """Each audit speaks for the whole corpus: learned one after the other, the first kept its full weight and
+    the corpus counted twice."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    corpus = (items, LABELS, probs)
+    first = sample(items)[:2]
+    second = [reviewed(items, n, items[n].sentence.tags, "other 90%", 270, 10 + n) for n in (150, 160)]
+    for r in second:
+        r.extra["sample"] = "s2"
+    one, _ = learn(None, "A", critic, seed=2, reviewed=first, corpus=corpus)
+    two, summary = learn(None, "B", one, seed=2, reviewed=second, corpus=corpus)
+    w1, w2 = audit_rows(first, items, LABELS, probs)[2], audit_rows(second, items, LABELS, probs)[2]
+    assert one.verdict_w.tolist() == w1.tolist()
+    assert sorted(two.verdict_w.tolist()) == sorted((w1 / 2).tolist() + (w2 / 2).tolist())
+    assert "the critic holds 2 audit samples: each speaks for the whole corpus, so each weighs 1/2 of it" in summary
+    # the first learned again: replaced, still half
+    again, _ = learn(None, "A", two, seed=2, reviewed=first, corpus=corpus)
+    assert sorted(again.verdict_w.tolist()) == sorted(two.verdict_w.tolist())
+    # a review queue's verdicts keep the run's weight
+    queue = two.refit(critic.x[:2], np.ones(2), 5.0, 2, keys=["q1", "q2"])
+    third = [reviewed(items, 170, items[170].sentence.tags, "other 90%", 270, 99)]
+    third[0].extra["sample"] = "s3"
+    three, _ = learn(None, "C", queue, seed=2, reviewed=third, corpus=corpus)
+    assert np.isnan(three.own_weights()).sum() == 2
+    assert sorted(three.own_weights()[~np.isnan(three.own_weights())].tolist()) == sorted(
+        (w1 / 3).tolist() + (w2 / 3).tolist() + (audit_rows(third, items, LABELS, probs)[2] / 3).tolist())

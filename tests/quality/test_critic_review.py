@@ -141,14 +141,19 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     assert (tmp_path / "x.conll").read_bytes() == corpus_text(fixed, crlf=True).encode("utf-8")
     # the next run lists every candidate but those two places: the kept span is not asked again, and the
     # written correction is not proposed back (both were listed before the critic kept what was checked)
-    main(["critic", "x.conll", "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "100000",
-          "--json", "s.jsonl"])
-    assert "2 suspect(s) in places reviewers have checked are left out" in capsys.readouterr().err
+    run = ["critic", "x.conll", "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "100000",
+           "--json", "s.jsonl"]
+    main(run)
+    assert "2 place(s) reviewers checked, standing as they left them, are left out of the suspects and the " \
+        "estimate (--recheck lists them)" in capsys.readouterr().err
     listed = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(listed) > 200
-    for x in (s, next(x for x in suspects if x.kind == "spurious")):
-        line = items[x.item].line_of(x.start)
-        assert not [r for r in listed if r["first_line"] <= line <= r["last_line"]]
+    lines = [items[x.item].line_of(x.start) for x in (s, next(x for x in suspects if x.kind == "spurious"))]
+    assert not [r for r in listed for line in lines if r["first_line"] <= line <= r["last_line"]]
+    main(run + ["--recheck"])         # listed again when asked
+    assert "reviewers checked" not in capsys.readouterr().err
+    listed = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all([r for r in listed if r["first_line"] <= line <= r["last_line"]] for line in lines)
 
 
 def test_a_project_is_read_per_annotator(ls_client, ls_project):

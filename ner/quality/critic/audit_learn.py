@@ -11,7 +11,8 @@ one there, so that the sample speaks for the corpus as a census would; ``learn_a
 with them (``Critic.refit``) beside synthetic rows drawn from the corpus with the reviewers' versions of
 those sentences (as it stands, their errors would also be "clean" rows of every corrupted copy and cancel
 the verdicts where most errors are, in the top stratum). Two audits of one corpus each speak for all of it:
-learn one, or expect the corpus counted twice (a sentence drawn in both keeps the last one's verdicts).
+a critic holding n samples weighs each 1/n (a sentence drawn in two counts in each; a sample learned again
+replaces its own rows).
 
 Left out: a reviewer's correction that changes the words (the queue changes labels only).
 """
@@ -19,6 +20,7 @@ Left out: a reviewer's correction that changes the words (the queue changes labe
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from ...errors import UserError
@@ -29,6 +31,11 @@ from .reviewed import KEY, checked, merged
 
 def _place(item) -> tuple[str, int]:
     return str(Path(item.path).resolve()), item.sentence.line
+
+
+def _samples(keys) -> list:
+    """Per verdict key, the audit sample it came from (None: a review queue's verdict)."""
+    return [k.partition("@")[2] if k.startswith("audit-") else None for k in keys]
 
 
 def sample_files(reviewed) -> list[str]:
@@ -118,8 +125,15 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     base = train_critic([it.sentence.words for it in items], tags, probs, labels, rounds=info.get("rounds", 3),
                         rate=info.get("rate", 0.08), seed=info.get("seed", seed),
                         info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight")})
-    base = base.replayed(critic, weight, seed) if len(critic.verdict_y) else base
-    new = base.refit(x, y, weight, seed, weights=w, keys=[used[c.item].key for c in cands])
+    keys = [f"{used[c.item].key}@{used[c.item].extra.get('sample', '')}" for c in cands]
+    held, samples = _samples(critic.own_keys()), {k.partition("@")[2] for k in keys}
+    share = len(set(held) - {None}), len(set(held) - {None} | samples)     # samples held before, after
+    if len(critic.verdict_y):   # each sample speaks for the whole corpus: n samples weigh 1/n each
+        scaled = np.where([h is not None for h in held], critic.own_weights() * share[0] / share[1],
+                          critic.own_weights())
+        base = base.replayed(replace(critic, verdict_w=scaled), weight, seed)
+    w = w / share[1]
+    new = base.refit(x, y, weight, seed, weights=w, keys=keys)
     new.info[KEY] = merged(new.info.get(KEY), checked(used.values()))
     before, after = critic.score(x), new.score(x)
     changed = sum(is_error(r) for r in used.values())
@@ -138,6 +152,9 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
               if r.after.tags != r.before.tags and n not in pointed]
     if unseen:
         lines.append(f"  changed where no candidate points (nothing learned there): {'; '.join(unseen[:10])}")
+    if share[1] > 1:
+        lines.append(f"  the critic holds {share[1]} audit samples: each speaks for the whole corpus, so each weighs "
+                     f"1/{share[1]} of it")
     if skipped:
         lines.append(f"  left out: {'; '.join(skipped[:10])}" + (f" and {len(skipped) - 10} more"
                                                                  if len(skipped) > 10 else ""))

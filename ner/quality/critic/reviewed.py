@@ -1,14 +1,17 @@
 """The places reviewers have checked, kept with the critic so that its listing does not ask about them again.
 
 A reviewer who submits a review queue task has read the suspect: its span, its suggestion, and whatever
-they changed, in the sentence as they submitted it. A reviewed audit sentence was read whole. ``checked``
-turns reviewed tasks into places ``(sentence key, first token, end token)``, the key naming the sentence's
-words and tags as the reviewer left them; the critic keeps them (``Critic.info["checked"]``, carried on
-by every refit and replay) and ``set_aside`` leaves out of the listing, the queue and the quality estimate
-the suspects that fall in one while their sentence stands as the reviewer left it. A kept suspect is not
-asked again; a correction is listed until it is written into the file (``--apply``), and once it is there
-the critic does not propose to undo it. A sentence changed since by hand is read afresh; a word flagged for
-its letters stays listed (a reviewer cannot change words in the queue).
+they changed (every token from the first change to the last), in the sentence as they submitted it. A
+reviewed audit sentence was read whole. ``checked`` turns each reviewed task into a place: the task's key,
+the sentence's words (as a hash), the token range, and the reviewer's tags over it and one token either
+side. The critic keeps them (``Critic.info["checked"]``, carried on by every refit and replay; a task
+reviewed again replaces its place, as its verdict is replaced), and ``set_aside`` leaves out of the
+listing, the queue and the quality estimate the suspects that meet a place whose words and tags stand as
+the reviewer left them. So a kept suspect is not asked again, even after a correction elsewhere in its
+sentence is written; a correction is listed until it is written into the file (``--apply``), and once it
+is there the critic does not propose to undo it; a place changed since by hand is read afresh. A word
+flagged for its letters stays listed (a reviewer cannot change words in the queue). ``--recheck`` lists
+them all.
 """
 
 from __future__ import annotations
@@ -20,20 +23,27 @@ from ...labelstudio.review import FIXED
 KEY = "checked"
 
 
-def sentence_key(words, tags) -> str:
-    """The sentence's words and tags as a short hash: a place is checked only while both stand."""
-    text = "\x1f".join(words) + "\x1e" + "|".join(tags)
+def sentence_key(words, tags=None) -> str:
+    """The sentence's words (and tags, when given) as a short hash."""
+    text = "\x1f".join(words) + ("" if tags is None else "\x1e" + "|".join(tags))
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _around(tags, lo: int, hi: int) -> list[str]:
+    """The tags a place holds while they stand: its own and one token either side (an entity that grew into
+    it, or out of it, changes them)."""
+    return list(tags[max(lo - 1, 0):hi + 1])
+
+
 def checked(reviewed) -> list[list]:
-    """``[key, start, end]`` per reviewed task: an audited sentence whole; a queue suspect's span with the
-    tokens its suggestion and the reviewer's changes touch (``extra["span"]``, ``extra["fix"]``). A task
-    ticked "fixed" and left unchanged checks nothing (the reviewer says there is an error and did not mend it)."""
+    """``[task key, words key, start, end, tags around]`` per reviewed task: an audited sentence whole; a queue
+    suspect's span with the tokens its suggestion and the reviewer's changes touch (``extra["span"]``,
+    ``extra["fix"]``). A task ticked "fixed" and left unchanged checks nothing (the reviewer says there is an
+    error and did not mend it)."""
     out = []
     for r in reviewed:
         words, tags = r.after.words, r.after.tags
-        if r.verdict == FIXED and tags == r.before.tags:    # ticked fixed, nothing changed: the error stands
+        if r.verdict == FIXED and tags == r.before.tags:
             continue
         if "audit" in r.extra:
             lo, hi = 0, len(words)
@@ -45,36 +55,50 @@ def checked(reviewed) -> list[list]:
             lo, hi = min([lo, *changed]), max([hi, *(i + 1 for i in changed)])
         else:
             continue
-        out.append([sentence_key(words, tags), int(lo), int(hi)])
+        out.append([r.key, sentence_key(words), int(lo), int(hi), _around(tags, lo, hi)])
     return out
 
 
 def merged(*groups) -> list[list]:
-    """The places of all ``groups``, each once, in the order first seen."""
-    seen, out = set(), []
+    """The places of all ``groups``, one per task: a later group's place for a task replaces an earlier one."""
+    by_task: dict[str, list] = {}
     for group in groups:
-        for key, lo, hi in group or ():
-            if (key, lo, hi) not in seen:
-                seen.add((key, lo, hi))
-                out.append([key, lo, hi])
-    return out
+        for place in group or ():
+            by_task.pop(place[0], None)
+            by_task[place[0]] = list(place)
+    return list(by_task.values())
 
 
 def set_aside(items, suspects, places) -> tuple[list, int]:
-    """``(suspects left, how many set aside)``: a suspect is set aside where its tokens (span and suggested
-    span) meet a checked place of its sentence as it stands; a word flagged for its letters never is (the
-    queue changes labels, not words)."""
-    by_key: dict[str, list[tuple[int, int]]] = {}
-    for key, lo, hi in places or ():
-        by_key.setdefault(key, []).append((lo, hi))
-    if not by_key:
+    """``(suspects left, places met)``: a suspect is set aside where its tokens (span and suggested span) meet
+    a checked place of its sentence whose words and tags stand as the reviewer left them; a word flagged for
+    its letters never is (the queue changes labels, not words)."""
+    by_words: dict[str, list[tuple]] = {}
+    for _, words, lo, hi, tags in places or ():
+        by_words.setdefault(words, []).append((lo, hi, tags))
+    if not by_words:
         return list(suspects), 0
-    keys: dict[int, str] = {}
-    left = []
+    standing: dict[int, list[tuple[int, int]]] = {}
+    left, met = [], set()
     for s in suspects:
-        if s.item not in keys:
-            keys[s.item] = sentence_key(items[s.item].sentence.words, items[s.item].sentence.tags)
+        if s.item not in standing:
+            sentence = items[s.item].sentence
+            standing[s.item] = [(lo, hi) for lo, hi, tags in by_words.get(sentence_key(sentence.words), ())
+                                if _around(sentence.tags, lo, hi) == tags]
         lo, hi = (min(s.start, s.fix[0]), max(s.end, s.fix[1])) if s.fix else (s.start, s.end)
-        if s.kind == "token" or not any(a < hi and lo < b for a, b in by_key.get(keys[s.item], ())):
+        hits = [] if s.kind == "token" else [(a, b) for a, b in standing[s.item] if a < hi and lo < b]
+        met.update((s.item, a, b) for a, b in hits)
+        if not hits:
             left.append(s)
-    return left, len(suspects) - len(left)
+    return left, len(met)
+
+
+def listing(items, suspects, places) -> tuple[list, str]:
+    """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
+    order: a set-aside suspect would hide one nobody has seen); the note says how many places were left out."""
+    from .suspects import suppress_overlaps
+
+    left, met = set_aside(items, suspects, places)
+    note = (f"{met} place(s) reviewers checked, standing as they left them, are left out of the suspects and the "
+            "estimate (--recheck lists them)") if met else ""
+    return suppress_overlaps(left), note

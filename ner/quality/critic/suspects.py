@@ -177,6 +177,12 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
 
 
 def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
+    """``scored``, of overlapping suspects the best (``ner critic`` leaves out the places reviewers checked first:
+    ``reviewed.listing``)."""
+    return suppress_overlaps(scored(items, labels, probs, critic))
+
+
+def scored(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     """Every candidate with the critic's probability that it is an error, plus flagged tokens, best first."""
     from .signals import candidates, token_suspects
 
@@ -192,7 +198,7 @@ def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
         label = next((lab for i, j, lab in tags_spans(tags[item]) if i <= t < j), "")
         out.append(Suspect(item, t, t + 1, "token", label, fixed, None, TOKEN_SCORES[problem]))
     out.sort(key=lambda s: (-s.score, s.item, s.start))
-    return suppress_overlaps(out)
+    return out
 
 
 def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
