@@ -156,7 +156,8 @@ def run(args) -> int:
                                        corpus=(items, labels, probs))
         say(summary)
     critic.save(critic_dir)
-    suspects, note = listing(items, scored(items, labels, probs, critic), [] if args.recheck else critic.info.get(KEY))
+    suspects, note = listing(items, scored(items, labels, probs, critic), [] if args.recheck else critic.info.get(KEY),
+                             args.top, args.threshold)
     if note:   # kept suspects, corrections written: not asked again
         say(note)
     over = [s for s in suspects if s.score >= args.threshold]
@@ -171,8 +172,7 @@ def run(args) -> int:
         Path(args.html).write_text(format_html(items, listed, groups), encoding="utf-8")
     if args.push_review:
         sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
-        say(f"{sent} suspect(s) sent to project {args.project!r} as open tasks; its tab 'Review queue' lists "
-            f"them most suspect first")
+        say(review.push_line(sent, suspects[: args.top], args.project))
     if args.audit is not None:
         say(audit.send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
         return 0

@@ -318,7 +318,7 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert saved["verdicts"] > 5
     assert main(args[:-2] + ["--top", "1000", "--json", str(tmp_path / "s.jsonl")]) == 1
     assert f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'})" \
-        f": {saved['verdicts']} of audits (weighing their strata)" in (err := capsys.readouterr().err)
+        f": {saved['verdicts']} rows of 5 audited sentences (weighing their strata)" in (err := capsys.readouterr().err)
     # the four sentences submitted unchanged were read whole: none of their candidates is listed again (the
     # one changed is, until its correction is written into the file)
     lines = {task["meta"]["ner_review"]["extra"]["line"]: n for n, task in enumerate(tasks)}
@@ -327,7 +327,7 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     starts = sorted({it.sentence.line for it in items} | {10**9})
     firsts = {next(a for a, b in zip(starts, starts[1:]) if a <= line < b) for line in listed}
     assert firsts & set(lines) == {line for line, n in lines.items() if n == 0}
-    assert "4 place(s) reviewers checked, standing as they left them, are left out" in err
+    assert "suspect(s) left out: reviewers checked them, and their places are as the reviewers left them" in err
     assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
     capsys.readouterr()
     assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (

@@ -11,7 +11,7 @@ from ner.bio import tags_spans
 from ner.errors import UserError
 from ner.quality.critic.suspects import Item, score_items
 from ner.quality.critic.model import train_critic
-from ner.quality.critic.review import MODEL_VERSION, corrected_tags, learn, push_review
+from ner.quality.critic.review import MODEL_VERSION, corrected_tags, learn, push_line, push_review
 from ner.records import Sentence
 from ner.schema import Schema
 from tests.quality.test_critic import LABELS, tags_of, templated
@@ -52,7 +52,9 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
     items, critic, suspects = planted
     title = ls_project(Schema.auto(LABELS))
     assert push_review(ls_client, title, items, LABELS, suspects) == 3
-    assert push_review(ls_client, title, items, LABELS, suspects) == 0      # nothing twice
+    assert push_review(ls_client, title, items, LABELS, suspects) == 0      # nothing twice, and said so
+    assert push_line(0, suspects, title) == f"0 suspect(s) sent to project {title!r} as open tasks; 3 of the 3 " \
+        "were there already; its tab 'Review queue' lists them most suspect first"
     project = ls_client.project(title)
     assert 'name="verdict"' in project["label_config"] and 'value="kept"' in project["label_config"]
     tasks = critic_tasks(ls_client, title)
@@ -144,14 +146,14 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     run = ["critic", "x.conll", "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "100000",
            "--json", "s.jsonl"]
     main(run)
-    assert "2 place(s) reviewers checked, standing as they left them, are left out of the suspects and the " \
-        "estimate (--recheck lists them)" in capsys.readouterr().err
+    assert "2 suspect(s) left out: reviewers checked them, and their places are as the reviewers left them " \
+        "(--recheck lists them)" in capsys.readouterr().err
     listed = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(listed) > 200
     lines = [items[x.item].line_of(x.start) for x in (s, next(x for x in suspects if x.kind == "spurious"))]
     assert not [r for r in listed for line in lines if r["first_line"] <= line <= r["last_line"]]
     main(run + ["--recheck"])         # listed again when asked
-    assert "reviewers checked" not in capsys.readouterr().err
+    assert "left out" not in capsys.readouterr().err
     listed = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
     assert all([r for r in listed if r["first_line"] <= line <= r["last_line"]] for line in lines)
 

@@ -103,9 +103,30 @@ def test_the_places_are_left_out_before_overlapping_suspects_are_thinned():
     places = checked([queue_task((4, 5, "ORG"))])
     boundary = Suspect(0, 4, 5, "boundary", "ORG", "ORG", (4, 7, "ORG"), 0.8)
     missing = Suspect(0, 5, 7, "missing", "", "ORG", (5, 7, "ORG"), 0.6)
-    shown, note = listing([item()], [boundary, missing], places)
-    assert shown == [missing] and note.startswith("1 place(s) reviewers checked")
-    assert listing([item()], [boundary, missing], []) == ([boundary], "")
+    shown, note = listing([item()], [boundary, missing], places, 30, 0.5)
+    assert shown == [missing]
+    assert note == "1 suspect(s) left out: reviewers checked them, and their places are as the reviewers left them " \
+        "(--recheck lists them)"
+    assert listing([item()], [boundary, missing], [], 30, 0.5) == ([boundary], "")
+
+
+def test_the_note_counts_the_suspects_a_listing_would_have_shown():
+    """The places met by any candidate, far below the list, were counted: 15 of 16 audited places "left out"."""
+    places = checked([queue_task((4, 5, "ORG")), queue_task((1, 2, "PER"), key="b")])
+    top, low = suspect(4, 5, score=0.9), suspect(1, 2, score=0.01)
+    others = [suspect(k, k + 1, n=1, score=0.5 - k / 100) for k in (0, 2, 3)]
+    items = [item(), item(words=WORDS[:6] + ("2021",))]
+    shown, note = listing(items, [top, *others, low], places, 2, 0.95)
+    assert shown == others and note.startswith("1 suspect(s) left out")        # the low one was not listed
+    assert listing(items, [top, *others, low], places, 10, 0.95)[1].startswith("2 suspect(s) left out")
+    assert listing(items, [*others, low], places, 2, 0.95) == (others, "")
+
+
+def test_places_of_another_form_are_dropped_not_fatal():
+    """A critic saved by the first version of this (three fields a place) crashed every later run."""
+    old = [["a" * 16, 4, 5]]
+    assert merged(old, checked([queue_task((4, 5, "ORG"))])) == checked([queue_task((4, 5, "ORG"))])
+    assert set_aside([item()], [suspect(4, 5)], old) == ([suspect(4, 5)], 0)
 
 
 @settings(max_examples=200, deadline=None)

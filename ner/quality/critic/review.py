@@ -88,6 +88,14 @@ def push_review(client, title: str, items, labels, suspects) -> int:
     return push_queue(client, title, review_items(items, suspects), labels)
 
 
+def push_line(sent: int, suspects, title: str) -> str:
+    """What ``push_review`` did, with how many of the suspects were in the project already."""
+    queued = sum(s.kind != "token" for s in suspects)
+    there = f"; {queued - sent} of the {queued} were there already" if sent < queued else ""
+    return (f"{sent} suspect(s) sent to project {title!r} as open tasks{there}; its tab 'Review queue' lists them "
+            "most suspect first")
+
+
 def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
     """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task."""
     out = []
@@ -136,10 +144,12 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
 
 def held(critic, weight: float) -> str:
     """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
-    audit = int((~np.isnan(critic.own_weights())).sum())
-    queue = len(critic.verdict_y) - audit
+    mine = ~np.isnan(critic.own_weights())
+    audit, queue = int(mine.sum()), int((~mine).sum())
+    sentences = len(set(critic.own_keys()[mine].tolist()))
     parts = [f"{queue} of the review queue (weight {weight:g} each)"] if queue else []
-    return ", ".join(parts + ([f"{audit} of audits (weighing their strata)"] if audit else []))
+    return ", ".join(parts + ([f"{audit} rows of {sentences} audited sentences (weighing their strata)"]
+                              if audit else []))
 
 
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):

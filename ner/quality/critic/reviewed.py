@@ -59,11 +59,16 @@ def checked(reviewed) -> list[list]:
     return out
 
 
+def _places(group) -> list:
+    """The places of a group that have the form ``checked`` gives (others, of an earlier version, are dropped)."""
+    return [p for p in group or () if isinstance(p, list) and len(p) == 5 and isinstance(p[4], list)]
+
+
 def merged(*groups) -> list[list]:
     """The places of all ``groups``, one per task: a later group's place for a task replaces an earlier one."""
     by_task: dict[str, list] = {}
     for group in groups:
-        for place in group or ():
+        for place in _places(group):
             by_task.pop(place[0], None)
             by_task[place[0]] = list(place)
     return list(by_task.values())
@@ -74,7 +79,7 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
     a checked place of its sentence whose words and tags stand as the reviewer left them; a word flagged for
     its letters never is (the queue changes labels, not words)."""
     by_words: dict[str, list[tuple]] = {}
-    for _, words, lo, hi, tags in places or ():
+    for _, words, lo, hi, tags in _places(places):
         by_words.setdefault(words, []).append((lo, hi, tags))
     if not by_words:
         return list(suspects), 0
@@ -93,12 +98,17 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
     return left, len(met)
 
 
-def listing(items, suspects, places) -> tuple[list, str]:
+def listing(items, suspects, places, top: int, threshold: float) -> tuple[list, str]:
     """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
-    order: a set-aside suspect would hide one nobody has seen); the note says how many places were left out."""
+    order: a set-aside suspect would hide one nobody has seen); the note says how many of the suspects a run
+    without the places would list (the first ``top``, or all over ``threshold``) were left out."""
     from .suspects import suppress_overlaps
 
-    left, met = set_aside(items, suspects, places)
-    note = (f"{met} place(s) reviewers checked, standing as they left them, are left out of the suspects and the "
-            "estimate (--recheck lists them)") if met else ""
-    return suppress_overlaps(left), note
+    left, _ = set_aside(items, suspects, places)
+    if len(left) == len(suspects):
+        return suppress_overlaps(left), ""
+    every, kept = suppress_overlaps(suspects), {id(s) for s in left}
+    listed = every[: max(top, sum(s.score >= threshold for s in every))]
+    out = sum(id(s) not in kept for s in listed)
+    return suppress_overlaps(left), (f"{out} suspect(s) left out: reviewers checked them, and their places are as "
+                                     "the reviewers left them (--recheck lists them)") if out else ""
