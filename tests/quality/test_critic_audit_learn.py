@@ -6,6 +6,8 @@ is in ``test_critic_audit.py``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from ner.errors import UserError
 from ner.labelstudio.review import FIXED, KEPT, Reviewed
 from ner.quality.critic.audit_learn import audit_rows, learn_audit, match_sample
 from ner.quality.critic.model import Critic, train_critic
-from ner.quality.critic.review import learn, verdicts_or_refuse
+from ner.quality.critic.review import held, learn, verdicts_or_refuse
 from ner.quality.critic.suspects import Item
 from ner.records import Sentence
 from tests.quality.test_critic import CLEAN, LABELS, planted_toy, tags_of
@@ -249,7 +251,8 @@ def test_two_samples_of_one_corpus_weigh_half_each():
     w1, w2 = audit_rows(first, items, LABELS, probs)[2], audit_rows(second, items, LABELS, probs)[2]
     assert one.verdict_w.tolist() == w1.tolist()
     assert sorted(two.verdict_w.tolist()) == sorted((w1 / 2).tolist() + (w2 / 2).tolist())
-    assert "the critic holds 2 audit samples: each speaks for the whole corpus, so each weighs 1/2 of it" in summary
+    assert "the critic holds 2 audit samples of x.conll: each speaks for the whole corpus, so each weighs 1/2 of " \
+        "it" in summary
     # the first learned again: replaced, still half
     again, _ = learn(None, "A", two, seed=2, reviewed=first, corpus=corpus)
     assert sorted(again.verdict_w.tolist()) == sorted(two.verdict_w.tolist())
@@ -261,3 +264,22 @@ def test_two_samples_of_one_corpus_weigh_half_each():
     assert np.isnan(three.own_weights()).sum() == 2
     assert sorted(three.own_weights()[~np.isnan(three.own_weights())].tolist()) == sorted(
         (w1 / 3).tolist() + (w2 / 3).tolist() + (audit_rows(third, items, LABELS, probs)[2] / 3).tolist())
+
+
+def test_samples_of_other_files_keep_their_weight_and_keys_saved_without_a_sample_are_replaced():
+    """A sample of another corpus is no second look at this one; a critic saved when audit keys named the sentence
+    only (``audit-<sentence>``) counted the same sample, learned again, twice."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    corpus = (items, LABELS, probs)
+    first = sample(items)[:2]
+    other = [reviewed(items, 150, items[150].sentence.tags, "other 90%", 270, 50)]
+    other[0].extra.update(sample="s9", file="dev.conll")
+    one, _ = learn(None, "A", critic, seed=2, reviewed=first, corpus=corpus)
+    two, summary = learn(None, "D", one, seed=2, reviewed=other, corpus=corpus)
+    w1, w9 = audit_rows(first, items, LABELS, probs)[2], audit_rows(other, items, LABELS, probs)[2]
+    assert sorted(two.verdict_w.tolist()) == sorted(w1.tolist() + w9.tolist()) and "1/2" not in summary
+    legacy = replace(one, verdict_k=np.array([k.partition("@")[0] for k in one.own_keys()], dtype=object))
+    again, summary = learn(None, "A", legacy, seed=2, reviewed=first, corpus=corpus)
+    assert len(again.verdict_y) == len(one.verdict_y) and again.verdict_w.tolist() == w1.tolist()
+    assert "1/2" not in summary and "rows of 2 audited sentences" in held(again, 5.0)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from ner.labelstudio.review import FIXED, KEPT, Reviewed
 from ner.quality.critic.model import Critic, train_critic
+from ner.quality.critic.review import push_line
 from ner.quality.critic.reviewed import KEY, checked, listing, merged, sentence_key, set_aside
 from ner.quality.critic.suspects import Item, Suspect
 from ner.records import Sentence
@@ -78,8 +79,12 @@ def test_a_task_reviewed_again_replaces_its_place():
 
 
 def test_a_suspect_ticked_fixed_and_left_unchanged_stays_listed():
-    assert checked([queue_task((4, 5, "ORG"), verdict=FIXED)]) == []
-    assert checked([queue_task((4, 5, "ORG"), verdict=KEPT)]) == [["k", W, 4, 5, ["O", "B-ORG", "O"]]]
+    assert merged(checked([queue_task((4, 5, "ORG"), verdict=FIXED)])) == []
+    kept = checked([queue_task((4, 5, "ORG"), verdict=KEPT)])
+    assert kept == [["k", W, 4, 5, ["O", "B-ORG", "O"]]]
+    # kept first, then reopened and ticked fixed with nothing changed: the place it had goes (it stayed)
+    again = merged(kept, checked([queue_task((4, 5, "ORG"), verdict=FIXED)]))
+    assert again == [] and set_aside([item()], [suspect(4, 5)], again) == ([suspect(4, 5)], 0)
 
 
 def test_a_reviewer_change_beyond_the_suspect_widens_the_checked_place():
@@ -156,3 +161,11 @@ def test_places_are_saved_and_carried_by_a_replay(tmp_path):
     assert loaded.info[KEY] == old.info[KEY]
     fresh = train_critic(words, tags, probs, LABELS, seed=2)
     assert fresh.replayed(loaded, 5.0, 2).info[KEY] == old.info[KEY]
+
+
+def test_a_second_push_says_how_many_were_there_already():
+    suspects = [suspect(4, 5), suspect(1, 2), Suspect(0, 3, 4, "token", "", "в", None, 0.9)]   # a token: not sent
+    assert push_line(2, suspects, "Q") == "2 suspect(s) sent to project 'Q' as open tasks; its tab 'Review " \
+        "queue' lists them most suspect first"
+    assert push_line(0, suspects, "Q").startswith("0 suspect(s) sent to project 'Q' as open tasks; 2 of the 2 were "
+                                                  "there already; ")

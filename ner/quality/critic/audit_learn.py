@@ -11,8 +11,8 @@ one there, so that the sample speaks for the corpus as a census would; ``learn_a
 with them (``Critic.refit``) beside synthetic rows drawn from the corpus with the reviewers' versions of
 those sentences (as it stands, their errors would also be "clean" rows of every corrupted copy and cancel
 the verdicts where most errors are, in the top stratum). Two audits of one corpus each speak for all of it:
-a critic holding n samples weighs each 1/n (a sentence drawn in two counts in each; a sample learned again
-replaces its own rows).
+a critic holding n samples of the same files weighs each 1/n (a sentence drawn in two counts in each; a sample
+learned again replaces its own rows; samples of other files keep theirs).
 
 Left out: a reviewer's correction that changes the words (the queue changes labels only).
 """
@@ -26,6 +26,7 @@ from pathlib import Path
 from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
+from .model import AUDIT_FILES
 from .reviewed import KEY, checked, merged
 
 
@@ -34,8 +35,24 @@ def _place(item) -> tuple[str, int]:
 
 
 def _samples(keys) -> list:
-    """Per verdict key, the audit sample it came from (None: a review queue's verdict)."""
+    """Per verdict key, the audit sample it came from (None: a review queue's verdict; "": not recorded)."""
     return [k.partition("@")[2] if k.startswith("audit-") else None for k in keys]
+
+
+def _one_corpus(critic, keys, files) -> tuple:
+    """``(critic, n)``: ``critic`` with its audit rows scaled for a new sample of ``files`` (file names) whose rows
+    have ``keys``. Each sample speaks for its whole corpus, so the n samples held of the same files weigh 1/n
+    each; samples of other files keep their weights (one of unrecorded files counts as the same corpus). A key
+    saved without its sample (``audit-<sentence>``) is the new sample's where that sentence is in it."""
+    import numpy as np
+
+    mine = {k.partition("@")[0]: k for k in keys}
+    own = [mine.get(k, k) if k.startswith("audit-") and "@" not in k else k for k in critic.own_keys()]
+    held, seen = _samples(own), critic.info.get(AUDIT_FILES, {})
+    group = {h for h in held if h is not None and (not seen.get(h) or set(seen[h]) & set(files))}
+    n = len(group | {k.partition("@")[2] for k in keys})
+    scaled = [w * len(group) / n if h in group else w for h, w in zip(held, critic.own_weights())]
+    return replace(critic, verdict_w=np.array(scaled, dtype=np.float64), verdict_k=np.array(own, dtype=object)), n
 
 
 def sample_files(reviewed) -> list[str]:
@@ -126,15 +143,12 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
                         rate=info.get("rate", 0.08), seed=info.get("seed", seed),
                         info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight")})
     keys = [f"{used[c.item].key}@{used[c.item].extra.get('sample', '')}" for c in cands]
-    held, samples = _samples(critic.own_keys()), {k.partition("@")[2] for k in keys}
-    share = len(set(held) - {None}), len(set(held) - {None} | samples)     # samples held before, after
-    if len(critic.verdict_y):   # each sample speaks for the whole corpus: n samples weigh 1/n each
-        scaled = np.where([h is not None for h in held], critic.own_weights() * share[0] / share[1],
-                          critic.own_weights())
-        base = base.replayed(replace(critic, verdict_w=scaled), weight, seed)
-    w = w / share[1]
-    new = base.refit(x, y, weight, seed, weights=w, keys=keys)
-    new.info[KEY] = merged(new.info.get(KEY), checked(used.values()))
+    files = sorted({Path(f).name for f in sample_files(used.values())})
+    old, n = _one_corpus(critic, keys, files)
+    base = base.replayed(old, weight, seed) if len(critic.verdict_y) else base
+    new = base.refit(x, y, weight, seed, weights=w / n, keys=keys)
+    new.info[KEY] = merged(new.info.get(KEY), checked(r for r in reviewed if "audit" in r.extra))
+    new.info[AUDIT_FILES] = {**new.info.get(AUDIT_FILES, {}), **{k.partition("@")[2]: files for k in keys}}
     before, after = critic.score(x), new.score(x)
     changed = sum(is_error(r) for r in used.values())
     lines = [f"{len(used)} audited sentences from {title!r} ({changed} changed): {len(y)} candidates, "
@@ -152,9 +166,9 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
               if r.after.tags != r.before.tags and n not in pointed]
     if unseen:
         lines.append(f"  changed where no candidate points (nothing learned there): {'; '.join(unseen[:10])}")
-    if share[1] > 1:
-        lines.append(f"  the critic holds {share[1]} audit samples: each speaks for the whole corpus, so each weighs "
-                     f"1/{share[1]} of it")
+    if n > 1:
+        lines.append(f"  the critic holds {n} audit samples of {', '.join(files)}: each speaks for the whole corpus, "
+                     f"so each weighs 1/{n} of it")
     if skipped:
         lines.append(f"  left out: {'; '.join(skipped[:10])}" + (f" and {len(skipped) - 10} more"
                                                                  if len(skipped) > 10 else ""))

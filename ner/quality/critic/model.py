@@ -28,6 +28,7 @@ from .corrupt import corrupt, truth
 from .signals import FEATURES, candidates
 
 CRITIC_FILE, ROWS_FILE, INFO_FILE = "critic.pkl", "critic_rows.npz", "critic.json"
+AUDIT_FILES = "audit_files"   # info: the file names each audit sample learned was drawn from
 
 
 # Which way each signal may push the score (+1 up, -1 down, 0 free), for annotated spans and for
@@ -150,11 +151,13 @@ class Critic:
         return np.asarray(self.verdict_k, dtype=object)
 
     def replayed(self, old: "Critic", weight: float, seed: int) -> "Critic":
-        """This critic refitted with ``old``'s verdicts, each with its weight and key, and the places they checked."""
+        """This critic refitted with ``old``'s verdicts, each with its weight and key, the places they checked and the
+        files of its audit samples."""
         from .reviewed import KEY, merged
 
         new = self.refit(old.verdict_x, old.verdict_y, weight, seed, old.own_weights(), old.own_keys())
         new.info[KEY] = merged(old.info.get(KEY), self.info.get(KEY))
+        new.info[AUDIT_FILES] = {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}
         return new
 
     def save(self, directory: str | Path) -> Path:

@@ -146,7 +146,7 @@ def held(critic, weight: float) -> str:
     """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
     mine = ~np.isnan(critic.own_weights())
     audit, queue = int(mine.sum()), int((~mine).sum())
-    sentences = len(set(critic.own_keys()[mine].tolist()))
+    sentences = len({k.partition("@")[0] for k in critic.own_keys()[mine].tolist()})
     parts = [f"{queue} of the review queue (weight {weight:g} each)"] if queue else []
     return ", ".join(parts + ([f"{audit} rows of {sentences} audited sentences (weighing their strata)"]
                               if audit else []))

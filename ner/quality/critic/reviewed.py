@@ -39,11 +39,12 @@ def checked(reviewed) -> list[list]:
     """``[task key, words key, start, end, tags around]`` per reviewed task: an audited sentence whole; a queue
     suspect's span with the tokens its suggestion and the reviewer's changes touch (``extra["span"]``,
     ``extra["fix"]``). A task ticked "fixed" and left unchanged checks nothing (the reviewer says there is an
-    error and did not mend it)."""
+    error and did not mend it): its place is empty, and ``merged`` drops the one it had."""
     out = []
     for r in reviewed:
         words, tags = r.after.words, r.after.tags
         if r.verdict == FIXED and tags == r.before.tags:
+            out.append([r.key, "", 0, 0, []])    # an empty place: one this task had is dropped
             continue
         if "audit" in r.extra:
             lo, hi = 0, len(words)
@@ -71,7 +72,7 @@ def merged(*groups) -> list[list]:
         for place in _places(group):
             by_task.pop(place[0], None)
             by_task[place[0]] = list(place)
-    return list(by_task.values())
+    return [p for p in by_task.values() if p[1]]
 
 
 def set_aside(items, suspects, places) -> tuple[list, int]:
