@@ -83,9 +83,10 @@ def _read_queue(review, client, title: str):
 def run(args) -> int:
     from ..errors import UserError
     from ..quality.critic import audit, review
-    from ..quality.critic.suspects import CriticConfig, load_items, probabilities, project_items, quality, scored
-    from ..quality.critic.model import Critic, train_critic
-    from ..quality.critic.reviewed import KEY, listing
+    from ..quality.critic.suspects import (CriticConfig, fitted_critic, listing, load_items, probabilities,
+                                           project_items, quality, scored)
+    from ..quality.critic.model import Critic
+    from ..quality.critic.reviewed import KEY
     from ..quality.critic.report import format_html, format_jsonl, format_quality, format_table
     from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
@@ -142,15 +143,7 @@ def run(args) -> int:
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
-    critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
-                          rounds=config.rounds, rate=config.rate, seed=config.seed,
-                          info={"folds": config.folds.__dict__, "fold_models": str(work / "folds")})
-    if (critic_dir / "critic.json").exists():
-        old = Critic.load(critic_dir)
-        if len(old.verdict_y):
-            critic = critic.replayed(old, args.verdict_weight, args.seed)
-            say(f"critic refitted with the verdicts learned before ({critic_dir}): "
-                f"{review.held(old, args.verdict_weight)}")
+    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say)   # saved, or trained
     if args.learn:
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
                                        corpus=(items, labels, probs))

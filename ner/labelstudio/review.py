@@ -152,15 +152,22 @@ def queue_task(item: ReviewItem, names) -> dict:
 
 def push_queue(client, title: str, items, labels) -> int:
     """Send the items not yet in project ``title`` (made or completed by ``ensure_queue``) as open
-    tasks, most suspect first; returns how many were created. The queue's tab is (re)made."""
+    tasks, most suspect first; returns how many were created. An item already there whose task nobody
+    has submitted gets its suspicion and note brought up to date (the tab lists by them); the queue's
+    tab is (re)made."""
     from .views import readable_tab
 
     project = ensure_queue(client, title, labels)
     names = config_names(project["label_config"], f"project {title!r}")
-    have = {((t.get("meta") or {}).get(META) or {}).get("key")
-            for t in client.iter_tasks(project["id"], with_results=False)}
+    have = {((t.get("meta") or {}).get(META) or {}).get("key"): t for t in client.iter_tasks(project["id"])}
     order = sorted(items, key=lambda it: -1.0 if it.score is None else -it.score)
     tasks = [queue_task(it, names) for it in order if it.key not in have]
+    for it in order:
+        old = have.get(it.key)
+        if old and not old.get("annotations") and it.score is not None:
+            data = {**old["data"], NOTE: it.note, "suspicion": round(float(it.score), 3)}
+            if data != old["data"]:
+                client.update_task_data(old["id"], data)
     created = client.import_tasks(project["id"], tasks) if tasks else 0
     client.set_model_version(project["id"], CURRENT)
     readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],

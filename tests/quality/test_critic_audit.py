@@ -317,8 +317,8 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     saved = json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))
     assert saved["verdicts"] > 5
     assert main(args[:-2] + ["--top", "1000", "--json", str(tmp_path / "s.jsonl")]) == 1
-    assert f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'})" \
-        f": {saved['verdicts']} rows of 5 audited sentences (weighing their strata)" in (err := capsys.readouterr().err)
+    assert f"critic from {tmp_path / 'w' / 'critic'}: fitted on this corpus with these settings, holding " \
+        f"{saved['verdicts']} rows of 5 audited sentences (weighing their strata)" in (err := capsys.readouterr().err)
     # the four sentences submitted unchanged were read whole: none of their candidates is listed again (the
     # one changed is, until its correction is written into the file)
     lines = {task["meta"]["ner_review"]["extra"]["line"]: n for n, task in enumerate(tasks)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -83,6 +84,16 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
     assert {"tasks:inner_id", "tasks:annotations_results", "tasks:predictions_model_versions"} <= set(hidden)
     listed = [t.id for t in ls_client._sdk.tasks.list(project=project["id"], view=views[0][0], fields="task_only")]
     assert listed == [tasks[s.kind]["id"] for s in sorted(suspects, key=lambda s: -s.score)]
+    # pushed again by a critic that now scores them otherwise: the open tasks' suspicion and note follow (the
+    # tab lists by them; they kept the first push's), a submitted task keeps what its reviewer read
+    typed = tasks["type"]
+    ls_client._sdk.annotations.create(id=typed["id"], result=typed["predictions"][0]["result"])
+    rescored = [replace(s, score=0.01 if s.kind == "spurious" else 0.99) for s in suspects]
+    assert push_review(ls_client, title, items, LABELS, rescored) == 0
+    now = critic_tasks(ls_client, title)
+    assert now["spurious"]["data"]["suspicion"] == 0.01 and now["spurious"]["data"]["note"].startswith("Подозрение 1%")
+    assert now["missing"]["data"]["suspicion"] == 0.99
+    assert now["type"]["data"] == typed["data"]
 
 
 def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_client, ls_project, planted, tmp_path,

@@ -208,6 +208,16 @@ def synthetic_rows(words, tags, probs, labels, rounds: int = 3, rate: float = 0.
     return np.vstack(xs), np.concatenate(ys)
 
 
+def held(critic, weight: float) -> str:
+    """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
+    mine = ~np.isnan(critic.own_weights())
+    audit, queue = int(mine.sum()), int((~mine).sum())
+    sentences = len({k.partition("@")[0] for k in critic.own_keys()[mine].tolist()})
+    parts = [f"{queue} of the review queue (weight {weight:g} each)"] if queue else []
+    return ", ".join(parts + ([f"{audit} rows of {sentences} audited sentences (weighing their strata)"]
+                              if audit else []))
+
+
 def train_critic(words, tags, probs, labels, *, rounds: int = 3, rate: float = 0.08, seed: int = 13,
                  info: dict | None = None) -> Critic:
     """A critic fitted on synthetic corruptions of this corpus (see the module docstring)."""

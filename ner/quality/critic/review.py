@@ -4,8 +4,8 @@
 through the generic queue (``labelstudio/review.py``): the sentence as it stands
 (pre-selected), the suggested correction as a prediction of model version ``critic``, a
 note naming the suspect span and the suggestion, most suspect first. A suspect already in
-the project is not sent again. ``ensure_queue`` (re-exported) checks the project before
-the out-of-fold training starts.
+the project is not sent again (an open one's suspicion and note are brought up to date).
+``ensure_queue`` (re-exported) checks the project before the out-of-fold training starts.
 
 ``learn(client, title, critic, weight)`` reads what reviewers submitted. The verdict is the
 one ticked (kept/fixed), else *kept* when the sentence was submitted unchanged and *fixed*
@@ -31,6 +31,7 @@ from ...bio import spans_tags, tags_spans
 from ...errors import UserError
 from ...formats.retag import Retag
 from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
+from .model import held  # noqa: F401  (re-exported: what a critic holds)
 from .reviewed import KEY, checked, merged
 
 MODEL_VERSION = "critic"
@@ -140,16 +141,6 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
     return found
-
-
-def held(critic, weight: float) -> str:
-    """The verdicts a critic holds: the review queue's at ``weight``, an audit's at its strata's weights."""
-    mine = ~np.isnan(critic.own_weights())
-    audit, queue = int(mine.sum()), int((~mine).sum())
-    sentences = len({k.partition("@")[0] for k in critic.own_keys()[mine].tolist()})
-    parts = [f"{queue} of the review queue (weight {weight:g} each)"] if queue else []
-    return ", ".join(parts + ([f"{audit} rows of {sentences} audited sentences (weighing their strata)"]
-                              if audit else []))
 
 
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):

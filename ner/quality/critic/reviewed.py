@@ -97,19 +97,3 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
         if not hits:
             left.append(s)
     return left, len(met)
-
-
-def listing(items, suspects, places, top: int, threshold: float) -> tuple[list, str]:
-    """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
-    order: a set-aside suspect would hide one nobody has seen); the note says how many of the suspects a run
-    without the places would list (the first ``top``, or all over ``threshold``) were left out."""
-    from .suspects import suppress_overlaps
-
-    left, _ = set_aside(items, suspects, places)
-    if len(left) == len(suspects):
-        return suppress_overlaps(left), ""
-    every, kept = suppress_overlaps(suspects), {id(s) for s in left}
-    listed = every[: max(top, sum(s.score >= threshold for s in every))]
-    out = sum(id(s) not in kept for s in listed)
-    return suppress_overlaps(left), (f"{out} suspect(s) left out: reviewers checked them, and their places are as "
-                                     "the reviewers left them (--recheck lists them)") if out else ""

@@ -176,6 +176,29 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
     return probs
 
 
+def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
+                  progress: Callable[[str], None] = lambda line: None):
+    """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
+    ``weight``), else one trained on the corpus with that critic's verdicts replayed."""
+    from .model import Critic, held, train_critic
+
+    work, key = Path(work), corpus_key(items, labels, config.folds)
+    old = Critic.load(work / "critic") if (work / "critic" / "critic.json").exists() else None
+    same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed}
+    if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (
+            not len(old.verdict_y) or old.info.get("verdict_weight") == weight):
+        progress(f"critic from {work / 'critic'}: fitted on this corpus with these settings"
+                 + (f", holding {held(old, weight)}" if len(old.verdict_y) else ""))
+        return old
+    critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
+                          rounds=config.rounds, rate=config.rate, seed=config.seed,
+                          info={"folds": config.folds.__dict__, "fold_models": str(work / "folds"), "corpus": key})
+    if old is not None and len(old.verdict_y):
+        critic = critic.replayed(old, weight, config.seed)
+        progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
+    return critic
+
+
 def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     """``scored``, of overlapping suspects the best (``ner critic`` leaves out the places reviewers checked first:
     ``reviewed.listing``)."""
@@ -199,6 +222,22 @@ def scored(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
         out.append(Suspect(item, t, t + 1, "token", label, fixed, None, TOKEN_SCORES[problem]))
     out.sort(key=lambda s: (-s.score, s.item, s.start))
     return out
+
+
+def listing(items, suspects, places, top: int, threshold: float) -> tuple[list, str]:
+    """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
+    order: a set-aside suspect would hide one nobody has seen); the note says how many of the suspects a run
+    without the places would list (the first ``top``, or all over ``threshold``) were left out."""
+    from .reviewed import set_aside
+
+    left, _ = set_aside(items, suspects, places)
+    if len(left) == len(suspects):
+        return suppress_overlaps(left), ""
+    every, kept = suppress_overlaps(suspects), {id(s) for s in left}
+    listed = every[: max(top, sum(s.score >= threshold for s in every))]
+    out = sum(id(s) not in kept for s in listed)
+    return suppress_overlaps(left), (f"{out} suspect(s) left out: reviewers checked them, and their places are as "
+                                     "the reviewers left them (--recheck lists them)") if out else ""
 
 
 def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
