@@ -153,26 +153,40 @@ def queue_task(item: ReviewItem, names) -> dict:
 def push_queue(client, title: str, items, labels) -> int:
     """Send the items not yet in project ``title`` (made or completed by ``ensure_queue``) as open
     tasks, most suspect first; returns how many were created. An item already there whose task nobody
-    has submitted gets its suspicion and note brought up to date (the tab lists by them); the queue's
-    tab is (re)made."""
+    has submitted gets its suspicion and note brought up to date where its versions are the same (the
+    tab lists by suspicion; a task whose versions changed is left as it is, whole); the queue's tab is
+    (re)made."""
+    from .annotations import submitted
     from .views import readable_tab
 
     project = ensure_queue(client, title, labels)
     names = config_names(project["label_config"], f"project {title!r}")
-    have = {((t.get("meta") or {}).get(META) or {}).get("key"): t for t in client.iter_tasks(project["id"])}
+    scored = any(it.score is not None for it in items)    # else nothing to bring up to date: ids, data, meta
+    have = {((t.get("meta") or {}).get(META) or {}).get("key"): t
+            for t in client.iter_tasks(project["id"], with_results=scored)}
     order = sorted(items, key=lambda it: -1.0 if it.score is None else -it.score)
     tasks = [queue_task(it, names) for it in order if it.key not in have]
     for it in order:
         old = have.get(it.key)
-        if old and not old.get("annotations") and it.score is not None:
-            data = {**old["data"], NOTE: it.note, "suspicion": round(float(it.score), 3)}
-            if data != old["data"]:
-                client.update_task_data(old["id"], data)
+        if old and it.score is not None and not submitted(old):
+            new = queue_task(it, names)
+            if _versions(new) == _versions(old) and new["data"] != old["data"]:
+                client.update_task_data(old["id"], {**old["data"], NOTE: it.note,
+                                                    "suspicion": new["data"]["suspicion"]})
     created = client.import_tasks(project["id"], tasks) if tasks else 0
     client.set_model_version(project["id"], CURRENT)
     readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],
                  [names.text_key, NOTE, "suspicion", "where"], first=True)
     return created
+
+
+def _versions(task: dict) -> list:
+    """The task's versions (predictions) as model version and regions, scores left out."""
+    def regions(result):
+        return sorted((r["value"].get("start"), r["value"].get("end"), tuple(r["value"].get("labels") or ()))
+                      for r in result or ())
+
+    return sorted((p.get("model_version") or "", regions(p.get("result"))) for p in task.get("predictions") or ())
 
 
 def _verdict(annotation: dict) -> str:

@@ -317,7 +317,8 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     saved = json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))
     assert saved["verdicts"] > 5
     assert main(args[:-2] + ["--top", "1000", "--json", str(tmp_path / "s.jsonl")]) == 1
-    assert f"critic from {tmp_path / 'w' / 'critic'}: fitted on this corpus with these settings, holding " \
+    # trained on the file again (the learn's critic was fitted on the reviewer's version), the verdicts replayed
+    assert f"critic refitted with the verdicts learned before ({tmp_path / 'w' / 'critic'}): " \
         f"{saved['verdicts']} rows of 5 audited sentences (weighing their strata)" in (err := capsys.readouterr().err)
     # the four sentences submitted unchanged were read whole: none of their candidates is listed again (the
     # one changed is, until its correction is written into the file)
@@ -329,7 +330,7 @@ def test_the_command_trains_the_critic_then_sends_the_sample(ls_client, ls_proje
     assert firsts & set(lines) == {line for line, n in lines.items() if n == 0}
     assert "suspect(s) left out: reviewers checked them, and their places are as the reviewers left them" in err
     assert main(args[:-2] + ["--learn", title]) == 1                 # learned again: held once
-    capsys.readouterr()
+    assert f"critic from {tmp_path / 'w' / 'critic'}: fitted on this corpus" in capsys.readouterr().err   # reused
     assert json.loads((tmp_path / "w" / "critic" / "critic.json").read_text(encoding="utf-8"))["verdicts"] == (
         saved["verdicts"])
     # a new project gets a new sample (the draw's seed holds the title); N over the corpus sends it whole

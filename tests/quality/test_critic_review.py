@@ -94,6 +94,18 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
     assert now["spurious"]["data"]["suspicion"] == 0.01 and now["spurious"]["data"]["note"].startswith("Подозрение 1%")
     assert now["missing"]["data"]["suspicion"] == 0.99
     assert now["type"]["data"] == typed["data"]
+    # a skipped task is still open: brought up to date; one whose suggestion changed is left whole (its note
+    # would contradict the suggestion shown beside it)
+    spurious = now["spurious"]
+    ls_client._sdk.annotations.create(id=spurious["id"], result=[], was_cancelled=True)
+    s_missing = next(s for s in suspects if s.kind == "missing")
+    other = "ORG" if s_missing.fix[2] != "ORG" else "LOC"
+    changed = [replace(s, score=0.5, fix=(*s.fix[:2], other)) if s.kind == "missing" else replace(s, score=0.3)
+               for s in suspects]
+    assert push_review(ls_client, title, items, LABELS, changed) == 0
+    later = critic_tasks(ls_client, title)
+    assert later["spurious"]["data"]["suspicion"] == 0.3
+    assert later["missing"]["data"] == now["missing"]["data"]
 
 
 def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_client, ls_project, planted, tmp_path,

@@ -197,3 +197,12 @@ def test_a_saved_critic_of_the_same_corpus_and_settings_is_used_as_it_is(tmp_pat
                              (5.0, config, [Item("x.conll", Sentence(WORDS, TAGS, 1), "x")] + items[1:])):
         fitted_critic(its, LABELS, probs, cfg, tmp_path, weight, said.append)
         assert said[-1].startswith(f"critic refitted with the verdicts learned before ({tmp_path / 'critic'})")
+    # verdicts refitted at another seed (--learn P --seed 3 without FILES), a critic of other training code
+    first.refit(first.x[:3], [1, 0, 1], 5.0, 3, keys=["a", "b", "c"]).save(tmp_path / "critic")
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1].startswith("critic refitted with the verdicts learned before")
+    other = first.refit(first.x[:3], [1, 0, 1], 5.0, 2, keys=["a", "b", "c"])
+    other.info["code"] = "another version"
+    other.save(tmp_path / "critic")
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1].startswith("critic refitted with the verdicts learned before")

@@ -139,9 +139,10 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     x = np.array([c.features for c in cands], dtype=np.float64)
     info = critic.info
     tags = [used[n].after.tags if n in used else it.sentence.tags for n, it in enumerate(items)]
+    # trained on the reviewers' versions: no file's corpus key, so the next run trains on the file and replays
     base = train_critic([it.sentence.words for it in items], tags, probs, labels, rounds=info.get("rounds", 3),
                         rate=info.get("rate", 0.08), seed=info.get("seed", seed),
-                        info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight")})
+                        info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight", "corpus")})
     keys = [f"{used[c.item].key}@{used[c.item].extra.get('sample', '')}" for c in cands]
     files = sorted({Path(f).name for f in sample_files(used.values())})
     old, n = _one_corpus(critic, keys, files)

@@ -135,7 +135,7 @@ class Critic:
         y = np.concatenate([self.y, vy])
         est = _estimator(seed)
         est.fit(x, y, sample_weight=np.concatenate([np.ones(len(self.y)), np.where(np.isnan(vw), weight, vw)]))
-        info = {**self.info, "verdicts": int(len(vy)), "verdict_weight": weight}
+        info = {**self.info, "verdicts": int(len(vy)), "verdict_weight": weight, "verdict_seed": seed}
         return Critic(est, self.x, self.y, vx, vy, info, vw, vk)
 
     def own_weights(self) -> np.ndarray:

@@ -176,6 +176,19 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
     return probs
 
 
+def code_key() -> str:
+    """The critic's training code and scikit-learn's version as a short hash: a critic saved by other code is
+    trained again rather than reused."""
+    import sklearn
+
+    from . import corrupt, cues, model, signals
+
+    h = hashlib.sha256(sklearn.__version__.encode())
+    for module in (corrupt, cues, model, signals):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
                   progress: Callable[[str], None] = lambda line: None):
     """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
@@ -184,15 +197,16 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
 
     work, key = Path(work), corpus_key(items, labels, config.folds)
     old = Critic.load(work / "critic") if (work / "critic" / "critic.json").exists() else None
-    same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed}
-    if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (
-            not len(old.verdict_y) or old.info.get("verdict_weight") == weight):
+    same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed, "code": code_key()}
+    if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (not len(old.verdict_y) or (
+            old.info.get("verdict_weight"), old.info.get("verdict_seed")) == (weight, config.seed)):
         progress(f"critic from {work / 'critic'}: fitted on this corpus with these settings"
                  + (f", holding {held(old, weight)}" if len(old.verdict_y) else ""))
         return old
     critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
                           rounds=config.rounds, rate=config.rate, seed=config.seed,
-                          info={"folds": config.folds.__dict__, "fold_models": str(work / "folds"), "corpus": key})
+                          info={"folds": config.folds.__dict__, "fold_models": str(work / "folds"), "corpus": key,
+                                "code": code_key()})
     if old is not None and len(old.verdict_y):
         critic = critic.replayed(old, weight, config.seed)
         progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
@@ -201,7 +215,7 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
 
 def score_items(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     """``scored``, of overlapping suspects the best (``ner critic`` leaves out the places reviewers checked first:
-    ``reviewed.listing``)."""
+    ``listing``)."""
     return suppress_overlaps(scored(items, labels, probs, critic))
 
 
