@@ -182,11 +182,13 @@ def push_queue(client, title: str, items, labels) -> int:
 
 def _versions(task: dict) -> list:
     """The task's versions (predictions) as model version and regions, scores left out."""
-    def regions(result):
-        return sorted((r["value"].get("start"), r["value"].get("end"), tuple(r["value"].get("labels") or ()))
-                      for r in result or ())
+    from .regions import regions
 
-    return sorted((p.get("model_version") or "", regions(p.get("result"))) for p in task.get("predictions") or ())
+    def spans(result):
+        return sorted((r["value"].get("start"), r["value"].get("end"), tuple(r["value"].get("labels") or ()))
+                      for r in regions(result))
+
+    return sorted((p.get("model_version") or "", spans(p.get("result"))) for p in task.get("predictions") or ())
 
 
 def _verdict(annotation: dict) -> str:

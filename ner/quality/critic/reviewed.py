@@ -91,7 +91,7 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
             sentence = items[s.item].sentence
             standing[s.item] = [(lo, hi) for lo, hi, tags in by_words.get(sentence_key(sentence.words), ())
                                 if _around(sentence.tags, lo, hi) == tags]
-        lo, hi = (min(s.start, s.fix[0]), max(s.end, s.fix[1])) if s.fix else (s.start, s.end)
+        lo, hi = s.reach()
         hits = [] if s.kind == "token" else [(a, b) for a, b in standing[s.item] if a < hi and lo < b]
         met.update((s.item, a, b) for a, b in hits)
         if not hits:

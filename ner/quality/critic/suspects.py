@@ -59,6 +59,10 @@ class Suspect:
     score: float
     features: tuple = ()
 
+    def reach(self) -> tuple[int, int]:
+        """The tokens the suspect touches: its span and its suggested span."""
+        return (min(self.start, self.fix[0]), max(self.end, self.fix[1])) if self.fix else (self.start, self.end)
+
     def record(self, items: Sequence[Item]) -> dict:
         it = items[self.item]
         words = it.sentence.words
@@ -206,7 +210,7 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
     critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
                           rounds=config.rounds, rate=config.rate, seed=config.seed,
                           info={"folds": config.folds.__dict__, "fold_models": str(work / "folds"), "corpus": key,
-                                "code": code_key()})
+                                "code": same["code"]})
     if old is not None and len(old.verdict_y):
         critic = critic.replayed(old, weight, config.seed)
         progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
@@ -259,7 +263,7 @@ def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
     one error (a span one token short) often shows twice (the span, and its lost token as missing)."""
     kept, taken = [], {}
     for s in suspects:
-        lo, hi = (min(s.start, s.fix[0]), max(s.end, s.fix[1])) if s.fix else (s.start, s.end)
+        lo, hi = s.reach()
         spans = taken.setdefault((s.item, s.kind == "token"), [])
         if any(a < hi and lo < b for a, b in spans):
             continue
