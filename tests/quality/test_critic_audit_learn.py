@@ -270,6 +270,7 @@ def test_samples_of_other_files_keep_their_weight_and_keys_saved_without_a_sampl
     """A sample of another corpus is no second look at this one; a critic saved when audit keys named the sentence
     only (``audit-<sentence>``) counted the same sample, learned again, twice."""
     words, tags, probs, items = planted_toy()
+    items[150] = Item("dev.conll", items[150].sentence, "dev")            # the other corpus, given as well
     critic = train_critic(words, tags, probs, LABELS, seed=2)
     corpus = (items, LABELS, probs)
     first = sample(items)[:2]
@@ -283,3 +284,73 @@ def test_samples_of_other_files_keep_their_weight_and_keys_saved_without_a_sampl
     again, summary = learn(None, "A", legacy, seed=2, reviewed=first, corpus=corpus)
     assert len(again.verdict_y) == len(one.verdict_y) and again.verdict_w.tolist() == w1.tolist()
     assert "1/2" not in summary and "rows of 2 audited sentences" in held(again, 5.0)
+
+
+def test_a_sentence_is_looked_for_in_the_file_it_was_sent_from_only():
+    """Its line moved (a sentence added above it): found again by its words, but in its own file; the first
+    version took the first sentence of the same words in any file given, and taught the reviewer's verdict there."""
+    words, tags, probs, items = planted_toy()
+    other = Item("other.conll", items[10].sentence, "other")           # the same words in another file, first
+    moved = Item("x.conll", Sentence(items[10].sentence.words, items[10].sentence.tags, 7777), "x")
+    r = reviewed(items, 10, CLEAN, "top 2%", 6, 1)
+    assert match_sample([r], [other, moved])[0] == {1: r}
+    assert match_sample([r], [other]) == ({}, ["x.conll:81 (task 1): not in the corpus given"])
+
+
+def test_a_queue_verdict_sent_by_a_version_with_other_signals_is_read_again_in_the_corpus():
+    """Its features were computed with the signals of the version that sent it: a refit read them as rows of
+    this version's (a shape error, or rows of shifted columns), and without the corpus nothing can read them."""
+    from ner.quality.critic.review import review_items
+    from ner.quality.critic.signals import FEATURES
+    from ner.quality.critic.suspects import score_items
+
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    suspects = [s for s in score_items(items, LABELS, probs, critic) if s.kind != "token"][:3]
+    queue = review_items(items, suspects)
+    tasks = []
+    for n, (q, s) in enumerate(zip(queue, suspects)):
+        extra = {**q.extra, "features": list(q.extra["features"])[:-1]}    # one signal fewer
+        after = q.versions[0].tags if n == 0 else items[s.item].sentence.tags
+        tasks.append(Reviewed(q.key, n + 1, FIXED if n == 0 else KEPT, True, items[s.item].sentence,
+                              Sentence(items[s.item].sentence.words, tuple(after), items[s.item].sentence.line),
+                              "r", extra))
+    tasks[1].extra.update(features=[0.0] * len(FEATURES), signals="other names")   # as many signals, not the same
+    gone = replace(tasks[2], key="gone", extra={**tasks[2].extra, "line": 1, "file": "elsewhere.conll"},
+                   before=Sentence(("Нет", "."), ("O", "O"), 1), after=Sentence(("Нет", "."), ("O", "O"), 1))
+    with pytest.raises(UserError, match="sent by another version of ner .* ner critic FILES --learn \"Q\""):
+        learn(None, "Q", critic, reviewed=tasks)
+    new, summary = learn(None, "Q", critic, reviewed=tasks + [gone], corpus=(items, LABELS, probs))
+    assert len(new.verdict_y) == 3 and new.verdict_y.tolist() == [1, 0, 0]
+    assert np.allclose(new.verdict_x, [s.features for s in suspects]) and new.verdict_x.shape[1] == len(FEATURES)
+    assert summary.startswith("3 verdicts from 'Q'") and summary.endswith(
+        "not learned (1, sent by another version of ner and not read again): elsewhere.conll:1 (task 3): not in the "
+        "corpus given")
+
+
+def test_learning_an_audit_fits_the_trees_once_and_a_replay_once(tmp_path, monkeypatch):
+    """The audit's critic was fitted on the reviewers' versions, again with the verdicts held, again with the audit's
+    (38-49 s each on the written corpus); a run that trained the critic again fitted it, then again with its verdicts.
+    Each now fits once, and scores as the fit-then-refit did (``test_the_review_queues_weight_holds_when_an_audit_is_
+    learned``, and below)."""
+    from ner.quality.critic import model
+    from ner.quality.critic.folds import FoldConfig
+    from ner.quality.critic.suspects import CriticConfig, fitted_critic
+
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    queue = critic.refit(critic.x[:3], np.ones(3), 5.0, 2, keys=["s1", "s2", "s3"])
+    fits = []
+    real_fit = model._Split.fit
+    monkeypatch.setattr(model._Split, "fit", lambda self, *a, **k: fits.append(1) or real_fit(self, *a, **k))
+    learn(None, "A", queue, 5.0, 2, reviewed=sample(items), corpus=(items, LABELS, probs))
+    assert len(fits) == 1
+    queue.info.update(corpus="another corpus")          # saved for other files: trained again, verdicts replayed
+    queue.save(tmp_path / "critic")
+    fits.clear()
+    config = CriticConfig(FoldConfig(folds=2, epochs=1, hidden=8), seed=2)
+    again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0)
+    assert len(fits) == 1
+    want = train_critic(words, tags, probs, LABELS, seed=2).refit(queue.verdict_x, queue.verdict_y, 5.0, 2,
+                                                                  keys=["s1", "s2", "s3"])
+    assert np.allclose(again.score(critic.x[:200]), want.score(critic.x[:200])) and len(again.verdict_y) == 3

@@ -206,3 +206,41 @@ def test_a_saved_critic_of_the_same_corpus_and_settings_is_used_as_it_is(tmp_pat
     other.save(tmp_path / "critic")
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1].startswith("critic refitted with the verdicts learned before")
+
+
+def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_checked(tmp_path):
+    """A critic saved by a version of ner with other signals stopped every run ("run 'ner critic' again to refit",
+    which stopped again) until its directory was deleted, places and all."""
+    import json
+
+    import numpy as np
+
+    from ner.quality.critic.folds import FoldConfig
+    from ner.quality.critic.model import INFO_FILE, ROWS_FILE
+    from ner.quality.critic.suspects import CriticConfig, fitted_critic
+
+    words, tags, probs = templated(120, seed=9)
+    items = [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+    config = CriticConfig(FoldConfig(folds=2, epochs=1, hidden=8), seed=2)
+    first = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0)
+    first = first.refit(first.x[:3], [1, 0, 1], 5.0, 2, keys=["a", "b", "c"])
+    first.info[KEY] = checked([queue_task((4, 5, "ORG"))])
+    first.save(tmp_path / "critic")
+    info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
+    info["features"] = info["features"][:-1]                       # an older version, one signal fewer
+    (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
+    rows = dict(np.load(tmp_path / "critic" / ROWS_FILE))
+    np.savez_compressed(tmp_path / "critic" / ROWS_FILE, **{k: v[:, :-1] if k in ("x", "vx") else v
+                                                            for k, v in rows.items()})
+    said = []
+    again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said == [f"critic in {tmp_path / 'critic'} was fitted by another version of ner (its signals differ from "
+                    "this one's): trained again; its 3 verdict(s) were read with those signals and are not carried "
+                    "over: learn their projects again (ner critic FILES --learn P); the 1 place(s) reviewers checked "
+                    "still stand"]
+    assert again.info[KEY] == first.info[KEY] and len(again.verdict_y) == 0
+    assert np.allclose(again.score(first.x[:50]), fitted_critic(items, LABELS, probs, config, tmp_path / "new",
+                                                                5.0).score(first.x[:50]))
+    again.save(tmp_path / "critic")                                # the next run uses it as it is
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1] == f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings"

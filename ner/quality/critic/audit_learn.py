@@ -27,11 +27,7 @@ from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
 from .model import AUDIT_FILES
-from .reviewed import KEY, checked, merged
-
-
-def _place(item) -> tuple[str, int]:
-    return str(Path(item.path).resolve()), item.sentence.line
+from .reviewed import KEY, checked, match, merged, where_sent
 
 
 def _samples(keys) -> list:
@@ -61,34 +57,19 @@ def sample_files(reviewed) -> list[str]:
 
 
 def match_sample(reviewed, items) -> tuple[dict, list[str]]:
-    """``(used, skipped)``: each reviewed audit sentence's item in ``items`` (item -> reviewed task), by its
-    words, the file and line it was sent from first (all exact matches before any other); ``skipped`` names
-    those left out (not in ``items``; or ticked "fixed" and left unchanged, which says no span)."""
-    mine = [r for r in reviewed if "audit" in r.extra]
-    by_words: dict[tuple, list[int]] = {}
-    for n, it in enumerate(items):
-        by_words.setdefault(tuple(it.sentence.words), []).append(n)
-    used: dict[int, object] = {}
-    skipped, later = [], []
-    for r in mine:
-        where = f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})"
-        if r.verdict == FIXED and r.after.tags == r.before.tags:
-            skipped.append(f"{where}: ticked fixed, left unchanged (open the task, correct it, or untick it if the "
-                           "tick was a slip, Submit, learn again)")
+    """``(used, skipped)``: each reviewed audit sentence's item in ``items`` (item -> reviewed task, ``match``);
+    ``skipped`` names those left out (not in ``items``; or ticked "fixed" and left unchanged, which says no span)."""
+    mine, skipped = [], []
+    for r in reviewed:
+        if "audit" not in r.extra:
             continue
-        sent_from = (str(Path(r.extra.get("abspath") or r.extra.get("file") or "?").resolve()), r.extra.get("line"))
-        exact = [n for n in by_words.get(tuple(r.before.words), []) if n not in used and _place(items[n]) == sent_from]
-        if exact:
-            used[exact[0]] = r
+        if r.verdict == FIXED and r.after.tags == r.before.tags:
+            skipped.append(f"{where_sent(r)}: ticked fixed, left unchanged (open the task, correct it, or untick it if "
+                           "the tick was a slip, Submit, learn again)")
         else:
-            later.append((r, where))
-    for r, where in later:
-        free = [n for n in by_words.get(tuple(r.before.words), []) if n not in used]
-        if free:
-            used[free[0]] = r
-        else:
-            skipped.append(f"{where}: not in the corpus given")
-    return used, skipped
+            mine.append(r)
+    pairs, missing = match(mine, items)
+    return dict(pairs), skipped + missing
 
 
 def audit_rows(reviewed, items, labels, probs):
@@ -142,12 +123,12 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     # trained on the reviewers' versions: no file's corpus key, so the next run trains on the file and replays
     base = train_critic([it.sentence.words for it in items], tags, probs, labels, rounds=info.get("rounds", 3),
                         rate=info.get("rate", 0.08), seed=info.get("seed", seed),
-                        info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight", "corpus")})
+                        info={k: v for k, v in info.items() if k not in ("verdicts", "verdict_weight", "corpus")},
+                        fit=False)   # fitted once, with the verdicts held and the audit's
     keys = [f"{used[c.item].key}@{used[c.item].extra.get('sample', '')}" for c in cands]
     files = sorted({Path(f).name for f in sample_files(used.values())})
     old, n = _one_corpus(critic, keys, files)
-    base = base.replayed(old, weight, seed) if len(critic.verdict_y) else base
-    new = base.refit(x, y, weight, seed, weights=w / n, keys=keys)
+    new = base.holding(old).refit(x, y, weight, seed, weights=w / n, keys=keys)
     new.info[KEY] = merged(new.info.get(KEY), checked(r for r in reviewed if "audit" in r.extra))
     new.info[AUDIT_FILES] = {**new.info.get(AUDIT_FILES, {}), **{k.partition("@")[2]: files for k in keys}}
     before, after = critic.score(x), new.score(x)

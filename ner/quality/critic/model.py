@@ -153,12 +153,20 @@ class Critic:
     def replayed(self, old: "Critic", weight: float, seed: int) -> "Critic":
         """This critic refitted with ``old``'s verdicts, each with its weight and key, the places they checked and the
         files of its audit samples."""
+        return self.holding(old).refit(np.zeros((0, len(FEATURES))), np.zeros(0), weight, seed)
+
+    def holding(self, old: "Critic") -> "Critic":
+        """This critic's rows with ``old``'s verdicts (their weights and keys), places and audit files added, not
+        fitted to them: a caller that refits next (``refit``, ``replayed``) spares a fit of the trees."""
         from .reviewed import KEY, merged
 
-        new = self.refit(old.verdict_x, old.verdict_y, weight, seed, old.own_weights(), old.own_keys())
-        new.info[KEY] = merged(old.info.get(KEY), self.info.get(KEY))
-        new.info[AUDIT_FILES] = {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}
-        return new
+        keep = ~np.isin(self.own_keys(), [k for k in set(old.own_keys().tolist()) if k])
+        info = {**self.info, KEY: merged(old.info.get(KEY), self.info.get(KEY)),
+                AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}}
+        return Critic(self.estimator, self.x, self.y, np.vstack([self.verdict_x[keep], old.verdict_x]),
+                      np.concatenate([self.verdict_y[keep], old.verdict_y]), info,
+                      np.concatenate([self.own_weights()[keep], old.own_weights()]),
+                      np.concatenate([self.own_keys()[keep], old.own_keys()]))
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
@@ -182,10 +190,37 @@ class Critic:
         except (OSError, ValueError, pickle.UnpicklingError) as e:
             raise UserError(f"{directory}: no usable critic there ({e}); run 'ner critic' on the corpus first")
         if info.get("features") != list(FEATURES):
-            raise UserError(f"{directory}: the critic was made with other signals; run 'ner critic' again to refit")
+            raise UserError(f"{directory}: the critic was fitted by another version of ner (its signals differ from "
+                            "this one's): run 'ner critic FILES' on the corpus to train it again, then learn")
         return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info,
                    rows["vw"] if "vw" in rows.files else None,
                    rows["vk"].astype(object) if "vk" in rows.files else None)
+
+
+def saved(directory: str | Path) -> tuple[Critic | None, dict | None]:
+    """``(critic, stale)``: the critic saved in ``directory`` (None where there is none), or, where it was fitted by
+    a version of ner with other signals (its rows cannot be read with these), None and its saved info."""
+    directory = Path(directory)
+    if not (directory / INFO_FILE).exists():
+        return None, None
+    try:
+        info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}                       # unreadable: ``load`` says so
+    if isinstance(info, dict) and "features" in info and info["features"] != list(FEATURES):
+        return None, info
+    return Critic.load(directory), None
+
+
+def stale_line(directory, info: dict) -> str:
+    """What a run says when it trains again in place of a critic fitted with other signals (``saved``)."""
+    from .reviewed import KEY
+
+    verdicts, places = int(info.get("verdicts") or 0), len(info.get(KEY) or [])
+    return (f"critic in {directory} was fitted by another version of ner (its signals differ from this one's): "
+            "trained again" + (f"; its {verdicts} verdict(s) were read with those signals and are not carried over: "
+                               "learn their projects again (ner critic FILES --learn P)" if verdicts else "")
+            + (f"; the {places} place(s) reviewers checked still stand" if places else ""))
 
 
 def order_agreement(scores, y) -> float | None:
@@ -219,13 +254,13 @@ def held(critic, weight: float) -> str:
 
 
 def train_critic(words, tags, probs, labels, *, rounds: int = 3, rate: float = 0.08, seed: int = 13,
-                 info: dict | None = None) -> Critic:
-    """A critic fitted on synthetic corruptions of this corpus (see the module docstring)."""
+                 info: dict | None = None, fit: bool = True) -> Critic:
+    """A critic fitted on synthetic corruptions of this corpus (see the module docstring); ``fit=False``: its rows
+    only, for a caller that adds verdicts and refits (``Critic.holding``): it scores nothing until then."""
     x, y = synthetic_rows(words, tags, probs, labels, rounds, rate, seed)
     if y.sum() < 6 or (1 - y).sum() < 6:
         raise UserError(f"the corpus is too small to train a critic on ({int(y.sum())} corrupted and "
                         f"{int((1 - y).sum())} untouched candidates); give it more sentences")
-    est = _estimator(seed)
-    est.fit(x, y)
+    est = _estimator(seed).fit(x, y) if fit else None
     return Critic(est, x, y, info={**(info or {}), "labels": list(labels), "rounds": rounds, "rate": rate,
                                    "seed": seed, "rows": int(len(y)), "positives": int(y.sum())})

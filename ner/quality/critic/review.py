@@ -32,7 +32,7 @@ from ...errors import UserError
 from ...formats.retag import Retag
 from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
 from .model import held  # noqa: F401  (re-exported: what a critic holds)
-from .reviewed import KEY, checked, merged
+from .reviewed import KEY, checked, match, merged, source_finder, where_sent
 
 MODEL_VERSION = "critic"
 
@@ -77,11 +77,18 @@ def review_items(items, suspects) -> list[ReviewItem]:
         extra = {"file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
                  "line": item.sentence.line, "per_line": item.per_line, "kind": s.kind,
                  "span": [s.start, s.end, s.label], "fix": list(s.fix) if s.fix else None,
-                 "features": [float(x) for x in s.features]}
+                 "features": [float(x) for x in s.features], "signals": signals_key()}
         out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
                               f"{record['file']}:{record['first_line']}", note(item.sentence.words, s),
                               (Version(MODEL_VERSION, tuple(corrected_tags(item.sentence.tags, s))),), extra))
     return out
+
+
+def signals_key() -> str:
+    """The names of the critic's signals as a short hash: a task's features are read by a version with the same."""
+    from .signals import FEATURES
+
+    return hashlib.sha1("|".join(FEATURES).encode()).hexdigest()[:12]
 
 
 def push_review(client, title: str, items, labels, suspects) -> int:
@@ -153,7 +160,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
         from .audit_learn import learn_audit
 
         return learn_audit(reviewed, title, critic, corpus, weight=weight, seed=seed)
-    found = verdicts_or_refuse(reviewed, title)
+    found, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
@@ -172,15 +179,47 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
                      f"are {'errors' if y.all() else 'kept'})")
     else:
         lines.append(f"  errors ranked above kept spans: {order[0]:.1%} -> {order[1]:.1%}")
+    if left:
+        lines.append(f"  not learned ({len(left)}, sent by another version of ner and not read again): "
+                     + "; ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else ""))
     return new, "\n".join(lines)
 
 
-def source_finder(files):
-    """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file
-    (by the absolute path it was sent with), or one of the same name (a copy); None."""
-    given = {str(Path(f).resolve()): f for f in files}
-    by_name = {Path(f).name: f for f in files}
-    return lambda extra: given.get(extra.get("abspath") or "") or by_name.get(Path(extra.get("file", "")).name)
+def read_again(found, reviewed, title: str, corpus) -> tuple[list, list[str]]:
+    """``(found, left)``: ``verdicts`` with features of this version's signals. A task sent by a version of ner with
+    other signals carries features these cannot read: its suspect is read again in ``corpus`` (``(items, labels,
+    marginals)``), in its sentence with the tags it was sent with; ``left`` names those not found there."""
+    from .signals import FEATURES, candidates
+
+    sent_with = {r.key: r.extra.get("signals") for r in reviewed}       # tasks sent before the key: by length
+    stale = {k for k, f, *_ in found if len(f) != len(FEATURES) or sent_with.get(k) not in (None, signals_key())}
+    if not stale:
+        return found, []
+    if corpus is None:
+        raise UserError(f"project {title!r}: {len(stale)} of its tasks were sent by another version of ner (their "
+                        "signals differ from this one's): learn it with the corpus they came from, where they are "
+                        f"read again: ner critic FILES --learn \"{title}\"")
+    items, labels, probs = corpus
+    pairs, left = match([r for r in reviewed if r.key in stale], items, shared=True)
+    sent = [list(it.sentence.tags) for it in items]
+    for n, r in pairs:
+        sent[n] = list(r.before.tags)
+    cands = {(c.item, c.start, c.end, c.kind, c.label): c
+             for c in candidates([it.sentence.words for it in items], sent, probs, labels)}
+    again = {}
+    for n, r in pairs:
+        start, end, label = r.extra["span"]
+        c = cands.get((n, start, end, r.extra.get("kind"), label))
+        if c is None:
+            left.append(f"{where_sent(r)}: this critic proposes no such suspect there")
+        else:
+            again[r.key] = list(c.features)
+    out = [(key, again.get(key, features), y, verdict) for key, features, y, verdict in found
+           if key not in stale or key in again]
+    if not out:
+        raise UserError(f"project {title!r}: none of its verdicts could be read with this version of ner's signals "
+                        f"({'; '.join(left[:5])})")
+    return out, left
 
 
 def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:

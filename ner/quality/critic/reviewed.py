@@ -11,12 +11,14 @@ the reviewer left them. So a kept suspect is not asked again, even after a corre
 sentence is written; a correction is listed until it is written into the file (``--apply``), and once it
 is there the critic does not propose to undo it; a place changed since by hand is read afresh. A word
 flagged for its letters stays listed (a reviewer cannot change words in the queue). ``--recheck`` lists
-them all.
+them all. ``match`` finds a reviewed task's sentence in the corpus given, in the file it was sent from
+(``source_finder``: the same path, or a file of the same name), by its words, at its line first.
 """
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from ...labelstudio.review import FIXED
 
@@ -97,3 +99,52 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
         if not hits:
             left.append(s)
     return left, len(met)
+
+
+def _place(item) -> tuple[str, int]:
+    return str(Path(item.path).resolve()), item.sentence.line
+
+
+def source_finder(files):
+    """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file
+    (by the absolute path it was sent with), or one of the same name (a copy); None."""
+    given = {str(Path(f).resolve()): f for f in files}
+    by_name = {Path(f).name: f for f in files}
+    return lambda extra: given.get(extra.get("abspath") or "") or by_name.get(Path(extra.get("file", "")).name)
+
+
+def where_sent(r) -> str:
+    return f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})"
+
+
+def match(reviewed, items, shared: bool = False) -> tuple[list, list[str]]:
+    """``(pairs, skipped)``: ``(item, task)`` for each reviewed task whose sentence is in ``items``, by its words in
+    the file it was sent from (the same path, or a file of the same name: ``source_finder``), at the line it
+    was sent from first (all exact matches before any other); an item serves one task (an audit draws a sentence
+    once), or several when ``shared`` (a queue's suspects of one sentence); ``skipped`` names those not found."""
+    find = source_finder({it.path for it in items})
+    by_words: dict[tuple, list[int]] = {}
+    for n, it in enumerate(items):
+        by_words.setdefault(tuple(it.sentence.words), []).append(n)
+    pairs, taken, skipped, later = [], set(), [], []
+
+    def free(r, where) -> list[int]:
+        return [n for n in by_words.get(tuple(r.before.words), []) if (shared or n not in taken) and where(items[n])]
+
+    for r in reviewed:
+        sent_from = (str(Path(r.extra.get("abspath") or r.extra.get("file") or "?").resolve()), r.extra.get("line"))
+        exact = free(r, lambda it: _place(it) == sent_from)
+        if exact:
+            pairs.append((exact[0], r))
+            taken.add(exact[0])
+        else:
+            later.append(r)
+    for r in later:
+        source = find(r.extra)
+        there = free(r, lambda it: it.path == source)
+        if there:
+            pairs.append((there[0], r))
+            taken.add(there[0])
+        else:
+            skipped.append(f"{where_sent(r)}: not in the corpus given")
+    return pairs, skipped

@@ -196,11 +196,12 @@ def code_key() -> str:
 def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
                   progress: Callable[[str], None] = lambda line: None):
     """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
-    ``weight``), else one trained on the corpus with that critic's verdicts replayed."""
-    from .model import Critic, held, train_critic
+    ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only)."""
+    from .model import held, saved, stale_line, train_critic
+    from .reviewed import KEY
 
     work, key = Path(work), corpus_key(items, labels, config.folds)
-    old = Critic.load(work / "critic") if (work / "critic" / "critic.json").exists() else None
+    old, stale = saved(work / "critic")
     same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed, "code": code_key()}
     if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (not len(old.verdict_y) or (
             old.info.get("verdict_weight"), old.info.get("verdict_seed")) == (weight, config.seed)):
@@ -210,10 +211,13 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
     critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
                           rounds=config.rounds, rate=config.rate, seed=config.seed,
                           info={"folds": config.folds.__dict__, "fold_models": str(work / "folds"), "corpus": key,
-                                "code": same["code"]})
+                                "code": same["code"]}, fit=old is None or not len(old.verdict_y))   # else by the replay
     if old is not None and len(old.verdict_y):
         critic = critic.replayed(old, weight, config.seed)
         progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
+    elif stale is not None:   # its verdicts' rows cannot be read; the places reviewers checked can
+        critic.info[KEY] = stale.get(KEY) or []
+        progress(stale_line(work / "critic", stale))
     return critic
 
 
