@@ -244,3 +244,8 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     again.save(tmp_path / "critic")                                # the next run uses it as it is
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1] == f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings"
+    info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
+    del info["features"]                                          # no names at all: not this version's either
+    (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1].startswith(f"critic in {tmp_path / 'critic'} was fitted by another version of ner")

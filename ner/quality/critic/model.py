@@ -109,6 +109,7 @@ class Critic:
 
     def score(self, rows) -> np.ndarray:
         """Probability that each candidate (a row of ``FEATURES``) is an annotation error."""
+        self._fitted()
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
         if not len(rows):
             return np.zeros(0)
@@ -156,19 +157,25 @@ class Critic:
         return self.holding(old).refit(np.zeros((0, len(FEATURES))), np.zeros(0), weight, seed)
 
     def holding(self, old: "Critic") -> "Critic":
-        """This critic's rows with ``old``'s verdicts (their weights and keys), places and audit files added, not
-        fitted to them: a caller that refits next (``refit``, ``replayed``) spares a fit of the trees."""
+        """This critic's rows with ``old``'s verdicts (their weights and keys; its own on the same keys replaced),
+        places and audit files added, not fitted to them: it scores nothing until refitted (``refit``,
+        ``replayed``), which spares a fit of the trees where a fresh critic would be fitted and then refitted."""
         from .reviewed import KEY, merged
 
         keep = ~np.isin(self.own_keys(), [k for k in set(old.own_keys().tolist()) if k])
         info = {**self.info, KEY: merged(old.info.get(KEY), self.info.get(KEY)),
                 AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}}
-        return Critic(self.estimator, self.x, self.y, np.vstack([self.verdict_x[keep], old.verdict_x]),
+        return Critic(None, self.x, self.y, np.vstack([self.verdict_x[keep], old.verdict_x]),
                       np.concatenate([self.verdict_y[keep], old.verdict_y]), info,
                       np.concatenate([self.own_weights()[keep], old.own_weights()]),
                       np.concatenate([self.own_keys()[keep], old.own_keys()]))
 
+    def _fitted(self) -> None:
+        if self.estimator is None:
+            raise RuntimeError("a critic's rows, not fitted: refit it first (train_critic(fit=False), Critic.holding)")
+
     def save(self, directory: str | Path) -> Path:
+        self._fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / CRITIC_FILE, "wb") as f:
@@ -206,8 +213,8 @@ def saved(directory: str | Path) -> tuple[Critic | None, dict | None]:
     try:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        info = {}                       # unreadable: ``load`` says so
-    if isinstance(info, dict) and "features" in info and info["features"] != list(FEATURES):
+        info = None                     # unreadable: ``load`` says so
+    if isinstance(info, dict) and info.get("features") != list(FEATURES):
         return None, info
     return Critic.load(directory), None
 

@@ -196,29 +196,39 @@ def read_again(found, reviewed, title: str, corpus) -> tuple[list, list[str]]:
     if not stale:
         return found, []
     if corpus is None:
+        files = sorted({r.extra.get("file", "?") for r in reviewed if r.key in stale})
         raise UserError(f"project {title!r}: {len(stale)} of its tasks were sent by another version of ner (their "
                         "signals differ from this one's): learn it with the corpus they came from, where they are "
-                        f"read again: ner critic FILES --learn \"{title}\"")
+                        f"read again: ner critic {' '.join(files)} --learn \"{title}\"")
     items, labels, probs = corpus
     pairs, left = match([r for r in reviewed if r.key in stale], items, shared=True)
-    sent = [list(it.sentence.tags) for it in items]
+    versions: dict[int, list] = {}      # per sentence, the tags its tasks were sent with (a correction between pushes)
     for n, r in pairs:
-        sent[n] = list(r.before.tags)
-    cands = {(c.item, c.start, c.end, c.kind, c.label): c
-             for c in candidates([it.sentence.words for it in items], sent, probs, labels)}
+        seen = versions.setdefault(n, [])
+        if r.before.tags not in seen:
+            seen.append(r.before.tags)
     again = {}
-    for n, r in pairs:
-        start, end, label = r.extra["span"]
-        c = cands.get((n, start, end, r.extra.get("kind"), label))
-        if c is None:
-            left.append(f"{where_sent(r)}: this critic proposes no such suspect there")
-        else:
-            again[r.key] = list(c.features)
+    for layer in range(max(map(len, versions.values()), default=0)):
+        sent = [list(it.sentence.tags) for it in items]
+        for n, sent_as in versions.items():
+            sent[n] = list(sent_as[min(layer, len(sent_as) - 1)])
+        cands = {(c.item, c.start, c.end, c.label): c
+                 for c in candidates([it.sentence.words for it in items], sent, probs, labels)}
+        for n, r in pairs:
+            if versions[n].index(r.before.tags) == layer:
+                start, end, label = r.extra["span"]
+                c = cands.get((n, start, end, label))   # its kind may have changed (type, boundary): not its features
+                if c is None:
+                    left.append(f"{where_sent(r)}: no longer a candidate there (the sentence or the out-of-fold "
+                                "models changed since it was sent)")
+                else:
+                    again[r.key] = list(c.features)
     out = [(key, again.get(key, features), y, verdict) for key, features, y, verdict in found
            if key not in stale or key in again]
     if not out:
         raise UserError(f"project {title!r}: none of its verdicts could be read with this version of ner's signals "
-                        f"({'; '.join(left[:5])})")
+                        f"({'; '.join(left[:5])}): give the files they came from, or push the suspects to a new "
+                        "project (--push-review) and review them there")
     return out, left
 
 

@@ -106,11 +106,32 @@ def _place(item) -> tuple[str, int]:
 
 
 def source_finder(files):
-    """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file
-    (by the absolute path it was sent with), or one of the same name (a copy); None."""
+    """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file (by the
+    absolute path it was sent with, or the path as given then), else, of the files of the same name (a copy, another
+    checkout), the one whose path ends most like the one it was sent from (the first in order on a tie); None."""
     given = {str(Path(f).resolve()): f for f in files}
-    by_name = {Path(f).name: f for f in files}
-    return lambda extra: given.get(extra.get("abspath") or "") or by_name.get(Path(extra.get("file", "")).name)
+    by_name: dict[str, list] = {}
+    for f in sorted(files):
+        by_name.setdefault(Path(f).name, []).append(f)
+
+    def find(extra):
+        sent = [p for p in (extra.get("abspath"), extra.get("file")) if p]
+        for path in sent:
+            if str(Path(path).resolve()) in given:
+                return given[str(Path(path).resolve())]
+        same = by_name.get(Path(sent[0]).name, []) if sent else []
+        tail = Path(sent[0]).parts[::-1] if sent else ()
+        return max(same, key=lambda f: _shared(Path(f).resolve().parts[::-1], tail), default=None)
+
+    return find
+
+
+def _shared(a, b) -> int:
+    """How many leading elements ``a`` and ``b`` share."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def where_sent(r) -> str:
@@ -132,8 +153,9 @@ def match(reviewed, items, shared: bool = False) -> tuple[list, list[str]]:
         return [n for n in by_words.get(tuple(r.before.words), []) if (shared or n not in taken) and where(items[n])]
 
     for r in reviewed:
-        sent_from = (str(Path(r.extra.get("abspath") or r.extra.get("file") or "?").resolve()), r.extra.get("line"))
-        exact = free(r, lambda it: _place(it) == sent_from)
+        paths = [p for p in (r.extra.get("abspath"), r.extra.get("file")) if p]
+        sent_from = {(str(Path(p).resolve()), r.extra.get("line")) for p in paths}
+        exact = free(r, lambda it: _place(it) in sent_from)
         if exact:
             pairs.append((exact[0], r))
             taken.add(exact[0])
