@@ -126,3 +126,20 @@ def test_only_the_lines_the_correction_changes_are_touched():
                 ("B-PER", "O", "B-PER", "O", "O"))
     out, _, problems, _ = retag_text(slips, [fix], "x.conll")
     assert problems == [] and out == slips.replace("Москва\tB-LOC", "Москва\tO")
+
+
+def test_a_file_without_blank_lines_gets_its_corrections_where_ner_reads_its_sentences_end():
+    """The bundled seed corpus has no blank lines (W101: ner infers the breaks at sentence-final punctuation); every
+    correction to it was refused as "the file changed since the review was pushed" (the next sentence's first word
+    stood after the last one)."""
+    text = "Пробуем O\nAlpaca O\n. O\nУспех O\n. O\n"
+    fix = Retag("x.conll", 1, ("Пробуем", "Alpaca", "."), ("O", "O", "O"), ("O", "B-Dataset", "O"), "task 1")
+    out, changes, problems, _ = retag_text(text, [fix], "x.conll")
+    assert problems == [] and changes == ["x.conll:2 (task 1): «Alpaca» Dataset added"]
+    assert out == "Пробуем O\nAlpaca B-Dataset\n. O\nУспех O\n. O\n"
+    # a word added by hand after it: ner now reads a longer sentence there, not the one the review saw
+    grown = text.replace(". O\nУспех", ". O\nи O\nУспех")
+    out, changes, problems, _ = retag_text(grown, [fix], "x.conll")
+    assert out == grown and changes == [] and problems == [
+        "x.conll:2 (task 1): line 4 holds 'и O' after the sentence's last word; the file changed since the review was "
+        "pushed: edit it by hand («Alpaca» Dataset added)"]

@@ -6,7 +6,9 @@ that word with that tag (the file may have changed since the sentence was read: 
 sentence is left alone and named in the problems; a sentence that holds ``after`` already,
 applied before, is named as such and counts as no problem) and replaces only the tag field of the
 lines whose tag changes: the separator, other columns, trailing spaces, CRLF and BOM stay.
-Each change comes back as one line naming the lines whose tag changed
+The sentence must also end where it did (a word added by hand after it makes it another sentence): at a
+blank line, or, in a file without blank lines, where ``ner`` infers a break (W101). Each change comes back as one
+line naming the lines whose tag changed
 (``x.conll:13 (task 7): «Яндексе» LOC -> ORG``). A file written in IOB1, BIOES or BILOU (read
 as IOB2, ``check.py``) gets its corrections in its own scheme (``file_scheme``, ``sentence_scheme``,
 ``respell``), and only the lines whose spelling the correction changes are touched (a tolerated slip
@@ -135,6 +137,7 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
     lines = text.split("\n")
     scheme = file_scheme(lines)
     changes, problems, already = [], [], []
+    ends = None                    # (first line, words) of each sentence as ner reads the text, once needed
     for r in sorted(retags, key=lambda r: r.line):
         where = f" ({r.where})" if r.where else ""
         if r.before == r.after:
@@ -158,7 +161,9 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
         else:
             end = r.line - 1 + len(r.words)   # the sentence must end where it did: a word added by hand after it
             following = lines[end].rstrip("\r").strip() if end < len(lines) else ""  # is no sentence it saw
-            if following:
+            if following and ends is None:     # a file without blank lines: ner infers where sentences end
+                ends = _sentences(text)
+            if following and (r.line, len(r.words)) not in ends:
                 problems.append(f"{span}{where}: line {end + 1} holds {following!r} after the sentence's last word; "
                                 f"the file changed since the review was pushed: edit it by hand "
                                 f"({describe(r.words, r.before, r.after)})")
@@ -180,6 +185,14 @@ def retag_text(text: str, retags, name: str = "") -> tuple[str, list[str], list[
                     lines[n] = lines[n][:m.start(1)] + new + lines[n][m.end(1):]
             changes.append(f"{span}{where}: {describe(r.words, r.before, r.after)}")
     return "\n".join(lines), changes, problems, already
+
+
+def _sentences(text: str) -> set[tuple[int, int]]:
+    """``(first line, number of words)`` of each sentence of CoNLL ``text`` as ``ner`` reads it (breaks inferred at
+    sentence-final punctuation where a document has no blank line, W101)."""
+    from .conll import parse_conll_string
+
+    return {(s.line, len(s.words)) for doc in parse_conll_string(text) for s in doc.sentences}
 
 
 def retag_file(path, retags) -> tuple[list[str], list[str], list[str]]:

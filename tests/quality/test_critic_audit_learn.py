@@ -318,14 +318,15 @@ def test_a_queue_verdict_sent_by_a_version_with_other_signals_is_read_again_in_t
     tasks[1].extra.update(features=[0.0] * len(FEATURES), signals="other names")   # as many signals, not the same
     gone = replace(tasks[2], key="gone", extra={**tasks[2].extra, "line": 1, "file": "elsewhere.conll"},
                    before=Sentence(("Нет", "."), ("O", "O"), 1), after=Sentence(("Нет", "."), ("O", "O"), 1))
-    with pytest.raises(UserError, match="sent by another version of ner .* ner critic x.conll --learn \"Q\""):
+    with pytest.raises(UserError, match="holds 3 task\\(s\\) sent by another version of ner .* ner critic x.conll --learn \"Q\" \\(with the --work"):
         learn(None, "Q", critic, reviewed=tasks)
     new, summary = learn(None, "Q", critic, reviewed=tasks + [gone], corpus=(items, LABELS, probs))
     assert len(new.verdict_y) == 3 and new.verdict_y.tolist() == [1, 0, 0]
     assert np.allclose(new.verdict_x, [s.features for s in suspects])
     assert summary.startswith("3 verdicts from 'Q'") and summary.endswith(
-        "not learned (1, sent by another version of ner and not read again): elsewhere.conll:1 (task 3): not in the "
-        "corpus given")
+        "\n  3 of them sent by another version of ner (other signals): read again in the corpus"
+        "\n  not learned (1, sent by another version of ner and not read again): elsewhere.conll:1 (task 3): not in "
+        "the corpus given")
 
 
 def test_learning_an_audit_fits_the_trees_once_and_a_replay_once(tmp_path, monkeypatch):
@@ -387,8 +388,8 @@ def test_tasks_on_one_sentence_sent_with_different_tags_are_each_read_again_as_s
                        "line": items[n].sentence.line})
     items[n] = Item("x.conll", later, "x")             # the file as it stands: corrected
     found = [("a", [0.0], 0, "kept"), ("b", [0.0], 0, "kept")]
-    out, left = read_again(found, [first, second], "Q", (items, LABELS, probs))
-    assert left == []
+    out, again, left = read_again(found, [first, second], "Q", (items, LABELS, probs))
+    assert left == [] and again == 2
     as_sent = [t if k != n else tags[n] for k, t in enumerate(it.sentence.tags for it in items)]
     want_a = next(c for c in candidates(words, as_sent, probs, LABELS) if (c.item, c.start, c.label) == (n, 3, "LOC"))
     want_b = next(c for c in candidates(words, [it.sentence.tags for it in items], probs, LABELS)

@@ -110,7 +110,7 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     if corpus is None:
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
                         f"drawn from (its candidates are read there): ner critic {' '.join(sample_files(reviewed))} "
-                        f"--learn \"{title}\"")
+                        f"--learn \"{title}\" (with the --work and fold settings of your runs)")
     items, labels, probs = corpus
     cands, y, w, used, skipped = audit_rows(reviewed, items, labels, probs)
     if not len(y):

@@ -143,7 +143,8 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
                                 f"({'; '.join(skipped[:5])})")
             return found
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
-                        f"drawn from (its candidates are read there): ner critic {' '.join(files)} --learn \"{title}\"")
+                        f"drawn from (its candidates are read there): ner critic {' '.join(files)} --learn \"{title}\" "
+                        "(with the --work and fold settings of your runs)")
     if not found:
         raise UserError(f"project {title!r} has no reviewed critic tasks yet; open its tab 'Review queue', "
                         f"submit some tasks (unchanged: kept; corrected: fixed) and run --learn again")
@@ -160,7 +161,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
         from .audit_learn import learn_audit
 
         return learn_audit(reviewed, title, critic, corpus, weight=weight, seed=seed)
-    found, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
+    found, again, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
@@ -179,27 +180,31 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
                      f"are {'errors' if y.all() else 'kept'})")
     else:
         lines.append(f"  errors ranked above kept spans: {order[0]:.1%} -> {order[1]:.1%}")
+    if again:
+        lines.append(f"  {again} of them sent by another version of ner (other signals): read again in the corpus")
     if left:
         lines.append(f"  not learned ({len(left)}, sent by another version of ner and not read again): "
                      + "; ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else ""))
     return new, "\n".join(lines)
 
 
-def read_again(found, reviewed, title: str, corpus) -> tuple[list, list[str]]:
-    """``(found, left)``: ``verdicts`` with features of this version's signals. A task sent by a version of ner with
-    other signals carries features these cannot read: its suspect is read again in ``corpus`` (``(items, labels,
-    marginals)``), in its sentence with the tags it was sent with; ``left`` names those not found there."""
+def read_again(found, reviewed, title: str, corpus) -> tuple[list, int, list[str]]:
+    """``(found, again, left)``: ``verdicts`` with features of this version's signals. A task sent by a version of ner
+    with other signals carries features these cannot read: its suspect is read again (``again`` of them) in
+    ``corpus`` (``(items, labels, marginals)``), in its sentence with the tags it was sent with; ``left`` names those
+    not found there."""
     from .signals import FEATURES, candidates
 
     sent_with = {r.key: r.extra.get("signals") for r in reviewed}       # tasks sent before the key: by length
     stale = {k for k, f, *_ in found if len(f) != len(FEATURES) or sent_with.get(k) not in (None, signals_key())}
     if not stale:
-        return found, []
+        return found, 0, []
     if corpus is None:
         files = sorted({r.extra.get("file", "?") for r in reviewed if r.key in stale})
-        raise UserError(f"project {title!r}: {len(stale)} of its tasks were sent by another version of ner (their "
+        raise UserError(f"project {title!r} holds {len(stale)} task(s) sent by another version of ner (their "
                         "signals differ from this one's): learn it with the corpus they came from, where they are "
-                        f"read again: ner critic {' '.join(files)} --learn \"{title}\"")
+                        f"read again: ner critic {' '.join(files)} --learn \"{title}\" (with the --work and fold "
+                        "settings of your runs)")
     items, labels, probs = corpus
     pairs, left = match([r for r in reviewed if r.key in stale], items, shared=True)
     versions: dict[int, list] = {}      # per sentence, the tags its tasks were sent with (a correction between pushes)
@@ -229,7 +234,7 @@ def read_again(found, reviewed, title: str, corpus) -> tuple[list, list[str]]:
         raise UserError(f"project {title!r}: none of its verdicts could be read with this version of ner's signals "
                         f"({'; '.join(left[:5])}): give the files they came from, or push the suspects to a new "
                         "project (--push-review) and review them there")
-    return out, left
+    return out, len(again), left
 
 
 def corrections(reviewed, files) -> tuple[list[Retag], list[str]]:
