@@ -143,3 +143,12 @@ def test_a_file_without_blank_lines_gets_its_corrections_where_ner_reads_its_sen
     assert out == grown and changes == [] and problems == [
         "x.conll:2 (task 1): line 4 holds 'и O' after the sentence's last word; the file changed since the review was "
         "pushed: edit it by hand («Alpaca» Dataset added)"]
+
+
+def test_a_file_with_a_bom_and_a_docstart_line_is_read_as_the_corpus_reader_reads_it():
+    """The corpus reader drops a BOM; read with it, '-DOCSTART-' was a word, its blank line a sentence break, and no
+    break was inferred in the document (every correction to it refused again)."""
+    text = "\ufeff-DOCSTART- -X- O O\n\nПробуем O\nAlpaca O\n. O\nУспех O\n. O\n"
+    fix = Retag("x.conll", 3, ("Пробуем", "Alpaca", "."), ("O", "O", "O"), ("O", "B-Dataset", "O"), "task 1")
+    out, changes, problems, _ = retag_text(text, [fix], "x.conll")
+    assert problems == [] and out == text.replace("Alpaca O", "Alpaca B-Dataset")

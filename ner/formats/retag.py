@@ -192,6 +192,7 @@ def _sentences(text: str) -> set[tuple[int, int]]:
     sentence-final punctuation where a document has no blank line, W101)."""
     from .conll import parse_conll_string
 
+    text = text[1:] if text.startswith("\ufeff") else text    # the corpus reader drops a BOM (utf-8-sig)
     return {(s.line, len(s.words)) for doc in parse_conll_string(text) for s in doc.sentences}
 
 

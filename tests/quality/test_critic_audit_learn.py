@@ -404,3 +404,55 @@ def test_a_critic_not_fitted_yet_neither_scores_nor_is_saved(tmp_path):
         with pytest.raises(RuntimeError, match="not fitted"):
             call()
     assert not (tmp_path / "c").exists()
+
+
+def test_a_path_sent_as_given_is_not_read_against_the_current_directory_when_the_absolute_one_is_known(tmp_path,
+                                                                                                        monkeypatch):
+    """Sent from /old/train as 'data.conll', now run from new/dev with both files: the relative name resolved here
+    named dev's file; the absolute path's tail names train's."""
+    from ner.quality.critic.reviewed import source_finder
+
+    (tmp_path / "new" / "dev").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "new" / "dev")
+    find = source_finder({"../train/data.conll", "data.conll"})
+    assert find({"abspath": "/old/train/data.conll", "file": "data.conll"}) == "../train/data.conll"
+    assert find({"abspath": "", "file": "data.conll"}) == "data.conll"     # not found when sent: the path as given
+
+
+def test_an_unreadable_critic_says_to_delete_it_and_a_missing_one_to_run_the_critic(tmp_path):
+    words, tags, probs, items = planted_toy()
+    with pytest.raises(UserError, match="no critic there; run 'ner critic FILES' on the corpus first"):
+        Critic.load(tmp_path / "c")
+    train_critic(words, tags, probs, LABELS, seed=2).save(tmp_path / "c")
+    (tmp_path / "c" / "critic.json").write_text("[]")
+    with pytest.raises(UserError, match=r"no usable critic there .*; delete .* and run 'ner critic FILES'"):
+        Critic.load(tmp_path / "c")
+
+
+def test_tasks_sent_at_two_times_are_read_again_beside_the_corpus_of_their_own_time():
+    """Two sentences, each pushed, corrected, pushed again: a task is read in a corpus holding the other sentence as
+    it stood when the task was sent (taken in the order the tasks came, one layer mixed the two times)."""
+    from ner.quality.critic.review import read_again
+    from ner.quality.critic.signals import candidates
+
+    words, tags, probs, items = planted_toy()
+
+    def task(n, sent, span, number):
+        s = Sentence(items[n].sentence.words, tuple(sent), items[n].sentence.line)
+        return Reviewed(f"t{number}", number, KEPT, True, s, s, "r",
+                        {"span": list(span), "kind": "type", "features": [0.0], "file": "x.conll", "line": s.line})
+
+    a0, b0 = tags[20], tags[60]                        # ORG typed LOC; PER typed ORG
+    tasks = [task(20, a0, (3, 4, "LOC"), 1), task(60, CLEAN, (0, 1, "PER"), 4), task(60, b0, (0, 1, "ORG"), 2),
+             task(20, CLEAN, (3, 4, "ORG"), 3)]
+    found = [(t.key, [0.0], 0, "kept") for t in tasks]
+    out, again, left = read_again(found, tasks, "Q", (items, LABELS, probs))
+    first = [list(a0) if k == 20 else list(b0) if k == 60 else list(t) for k, t in enumerate(tags)]
+    second = [list(CLEAN) if k in (20, 60) else list(t) for k, t in enumerate(tags)]
+    item = {"t1": 20, "t2": 60, "t3": 20, "t4": 60}
+    want = {}
+    for corpus, keys in ((first, ("t1", "t2")), (second, ("t3", "t4"))):
+        cands = {(c.item, c.start, c.label): c.features for c in candidates(words, corpus, probs, LABELS)}
+        for t in (t for t in tasks if t.key in keys):
+            want[t.key] = list(cands[(item[t.key], t.extra["span"][0], t.extra["span"][2])])
+    assert left == [] and again == 4 and {k: f for k, f, *_ in out} == want

@@ -189,13 +189,18 @@ class Critic:
     @classmethod
     def load(cls, directory: str | Path) -> "Critic":
         directory = Path(directory)
+        if not (directory / INFO_FILE).exists():
+            raise UserError(f"{directory}: no critic there; run 'ner critic FILES' on the corpus first")
         try:
             info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
             with open(directory / CRITIC_FILE, "rb") as f:
                 estimator = pickle.load(f)
             rows = np.load(directory / ROWS_FILE)
-        except (OSError, ValueError, pickle.UnpicklingError) as e:
-            raise UserError(f"{directory}: no usable critic there ({e}); run 'ner critic' on the corpus first")
+            if not isinstance(info, dict):
+                raise ValueError("critic.json holds no object")
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError) as e:
+            raise UserError(f"{directory}: no usable critic there ({e}); delete {directory} (the places reviewers "
+                            "checked go with it) and run 'ner critic FILES' on the corpus") from None
         if info.get("features") != list(FEATURES):
             raise UserError(f"{directory}: the critic was fitted by another version of ner (its signals differ from "
                             "this one's): run 'ner critic FILES' on the corpus to train it again, then learn")

@@ -23,6 +23,7 @@ word's spelling is not a span verdict).
 from __future__ import annotations
 
 import hashlib
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -200,7 +201,7 @@ def read_again(found, reviewed, title: str, corpus) -> tuple[list, int, list[str
     if not stale:
         return found, 0, []
     if corpus is None:
-        files = sorted({r.extra.get("file", "?") for r in reviewed if r.key in stale})
+        files = sorted({shlex.quote(r.extra.get("file", "?")) for r in reviewed if r.key in stale})
         raise UserError(f"project {title!r} holds {len(stale)} task(s) sent by another version of ner (their "
                         "signals differ from this one's): learn it with the corpus they came from, where they are "
                         f"read again: ner critic {' '.join(files)} --learn \"{title}\" (with the --work and fold "
@@ -208,6 +209,7 @@ def read_again(found, reviewed, title: str, corpus) -> tuple[list, int, list[str
     items, labels, probs = corpus
     pairs, left = match([r for r in reviewed if r.key in stale], items, shared=True)
     versions: dict[int, list] = {}      # per sentence, the tags its tasks were sent with (a correction between pushes)
+    pairs.sort(key=lambda pair: pair[1].task or 0)   # in push order: a layer holds each sentence's versions of a time
     for n, r in pairs:
         seen = versions.setdefault(n, [])
         if r.before.tags not in seen:

@@ -107,23 +107,29 @@ def _place(item) -> tuple[str, int]:
 
 def source_finder(files):
     """A function from a queue task's ``extra`` to the one of ``files`` its sentence came from: the same file (by the
-    absolute path it was sent with, or the path as given then), else, of the files of the same name (a copy, another
-    checkout), the one whose path ends most like the one it was sent from (the first in order on a tie); None."""
+    path it was sent from, ``sent_path``), else, of the files of the same name (a copy, another checkout), the one
+    whose path ends most like the one it was sent from (the first in order on a tie); None."""
     given = {str(Path(f).resolve()): f for f in files}
     by_name: dict[str, list] = {}
     for f in sorted(files):
         by_name.setdefault(Path(f).name, []).append(f)
 
     def find(extra):
-        sent = [p for p in (extra.get("abspath"), extra.get("file")) if p]
-        for path in sent:
-            if str(Path(path).resolve()) in given:
-                return given[str(Path(path).resolve())]
-        same = by_name.get(Path(sent[0]).name, []) if sent else []
-        tail = Path(sent[0]).parts[::-1] if sent else ()
-        return max(same, key=lambda f: _shared(Path(f).resolve().parts[::-1], tail), default=None)
+        sent = sent_path(extra)
+        if not sent:
+            return None
+        if str(Path(sent).resolve()) in given:
+            return given[str(Path(sent).resolve())]
+        tail = Path(sent).parts[::-1]
+        return max(by_name.get(Path(sent).name, []), key=lambda f: _shared(Path(f).resolve().parts[::-1], tail),
+                   default=None)
 
     return find
+
+
+def sent_path(extra) -> str:
+    """The path a task's sentence was sent from: absolute, or as given where the file was not found then."""
+    return extra.get("abspath") or extra.get("file") or ""
 
 
 def _shared(a, b) -> int:
@@ -153,9 +159,8 @@ def match(reviewed, items, shared: bool = False) -> tuple[list, list[str]]:
         return [n for n in by_words.get(tuple(r.before.words), []) if (shared or n not in taken) and where(items[n])]
 
     for r in reviewed:
-        paths = [p for p in (r.extra.get("abspath"), r.extra.get("file")) if p]
-        sent_from = {(str(Path(p).resolve()), r.extra.get("line")) for p in paths}
-        exact = free(r, lambda it: _place(it) in sent_from)
+        sent_from = (str(Path(sent_path(r.extra) or "?").resolve()), r.extra.get("line"))
+        exact = free(r, lambda it: _place(it) == sent_from)
         if exact:
             pairs.append((exact[0], r))
             taken.add(exact[0])
