@@ -144,8 +144,7 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")
     pointed = {c.item for c, v in zip(cands, y) if v}
-    unseen = [f"{r.extra.get('file', '?')}:{r.extra.get('line', '?')} (task {r.task})" for n, r in used.items()
-              if r.after.tags != r.before.tags and n not in pointed]
+    unseen = [where_sent(r) for n, r in used.items() if r.after.tags != r.before.tags and n not in pointed]
     if unseen:
         lines.append(f"  changed where no candidate points (nothing learned there): {'; '.join(unseen[:10])}")
     if n > 1:

@@ -201,7 +201,7 @@ class Critic:
         except (OSError, ValueError, pickle.UnpicklingError, EOFError) as e:
             raise UserError(f"{directory}: no usable critic there ({e}); delete {directory} (the places reviewers "
                             "checked go with it) and run 'ner critic FILES' on the corpus") from None
-        if info.get("features") != list(FEATURES):
+        if not _same_signals(info):
             raise UserError(f"{directory}: the critic was fitted by another version of ner (its signals differ from "
                             "this one's): run 'ner critic FILES' on the corpus to train it again, then learn")
         return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info,
@@ -219,9 +219,14 @@ def saved(directory: str | Path) -> tuple[Critic | None, dict | None]:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         info = None                     # unreadable: ``load`` says so
-    if isinstance(info, dict) and info.get("features") != list(FEATURES):
+    if isinstance(info, dict) and not _same_signals(info):
         return None, info
     return Critic.load(directory), None
+
+
+def _same_signals(info: dict) -> bool:
+    """Whether a saved critic's rows were read with this version's signals (the names it saved)."""
+    return info.get("features") == list(FEATURES)
 
 
 def stale_line(directory, info: dict) -> str:
