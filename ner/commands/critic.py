@@ -87,7 +87,8 @@ def run(args) -> int:
                                            project_items, quality, scored)
     from ..quality.critic.model import Critic
     from ..quality.critic.reviewed import KEY
-    from ..quality.critic.report import format_html, format_jsonl, format_quality, format_table
+    from ..quality.critic.report import (fold_reading, format_html, format_jsonl, format_quality, format_table,
+                                         reading_line)
     from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
 
@@ -143,6 +144,7 @@ def run(args) -> int:
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
+    say(reading_line(reading := fold_reading(items, probs, labels)))
     critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say)   # saved, or trained
     if args.learn:
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
@@ -158,11 +160,11 @@ def run(args) -> int:
     groups = quality(items, suspects, args.threshold)
     if args.audit is None:   # an audit's reviewer should not have read the suspects
         print(format_table(items, suspects[: args.top]) + "\n")
-    print(format_quality(groups))
+    print(format_quality(groups, reading))
     if args.json:
         Path(args.json).write_text(format_jsonl(items, listed), encoding="utf-8")
     if args.html:
-        Path(args.html).write_text(format_html(items, listed, groups), encoding="utf-8")
+        Path(args.html).write_text(format_html(items, listed, groups, reading), encoding="utf-8")
     if args.push_review:
         sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
         say(review.push_line(sent, suspects[: args.top], args.project))

@@ -18,7 +18,7 @@ from ner.bio import spans_tags, tags_spans
 from ner.quality.critic.suspects import Item, Suspect, load_items, quality, score_items
 from ner.quality.critic.corrupt import corrupt, truth
 from ner.quality.critic.model import Critic, train_critic
-from ner.quality.critic.report import format_quality
+from ner.quality.critic.report import fold_reading, format_quality
 from ner.quality.critic.signals import candidates, token_suspects
 from ner.quality.critic.folds import tag_names
 from ner.records import Sentence
@@ -202,6 +202,31 @@ def test_the_learned_critic_saves_and_estimates_quality(tmp_path):
     assert lines[0].startswith("all: 98.0% of 300 sentences without a suspected error (6 flagged; ")
     assert lines[-1].startswith("(expected clean at most: an entity its model misses too is no suspect; ")
     assert sum("at most" in line for line in lines) == 1 and lines[-1].endswith("--audit N)")
+
+
+def test_the_quality_lines_warn_when_the_fold_models_read_too_little_to_judge_by():
+    """On the 14-sentence seed corpus the fold models read none of its entities, and the critic said "100.0% of 14
+    sentences without a suspected error" under a table of suspects, with nothing saying it rests on nothing."""
+    words, tags, probs, items = planted_toy()
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    groups = quality(items, score_items(items, LABELS, probs, critic))
+    gold = sum(len(tags_spans(t)) for t in tags)
+    good = fold_reading(items, probs, LABELS)   # the toy's models read the clean annotation: 3 spans a sentence,
+    # 5 of them not annotated so (a dropped PER and LOC, two retypes, a span too long; a spurious one is not theirs)
+    assert (good["gold"], good["read"], good["exact"]) == (gold, 900, 895) == (899, 900, 895)
+    assert good["f1"] == pytest.approx(2 * 895 / (899 + 900))
+    assert "warning" not in format_quality(groups, good)
+    blind = [marginals(t, uninformative=True) for t in tags]     # models that read nothing
+    weak = fold_reading(items, blind, LABELS)
+    assert (weak["gold"], weak["read"], weak["exact"], weak["f1"]) == (gold, 0, 0, 0.0)
+    lines = format_quality(groups, weak).split("\n")
+    assert lines[-1].startswith(f"warning: the fold models read 0 of the corpus's {gold} entities exactly, out of "
+                                "fold (strict F1 0.00): too few to learn from")
+    # the first k sentences read (3 spans each, 5 of them off), the rest not: at the line, either side of it
+    for k, f1 in ((102, 2 * 301 / (899 + 306)), (103, 2 * 304 / (899 + 309))):
+        part = fold_reading(items, probs[:k] + blind[k:], LABELS)
+        assert part["f1"] == pytest.approx(f1)
+        assert ("warning" in format_quality(groups, part)) == (k == 102) == (f1 < 0.5)
 
 
 def test_verdicts_move_the_refitted_critic():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from html import escape
 import os
 from pathlib import Path
 
@@ -99,6 +101,13 @@ def test_the_command_writes_ranked_suspects_with_their_lines_and_reuses_its_fold
     out, err = capsys.readouterr()
     assert "training 2 navec models, split by sentence" in err
     assert "% of 24 sentences without a suspected error" in out
+    # one epoch of a hidden-8 model on 12 sentences reads little (17 of 47 here): said on stderr, warned under the
+    # shares, in the page too
+    read = re.search(r"the fold models read (\d+) of the corpus's 47 entities exactly, out of fold \(strict F1 "
+                     r"(0\.\d\d)\)\n", err)
+    assert read and float(read[2]) < 0.5
+    assert out.rstrip().split("\n")[-1].startswith(f"warning: {read[0][:-1]}: too few to learn from")
+    assert escape(f"warning: {read[0][:-1]}: too few") in (tmp_path / "s.html").read_text(encoding="utf-8")
     records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text(encoding="utf-8").splitlines()]
     assert records == sorted(records, key=lambda r: -r["score"])
     token = next(r for r in records if r["kind"] == "token")
