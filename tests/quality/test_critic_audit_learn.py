@@ -327,6 +327,11 @@ def test_a_queue_verdict_sent_by_a_version_with_other_signals_is_read_again_in_t
         "\n  3 of them sent by another version of ner (other signals): read again in the corpus"
         "\n  not learned (1, sent by another version of ner and not read again): elsewhere.conll:1 (task 3): not in "
         "the corpus given")
+    assert new.info["learned"] == ["Q"] and "not_carried" not in new.info
+    # a critic trained again after an upgrade owes its verdicts until their project is learned again: this says so
+    critic.info["not_carried"] = {"projects": []}            # an older critic kept no names: any project pays
+    new, again = learn(None, "Q", critic, reviewed=tasks + [gone], corpus=(items, LABELS, probs))
+    assert again == summary + "\n  'Q' learned again after an upgrade of ner" and "not_carried" not in new.info
 
 
 def test_learning_an_audit_fits_the_trees_once_and_a_replay_once(tmp_path, monkeypatch):

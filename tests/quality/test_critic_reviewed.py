@@ -226,7 +226,7 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     first = first.refit(first.x[:3], [1, 0, 1], 5.0, 2, keys=["a", "b", "c"])
     first.info[KEY] = checked([queue_task((4, 5, "ORG"))])
     first.save(tmp_path / "critic")
-    info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
+    info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())     # no projects named: refitted by hand
     info["features"] = info["features"][:-1]                       # an older version, one signal fewer
     (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
     rows = dict(np.load(tmp_path / "critic" / ROWS_FILE))
@@ -241,11 +241,63 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     assert again.info[KEY] == first.info[KEY] and len(again.verdict_y) == 0
     assert np.allclose(again.score(first.x[:50]), fitted_critic(items, LABELS, probs, config, tmp_path / "new",
                                                                 5.0).score(first.x[:50]))
-    again.save(tmp_path / "critic")                                # the next run uses it as it is
+    again.save(tmp_path / "critic")                                # the next run uses it as it is, and reminds
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
-    assert said[-1] == f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings"
+    assert said[-2:] == [f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings",
+                         "verdicts learned by another version of ner are not in the critic (its signals changed): "
+                         "learn their projects again (ner critic FILES --learn P)"]
     info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
     del info["features"]                                          # no names at all: not this version's either
     (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1].startswith(f"critic in {tmp_path / 'critic'} was fitted by another version of ner")
+
+
+def test_verdicts_an_upgrade_left_out_are_named_on_every_run_until_their_projects_are_learned_again(tmp_path):
+    """"Not carried over: learn their projects again" was said once, by the run that trained the critic again, and
+    named no project (the critic did not record them); the next save forgot it."""
+    import json
+
+    from ner.quality.critic.folds import FoldConfig
+    from ner.quality.critic.model import INFO_FILE
+    from ner.quality.critic.suspects import CriticConfig, fitted_critic
+    from ner.quality.critic.upgrade import relearned
+
+    words, tags, probs = templated(120, seed=9)
+    items = [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+    config = CriticConfig(FoldConfig(folds=2, epochs=1, hidden=8), seed=2)
+    first = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0)
+    first = first.refit(first.x[:3], [1, 0, 1], 5.0, 2, keys=["a", "b", "c"])
+    assert relearned(first, "ML review") == relearned(first, "ML audit") == ""    # nothing owed: nothing to say
+    first.save(tmp_path / "critic")
+    info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
+    info["features"] = info["features"][:-1]
+    (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
+    said = []
+    again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1].endswith("its 3 verdict(s) were read with those signals and are not carried over: learn "
+                             "'ML audit', 'ML review' again (ner critic FILES --learn P)")
+    owed = ("verdicts learned by another version of ner are not in the critic (its signals changed): learn {} again "
+            "(ner critic FILES --learn P)")
+    for _ in range(2):                                             # each run, saved or trained on a changed corpus
+        again.save(tmp_path / "critic")
+        again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+        assert said[-1] == owed.format("'ML audit', 'ML review'")
+    changed = items[:-1]
+    again = fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
+    assert said[-1] == owed.format("'ML audit', 'ML review'")
+    assert relearned(again, "elsewhere") == ""                     # a project it did not owe pays nothing
+    assert relearned(again, "ML review") == "  'ML review' learned again after an upgrade of ner; " + owed.format(
+        "'ML audit'")
+    again.save(tmp_path / "critic")
+    fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
+    assert said[-1] == owed.format("'ML audit'")
+    assert relearned(again, "ML audit") == "  'ML audit' learned again after an upgrade of ner"
+    again.save(tmp_path / "critic")
+    n = len(said)
+    fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
+    assert len(said) == n + 1 and said[-1].startswith(f"critic from {tmp_path / 'critic'}: fitted on this corpus")
+    assert json.loads((tmp_path / "critic" / INFO_FILE).read_text())["learned"] == ["ML audit", "ML review",
+                                                                                     "elsewhere"]
+    other = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)   # trained on another corpus
+    assert len(said) == n + 1 and other.info["learned"] == ["ML audit", "ML review", "elsewhere"]

@@ -106,6 +106,7 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     import numpy as np
 
     from .model import order_agreement, train_critic
+    from .upgrade import relearned
 
     if corpus is None:
         raise UserError(f"project {title!r} holds an audit sample: the critic learns from it with the corpus it was "
@@ -157,4 +158,4 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     if drawn_from:
         lines.append(f"  the sample was drawn from {', '.join(map(str, sorted(drawn_from)))} sentences, the corpus "
                      f"given has {len(items)}: the weights are the sample's strata's")
-    return new, "\n".join(lines)
+    return new, "\n".join(lines + [line for line in [relearned(new, title)] if line])

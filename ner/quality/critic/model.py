@@ -29,6 +29,7 @@ from .signals import FEATURES, candidates
 
 CRITIC_FILE, ROWS_FILE, INFO_FILE = "critic.pkl", "critic_rows.npz", "critic.json"
 AUDIT_FILES = "audit_files"   # info: the file names each audit sample learned was drawn from
+LEARNED = "learned"           # info: the projects whose verdicts the critic learned (``upgrade``)
 
 
 # Which way each signal may push the score (+1 up, -1 down, 0 free), for annotated spans and for
@@ -164,7 +165,8 @@ class Critic:
 
         keep = ~np.isin(self.own_keys(), [k for k in set(old.own_keys().tolist()) if k])
         info = {**self.info, KEY: merged(old.info.get(KEY), self.info.get(KEY)),
-                AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}}
+                AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})},
+                LEARNED: sorted(set(old.info.get(LEARNED) or []) | set(self.info.get(LEARNED) or []))}
         return Critic(None, self.x, self.y, np.vstack([self.verdict_x[keep], old.verdict_x]),
                       np.concatenate([self.verdict_y[keep], old.verdict_y]), info,
                       np.concatenate([self.own_weights()[keep], old.own_weights()]),
@@ -201,7 +203,7 @@ class Critic:
         except (OSError, ValueError, pickle.UnpicklingError, EOFError) as e:
             raise UserError(f"{directory}: no usable critic there ({e}); delete {directory} (the places reviewers "
                             "checked go with it) and run 'ner critic FILES' on the corpus") from None
-        if not _same_signals(info):
+        if not same_signals(info):
             raise UserError(f"{directory}: the critic was fitted by another version of ner (its signals differ from "
                             "this one's): run 'ner critic FILES' on the corpus to train it again, then learn")
         return cls(estimator, rows["x"], rows["y"], rows["vx"], rows["vy"], info,
@@ -209,35 +211,9 @@ class Critic:
                    rows["vk"].astype(object) if "vk" in rows.files else None)
 
 
-def saved(directory: str | Path) -> tuple[Critic | None, dict | None]:
-    """``(critic, stale)``: the critic saved in ``directory`` (None where there is none), or, where it was fitted by
-    a version of ner with other signals (its rows cannot be read with these), None and its saved info."""
-    directory = Path(directory)
-    if not (directory / INFO_FILE).exists():
-        return None, None
-    try:
-        info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = None                     # unreadable: ``load`` says so
-    if isinstance(info, dict) and not _same_signals(info):
-        return None, info
-    return Critic.load(directory), None
-
-
-def _same_signals(info: dict) -> bool:
+def same_signals(info: dict) -> bool:
     """Whether a saved critic's rows were read with this version's signals (the names it saved)."""
     return info.get("features") == list(FEATURES)
-
-
-def stale_line(directory, info: dict) -> str:
-    """What a run says when it trains again in place of a critic fitted with other signals (``saved``)."""
-    from .reviewed import KEY
-
-    verdicts, places = int(info.get("verdicts") or 0), len(info.get(KEY) or [])
-    return (f"critic in {directory} was fitted by another version of ner (its signals differ from this one's): "
-            "trained again" + (f"; its {verdicts} verdict(s) were read with those signals and are not carried over: "
-                               "learn their projects again (ner critic FILES --learn P)" if verdicts else "")
-            + (f"; the {places} place(s) reviewers checked still stand" if places else ""))
 
 
 def order_agreement(scores, y) -> float | None:

@@ -156,6 +156,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
     ``corpus``: ``audit_learn.learn_audit``)."""
     from .model import order_agreement
+    from .upgrade import relearned
 
     reviewed = read_queue(client, title) if reviewed is None else reviewed
     if any("audit" in r.extra for r in reviewed):
@@ -186,7 +187,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     if left:
         lines.append(f"  not learned ({len(left)}, sent by another version of ner and not read again): "
                      + "; ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else ""))
-    return new, "\n".join(lines)
+    return new, "\n".join(lines + [line for line in [relearned(new, title)] if line])
 
 
 def read_again(found, reviewed, title: str, corpus) -> tuple[list, int, list[str]]:

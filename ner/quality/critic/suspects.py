@@ -180,25 +180,12 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
     return probs
 
 
-def code_key() -> str:
-    """The critic's training code and scikit-learn's version as a short hash: a critic saved by other code is
-    trained again rather than reused."""
-    import sklearn
-
-    from . import corrupt, cues, model, signals
-
-    h = hashlib.sha256(sklearn.__version__.encode())
-    for module in (corrupt, cues, model, signals):
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()[:16]
-
-
 def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
                   progress: Callable[[str], None] = lambda line: None):
     """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
     ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only)."""
-    from .model import held, saved, stale_line, train_critic
-    from .reviewed import KEY
+    from .model import held, train_critic
+    from .upgrade import carried, code_key, owed_line, saved
 
     work, key = Path(work), corpus_key(items, labels, config.folds)
     old, stale = saved(work / "critic")
@@ -207,6 +194,8 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
             old.info.get("verdict_weight"), old.info.get("verdict_seed")) == (weight, config.seed)):
         progress(f"critic from {work / 'critic'}: fitted on this corpus with these settings"
                  + (f", holding {held(old, weight)}" if len(old.verdict_y) else ""))
+        if owed_line(old):
+            progress(owed_line(old))
         return old
     critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
                           rounds=config.rounds, rate=config.rate, seed=config.seed,
@@ -215,9 +204,9 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
     if old is not None and len(old.verdict_y):
         critic = critic.replayed(old, weight, config.seed)
         progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
-    elif stale is not None:   # its verdicts' rows cannot be read; the places reviewers checked can
-        critic.info[KEY] = stale.get(KEY) or []
-        progress(stale_line(work / "critic", stale))
+    line = carried(critic, old, stale, work / "critic")   # places checked, verdicts an upgrade left out
+    if line:
+        progress(line)
     return critic
 
 
