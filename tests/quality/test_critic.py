@@ -229,6 +229,27 @@ def test_the_quality_lines_warn_when_the_fold_models_read_too_little_to_judge_by
         assert ("warning" in format_quality(groups, part)) == (k == 102) == (f1 < 0.5)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["[", "]", "смех", "Ну", "GigaChat", "слово", "⟦x", "]]"]), min_size=1, max_size=40),
+       st.data(), st.integers(20, 90))
+def test_the_table_marks_its_span_with_brackets_no_sentence_holds_and_keeps_it_in_view(words, data, width):
+    """The table marked a span with "[" and "]" and centred its view on the first "[": in a transcript ("[ смех ] ...
+    GigaChat", 237 brackets in the written corpus) the view showed the transcript's bracket and cut the span off,
+    and "[ смех ]" was printed "[смех ]"."""
+    from ner.quality.critic.report import CLOSE, OPEN, _marked
+
+    start = data.draw(st.integers(0, len(words) - 1))
+    end = data.draw(st.integers(start + 1, len(words)))
+    text = _marked(words, start, end, width=width)
+    span = OPEN + " ".join(words[start:end]) + CLOSE
+    full = " ".join(words[:start] + [span] + words[end:])          # the plain reference: the sentence, span marked
+    assert (text == full) == (len(full) <= width)
+    assert text.removeprefix("…").removesuffix("…") in full         # a window of it, nothing of the words changed
+    assert text.startswith("…") == (text != full and not full.startswith(text.removesuffix("…")))
+    if len(span) <= width - width // 3:                               # a span that fits is seen whole
+        assert span in text
+
+
 def test_verdicts_move_the_refitted_critic():
     # planted errors, so that the top suspects are suspect (on the clean corpus every score was 0.0
     # and the check passed through its "or (before < 0.01)" branch, testing nothing)

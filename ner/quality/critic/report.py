@@ -19,20 +19,15 @@ WHAT = {"spurious": "not an entity?", "missing": "entity not annotated?", "type"
         "boundary": "boundary off?", "token": "odd token"}
 
 
+OPEN, CLOSE = "⟦", "⟧"   # the span in a sentence: brackets of its own (a transcript's "[ смех ]" is text)
+
+
 def _marked(words, start: int, end: int, fix=None, width: int = 90) -> str:
-    parts = []
-    for t, w in enumerate(words):
-        if t == start:
-            parts.append("[")
-        parts.append(w)
-        if t == end - 1:
-            parts[-1] += "]"
-    text = " ".join(parts).replace("[ ", "[")
+    text = " ".join((OPEN if t == start else "") + w + (CLOSE if t == end - 1 else "") for t, w in enumerate(words))
     if len(text) <= width:
         return text
-    at = text.find("[")
-    lo = max(0, at - width // 3)
-    return ("…" if lo else "") + text[lo : lo + width] + "…"
+    lo = max(0, sum(len(w) + 1 for w in words[:start]) - width // 3)   # where the span opens
+    return ("…" if lo else "") + text[lo : lo + width] + ("…" if lo + width < len(text) else "")
 
 
 def change(s) -> str:
