@@ -194,13 +194,13 @@ def _bar(total, what: str):
     return tqdm(total=total, unit="task", desc=what, file=sys.stderr, disable=None)
 
 
-def _write(result, out: str, quiet: bool) -> int:
+def _write(result, out: str, quiet: bool, title: str = "") -> int:
     from ..labelstudio.summary import dump_pulled
 
     for issue in result.report.issues:
         if not quiet or issue.severity == "error":
             print(issue)
-    print("\n".join(dump_pulled(result, out)))
+    print("\n".join(dump_pulled(result, out) + result.accepted.lines(title)))
     return 1 if result.report.errors else 0
 
 
@@ -214,7 +214,7 @@ def run_pull(args) -> int:
     schema = schema_for(args.labels, client.project(args.project))
     result = pull(client, args.project, schema=schema, all_annotators=args.all_annotators,
                   unannotated=args.unannotated)
-    return _write(result, args.out, args.quiet)
+    return _write(result, args.out, args.quiet, args.project)
 
 
 def run_convert(args) -> int:

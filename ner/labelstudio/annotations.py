@@ -4,12 +4,16 @@ Only submitted, non-cancelled annotations count (drafts live apart from them
 in Label Studio's JSON). Of several, the ground-truth one wins, else the most
 recently updated (ties: the higher id). ``by_annotator`` gives each annotator's
 latest one for ``--all``. ``disagreements`` says, per task, which regions the
-annotations do not share (W204).
+annotations do not share (W204). ``accepted_from`` tells an annotation submitted
+exactly as a model pre-annotated it (Label Studio records the prediction an
+annotation was made from), and ``Accepted`` counts them over a pull.
 
 Left out: agreement metrics across a whole project.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from ..check import Issue
 
@@ -76,3 +80,56 @@ def disagreements(annotations: list[dict], chosen: dict, where: str) -> list[Iss
         return []
     return [Issue(where, 0, "W204", f"{len(annotations)} annotations disagree; kept {annotator(chosen)}'s "
                                     f"(annotation {chosen.get('id')}); " + "; ".join(notes))]
+
+
+def accepted_from(annotation: dict, task: dict) -> str | None:
+    """The model version whose pre-annotation ``annotation`` was submitted as it stood: Label Studio records the
+    prediction an annotation was made from (``parent_prediction``, set when the editor opened on it), and its
+    regions are that prediction's, none moved, added or removed. None: made without one, or changed. The prediction
+    is the one the annotation records as viewed (a JSON export lists a task's predictions by id only), else the
+    task's own."""
+    parent = annotation.get("parent_prediction")
+    if parent is None:
+        return None
+    known = [p for p in (annotation.get("prediction"), *(task.get("predictions") or ())) if isinstance(p, dict)]
+    made_from = next((p for p in known if p.get("id") == parent and isinstance(p.get("result"), list)), None)
+    if made_from is None or _region_set(annotation) != _region_set(made_from):
+        return None
+    return str(made_from.get("model_version") or "unnamed")
+
+
+@dataclass
+class Accepted:
+    """Over a pull: the annotations submitted exactly as pre-annotated, per model version (their lead times, in
+    seconds, where recorded), out of ``pulled``; the sentences they hold (``mark``, then ``places``)."""
+
+    lead_times: dict[str, list] = field(default_factory=dict)
+    pulled: int = 0
+    places: dict[tuple, str] = field(default_factory=dict)   # (annotator, document id, sentence index) -> version
+    _marked: dict[int, str] = field(default_factory=dict)
+
+    def mark(self, annotation: dict, task: dict, sentences) -> None:
+        self.pulled += 1
+        version = accepted_from(annotation, task)
+        if version is not None:
+            self.lead_times.setdefault(version, []).append(annotation.get("lead_time"))
+            self._marked.update((id(s), version) for s in sentences)
+
+    def place(self, documents: dict) -> None:
+        """Where the marked sentences landed in the assembled documents (annotator -> documents)."""
+        self.places = {(who, doc.id, n): self._marked[id(s)] for who, docs in documents.items() for doc in docs
+                       for n, s in enumerate(doc.sentences) if id(s) in self._marked}
+
+    def lines(self, title: str = "") -> list[str]:
+        """A line per model version, for the pull's summary."""
+        import statistics
+
+        out = []
+        for version, times in sorted(self.lead_times.items()):
+            known = [t for t in times if isinstance(t, (int, float))]
+            median = f"; median {statistics.median(known):.0f} s on a task" if known else ""
+            out.append(f"{len(times)} of the {self.pulled} annotation(s) pulled were submitted exactly as model "
+                       f"{version!r} pre-annotated them{median}: they hold its errors unless someone read them "
+                       + (f"closely ('ner critic --project \"{title}\"' reports their sentences apart)" if title
+                          else "closely"))
+        return out

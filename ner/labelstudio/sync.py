@@ -52,6 +52,7 @@ class PullResult:
     report: Report = field(default_factory=Report)
     tasks: int = 0
     annotated: int = 0
+    accepted: policy.Accepted = field(default_factory=policy.Accepted)   # submitted as pre-annotated
 
 
 def contains(name: str, values) -> dict:
@@ -263,12 +264,15 @@ def tasks_documents(tasks, *, names: ConfigNames = ConfigNames(), schema=None, a
             if pick is not None:
                 report.issues.extend(policy.disagreements(done, pick, where))
         if not chosen and unannotated:
-            chosen = {"": {"result": []}}
+            chosen = {"": {"result": [], "unannotated": True}}
         for who, annotation in chosen.items():
             sentences = task_sentences(task, annotation.get("result"), names=names, where=where,
                                        report=report, schema=schema)
             parts.setdefault(who, []).append((task, sentences))
+            if not annotation.get("unannotated"):
+                result.accepted.mark(annotation, task, sentences)
     result.documents = {who: assemble(pairs) for who, pairs in parts.items()}
+    result.accepted.place(result.documents)
     return result
 
 

@@ -229,3 +229,21 @@ def test_the_uncertain_first_tab_shows_the_score_beside_the_text(browser, labels
     head = [h for h in lines[lines.index("ID"):] if h != "str"]
     assert head[:3] == ["ID", "Prediction score", "text"]
     assert [h for h in INTERNAL + ("Completed", "Annotated by") if h in lines] == []
+
+
+def test_a_pre_annotation_submitted_in_the_editor_as_it_stood_is_pulled_as_accepted(browser, labelstudio, ls_client,
+                                                                                    ls_project):
+    """What Label Studio's own editor records on a submit of a pre-annotated task, one click, nothing changed:
+    the pull tells it from the annotator's own work (issue 23: unchecked pre-annotations hold the model's errors)."""
+    from ner.labelstudio.sync import pull
+
+    doc = Document("d", (Sentence(("Мы", "обучили", "Llama", "3", "."), ("O", "O", "B-Model", "I-Model", "O")),
+                         Sentence(("Компания", "Яндекс", "."), ("O", "B-Organization", "O"))))
+    title = ls_project(load_schema(), prefix="browser")
+    project_id = push(ls_client, title, [doc], tags_as="predictions", model_version="navec-v1").project_id
+    [task] = list(ls_client.iter_tasks(project_id, with_results=False))
+    assert drawn_regions(browser, f"{labelstudio.url}/projects/{project_id}/data?task={task['id']}", 2) == [
+        "Llama 3", "Яндекс"]
+    result = submit_open_task(browser, lambda: (r := pull(ls_client, title)).documents and r)
+    assert (result.accepted.pulled, list(result.accepted.lead_times)) == (1, ["navec-v1"])
+    assert sorted(result.accepted.places.values()) == ["navec-v1", "navec-v1"]

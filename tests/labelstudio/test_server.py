@@ -399,3 +399,53 @@ def test_span_scores_become_prediction_scores_and_the_least_sure_task_comes_firs
                 layout=Layout(sentences=1)).attached == 3
     scores = {t["data"]["text"]: t["predictions"][0]["score"] for t in ls_client.iter_tasks(ls_client.project(again)["id"])}
     assert scores == {"Яндекс выложил YaLM.": 0.62, "Сбер обучил GigaChat.": 0.91, "Meta выпустила Llama.": 0.3}
+
+
+def test_annotations_submitted_as_pre_annotated_are_counted_and_their_sentences_known(ls_client, ls_project,
+                                                                                      monkeypatch, labelstudio,
+                                                                                      tmp_path, capsys):
+    """A pre-annotation accepted unchecked holds the model's errors (issue 23's model-made family), and Label Studio
+    records which prediction an annotation was made from; a pull said nothing of it."""
+    from ner.quality.critic.suspects import project_items, quality
+    from ner.records import Document, Sentence
+
+    title = ls_project(load_schema())
+    docs = [Document(f"d{k}", (Sentence(("Мы", "обучили", "Llama", str(k), "."),
+                                        ("O", "O", "B-Model", "I-Model", "O")),
+                               Sentence(("Компания", "Яндекс", "."), ("O", "B-Organization", "O"))))
+            for k in range(4)]
+    project_id = push(ls_client, title, docs, tags_as="predictions", model_version="navec-v1").project_id
+    tasks = sorted(ls_client.iter_tasks(project_id), key=lambda t: t["id"])
+    sdk = ls_client._sdk
+    for k, task in enumerate(tasks):
+        [made_from] = task["predictions"]
+        result = [dict(r, origin="prediction") for r in made_from["result"]]
+        if k == 0:     # as the editor saves a submit of the pre-annotation: its id, its regions, a lead time
+            sdk.annotations.create(id=task["id"], result=result, parent_prediction=made_from["id"], lead_time=3.0)
+        elif k == 1:   # the same, taken as the editor's start, one region deleted before the submit
+            sdk.annotations.create(id=task["id"], result=result[:1], parent_prediction=made_from["id"], lead_time=9.0)
+        elif k == 2:   # the same regions, drawn by hand (no prediction behind it): the annotator's own reading
+            sdk.annotations.create(id=task["id"], result=[dict(r, origin="manual") for r in made_from["result"]])
+        else:          # unchanged again, no lead time recorded
+            sdk.annotations.create(id=task["id"], result=result, parent_prediction=made_from["id"])
+    result = pull(ls_client, title)
+    assert (result.accepted.pulled, result.accepted.lead_times) == (4, {"navec-v1": [3.0, None]})
+    placed = sorted(result.accepted.places.items())
+    assert len(placed) == 4 and {v for _, v in placed} == {"navec-v1"}           # 2 tasks x 2 sentences
+    assert {n for (_, _, n), _ in placed} == {0, 1}
+    monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
+    assert main(["ls", "pull", "--project", title, str(tmp_path / "back.conll")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == (f"2 of the 4 annotation(s) pulled were submitted exactly as model 'navec-v1' pre-annotated "
+                       f"them; median 3 s on a task: they hold its errors unless someone read them closely ('ner "
+                       f"critic --project \"{title}\"' reports their sentences apart)")
+    # the critic, reading the project, counts those sentences apart
+    items, _ = project_items(ls_client, title)
+    by_doc = {}
+    for it in items:
+        by_doc.setdefault(it.document.rsplit("/", 1)[1], []).append((it.sentence.words[0], it.accepted))
+    assert by_doc == {f"d{k}": [("Мы", "navec-v1" if k in (0, 3) else ""),
+                                ("Компания", "navec-v1" if k in (0, 3) else "")] for k in range(4)}
+    groups = quality(items, [])
+    assert groups["submitted as 'navec-v1' pre-annotated it"]["sentences"] == 4

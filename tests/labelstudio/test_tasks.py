@@ -366,3 +366,30 @@ def test_ls_convert_refuses_what_is_not_an_export(tmp_path, capsys, name, conten
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_annotation_counts_as_accepted_only_when_made_from_a_prediction_and_left_as_it_was():
+    from ner.labelstudio.annotations import accepted_from
+
+    def region(start, end, label, text):
+        return {"from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": end, "text": text, "labels": [label]}}
+
+    llama, yandex = region(0, 5, "Model", "Llama"), region(8, 14, "Organization", "Яндекс")
+    viewed = {"id": 7, "model_version": "v1", "result": [llama, yandex]}
+    export = {"predictions": [7]}                                     # a JSON export lists them by id
+    assert accepted_from({"parent_prediction": 7, "prediction": viewed, "result": [yandex, llama]}, export) == "v1"
+    assert accepted_from({"parent_prediction": 7, "prediction": viewed, "result": [llama]}, export) is None
+    moved = region(0, 6, "Model", "Llama ")
+    assert accepted_from({"parent_prediction": 7, "prediction": viewed, "result": [moved, yandex]}, export) is None
+    retyped = region(8, 14, "Model", "Яндекс")
+    assert accepted_from({"parent_prediction": 7, "prediction": viewed, "result": [llama, retyped]}, export) is None
+    assert accepted_from({"parent_prediction": None, "prediction": viewed, "result": [llama, yandex]}, export) is None
+    assert accepted_from({"result": [llama, yandex]}, {"predictions": [viewed]}) is None     # drawn by hand
+    assert accepted_from({"parent_prediction": 8, "prediction": viewed, "result": [llama, yandex]}, export) is None
+    # the task's own prediction objects (the paged listing), none recorded as viewed; an empty one accepted empty
+    listed = {"predictions": [{"id": 3, "model_version": "v0", "result": []}, viewed]}
+    assert accepted_from({"parent_prediction": 7, "prediction": {}, "result": [llama, yandex]}, listed) == "v1"
+    assert accepted_from({"parent_prediction": 3, "result": []}, listed) == "v0"
+    assert accepted_from({"parent_prediction": 3, "result": [llama]}, listed) is None
+    assert accepted_from({"parent_prediction": 9, "result": []}, listed) is None              # deleted since

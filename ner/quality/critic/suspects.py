@@ -42,6 +42,7 @@ class Item:
     annotator: str = ""
     task: int | None = None   # Label Studio task id, for sentences pulled from a project
     per_line: bool = True     # CoNLL: one word per line; JSONL: the whole sentence on one line
+    accepted: str = ""        # the model whose pre-annotation was submitted unchanged (a project's sentence)
 
     def line_of(self, token: int) -> int:
         return self.sentence.line + token if self.per_line else self.sentence.line
@@ -146,7 +147,8 @@ def project_items(client, title: str, labels: str = "auto", mapping: dict | None
                     s = s.with_tags(map_tags(s.tags, mapping)) if mapping else s
                     items.append(Item(f"project:{title}/{doc.id}", Sentence(s.words, s.tags, n, s.id, s.source_text,
                                                                            s.offsets),
-                                      f"{who}/{doc.id}", who, per_line=False))
+                                      f"{who}/{doc.id}", who, per_line=False,
+                                      accepted=result.accepted.places.get((who, doc.id, n - 1), "")))
     if not items:
         raise UserError(f"project {title!r} has no submitted annotations to criticise")
     found = list(load_schema(labels).names) if labels and labels != "auto" else \
@@ -295,6 +297,8 @@ def quality(items: Sequence[Item], suspects: Sequence[Suspect], threshold: float
         add(f"file {it.path}", n)
         if it.annotator:
             add(f"annotator {it.annotator}", n)
+        if it.accepted:
+            add(f"submitted as {it.accepted!r} pre-annotated it", n)
     for n, labs in enumerate(labels_of):
         for lab in labs:
             g = groups.setdefault(f"label {lab}", {"sentences": 0, "flagged": 0, "expected_clean": 0.0})
