@@ -144,8 +144,8 @@ def run(args) -> int:
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
-    say(reading_line(reading := fold_reading(items, probs, labels)))
-    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say)   # saved, or trained
+    say(reading_line(reading := fold_reading(items, probs, labels, config.folds)))
+    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, args.learn)   # or trained
     if args.learn:
         critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
                                        corpus=(items, labels, probs))

@@ -117,6 +117,14 @@ def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(t
                               "at a change; each weighs the sentences its stratum holds per one drawn there "
                               "(3.0-135.0)")
     assert "left out: x.conll:241 (task 5): ticked fixed, left unchanged" in summary
+    assert new.info["learned"] == ["A"] and "not_carried" not in new.info and "learned again" not in summary
+    critic.info["not_carried"] = {"projects": ["A", "B"], "unnamed": False}   # owed since an upgrade of ner
+    again, summary = learn(None, "A", critic, seed=2, reviewed=sample(items), corpus=(items, LABELS, probs))
+    assert again.info["not_carried"] == {"projects": ["B"], "unnamed": False}
+    assert summary.endswith("\n  'A' learned again after an upgrade of ner; verdicts learned by another version of "
+                            "ner are not in the critic (its signals changed): learn 'B' again (ner critic FILES "
+                            "--learn B)")
+    del critic.info["not_carried"]
     # an entity added where no candidate points is named: nothing was learned there
     n = next(n for n in range(102, 300) if probs[n][1, 0] > 0.9)      # the model sure of O on its second word
     extra = sample(items) + [reviewed(items, n, tags_of(7, (0, 1, "PER"), (1, 2, "ORG"), (3, 4, "ORG"), (5, 6, "LOC")),
@@ -329,9 +337,15 @@ def test_a_queue_verdict_sent_by_a_version_with_other_signals_is_read_again_in_t
         "the corpus given")
     assert new.info["learned"] == ["Q"] and "not_carried" not in new.info
     # a critic trained again after an upgrade owes its verdicts until their project is learned again: this says so
-    critic.info["not_carried"] = {"projects": []}            # an older critic kept no names: any project pays
+    critic.info["not_carried"] = {"projects": ["Q"], "unnamed": False}
     new, again = learn(None, "Q", critic, reviewed=tasks + [gone], corpus=(items, LABELS, probs))
-    assert again == summary + "\n  'Q' learned again after an upgrade of ner" and "not_carried" not in new.info
+    assert again == summary + ("\n  'Q' learned again after an upgrade of ner (1 of its tasks not learned: above)")
+    assert "not_carried" not in new.info
+    critic.info["not_carried"] = {"projects": [], "unnamed": True}   # an older critic kept no names
+    new, again = learn(None, "Q", critic, reviewed=tasks + [gone], corpus=(items, LABELS, probs))
+    assert again.endswith("\n  'Q' learned; which projects the critic held before an upgrade of ner is not recorded, "
+                          "so it stops asking: learn each of them again (1 of its tasks not learned: above)")
+    assert "not_carried" not in new.info
 
 
 def test_learning_an_audit_fits_the_trees_once_and_a_replay_once(tmp_path, monkeypatch):

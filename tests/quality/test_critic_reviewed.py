@@ -236,8 +236,8 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said == [f"critic in {tmp_path / 'critic'} was fitted by another version of ner (its signals differ from "
                     "this one's): trained again; its 3 verdict(s) were read with those signals and are not carried "
-                    "over: learn their projects again (ner critic FILES --learn P); the 1 place(s) reviewers checked "
-                    "still stand"]
+                    "over: learn their projects again (ner critic x.conll --learn P; this critic did not record which "
+                    "projects it learned); the 1 place(s) reviewers checked still stand"]
     assert again.info[KEY] == first.info[KEY] and len(again.verdict_y) == 0
     assert np.allclose(again.score(first.x[:50]), fitted_critic(items, LABELS, probs, config, tmp_path / "new",
                                                                 5.0).score(first.x[:50]))
@@ -245,7 +245,8 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-2:] == [f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings",
                          "verdicts learned by another version of ner are not in the critic (its signals changed): "
-                         "learn their projects again (ner critic FILES --learn P)"]
+                         "learn their projects again (ner critic x.conll --learn P; this critic did not record which "
+                         "projects it learned)"]
     info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
     del info["features"]                                          # no names at all: not this version's either
     (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
@@ -276,22 +277,30 @@ def test_verdicts_an_upgrade_left_out_are_named_on_every_run_until_their_project
     said = []
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1].endswith("its 3 verdict(s) were read with those signals and are not carried over: learn "
-                             "'ML audit', 'ML review' again (ner critic FILES --learn P)")
+                             "'ML audit', 'ML review' again (ner critic x.conll --learn P, for each)")
     owed = ("verdicts learned by another version of ner are not in the critic (its signals changed): learn {} again "
-            "(ner critic FILES --learn P)")
+            "(ner critic x.conll --learn {})")
     for _ in range(2):                                             # each run, saved or trained on a changed corpus
         again.save(tmp_path / "critic")
         again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
-        assert said[-1] == owed.format("'ML audit', 'ML review'")
+        assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+    n = len(said)                                                  # a run learning one of them is not told to
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning="ML audit")
+    assert len(said) == n + 1 and said[-1].startswith(f"critic from {tmp_path / 'critic'}: fitted")
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning="elsewhere")
+    assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+    again.info[KEY] = checked([queue_task((4, 5, "ORG"))])     # a place checked since
+    again.save(tmp_path / "critic")
     changed = items[:-1]
     again = fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
-    assert said[-1] == owed.format("'ML audit', 'ML review'")
+    assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+    assert again.info[KEY] == checked([queue_task((4, 5, "ORG"))])   # trained on a changed corpus: it stands
     assert relearned(again, "elsewhere") == ""                     # a project it did not owe pays nothing
     assert relearned(again, "ML review") == "  'ML review' learned again after an upgrade of ner; " + owed.format(
-        "'ML audit'")
+        "'ML audit'", "'ML audit'").replace("x.conll", "FILES")
     again.save(tmp_path / "critic")
     fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
-    assert said[-1] == owed.format("'ML audit'")
+    assert said[-1] == owed.format("'ML audit'", "'ML audit'")
     assert relearned(again, "ML audit") == "  'ML audit' learned again after an upgrade of ner"
     again.save(tmp_path / "critic")
     n = len(said)
@@ -301,3 +310,43 @@ def test_verdicts_an_upgrade_left_out_are_named_on_every_run_until_their_project
                                                                                      "elsewhere"]
     other = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)   # trained on another corpus
     assert len(said) == n + 1 and other.info["learned"] == ["ML audit", "ML review", "elsewhere"]
+
+
+
+def test_an_upgrade_names_what_an_earlier_one_left_and_verdicts_of_projects_no_critic_named(tmp_path):
+    """A second upgrade before the projects were learned again said only "trained again"; a critic that held
+    verdicts from before names were recorded, then learned a named project, named only that one."""
+    import json
+
+    from ner.quality.critic.folds import FoldConfig
+    from ner.quality.critic.model import INFO_FILE
+    from ner.quality.critic.suspects import CriticConfig, fitted_critic
+    from ner.quality.critic.upgrade import relearned
+
+    def older_signals():
+        info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
+        info["features"] = info["features"][:-1]
+        (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
+
+    words, tags, probs = templated(120, seed=9)
+    items = [Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))]
+    config = CriticConfig(FoldConfig(folds=2, epochs=1, hidden=8), seed=2)
+    first = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0)
+    held = first.refit(first.x[:3], [1, 0, 1], 5.0, 2, keys=["a", "b", "c"])   # learned by an older ner: unnamed
+    more = held.refit(held.x[3:5], [1, 0], 5.0, 2, keys=["d", "e"])            # then project B, by this one
+    assert relearned(more, "B", len(held.verdict_y)) == ""
+    more.save(tmp_path / "critic")
+    older_signals()
+    said = []
+    again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1].endswith("its 5 verdict(s) were read with those signals and are not carried over: learn 'B' "
+                             "again (ner critic x.conll --learn B), and the projects it learned before ner recorded "
+                             "their names")
+    again.save(tmp_path / "critic")
+    older_signals()                                   # upgraded again before anything was learned again
+    again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
+    assert said[-1] == (f"critic in {tmp_path / 'critic'} was fitted by another version of ner (its signals differ "
+                        "from this one's): trained again; verdicts it lacked since an earlier upgrade are still not "
+                        "in it: learn 'B' again (ner critic x.conll --learn B), and the projects it learned before "
+                        "ner recorded their names")
+    assert again.info["not_carried"] == {"projects": ["B"], "unnamed": True}

@@ -158,4 +158,4 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     if drawn_from:
         lines.append(f"  the sample was drawn from {', '.join(map(str, sorted(drawn_from)))} sentences, the corpus "
                      f"given has {len(items)}: the weights are the sample's strata's")
-    return new, "\n".join(lines + [line for line in [relearned(new, title)] if line])
+    return new, "\n".join(lines + [line for line in [relearned(new, title, len(critic.verdict_y))] if line])

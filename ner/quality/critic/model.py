@@ -165,8 +165,7 @@ class Critic:
 
         keep = ~np.isin(self.own_keys(), [k for k in set(old.own_keys().tolist()) if k])
         info = {**self.info, KEY: merged(old.info.get(KEY), self.info.get(KEY)),
-                AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})},
-                LEARNED: sorted(set(old.info.get(LEARNED) or []) | set(self.info.get(LEARNED) or []))}
+                AUDIT_FILES: {**old.info.get(AUDIT_FILES, {}), **self.info.get(AUDIT_FILES, {})}}
         return Critic(None, self.x, self.y, np.vstack([self.verdict_x[keep], old.verdict_x]),
                       np.concatenate([self.verdict_y[keep], old.verdict_y]), info,
                       np.concatenate([self.own_weights()[keep], old.own_weights()]),

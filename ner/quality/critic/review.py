@@ -187,7 +187,10 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     if left:
         lines.append(f"  not learned ({len(left)}, sent by another version of ner and not read again): "
                      + "; ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else ""))
-    return new, "\n".join(lines + [line for line in [relearned(new, title)] if line])
+    again_line = relearned(new, title, len(critic.verdict_y))
+    if again_line and left:
+        again_line += f" ({len(left)} of its tasks not learned: above)"
+    return new, "\n".join(lines + [again_line] * bool(again_line))
 
 
 def read_again(found, reviewed, title: str, corpus) -> tuple[list, int, list[str]]:

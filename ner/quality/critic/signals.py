@@ -61,10 +61,11 @@ def model_spans(p: np.ndarray, names: Sequence[str], words: Sequence[str] = ()) 
     punctuation and markup (a dash, a cell's pipe, ``**``) are cut off their edges, as the tagger does
     (``markup.clean_tags``): no suggestion begins or ends on a dash."""
     spans = tags_spans(to_iob2([names[k] for k in p.argmax(1)])) if len(p) else []
-    return [s for s in (_trim(words, i, j, label) for i, j, label in spans) if s] if len(words) else spans
+    return [s for s in (trim_edges(words, i, j, label) for i, j, label in spans) if s] if len(words) else spans
 
 
-def _trim(words, i: int, j: int, label: str):
+def trim_edges(words, i: int, j: int, label: str):
+    """The span with punctuation and markup cut off its edges, as the tagger cuts them (None: nothing else)."""
     from ...markup import _is_junk
 
     while i < j and _is_junk(words[i]):
@@ -212,7 +213,7 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             u = t
             while u < len(ws) and not covered[u] and entity[u] >= SOFT_MASS:
                 u += 1
-            run = _trim(ws, t, u, labels[int(mass[t:u].mean(0).argmax())])
+            run = trim_edges(ws, t, u, labels[int(mass[t:u].mean(0).argmax())])
             if run:
                 proposals.setdefault(run[:2], run[2])
             t = u

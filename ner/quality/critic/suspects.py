@@ -134,7 +134,8 @@ def load_items(paths, labels: str = "auto", mapping: dict | None = None, fmt: st
 
 def project_items(client, title: str, labels: str = "auto", mapping: dict | None = None):
     """(items, label names) of a Label Studio project's submitted annotations, one item per annotator's
-    sentence; ``file`` is ``project:TITLE/DOCUMENT`` and the line is the sentence's number in it."""
+    sentence; ``file`` is ``project:TITLE/DOCUMENT`` and the line is the sentence's number in it. The annotators'
+    versions of a document are one document to the folds: no fold model reads a sentence it is scored on."""
     from ...labelstudio.sync import pull
     from ...schema import load_schema
 
@@ -147,7 +148,7 @@ def project_items(client, title: str, labels: str = "auto", mapping: dict | None
                     s = s.with_tags(map_tags(s.tags, mapping)) if mapping else s
                     items.append(Item(f"project:{title}/{doc.id}", Sentence(s.words, s.tags, n, s.id, s.source_text,
                                                                            s.offsets),
-                                      f"{who}/{doc.id}", who, per_line=False,
+                                      doc.id, who, per_line=False,   # annotators' copies: one fold
                                       accepted=result.accepted.places.get((who, doc.id, n - 1), "")))
     if not items:
         raise UserError(f"project {title!r} has no submitted annotations to criticise")
@@ -183,21 +184,23 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
 
 
 def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
-                  progress: Callable[[str], None] = lambda line: None):
+                  progress: Callable[[str], None] = lambda line: None, learning: str | None = None):
     """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
-    ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only)."""
+    ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only);
+    ``learning``: the project the run learns next (what an upgrade left to learn is not asked of it)."""
     from .model import held, train_critic
     from .upgrade import carried, code_key, owed_line, saved
 
     work, key = Path(work), corpus_key(items, labels, config.folds)
+    files = sorted({it.path for it in items if not it.path.startswith("project:")})
     old, stale = saved(work / "critic")
     same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed, "code": code_key()}
     if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (not len(old.verdict_y) or (
             old.info.get("verdict_weight"), old.info.get("verdict_seed")) == (weight, config.seed)):
         progress(f"critic from {work / 'critic'}: fitted on this corpus with these settings"
                  + (f", holding {held(old, weight)}" if len(old.verdict_y) else ""))
-        if owed_line(old):
-            progress(owed_line(old))
+        if line := owed_line(old, files, learning):
+            progress(line)
         return old
     critic = train_critic([it.sentence.words for it in items], [it.sentence.tags for it in items], probs, labels,
                           rounds=config.rounds, rate=config.rate, seed=config.seed,
@@ -206,7 +209,7 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
     if old is not None and len(old.verdict_y):
         critic = critic.replayed(old, weight, config.seed)
         progress(f"critic refitted with the verdicts learned before ({work / 'critic'}): {held(old, weight)}")
-    line = carried(critic, old, stale, work / "critic")   # places checked, verdicts an upgrade left out
+    line = carried(critic, old, stale, work / "critic", files, learning)   # places checked, verdicts not carried
     if line:
         progress(line)
     return critic

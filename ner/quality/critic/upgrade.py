@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from pathlib import Path
 
 from .model import INFO_FILE, LEARNED, Critic, same_signals
 
 OWED = "not_carried"   # info: verdicts a critic of other signals held, until their projects are learned again
+UNNAMED = "learned_unnamed"   # info: it holds verdicts of projects an older ner did not name
 
 
 def code_key() -> str:
@@ -49,62 +51,89 @@ def saved(directory: str | Path) -> tuple[Critic | None, dict | None]:
     return Critic.load(directory), None
 
 
-def stale_line(directory, info: dict) -> str:
-    """What a run says when it trains again in place of a critic fitted with other signals (``saved``)."""
+def unnamed(info: dict) -> bool:
+    """Whether a critic's info holds verdicts of projects it did not name (learned by a version of ner that did not
+    record them)."""
+    return bool(info.get(UNNAMED)) or (LEARNED not in info and int(info.get("verdicts") or 0) > 0)
+
+
+def stale_line(directory, info: dict, files=(), owed: dict | None = None) -> str:
+    """What a run on ``files`` says when it trains again in place of a critic fitted with other signals (``saved``):
+    the verdicts lost, and every project to learn again (``owed``: its own and those an earlier upgrade left)."""
     from .reviewed import KEY
 
     verdicts, places = int(info.get("verdicts") or 0), len(info.get(KEY) or [])
+    lost = f"; its {verdicts} verdict(s) were read with those signals and are not carried over" if verdicts else ""
+    if owed:
+        lost += (": " if verdicts else "; verdicts it lacked since an earlier upgrade are still not in it: ") + \
+            _learn_again(owed, files)
     return (f"critic in {directory} was fitted by another version of ner (its signals differ from this one's): "
-            "trained again" + (f"; its {verdicts} verdict(s) were read with those signals and are not carried over: "
-                               + _learn_again(info.get(LEARNED)) if verdicts else "")
-            + (f"; the {places} place(s) reviewers checked still stand" if places else ""))
+            "trained again" + lost + (f"; the {places} place(s) reviewers checked still stand" if places else ""))
 
 
-def _learn_again(projects) -> str:
+def _learn_again(owed: dict, files=()) -> str:
+    run = f"ner critic {' '.join(shlex.quote(str(f)) for f in files) or 'FILES'} --learn"
+    projects, older = owed.get("projects") or [], owed.get("unnamed")
     if not projects:
-        return "learn their projects again (ner critic FILES --learn P)"
-    return "learn " + ", ".join(repr(p) for p in projects) + " again (ner critic FILES --learn P)"
+        return f"learn their projects again ({run} P; this critic did not record which projects it learned)"
+    named = (f"learn {projects[0]!r} again ({run} {shlex.quote(projects[0])})" if len(projects) == 1 else
+             "learn " + ", ".join(repr(p) for p in projects) + f" again ({run} P, for each)")
+    return named + (", and the projects it learned before ner recorded their names" if older else "")
 
 
-def carried(critic: "Critic", old: "Critic | None", stale: dict | None, directory) -> str:
+def carried(critic: "Critic", old: "Critic | None", stale: dict | None, directory, files=(),
+            learning: str | None = None) -> str:
     """Keep on a critic trained again what ``old`` (a critic of these signals) or ``stale`` (the info of one of
     other signals) leaves it to do: the places reviewers checked and the projects whose verdicts it does not hold
-    (``OWED``, until they are learned again: ``relearned``); the line a run prints ("" for none)."""
-    from .reviewed import KEY
+    (``OWED``, until they are learned again: ``relearned``); the line a run on ``files`` prints ("" for none)."""
+    from .reviewed import KEY, merged
 
     if stale is not None:
         critic.info[KEY] = stale.get(KEY) or []
-        if int(stale.get("verdicts") or 0) or stale.get(OWED):
-            before = (stale.get(OWED) or {}).get("projects")
-            critic.info[OWED] = {"projects": sorted(set(stale.get(LEARNED) or []) | set(before or []))
-                                 if stale.get(LEARNED) or before else []}
-        return stale_line(directory, stale)
-    if old is not None:
-        critic.info[LEARNED] = sorted(set(old.info.get(LEARNED) or []) | set(critic.info.get(LEARNED) or []))
+        before = stale.get(OWED) or {}
+        projects = set(before.get("projects") or []) | set((stale.get(LEARNED) or []) if stale.get("verdicts") else [])
+        if projects or unnamed(stale) or before.get("unnamed"):
+            critic.info[OWED] = {"projects": sorted(projects), "unnamed": unnamed(stale) or bool(before.get("unnamed"))}
+        return stale_line(directory, stale, files, critic.info.get(OWED))
+    if old is not None:   # trained again on a changed corpus, or by changed code: what the old one knew stands
+        critic.info[KEY] = merged(old.info.get(KEY), critic.info.get(KEY))
+        if LEARNED in old.info or LEARNED in critic.info:
+            critic.info[LEARNED] = sorted(set(old.info.get(LEARNED) or []) | set(critic.info.get(LEARNED) or []))
+        if unnamed(old.info):
+            critic.info[UNNAMED] = True
         if old.info.get(OWED) is not None:
             critic.info[OWED] = old.info[OWED]
-    return owed_line(critic)
+    return owed_line(critic, files, learning)
 
 
-def owed_line(critic: "Critic") -> str:
-    """A reminder, on every run until they are learned again, of the verdicts an upgrade of ner left out."""
+def owed_line(critic: "Critic", files=(), learning: str | None = None) -> str:
+    """A reminder, on every run until they are learned again, of the verdicts an upgrade of ner left out; none in
+    a run that is learning one of them (``learning``: its summary says so)."""
     owed = critic.info.get(OWED)
-    if owed is None:
+    if not owed or (learning and (learning in (owed.get("projects") or []) or owed.get("unnamed"))):
         return ""
     return ("verdicts learned by another version of ner are not in the critic (its signals changed): "
-            + _learn_again(owed.get("projects")))
+            + _learn_again(owed, files))
 
 
-def relearned(critic: Critic, title: str) -> str:
-    """Record that ``critic`` learned project ``title``; where it owed that project (``OWED``; one whose name an
-    older critic did not record is owed by any project), the line the summary adds, else ""."""
+def relearned(critic: Critic, title: str, held_before: int = 0) -> str:
+    """Record that ``critic`` learned project ``title`` (it held ``held_before`` verdicts before); where it owed that
+    project (``OWED``), or projects it could not name, the line the summary adds, else ""."""
+    if LEARNED not in critic.info and held_before:
+        critic.info[UNNAMED] = True          # verdicts of an older ner, whose projects it did not record
     critic.info[LEARNED] = sorted(set(critic.info.get(LEARNED) or []) | {title})
-    owed = critic.info.get(OWED)
-    if owed is None or (owed.get("projects") and title not in owed["projects"]):
-        return ""
-    left = [p for p in owed.get("projects") or [] if p != title]
-    if left:
-        critic.info[OWED] = {"projects": left}
+    owed = dict(critic.info.get(OWED) or {})
+    projects = [p for p in owed.get("projects") or [] if p != title]
+    if title in (owed.get("projects") or []):
+        line = f"  {title!r} learned again after an upgrade of ner"
+    elif owed.get("unnamed"):
+        line = (f"  {title!r} learned; which projects the critic held before an upgrade of ner is not recorded, so "
+                "it stops asking: learn each of them again")
+        owed["unnamed"] = False
     else:
-        del critic.info[OWED]
-    return f"  {title!r} learned again after an upgrade of ner" + (f"; {owed_line(critic)}" if left else "")
+        return ""
+    if projects or owed.get("unnamed"):
+        critic.info[OWED] = {"projects": projects, "unnamed": bool(owed.get("unnamed"))}
+        return line + f"; {owed_line(critic)}"
+    del critic.info[OWED]
+    return line
