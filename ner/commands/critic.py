@@ -152,7 +152,7 @@ def run(args) -> int:
         say(summary)
     critic.save(critic_dir)
     suspects, note = listing(items, scored(items, labels, probs, critic), [] if args.recheck else critic.info.get(KEY),
-                             args.top, args.threshold)
+                             args.top, args.threshold, bool(args.apply))
     if note:   # kept suspects, corrections written: not asked again
         say(note)
     over = [s for s in suspects if s.score >= args.threshold]

@@ -127,6 +127,23 @@ def test_the_note_counts_the_suspects_a_listing_would_have_shown():
     assert listing(items, [*others, low], places, 2, 0.95) == (others, "")
 
 
+def test_the_note_says_which_listed_suspects_wait_for_a_reviewers_correction_to_be_written():
+    """After --learn, the suspects reviewers corrected topped the list (the critic had learned they are errors), and
+    nothing said that their corrections were made and only not written into the file (the trial)."""
+    fixed = with_tag(TAGS, 4, "B-LOC")                                  # OpenAI: ORG -> LOC by the reviewer
+    places = checked([queue_task((4, 5, "ORG"), after_tags=fixed, verdict=FIXED)])
+    there = suspect(4, 5, score=0.95)
+    elsewhere = suspect(1, 2, score=0.9)
+    shown, note = listing([item()], [there, elsewhere], places, 30, 0.5)
+    assert shown == [there, elsewhere]                                   # not set aside: the file is as it was
+    assert note == ("1 of the suspects listed sit where reviewers corrected the annotation and the corpus does not "
+                    "hold the correction yet: --learn P --apply FILE writes it")
+    assert listing([item(fixed)], [elsewhere], places, 30, 0.5) == ([elsewhere], "")   # written: nothing waits
+    assert listing([item()], [there, elsewhere], places, 30, 0.5, applying=True)[1] == ""   # this run writes it
+    assert listing([item()], [there, elsewhere], places, 1, 0.99)[1] == note       # the first one, listed by --top
+    assert listing([item()], [elsewhere, suspect(4, 5, score=0.1)], places, 1, 0.99)[1] == ""   # not listed
+
+
 def test_places_of_another_form_are_dropped_not_fatal():
     """A critic saved by the first version of this (three fields a place) crashed every later run."""
     old = [["a" * 16, 4, 5]]

@@ -101,6 +101,21 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
     return left, len(met)
 
 
+def unwritten(items, suspects, places) -> int:
+    """How many of ``suspects`` meet a checked place of their sentence that a reviewer corrected and the corpus does
+    not hold as corrected (``--apply`` has not written it): the critic, having learned it is an error, lists it."""
+    by_words: dict[str, list[tuple]] = {}
+    for _, words, lo, hi, tags in _places(places):
+        by_words.setdefault(words, []).append((lo, hi, tags))
+    count = 0
+    for s in suspects:
+        sentence = items[s.item].sentence
+        lo, hi = s.reach()
+        count += s.kind != "token" and any(a < hi and lo < b and _around(sentence.tags, a, b) != tags
+                                           for a, b, tags in by_words.get(sentence_key(sentence.words), ()))
+    return count
+
+
 def _place(item) -> tuple[str, int]:
     return str(Path(item.path).resolve()), item.sentence.line
 

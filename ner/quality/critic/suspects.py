@@ -240,20 +240,23 @@ def scored(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     return out
 
 
-def listing(items, suspects, places, top: int, threshold: float) -> tuple[list, str]:
+def listing(items, suspects, places, top: int, threshold: float, applying: bool = False) -> tuple[list, str]:
     """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
     order: a set-aside suspect would hide one nobody has seen); the note says how many of the suspects a run
-    without the places would list (the first ``top``, or all over ``threshold``) were left out."""
-    from .reviewed import set_aside
+    without the places would list (the first ``top``, or all over ``threshold``) were left out, and how many of
+    those listed sit where a reviewer's correction is not in the corpus yet (unless the run is ``applying`` them)."""
+    from .reviewed import set_aside, unwritten
 
     left, _ = set_aside(items, suspects, places)
-    if len(left) == len(suspects):
-        return suppress_overlaps(left), ""
-    every, kept = suppress_overlaps(suspects), {id(s) for s in left}
+    every, kept, shown = suppress_overlaps(suspects), {id(s) for s in left}, suppress_overlaps(left)
     listed = every[: max(top, sum(s.score >= threshold for s in every))]
     out = sum(id(s) not in kept for s in listed)
-    return suppress_overlaps(left), (f"{out} suspect(s) left out: reviewers checked them, and their places are as "
-                                     "the reviewers left them (--recheck lists them)") if out else ""
+    waiting = unwritten(items, shown[: max(top, sum(s.score >= threshold for s in shown))], places)
+    return shown, "\n".join(([f"{out} suspect(s) left out: reviewers checked them, and their places are as the "
+                              "reviewers left them (--recheck lists them)"] if out else []) +
+                            ([f"{waiting} of the suspects listed sit where reviewers corrected the annotation and the "
+                              "corpus does not hold the correction yet: --learn P --apply FILE writes it"]
+                             if waiting and not applying else []))
 
 
 def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
