@@ -225,5 +225,7 @@ def run_convert(args) -> int:
     require_output(args.out)
     fmt, result = convert_export(args.export, schema=schema_for(args.labels), all_annotators=args.all_annotators,
                                  unannotated=args.unannotated)
-    print(f"{args.export}: {fmt} export")
+    print(f"{args.export}: {fmt} export" + ("" if fmt == "JSON" else " (it does not record the predictions "
+                                            "annotations were made from: none is counted as accepted unchanged; a "
+                                            "JSON export does)"))
     return _write(result, args.out, args.quiet)

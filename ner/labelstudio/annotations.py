@@ -82,20 +82,32 @@ def disagreements(annotations: list[dict], chosen: dict, where: str) -> list[Iss
                                     f"(annotation {chosen.get('id')}); " + "; ".join(notes))]
 
 
-def accepted_from(annotation: dict, task: dict) -> str | None:
-    """The model version whose pre-annotation ``annotation`` was submitted as it stood: Label Studio records the
-    prediction an annotation was made from (``parent_prediction``, set when the editor opened on it), and its
-    regions are that prediction's, none moved, added or removed. None: made without one, or changed. The prediction
-    is the one the annotation records as viewed (a JSON export lists a task's predictions by id only), else the
-    task's own."""
+def made_from(annotation: dict, task: dict) -> dict | None:
+    """The prediction an annotation was made from: Label Studio records it (``parent_prediction``, set when the
+    editor opened on it) and the prediction as viewed (a JSON export lists a task's predictions by id only); else
+    the task's own of that id. None: made without one, or the prediction is gone."""
     parent = annotation.get("parent_prediction")
     if parent is None:
         return None
     known = [p for p in (annotation.get("prediction"), *(task.get("predictions") or ())) if isinstance(p, dict)]
-    made_from = next((p for p in known if p.get("id") == parent and isinstance(p.get("result"), list)), None)
-    if made_from is None or _region_set(annotation) != _region_set(made_from):
+    return next((p for p in known if p.get("id") == parent and isinstance(p.get("result"), list)), None)
+
+
+def accepted_from(annotation: dict, task: dict) -> str | None:
+    """The model version whose pre-annotation ``annotation`` was submitted as it stood (``made_from``), its regions
+    that prediction's, none moved, added, removed or relabelled; None: made without one, or changed."""
+    made = made_from(annotation, task)
+    if made is None or _placed(annotation) != _placed(made):
         return None
-    return str(made_from.get("model_version") or "unnamed")
+    return str(made.get("model_version") or "unnamed")
+
+
+def _placed(annotation: dict) -> set[tuple]:
+    """Where the regions are and what they say (a prediction may carry no ``text``; the editor adds it)."""
+    from .regions import regions
+
+    return {(r["value"].get("start"), r["value"].get("end"), tuple(sorted(r["value"].get("labels") or ())))
+            for r in regions(annotation.get("result"))}
 
 
 @dataclass
@@ -104,13 +116,16 @@ class Accepted:
     seconds, where recorded), out of ``pulled``; the sentences they hold (``mark``, then ``places``)."""
 
     lead_times: dict[str, list] = field(default_factory=dict)
+    edited: dict[str, list] = field(default_factory=dict)    # made from its prediction, then changed: lead times
     pulled: int = 0
     places: dict[tuple, str] = field(default_factory=dict)   # (annotator, document id, sentence index) -> version
     _marked: dict[int, str] = field(default_factory=dict)
 
     def mark(self, annotation: dict, task: dict, sentences) -> None:
         self.pulled += 1
-        version = accepted_from(annotation, task)
+        version, made = accepted_from(annotation, task), made_from(annotation, task)
+        if version is None and made is not None:
+            self.edited.setdefault(str(made.get("model_version") or "unnamed"), []).append(annotation.get("lead_time"))
         if version is not None:
             self.lead_times.setdefault(version, []).append(annotation.get("lead_time"))
             self._marked.update((id(s), version) for s in sentences)
@@ -121,15 +136,21 @@ class Accepted:
                        for n, s in enumerate(doc.sentences) if id(s) in self._marked}
 
     def lines(self, title: str = "") -> list[str]:
-        """A line per model version, for the pull's summary."""
+        """A line per model version, for the summary of a pull (``title``: the project) or a converted export."""
+        import shlex
         import statistics
+
+        def median(times) -> str:
+            known = [t for t in times if isinstance(t, (int, float))]
+            return f"median {statistics.median(known):.0f} s on a task" if known else "no lead time recorded"
 
         out = []
         for version, times in sorted(self.lead_times.items()):
-            known = [t for t in times if isinstance(t, (int, float))]
-            median = f"; median {statistics.median(known):.0f} s on a task" if known else ""
-            out.append(f"{len(times)} of the {self.pulled} annotation(s) pulled were submitted exactly as model "
-                       f"{version!r} pre-annotated them{median}: they hold its errors unless someone read them "
-                       + (f"closely ('ner critic --project \"{title}\"' reports their sentences apart)" if title
-                          else "closely"))
+            edited = self.edited.get(version, [])
+            out.append(f"{len(times)} of the {self.pulled} annotation(s) read were submitted exactly as model "
+                       f"{version!r} pre-annotated them ({median(times)}"
+                       + (f"; the {len(edited)} changed from it: {median(edited)}" if edited else "")
+                       + "): they hold its errors unless someone read them closely"
+                       + (f" ('ner critic --project {shlex.quote(title)}' reports their sentences apart)" if title
+                          else ""))
         return out

@@ -437,14 +437,26 @@ def test_annotations_submitted_as_pre_annotated_are_counted_and_their_sentences_
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
     assert main(["ls", "pull", "--project", title, str(tmp_path / "back.conll")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == (f"2 of the 4 annotation(s) pulled were submitted exactly as model 'navec-v1' pre-annotated "
-                       f"them; median 3 s on a task: they hold its errors unless someone read them closely ('ner "
-                       f"critic --project \"{title}\"' reports their sentences apart)")
+    assert out[-1] == ("2 of the 4 annotation(s) read were submitted exactly as model 'navec-v1' pre-annotated "
+                       "them (median 3 s on a task; the 1 changed from it: median 9 s on a task): they hold its "
+                       f"errors unless someone read them closely ('ner critic --project {title}' reports their "
+                       "sentences apart)")
+    # a JSON export says the same; a JSON-MIN one cannot, and says so
+    for kind, said in (("JSON", out[-1].split(" ('ner critic")[0]), ("JSON_MIN", None)):
+        (tmp_path / "e.json").write_bytes(ls_client.export(project_id, kind))
+        assert main(["ls", "convert", str(tmp_path / "e.json"), str(tmp_path / "e.conll")]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        if said:
+            assert lines[-1] == said
+        else:
+            assert lines[0].endswith(": JSON-MIN export (it does not record the predictions annotations were made "
+                                     "from: none is counted as accepted unchanged; a JSON export does)")
+            assert "pre-annotated" not in lines[-1]
     # the critic, reading the project, counts those sentences apart
     items, _ = project_items(ls_client, title)
     by_doc = {}
     for it in items:
-        by_doc.setdefault(it.document.rsplit("/", 1)[1], []).append((it.sentence.words[0], it.accepted))
+        by_doc.setdefault(it.document, []).append((it.sentence.words[0], it.accepted))
     assert by_doc == {f"d{k}": [("Мы", "navec-v1" if k in (0, 3) else ""),
                                 ("Компания", "navec-v1" if k in (0, 3) else "")] for k in range(4)}
     groups = quality(items, [])

@@ -393,3 +393,6 @@ def test_an_annotation_counts_as_accepted_only_when_made_from_a_prediction_and_l
     assert accepted_from({"parent_prediction": 3, "result": []}, listed) == "v0"
     assert accepted_from({"parent_prediction": 3, "result": [llama]}, listed) is None
     assert accepted_from({"parent_prediction": 9, "result": []}, listed) is None              # deleted since
+    # a prediction made without the regions' text (an ML backend's), submitted as it stood: the editor adds the text
+    bare = {"id": 5, "model_version": "v2", "result": [{**llama, "value": {**llama["value"], "text": None}}]}
+    assert accepted_from({"parent_prediction": 5, "result": [llama]}, {"predictions": [bare]}) == "v2"

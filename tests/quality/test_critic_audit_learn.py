@@ -123,7 +123,7 @@ def test_the_refit_raises_what_the_reviewer_changed_and_keeps_each_rows_weight(t
     assert again.info["not_carried"] == {"projects": ["B"], "unnamed": False}
     assert summary.endswith("\n  'A' learned again after an upgrade of ner; verdicts learned by another version of "
                             "ner are not in the critic (its signals changed): learn 'B' again (ner critic FILES "
-                            "--learn B)")
+                            "--learn B, with this run's --work and fold settings)")
     del critic.info["not_carried"]
     # an entity added where no candidate points is named: nothing was learned there
     n = next(n for n in range(102, 300) if probs[n][1, 0] > 0.9)      # the model sure of O on its second word

@@ -148,3 +148,19 @@ def test_a_table_cell_is_scored_as_if_it_stood_alone(tmp_path):
     assert p_row.shape == (7, 5)
     assert np.array_equal(p_row[[0, 3, 6]], np.eye(5)[[0, 0, 0]])
     assert np.allclose(p_row[1:3], p_first) and np.allclose(p_row[4:6], p_second)
+
+
+def test_annotators_versions_of_a_sentence_share_a_fold_when_the_split_is_by_sentence():
+    """A project's items were keyed per annotator; with fewer than 2k documents the split fell back to one key per
+    item, and a fold model read one annotator's version of the sentence it scored in another's."""
+    from ner.quality.critic.folds import split_keys
+
+    docs = ["d1"] * 3 + ["d2"] * 2
+    lines = [1, 2, 3, 1, 2]
+    two = split_keys(docs * 2, lines * 2, 5)                    # two annotators' versions, 2 documents: by sentence
+    folds = fold_of(two, 5, 13)
+    assert folds[:5] == folds[5:] and len(set(folds[:5])) == 5
+    many = [f"d{n}" for n in range(10)]
+    assert split_keys(many, [1] * 10, 5) == many                 # enough documents: by document, as before
+    # sentences of their own fall in the folds they fell in when keyed by their index
+    assert fold_of(split_keys(docs, lines, 2), 2, 7) == fold_of([str(i) for i in range(5)], 2, 7)

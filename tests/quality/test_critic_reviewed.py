@@ -38,7 +38,7 @@ def with_tag(tags, i, tag):
 
 def test_a_kept_suspect_is_set_aside_only_where_its_tokens_meet_the_checked_span():
     places = checked([queue_task((4, 5, "ORG"))])
-    assert places == [["k", W, 4, 5, ["O", "B-ORG", "O"]]]
+    assert places == [["k", W, 4, 5, ["O", "B-ORG", "O"], ["O", "B-ORG", "O"], 1]]   # kept: as sent, line 1
     suspects = [suspect(4, 5), suspect(3, 4), suspect(5, 6), suspect(3, 5), suspect(1, 2, fix=(1, 5, "PER"))]
     left, met = set_aside([item()], suspects, places)
     assert met == 1 and left == [suspects[1], suspects[2]]      # touching its ends is not meeting it
@@ -81,7 +81,7 @@ def test_a_task_reviewed_again_replaces_its_place():
 def test_a_suspect_ticked_fixed_and_left_unchanged_stays_listed():
     assert merged(checked([queue_task((4, 5, "ORG"), verdict=FIXED)])) == []
     kept = checked([queue_task((4, 5, "ORG"), verdict=KEPT)])
-    assert kept == [["k", W, 4, 5, ["O", "B-ORG", "O"]]]
+    assert kept == [["k", W, 4, 5, ["O", "B-ORG", "O"], ["O", "B-ORG", "O"], 1]]
     # kept first, then reopened and ticked fixed with nothing changed: the place it had goes (it stayed)
     again = merged(kept, checked([queue_task((4, 5, "ORG"), verdict=FIXED)]))
     assert again == [] and set_aside([item()], [suspect(4, 5)], again) == ([suspect(4, 5)], 0)
@@ -89,14 +89,15 @@ def test_a_suspect_ticked_fixed_and_left_unchanged_stays_listed():
 
 def test_a_reviewer_change_beyond_the_suspect_widens_the_checked_place():
     after = with_tag(TAGS, 0, "B-ORG")          # the reviewer also marked the first word
-    assert checked([queue_task((4, 5, "ORG"), after, verdict=FIXED)]) == [["k", W, 0, 5, list(after[:6])]]
+    assert checked([queue_task((4, 5, "ORG"), after, verdict=FIXED)]) == [["k", W, 0, 5, list(after[:6]),
+                                                                          list(TAGS[:6]), 1]]
 
 
 def test_an_audited_sentence_is_checked_whole_and_a_flagged_word_stays():
     r = Reviewed("audit-x", 1, KEPT, False, Sentence(WORDS, TAGS, 1), Sentence(WORDS, TAGS, 1), "",
                  {"audit": "top 2%", "file": "x.conll", "line": 1})
     places = checked([r])
-    assert places == [["audit-x", W, 0, 7, list(TAGS)]]
+    assert places == [["audit-x", W, 0, 7, list(TAGS), list(TAGS), 1]]
     other = item(words=WORDS[:6] + ("2021",))
     assert set_aside([item(), other], [suspect(6, 7), suspect(6, 7, n=1)], places) == ([suspect(6, 7, n=1)], 1)
     token = Suspect(0, 1, 2, "token", "PER", "GPT", None, 0.9)     # the queue changes labels, not words
@@ -142,6 +143,16 @@ def test_the_note_says_which_listed_suspects_wait_for_a_reviewers_correction_to_
     assert listing([item()], [there, elsewhere], places, 30, 0.5, applying=True)[1] == ""   # this run writes it
     assert listing([item()], [there, elsewhere], places, 1, 0.99)[1] == note       # the first one, listed by --top
     assert listing([item()], [elsewhere, suspect(4, 5, score=0.1)], places, 1, 0.99)[1] == ""   # not listed
+    # the review's false alarms: what --apply would not write is not waiting for it
+    moved = [Item("x.conll", Sentence(WORDS, TAGS, 99), "x")]          # the same words at another line
+    assert listing(moved, [there], places, 30, 0.5)[1] == ""
+    jsonl = [Item("x.jsonl", Sentence(WORDS, TAGS, 1), "x", per_line=False)]
+    assert listing(jsonl, [there], places, 30, 0.5)[1] == ""
+    edited = with_tag(TAGS, 4, "B-PER")                                 # the file edited by hand since
+    assert listing([item(edited)], [there], places, 30, 0.5)[1] == ""
+    kept = checked([queue_task((4, 5, "ORG"))])                         # kept, then edited by hand
+    assert listing([item(fixed)], [suspect(4, 5, score=0.95)], kept, 30, 0.5) == ([suspect(4, 5, score=0.95)], "")
+    assert listing([item()], [there], [p[:5] for p in places], 30, 0.5)[1] == ""   # a place saved before: unknown
 
 
 def test_places_of_another_form_are_dropped_not_fatal():
@@ -253,8 +264,9 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said == [f"critic in {tmp_path / 'critic'} was fitted by another version of ner (its signals differ from "
                     "this one's): trained again; its 3 verdict(s) were read with those signals and are not carried "
-                    "over: learn their projects again (ner critic x.conll --learn P; this critic did not record which "
-                    "projects it learned); the 1 place(s) reviewers checked still stand"]
+                    "over: learn their projects again (ner critic x.conll --learn P, with this run's --work and fold "
+                    "settings; this critic did not record which projects it learned); the 1 place(s) reviewers "
+                    "checked still stand"]
     assert again.info[KEY] == first.info[KEY] and len(again.verdict_y) == 0
     assert np.allclose(again.score(first.x[:50]), fitted_critic(items, LABELS, probs, config, tmp_path / "new",
                                                                 5.0).score(first.x[:50]))
@@ -262,8 +274,8 @@ def test_a_critic_fitted_with_other_signals_is_trained_again_keeping_the_places_
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-2:] == [f"critic from {tmp_path / 'critic'}: fitted on this corpus with these settings",
                          "verdicts learned by another version of ner are not in the critic (its signals changed): "
-                         "learn their projects again (ner critic x.conll --learn P; this critic did not record which "
-                         "projects it learned)"]
+                         "learn their projects again (ner critic x.conll --learn P, with this run's --work and fold "
+                         "settings; this critic did not record which projects it learned)"]
     info = json.loads((tmp_path / "critic" / INFO_FILE).read_text())
     del info["features"]                                          # no names at all: not this version's either
     (tmp_path / "critic" / INFO_FILE).write_text(json.dumps(info))
@@ -294,23 +306,24 @@ def test_verdicts_an_upgrade_left_out_are_named_on_every_run_until_their_project
     said = []
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1].endswith("its 3 verdict(s) were read with those signals and are not carried over: learn "
-                             "'ML audit', 'ML review' again (ner critic x.conll --learn P, for each)")
+                             "'ML audit', 'ML review' again (ner critic x.conll --learn P for each, with this run's --work and "
+                             "fold settings)")
     owed = ("verdicts learned by another version of ner are not in the critic (its signals changed): learn {} again "
-            "(ner critic x.conll --learn {})")
+            "(ner critic x.conll --learn {}, with this run's --work and fold settings)")
     for _ in range(2):                                             # each run, saved or trained on a changed corpus
         again.save(tmp_path / "critic")
         again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
-        assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+        assert said[-1] == owed.format("'ML audit', 'ML review'", "P for each")
     n = len(said)                                                  # a run learning one of them is not told to
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning="ML audit")
     assert len(said) == n + 1 and said[-1].startswith(f"critic from {tmp_path / 'critic'}: fitted")
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning="elsewhere")
-    assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+    assert said[-1] == owed.format("'ML audit', 'ML review'", "P for each")
     again.info[KEY] = checked([queue_task((4, 5, "ORG"))])     # a place checked since
     again.save(tmp_path / "critic")
     changed = items[:-1]
     again = fitted_critic(changed, LABELS, probs[:-1], config, tmp_path, 5.0, said.append)
-    assert said[-1] == owed.format("'ML audit', 'ML review'", "P, for each")
+    assert said[-1] == owed.format("'ML audit', 'ML review'", "P for each")
     assert again.info[KEY] == checked([queue_task((4, 5, "ORG"))])   # trained on a changed corpus: it stands
     assert relearned(again, "elsewhere") == ""                     # a project it did not owe pays nothing
     assert relearned(again, "ML review") == "  'ML review' learned again after an upgrade of ner; " + owed.format(
@@ -357,13 +370,20 @@ def test_an_upgrade_names_what_an_earlier_one_left_and_verdicts_of_projects_no_c
     said = []
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1].endswith("its 5 verdict(s) were read with those signals and are not carried over: learn 'B' "
-                             "again (ner critic x.conll --learn B), and the projects it learned before ner recorded "
-                             "their names")
+                             "again (ner critic x.conll --learn B, with this run's --work and fold settings), and the "
+                             "projects it learned before ner recorded their names")
     again.save(tmp_path / "critic")
     older_signals()                                   # upgraded again before anything was learned again
     again = fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append)
     assert said[-1] == (f"critic in {tmp_path / 'critic'} was fitted by another version of ner (its signals differ "
                         "from this one's): trained again; verdicts it lacked since an earlier upgrade are still not "
-                        "in it: learn 'B' again (ner critic x.conll --learn B), and the projects it learned before "
-                        "ner recorded their names")
+                        "in it: learn 'B' again (ner critic x.conll --learn B, with this run's --work and fold "
+                        "settings), and the projects it learned before ner recorded their names")
     assert again.info["not_carried"] == {"projects": ["B"], "unnamed": True}
+
+
+def test_the_commands_a_reminder_prints_name_what_the_run_read():
+    from ner.quality.critic.upgrade import source_of
+
+    assert source_of(["b.conll", "a b.conll", "b.conll"]) == "'a b.conll' b.conll"
+    assert source_of(["project:ML review/d1", "project:ML review/d2"]) == "--project 'ML review'"

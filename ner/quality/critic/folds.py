@@ -39,6 +39,14 @@ def tag_names(labels: Sequence[str]) -> tuple[str, ...]:
     return ("O",) + tuple(f"{p}-{label}" for label in labels for p in "BI")
 
 
+def split_keys(documents: Sequence[str], lines: Sequence[int], k: int) -> list[str]:
+    """What keeps sentences in one fold: their document, where there are at least ``2k`` documents, else their
+    document and line (one sentence; annotators' versions of it, which share both, stay together)."""
+    if len(set(documents)) >= 2 * k:
+        return list(documents)
+    return [f"{d}\x1f{line}" for d, line in zip(documents, lines)]
+
+
 def fold_of(keys: Sequence[str], k: int, seed: int) -> list[int]:
     """The fold (0..k-1) of each item; items with one key stay together; groups dealt largest first."""
     sizes: dict[str, int] = {}

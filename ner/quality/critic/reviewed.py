@@ -38,7 +38,8 @@ def _around(tags, lo: int, hi: int) -> list[str]:
 
 
 def checked(reviewed) -> list[list]:
-    """``[task key, words key, start, end, tags around]`` per reviewed task: an audited sentence whole; a queue
+    """``[task key, words key, start, end, tags around, tags around as sent, line sent]`` per reviewed task (the last
+    two say whether a correction is written yet: ``unwritten``): an audited sentence whole; a queue
     suspect's span with the tokens its suggestion and the reviewer's changes touch (``extra["span"]``,
     ``extra["fix"]``). A task ticked "fixed" and left unchanged checks nothing (the reviewer says there is an
     error and did not mend it): its place is empty, and ``merged`` drops the one it had."""
@@ -58,13 +59,15 @@ def checked(reviewed) -> list[list]:
             lo, hi = min([lo, *changed]), max([hi, *(i + 1 for i in changed)])
         else:
             continue
-        out.append([r.key, sentence_key(words), int(lo), int(hi), _around(tags, lo, hi)])
+        out.append([r.key, sentence_key(words), int(lo), int(hi), _around(tags, lo, hi), _around(r.before.tags, lo, hi),
+                    r.extra.get("line") if r.extra.get("per_line", True) else None])
     return out
 
 
 def _places(group) -> list:
-    """The places of a group that have the form ``checked`` gives (others, of an earlier version, are dropped)."""
-    return [p for p in group or () if isinstance(p, list) and len(p) == 5 and isinstance(p[4], list)]
+    """The places of a group that have the form ``checked`` gives, or had (without the last two); others, of an
+    earlier version, are dropped."""
+    return [p for p in group or () if isinstance(p, list) and len(p) in (5, 7) and isinstance(p[4], list)]
 
 
 def merged(*groups) -> list[list]:
@@ -82,7 +85,7 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
     a checked place of its sentence whose words and tags stand as the reviewer left them; a word flagged for
     its letters never is (the queue changes labels, not words)."""
     by_words: dict[str, list[tuple]] = {}
-    for _, words, lo, hi, tags in _places(places):
+    for _, words, lo, hi, tags, *_ in _places(places):
         by_words.setdefault(words, []).append((lo, hi, tags))
     if not by_words:
         return list(suspects), 0
@@ -102,17 +105,21 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
 
 
 def unwritten(items, suspects, places) -> int:
-    """How many of ``suspects`` meet a checked place of their sentence that a reviewer corrected and the corpus does
-    not hold as corrected (``--apply`` has not written it): the critic, having learned it is an error, lists it."""
+    """How many of ``suspects`` meet a place a reviewer corrected in a one-word-per-line file whose sentence, at
+    the line it was sent from, still holds the tags it was sent with: ``--apply`` has not written the correction
+    (the critic, having learned it is an error, lists it). A place kept as it was, or edited since by hand, or a
+    sentence of the same words elsewhere, is none."""
     by_words: dict[str, list[tuple]] = {}
-    for _, words, lo, hi, tags in _places(places):
-        by_words.setdefault(words, []).append((lo, hi, tags))
+    for place in _places(places):
+        if len(place) == 7 and place[6] is not None and place[4] != place[5]:
+            by_words.setdefault(place[1], []).append((place[2], place[3], place[5], place[6]))
     count = 0
     for s in suspects:
-        sentence = items[s.item].sentence
+        it = items[s.item]
         lo, hi = s.reach()
-        count += s.kind != "token" and any(a < hi and lo < b and _around(sentence.tags, a, b) != tags
-                                           for a, b, tags in by_words.get(sentence_key(sentence.words), ()))
+        count += s.kind != "token" and it.per_line and any(
+            a < hi and lo < b and line == it.sentence.line and _around(it.sentence.tags, a, b) == sent
+            for a, b, sent, line in by_words.get(sentence_key(it.sentence.words), ()))
     return count
 
 

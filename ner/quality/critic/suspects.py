@@ -29,7 +29,7 @@ import numpy as np
 from ...bio import tags_spans
 from ...errors import UserError
 from ...records import Sentence
-from .folds import FoldConfig, out_of_fold
+from .folds import FoldConfig, out_of_fold, split_keys
 
 TOKEN_SCORES = {"look-alike letters": 0.9, "control character or odd space": 0.6}
 
@@ -173,8 +173,7 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
         data = np.load(cache)
         progress(f"out-of-fold probabilities from {cache}")
         return [data[f"p{i}"] for i in range(len(items))]
-    docs = len({it.document for it in items})
-    keys = [it.document for it in items] if docs >= config.folds * 2 else [str(i) for i in range(len(items))]
+    keys = split_keys([it.document for it in items], [it.sentence.line for it in items], config.folds)
     progress(f"training {config.folds} navec models, split by {'document' if keys[0] == items[0].document else 'sentence'}"
              f", {config.workers} at a time")
     probs = out_of_fold([it.sentence for it in items], keys, labels, config, work / "folds", progress)
@@ -189,10 +188,10 @@ def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, wo
     ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only);
     ``learning``: the project the run learns next (what an upgrade left to learn is not asked of it)."""
     from .model import held, train_critic
-    from .upgrade import carried, code_key, owed_line, saved
+    from .upgrade import carried, code_key, owed_line, saved, source_of
 
     work, key = Path(work), corpus_key(items, labels, config.folds)
-    files = sorted({it.path for it in items if not it.path.startswith("project:")})
+    files = source_of(it.path for it in items)
     old, stale = saved(work / "critic")
     same = {"corpus": key, "rounds": config.rounds, "rate": config.rate, "seed": config.seed, "code": code_key()}
     if old is not None and all(old.info.get(k) == v for k, v in same.items()) and (not len(old.verdict_y) or (

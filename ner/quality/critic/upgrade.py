@@ -57,8 +57,8 @@ def unnamed(info: dict) -> bool:
     return bool(info.get(UNNAMED)) or (LEARNED not in info and int(info.get("verdicts") or 0) > 0)
 
 
-def stale_line(directory, info: dict, files=(), owed: dict | None = None) -> str:
-    """What a run on ``files`` says when it trains again in place of a critic fitted with other signals (``saved``):
+def stale_line(directory, info: dict, files: str = "", owed: dict | None = None) -> str:
+    """What a run on ``files`` (``source_of``) says when it trains again in place of a critic fitted with other signals (``saved``):
     the verdicts lost, and every project to learn again (``owed``: its own and those an earlier upgrade left)."""
     from .reviewed import KEY
 
@@ -71,17 +71,24 @@ def stale_line(directory, info: dict, files=(), owed: dict | None = None) -> str
             "trained again" + lost + (f"; the {places} place(s) reviewers checked still stand" if places else ""))
 
 
-def _learn_again(owed: dict, files=()) -> str:
-    run = f"ner critic {' '.join(shlex.quote(str(f)) for f in files) or 'FILES'} --learn"
+def source_of(paths) -> str:
+    """What a run read, as its command line gives it: the files, or ``--project T`` for a project's items."""
+    paths = sorted(set(paths))
+    files = [shlex.quote(p) for p in paths if not p.startswith("project:")]
+    return " ".join(files or sorted({"--project " + shlex.quote(p[8:].rsplit("/", 1)[0]) for p in paths}))
+
+
+def _learn_again(owed: dict, source: str = "") -> str:
+    run, same = f"ner critic {source or 'FILES'} --learn", ", with this run's --work and fold settings"
     projects, older = owed.get("projects") or [], owed.get("unnamed")
     if not projects:
-        return f"learn their projects again ({run} P; this critic did not record which projects it learned)"
-    named = (f"learn {projects[0]!r} again ({run} {shlex.quote(projects[0])})" if len(projects) == 1 else
-             "learn " + ", ".join(repr(p) for p in projects) + f" again ({run} P, for each)")
+        return f"learn their projects again ({run} P{same}; this critic did not record which projects it learned)"
+    named = (f"learn {projects[0]!r} again ({run} {shlex.quote(projects[0])}{same})" if len(projects) == 1 else
+             "learn " + ", ".join(repr(p) for p in projects) + f" again ({run} P for each{same})")
     return named + (", and the projects it learned before ner recorded their names" if older else "")
 
 
-def carried(critic: "Critic", old: "Critic | None", stale: dict | None, directory, files=(),
+def carried(critic: "Critic", old: "Critic | None", stale: dict | None, directory, files: str = "",
             learning: str | None = None) -> str:
     """Keep on a critic trained again what ``old`` (a critic of these signals) or ``stale`` (the info of one of
     other signals) leaves it to do: the places reviewers checked and the projects whose verdicts it does not hold
@@ -106,7 +113,7 @@ def carried(critic: "Critic", old: "Critic | None", stale: dict | None, director
     return owed_line(critic, files, learning)
 
 
-def owed_line(critic: "Critic", files=(), learning: str | None = None) -> str:
+def owed_line(critic: "Critic", files: str = "", learning: str | None = None) -> str:
     """A reminder, on every run until they are learned again, of the verdicts an upgrade of ner left out; none in
     a run that is learning one of them (``learning``: its summary says so)."""
     owed = critic.info.get(OWED)
