@@ -87,8 +87,8 @@ def run(args) -> int:
                                            project_items, quality, scored)
     from ..quality.critic.model import Critic
     from ..quality.critic.reviewed import KEY
-    from ..quality.critic.report import (fold_reading, format_html, format_jsonl, format_quality, format_table,
-                                         reading_line)
+    from ..quality.critic.report import (WEAK_READING, fold_reading, format_html, format_jsonl, format_quality,
+                                         format_table, reading_line)
     from ..quality.critic.folds import FoldConfig
     from ..train.config import parse_map
 
@@ -158,9 +158,11 @@ def run(args) -> int:
     over = [s for s in suspects if s.score >= args.threshold]
     listed = suspects[: max(args.top, len(over))]
     groups = quality(items, suspects, args.threshold)
-    if args.audit is None:   # an audit's reviewer should not have read the suspects
-        print(format_table(items, suspects[: args.top]) + "\n")
-    print(format_quality(groups, reading))
+    if args.audit is None:   # an audit's reviewer should not have read the suspects; a warning comes first
+        print("\n".join([reading_line(reading, warn=True)] * (reading["f1"] < WEAK_READING)
+                        + [format_table(items, suspects[: args.top]), "", format_quality(groups)]))
+    else:
+        print(format_quality(groups, reading))
     if args.json:
         Path(args.json).write_text(format_jsonl(items, listed), encoding="utf-8")
     if args.html:

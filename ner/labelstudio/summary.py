@@ -63,6 +63,9 @@ def dump_pulled(result, out: str) -> list[str]:
     if not result.documents:
         lines.append("no annotated tasks: nothing written (--unannotated writes them with O tags)")
     lines.append(f"{result.tasks} task(s), {result.annotated} annotated: {result.report.summary()}")
+    if result.blank:
+        lines.append(f"{result.blank} task(s) nobody annotated written all O (--unannotated): to a training run they "
+                     "are sentences without entities")
     return lines
 
 

@@ -53,6 +53,7 @@ class PullResult:
     tasks: int = 0
     annotated: int = 0
     accepted: policy.Accepted = field(default_factory=policy.Accepted)   # submitted as pre-annotated
+    blank: int = 0                                      # tasks without an annotation written all O (--unannotated)
 
 
 def contains(name: str, values) -> dict:
@@ -264,7 +265,7 @@ def tasks_documents(tasks, *, names: ConfigNames = ConfigNames(), schema=None, a
             if pick is not None:
                 report.issues.extend(policy.disagreements(done, pick, where))
         if not chosen and unannotated:
-            chosen = {"": {"result": [], "unannotated": True}}
+            chosen, result.blank = {"": {"result": [], "unannotated": True}}, result.blank + 1
         for who, annotation in chosen.items():
             sentences = task_sentences(task, annotation.get("result"), names=names, where=where,
                                        report=report, schema=schema)

@@ -461,3 +461,29 @@ def test_annotations_submitted_as_pre_annotated_are_counted_and_their_sentences_
                                 ("Компания", "navec-v1" if k in (0, 3) else "")] for k in range(4)}
     groups = quality(items, [])
     assert groups["submitted as 'navec-v1' pre-annotated it"]["sentences"] == 4
+
+
+def test_a_pull_with_unannotated_says_how_many_tasks_it_wrote_all_o(ls_client, ls_project, monkeypatch, labelstudio,
+                                                                     tmp_path, capsys):
+    """--unannotated wrote tasks nobody had annotated as sentences without entities, and the summary did not say how
+    many (the trial): a training run reads them as real negatives."""
+    from ner.records import Document, Sentence
+
+    title = ls_project(load_schema())
+    docs = [Document(f"d{k}", (Sentence(("Модель", f"M{k}", "."), ("O", "B-Model", "O")),)) for k in range(3)]
+    project_id = push(ls_client, title, docs, tags_as=None).project_id
+    [first, *_] = sorted(ls_client.iter_tasks(project_id), key=lambda t: t["id"])
+    ls_client._sdk.annotations.create(id=first["id"], result=spans_to_results(
+        first["data"]["text"], [Span(7, 9, "Model", "M0")], "label", "text"))
+    monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
+    out = tmp_path / "all.conll"
+    assert main(["ls", "pull", "--project", title, str(out), "--unannotated"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == ["3 task(s), 1 annotated: 0 error(s), 0 warning(s)",
+                          "2 task(s) nobody annotated written all O (--unannotated): to a training run they are "
+                          "sentences without entities"]
+    assert sorted(tags for _, tags in sentences_of(read_conll(out))) == [("O", "B-Model", "O"), ("O", "O", "O"),
+                                                                        ("O", "O", "O")]
+    assert main(["ls", "pull", "--project", title, str(out)]) == 0
+    assert "nobody annotated" not in capsys.readouterr().out

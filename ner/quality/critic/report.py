@@ -109,7 +109,9 @@ def format_quality(groups: dict, reading: dict | None = None) -> str:
         lines.append(f"{name}: {g['clean']:.1%} of {g['sentences']} sentences without a suspected error "
                      f"({g['flagged']} flagged; the critic's probabilities expect {g['expected_clean']:.1%} clean)")
     if lines:
-        lines.append("(expected clean at most: an entity its model misses too is no suspect; how many sentences "
+        at = next(iter(groups.values())).get("threshold")
+        lines.append("(" + (f"flagged: a suspect scored {at:g} or more, --threshold; " if at is not None else "") +
+                     "expected clean at most: an entity its model misses too is no suspect; how many sentences "
                      "really hold an error takes people reading a sample: --audit N)")
     if reading is not None and reading["f1"] < WEAK_READING:
         lines.append(reading_line(reading, warn=True))

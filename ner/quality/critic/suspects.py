@@ -323,6 +323,7 @@ def quality(items: Sequence[Item], suspects: Sequence[Suspect], threshold: float
     for lab, its in label_flag.items():
         groups[f"label {lab}"]["flagged"] = len(its)
     for g in groups.values():
+        g["threshold"] = threshold
         g["clean"] = 1 - g["flagged"] / g["sentences"] if g["sentences"] else 1.0
         g["expected_clean"] = g["expected_clean"] / g["sentences"] if g["sentences"] else 1.0
     return groups
