@@ -3,7 +3,7 @@
 Only submitted, non-cancelled annotations count (drafts live apart from them
 in Label Studio's JSON). Of several, the ground-truth one wins, else the most
 recently updated (ties: the higher id). ``by_annotator`` gives each annotator's
-latest one for ``--all``. ``disagreements`` says, per task, which regions the
+latest one for ``--all``, named by e-mail where ``with_emails`` found it. ``disagreements`` says, per task, which regions the
 annotations do not share (W204). ``accepted_from`` tells an annotation submitted
 exactly as a model pre-annotated it (Label Studio records the prediction an
 annotation was made from), and ``Accepted`` counts them over a pull.
@@ -31,6 +31,16 @@ def annotator(annotation: dict) -> str:
         who = who.get("email") or who.get("id")
     who = str(who if who is not None else "unknown")
     return "".join(c if c.isalnum() or c in "@.-_" else "_" for c in who)
+
+
+def with_emails(tasks: list[dict], users: dict[int, str]) -> list[dict]:
+    """The tasks with each annotator given by id (as the JSON export gives them) given with the e-mail ``users``
+    has for that id (``Client.user_emails``): people know each other by e-mail."""
+    for task in tasks:
+        for a in task.get("annotations") or ():
+            if isinstance(a.get("completed_by"), int) and users.get(a["completed_by"]):
+                a["completed_by"] = {"id": a["completed_by"], "email": users[a["completed_by"]]}
+    return tasks
 
 
 def _recency(annotation: dict):

@@ -288,8 +288,8 @@ def pull(client, title: str, *, schema=None, all_annotators: bool = False, unann
     tasks = client.all_tasks(project["id"])
     if len(tasks) < client.count_tasks(project["id"]):
         tasks = list(client.iter_tasks(project["id"]))
-    return tasks_documents(tasks, names=names, schema=schema, all_annotators=all_annotators,
-                           unannotated=unannotated)
+    return tasks_documents(policy.with_emails(tasks, client.user_emails()), names=names, schema=schema,
+                           all_annotators=all_annotators, unannotated=unannotated)
 
 
 def convert_export(path: str | Path, *, schema=None, all_annotators: bool = False,

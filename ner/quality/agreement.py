@@ -316,13 +316,9 @@ def units_from_project(client, title: str, *, schema=None, report) -> list[Unit]
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    tasks = client.all_tasks(project["id"])
-    # The export names annotators by user id; people know each other by e-mail.
-    users = client.user_emails()
-    for task in tasks:
-        for a in task.get("annotations") or ():
-            if isinstance(a.get("completed_by"), int) and users.get(a["completed_by"]):
-                a["completed_by"] = {"id": a["completed_by"], "email": users[a["completed_by"]]}
+    from ..labelstudio.annotations import with_emails
+
+    tasks = with_emails(client.all_tasks(project["id"]), client.user_emails())   # the export names users by id
     return units_from_tasks(tasks, names=names, report=report, schema=schema)
 
 

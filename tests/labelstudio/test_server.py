@@ -487,3 +487,27 @@ def test_a_pull_with_unannotated_says_how_many_tasks_it_wrote_all_o(ls_client, l
                                                                         ("O", "O", "O")]
     assert main(["ls", "pull", "--project", title, str(out)]) == 0
     assert "nobody annotated" not in capsys.readouterr().out
+
+
+def test_a_pull_of_every_annotator_names_their_files_by_e_mail(ls_client, ls_project, monkeypatch, labelstudio,
+                                                                tmp_path, capsys):
+    """The JSON export names annotators by user id: --all wrote out.1.conll, and the critic's groups read
+    "annotator 1" (the trial), where ner agreement already named them by e-mail."""
+    from ner.records import Document, Sentence
+
+    title = ls_project(load_schema())
+    project_id = push(ls_client, title, [Document("d", (Sentence(("Модель", "M", "."), ("O", "O", "O")),))],
+                      tags_as=None).project_id
+    [task] = ls_client.iter_tasks(project_id)
+    name = f"pull-{title[-8:]}"
+    other = ls_client._sdk.users.create(email=f"{name}@ner.local", username=name, password="ner-local-pull")
+    for who, spans in ((ls_client.user.id, [Span(7, 8, "Model", "M")]), (other.id, [])):
+        ls_client._sdk.annotations.create(id=task["id"], completed_by=who,
+                                          result=spans_to_results(task["data"]["text"], spans, "label", "text"))
+    monkeypatch.setenv("LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", labelstudio.api_key)
+    assert main(["ls", "pull", "--project", title, str(tmp_path / "out.conll"), "--all"]) == 0
+    written = sorted(p.name for p in tmp_path.glob("out.*.conll"))
+    assert written == sorted([f"out.{ls_client.user.email}.conll", f"out.{name}@ner.local.conll"])
+    assert sentences_of(read_conll(tmp_path / f"out.{name}@ner.local.conll")) == [(("Модель", "M", "."),
+                                                                                   ("O", "O", "O"))]
