@@ -219,13 +219,11 @@ def run_pull(args) -> int:
 
 def run_convert(args) -> int:
     from ..formats.registry import require_output
-    from ..labelstudio.summary import schema_for
+    from ..labelstudio.summary import export_note, schema_for
     from ..labelstudio.sync import convert_export
 
     require_output(args.out)
     fmt, result = convert_export(args.export, schema=schema_for(args.labels), all_annotators=args.all_annotators,
                                  unannotated=args.unannotated)
-    print(f"{args.export}: {fmt} export" + ("" if fmt == "JSON" else " (it does not record the predictions "
-                                            "annotations were made from: none is counted as accepted unchanged; a "
-                                            "JSON export does)"))
+    print(f"{args.export}: {fmt} export" + export_note(fmt))
     return _write(result, args.out, args.quiet)

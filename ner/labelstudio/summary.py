@@ -6,6 +6,7 @@ repeated, what changed and was refused) and says whether something needs the use
 annotator: ``OUT.<annotator>.EXT``) and returns a line per file written plus the summary.
 ``schema_for(value, project)`` is the schema of a ``--labels`` value, the project's own
 labels when none is given.
+``export_note(format)`` says what an export of the UI cannot tell (no link to the predictions).
 
 Left out: the server calls (``sync.py``), printing (``commands/ls.py``).
 """
@@ -67,6 +68,12 @@ def dump_pulled(result, out: str) -> list[str]:
         lines.append(f"{result.blank} task(s) nobody annotated written all O (--unannotated): to a training run they "
                      "are sentences without entities")
     return lines
+
+
+def export_note(fmt: str) -> str:
+    """What an export of the UI cannot tell: a JSON-MIN or CONLL2003 file keeps no link to the predictions."""
+    return "" if fmt == "JSON" else (" (it does not record the predictions annotations were made from: none is "
+                                     "counted as accepted unchanged; a JSON export does)")
 
 
 def schema_for(value, project=None):
