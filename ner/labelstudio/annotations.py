@@ -106,10 +106,17 @@ def made_from(annotation: dict, task: dict) -> dict | None:
 def accepted_from(annotation: dict, task: dict) -> str | None:
     """The model version whose pre-annotation ``annotation`` was submitted as it stood (``made_from``), its regions
     that prediction's, none moved, added, removed or relabelled; None: made without one, or changed."""
-    made = made_from(annotation, task)
+    return _unchanged(annotation, made_from(annotation, task))
+
+
+def _unchanged(annotation: dict, made: dict | None) -> str | None:
     if made is None or _placed(annotation) != _placed(made):
         return None
-    return str(made.get("model_version") or "unnamed")
+    return _version(made)
+
+
+def _version(prediction: dict) -> str:
+    return str(prediction.get("model_version") or "unnamed")
 
 
 def _placed(annotation: dict) -> set[tuple]:
@@ -133,9 +140,10 @@ class Accepted:
 
     def mark(self, annotation: dict, task: dict, sentences) -> None:
         self.pulled += 1
-        version, made = accepted_from(annotation, task), made_from(annotation, task)
+        made = made_from(annotation, task)
+        version = _unchanged(annotation, made)
         if version is None and made is not None:
-            self.edited.setdefault(str(made.get("model_version") or "unnamed"), []).append(annotation.get("lead_time"))
+            self.edited.setdefault(_version(made), []).append(annotation.get("lead_time"))
         if version is not None:
             self.lead_times.setdefault(version, []).append(annotation.get("lead_time"))
             self._marked.update((id(s), version) for s in sentences)

@@ -248,9 +248,10 @@ def listing(items, suspects, places, top: int, threshold: float, applying: bool 
 
     left, _ = set_aside(items, suspects, places)
     every, kept, shown = suppress_overlaps(suspects), {id(s) for s in left}, suppress_overlaps(left)
-    listed = every[: max(top, sum(s.score >= threshold for s in every))]
-    out = sum(id(s) not in kept for s in listed)
-    waiting = unwritten(items, shown[: max(top, sum(s.score >= threshold for s in shown))], places)
+    def listed(ranked):   # what a run lists: the first ``top``, or all over ``threshold``
+        return ranked[: max(top, sum(s.score >= threshold for s in ranked))]
+    out = sum(id(s) not in kept for s in listed(every))
+    waiting = unwritten(items, listed(shown), places)
     return shown, "\n".join(([f"{out} suspect(s) left out: reviewers checked them, and their places are as the "
                               "reviewers left them (--recheck lists them)"] if out else []) +
                             ([f"{waiting} of the suspects listed sit where reviewers corrected the annotation and the "
