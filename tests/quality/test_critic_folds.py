@@ -166,3 +166,17 @@ def test_annotators_versions_of_a_sentence_share_a_fold_when_the_split_is_by_sen
     assert split_keys(many, [1] * 10, 5) == many                 # enough documents: by document, as before
     # sentences of their own fall in the folds they fell in when keyed by their index
     assert fold_of(split_keys(docs, lines, 2), 2, 7) == fold_of([str(i) for i in range(5)], 2, 7)
+
+
+def test_the_cached_marginals_are_keyed_by_which_sentences_the_folds_keep_together():
+    """``corpus_key`` hashed the sentences, tags and settings only: marginals cached when each annotator's version
+    of a sentence had a fold of its own (before ``split_keys`` kept them together) were read back as they were."""
+    from ner.quality.critic.suspects import Item, corpus_key
+
+    sents = [Sentence(("Модель", "BERT", str(n // 2)), ("O", "B-Model", "O"), line=n // 2 + 1) for n in range(6)]
+    config = FoldConfig(folds=2)
+    alone = [Item("a.conll", s, f"a.conll#{n}") for n, s in enumerate(sents)]
+    paired = [Item("a.conll", s, f"a.conll#{n // 2}") for n, s in enumerate(sents)]   # two versions a document
+    assert corpus_key(alone, ["Model"], config) != corpus_key(paired, ["Model"], config)
+    renamed = [Item("b.conll", s, f"b.conll#{n}") for n, s in enumerate(sents)]       # the same partition
+    assert corpus_key(renamed, ["Model"], config) == corpus_key(alone, ["Model"], config)

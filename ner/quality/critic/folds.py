@@ -15,6 +15,8 @@ folds (Wang & Mueller found they do not help).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,19 @@ def split_keys(documents: Sequence[str], lines: Sequence[int], k: int) -> list[s
     if len(set(documents)) >= 2 * k:
         return list(documents)
     return [f"{d}\x1f{line}" for d, line in zip(documents, lines)]
+
+
+def corpus_key(items, labels, config: FoldConfig) -> str:
+    """What the out-of-fold marginals of ``items`` (``.document``, ``.sentence``) depend on: the sentences, their
+    tags, the labels, the fold settings and which sentences the folds keep together (``split_keys``; not their
+    names, which the folds do not depend on)."""
+    h = hashlib.sha256(json.dumps([list(labels), config.__dict__], sort_keys=True).encode())
+    first: dict[str, int] = {}
+    keys = split_keys([it.document for it in items], [it.sentence.line for it in items], config.folds)
+    for n, (it, key) in enumerate(zip(items, keys)):
+        h.update("\x1f".join(it.sentence.words).encode() + b"\x1e" + "\x1f".join(it.sentence.tags).encode()
+                 + b"\x1d%d" % first.setdefault(key, n))
+    return h.hexdigest()[:16]
 
 
 def fold_of(keys: Sequence[str], k: int, seed: int) -> list[int]:

@@ -18,8 +18,6 @@ Left out: the transformer backbone for the folds (navec only: the loop must run 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -29,7 +27,7 @@ import numpy as np
 from ...bio import tags_spans
 from ...errors import UserError
 from ...records import Sentence
-from .folds import FoldConfig, out_of_fold, split_keys
+from .folds import FoldConfig, corpus_key, out_of_fold, split_keys
 
 TOKEN_SCORES = {"look-alike letters": 0.9, "control character or odd space": 0.6}
 
@@ -155,13 +153,6 @@ def project_items(client, title: str, labels: str = "auto", mapping: dict | None
     found = list(load_schema(labels).names) if labels and labels != "auto" else \
         sorted({lab for it in items for _, _, lab in tags_spans(it.sentence.tags)})
     return items, found
-
-
-def corpus_key(items: Sequence[Item], labels, config: FoldConfig) -> str:
-    h = hashlib.sha256(json.dumps([list(labels), config.__dict__], sort_keys=True).encode())
-    for it in items:
-        h.update("\x1f".join(it.sentence.words).encode() + b"\x1e" + "\x1f".join(it.sentence.tags).encode())
-    return h.hexdigest()[:16]
 
 
 def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str | Path,
