@@ -179,6 +179,17 @@ def test_every_planted_error_outranks_every_clean_place_whatever_the_critic_seed
     assert min(suspects[r].score for r in rank.values()) > suspects[clean].score
 
 
+def test_a_corpus_too_small_is_refused_in_words_its_user_knows():
+    """It said '(2 corrupted and 9 untouched candidates)': the critic's own terms, nothing about the corpus."""
+    from ner.errors import UserError
+
+    with pytest.raises(UserError) as refused:
+        train_critic([SENT] * 2, [CLEAN] * 2, [marginals(CLEAN)] * 2, LABELS)
+    message = str(refused.value)
+    assert "these 2 sentences with errors put in" in message and "give it more annotated sentences" in message
+    assert "corrupted" not in message and "candidates" not in message
+
+
 def test_the_learned_critic_saves_and_estimates_quality(tmp_path):
     words, tags, probs, items = planted_toy()
     critic = train_critic(words, tags, probs, LABELS, seed=2)

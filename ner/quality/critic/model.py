@@ -251,8 +251,10 @@ def train_critic(words, tags, probs, labels, *, rounds: int = 3, rate: float = 0
     only, for a caller that adds verdicts and refits (``Critic.holding``): it scores nothing until then."""
     x, y = synthetic_rows(words, tags, probs, labels, rounds, rate, seed)
     if y.sum() < 6 or (1 - y).sum() < 6:
-        raise UserError(f"the corpus is too small to train a critic on ({int(y.sum())} corrupted and "
-                        f"{int((1 - y).sum())} untouched candidates); give it more sentences")
+        raise UserError(f"the corpus is too small for the critic: it learns what an error looks like from copies of "
+                        f"these {len(words)} sentences with errors put in, and they gave {int(y.sum())} such errors "
+                        f"and {int((1 - y).sum())} places left as they were (it needs 6 of each); give it more "
+                        f"annotated sentences (it reads well from a few hundred)")
     est = _estimator(seed).fit(x, y) if fit else None
     return Critic(est, x, y, info={**(info or {}), "labels": list(labels), "rounds": rounds, "rate": rate,
                                    "seed": seed, "rows": int(len(y)), "positives": int(y.sum())})
