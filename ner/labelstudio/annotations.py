@@ -130,16 +130,20 @@ def _placed(annotation: dict) -> set[tuple]:
 @dataclass
 class Accepted:
     """Over a pull: the annotations submitted exactly as pre-annotated, per model version (their lead times, in
-    seconds, where recorded), out of ``pulled``; the sentences they hold (``mark``, then ``places``)."""
+    seconds, where recorded), out of ``pulled``; the sentences they hold (``mark``, then ``places``), and the task
+    of every sentence read (``tasks``)."""
 
     lead_times: dict[str, list] = field(default_factory=dict)
     edited: dict[str, list] = field(default_factory=dict)    # made from its prediction, then changed: lead times
     pulled: int = 0
     places: dict[tuple, str] = field(default_factory=dict)   # (annotator, document id, sentence index) -> version
+    tasks: dict[tuple, int] = field(default_factory=dict)    # (annotator, document id, sentence index) -> task id
     _marked: dict[int, str] = field(default_factory=dict)
+    _task: dict[int, int] = field(default_factory=dict)
 
     def mark(self, annotation: dict, task: dict, sentences) -> None:
         self.pulled += 1
+        self._task.update((id(s), task.get("id")) for s in sentences)
         made = made_from(annotation, task)
         version = _unchanged(annotation, made)
         if version is None and made is not None:
@@ -150,8 +154,10 @@ class Accepted:
 
     def place(self, documents: dict) -> None:
         """Where the marked sentences landed in the assembled documents (annotator -> documents)."""
-        self.places = {(who, doc.id, n): self._marked[id(s)] for who, docs in documents.items() for doc in docs
-                       for n, s in enumerate(doc.sentences) if id(s) in self._marked}
+        placed = [((who, doc.id, n), id(s)) for who, docs in documents.items() for doc in docs
+                  for n, s in enumerate(doc.sentences)]
+        self.places = {at: self._marked[s] for at, s in placed if s in self._marked}
+        self.tasks = {at: self._task[s] for at, s in placed if s in self._task}
 
     def lines(self, title: str = "") -> list[str]:
         """A line per model version, for the summary of a pull (``title``: the project) or a converted export."""

@@ -450,3 +450,14 @@ def test_no_fix_suggests_a_label_outside_the_run():
     probs = [marginals(tuple("O" if "MISC" in t else t for t in ts), uninformative=True) for ts in tags]
     found = candidates(words, tags, probs, LABELS)
     assert found and all(c.fix is None or c.fix[2] in LABELS for c in found)
+
+
+def test_a_boundary_suspect_shows_the_span_it_suggests():
+    """The table printed 'Date -> Date' for a boundary: the label twice, the suggested span nowhere (the trial)."""
+    from ner.quality.critic.report import change, format_table
+
+    words = ("Иван", "Петров", "пришёл", ".")
+    items = [Item("x.conll", Sentence(words, ("B-PER", "O", "O", "O"), line=1), "x.conll")]
+    suspect = Suspect(0, 0, 1, "boundary", "PER", "PER", (0, 2, "PER"), 0.8)
+    assert change(suspect, words) == "PER -> «Иван Петров»"
+    assert "PER -> «Иван Петров»" in format_table(items, [suspect]).splitlines()[1]

@@ -209,6 +209,15 @@ def test_a_project_is_read_per_annotator(ls_client, ls_project):
     items, _ = project_items(ls_client, title, "auto", {"PER": "PER"})
     assert len(items) == 4 and {it.document for it in items} == {"d1"}
     assert {it.annotator for it in items} == {ls_client.user.email, f"{name}@ner.local"}
+    # a suspect names its task and annotator: 'project:T/d1:2' was a sentence number nobody can open (the trial)
+    from ner.quality.critic.report import format_table
+    from ner.quality.critic.suspects import Suspect
+
+    assert {it.task for it in items} == {task["id"]}
+    second = next(n for n, it in enumerate(items) if it.annotator == f"{name}@ner.local" and it.line_of(0) == 1)
+    suspect = Suspect(second, 2, 3, "missing", "O", "PER", (2, 3, "PER"), 0.9)
+    assert suspect.record(items)["task"] == task["id"]
+    assert f"task {task['id']}, {name}@ner.local" in format_table(items, [suspect]).splitlines()[1]
 
 
 def test_push_review_checks_the_project_before_the_training(ls_client, ls_project, tmp_path, monkeypatch, capsys):

@@ -30,24 +30,33 @@ def _marked(words, start: int, end: int, fix=None, width: int = 90) -> str:
     return ("…" if lo else "") + text[lo : lo + width] + ("…" if lo + width < len(text) else "")
 
 
-def change(s) -> str:
-    """What the suspect suggests, in words: ``PER -> O``, ``ORG -> LOC``, ``+ PER``, ``word -> fixed``."""
+def change(s, words=None) -> str:
+    """What the suspect suggests, in words: ``PER -> O``, ``ORG -> LOC``, ``+ PER``, ``word -> fixed``, and a
+    boundary's span as suggested (given the sentence's ``words``): ``PER -> «Иван Петров»``."""
     if s.kind == "token":
         return f"-> {s.suggested}"
     if s.kind == "missing":
         return f"+ {s.suggested}"
-    if s.kind == "boundary" and s.fix:
-        return f"{s.label} -> {s.suggested}"
+    if s.kind == "boundary" and s.fix and words is not None:
+        return f"{s.label} -> «{' '.join(words[s.fix[0] : s.fix[1]])}»"
     return f"{s.label} -> {s.suggested}"
+
+
+def where(record: dict) -> str:
+    """Where a suspect is (its ``record``): ``x.conll:89-95``, or a project's ``task 12, anna@team.ru``."""
+    if "task" in record:
+        return f"task {record['task']}" + (f", {record['annotator']}" if record.get("annotator") else "")
+    last = f"-{record['last_line']}" if record["last_line"] != record["first_line"] else ""
+    return f"{record['file']}:{record['first_line']}{last}"
 
 
 def format_table(items, suspects: Sequence, width: int = 90) -> str:
     rows = [("#", "where", "score", "kind", "span", "suggested", "sentence")]
     for n, s in enumerate(suspects, 1):
         r = s.record(items)
-        where = f"{r['file']}:{r['first_line']}" + (f"-{r['last_line']}" if r["last_line"] != r["first_line"] else "")
-        rows.append((str(n), where, f"{s.score:.3f}", s.kind, r["span"], change(s),
-                     _marked(items[s.item].sentence.words, s.start, s.end, width=width)))
+        words = items[s.item].sentence.words
+        rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, r["span"], change(s, words),
+                     _marked(words, s.start, s.end, width=width)))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
 
@@ -132,8 +141,9 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
                 cls.append("fix")
             esc = html.escape(w)
             cells.append(f'<span class="{" ".join(cls)}">{esc}</span>' if cls else esc)
-        rows.append(f"<tr><td>{n}</td><td>{html.escape(r['file'])}:{r['first_line']}</td><td>{s.score:.3f}</td>"
-                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s))}</td><td>{' '.join(cells)}</td></tr>")
+        rows.append(f"<tr><td>{n}</td><td>{html.escape(where(r))}</td><td>{s.score:.3f}</td>"
+                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, words))}</td>"
+                    f"<td>{' '.join(cells)}</td></tr>")
     quality = ""
     if groups:
         lines = format_quality(groups, reading).split("\n")

@@ -33,6 +33,7 @@ from ...errors import UserError
 from ...formats.retag import Retag
 from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
 from .model import held  # noqa: F401  (re-exported: what a critic holds)
+from .report import where
 from .reviewed import KEY, checked, match, merged, source_finder, where_sent
 
 MODEL_VERSION = "critic"
@@ -80,7 +81,7 @@ def review_items(items, suspects) -> list[ReviewItem]:
                  "span": [s.start, s.end, s.label], "fix": list(s.fix) if s.fix else None,
                  "features": [float(x) for x in s.features], "signals": signals_key()}
         out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
-                              f"{record['file']}:{record['first_line']}", note(item.sentence.words, s),
+                              where(record), note(item.sentence.words, s),
                               (Version(MODEL_VERSION, tuple(corrected_tags(item.sentence.tags, s))),), extra))
     return out
 

@@ -74,6 +74,8 @@ class Suspect:
             out["suggested_start"], out["suggested_end"] = self.fix[0], self.fix[1]
         if it.annotator:
             out["annotator"] = it.annotator
+        if it.task is not None:
+            out["task"] = it.task
         return out
 
 
@@ -146,8 +148,8 @@ def project_items(client, title: str, labels: str = "auto", mapping: dict | None
                     s = s.with_tags(map_tags(s.tags, mapping)) if mapping else s
                     items.append(Item(f"project:{title}/{doc.id}", Sentence(s.words, s.tags, n, s.id, s.source_text,
                                                                            s.offsets),
-                                      doc.id, who, per_line=False,   # annotators' copies: one fold
-                                      accepted=result.accepted.places.get((who, doc.id, n - 1), "")))
+                                      doc.id, who, result.accepted.tasks.get((who, doc.id, n - 1)),
+                                      per_line=False, accepted=result.accepted.places.get((who, doc.id, n - 1), "")))
     if not items:
         raise UserError(f"project {title!r} has no submitted annotations to criticise")
     found = list(load_schema(labels).names) if labels and labels != "auto" else \
