@@ -42,12 +42,13 @@ NOTE = "note"              # the data field (and Text tag) of the per-task instr
 TAB = "Review queue"
 META = "ner_review"
 HEADER = "Верно - Submit (kept); ошибка - исправьте разметку и Submit (fixed)"
+STALE = "Уже не подозревается: критик, обученный заново, здесь ошибки не видит; если разметка верна - Submit"
 
 
 @dataclass(frozen=True, slots=True)
 class Version:
     """An alternative shown as a prediction: ``name`` is its tab's model version ("critic", "annotator 3"),
-    ``score`` its score there (None: the item's)."""
+    ``score`` its own score there (an annotator's F1; None: none, the item's suspicion is in its note and column)."""
 
     name: str
     tags: tuple[str, ...]
@@ -136,12 +137,13 @@ def queue_task(item: ReviewItem, names) -> dict:
 
     def prediction(version: Version) -> dict:
         spans = [token_span(text, offsets, i, j, lab) for i, j, lab in tags_spans(version.tags)]
-        score = item.score if version.score is None else version.score
-        if score is None:   # no suspicion to show (a random check): no score the reviewer could read as one
+        if version.score is None:   # the item's suspicion is its note's and column's: on the version's tab and
+            # beside each of its regions it read as a confidence in them, unrelated regions too (the trial)
             result = spans_to_results(text, spans, names.from_name, names.to_name)
             return {"model_version": version.name, "result": [{**r, "origin": "prediction"} for r in result]}
-        return {"model_version": version.name, "score": float(score),
-                "result": spans_to_results(text, spans, names.from_name, names.to_name, [float(score)] * len(spans))}
+        score = float(version.score)
+        return {"model_version": version.name, "score": score,
+                "result": spans_to_results(text, spans, names.from_name, names.to_name, [score] * len(spans))}
 
     suspicion = "" if item.score is None else round(float(item.score), 3)
     task["data"] = {names.text_key: text, NOTE: item.note, "suspicion": suspicion, "where": item.where}
@@ -168,16 +170,47 @@ def push_queue(client, title: str, items, labels) -> int:
     tasks = [queue_task(it, names) for it in order if it.key not in have]
     for it in order:
         old = have.get(it.key)
-        if old and it.score is not None and not submitted(old):
-            new = queue_task(it, names)
-            if _versions(new) == _versions(old) and new["data"] != old["data"]:
-                client.update_task_data(old["id"], {**old["data"], NOTE: it.note,
-                                                    "suspicion": new["data"]["suspicion"]})
+        if old and not submitted(old):
+            _refresh(client, old, it, names)
     created = client.import_tasks(project["id"], tasks) if tasks else 0
     client.set_model_version(project["id"], CURRENT)
     readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],
                  [names.text_key, NOTE, "suspicion", "where"], first=True)
     return created
+
+
+def _refresh(client, old: dict, it: ReviewItem, names) -> None:
+    """An open task takes its item's suspicion and note, where its versions are the same (else it is left whole:
+    its note would contradict the versions shown beside it)."""
+    if it.score is None:
+        return
+    new = queue_task(it, names)
+    if _versions(new) == _versions(old) and new["data"] != old["data"]:
+        client.update_task_data(old["id"], {**old["data"], NOTE: it.note, "suspicion": new["data"]["suspicion"]})
+
+
+def bring_up_to_date(client, title: str, listed, mine) -> int:
+    """The open tasks of queue ``title``: one the caller lists again (``listed``, items) takes its suspicion and
+    note (``_refresh``); one it sent (``mine(extra)``) and no longer lists takes suspicion 0, so that the tab
+    lists it last, and a note saying so (``STALE``, before the old one): a reviewer worked a suspect the critic
+    had dropped, still near the top (the trial). Returns how many it retired now."""
+    from .annotations import submitted
+
+    project = client.project(title)
+    names = config_names(project["label_config"], f"project {title!r}")
+    listed = {it.key: it for it in listed}
+    retired = 0
+    for task in client.iter_tasks(project["id"], with_results=True):
+        meta = (task.get("meta") or {}).get(META) or {}
+        if not meta or submitted(task):
+            continue
+        if meta.get("key") in listed:
+            _refresh(client, task, listed[meta["key"]], names)
+        elif mine(meta.get("extra") or {}) and not str(task["data"].get(NOTE, "")).startswith(STALE):
+            client.update_task_data(task["id"], {**task["data"], NOTE: f"{STALE} (было: {task['data'].get(NOTE)})",
+                                                 "suspicion": 0.0})
+            retired += 1
+    return retired
 
 
 def _versions(task: dict) -> list:

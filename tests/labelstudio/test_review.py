@@ -57,8 +57,11 @@ def test_a_version_may_carry_its_own_score():
     names = config_names(format_labeling_config(Schema.auto(["Model", "Organization"])))
     item = ReviewItem("k2", SENTENCE, 0.4, "a.conll:1", "?", (Version("alpha", SENTENCE.tags, 0.91),
                                                               Version("beta", ("O",) * 5)))
-    scores = {p["model_version"]: p["score"] for p in queue_task(item, names)["predictions"]}
-    assert scores == {CURRENT: 0.4, "alpha": 0.91, "beta": 0.4}
+    predictions = queue_task(item, names)["predictions"]
+    assert {p["model_version"]: p.get("score") for p in predictions} == {CURRENT: None, "alpha": 0.91, "beta": None}
+    # the item's suspicion (0.4) is no version's score: on a tab and beside each region it read as a confidence
+    # in that version's regions, unrelated ones too (the trial)
+    assert [[r.get("score") for r in p["result"]] for p in predictions] == [[None] * 2, [0.91] * 2, []]
 
 
 def test_an_answer_that_no_longer_fits_the_pushed_words_is_reported_not_dropped():

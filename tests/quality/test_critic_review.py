@@ -12,7 +12,8 @@ from ner.bio import tags_spans
 from ner.errors import UserError
 from ner.quality.critic.suspects import Item, score_items
 from ner.quality.critic.model import train_critic
-from ner.quality.critic.review import MODEL_VERSION, corrected_tags, learn, push_line, push_review
+from ner.labelstudio.review import STALE
+from ner.quality.critic.review import MODEL_VERSION, corrected_tags, learn, push_line, push_review, retire_review
 from ner.records import Sentence
 from ner.schema import Schema
 from tests.quality.test_critic import LABELS, tags_of, templated
@@ -66,7 +67,7 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
         assert task["annotations"] == [] and not task["is_labeled"]          # open: nobody submitted it
         current, suggestion = task["predictions"]
         assert current["model_version"] == "current" and suggestion["model_version"] == MODEL_VERSION
-        assert current["score"] == pytest.approx(s.score) == suggestion["score"]
+        assert current["score"] is None is suggestion["score"]          # the suspicion is the note's and column's
         shown = sorted((r["value"]["text"], r["value"]["labels"][0]) for r in current["result"])
         assert shown == sorted((" ".join(words[i:j]), lab) for i, j, lab in tags_spans(items[s.item].sentence.tags))
         # only readable columns; the suspect span and the suggestion are named in the note
@@ -106,6 +107,19 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
     later = critic_tasks(ls_client, title)
     assert later["spurious"]["data"]["suspicion"] == 0.3
     assert later["missing"]["data"] == now["missing"]["data"]
+    # a critic that no longer lists a suspect (the corpus changed, the fold models read it otherwise): its open task
+    # kept its suspicion near the top of the tab, and a reviewer worked what the critic had dropped (the trial)
+    elsewhere = [replace(it, path="y.conll") for it in items]
+    assert retire_review(ls_client, title, elsewhere, []) == 0            # another file's run: not its tasks
+    listed = [s for s in changed if s.kind == "missing"]
+    assert retire_review(ls_client, title, items, listed) == 1
+    gone = critic_tasks(ls_client, title)
+    assert gone["spurious"]["data"]["suspicion"] == 0.0
+    assert gone["spurious"]["data"]["note"] == f"{STALE} (было: {later['spurious']['data']['note']})"
+    assert gone["missing"]["data"] == later["missing"]["data"] and gone["type"]["data"] == typed["data"]
+    assert retire_review(ls_client, title, items, listed) == 0            # retired once
+    assert push_line(0, suspects, title, 1).endswith("most suspect first; 1 open task(s) of suspects this critic no "
+                                                     "longer lists go to its end (suspicion 0, a note saying so)")
 
 
 def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_client, ls_project, planted, tmp_path,

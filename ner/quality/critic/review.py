@@ -31,7 +31,8 @@ import numpy as np
 from ...bio import spans_tags, tags_spans
 from ...errors import UserError
 from ...formats.retag import Retag
-from ...labelstudio.review import FIXED, KEPT, ReviewItem, Version, ensure_queue, push_queue, read_queue  # noqa: F401
+from ...labelstudio.review import (FIXED, KEPT, ReviewItem, Version, bring_up_to_date, ensure_queue,  # noqa: F401
+                                   push_queue, read_queue)
 from .model import held  # noqa: F401  (re-exported: what a critic holds)
 from .report import where
 from .reviewed import KEY, checked, match, merged, source_finder, where_sent
@@ -98,12 +99,24 @@ def push_review(client, title: str, items, labels, suspects) -> int:
     return push_queue(client, title, review_items(items, suspects), labels)
 
 
-def push_line(sent: int, suspects, title: str) -> str:
+def retire_review(client, title: str, items, listed) -> int:
+    """The queue's open tasks sent from these items' files: those ``listed`` again take the new suspicion and
+    note, those the critic no longer lists go to the end of the tab, saying so (``bring_up_to_date``)."""
+    sources = {str(Path(p).resolve()) if Path(p).exists() else p for p in {it.path for it in items}}
+    def mine(extra) -> bool:
+        return "audit" not in extra and (extra.get("abspath") or extra.get("file")) in sources
+
+    return bring_up_to_date(client, title, review_items(items, listed), mine)
+
+
+def push_line(sent: int, suspects, title: str, retired: int = 0) -> str:
     """What ``push_review`` did, with how many of the suspects were in the project already."""
     queued = sum(s.kind != "token" for s in suspects)
     there = f"; {queued - sent} of the {queued} were there already" if sent < queued else ""
+    gone = (f"; {retired} open task(s) of suspects this critic no longer lists go to its end (suspicion 0, a note "
+            "saying so)" if retired else "")
     return (f"{sent} suspect(s) sent to project {title!r} as open tasks{there}; its tab 'Review queue' lists them "
-            "most suspect first")
+            f"most suspect first{gone}")
 
 
 def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
