@@ -145,6 +145,9 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     new, summary = learn(ls_client, title, critic, weight=200)
     assert summary.startswith(f"2 verdicts from {title!r}: 1 kept, 1 corrected, 0 deleted")
     assert "errors ranked above kept spans: " in summary and "nan" not in summary
+    # the gain is on the rows just fitted: it read as the critic's improvement (the trial)
+    assert summary.splitlines()[1] == "  on the verdicts' own rows, just fitted on them (that they were learned, not " \
+                                      "how the critic ranks the rest):"
     by_kind = {s.kind: np.array([s.features]) for s in suspects}
     assert new.score(by_kind["spurious"])[0] < critic.score(by_kind["spurious"])[0]   # kept: less suspect now
     assert new.score(by_kind["type"])[0] >= critic.score(by_kind["type"])[0] - 1e-9

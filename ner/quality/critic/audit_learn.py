@@ -27,6 +27,7 @@ from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
 from .model import AUDIT_FILES
+from .review import FITTED
 from .reviewed import KEY, checked, match, merged, where_sent
 
 
@@ -136,11 +137,10 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     changed = sum(is_error(r) for r in used.values())
     lines = [f"{len(used)} audited sentences from {title!r} ({changed} changed): {len(y)} candidates, "
              f"{int(y.sum())} of them pointing at a change; each weighs the sentences its stratum holds per one "
-             f"drawn there ({min(w):.1f}-{max(w):.1f})"]
+             f"drawn there ({min(w):.1f}-{max(w):.1f})", FITTED]
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
-            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f} "
-                         "(rows just fitted)")
+            lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
     order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")

@@ -166,6 +166,10 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
     return found
 
 
+# the verdicts' scores before and after the refit are of the rows it was just fitted on: they show it learned them
+FITTED = "  on the verdicts' own rows, just fitted on them (that they were learned, not how the critic ranks the rest):"
+
+
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
     ``corpus``: ``audit_learn.learn_audit``)."""
@@ -186,7 +190,8 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
-             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"]
+             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}",
+             FITTED]
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
