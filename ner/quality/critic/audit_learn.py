@@ -26,8 +26,7 @@ from pathlib import Path
 from ...errors import UserError
 from ...labelstudio.review import FIXED
 from .audit import is_error
-from .model import AUDIT_FILES
-from .review import FITTED
+from .model import AUDIT_FILES, FITTED
 from .reviewed import KEY, checked, match, merged, where_sent
 
 

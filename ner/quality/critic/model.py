@@ -215,6 +215,10 @@ def same_signals(info: dict) -> bool:
     return info.get("features") == list(FEATURES)
 
 
+# the verdicts' scores before and after a refit are of the rows it was just fitted on: they show it learned them
+FITTED = "  on the verdicts' own rows, just fitted on them (that they were learned, not how the critic ranks the rest):"
+
+
 def order_agreement(scores, y) -> float | None:
     """Share of (error, kept) pairs the scores put in the right order (ties half); None without both."""
     pos, neg = scores[y == 1], scores[y == 0]

@@ -166,14 +166,10 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
     return found
 
 
-# the verdicts' scores before and after the refit are of the rows it was just fitted on: they show it learned them
-FITTED = "  on the verdicts' own rows, just fitted on them (that they were learned, not how the critic ranks the rest):"
-
-
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
     ``corpus``: ``audit_learn.learn_audit``)."""
-    from .model import order_agreement
+    from .model import FITTED, order_agreement
     from .upgrade import relearned
 
     reviewed = read_queue(client, title) if reviewed is None else reviewed
