@@ -88,8 +88,12 @@ def disagreements(annotations: list[dict], chosen: dict, where: str) -> list[Iss
             notes.append(f"{annotator(other)} has [{only_theirs}] and lacks [{only_ours}]")
     if not notes:
         return []
+    truth = sum(bool(a.get("ground_truth")) for a in annotations)   # as ``choose`` reads them: all or none, no choice
+    why = ("the most recent" if truth in (0, len(annotations)) else "marked ground truth" if truth == 1
+           else "the most recent marked ground truth")
     return [Issue(where, 0, "W204", f"{len(annotations)} annotations disagree; kept {annotator(chosen)}'s "
-                                    f"(annotation {chosen.get('id')}); " + "; ".join(notes))]
+                                    f"(annotation {chosen.get('id')}, {why}; --all writes each annotator's); "
+                  + "; ".join(notes))]
 
 
 def made_from(annotation: dict, task: dict) -> dict | None:

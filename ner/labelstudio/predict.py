@@ -83,7 +83,7 @@ class PredictSummary:
         parts = [f"{self.created} prediction(s) created with {self.model_version}",
                  f"{self.already} task(s) already had them"]
         if self.annotated:
-            parts.append(f"{self.annotated} annotated task(s) skipped (--include-annotated to predict them)")
+            parts.append(f"{self.annotated} annotated task(s) skipped")
         if self.dropped:
             parts.append(f"{self.dropped} span(s) below the min score or on a token with no letter or digit left out")
         if self.unknown:
@@ -142,9 +142,9 @@ def predict_project(client, title: str, tagger, *, include_annotated: bool = Fal
     summary = PredictSummary(tagger.version)
     todo = list(plan_tasks(client.iter_tasks(project["id"]), tagger.version, names, summary, include_annotated))
     if summary.annotated and announce is not None:
-        announce(f"{summary.annotated} task(s) already have annotations and are skipped (a corpus pushed with its "
-                 f"tags, as 'ner ls push' does by default, is annotated); --include-annotated pre-annotates them "
-                 f"too, leaving the annotations as they are")
+        announce(f"{summary.annotated} task(s) already have annotations and are skipped (a person's, or a "
+                 f"corpus's tags that 'ner ls push' sent as annotations, as it does by default); --include-annotated "
+                 f"pre-annotates them too, leaving the annotations as they are")
     for i in range(0, len(todo), batch_size):
         chunk = todo[i:i + batch_size]
         batch = []

@@ -122,9 +122,10 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
             issue(Issue(where, 0, "E202", f"{head}: {snapped}; not placed"))
             continue
         i, j, note = snapped
-        if note:
-            issue(Issue(where, 0, "W201", f"{head}: not on token boundaries: {note} -> "
-                                          f"{text[starts[i]:ends[j - 1]]!r}"))
+        if note:   # where the note names the span as placed already, it is not named twice
+            placed_as = repr(text[starts[i]:ends[j - 1]])
+            issue(Issue(where, 0, "W201", f"{head}: not on token boundaries: {note}"
+                                          + ("" if note.endswith(placed_as) else f" -> {placed_as}")))
         placed.append((i, j, label, head))
     kept: list[tuple[int, int, str, str]] = []
     taken = [None] * len(starts)

@@ -228,6 +228,8 @@ def test_several_annotations_follow_the_policy_and_disagreements_are_reported(ls
     result = pull(ls_client, title)
     assert [i.code for i in result.report.issues] == ["W204"]
     assert "'GPT'" in result.report.issues[0].message
+    # why that one was kept, and how to keep both (the trial asked)
+    assert ", the most recent; --all writes each annotator's); " in result.report.issues[0].message
     # The later annotation wins when none is ground truth, or both are.
     assert sentences_of(result.documents[""]) == [(("BERT", "и", "GPT"), ("B-Model", "O", "B-Model"))]
     exported = json.loads(ls_client.export(project["id"], "JSON"))
@@ -237,6 +239,7 @@ def test_several_annotations_follow_the_policy_and_disagreements_are_reported(ls
     path.write_text(json.dumps(exported), encoding="utf-8")
     _, chosen = convert_export(path)
     assert sentences_of(chosen.documents[""])[0][1] == ("B-Model", "O", "O")
+    assert ", marked ground truth; --all writes each annotator's); " in chosen.report.issues[0].message
 
 
 ASTRAL_DOC = [

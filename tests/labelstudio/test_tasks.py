@@ -154,6 +154,8 @@ def test_region_inside_one_token_grows_to_it():
     tagged, report = pull(text, [region(text, start, start + 4, "Model")])
     assert tagged == [("BERT-а", "B-Model")]
     assert report.issues[0].code == "W201" and "'BERT-а'" in report.issues[0].message
+    # the whole token once: it read "grown to the whole token 'BERT-а' -> 'BERT-а'" (the trial)
+    assert report.issues[0].message.endswith("not on token boundaries: grown to the whole token 'BERT-а'")
 
 
 def test_overlapping_regions_keep_the_longer_and_list_the_other():

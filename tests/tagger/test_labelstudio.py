@@ -117,8 +117,11 @@ def test_ls_predict_says_before_the_work_that_annotated_tasks_are_skipped(ls_cli
     argv = ["ls", "predict", "--project", project["title"], "--model", str(model_dir), "--min-score", "0",
             "--url", labelstudio.url, "--api-key", labelstudio.api_key]
     assert main(argv) == 0
-    err = capsys.readouterr().err
-    assert "1 task(s) already have annotations and are skipped" in err and "--include-annotated" in err
+    out = capsys.readouterr()
+    assert "1 task(s) already have annotations and are skipped (a person's, or" in out.err
+    assert "--include-annotated" in out.err
+    # said once, with what to do; the summary only counts them (it said it all again: the trial)
+    assert "1 annotated task(s) skipped" in out.out and "--include-annotated" not in out.out
 
 
 def data_manager_tasks(labelstudio, project_id: int, ordering: str) -> list[dict]:
