@@ -159,11 +159,11 @@ class Client:
             return None
         return self.call(find, f"find project {title!r}")
 
-    def project(self, title: str) -> dict:
-        found = self.find_project(title)
-        if found is None:
+    def project(self, title: str, made_by: str = "") -> dict:
+        """The project titled ``title``; refused when missing, saying what makes it (``made_by``, else ner ls init)."""
+        if (found := self.find_project(title)) is None:
             raise UserError(f"no Label Studio project titled {title!r} at {self.conn.url}; "
-                            f"create it with: ner ls init --project {title!r}")
+                            + (made_by or f"create it with: ner ls init --project {title!r}"))
         return found
 
     def create_project(self, title: str, label_config: str, description: str = "") -> dict:

@@ -266,7 +266,8 @@ def read_queue(client, title: str, report: Report | None = None) -> list[Reviewe
     """``reviewed`` over the tasks of project ``title``, reviewers named by e-mail."""
     from dataclasses import replace
 
-    project = client.project(title)
+    project = client.project(title, "a review queue is made by what sends it tasks: ner critic FILES --push-review "
+                                    f"(or --audit N) --project {title!r}, or ner consensus --push-review")
     names = config_names(project["label_config"], f"project {title!r}")
     found = reviewed(client.iter_tasks(project["id"]), names, report)
     emails = client.user_emails() if any(r.reviewer.isdigit() for r in found) else {}

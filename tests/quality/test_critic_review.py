@@ -253,3 +253,15 @@ def test_push_review_checks_the_project_before_the_training(ls_client, ls_projec
     assert not work.exists()                         # refused before any fold model was trained
     assert main(args + ["--project", "ab"]) == 2      # a title Label Studio refuses: also before the training
     assert "too short" in capsys.readouterr().err and not work.exists()
+
+
+def test_learning_from_a_missing_queue_says_what_makes_one(ls_client, monkeypatch, capsys):
+    """It said 'create it with: ner ls init --project ...': an empty project, with no verdicts to learn (the trial)."""
+    from ner.cli import main
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    assert main(["critic", "--learn", "No such queue"]) == 2
+    err = capsys.readouterr().err
+    assert "no Label Studio project titled 'No such queue'" in err and "ner ls init" not in err
+    assert "ner critic FILES --push-review (or --audit N) --project 'No such queue'" in err
