@@ -32,7 +32,6 @@ $NER convert "$OUT/seed.conll" "$OUT/seed.jsonl"
 $NER convert "$OUT/seed.conll" "$OUT/seed.csv"
 $NER convert "$OUT/seed.conll" "$OUT/seed_hf" --to hf
 $NER convert "$OUT/seed.conll" "$OUT/seed.spacy"
-ls -l "$OUT"
 
 if [ -f ner/commands/train.py ]; then
   step "6. train the offline navec model (natasha's bundled embeddings, no downloads)"
