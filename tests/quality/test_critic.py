@@ -269,6 +269,34 @@ def test_the_table_marks_its_span_with_brackets_no_sentence_holds_and_keeps_it_i
         assert span in text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "100", "ruBERT-tiny", "2", "смех", "⟦x", ","]),
+                          st.sampled_from(["", " ", "  ", "\n"])), min_size=1, max_size=30),
+       st.data(), st.integers(20, 90))
+def test_a_sentence_with_its_own_text_is_shown_as_written(pieces, data, width):
+    """A project's sentence was shown as its tokens joined by spaces ('A 100', 'ruBERT-tiny 2'): text nobody can
+    find in the task (the trial). Reference: the text itself, the span's characters in brackets, on one line."""
+    from ner.quality.critic.report import CLOSE, OPEN, _marked
+    from ner.quality.critic.suspects import as_written
+
+    text, offsets = "  ", []
+    for word, gap in pieces:
+        offsets.append((len(text), len(text) + len(word)))
+        text += word + gap
+    words = [w for w, _ in pieces]
+    start = data.draw(st.integers(0, len(words) - 1))
+    end = data.draw(st.integers(start + 1, len(words)))
+    a, b = offsets[start][0], offsets[end - 1][1]
+    full = (text[offsets[0][0]:a] + OPEN + text[a:b] + CLOSE + text[b:offsets[-1][1]]).replace("\n", " ")
+    shown = _marked(words, start, end, width=width, layout=(text, tuple(offsets)))
+    assert (shown == full) == (len(full) <= width)
+    assert shown.removeprefix("…").removesuffix("…") in full
+    if b - a + 2 <= width - width // 3:
+        assert OPEN + text[a:b].replace("\n", " ") + CLOSE in shown
+    sentence = Sentence(tuple(words), ("O",) * len(words), source_text=text, offsets=tuple(offsets))
+    assert as_written(sentence, start, end) == " ".join(text[a:b].split())
+
+
 def test_verdicts_move_the_refitted_critic():
     # planted errors, so that the top suspects are suspect (on the clean corpus every score was 0.0
     # and the check passed through its "or (before < 0.01)" branch, testing nothing)

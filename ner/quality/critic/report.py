@@ -22,12 +22,26 @@ WHAT = {"spurious": "not an entity?", "missing": "entity not annotated?", "type"
 OPEN, CLOSE = "⟦", "⟧"   # the span in a sentence: brackets of its own (a transcript's "[ смех ]" is text)
 
 
-def _marked(words, start: int, end: int, fix=None, width: int = 90) -> str:
-    text = " ".join((OPEN if t == start else "") + w + (CLOSE if t == end - 1 else "") for t, w in enumerate(words))
+def _marked(words, start: int, end: int, fix=None, width: int = 90, layout=None) -> str:
+    """The sentence with its span in brackets, cut to ``width`` around it; with ``layout`` (its text and each word's
+    offsets in it: a project's sentence) as the text has it ('A100', not 'A 100'), on one line."""
+    if layout is None:
+        text = " ".join((OPEN if t == start else "") + w + (CLOSE if t == end - 1 else "")
+                        for t, w in enumerate(words))
+        at = sum(len(w) + 1 for w in words[:start])
+    else:
+        src, offsets = layout
+        base, a, b = offsets[0][0], offsets[start][0], offsets[end - 1][1]
+        text = src[base:a] + OPEN + src[a:b] + CLOSE + src[b : offsets[-1][1]]
+        text, at = text.replace("\n", " ").replace("\t", " "), a - base
     if len(text) <= width:
         return text
-    lo = max(0, sum(len(w) + 1 for w in words[:start]) - width // 3)   # where the span opens
+    lo = max(0, at - width // 3)   # where the span opens
     return ("…" if lo else "") + text[lo : lo + width] + ("…" if lo + width < len(text) else "")
+
+
+def _layout(sentence):
+    return (sentence.source_text, sentence.offsets) if sentence.source_text is not None else None
 
 
 def change(s, words=None) -> str:
@@ -56,7 +70,7 @@ def format_table(items, suspects: Sequence, width: int = 90) -> str:
         r = s.record(items)
         words = items[s.item].sentence.words
         rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, r["span"], change(s, words),
-                     _marked(words, s.start, s.end, width=width)))
+                     _marked(words, s.start, s.end, width=width, layout=_layout(items[s.item].sentence))))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
 
