@@ -151,8 +151,9 @@ def run(args) -> int:
                                        corpus=(items, labels, probs))
         say(summary)
     critic.save(critic_dir)
-    suspects, note = listing(items, scored(items, labels, probs, critic), [] if args.recheck else critic.info.get(KEY),
-                             args.top, args.threshold, bool(args.apply))
+    every = scored(items, labels, probs, critic)
+    suspects, note = listing(items, every, [] if args.recheck else critic.info.get(KEY), args.top, args.threshold,
+                             bool(args.apply))
     if note:   # kept suspects, corrections written: not asked again
         say(note)
     over = [s for s in suspects if s.score >= args.threshold]
@@ -169,7 +170,7 @@ def run(args) -> int:
         Path(args.html).write_text(format_html(items, listed, groups, reading), encoding="utf-8")
     if args.push_review:
         sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
-        retired = review.retire_review(_client(args), args.project, items, suspects)
+        retired = review.retire_review(_client(args), args.project, items, suspects, every)
         say(review.push_line(sent, suspects[: args.top], args.project, retired))
     if args.audit is not None:
         say(audit.send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))

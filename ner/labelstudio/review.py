@@ -42,7 +42,7 @@ NOTE = "note"              # the data field (and Text tag) of the per-task instr
 TAB = "Review queue"
 META = "ner_review"
 HEADER = "Верно - Submit (kept); ошибка - исправьте разметку и Submit (fixed)"
-STALE = "Уже не подозревается: критик, обученный заново, здесь ошибки не видит; если разметка верна - Submit"
+STALE = "Снято: этого подозрения нет среди подозрений последнего запуска критика; проверять не обязательно"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,26 +189,31 @@ def _refresh(client, old: dict, it: ReviewItem, names) -> None:
         client.update_task_data(old["id"], {**old["data"], NOTE: it.note, "suspicion": new["data"]["suspicion"]})
 
 
-def bring_up_to_date(client, title: str, listed, mine) -> int:
+def bring_up_to_date(client, title: str, listed, gone) -> int:
     """The open tasks of queue ``title``: one the caller lists again (``listed``, items) takes its suspicion and
-    note (``_refresh``); one it sent (``mine(extra)``) and no longer lists takes suspicion 0, so that the tab
-    lists it last, and a note saying so (``STALE``, before the old one): a reviewer worked a suspect the critic
-    had dropped, still near the top (the trial). Returns how many it retired now."""
+    note (``_refresh``; a retired one whose versions changed, the note it was sent with); one the caller says is
+    ``gone(extra)`` takes suspicion 0, so that the tab lists it last, and a note saying so (``STALE``, before the
+    old one): a reviewer worked a suspect the critic had dropped, still near the top (the trial). Returns how many
+    it retired now."""
     from .annotations import submitted
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
     listed = {it.key: it for it in listed}
-    retired = 0
+    retired, head = 0, f"{STALE} (было: "
     for task in client.iter_tasks(project["id"], with_results=True):
         meta = (task.get("meta") or {}).get(META) or {}
+        note = str(task["data"].get(NOTE, ""))
         if not meta or submitted(task):
             continue
-        if meta.get("key") in listed:
-            _refresh(client, task, listed[meta["key"]], names)
-        elif mine(meta.get("extra") or {}) and not str(task["data"].get(NOTE, "")).startswith(STALE):
-            client.update_task_data(task["id"], {**task["data"], NOTE: f"{STALE} (было: {task['data'].get(NOTE)})",
-                                                 "suspicion": 0.0})
+        if (it := listed.get(meta.get("key"))) is not None:
+            if note.startswith(head) and it.score is not None and _versions(queue_task(it, names)) != _versions(task):
+                client.update_task_data(task["id"], {**task["data"], NOTE: note[len(head):-1],
+                                                     "suspicion": round(float(it.score), 3)})
+            else:
+                _refresh(client, task, it, names)
+        elif gone(meta.get("extra") or {}) and not note.startswith(STALE):
+            client.update_task_data(task["id"], {**task["data"], NOTE: f"{head}{note})", "suspicion": 0.0})
             retired += 1
     return retired
 

@@ -136,13 +136,14 @@ def learn_audit(reviewed, title: str, critic, corpus, *, weight: float = 5.0, se
     changed = sum(is_error(r) for r in used.values())
     lines = [f"{len(used)} audited sentences from {title!r} ({changed} changed): {len(y)} candidates, "
              f"{int(y.sum())} of them pointing at a change; each weighs the sentences its stratum holds per one "
-             f"drawn there ({min(w):.1f}-{max(w):.1f})", FITTED]
+             f"drawn there ({min(w):.1f}-{max(w):.1f})"]
     for name, mask in (("changed", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
     order = (order_agreement(before, y), order_agreement(after, y))
     if order[0] is not None:
         lines.append(f"  changed ranked above kept: {order[0]:.1%} -> {order[1]:.1%}")
+    lines.append(FITTED)
     pointed = {c.item for c, v in zip(cands, y) if v}
     unseen = [where_sent(r) for n, r in used.items() if r.after.tags != r.before.tags and n not in pointed]
     if unseen:

@@ -216,7 +216,8 @@ def same_signals(info: dict) -> bool:
 
 
 # the verdicts' scores before and after a refit are of the rows it was just fitted on: they show it learned them
-FITTED = "  on the verdicts' own rows, just fitted on them (that they were learned, not how the critic ranks the rest):"
+FITTED = ("  (the scores above are of the verdicts' own rows, just fitted on them: they show the verdicts were learned,"
+          " not how the critic ranks the rest)")
 
 
 def order_agreement(scores, y) -> float | None:

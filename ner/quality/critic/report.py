@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from typing import Sequence
 
 # Under this strict F1 out of fold, the fold models miss most of the corpus's entities, so what the critic reads
@@ -22,37 +23,34 @@ WHAT = {"spurious": "not an entity?", "missing": "entity not annotated?", "type"
 OPEN, CLOSE = "⟦", "⟧"   # the span in a sentence: brackets of its own (a transcript's "[ смех ]" is text)
 
 
-def _marked(words, start: int, end: int, fix=None, width: int = 90, layout=None) -> str:
-    """The sentence with its span in brackets, cut to ``width`` around it; with ``layout`` (its text and each word's
-    offsets in it: a project's sentence) as the text has it ('A100', not 'A 100'), on one line."""
-    if layout is None:
+def _marked(words, start: int, end: int, fix=None, width: int = 90, sentence=None) -> str:
+    """The sentence with its span in brackets, cut to ``width`` around it; a ``sentence`` with a text of its own (a
+    project's) as the text has it ('A100', not 'A 100'), on one line (blanks and control characters as spaces)."""
+    if sentence is None or sentence.offsets is None:
         text = " ".join((OPEN if t == start else "") + w + (CLOSE if t == end - 1 else "")
                         for t, w in enumerate(words))
         at = sum(len(w) + 1 for w in words[:start])
     else:
-        src, offsets = layout
-        base, a, b = offsets[0][0], offsets[start][0], offsets[end - 1][1]
-        text = src[base:a] + OPEN + src[a:b] + CLOSE + src[b : offsets[-1][1]]
-        text, at = text.replace("\n", " ").replace("\t", " "), a - base
+        o, n = sentence.offsets, len(sentence)
+        left = sentence.written(0, start) + (" " if start and o[start - 1][1] < o[start][0] else "")
+        right = (" " if end < n and o[end - 1][1] < o[end][0] else "") + sentence.written(end, n)
+        text, at = left + OPEN + sentence.written(start, end) + CLOSE + right, len(left)
+        text = "".join(" " if c.isspace() or unicodedata.category(c) == "Cc" else c for c in text)
     if len(text) <= width:
         return text
     lo = max(0, at - width // 3)   # where the span opens
     return ("…" if lo else "") + text[lo : lo + width] + ("…" if lo + width < len(text) else "")
 
 
-def _layout(sentence):
-    return (sentence.source_text, sentence.offsets) if sentence.source_text is not None else None
-
-
-def change(s, words=None) -> str:
+def change(s, sentence=None) -> str:
     """What the suspect suggests, in words: ``PER -> O``, ``ORG -> LOC``, ``+ PER``, ``word -> fixed``, and a
-    boundary's span as suggested (given the sentence's ``words``): ``PER -> «Иван Петров»``."""
+    boundary's span as suggested (given its ``sentence``, as written): ``PER -> «Иван Петров»``."""
     if s.kind == "token":
         return f"-> {s.suggested}"
     if s.kind == "missing":
         return f"+ {s.suggested}"
-    if s.kind == "boundary" and s.fix and words is not None:
-        return f"{s.label} -> «{' '.join(words[s.fix[0] : s.fix[1]])}»"
+    if s.kind == "boundary" and s.fix and sentence is not None:
+        return f"{s.label} -> «{sentence.written(s.fix[0], s.fix[1])}»"
     return f"{s.label} -> {s.suggested}"
 
 
@@ -68,9 +66,9 @@ def format_table(items, suspects: Sequence, width: int = 90) -> str:
     rows = [("#", "where", "score", "kind", "span", "suggested", "sentence")]
     for n, s in enumerate(suspects, 1):
         r = s.record(items)
-        words = items[s.item].sentence.words
-        rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, r["span"], change(s, words),
-                     _marked(words, s.start, s.end, width=width, layout=_layout(items[s.item].sentence))))
+        sentence = items[s.item].sentence
+        rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, r["span"], change(s, sentence),
+                     _marked(sentence.words, s.start, s.end, width=width, sentence=sentence)))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
 
@@ -156,7 +154,7 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
             esc = html.escape(w)
             cells.append(f'<span class="{" ".join(cls)}">{esc}</span>' if cls else esc)
         rows.append(f"<tr><td>{n}</td><td>{html.escape(where(r))}</td><td>{s.score:.3f}</td>"
-                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, words))}</td>"
+                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, items[s.item].sentence))}</td>"
                     f"<td>{' '.join(cells)}</td></tr>")
     quality = ""
     if groups:

@@ -55,9 +55,9 @@ def corrected_tags(tags, s) -> list[str]:
     return spans_tags(len(tags), sorted(spans))
 
 
-def note(words, s) -> str:
-    """What the reviewer reads under the text: the suspect span and what the critic suggests."""
-    quote = lambda i, j: "«" + " ".join(words[i:j]) + "»"  # noqa: E731
+def note(sentence, s) -> str:
+    """What the reviewer reads under the text: the suspect span and what the critic suggests (as written)."""
+    quote = lambda i, j: "«" + sentence.written(i, j) + "»"  # noqa: E731
     head = f"Подозрение {s.score:.0%}: "
     if s.kind == "missing" and s.fix:
         return head + f"{quote(s.fix[0], s.fix[1])} не размечено; может быть, {s.fix[2]}?"
@@ -82,7 +82,7 @@ def review_items(items, suspects) -> list[ReviewItem]:
                  "span": [s.start, s.end, s.label], "fix": list(s.fix) if s.fix else None,
                  "features": [float(x) for x in s.features], "signals": signals_key()}
         out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
-                              where(record), note(item.sentence.words, s),
+                              where(record), note(item.sentence, s),
                               (Version(MODEL_VERSION, tuple(corrected_tags(item.sentence.tags, s))),), extra))
     return out
 
@@ -99,21 +99,32 @@ def push_review(client, title: str, items, labels, suspects) -> int:
     return push_queue(client, title, review_items(items, suspects), labels)
 
 
-def retire_review(client, title: str, items, listed) -> int:
-    """The queue's open tasks sent from these items' files: those ``listed`` again take the new suspicion and
-    note, those the critic no longer lists go to the end of the tab, saying so (``bring_up_to_date``)."""
-    sources = {str(Path(p).resolve()) if Path(p).exists() else p for p in {it.path for it in items}}
-    def mine(extra) -> bool:
-        return "audit" not in extra and (extra.get("abspath") or extra.get("file")) in sources
+def retire_review(client, title: str, items, listed, candidates) -> int:
+    """The queue's open tasks sent from these items' files: those ``listed`` again take the new suspicion and note;
+    those at a place (file, line, span, kind) no ``candidates`` of this run hold (every one scored, before overlaps
+    are suppressed and checked places set aside: of two overlapping ones either may be listed) go to the end of
+    the tab, saying so (``bring_up_to_date``)."""
+    def source(path: str) -> str:
+        return str(Path(path).resolve()) if Path(path).exists() else path
 
-    return bring_up_to_date(client, title, review_items(items, listed), mine)
+    sources = {source(p) for p in {it.path for it in items}}
+    held = {(source(items[c.item].path), items[c.item].sentence.line, c.start, c.end, c.kind, c.label)
+            for c in candidates}
+
+    def gone(extra) -> bool:
+        where = extra.get("abspath") or extra.get("file")
+        start, end, label = extra.get("span") or (None, None, None)
+        return ("audit" not in extra and where in sources
+                and (where, extra.get("line"), start, end, extra.get("kind"), label) not in held)
+
+    return bring_up_to_date(client, title, review_items(items, listed), gone)
 
 
 def push_line(sent: int, suspects, title: str, retired: int = 0) -> str:
     """What ``push_review`` did, with how many of the suspects were in the project already."""
     queued = sum(s.kind != "token" for s in suspects)
     there = f"; {queued - sent} of the {queued} were there already" if sent < queued else ""
-    gone = (f"; {retired} open task(s) of suspects this critic no longer lists go to its end (suspicion 0, a note "
+    gone = (f"; {retired} open task(s) of suspects this critic no longer finds go to its end (suspicion 0, a note "
             "saying so)" if retired else "")
     return (f"{sent} suspect(s) sent to project {title!r} as open tasks{there}; its tab 'Review queue' lists them "
             f"most suspect first{gone}")
@@ -186,8 +197,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
-             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}",
-             FITTED]
+             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"]
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
@@ -197,6 +207,7 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
                      f"are {'errors' if y.all() else 'kept'})")
     else:
         lines.append(f"  errors ranked above kept spans: {order[0]:.1%} -> {order[1]:.1%}")
+    lines.append(FITTED)
     if again:
         lines.append(f"  {again} of them sent by another version of ner (other signals): read again in the corpus")
     if left:

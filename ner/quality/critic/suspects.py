@@ -46,13 +46,6 @@ class Item:
         return self.sentence.line + token if self.per_line else self.sentence.line
 
 
-def as_written(sentence: Sentence, i: int, j: int) -> str:
-    """Words ``i:j`` as the text they came from has them ('A100'; a project's), else joined by spaces ('A 100')."""
-    if sentence.source_text is None:
-        return " ".join(sentence.words[i:j])
-    return " ".join(sentence.source_text[sentence.offsets[i][0] : sentence.offsets[j - 1][1]].split())
-
-
 @dataclass(frozen=True, slots=True)
 class Suspect:
     item: int
@@ -74,10 +67,10 @@ class Suspect:
         s = it.sentence
         out = {"file": it.path, "first_line": it.line_of(self.start), "last_line": it.line_of(self.end - 1),
                "kind": self.kind, "label": self.label, "suggested": self.suggested, "score": round(self.score, 4),
-               "span": as_written(s, self.start, self.end), "sentence": as_written(s, 0, len(s)),
+               "span": s.written(self.start, self.end), "sentence": s.written(0, len(s)),
                "start": self.start, "end": self.end}
         if self.fix:
-            out["suggested_span"] = as_written(s, self.fix[0], self.fix[1])
+            out["suggested_span"] = s.written(self.fix[0], self.fix[1])
             out["suggested_start"], out["suggested_end"] = self.fix[0], self.fix[1]
         if it.annotator:
             out["annotator"] = it.annotator
