@@ -85,7 +85,8 @@ def disagreements(annotations: list[dict], chosen: dict, where: str) -> list[Iss
         if theirs != base:
             only_theirs = ", ".join(f"{r[2][0] if r[2] else '?'} {r[3]!r}" for r in sorted(theirs - base, key=str))
             only_ours = ", ".join(f"{r[2][0] if r[2] else '?'} {r[3]!r}" for r in sorted(base - theirs, key=str))
-            notes.append(f"{annotator(other)} has [{only_theirs}] and lacks [{only_ours}]")
+            said = [f"has [{only_theirs}]"] * bool(only_theirs) + [f"lacks [{only_ours}]"] * bool(only_ours)
+            notes.append(f"{annotator(other)} {' and '.join(said)}")   # an empty side is left out, not '[]'
     if not notes:
         return []
     truth = sum(bool(a.get("ground_truth")) for a in annotations)   # as ``choose`` reads them: all or none, no choice

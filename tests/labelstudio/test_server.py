@@ -230,6 +230,7 @@ def test_several_annotations_follow_the_policy_and_disagreements_are_reported(ls
     assert "'GPT'" in result.report.issues[0].message
     # why that one was kept, and how to keep both (the trial asked)
     assert ", the most recent; --all writes each annotator's); " in result.report.issues[0].message
+    assert result.report.issues[0].message.endswith(f"'s); {ls_client.user.email} lacks [Model 'GPT']")   # no 'has []'
     # The later annotation wins when none is ground truth, or both are.
     assert sentences_of(result.documents[""]) == [(("BERT", "и", "GPT"), ("B-Model", "O", "B-Model"))]
     exported = json.loads(ls_client.export(project["id"], "JSON"))
