@@ -14,7 +14,8 @@ reviewer submits):
   also tick "kept" or "fixed" (a Choices control, optional: an unchanged sentence means
   kept, a changed one fixed);
 - the data columns are readable (text, note, suspicion, where) and a tab "Review queue",
-  the one the project opens on, lists them most suspect first with internals hidden.
+  the one the project opens on, lists those left to review most suspect first with internals
+  hidden; the tab "Reviewed" lists the submitted ones, latest first.
   Bookkeeping (the tags as pushed, token ranges, the caller's ``extra``) lives in task meta.
 
 ``reviewed(tasks, names)`` (pure) and ``read_queue`` return one ``Reviewed`` per task a
@@ -40,6 +41,7 @@ KEPT, FIXED = "kept", "fixed"
 VERDICT = "verdict"        # the Choices control's name
 NOTE = "note"              # the data field (and Text tag) of the per-task instruction
 TAB = "Review queue"
+DONE_TAB = "Reviewed"
 META = "ner_review"
 HEADER = "Верно - Submit (kept); ошибка - исправьте разметку и Submit (fixed)"
 STALE = "Снято: этого подозрения нет среди подозрений последнего запуска критика; проверять не обязательно"
@@ -174,8 +176,13 @@ def push_queue(client, title: str, items, labels) -> int:
             _refresh(client, old, it, names)
     created = client.import_tasks(project["id"], tasks) if tasks else 0
     client.set_model_version(project["id"], CURRENT)
-    readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"],
-                 [names.text_key, NOTE, "suspicion", "where"], first=True)
+    columns = [names.text_key, NOTE, "suspicion", "where"]
+    # the queue lists what is left to review (a skipped task is left); what reviewers submitted has a tab of its own:
+    # reviewed tasks stayed on top of the queue with their old notes (the trial)
+    readable_tab(client, project["id"], TAB, ["-tasks:data.suspicion"], columns, first=True,
+                 filters=[("total_annotations", "equal", "Number", 0)])
+    readable_tab(client, project["id"], DONE_TAB, ["-tasks:completed_at"], [*columns, "annotators"],
+                 filters=[("total_annotations", "greater", "Number", 0)])
     return created
 
 

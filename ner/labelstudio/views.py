@@ -10,7 +10,7 @@ first, the one the project opens on. Every tab goes through it: "Default" after 
 (``hide_bookkeeping``), "Uncertain first" after ``ner ls predict`` (``uncertain_first``),
 "ner select" and the review queue.
 
-Left out: filters, per-user tabs, column widths (Label Studio has no column order setting).
+Left out: per-user tabs, column widths (Label Studio has no column order setting).
 """
 
 from __future__ import annotations
@@ -41,11 +41,16 @@ def hidden_columns(show, data_fields=()) -> dict:
 
 
 def readable_tab(client, project_id: int, title: str, ordering, show, data_fields=(), *,
-                 first: bool = False) -> int:
+                 first: bool = False, filters=()) -> int:
     """Make or update the tab ``title``: ``ordering`` (e.g. ``["-tasks:data.suspicion"]``), the columns
-    ``show`` (built-in ids or data fields), the other ``data_fields`` hidden; returns its id."""
+    ``show`` (built-in ids or data fields), the other ``data_fields`` hidden, the tasks that pass all ``filters``
+    (``(column, operator, type, value)``, e.g. ``("total_annotations", "equal", "Number", 0)``); returns its id."""
     data = {"title": title, "type": "list", "target": "tasks", "ordering": list(ordering),
             "hiddenColumns": hidden_columns(show, data_fields)}
+    if filters:
+        data["filters"] = {"conjunction": "and", "items": [
+            {"filter": f"filter:tasks:{column}", "operator": op, "type": kind, "value": value}
+            for column, op, kind, value in filters]}
     views = client.list_views(project_id)
     mine = next(((i, d) for i, d in views if d.get("title") == title), None)
     if mine is None:

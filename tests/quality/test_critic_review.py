@@ -91,6 +91,13 @@ def test_suspects_arrive_as_open_tasks_a_reviewer_can_work(ls_client, ls_project
     ls_client._sdk.annotations.create(id=typed["id"], result=typed["predictions"][0]["result"])
     rescored = [replace(s, score=0.01 if s.kind == "spurious" else 0.99) for s in suspects]
     assert push_review(ls_client, title, items, LABELS, rescored) == 0
+    # the queue's tab lists what is left to review, the tab "Reviewed" what was submitted (a reviewed task stayed on
+    # top of the queue with its old note: the trial)
+    views = {v["title"]: i for i, v in ls_client.list_views(project["id"])}
+    def in_tab(name):
+        return [t.id for t in ls_client._sdk.tasks.list(project=project["id"], view=views[name], fields="task_only")]
+    assert in_tab("Review queue") == [tasks[k]["id"] for k in ("missing", "spurious")]    # by the new suspicion
+    assert in_tab("Reviewed") == [typed["id"]]
     now = critic_tasks(ls_client, title)
     assert now["spurious"]["data"]["suspicion"] == 0.01 and now["spurious"]["data"]["note"].startswith("Подозрение 1%")
     assert now["missing"]["data"]["suspicion"] == 0.99
