@@ -196,32 +196,37 @@ def _refresh(client, old: dict, it: ReviewItem, names) -> None:
         client.update_task_data(old["id"], {**old["data"], NOTE: it.note, "suspicion": new["data"]["suspicion"]})
 
 
-def bring_up_to_date(client, title: str, listed, gone) -> int:
-    """The open tasks of queue ``title``: one the caller lists again (``listed``, items) takes its suspicion and
-    note (``_refresh``; a retired one whose versions changed, the note it was sent with); one the caller says is
-    ``gone(extra)`` takes suspicion 0, so that the tab lists it last, and a note saying so (``STALE``, before the
-    old one): a reviewer worked a suspect the critic had dropped, still near the top (the trial). Returns how many
-    it retired now."""
+GONE = object()   # what ``bring_up_to_date``'s ``lookup`` answers for a task whose suspect the caller no longer finds
+
+
+def bring_up_to_date(client, title: str, lookup) -> int:
+    """The open tasks of queue ``title``, by what ``lookup(key, extra)`` says of each: an item (the caller finds its
+    suspect) brings its suspicion and note up to date (``_refresh``), or a retired task back, with the note and
+    suspicion it had where its versions changed (the new ones would name a suggestion it does not show); ``GONE``
+    gives it suspicion 0, so that the tab lists it last, and a note saying so (``STALE``, with what it had): a
+    reviewer worked a suspect the critic had dropped, still near the top (the trial); None leaves it as it is (not
+    the caller's). Returns how many it retired now."""
+    import re
+
     from .annotations import submitted
 
     project = client.project(title)
     names = config_names(project["label_config"], f"project {title!r}")
-    listed = {it.key: it for it in listed}
-    retired, head = 0, f"{STALE} (было: "
+    retired, was = 0, re.compile(re.escape(STALE) + r" \(было ([0-9.]+): (.*)\)", re.DOTALL)
     for task in client.iter_tasks(project["id"], with_results=True):
         meta = (task.get("meta") or {}).get(META) or {}
         note = str(task["data"].get(NOTE, ""))
-        if not meta or submitted(task):
+        if not meta or submitted(task) or (found := lookup(meta.get("key"), meta.get("extra") or {})) is None:
             continue
-        if (it := listed.get(meta.get("key"))) is not None:
-            if note.startswith(head) and it.score is not None and _versions(queue_task(it, names)) != _versions(task):
-                client.update_task_data(task["id"], {**task["data"], NOTE: note[len(head):-1],
-                                                     "suspicion": round(float(it.score), 3)})
-            else:
-                _refresh(client, task, it, names)
-        elif gone(meta.get("extra") or {}) and not note.startswith(STALE):
-            client.update_task_data(task["id"], {**task["data"], NOTE: f"{head}{note})", "suspicion": 0.0})
-            retired += 1
+        if found is GONE:
+            if not note.startswith((STALE, "Уже не подозревается")):   # (the first wording, 4604a40)
+                client.update_task_data(task["id"], {**task["data"], "suspicion": 0.0,
+                                                     NOTE: f"{STALE} (было {task['data'].get('suspicion')}: {note})"})
+                retired += 1
+        elif (old := was.fullmatch(note)) and _versions(queue_task(found, names)) != _versions(task):
+            client.update_task_data(task["id"], {**task["data"], NOTE: old[2], "suspicion": float(old[1])})
+        else:
+            _refresh(client, task, found, names)
     return retired
 
 

@@ -295,6 +295,9 @@ def test_a_sentence_with_its_own_text_is_shown_as_written(pieces, data, width):
     assert (shown == full) == (len(full) <= width)
     assert shown.removeprefix("…").removesuffix("…") in full
     assert not any(c in shown for c in "\r\n\t\u2028\x0b")
+    span = "".join(shown_words[k] + (" " if k + 1 < end and pieces[k][1] else "") for k in range(start, end))
+    if len(span) <= width - width // 3:                               # a span that fits is seen whole
+        assert span in shown
     written = "".join(w + (" " if k + 1 < end and pieces[k][1] else "") for k, w in enumerate(words) if start <= k < end)
     assert sentence.written(start, end) == written                  # the JSON's span: words as written (5\u202f000)
     assert Sentence(tuple(words), ("O",) * len(words)).written(start, end) == " ".join(words[start:end])   # CoNLL
@@ -497,3 +500,20 @@ def test_a_boundary_suspect_shows_the_span_it_suggests():
     assert (boundary.item, boundary.suggested) == (3, "PER Иван")                   # as scored() makes it
     assert change(boundary, items[3].sentence) == "PER -> «Иван»"
     assert "PER -> «Иван»" in format_table(items, [boundary]).splitlines()[1]
+
+
+def test_no_cell_of_the_table_or_the_page_breaks_the_text_it_shows():
+    """The span and suggested columns printed a word's escape character raw (razdel keeps 'Giga\x1b' one word) and
+    the HTML page joined a project's words by spaces ('A 100') where the table showed 'A100' (the review)."""
+    from ner.quality.critic.report import format_html, format_table
+
+    text = "Берём A100 и Giga\x1b"
+    words = ("Берём", "A", "100", "и", "Giga\x1b")
+    offsets = ((0, 5), (6, 7), (7, 10), (11, 12), (13, 18))
+    sentence = Sentence(words, ("O", "O", "O", "O", "B-Model"), 1, source_text=text, offsets=offsets)
+    items = [Item("project:P/d", sentence, "d", "anna@team.ru", 7, per_line=False)]
+    suspect = Suspect(0, 4, 5, "spurious", "Model", "O", None, 0.8)
+    row = format_table(items, [suspect]).splitlines()[1]
+    assert "\x1b" not in row and "Giga  " in row and "task 7, anna@team.ru" in row
+    page = format_html(items, [suspect])
+    assert "Берём A100 и " in page and "A 100" not in page

@@ -23,6 +23,12 @@ WHAT = {"spurious": "not an entity?", "missing": "entity not annotated?", "type"
 OPEN, CLOSE = "⟦", "⟧"   # the span in a sentence: brackets of its own (a transcript's "[ смех ]" is text)
 
 
+def _printable(text: str) -> str:
+    """Every blank, control and format character (a carriage return, an escape, a bidi mark) as one space: a
+    table cell on one line that moves no cursor (same length: the window's offsets hold)."""
+    return "".join(" " if c.isspace() or unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+
+
 def _marked(words, start: int, end: int, fix=None, width: int = 90, sentence=None) -> str:
     """The sentence with its span in brackets, cut to ``width`` around it; a ``sentence`` with a text of its own (a
     project's) as the text has it ('A100', not 'A 100'), on one line (blanks and control characters as spaces)."""
@@ -34,8 +40,7 @@ def _marked(words, start: int, end: int, fix=None, width: int = 90, sentence=Non
         o, n = sentence.offsets, len(sentence)
         left = sentence.written(0, start) + (" " if start and o[start - 1][1] < o[start][0] else "")
         right = (" " if end < n and o[end - 1][1] < o[end][0] else "") + sentence.written(end, n)
-        text, at = left + OPEN + sentence.written(start, end) + CLOSE + right, len(left)
-        text = "".join(" " if c.isspace() or unicodedata.category(c) == "Cc" else c for c in text)
+        text, at = _printable(left + OPEN + sentence.written(start, end) + CLOSE + right), len(left)
     if len(text) <= width:
         return text
     lo = max(0, at - width // 3)   # where the span opens
@@ -67,7 +72,7 @@ def format_table(items, suspects: Sequence, width: int = 90) -> str:
     for n, s in enumerate(suspects, 1):
         r = s.record(items)
         sentence = items[s.item].sentence
-        rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, r["span"], change(s, sentence),
+        rows.append((str(n), where(r), f"{s.score:.3f}", s.kind, _printable(r["span"]), _printable(change(s, sentence)),
                      _marked(sentence.words, s.start, s.end, width=width, sentence=sentence)))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
@@ -143,7 +148,8 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
     rows = []
     for n, s in enumerate(suspects, 1):
         r = s.record(items)
-        words = items[s.item].sentence.words
+        sentence = items[s.item].sentence
+        words, o = sentence.words, sentence.offsets
         cells = []
         for t, w in enumerate(words):
             cls = []
@@ -153,9 +159,11 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
                 cls.append("fix")
             esc = html.escape(w)
             cells.append(f'<span class="{" ".join(cls)}">{esc}</span>' if cls else esc)
+            if t + 1 < len(words) and (o is None or o[t][1] < o[t + 1][0]):   # as written: no blank, no space
+                cells.append(" ")
         rows.append(f"<tr><td>{n}</td><td>{html.escape(where(r))}</td><td>{s.score:.3f}</td>"
                     f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, items[s.item].sentence))}</td>"
-                    f"<td>{' '.join(cells)}</td></tr>")
+                    f"<td>{''.join(cells)}</td></tr>")
     quality = ""
     if groups:
         lines = format_quality(groups, reading).split("\n")

@@ -78,7 +78,7 @@ def review_items(items, suspects) -> list[ReviewItem]:
         record = s.record(items)
         path = Path(item.path)
         extra = {"file": item.path, "abspath": str(path.resolve()) if path.exists() else "",
-                 "line": item.sentence.line, "per_line": item.per_line, "kind": s.kind,
+                 "line": item.sentence.line, "annotator": item.annotator, "per_line": item.per_line, "kind": s.kind,
                  "span": [s.start, s.end, s.label], "fix": list(s.fix) if s.fix else None,
                  "features": [float(x) for x in s.features], "signals": signals_key()}
         out.append(ReviewItem(_suspect_id(item, s), item.sentence, float(s.score),
@@ -99,25 +99,32 @@ def push_review(client, title: str, items, labels, suspects) -> int:
     return push_queue(client, title, review_items(items, suspects), labels)
 
 
-def retire_review(client, title: str, items, listed, candidates) -> int:
-    """The queue's open tasks sent from these items' files: those ``listed`` again take the new suspicion and note;
-    those at a place (file, line, span, kind) no ``candidates`` of this run hold (every one scored, before overlaps
-    are suppressed and checked places set aside: of two overlapping ones either may be listed) go to the end of
-    the tab, saying so (``bring_up_to_date``)."""
+def retire_review(client, title: str, items, listed, candidates, places=()) -> int:
+    """The queue's open tasks sent from these items' files: one ``listed`` again, or at the place (file, line,
+    annotator, span, kind) of one of ``candidates`` (every one scored, before overlaps are suppressed: of two
+    overlapping ones either may be listed), takes its new suspicion and note; the others go to the end of the tab,
+    saying so (``bring_up_to_date``), those at a place reviewers checked (``places``) too."""
+    from ...labelstudio.review import GONE
+    from .reviewed import set_aside
+
     def source(path: str) -> str:
         return str(Path(path).resolve()) if Path(path).exists() else path
 
     sources = {source(p) for p in {it.path for it in items}}
-    held = {(source(items[c.item].path), items[c.item].sentence.line, c.start, c.end, c.kind, c.label)
-            for c in candidates}
+    by_key = {it.key: it for it in review_items(items, listed)}
+    live, _ = set_aside(items, candidates, places)
+    by_place = {(it.extra.get("abspath") or it.extra["file"], it.extra["line"], it.extra["annotator"], *it.extra["span"],
+                 it.extra["kind"]): it for it in reversed(review_items(items, live))}   # the best one last: kept
 
-    def gone(extra) -> bool:
+    def lookup(key, extra):
         where = extra.get("abspath") or extra.get("file")
-        start, end, label = extra.get("span") or (None, None, None)
-        return ("audit" not in extra and where in sources
-                and (where, extra.get("line"), start, end, extra.get("kind"), label) not in held)
+        if "audit" in extra or where not in sources:
+            return None
+        place = (where, extra.get("line"), extra.get("annotator", ""), *(extra.get("span") or (None,) * 3),
+                 extra.get("kind"))
+        return by_key.get(key) or by_place.get(place, GONE)
 
-    return bring_up_to_date(client, title, review_items(items, listed), gone)
+    return bring_up_to_date(client, title, lookup)
 
 
 def push_line(sent: int, suspects, title: str, retired: int = 0) -> str:
