@@ -122,10 +122,11 @@ def task_sentences(task: dict, results, *, names: ConfigNames, where: str, repor
             issue(Issue(where, 0, "E202", f"{head}: {snapped}; not placed"))
             continue
         i, j, note = snapped
-        if note:   # where the note names the span as placed already, it is not named twice
+        if note:   # a token grown to is the span as placed: not named twice
             placed_as = repr(text[starts[i]:ends[j - 1]])
+            same = note == f"grown to the whole token {placed_as}"
             issue(Issue(where, 0, "W201", f"{head}: not on token boundaries: {note}"
-                                          + ("" if note.endswith(placed_as) else f" -> {placed_as}")))
+                                          + ("" if same else f" -> {placed_as}")))
         placed.append((i, j, label, head))
     kept: list[tuple[int, int, str, str]] = []
     taken = [None] * len(starts)
