@@ -128,14 +128,14 @@ class Sentence:
         text, offsets = self.layout
         return tuple(token_span(text, offsets, i, j, label) for i, j, label in tags_spans(self.tags))
 
+    def spaced(self, k: int) -> bool:
+        """Whether the text has a blank between words ``k`` and ``k + 1`` (words without a text of their own: yes)."""
+        return self.offsets is None or self.offsets[k][1] < self.offsets[k + 1][0]
+
     def written(self, i: int, j: int) -> str:
         """Words ``i:j`` as the text they came from has them ('A100', '5\u202f000'), each run of blanks between two
         words one space; words without a text of their own (CoNLL) joined by spaces ('A 100')."""
-        if self.offsets is None:
-            return " ".join(self.words[i:j])
-        o = self.offsets
-        return "".join(self.source_text[o[k][0] : o[k][1]] + (" " if k + 1 < j and o[k][1] < o[k + 1][0] else "")
-                       for k in range(i, j))
+        return "".join(self.words[k] + (" " if k + 1 < j and self.spaced(k) else "") for k in range(i, j))
 
     def with_tags(self, tags) -> "Sentence":
         """The same words with ``tags``; the span scores go along only when the tags are the same."""

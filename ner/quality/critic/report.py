@@ -37,9 +37,9 @@ def _marked(words, start: int, end: int, fix=None, width: int = 90, sentence=Non
                         for t, w in enumerate(words))
         at = sum(len(w) + 1 for w in words[:start])
     else:
-        o, n = sentence.offsets, len(sentence)
-        left = sentence.written(0, start) + (" " if start and o[start - 1][1] < o[start][0] else "")
-        right = (" " if end < n and o[end - 1][1] < o[end][0] else "") + sentence.written(end, n)
+        n = len(sentence)
+        left = sentence.written(0, start) + (" " if start and sentence.spaced(start - 1) else "")
+        right = (" " if end < n and sentence.spaced(end - 1) else "") + sentence.written(end, n)
         text, at = _printable(left + OPEN + sentence.written(start, end) + CLOSE + right), len(left)
     if len(text) <= width:
         return text
@@ -149,7 +149,7 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
     for n, s in enumerate(suspects, 1):
         r = s.record(items)
         sentence = items[s.item].sentence
-        words, o = sentence.words, sentence.offsets
+        words = sentence.words
         cells = []
         for t, w in enumerate(words):
             cls = []
@@ -159,10 +159,10 @@ def format_html(items, suspects: Sequence, groups: dict | None = None, reading: 
                 cls.append("fix")
             esc = html.escape(w)
             cells.append(f'<span class="{" ".join(cls)}">{esc}</span>' if cls else esc)
-            if t + 1 < len(words) and (o is None or o[t][1] < o[t + 1][0]):   # as written: no blank, no space
+            if t + 1 < len(words) and sentence.spaced(t):   # as written: no blank in the text, no space
                 cells.append(" ")
         rows.append(f"<tr><td>{n}</td><td>{html.escape(where(r))}</td><td>{s.score:.3f}</td>"
-                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, items[s.item].sentence))}</td>"
+                    f"<td>{html.escape(s.kind)}</td><td>{html.escape(change(s, sentence))}</td>"
                     f"<td>{''.join(cells)}</td></tr>")
     quality = ""
     if groups:

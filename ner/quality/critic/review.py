@@ -110,19 +110,20 @@ def retire_review(client, title: str, items, listed, candidates, places=()) -> i
     def source(path: str) -> str:
         return str(Path(path).resolve()) if Path(path).exists() else path
 
+    def place(extra) -> tuple:   # as review_items writes it: the file, the line, the annotator, the span, the kind
+        return (extra.get("abspath") or extra.get("file"), extra.get("line"), extra.get("annotator", ""),
+                *(extra.get("span") or (None,) * 3), extra.get("kind"))
+
     sources = {source(p) for p in {it.path for it in items}}
     by_key = {it.key: it for it in review_items(items, listed)}
     live, _ = set_aside(items, candidates, places)
-    by_place = {(it.extra.get("abspath") or it.extra["file"], it.extra["line"], it.extra["annotator"], *it.extra["span"],
-                 it.extra["kind"]): it for it in reversed(review_items(items, live))}   # the best one last: kept
+    by_place = {place(it.extra): it for it in reversed(review_items(items, live))}   # the best one last: kept
 
     def lookup(key, extra):
-        where = extra.get("abspath") or extra.get("file")
-        if "audit" in extra or where not in sources:
+        here = place(extra)
+        if "audit" in extra or here[0] not in sources:
             return None
-        place = (where, extra.get("line"), extra.get("annotator", ""), *(extra.get("span") or (None,) * 3),
-                 extra.get("kind"))
-        return by_key.get(key) or by_place.get(place, GONE)
+        return by_key.get(key) or by_place.get(here, GONE)
 
     return bring_up_to_date(client, title, lookup)
 
