@@ -22,10 +22,15 @@ injected errors the estimate counts once the corpus's own are set aside.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_critic_unseen.py [--folds 5] [--epochs 10] [--hidden 128]
         [--patience 3] [--seeds 7,11,13] [--families independent,model-made,close-labels,today] [--audit 150]
+        [--queue 50]
 
 With ``--audit N``, each corrupted corpus also gets ``ner critic --audit``'s stratified draw of N sentences,
 reviewed to the gold and learned as ``ner critic FILES --learn`` learns a reviewed audit; the critic before
 and after that refit and cleanlab are scored on the errors outside the audited sentences.
+
+With ``--queue K``, the critic's review queue is also worked as a team works it: K suspects reviewed (to the
+gold), the critic refitted on the verdicts (``ner critic --learn``, or a push again), the next K ranked by it,
+until 2n suspects are reviewed: the share of the errors found, beside the critic's and cleanlab's top 2n.
 """
 
 from __future__ import annotations
@@ -140,6 +145,41 @@ def audited_run(items, bad, clean, labels, probs, errors, seed: int, n: int, the
                            theirs)]
 
 
+def queue_run(items, bad, clean, labels, probs, errors, seed: int, batch: int, weight: float = 5.0):
+    """The review queue worked best first in rounds of ``batch`` suspects by a reviewer who restores the gold, the
+    critic learning each round's verdicts (``ner critic --learn``'s refit, its default weight) before the next
+    round is ranked; a suspect whose tokens meet a reviewed one's is set aside, as ``ner critic`` sets aside the
+    places reviewers checked. The corpus and its marginals stay as they were (``--apply`` and the fold models'
+    retraining between rounds are left out). ``(the share of errors found within 2n suspects reviewed in all, the
+    share of sentences the critic expects to hold an error once it has learned every verdict)``."""
+    import numpy as np
+
+    from ner.quality.critic.corrupt import truth
+    from ner.quality.critic.model import train_critic
+    from ner.quality.critic.suspects import scored, suppress_overlaps
+
+    critic = train_critic([it.sentence.words for it in items], bad, probs, labels, seed=seed)
+    budget, done = 2 * len(errors), []
+    while len(done) < budget:
+        seen: dict[int, list] = {}
+        for d in done:
+            seen.setdefault(d.item, []).append(d.reach())
+        left = [s for s in scored(items, labels, probs, critic) if s.kind != "token"
+                and not any(a < s.reach()[1] and s.reach()[0] < b for a, b in seen.get(s.item, ()))]
+        batch_done = suppress_overlaps(left)[:min(batch, budget - len(done))]
+        if not batch_done:
+            break
+        done += batch_done
+        y = truth(batch_done, clean, bad)
+        critic = critic.refit(np.array([s.features for s in batch_done]), np.array(y, dtype=np.float64), weight,
+                              seed, keys=[f"{s.item}:{s.start}:{s.end}:{s.kind}" for s in batch_done])
+    keep = [1.0] * len(items)      # the share of sentences the critic, having learned them all, expects to err
+    for s in scored(items, labels, probs, critic):
+        if s.kind != "token":
+            keep[s.item] *= 1 - s.score
+    return found_within([(s.item, s.start, s.end) for s in done], errors, budget), 1 - sum(keep) / len(keep)
+
+
 def cleanlab_run(labels, tags, probs):
     from cleanlab.token_classification.rank import get_label_quality_scores
     from ner.quality.critic.folds import tag_names
@@ -196,6 +236,9 @@ def main() -> int:
     ap.add_argument("--untouched", action="store_true",
                     help="also the critic's estimate on the untouched corpus (one more out-of-fold run per corpus)")
     ap.add_argument("--marginals-only", action="store_true", help="compute and cache the marginals, nothing else")
+    ap.add_argument("--queue", type=int, default=0, metavar="K",
+                    help="also the review queue worked in rounds of K suspects, --learn after each: top 2n in all")
+    ap.add_argument("--verdict-weight", type=float, default=5.0, help="the queue's verdicts' weight (ner critic's)")
     ap.add_argument("--audit", type=int, default=0, metavar="N",
                     help="also an audit of N sentences reviewed to the gold and learned (--learn): recall on the rest")
     args = ap.parse_args()
@@ -236,7 +279,12 @@ def main() -> int:
                 audit = audited_run(bad_items, bad, clean, labels, probs, errors, seed, args.audit, theirs)
                 print(f"  {family} seed {seed}: audit of {args.audit}, top 2n on the rest: critic {audit[0]:.1%}, "
                       f"after --learn {audit[1]:.1%}, cleanlab {audit[2]:.1%}", flush=True)
-            rows.append({"audit": audit if args.audit else None,
+            if args.queue:
+                queue = queue_run(bad_items, bad, clean, labels, probs, errors, seed, args.queue,
+                                  args.verdict_weight)
+                print(f"  {family} seed {seed}: queue in rounds of {args.queue}, --learn after each, top 2n: "
+                      f"{queue[0]:.1%}, expects {queue[1]:.1%} of the sentences to err", flush=True)
+            rows.append({"audit": audit if args.audit else None, "queue": queue if args.queue else None,
                          "n": n, "ours": recall(ours, errors, 2 * n), "theirs": recall(theirs, errors, 2 * n),
                          "ours_n": found_within(ours, errors, n), "theirs_n": found_within(theirs, errors, n),
                          "estimate": estimate, "share": share,
@@ -262,6 +310,15 @@ def main() -> int:
         for family, (rows, _, _) in results.items():
             print(f"{family:14}" + "".join(f"{mean_sd([r['audit'][k] for r in rows]):>{w}}"
                                            for k, w in ((0, 16), (1, 18), (2, 16))))
+    if args.queue:
+        print(f"\nreview queue in rounds of {args.queue} suspects, the critic learning each round's verdicts; "
+              f"top 2n, and the error rate it then expects over the injected\n"
+              f"{'family':14}{'critic':>16}{'with --learn':>18}{'cleanlab':>16}{'ratio':>10}")
+        for family, (rows, _, _) in results.items():
+            ratio = statistics.mean(r["queue"][1] for r in rows) / statistics.mean(r["share"] for r in rows)
+            print(f"{family:14}{mean_sd([r['ours']['all'] for r in rows]):>16}"
+                  f"{mean_sd([r['queue'][0] for r in rows]):>18}{mean_sd([r['theirs']['all'] for r in rows]):>16}"
+                  f"{ratio:10.2f}")
     print(f"\n{'family':14}{'sentences with an error':>26}{'critic expects':>16}{'ratio':>7}{'untouched corpus':>18}"
           f"{'net ratio':>11}")
     for family, (rows, before, n_items) in results.items():

@@ -1,17 +1,15 @@
 """``ner critic FILES...``: suspected annotation errors, ranked, with a quality estimate per file, label, annotator.
 
-Out-of-fold navec models (``--folds``, ``--epochs``) score every sentence, a
-critic learned from synthetic corruptions of the corpus (plus reviewers'
-verdicts, once ``--learn`` has pulled some) scores every span, and the top
-``--top`` suspects are printed; ``--json``/``--html`` write all of them over
-``--threshold`` (at least ``--top``). ``--push-review --project P`` sends the
-top suspects to Label Studio as open tasks, most suspect first (the project is
-checked, or made, before the training starts); ``--learn P`` pulls the verdicts and
-refits, and ``--apply FILE`` writes the reviewers' corrections into FILE at their
-lines, listing each change. ``--audit N --project P`` sends N sentences drawn at
-random (more from the most suspect) to P for a full check, and ``--audit-report P``
-says what share of the corpus's sentences hold an error, with an interval (``--apply``
-writes the audit's corrections as well); ``FILES --learn P`` refits the critic on it.
+Out-of-fold navec models (``--folds``, ``--epochs``) score every sentence, a critic learned from
+synthetic corruptions of the corpus (plus reviewers' verdicts, once ``--learn`` has pulled some) scores
+every span, and the top ``--top`` suspects are printed; ``--json``/``--html`` write all of them over
+``--threshold`` (at least ``--top``). ``--push-review --project P`` sends the top suspects to Label Studio
+as open tasks, most suspect first (the project is checked, or made, before the training starts; pushed
+again, the critic first learns the verdicts submitted there); ``--learn P`` pulls the verdicts and refits,
+and ``--apply FILE`` writes the reviewers' corrections into FILE at their lines, listing each change.
+``--audit N --project P`` sends N sentences drawn at random (more from the most suspect) to P for a full
+check, and ``--audit-report P`` says what share of the corpus's sentences hold an error, with an interval
+(``--apply`` writes the audit's corrections as well); ``FILES --learn P`` refits the critic on it.
 Without FILES, ``--project P`` reads the project's annotations (per annotator).
 Exit codes: 0 nothing over the threshold (or an --audit sample sent: it prints no
 suspects), 1 suspects found, 2 usage or unusable input.
@@ -102,9 +100,8 @@ def run(args) -> int:
     if args.apply and not (args.learn or args.audit_report):
         raise UserError("--apply needs --learn PROJECT or --audit-report PROJECT (the project whose corrections "
                         "to write)")
-    for path in args.apply:
-        if not Path(path).is_file():
-            raise UserError(f"--apply {path}: no such file")
+    if missing := [path for path in args.apply if not Path(path).is_file()]:
+        raise UserError(f"--apply {missing[0]}: no such file")
     if args.audit_report:
         if args.paths or args.learn or args.push_review or args.audit is not None:
             raise UserError("--audit-report PROJECT reads the project's reviewed sample: give it without corpus "
@@ -125,9 +122,8 @@ def run(args) -> int:
         return _apply(reviewed, args.apply)
     mapping = parse_map(args.map) if args.map else None
     if args.paths:
-        for path in args.paths:
-            if not Path(path).exists():
-                raise UserError(f"{path}: no such file")
+        if missing := [path for path in args.paths if not Path(path).exists()]:
+            raise UserError(f"{missing[0]}: no such file")
         items, labels = load_items(args.paths, args.labels or "auto", mapping, args.fmt)
     elif args.project:
         items, labels = project_items(_client(args), args.project, args.labels or "auto", mapping)
@@ -138,18 +134,22 @@ def run(args) -> int:
             raise UserError("--push-review and --audit need --project P (the review queue)")
         # before the training: made or checked, an audit's sample and the critic's suspects kept apart
         audit.ensure_queue_project(_client(args), args.project, labels, args.audit is not None)
-    reviewed = _read_queue(review, _client(args), args.learn) if args.learn else None
+    learn = args.learn or (args.project if args.push_review else None)   # a queue is learned before it is pushed
+    reviewed = _read_queue(review, _client(args), learn) if learn else None
     if args.learn:   # verdicts to learn from, checked before the training too
         review.verdicts_or_refuse(reviewed, args.learn, items)
+    elif learn and not review.verdicts(reviewed):
+        learn = None
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
     say(reading_line(reading := fold_reading(items, probs, labels, config.folds)))
-    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, args.learn)   # or trained
-    if args.learn:
-        critic, summary = review.learn(None, args.learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
+    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, learn)   # or trained
+    if learn:
+        critic, summary = review.learn(None, learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
                                        corpus=(items, labels, probs))
-        say(summary)
+        say(summary if args.learn else f"{learn!r} is pushed again: first the critic learns what reviewers "
+            f"submitted there (as --learn does)\n{summary}")
     critic.save(critic_dir)
     every = scored(items, labels, probs, critic)
     suspects, note = listing(items, every, [] if args.recheck else critic.info.get(KEY), args.top, args.threshold,

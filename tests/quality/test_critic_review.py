@@ -288,3 +288,34 @@ def test_learning_from_a_missing_queue_says_what_makes_one(ls_client, monkeypatc
     err = capsys.readouterr().err
     assert "no Label Studio project titled 'No such queue'" in err and "ner ls init" not in err
     assert "ner critic FILES --push-review (or --audit N) --project 'No such queue'" in err
+
+
+def test_a_queue_pushed_again_learns_what_reviewers_submitted_first(ls_client, ls_project, planted, tmp_path,
+                                                                      monkeypatch, capsys):
+    """A re-push ranked the queue by a critic that had not learned the verdicts submitted since the last push
+    (only --learn did): on the bench, a queue worked in rounds with the critic learning each round's verdicts
+    finds 92% of close-label retypes in its first 2n suspects, against 45-60% without (bench/NOTES.md)."""
+    from ner.cli import main
+    from ner.quality.critic.model import Critic
+
+    items, _, _ = planted
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    (tmp_path / "x.conll").write_text(corpus_text(items), encoding="utf-8")
+    title = ls_project(Schema.auto(LABELS))
+    work = tmp_path / "work"
+    run = ["critic", str(tmp_path / "x.conll"), "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "5",
+           "--work", str(work), "--push-review", "--project", title]
+    main(run)
+    assert "is pushed again" not in capsys.readouterr().err            # nothing reviewed: nothing to learn
+    assert len(Critic.load(work / "critic").verdict_y) == 0
+    project = ls_client.project(title)
+    task = next(iter(ls_client.iter_tasks(project["id"])))
+    choice = {"from_name": "verdict", "to_name": "text", "type": "choices", "value": {"choices": ["kept"]}}
+    ls_client._sdk.annotations.create(id=task["id"], result=task["predictions"][0]["result"] + [choice])
+    main(run)
+    err = capsys.readouterr().err
+    assert f"{title!r} is pushed again: first the critic learns what reviewers submitted there (as --learn does)\n" \
+           f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted" in err
+    saved = Critic.load(work / "critic")
+    assert saved.verdict_y.tolist() == [0.0] and saved.own_keys().tolist() == [task["meta"]["ner_review"]["key"]]
