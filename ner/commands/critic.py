@@ -147,9 +147,8 @@ def run(args) -> int:
     critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, learn)   # or trained
     if learn:
         critic, summary = review.learn(None, learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
-                                       corpus=(items, labels, probs))
-        say(summary if args.learn else f"{learn!r} is pushed again: first the critic learns what reviewers "
-            f"submitted there (as --learn does)\n{summary}")
+                                       corpus=(items, labels, probs), pushed=not args.learn)
+        say(summary)
     critic.save(critic_dir)
     every = scored(items, labels, probs, critic)
     suspects, note = listing(items, every, [] if args.recheck else critic.info.get(KEY), args.top, args.threshold,

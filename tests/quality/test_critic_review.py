@@ -319,3 +319,10 @@ def test_a_queue_pushed_again_learns_what_reviewers_submitted_first(ls_client, l
            f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted" in err
     saved = Critic.load(work / "critic")
     assert saved.verdict_y.tolist() == [0.0] and saved.own_keys().tolist() == [task["meta"]["ner_review"]["key"]]
+    main(run)      # nothing submitted since: said, not learned again as if it were new (the trial)
+    err = capsys.readouterr().err
+    assert f"{title!r} is pushed again: the critic holds its 1 verdict(s) already, as they are\n" in err
+    assert "verdicts from" not in err
+    assert main(["critic", "--learn", title, "--work", str(work)]) == 0
+    assert f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted; the critic now holds 1 of the review queue " \
+           "(weight 5 each); 1 of these it held already, as they are" in capsys.readouterr().out

@@ -387,3 +387,26 @@ def test_the_commands_a_reminder_prints_name_what_the_run_read():
 
     assert source_of(["b.conll", "a b.conll", "b.conll"]) == "'a b.conll' b.conll"
     assert source_of(["project:ML review/d1", "project:ML review/d2"]) == "--project 'ML review'"
+
+
+def test_a_suspect_is_an_error_only_where_the_reviewer_changed_its_tokens_or_its_suggestions():
+    """The trial: a reviewer kept «OpenAI Five» as the Model it was (the suspect said Organization), added the
+    missing «Dota 2» beside it and ticked "fixed"; the critic learned the declined retype as an error and put it
+    first on the next push, over the threshold."""
+    from ner.quality.critic.review import verdicts
+
+    def verdict(span, after, fix=None, verdict=FIXED):
+        return [v[2:] for v in verdicts([queue_task(span, after, fix=fix, verdict=verdict)])]
+
+    elsewhere = with_tag(TAGS, 2, "B-PER")               # «обучена» tagged, two tokens away from the suspect
+    assert verdict((4, 5, "ORG"), elsewhere, [4, 5, "PER"]) == [(0, "kept")]
+    assert verdict((4, 5, "ORG"), with_tag(TAGS, 4, "B-PER"), [4, 5, "PER"]) == [(1, "corrected")]
+    assert verdict((4, 5, "ORG"), with_tag(TAGS, 4, "O")) == [(1, "deleted")]
+    assert verdict((4, 5, "ORG"), TAGS, [4, 5, "PER"]) == [(1, "corrected")]    # ticked fixed, left as it was
+    assert verdict((4, 5, "ORG"), elsewhere, [4, 5, "PER"], KEPT) == [(0, "kept")]
+    # a name the suspect says is missing: added there (with any label) an error, added elsewhere not
+    assert verdict((2, 3, ""), elsewhere, [2, 3, "ORG"]) == [(1, "corrected")]
+    assert verdict((3, 4, ""), elsewhere, [3, 4, "ORG"]) == [(0, "kept")]
+    # a boundary: the span grown to the token its suggestion adds is a change of its suggestion's tokens
+    grown = with_tag(with_tag(TAGS, 3, "B-ORG"), 4, "I-ORG")
+    assert verdict((4, 5, "ORG"), grown, [3, 5, "ORG"]) == [(1, "corrected")]

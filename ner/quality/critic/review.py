@@ -139,14 +139,19 @@ def push_line(sent: int, suspects, title: str, retired: int = 0) -> str:
 
 
 def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
-    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task."""
+    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task. A task corrected
+    elsewhere in its sentence, the suspect's tokens and its suggestion's left as they were, keeps the suspect (a
+    reviewer who adds a missing name beside a suspect they decline has not confirmed it); one ticked "fixed" and
+    left unchanged is the reviewer's word that it is an error."""
     out = []
     for r in reviewed:
         if "span" not in r.extra or "features" not in r.extra:
             continue
         start, end, label = r.extra["span"]
         spans = tags_spans(r.after.tags)
-        if r.verdict == KEPT:
+        fix = r.extra.get("fix") or (start, end)
+        lo, hi = min(start, fix[0]), max(end, fix[1])
+        if r.verdict == KEPT or (r.after.tags != r.before.tags and r.after.tags[lo:hi] == r.before.tags[lo:hi]):
             verdict = "kept"
         elif label and (start, end, label) not in spans and not any(i < end and start < j for i, j, _ in spans):
             verdict = "deleted"
@@ -185,9 +190,11 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
     return found
 
 
-def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None, **_):
+def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None,
+          pushed: bool = False, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
-    ``corpus``: ``audit_learn.learn_audit``)."""
+    ``corpus``: ``audit_learn.learn_audit``); ``pushed``: the queue is about to be pushed again, and a critic
+    that holds every verdict as it is, with its place, is returned as it is."""
     from .model import FITTED, order_agreement
     from .upgrade import relearned
 
@@ -197,6 +204,11 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
 
         return learn_audit(reviewed, title, critic, corpus, weight=weight, seed=seed)
     found, again, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
+    had = dict(zip(critic.own_keys().tolist(), critic.verdict_y.tolist()))
+    places, now = ({p[0]: p for p in merged(group)} for group in (critic.info.get(KEY), checked(reviewed)))
+    fresh = sum(had.get(k) != v or places.get(k) != now.get(k) for k, _, v, _ in found)   # new, or reviewed again
+    if pushed and not fresh:
+        return critic, f"{title!r} is pushed again: the critic holds its {len(found)} verdict(s) already, as they are"
     x = np.array([f for _, f, _, _ in found], dtype=np.float64)
     y = np.array([v for _, _, v, _ in found], dtype=np.float64)
     before = critic.score(x)
@@ -204,8 +216,11 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     new.info[KEY] = merged(new.info.get(KEY), checked(reviewed))
     after = new.score(x)
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
-    lines = [f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
-             f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"]
+    lines = [f"{title!r} is pushed again: first the critic learns what reviewers submitted there (as --learn "
+             f"does)"] * pushed
+    lines.append(f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
+                 f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"
+                 + (f"; {len(found) - fresh} of these it held already, as they are" if fresh < len(found) else ""))
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
             lines.append(f"  {name}: mean score {before[mask].mean():.3f} -> {after[mask].mean():.3f}")
