@@ -137,8 +137,10 @@ def test_the_note_says_which_listed_suspects_wait_for_a_reviewers_correction_to_
     elsewhere = suspect(1, 2, score=0.9)
     shown, note = listing([item()], [there, elsewhere], places, 30, 0.5)
     assert shown == [there, elsewhere]                                   # not set aside: the file is as it was
-    assert note == ("1 of the suspects listed sit where reviewers corrected the annotation and the corpus does not "
-                    "hold the correction yet: --learn P --apply FILE writes it")
+    assert note == ("1 of the suspects listed (#1) sit where reviewers corrected the annotation and the corpus does "
+                    "not hold the correction yet: --learn P --apply FILE writes it")
+    # named by their rows in the table (the trial could not tell which of its rows were reviewed ones)
+    assert listing([item()], [elsewhere, there], places, 30, 0.5)[1].startswith("1 of the suspects listed (#2) sit")
     assert listing([item(fixed)], [elsewhere], places, 30, 0.5) == ([elsewhere], "")   # written: nothing waits
     assert listing([item()], [there, elsewhere], places, 30, 0.5, applying=True)[1] == ""   # this run writes it
     assert listing([item()], [there, elsewhere], places, 1, 0.99)[1] == note       # the first one, listed by --top

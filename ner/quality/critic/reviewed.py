@@ -104,8 +104,8 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
     return left, len(met)
 
 
-def unwritten(items, suspects, places) -> int:
-    """How many of ``suspects`` meet a place a reviewer corrected in a one-word-per-line file whose sentence, at
+def unwritten(items, suspects, places) -> list[int]:
+    """The positions of those of ``suspects`` that meet a place a reviewer corrected in a one-word-per-line file whose sentence, at
     the line it was sent from, still holds the tags it was sent with: ``--apply`` has not written the correction
     (the critic, having learned it is an error, lists it). A place kept as it was, or edited since by hand, or a
     sentence of the same words elsewhere, is none."""
@@ -113,14 +113,15 @@ def unwritten(items, suspects, places) -> int:
     for place in _places(places):
         if len(place) == 7 and place[6] is not None and place[4] != place[5]:
             by_words.setdefault(place[1], []).append((place[2], place[3], place[5], place[6]))
-    count = 0
-    for s in suspects:
+    out = []
+    for n, s in enumerate(suspects):
         it = items[s.item]
         lo, hi = s.reach()
-        count += s.kind != "token" and it.per_line and any(
-            a < hi and lo < b and line == it.sentence.line and _around(it.sentence.tags, a, b) == sent
-            for a, b, sent, line in by_words.get(sentence_key(it.sentence.words), ()))
-    return count
+        if s.kind != "token" and it.per_line and any(
+                a < hi and lo < b and line == it.sentence.line and _around(it.sentence.tags, a, b) == sent
+                for a, b, sent, line in by_words.get(sentence_key(it.sentence.words), ())):
+            out.append(n)
+    return out
 
 
 def _place(item) -> tuple[str, int]:

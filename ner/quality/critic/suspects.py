@@ -247,7 +247,8 @@ def listing(items, suspects, places, top: int, threshold: float, applying: bool 
     waiting = unwritten(items, listed(shown), places)
     return shown, "\n".join(([f"{out} suspect(s) left out: reviewers checked them, and their places are as the "
                               "reviewers left them (--recheck lists them)"] if out else []) +
-                            ([f"{waiting} of the suspects listed sit where reviewers corrected the annotation and the "
+                            ([f"{len(waiting)} of the suspects listed ({', '.join(f'#{n + 1}' for n in waiting[:10])}"
+                              f"{' ...' * (len(waiting) > 10)}) sit where reviewers corrected the annotation and the "
                               "corpus does not hold the correction yet: --learn P --apply FILE writes it"]
                              if waiting and not applying else []))
 
