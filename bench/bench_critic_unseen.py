@@ -147,16 +147,18 @@ def audited_run(items, bad, clean, labels, probs, errors, seed: int, n: int, the
 
 def queue_run(items, bad, clean, labels, probs, errors, seed: int, batch: int, weight: float = 5.0):
     """The review queue worked best first in rounds of ``batch`` suspects by a reviewer who restores the gold, the
-    critic learning each round's verdicts (``ner critic --learn``'s refit, its default weight) before the next
-    round is ranked; a suspect whose tokens meet a reviewed one's is set aside, as ``ner critic`` sets aside the
-    places reviewers checked. The corpus and its marginals stay as they were (``--apply`` and the fold models'
-    retraining between rounds are left out). ``(the share of errors found within 2n suspects reviewed in all, the
+    critic learning each round's verdicts (``review.verdicts`` read them; ``--learn``'s refit, its default weight)
+    before the next round is ranked; a suspect whose tokens meet a reviewed one's is set aside, as ``ner critic``
+    does once ``--apply`` has written the corrections (``--push-review`` takes its top from the suspects nobody has
+    reviewed). The corpus and its marginals stay as they were (the fold models' retraining after ``--apply`` is
+    left out). ``(the share of errors found within 2n suspects reviewed in all, the
     share of sentences the critic expects to hold an error once it has learned every verdict)``."""
     import numpy as np
 
-    from ner.quality.critic.corrupt import truth
+    from ner.labelstudio.review import FIXED, KEPT, Reviewed
     from ner.quality.critic.model import train_critic
-    from ner.quality.critic.suspects import scored, suppress_overlaps
+    from ner.quality.critic.review import verdicts
+    from ner.quality.critic.suspects import score_items, scored, suppress_overlaps
 
     critic = train_critic([it.sentence.words for it in items], bad, probs, labels, seed=seed)
     budget, done = 2 * len(errors), []
@@ -170,11 +172,16 @@ def queue_run(items, bad, clean, labels, probs, errors, seed: int, batch: int, w
         if not batch_done:
             break
         done += batch_done
-        y = truth(batch_done, clean, bad)
+        # the product's verdicts: the reviewer restores the gold sentence, kept where it was the gold already
+        y = [v[2] for v in verdicts([Reviewed(str(n), n, KEPT if tuple(clean[s.item]) == tuple(bad[s.item]) else FIXED,
+                                              False, items[s.item].sentence, items[s.item].sentence.with_tags(
+                                                  clean[s.item]), "gold",
+                                              {"span": [s.start, s.end, s.label], "fix": s.fix, "features": s.features})
+                                     for n, s in enumerate(batch_done)])]
         critic = critic.refit(np.array([s.features for s in batch_done]), np.array(y, dtype=np.float64), weight,
                               seed, keys=[f"{s.item}:{s.start}:{s.end}:{s.kind}" for s in batch_done])
     keep = [1.0] * len(items)      # the share of sentences the critic, having learned them all, expects to err
-    for s in scored(items, labels, probs, critic):
+    for s in score_items(items, labels, probs, critic):     # as critic_run reckons it
         if s.kind != "token":
             keep[s.item] *= 1 - s.score
     return found_within([(s.item, s.start, s.end) for s in done], errors, budget), 1 - sum(keep) / len(keep)

@@ -168,10 +168,11 @@ def run(args) -> int:
     if args.html:
         Path(args.html).write_text(format_html(items, listed, groups, reading), encoding="utf-8")
     if args.push_review:
-        sent = review.push_review(_client(args), args.project, items, labels, suspects[: args.top])
+        queue = review.unreviewed(_client(args), args.project, items, suspects, args.top)
+        sent = review.push_review(_client(args), args.project, items, labels, queue)
         retired = review.retire_review(_client(args), args.project, items, suspects, every,
                                        [] if args.recheck else critic.info.get(KEY))
-        say(review.push_line(sent, suspects[: args.top], args.project, retired))
+        say(review.push_line(sent, queue, args.project, retired))
     if args.audit is not None:
         say(audit.send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
         return 0

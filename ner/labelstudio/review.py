@@ -186,6 +186,14 @@ def push_queue(client, title: str, items, labels) -> int:
     return created
 
 
+def submitted_keys(client, title: str) -> set:
+    """The keys of the items whose task in project ``title`` a reviewer has submitted."""
+    from .annotations import submitted
+
+    tasks = client.iter_tasks(client.project(title)["id"], with_results=True)
+    return {((t.get("meta") or {}).get(META) or {}).get("key") for t in tasks if submitted(t)}
+
+
 def _refresh(client, old: dict, it: ReviewItem, names) -> None:
     """An open task takes its item's suspicion and note, where its versions are the same (else it is left whole:
     its note would contradict the versions shown beside it)."""

@@ -326,3 +326,20 @@ def test_a_queue_pushed_again_learns_what_reviewers_submitted_first(ls_client, l
     assert main(["critic", "--learn", title, "--work", str(work)]) == 0
     assert f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted; the critic now holds 1 of the review queue " \
            "(weight 5 each); 1 of these it held already, as they are" in capsys.readouterr().out
+
+
+def test_a_push_takes_its_top_from_the_suspects_nobody_has_reviewed(ls_client, ls_project, planted):
+    """A suspect corrected in the queue but not written into the file yet is listed again, first (the critic learned
+    it is an error): it took one of the push's --top places and sent nothing, so each re-push sent fewer (the
+    review)."""
+    from ner.quality.critic.review import unreviewed
+
+    items, _, suspects = planted
+    title = ls_project(Schema.auto(LABELS))
+    push_review(ls_client, title, items, LABELS, suspects[:2])
+    assert unreviewed(ls_client, title, items, suspects, 2) == suspects[:2]      # sent, open: still theirs
+    first = next(t for t in ls_client.iter_tasks(ls_client.project(title)["id"])
+                 if t["meta"]["ner_review"]["extra"]["span"][:2] == [suspects[0].start, suspects[0].end])
+    ls_client._sdk.annotations.create(id=first["id"], result=first["predictions"][1]["result"])   # corrected
+    assert unreviewed(ls_client, title, items, suspects, 2) == suspects[1:3]
+    assert unreviewed(ls_client, title, items, suspects, 1) == [suspects[1]]

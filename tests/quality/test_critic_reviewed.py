@@ -412,3 +412,9 @@ def test_a_suspect_is_an_error_only_where_the_reviewer_changed_its_tokens_or_its
     # a boundary: the span grown to the token its suggestion adds is a change of its suggestion's tokens
     grown = with_tag(with_tag(TAGS, 3, "B-ORG"), 4, "I-ORG")
     assert verdict((4, 5, "ORG"), grown, [3, 5, "ORG"]) == [(1, "corrected")]
+    # grown to the right: no tag of its tokens changes, yet the span is no longer there as it was (the review)
+    right = with_tag(TAGS, 5, "I-ORG")
+    assert verdict((4, 5, "ORG"), right, [4, 5, "PER"]) == [(1, "corrected")]
+    assert verdict((4, 5, "ORG"), right) == [(1, "corrected")]
+    # a missing name the reviewer adds by growing a span next to it over its token
+    assert verdict((5, 6, ""), right, [5, 6, "ORG"]) == [(1, "corrected")]

@@ -1,17 +1,16 @@
 """The critic's review queue in Label Studio, learning from the verdicts, and the corrections put back.
 
-``push_review(client, title, items, labels, suspects)`` sends one open task per suspect
-through the generic queue (``labelstudio/review.py``): the sentence as it stands
-(pre-selected), the suggested correction as a prediction of model version ``critic``, a
-note naming the suspect span and the suggestion, most suspect first. A suspect already in
-the project is not sent again (an open one's suspicion and note are brought up to date).
+``push_review(client, title, items, labels, suspects)`` sends one open task per suspect through the generic
+queue (``labelstudio/review.py``): the sentence as it stands (pre-selected), the suggested correction as a
+prediction of model version ``critic``, a note naming the suspect span and the suggestion, most suspect first.
+A suspect already in the project is not sent again (an open one's suspicion and note are brought up to date).
 ``ensure_queue`` (re-exported) checks the project before the out-of-fold training starts.
 
-``learn(client, title, critic, weight)`` reads what reviewers submitted. The verdict is the
-one ticked (kept/fixed), else *kept* when the sentence was submitted unchanged and *fixed*
-when it was changed; a fixed suspect is *deleted* when its span is gone and nothing
-overlaps it, else *corrected*. Kept is 0, the others are 1; the critic is refitted with
-them (``Critic.refit``) and the summary says how the reviewed suspects' scores moved.
+``learn(client, title, critic, weight)`` reads what reviewers submitted. The verdict is the one ticked
+(kept/fixed), else *kept* when the sentence was submitted unchanged and *fixed* when it was changed; a fixed
+sentence whose suspect the reviewer left as it was keeps it (the change was elsewhere), a fixed suspect is
+*deleted* when its span is gone and nothing overlaps it, else *corrected* (``verdicts``). Kept is 0, the others
+1; the critic is refitted with them (``Critic.refit``), as ``--push-review`` does before it pushes again.
 
 ``corrections(reviewed)`` turns the submitted sentences into ``Retag`` records at the
 file and lines the suspect came from (``formats/retag.py`` writes them back).
@@ -94,6 +93,15 @@ def signals_key() -> str:
     return hashlib.sha1("|".join(FEATURES).encode()).hexdigest()[:12]
 
 
+def unreviewed(client, title: str, items, suspects, top: int) -> list:
+    """The first ``top`` suspects (flagged tokens left out) whose task in ``title`` no reviewer has submitted (one
+    corrected there is listed, first, until ``--apply`` writes it: it took a place and sent nothing)."""
+    from ...labelstudio.review import submitted_keys
+
+    done = submitted_keys(client, title)
+    return [s for s in suspects if s.kind != "token" and _suspect_id(items[s.item], s) not in done][:top]
+
+
 def push_review(client, title: str, items, labels, suspects) -> int:
     """Send the suspects (not flagged tokens) as open review tasks; returns how many were created."""
     return push_queue(client, title, review_items(items, suspects), labels)
@@ -139,21 +147,22 @@ def push_line(sent: int, suspects, title: str, retired: int = 0) -> str:
 
 
 def verdicts(reviewed) -> list[tuple[str, list[float], int, str]]:
-    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` for each reviewed critic task. A task corrected
-    elsewhere in its sentence, the suspect's tokens and its suggestion's left as they were, keeps the suspect (a
-    reviewer who adds a missing name beside a suspect they decline has not confirmed it); one ticked "fixed" and
-    left unchanged is the reviewer's word that it is an error."""
+    """``(suspect id, features, 1 = an error / 0 = kept, verdict)`` per reviewed critic task: an error where the
+    reviewer changed the suspect (its span no longer there as it was; a span added over a missing one's tokens or
+    its suggestion's) or ticked "fixed" leaving all as it was; a change elsewhere in the sentence keeps it."""
     out = []
     for r in reviewed:
         if "span" not in r.extra or "features" not in r.extra:
             continue
         start, end, label = r.extra["span"]
-        spans = tags_spans(r.after.tags)
+        before, spans = tags_spans(r.before.tags), tags_spans(r.after.tags)
         fix = r.extra.get("fix") or (start, end)
         lo, hi = min(start, fix[0]), max(end, fix[1])
-        if r.verdict == KEPT or (r.after.tags != r.before.tags and r.after.tags[lo:hi] == r.before.tags[lo:hi]):
+        changed = ((start, end, label) not in spans if label else
+                   any(i < hi and lo < j and (i, j, lab) not in before for i, j, lab in spans))
+        if r.verdict == KEPT or (not changed and r.after.tags != r.before.tags):
             verdict = "kept"
-        elif label and (start, end, label) not in spans and not any(i < end and start < j for i, j, _ in spans):
+        elif label and changed and not any(i < end and start < j for i, j, _ in spans):
             verdict = "deleted"
         else:
             verdict = "corrected"
@@ -193,8 +202,7 @@ def verdicts_or_refuse(reviewed, title: str, items=None) -> list:
 def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, reviewed=None, corpus=None,
           pushed: bool = False, **_):
     """``(refitted critic, summary)`` from the reviewers' verdicts in project ``title`` (an audit sample's with
-    ``corpus``: ``audit_learn.learn_audit``); ``pushed``: the queue is about to be pushed again, and a critic
-    that holds every verdict as it is, with its place, is returned as it is."""
+    ``corpus``: ``audit_learn.learn_audit``); ``pushed``: before a push, nothing refused, nothing learned twice."""
     from .model import FITTED, order_agreement
     from .upgrade import relearned
 
@@ -203,7 +211,12 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
         from .audit_learn import learn_audit
 
         return learn_audit(reviewed, title, critic, corpus, weight=weight, seed=seed)
-    found, again, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
+    try:
+        found, again, left = read_again(verdicts_or_refuse(reviewed, title), reviewed, title, corpus)
+    except UserError as e:
+        if not pushed:
+            raise
+        return critic, f"{title!r} is pushed again, its verdicts not learned: {e}"
     had = dict(zip(critic.own_keys().tolist(), critic.verdict_y.tolist()))
     places, now = ({p[0]: p for p in merged(group)} for group in (critic.info.get(KEY), checked(reviewed)))
     fresh = sum(had.get(k) != v or places.get(k) != now.get(k) for k, _, v, _ in found)   # new, or reviewed again
