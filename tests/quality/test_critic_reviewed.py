@@ -418,3 +418,29 @@ def test_a_suspect_is_an_error_only_where_the_reviewer_changed_its_tokens_or_its
     assert verdict((4, 5, "ORG"), right) == [(1, "corrected")]
     # a missing name the reviewer adds by growing a span next to it over its token
     assert verdict((5, 6, ""), right, [5, 6, "ORG"]) == [(1, "corrected")]
+
+
+def test_a_push_learns_nothing_twice_and_is_not_refused_for_verdicts_it_cannot_read():
+    """Before a push (``pushed``): a critic holding every verdict as it is comes back as it is, said so; verdicts
+    of another version of ner's signals that cannot be read again in the corpus are said, not refused after the
+    whole training (the review)."""
+    import pytest
+
+    from ner.errors import UserError
+    from ner.quality.critic.review import learn
+
+    words, tags, probs = templated(60, seed=9)
+    critic = train_critic(words, tags, probs, LABELS, seed=2)
+    task = queue_task((4, 5, "ORG"))
+    task.extra["features"] = list(critic.x[0])
+    once, _ = learn(None, "Q", critic, reviewed=[task], pushed=True)
+    again, said = learn(None, "Q", once, reviewed=[task], pushed=True)
+    assert again is once and said == "'Q' is pushed again: the critic holds its 1 verdict(s) already, as they are"
+    stale = queue_task((4, 5, "ORG"))                    # sent with other signals; its sentence is not in the corpus
+    stale.extra.update(features=[0.0], signals="another")
+    corpus = ([Item("x.conll", Sentence(w, t, 1 + 8 * k), "x") for k, (w, t) in enumerate(zip(words, tags))],
+              LABELS, probs)
+    with pytest.raises(UserError, match="none of its verdicts could be read"):
+        learn(None, "Q", critic, reviewed=[stale], corpus=corpus)
+    kept, said = learn(None, "Q", critic, reviewed=[stale], corpus=corpus, pushed=True)
+    assert kept is critic and said.startswith("'Q' is pushed again, its verdicts not learned: project 'Q': none of")
