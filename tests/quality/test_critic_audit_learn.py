@@ -235,8 +235,9 @@ def test_a_queue_learned_twice_is_held_once_also_from_a_critic_saved_before_keys
              for n in range(3)]
     once, _ = learn(None, "Q", critic, 5.0, 2, reviewed=queue)
     twice, summary = learn(None, "Q", once, 5.0, 2, reviewed=queue)
-    assert len(twice.verdict_y) == 3 and "the critic now holds 3 of the review queue (weight 5 each); 3 of these it held " \
-        "already, as they are\n" in summary
+    assert len(twice.verdict_y) == 3
+    assert "the critic now holds 3 of the review queue (weight 5 each); 3 of these it held already, as they are\n" \
+        in summary
     once.save(tmp_path / "c")
     rows = dict(np.load(tmp_path / "c" / "critic_rows.npz"))
     np.savez_compressed(tmp_path / "c" / "critic_rows.npz", **{k: v for k, v in rows.items() if k not in ("vw", "vk")})

@@ -105,10 +105,10 @@ def set_aside(items, suspects, places) -> tuple[list, int]:
 
 
 def unwritten(items, suspects, places) -> list[int]:
-    """The positions of those of ``suspects`` that meet a place a reviewer corrected in a one-word-per-line file whose sentence, at
-    the line it was sent from, still holds the tags it was sent with: ``--apply`` has not written the correction
-    (the critic, having learned it is an error, lists it). A place kept as it was, or edited since by hand, or a
-    sentence of the same words elsewhere, is none."""
+    """The positions of those of ``suspects`` that meet a place a reviewer corrected in a one-word-per-line file
+    whose sentence, at the line it was sent from, still holds the tags it was sent with: ``--apply`` has not written
+    the correction (the critic, having learned it is an error, lists it). A place kept as it was, or edited since by
+    hand, or a sentence of the same words elsewhere, is none."""
     by_words: dict[str, list[tuple]] = {}
     for place in _places(places):
         if len(place) == 7 and place[6] is not None and place[4] != place[5]:
