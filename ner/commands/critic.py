@@ -134,20 +134,19 @@ def run(args) -> int:
             raise UserError("--push-review and --audit need --project P (the review queue)")
         # before the training: made or checked, an audit's sample and the critic's suspects kept apart
         audit.ensure_queue_project(_client(args), args.project, labels, args.audit is not None)
-    learn = args.learn or (args.project if args.push_review else None)   # a queue is learned before it is pushed
-    reviewed = _read_queue(review, _client(args), learn) if learn else None
-    if args.learn:   # verdicts to learn from, checked before the training too
+    titles = dict.fromkeys(t for t in (args.learn, args.push_review and args.project) if t)  # a queue pushed again
+    learns = {t: _read_queue(review, _client(args), t) for t in titles}   # is learned first, after --learn's
+    if (reviewed := learns.get(args.learn)) is not None:   # verdicts to learn from, checked before the training too
         review.verdicts_or_refuse(reviewed, args.learn, items)
-    elif learn and not review.verdicts(reviewed):
-        learn = None
+    learns = {t: found for t, found in learns.items() if t == args.learn or review.verdicts(found)}
     config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
     say(reading_line(reading := fold_reading(items, probs, labels, config.folds)))
-    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, learn)   # or trained
-    if learn:
-        critic, summary = review.learn(None, learn, critic, args.verdict_weight, args.seed, reviewed=reviewed,
-                                       corpus=(items, labels, probs), pushed=not args.learn)
+    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, next(iter(learns), None))
+    for title, found in learns.items():
+        critic, summary = review.learn(None, title, critic, args.verdict_weight, args.seed, reviewed=found,
+                                       corpus=(items, labels, probs), pushed=title != args.learn)
         say(summary)
     critic.save(critic_dir)
     every = scored(items, labels, probs, critic)

@@ -156,7 +156,7 @@ def test_verdicts_refit_the_critic_and_corrections_go_back_to_their_lines(ls_cli
     typed = tasks["type"]
     sdk.annotations.create(id=typed["id"], result=typed["predictions"][1]["result"], was_cancelled=False)
     new, summary = learn(ls_client, title, critic, weight=200)
-    assert summary.startswith(f"1 verdicts from {title!r}: 0 kept, 1 corrected, 0 deleted")
+    assert summary.startswith(f"1 verdict from {title!r}: 0 kept, 1 corrected, 0 deleted")
     assert "nan" not in summary and "{" not in summary                  # one kind only: said in words
     assert "needs both kinds of verdict" in summary
     # the spurious span submitted unchanged with "kept" ticked: kept, one click on Submit
@@ -316,16 +316,47 @@ def test_a_queue_pushed_again_learns_what_reviewers_submitted_first(ls_client, l
     main(run)
     err = capsys.readouterr().err
     assert f"{title!r} is pushed again: first the critic learns what reviewers submitted there (as --learn does)\n" \
-           f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted" in err
+           f"1 verdict from {title!r}: 1 kept, 0 corrected, 0 deleted" in err
     saved = Critic.load(work / "critic")
     assert saved.verdict_y.tolist() == [0.0] and saved.own_keys().tolist() == [task["meta"]["ner_review"]["key"]]
     main(run)      # nothing submitted since: said, not learned again as if it were new (the trial)
     err = capsys.readouterr().err
     assert f"{title!r} is pushed again: the critic holds its 1 verdict(s) already, as they are\n" in err
-    assert "verdicts from" not in err
+    assert "verdict from" not in err
     assert main(["critic", "--learn", title, "--work", str(work)]) == 0
-    assert f"1 verdicts from {title!r}: 1 kept, 0 corrected, 0 deleted; the critic now holds 1 of the review queue " \
+    assert f"1 verdict from {title!r}: 1 kept, 0 corrected, 0 deleted; the critic now holds 1 of the review queue " \
            "(weight 5 each); 1 of these it held already, as they are" in capsys.readouterr().out
+
+
+def test_learning_one_project_and_pushing_another_learns_both(ls_client, ls_project, planted, tmp_path, monkeypatch,
+                                                              capsys):
+    """``--learn A --push-review --project B`` learned A only, and no line said B's verdicts were left (the review)."""
+    from ner.cli import main
+    from ner.quality.critic.model import Critic
+
+    items, _, _ = planted
+    monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
+    (tmp_path / "x.conll").write_text(corpus_text(items), encoding="utf-8")
+    first, second = ls_project(Schema.auto(LABELS)), ls_project(Schema.auto(LABELS))
+    run = ["critic", str(tmp_path / "x.conll"), "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "5",
+           "--work", str(tmp_path / "work"), "--push-review", "--project"]
+    main(run + [first])
+    main(run + [second])
+    choice = {"from_name": "verdict", "to_name": "text", "type": "choices", "value": {"choices": ["kept"]}}
+    keys = []
+    for title in (first, second):     # a different suspect kept in each
+        task = [t for t in ls_client.iter_tasks(ls_client.project(title)["id"])
+                if t["meta"]["ner_review"]["key"] not in keys][0]
+        ls_client._sdk.annotations.create(id=task["id"], result=task["predictions"][0]["result"] + [choice])
+        keys.append(task["meta"]["ner_review"]["key"])
+    capsys.readouterr()
+    main(run[:-2] + ["--learn", first, "--push-review", "--project", second])
+    err = capsys.readouterr().err
+    assert f"1 verdict from {first!r}: 1 kept" in err
+    assert f"{second!r} is pushed again: first the critic learns what reviewers submitted there (as --learn does)\n" \
+           f"1 verdict from {second!r}: 1 kept" in err
+    assert sorted(Critic.load(tmp_path / "work" / "critic").own_keys().tolist()) == sorted(keys)
 
 
 def test_a_push_takes_its_top_from_the_suspects_nobody_has_reviewed(ls_client, ls_project, planted):

@@ -15,8 +15,7 @@ sentence whose suspect the reviewer left as it was keeps it (the change was else
 ``corrections(reviewed)`` turns the submitted sentences into ``Retag`` records at the
 file and lines the suspect came from (``formats/retag.py`` writes them back).
 
-Left out: Label Studio Enterprise's review stage; tokens flagged for their letters (a
-word's spelling is not a span verdict).
+Left out: Label Studio Enterprise's review stage; tokens flagged for their letters (a spelling is no span verdict).
 """
 
 from __future__ import annotations
@@ -231,8 +230,9 @@ def learn(client, title: str, critic, weight: float = 5.0, seed: int = 13, *, re
     counts = {k: sum(1 for *_, v in found if v == k) for k in ("kept", "corrected", "deleted")}
     lines = [f"{title!r} is pushed again: first the critic learns what reviewers submitted there (as --learn "
              f"does)"] * pushed
-    lines.append(f"{len(found)} verdicts from {title!r}: {counts['kept']} kept, {counts['corrected']} corrected, "
-                 f"{counts['deleted']} deleted; the critic now holds {held(new, weight)}"
+    lines.append(f"{len(found)} verdict{'s' * (len(found) != 1)} from {title!r}: {counts['kept']} kept, "
+                 f"{counts['corrected']} corrected, {counts['deleted']} deleted; the critic now holds "
+                 f"{held(new, weight)}"
                  + (f"; {len(found) - fresh} of these it held already, as they are" if fresh < len(found) else ""))
     for name, mask in (("errors", y == 1), ("kept", y == 0)):
         if mask.any():
