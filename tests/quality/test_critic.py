@@ -412,6 +412,43 @@ def test_no_suggestion_begins_on_a_dash_or_moves_a_boundary_to_another_label():
     assert (annotated.kind, annotated.fix) == ("type", (2, 5, "PER"))
 
 
+def test_a_boundary_suggestion_never_swallows_an_entity_of_another_label():
+    """The trial: «14 марта 2023 года» (Date) was asked 'границы «GPT-4 14 марта 2023 года»?', where «GPT-4» is a
+    Model: a reviewer accepting it deleted the Model. A same-label neighbour may still be merged (a split name)."""
+    words = [("GPT-4", "14", "марта", "2023", "года", ".")] * 2 + [SENT] * 8
+    tags = [tags_of(6, (0, 1, "ORG"), (1, 5, "LOC")), tags_of(6, (0, 1, "LOC"), (1, 5, "LOC"))] + [CLEAN] * 8
+    one_span = marginals(("B-LOC", "I-LOC", "I-LOC", "I-LOC", "I-LOC", "O"))
+    probs = [one_span, one_span] + [marginals(CLEAN)] * 8
+    found = by_place(candidates(words, tags, probs, LABELS))
+    assert found[0, 1, 5, "LOC"].kind != "boundary" and found[0, 1, 5, "LOC"].fix != (0, 5, "LOC")
+    assert (found[1, 1, 5, "LOC"].kind, found[1, 1, 5, "LOC"].fix) == ("boundary", (0, 5, "LOC"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_no_suggestion_takes_an_annotated_span_of_another_label(data):
+    """Applied, a suggestion removes the annotated spans it overlaps: only the suspect's own, or a neighbour of its
+    label (a split name merged), ever. Spans may touch; each sentence's model reads one label, in runs."""
+    from ner.quality.critic.review import corrected_tags
+
+    words, tags, probs = [], [], []
+    for _ in range(data.draw(st.integers(1, 5))):
+        n = data.draw(st.integers(1, 8))
+        words.append(tuple(data.draw(st.sampled_from(["Яндекс", "GPT", "в", "14", "марта"])) for _ in range(n)))
+        cuts = sorted({0, n} | data.draw(st.sets(st.integers(1, n), max_size=6)))
+        spans = [(a, b, lab) for a, b in zip(cuts, cuts[1:])
+                 if (lab := data.draw(st.sampled_from(LABELS + [None]))) and a < b]
+        tags.append(tags_of(n, *spans))
+        read = data.draw(st.sampled_from(LABELS))
+        model = [data.draw(st.sampled_from(["O", f"B-{read}", f"I-{read}", f"I-{read}"])) for _ in range(n)]
+        probs.append(marginals(model, conf=data.draw(st.sampled_from([0.3, 0.6, 0.95]))))
+    for c in candidates(words, tags, probs, LABELS):
+        before = set(tags_spans(tags[c.item]))
+        after = set(tags_spans(corrected_tags(tags[c.item], c)))
+        lost = before - after - {(c.start, c.end, c.label)}
+        assert all(lab == c.label for _, _, lab in lost), (c, lost)
+
+
 def _unannotated_reference(words, tags, key) -> int:
     """Plain count: occurrences of ``key`` (lower-cased words) whose every token is O."""
     from ner.quality.critic.signals import MAX_NGRAM
