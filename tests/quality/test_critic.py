@@ -412,24 +412,38 @@ def test_no_suggestion_begins_on_a_dash_or_moves_a_boundary_to_another_label():
     assert (annotated.kind, annotated.fix) == ("type", (2, 5, "PER"))
 
 
-def test_a_boundary_suggestion_never_swallows_an_entity_of_another_label():
-    """The trial: «14 марта 2023 года» (Date) was asked 'границы «GPT-4 14 марта 2023 года»?', where «GPT-4» is a
-    Model: a reviewer accepting it deleted the Model. A same-label neighbour may still be merged (a split name)."""
-    words = [("GPT-4", "14", "марта", "2023", "года", ".")] * 2 + [SENT] * 8
-    tags = [tags_of(6, (0, 1, "ORG"), (1, 5, "LOC")), tags_of(6, (0, 1, "LOC"), (1, 5, "LOC"))] + [CLEAN] * 8
-    one_span = marginals(("B-LOC", "I-LOC", "I-LOC", "I-LOC", "I-LOC", "O"))
-    probs = [one_span, one_span] + [marginals(CLEAN)] * 8
+def test_a_suggestion_that_replaces_another_entity_says_so_in_its_note():
+    """The trials: «14 марта 2023 года» (Date) was asked 'границы «GPT-4 14 марта 2023 года»?', where «GPT-4» is a
+    Model, and «PatchCore» (Model) 'границы «PatchCore vs EfficientAD»?', two Models: accepting either deleted an
+    entity the note never named. The suggestion stays (the model reads one span there, as it does over a name half
+    mistyped: «Иван(PER) Петров(ORG)»), and the note names what it replaces."""
+    from ner.quality.critic.review import note
+
+    words = [("GPT-4", "14", "марта", "2023", "года", "."), ("PatchCore", "vs", "EfficientAD", "."),
+             ("Иван", "Петров", "пишет", ".")] + [SENT] * 8
+    tags = [tags_of(6, (0, 1, "ORG"), (1, 5, "LOC")), tags_of(4, (0, 1, "LOC"), (2, 3, "LOC")),
+            tags_of(4, (0, 1, "PER"), (1, 2, "ORG"))] + [CLEAN] * 8
+    probs = [marginals(("B-LOC", "I-LOC", "I-LOC", "I-LOC", "I-LOC", "O")), marginals(("B-LOC", "I-LOC", "I-LOC", "O")),
+             marginals(("B-PER", "I-PER", "O", "O"))] + [marginals(CLEAN)] * 8
     found = by_place(candidates(words, tags, probs, LABELS))
-    assert found[0, 1, 5, "LOC"].kind != "boundary" and found[0, 1, 5, "LOC"].fix != (0, 5, "LOC")
-    assert (found[1, 1, 5, "LOC"].kind, found[1, 1, 5, "LOC"].fix) == ("boundary", (0, 5, "LOC"))
+    cases = [((0, 1, 5, "LOC"), (0, 5, "LOC"), "«14 марта 2023 года» (LOC): границы «GPT-4 14 марта 2023 года»? "
+              "Заменит «GPT-4» (ORG)."),
+             ((1, 0, 1, "LOC"), (0, 3, "LOC"), "«PatchCore» (LOC): границы «PatchCore vs EfficientAD»? "
+              "Заменит «EfficientAD» (LOC)."),
+             ((2, 0, 1, "PER"), (0, 2, "PER"), "«Иван» (PER): границы «Иван Петров»? Заменит «Петров» (ORG).")]
+    for place, fix, said in cases:
+        c = found[place]
+        assert (c.kind, c.fix) == ("boundary", fix)
+        s = Suspect(c.item, c.start, c.end, c.kind, c.label, c.fix[2], c.fix, 0.5)
+        assert note(Sentence(words[c.item], tags[c.item], 1), s) == "Подозрение 50%: " + said
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_no_suggestion_takes_an_annotated_span_of_another_label(data):
-    """Applied, a suggestion removes the annotated spans it overlaps: only the suspect's own, or a neighbour of its
-    label (a split name merged), ever. Spans may touch; each sentence's model reads one label, in runs."""
-    from ner.quality.critic.review import corrected_tags
+def test_every_entity_a_suggestion_would_replace_is_named_in_its_note(data):
+    """Applied, a suggestion removes the annotated spans it overlaps: besides the suspect's own, each is named in the
+    note the reviewer reads. Spans may touch; each sentence's model reads one label, in runs."""
+    from ner.quality.critic.review import corrected_tags, note
 
     words, tags, probs = [], [], []
     for _ in range(data.draw(st.integers(1, 5))):
@@ -443,10 +457,13 @@ def test_no_suggestion_takes_an_annotated_span_of_another_label(data):
         model = [data.draw(st.sampled_from(["O", f"B-{read}", f"I-{read}", f"I-{read}"])) for _ in range(n)]
         probs.append(marginals(model, conf=data.draw(st.sampled_from([0.3, 0.6, 0.95]))))
     for c in candidates(words, tags, probs, LABELS):
-        before = set(tags_spans(tags[c.item]))
-        after = set(tags_spans(corrected_tags(tags[c.item], c)))
-        lost = before - after - {(c.start, c.end, c.label)}
-        assert all(lab == c.label for _, _, lab in lost), (c, lost)
+        lost = (set(tags_spans(tags[c.item])) - set(tags_spans(corrected_tags(tags[c.item], c)))
+                - {(c.start, c.end, c.label)})
+        s = Suspect(c.item, c.start, c.end, c.kind, c.label, c.fix[2] if c.fix else "O", c.fix, 0.5)
+        said = note(Sentence(words[c.item], tags[c.item], 1), s)
+        named = said.split(" Заменит ")[1] if " Заменит " in said else ""
+        assert all(f"«{' '.join(words[c.item][i:j])}» ({lab})" in named for i, j, lab in lost), (c, lost, said)
+        assert named.count("»") == len(lost), (c, lost, said)
 
 
 def _unannotated_reference(words, tags, key) -> int:

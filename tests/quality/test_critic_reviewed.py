@@ -155,6 +155,22 @@ def test_the_note_says_which_listed_suspects_wait_for_a_reviewers_correction_to_
     kept = checked([queue_task((4, 5, "ORG"))])                         # kept, then edited by hand
     assert listing([item(fixed)], [suspect(4, 5, score=0.95)], kept, 30, 0.5) == ([suspect(4, 5, score=0.95)], "")
     assert listing([item()], [there], [p[:5] for p in places], 30, 0.5)[1] == ""   # a place saved before: unknown
+    # a push prints the suspects it sends, an audit none: no row numbers that point at nothing (the trial)
+    assert listing([item()], [there, elsewhere], places, 30, 0.5, numbered=False)[1] == note.replace(
+        "1 of the suspects listed (#1) sit", "1 suspect(s) sit")
+
+
+def test_a_note_quotes_the_text_the_reviewer_reads_not_the_conll_tokens():
+    """A CoNLL sentence's task text is rebuilt as a person writes it ('Llama-3-8B', "Face'а"); the note quoted the
+    tokens joined by spaces («Llama-3-8 B», «Hugging Face ' а»), words the reviewer could not find (the trial)."""
+    from ner.quality.critic.review import note
+
+    words = ("Скачали", "Llama-3-8", "B", "с", "Hugging", "Face", "'", "а", ".")
+    sentence = Sentence(words, ("O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "O"), 1)
+    assert note(sentence, Suspect(0, 1, 3, "type", "PER", "ORG", (1, 3, "ORG"), 0.61)) == \
+        "Подозрение 61%: «Llama-3-8B»: PER или ORG?"
+    assert note(sentence, Suspect(0, 4, 8, "boundary", "ORG", "ORG", (4, 6, "ORG"), 0.5)) == \
+        "Подозрение 50%: «Hugging Face'а» (ORG): границы «Hugging Face»?"
 
 
 def test_places_of_another_form_are_dropped_not_fatal():

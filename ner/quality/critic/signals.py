@@ -158,13 +158,10 @@ def _span_features(p, mass, b_col, i_col, label_index, start, end, label, annota
             *label_cues.features(item, words, start, end, label, annotated)]
 
 
-def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None, known=(),
-                   annotated=()) -> tuple[str, tuple | None]:
-    """The kind of error the signals point to for an annotated span, and the fix (never one over another
-    ``annotated`` span of another label: «GPT-4 14 марта 2023 года» read as one Date would take the Model)."""
+def _annotated_fix(start, end, label, f, model, cons_key, cons, stems=None, known=()) -> tuple[str, tuple | None]:
+    """The kind of error the signals point to for an annotated span, and the fix."""
     overlapping = [(i, j, lab) for i, j, lab in model if i < end and start < j and (i, j) != (start, end)]
-    same = [m for m in overlapping if m[2] == label
-            and not any(i < m[1] and m[0] < j and lab != label for i, j, lab in annotated)]
+    same = [m for m in overlapping if m[2] == label]
     if same:
         return "boundary", max(same, key=lambda m: min(m[1], end) - max(m[0], start))
     retyped = [lab for i, j, lab in model if (i, j) == (start, end) and lab != label]
@@ -232,15 +229,14 @@ def candidates(words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], pr
             continue
         mass = p[:, b_col] + p[:, i_col]
         model = models[item]
-        spans = [s for s in tags_spans(ts) if s[2] in label_index]
-        for i, j, label in spans:
+        for i, j, label in (s for s in tags_spans(ts) if s[2] in label_index):
             f = _span_features(p, mass, b_col, i_col, label_index, i, j, label, True, model, ws, cons, label_share,
                                item, label_cues)
             others = [lab for lab in labels if lab != label]
             best_other = others[int(np.argmax([mass[i:j, label_index[o]].mean() for o in others]))] if others else label
             stems = label_cues.by_stem.get(label_cues.stem_key(ws, i, j))
             kind, fix = _annotated_fix(i, j, label, f + [best_other], model, surface(ws, i, j), cons, stems,
-                                       label_index, spans)
+                                       label_index)
             out.append(Candidate(item, i, j, label, kind, fix, f))
     for key, places in cons.places.items():
         for item, i, j in places:

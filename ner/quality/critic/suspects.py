@@ -232,11 +232,13 @@ def scored(items: Sequence[Item], labels, probs, critic) -> list[Suspect]:
     return out
 
 
-def listing(items, suspects, places, top: int, threshold: float, applying: bool = False) -> tuple[list, str]:
+def listing(items, suspects, places, top: int, threshold: float, applying: bool = False,
+            numbered: bool = True) -> tuple[list, str]:
     """``(suspects, note)``: those in no checked place (``set_aside``), then the best of overlapping ones (in this
     order: a set-aside suspect would hide one nobody has seen); the note says how many of the suspects a run
     without the places would list (the first ``top``, or all over ``threshold``) were left out, and how many of
-    those listed sit where a reviewer's correction is not in the corpus yet (unless the run is ``applying`` them)."""
+    those listed sit where a reviewer's correction is not in the corpus yet (unless the run is ``applying`` them;
+    by row when the run prints them, ``numbered``)."""
     from .reviewed import set_aside, unwritten
 
     left, _ = set_aside(items, suspects, places)
@@ -245,12 +247,13 @@ def listing(items, suspects, places, top: int, threshold: float, applying: bool 
         return ranked[: max(top, sum(s.score >= threshold for s in ranked))]
     out = sum(id(s) not in kept for s in listed(every))
     waiting = unwritten(items, listed(shown), places)
+    rows = f" ({', '.join(f'#{n + 1}' for n in waiting[:10])}{' ...' * (len(waiting) > 10)})"
+    which = f"{len(waiting)} of the suspects listed{rows}" if numbered else f"{len(waiting)} suspect(s)"
     return shown, "\n".join(([f"{out} suspect(s) left out: reviewers checked them, and their places are as the "
                               "reviewers left them (--recheck lists them)"] if out else []) +
-                            ([f"{len(waiting)} of the suspects listed ({', '.join(f'#{n + 1}' for n in waiting[:10])}"
-                              f"{' ...' * (len(waiting) > 10)}) sit where reviewers corrected the annotation and the "
-                              "corpus does not hold the correction yet: --learn P --apply FILE writes it"]
-                             if waiting and not applying else []))
+                            ([f"{which} sit where reviewers corrected the annotation and the corpus does not hold "
+                              "the correction yet: --learn P --apply FILE writes it"] if waiting and not applying
+                             else []))
 
 
 def suppress_overlaps(suspects: Sequence[Suspect]) -> list[Suspect]:
