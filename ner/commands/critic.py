@@ -143,7 +143,7 @@ def run(args) -> int:
                                      hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
     say(reading_line(reading := fold_reading(items, probs, labels, config.folds)))
-    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, next(iter(learns), None))
+    critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, tuple(learns))
     for title, found in learns.items():
         critic, summary = review.learn(None, title, critic, args.verdict_weight, args.seed, reviewed=found,
                                        corpus=(items, labels, probs), pushed=title != args.learn)
@@ -151,15 +151,17 @@ def run(args) -> int:
     critic.save(critic_dir)
     every = scored(items, labels, probs, critic)
     suspects, note = listing(items, every, [] if args.recheck else critic.info.get(KEY), args.top, args.threshold,
-                             bool(args.apply))
+                             bool(args.apply), numbered=not args.push_review and args.audit is None)
     if note:   # kept suspects, corrections written: not asked again
         say(note)
     over = [s for s in suspects if s.score >= args.threshold]
     listed = suspects[: max(args.top, len(over))]
-    groups = quality(items, suspects, args.threshold)
+    groups = quality(items, suspects, args.threshold)   # a push lists what it sends: the first --top nobody reviewed
+    queue = (review.unreviewed(_client(args), args.project, items, suspects, args.top) if args.push_review
+             else suspects[: args.top])
     if args.audit is None:   # an audit's reviewer should not have read the suspects; a warning comes first
         print("\n".join([reading_line(reading, warn=True)] * (reading["f1"] < WEAK_READING)
-                        + [format_table(items, suspects[: args.top]), "", format_quality(groups)]))
+                        + [format_table(items, queue), "", format_quality(groups)]))
     else:
         print(format_quality(groups, reading))
     if args.json:
@@ -167,7 +169,6 @@ def run(args) -> int:
     if args.html:
         Path(args.html).write_text(format_html(items, listed, groups, reading), encoding="utf-8")
     if args.push_review:
-        queue = review.unreviewed(_client(args), args.project, items, suspects, args.top)
         sent = review.push_review(_client(args), args.project, items, labels, queue)
         retired = review.retire_review(_client(args), args.project, items, suspects, every,
                                        [] if args.recheck else critic.info.get(KEY))
@@ -175,7 +176,7 @@ def run(args) -> int:
     if args.audit is not None:
         say(audit.send_audit(_client(args), args.project, items, labels, suspects, args.audit, args.seed))
         return 0
-    applied = _apply(reviewed, args.apply) if args.apply else 0
+    applied = _apply([r for found in learns.values() for r in found], args.apply) if args.apply else 0   # both
     return 1 if over or applied else 0
 
 

@@ -134,6 +134,11 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     assert "absent.conll: no such file" in capsys.readouterr().err
     assert main(["critic"]) == 2
     assert "give corpus FILES" in capsys.readouterr().err
+    corpus = tmp_path / "x.conll"
+    corpus.write_text("Яндекс\tB-ORG\nработает\tO\n\nGoogle\tB-ORG\nтоже\tO\n", encoding="utf-8")
+    assert main(["critic", str(corpus), "--folds", "1", "--work", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err      # said before the training starts, not after 'training 1 navec models' (the trial)
+    assert "--folds 1: need at least 2 folds" in err and "training" not in err
 
 
 @pytest.mark.slow

@@ -330,33 +330,41 @@ def test_a_queue_pushed_again_learns_what_reviewers_submitted_first(ls_client, l
 
 def test_learning_one_project_and_pushing_another_learns_both(ls_client, ls_project, planted, tmp_path, monkeypatch,
                                                               capsys):
-    """``--learn A --push-review --project B`` learned A only, and no line said B's verdicts were left (the review)."""
+    """``--learn A --push-review --project B`` learned A only, and no line said B's verdicts were left (the review);
+    ``--apply`` writes both projects' corrections; the table a push prints is what it sends, not a suspect already
+    corrected in B (the trial: the suspects sent were not in the table)."""
     from ner.cli import main
     from ner.quality.critic.model import Critic
 
     items, _, _ = planted
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_client.conn.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_client.conn.api_key)
-    (tmp_path / "x.conll").write_text(corpus_text(items), encoding="utf-8")
+    corpus = tmp_path / "x.conll"
+    corpus.write_text(corpus_text(items), encoding="utf-8")
     first, second = ls_project(Schema.auto(LABELS)), ls_project(Schema.auto(LABELS))
-    run = ["critic", str(tmp_path / "x.conll"), "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "5",
+    run = ["critic", str(corpus), "--folds", "2", "--epochs", "1", "--hidden", "8", "--top", "5",
            "--work", str(tmp_path / "work"), "--push-review", "--project"]
     main(run + [first])
     main(run + [second])
     choice = {"from_name": "verdict", "to_name": "text", "type": "choices", "value": {"choices": ["kept"]}}
-    keys = []
-    for title in (first, second):     # a different suspect kept in each
+    keys, wheres = [], []
+    for title, version in ((first, 0), (second, 1)):     # a different suspect in each: kept in A, corrected in B
         task = [t for t in ls_client.iter_tasks(ls_client.project(title)["id"])
                 if t["meta"]["ner_review"]["key"] not in keys][0]
-        ls_client._sdk.annotations.create(id=task["id"], result=task["predictions"][0]["result"] + [choice])
+        verdict = [choice] if version == 0 else []
+        ls_client._sdk.annotations.create(id=task["id"], result=task["predictions"][version]["result"] + verdict)
         keys.append(task["meta"]["ner_review"]["key"])
+        wheres.append(task["data"]["where"])
     capsys.readouterr()
-    main(run[:-2] + ["--learn", first, "--push-review", "--project", second])
-    err = capsys.readouterr().err
+    main(run[:-2] + ["--learn", first, "--push-review", "--project", second, "--apply", str(corpus)])
+    out, err = capsys.readouterr()
     assert f"1 verdict from {first!r}: 1 kept" in err
     assert f"{second!r} is pushed again: first the critic learns what reviewers submitted there (as --learn does)\n" \
-           f"1 verdict from {second!r}: 1 kept" in err
+           f"1 verdict from {second!r}: 0 kept" in err
     assert sorted(Critic.load(tmp_path / "work" / "critic").own_keys().tolist()) == sorted(keys)
+    assert f"{corpus}: 1 correction(s) written" in out
+    rows = [row for row in out.split("\n\n")[0].splitlines() if row[:1].isdigit()]    # under a warning and "#"
+    assert 1 <= len(rows) <= 5 and not any(wheres[1] in row for row in rows)
 
 
 def test_a_push_takes_its_top_from_the_suspects_nobody_has_reviewed(ls_client, ls_project, planted):

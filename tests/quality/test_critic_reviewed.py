@@ -337,6 +337,9 @@ def test_verdicts_an_upgrade_left_out_are_named_on_every_run_until_their_project
     assert len(said) == n + 1 and said[-1].startswith(f"critic from {tmp_path / 'critic'}: fitted")
     fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning="elsewhere")
     assert said[-1] == owed.format("'ML audit', 'ML review'", "P for each")
+    n = len(said)       # --learn A --push-review --project B learns both: one of them owed is not asked of it
+    fitted_critic(items, LABELS, probs, config, tmp_path, 5.0, said.append, learning=("elsewhere", "ML review"))
+    assert len(said) == n + 1 and said[-1].startswith(f"critic from {tmp_path / 'critic'}: fitted")
     again.info[KEY] = checked([queue_task((4, 5, "ORG"))])     # a place checked since
     again.save(tmp_path / "critic")
     changed = items[:-1]

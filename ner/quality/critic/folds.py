@@ -35,6 +35,12 @@ class FoldConfig:
     hidden: int = 128
     max_minutes: float = 0.0
 
+    def __post_init__(self):   # said before anything runs, not after 'training 1 navec models' (the trial)
+        if self.folds < 2:
+            from ...errors import UserError
+
+            raise UserError(f"--folds {self.folds}: need at least 2 folds")
+
 
 def tag_names(labels: Sequence[str]) -> tuple[str, ...]:
     """``("O", "B-A", "I-A", "B-B", ...)``: the columns of every probability array here."""
@@ -175,8 +181,6 @@ def out_of_fold(sentences, keys: Sequence[str], labels: Sequence[str], config: F
     from ...errors import UserError
 
     k = config.folds
-    if k < 2:
-        raise UserError(f"--folds {k}: need at least 2 folds")
     if len(set(keys)) < k:
         raise UserError(f"{len(set(keys))} documents or sentences cannot make {k} folds; pass a smaller --folds")
     fold = fold_of(keys, k, config.seed)

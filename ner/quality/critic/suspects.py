@@ -176,10 +176,10 @@ def probabilities(items: Sequence[Item], labels, config: FoldConfig, work: str |
 
 
 def fitted_critic(items: Sequence[Item], labels, probs, config: CriticConfig, work: str | Path, weight: float,
-                  progress: Callable[[str], None] = lambda line: None, learning: str | None = None):
+                  progress: Callable[[str], None] = lambda line: None, learning: str | Sequence[str] | None = None):
     """The critic of ``work/critic`` when it was fitted on this corpus with these settings (its verdicts at
     ``weight``), else one trained on the corpus with its verdicts replayed (of other signals: its places only);
-    ``learning``: the project the run learns next (what an upgrade left to learn is not asked of it)."""
+    ``learning``: the projects the run learns next (what an upgrade left to learn is not asked of it)."""
     from .model import held, train_critic
     from .upgrade import carried, code_key, owed_line, saved, source_of
 

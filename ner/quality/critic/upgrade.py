@@ -16,6 +16,7 @@ import hashlib
 import json
 import shlex
 from pathlib import Path
+from typing import Iterable
 
 from .model import INFO_FILE, LEARNED, Critic, same_signals
 
@@ -89,7 +90,7 @@ def _learn_again(owed: dict, source: str = "") -> str:
 
 
 def carried(critic: "Critic", old: "Critic | None", stale: dict | None, directory, files: str = "",
-            learning: str | None = None) -> str:
+            learning: str | Iterable[str] | None = None) -> str:
     """Keep on a critic trained again what ``old`` (a critic of these signals) or ``stale`` (the info of one of
     other signals) leaves it to do: the places reviewers checked and the projects whose verdicts it does not hold
     (``OWED``, until they are learned again: ``relearned``); the line a run on ``files`` prints ("" for none)."""
@@ -113,11 +114,12 @@ def carried(critic: "Critic", old: "Critic | None", stale: dict | None, director
     return owed_line(critic, files, learning)
 
 
-def owed_line(critic: "Critic", files: str = "", learning: str | None = None) -> str:
+def owed_line(critic: "Critic", files: str = "", learning: str | Iterable[str] | None = None) -> str:
     """A reminder, on every run until they are learned again, of the verdicts an upgrade of ner left out; none in
-    a run that is learning one of them (``learning``: its summary says so)."""
+    a run that is learning one of them (``learning``: a project or several; its summary says so)."""
     owed = critic.info.get(OWED)
-    if not owed or (learning and (learning in (owed.get("projects") or []) or owed.get("unnamed"))):
+    titles = {learning} if isinstance(learning, str) else set(learning or ())
+    if not owed or (titles and (titles & set(owed.get("projects") or []) or owed.get("unnamed"))):
         return ""
     return ("verdicts learned by another version of ner are not in the critic (its signals changed): "
             + _learn_again(owed, files))
