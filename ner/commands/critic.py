@@ -121,6 +121,8 @@ def run(args) -> int:
         print(summary)
         return _apply(reviewed, args.apply)
     mapping = parse_map(args.map) if args.map else None
+    config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
+                                     hidden=args.hidden), seed=args.seed)
     if args.paths:
         if missing := [path for path in args.paths if not Path(path).exists()]:
             raise UserError(f"{missing[0]}: no such file")
@@ -139,8 +141,6 @@ def run(args) -> int:
     if (reviewed := learns.get(args.learn)) is not None:   # verdicts to learn from, checked before the training too
         review.verdicts_or_refuse(reviewed, args.learn, items)
     learns = {t: found for t, found in learns.items() if t == args.learn or review.verdicts(found)}
-    config = CriticConfig(FoldConfig(folds=args.folds, epochs=args.epochs, seed=args.seed, workers=args.workers,
-                                     hidden=args.hidden), seed=args.seed)
     probs = probabilities(items, labels, config.folds, work, say)
     say(reading_line(reading := fold_reading(items, probs, labels, config.folds)))
     critic = fitted_critic(items, labels, probs, config, work, args.verdict_weight, say, tuple(learns))

@@ -129,7 +129,7 @@ def test_the_command_writes_ranked_suspects_with_their_lines_and_reuses_its_fold
     assert "out-of-fold probabilities from" in capsys.readouterr().err   # cached: no training the second time
 
 
-def test_usage_errors_are_one_line(tmp_path, capsys):
+def test_usage_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert main(["critic", str(tmp_path / "absent.conll")]) == 2
     assert "absent.conll: no such file" in capsys.readouterr().err
     assert main(["critic"]) == 2
@@ -139,6 +139,12 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     assert main(["critic", str(corpus), "--folds", "1", "--work", str(tmp_path / "w")]) == 2
     err = capsys.readouterr().err      # said before the training starts, not after 'training 1 navec models' (the trial)
     assert "--folds 1: need at least 2 folds" in err and "training" not in err
+    # nor after a project is made for the push (the review): no server answers here, and none is asked
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "nobody")
+    assert main(["critic", str(corpus), "--folds", "1", "--push-review", "--project", "P", "--work",
+                 str(tmp_path / "w")]) == 2
+    assert "--folds 1: need at least 2 folds" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -171,6 +171,12 @@ def test_a_note_quotes_the_text_the_reviewer_reads_not_the_conll_tokens():
         "Подозрение 61%: «Llama-3-8B»: PER или ORG?"
     assert note(sentence, Suspect(0, 4, 8, "boundary", "ORG", "ORG", (4, 6, "ORG"), 0.5)) == \
         "Подозрение 50%: «Hugging Face'а» (ORG): границы «Hugging Face»?"
+    # a text of its own (JSONL, a project): its blanks inside a span are one space in the note (the review)
+    text = "Компания Open\n  AI  выпустила\tGPT-4 ."
+    own = Sentence(("Компания", "Open", "AI", "выпустила", "GPT-4", "."), ("O", "B-ORG", "I-ORG", "O", "B-ORG", "O"),
+                   1, source_text=text, offsets=((0, 8), (9, 13), (16, 18), (20, 29), (30, 35), (36, 37)))
+    assert note(own, Suspect(0, 1, 3, "boundary", "ORG", "ORG", (1, 5, "ORG"), 0.5)) == \
+        "Подозрение 50%: «Open AI» (ORG): границы «Open AI выпустила GPT-4»? Заменит «GPT-4» (ORG)."
 
 
 def test_places_of_another_form_are_dropped_not_fatal():

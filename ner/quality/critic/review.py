@@ -20,6 +20,7 @@ word's spelling is not a span verdict).
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ def note(sentence, s) -> str:
     from ...labelstudio.tasks import sentence_layout
 
     text, at = sentence_layout(sentence)
-    quote = lambda i, j: "«" + text[at[i][0]:at[j - 1][1]] + "»"  # noqa: E731
+    quote = lambda i, j: "«" + re.sub(r"[ \t\r\n\f\v]+", " ", text[at[i][0]:at[j - 1][1]]) + "»"  # noqa: E731
     if s.kind == "missing" and s.fix:
         body = f"{quote(s.fix[0], s.fix[1])} не размечено; может быть, {s.fix[2]}?"
     elif s.kind == "spurious" or not s.fix:
