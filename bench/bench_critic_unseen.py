@@ -160,6 +160,12 @@ def queue_run(items, bad, clean, labels, probs, errors, seed: int, batch: int, w
     from ner.quality.critic.review import verdicts
     from ner.quality.critic.suspects import score_items, scored, suppress_overlaps
 
+    def gold_review(n: int, s) -> Reviewed:   # the reviewer restores the gold sentence: kept where it was the gold
+        sentence = items[s.item].sentence
+        verdict = KEPT if tuple(clean[s.item]) == tuple(bad[s.item]) else FIXED
+        extra = {"span": [s.start, s.end, s.label], "fix": s.fix, "features": s.features}
+        return Reviewed(str(n), n, verdict, False, sentence, sentence.with_tags(clean[s.item]), "gold", extra)
+
     critic = train_critic([it.sentence.words for it in items], bad, probs, labels, seed=seed)
     budget, done = 2 * len(errors), []
     while len(done) < budget:
@@ -172,12 +178,7 @@ def queue_run(items, bad, clean, labels, probs, errors, seed: int, batch: int, w
         if not batch_done:
             break
         done += batch_done
-        # the product's verdicts: the reviewer restores the gold sentence, kept where it was the gold already
-        y = [v[2] for v in verdicts([Reviewed(str(n), n, KEPT if tuple(clean[s.item]) == tuple(bad[s.item]) else FIXED,
-                                              False, items[s.item].sentence, items[s.item].sentence.with_tags(
-                                                  clean[s.item]), "gold",
-                                              {"span": [s.start, s.end, s.label], "fix": s.fix, "features": s.features})
-                                     for n, s in enumerate(batch_done)])]
+        y = [v[2] for v in verdicts([gold_review(n, s) for n, s in enumerate(batch_done)])]   # the product's reading
         critic = critic.refit(np.array([s.features for s in batch_done]), np.array(y, dtype=np.float64), weight,
                               seed, keys=[f"{s.item}:{s.start}:{s.end}:{s.kind}" for s in batch_done])
     keep = [1.0] * len(items)      # the share of sentences the critic, having learned them all, expects to err

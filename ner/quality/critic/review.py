@@ -94,8 +94,8 @@ def review_items(items, suspects) -> list[ReviewItem]:
 
 
 def unreviewed(client, title: str, items, suspects, top: int) -> list:
-    """The first ``top`` suspects (flagged tokens left out) whose task in ``title`` no reviewer has submitted (one
-    corrected there is listed, first, until ``--apply`` writes it: it took a place and sent nothing)."""
+    """The first ``top`` suspects (flagged tokens left out) whose task in ``title`` no reviewer has submitted: one
+    corrected there but not yet written by ``--apply`` heads the listing, and would take a place and send nothing."""
     from ...labelstudio.review import submitted_keys
 
     done = submitted_keys(client, title)
